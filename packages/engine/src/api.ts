@@ -1,0 +1,202 @@
+/**
+ * The engine's public contract: commands in, results and events out.
+ *
+ * Prices are integers in units of 10^-6 of the quote asset; quantities and asset amounts are
+ * integers in units of 10^-8. Ids, sequence numbers and timestamps are assigned by the caller
+ * (the sequencer) so that replaying the same commands reproduces the same state.
+ */
+
+export type Side = 'buy' | 'sell';
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+export type SelfTradePrevention = 'cancel_resting' | 'cancel_taker' | 'cancel_both';
+export type OrderType = 'limit' | 'market';
+export type OrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled';
+export type CancelReason = 'user' | 'ioc' | 'self_trade';
+
+export interface MarketConfig {
+  /** "BASE-QUOTE", e.g. "BTC-USD". */
+  readonly symbol: string;
+  readonly base: string;
+  readonly quote: string;
+}
+
+export interface EngineConfig {
+  readonly markets: readonly MarketConfig[];
+  /** Closed (filled or cancelled) orders kept per user for GetOrder/ListOrders; oldest evicted first. */
+  readonly closedOrdersRetainedPerUser: number;
+}
+
+interface CommandHeader {
+  /** Engine sequence number: strictly increasing by one per command. */
+  readonly seq: number;
+  /** Unix milliseconds, assigned by the sequencer. */
+  readonly timestamp: number;
+}
+
+export interface PlaceLimitCommand extends CommandHeader {
+  readonly kind: 'placeLimit';
+  readonly orderId: number;
+  readonly userId: string;
+  readonly market: string;
+  readonly side: Side;
+  readonly price: bigint;
+  readonly quantity: bigint;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  readonly selfTradePrevention: SelfTradePrevention;
+  readonly clientOrderId?: string;
+}
+
+export interface PlaceMarketCommand extends CommandHeader {
+  readonly kind: 'placeMarket';
+  readonly orderId: number;
+  readonly userId: string;
+  readonly market: string;
+  readonly side: Side;
+  readonly quantity: bigint;
+  readonly selfTradePrevention: SelfTradePrevention;
+  readonly clientOrderId?: string;
+}
+
+export interface CancelCommand extends CommandHeader {
+  readonly kind: 'cancel';
+  readonly userId: string;
+  readonly orderId: number;
+}
+
+export interface DepositCommand extends CommandHeader {
+  readonly kind: 'deposit';
+  readonly userId: string;
+  readonly asset: string;
+  readonly amount: bigint;
+}
+
+export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand;
+
+export interface OrderView {
+  readonly orderId: number;
+  readonly clientOrderId?: string;
+  readonly userId: string;
+  readonly market: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  /** Limit price; undefined for market orders. */
+  readonly price?: bigint;
+  readonly quantity: bigint;
+  readonly filled: bigint;
+  readonly status: OrderStatus;
+  readonly cancelReason?: CancelReason;
+  readonly timeInForce: TimeInForce;
+  readonly postOnly: boolean;
+  readonly selfTradePrevention: SelfTradePrevention;
+  /** What the order still locks: quote for a buy, base for a sell. */
+  readonly locked: bigint;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export interface TradeView {
+  readonly tradeId: number;
+  readonly market: string;
+  readonly price: bigint;
+  readonly quantity: bigint;
+  /** Quote paid by the buyer and received by the seller: floor(price × quantity / 10^6). */
+  readonly quoteAmount: bigint;
+  readonly makerOrderId: number;
+  readonly takerOrderId: number;
+  readonly makerUserId: string;
+  readonly takerUserId: string;
+  readonly takerSide: Side;
+  readonly timestamp: number;
+  readonly seq: number;
+}
+
+export interface LevelView {
+  readonly price: bigint;
+  readonly quantity: bigint;
+  readonly orderCount: number;
+}
+
+export interface BalanceView {
+  readonly asset: string;
+  readonly available: bigint;
+  readonly locked: bigint;
+}
+
+export type EngineEvent =
+  | { readonly type: 'orderAccepted'; readonly order: OrderView }
+  | { readonly type: 'trade'; readonly trade: TradeView }
+  /** An order changed: a fill (trade set), a cancel, or its final state. */
+  | { readonly type: 'orderUpdated'; readonly order: OrderView; readonly trade?: TradeView }
+  /** A price level changed; quantity 0 means the level is gone. bookSeq grows by one per event per market. */
+  | {
+      readonly type: 'bookLevel';
+      readonly market: string;
+      readonly side: Side;
+      readonly price: bigint;
+      readonly quantity: bigint;
+      readonly orderCount: number;
+      readonly bookSeq: number;
+    }
+  | { readonly type: 'balance'; readonly userId: string; readonly balance: BalanceView };
+
+export type EngineErrorCode = 'INVALID_ARGUMENT' | 'NOT_FOUND' | 'FAILED_PRECONDITION' | 'ALREADY_EXISTS';
+
+export interface EngineError {
+  readonly code: EngineErrorCode;
+  /** The request field at fault, e.g. "quantity", "market", "order_id". */
+  readonly field?: string;
+  /** Says what was wrong, e.g. "quantity: insufficient liquidity for market order". */
+  readonly message: string;
+}
+
+export interface PlaceResult {
+  readonly kind: 'placed';
+  readonly order: OrderView;
+  readonly trades: readonly TradeView[];
+}
+export interface CancelResult {
+  readonly kind: 'cancelled';
+  readonly order: OrderView;
+  readonly releasedAsset: string;
+  readonly releasedAmount: bigint;
+}
+export interface DepositResult {
+  readonly kind: 'deposited';
+  readonly userId: string;
+  readonly balance: BalanceView;
+}
+
+export type CommandValue = PlaceResult | CancelResult | DepositResult;
+
+/** A rejected command changes nothing and emits no events. */
+export type CommandResult =
+  | { readonly ok: true; readonly value: CommandValue; readonly events: readonly EngineEvent[] }
+  | { readonly ok: false; readonly error: EngineError };
+
+export interface DepthView {
+  readonly market: string;
+  readonly bids: readonly LevelView[];
+  readonly asks: readonly LevelView[];
+  readonly bookSeq: number;
+}
+
+export interface ListOrdersQuery {
+  readonly market?: string;
+  readonly openOnly: boolean;
+  /** Only orders with an id below this one (pagination cursor); undefined for the first page. */
+  readonly beforeOrderId?: number;
+  readonly limit: number;
+}
+
+/** Read-only queries; they never change state. */
+export interface EngineQueries {
+  markets(): readonly MarketConfig[];
+  getOrder(userId: string, orderId: number): OrderView | undefined;
+  /** The user's orders, newest (highest id) first. */
+  listOrders(userId: string, query: ListOrdersQuery): readonly OrderView[];
+  depth(market: string, levels: number): DepthView | undefined;
+  balances(userId: string): readonly BalanceView[];
+  /** The seq of the last command applied (0 before any). */
+  lastSeq(): number;
+}

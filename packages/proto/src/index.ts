@@ -1,0 +1,7 @@
+import { join } from 'node:path';
+
+export * as auth from './gen/orderbook/auth/v1/auth';
+export * as matching from './gen/orderbook/matching/v1/matching';
+
+/** `buf build` output of proto/: the descriptors that server reflection serves. */
+export const descriptorSetPath = join(__dirname, '..', 'descriptors.binpb');

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Logger } from './logger';
+
+export interface ServiceRegistration {
+  /** Fully-qualified service name, for health status. */
+  readonly name: string;
+  readonly definition: grpc.ServiceDefinition;
+  readonly implementation: grpc.UntypedServiceImplementation;
+}
+
+export interface GrpcServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly services: readonly ServiceRegistration[];
+  readonly descriptorSetPath: string;
+  readonly logger: Logger;
+  readonly interceptors?: grpc.ServerInterceptor[];
+  readonly serverOptions?: grpc.ServerOptions;
+  /** Health of every service when the server starts listening. */
+  readonly initiallyServing: boolean;
+}
+
+export interface RunningGrpcServer {
+  readonly server: grpc.Server;
+  /** The bound port (differs from the requested one when that was 0). */
+  readonly port: number;
+  setServing(serving: boolean): void;
+  /** Stops accepting calls, waits up to graceMs for in-flight calls, then cancels what is left. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/** A grpc-js server with reflection (for grpcurl) and grpc.health.v1 next to the given services. */
+export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
+  const server = new grpc.Server({ ...options.serverOptions, interceptors: options.interceptors ?? [] });
+  for (const service of options.services) server.addService(service.definition, service.implementation);
+
+  const healthStatus = options.initiallyServing ? 'SERVING' : 'NOT_SERVING';
+  const health = new HealthImplementation({ '': healthStatus });
+  for (const service of options.services) health.setStatus(service.name, healthStatus);
+  health.addToServer(server);
+
+  const contract = protoLoader.loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
+  const healthDefinition = protoLoader.loadSync(healthProtoPath);
+  new ReflectionService({ ...contract, ...healthDefinition }).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+
+  const setServing = (serving: boolean): void => {
+    const value = serving ? 'SERVING' : 'NOT_SERVING';
+    health.setStatus('', value);
+    for (const service of options.services) health.setStatus(service.name, value);
+  };
+
+  const shutdown = (graceMs: number): Promise<void> =>
+    new Promise((resolve) => {
+      setServing(false);
+      const timer = setTimeout(() => {
+        options.logger.warn({ graceMs }, 'grace period over: cancelling remaining calls');
+        server.forceShutdown();
+        resolve();
+      }, graceMs);
+      timer.unref();
+      server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+
+  return { server, port, setServing, shutdown };
+}
