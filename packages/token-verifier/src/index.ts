@@ -1,0 +1,4 @@
+export * from './identity';
+export * from './access-token';
+export * from './bearer';
+export * from './jwks-verifier';

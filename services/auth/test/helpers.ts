@@ -1,0 +1,164 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'chai';
+import pg from 'pg';
+import { auth } from '@orderbook/proto';
+import { loadConfig, startAuthServer, type AuthConfig, type RunningAuthServer } from '../src';
+
+export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), 'auth-test-'));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** Test defaults: free port, bcrypt cost 4, silent logs. */
+export function testConfig(dataDir: string, env: Record<string, string> = {}): AuthConfig {
+  return loadConfig({ AUTH_PORT: '0', AUTH_BCRYPT_COST: '4', AUTH_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
+}
+
+type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+
+function call<Req, Res>(client: auth.AuthServiceClient, method: Unary<Req, Res>, request: Req, metadata = new grpc.Metadata()): Promise<Res> {
+  return new Promise((resolve, reject) =>
+    method.call(client, request, metadata, (err, response) => (err ? reject(err) : resolve(response))),
+  );
+}
+
+export function bearer(token: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+/** A promise-returning AuthService client. */
+export class AuthClient {
+  readonly raw: auth.AuthServiceClient;
+  constructor(address: string) {
+    this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure());
+  }
+  signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
+    return call(this.raw, this.raw.signUp, request);
+  }
+  signIn(request: auth.SignInRequest): Promise<auth.SignInResponse> {
+    return call(this.raw, this.raw.signIn, request);
+  }
+  refreshToken(refreshToken: string): Promise<auth.RefreshTokenResponse> {
+    return call(this.raw, this.raw.refreshToken, { refreshToken });
+  }
+  signOut(refreshToken: string): Promise<auth.SignOutResponse> {
+    return call(this.raw, this.raw.signOut, { refreshToken });
+  }
+  getMe(metadata = new grpc.Metadata()): Promise<auth.GetMeResponse> {
+    return call(this.raw, this.raw.getMe, {}, metadata);
+  }
+  getPublicKeys(): Promise<auth.GetPublicKeysResponse> {
+    return call(this.raw, this.raw.getPublicKeys, {});
+  }
+  close(): void {
+    this.raw.close();
+  }
+}
+
+/** Asserts that the call fails with the status, and that the message matches. */
+export async function expectStatus(promise: Promise<unknown>, code: grpc.status, message?: RegExp): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    const error = err as grpc.ServiceError;
+    expect(grpc.status[error.code], error.details).to.equal(grpc.status[code]);
+    if (message !== undefined) expect(error.details).to.match(message);
+    return error;
+  }
+  expect.fail(`expected ${grpc.status[code]}, the call succeeded`);
+}
+
+const POSTGRES_URL = process.env['AUTH_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
+
+export interface PostgresSchema {
+  readonly name: string;
+  readonly connectionString: string;
+  /** DATABASE_URL that selects the schema. */
+  readonly databaseUrl: string;
+  drop(): Promise<void>;
+}
+
+let warnedUnreachable = false;
+
+/** A fresh schema `auth_test_<random>`, or undefined (with a warning) when PostgreSQL is unreachable. */
+export async function createPostgresSchema(): Promise<PostgresSchema | undefined> {
+  const name = `auth_test_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 3000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    if (!warnedUnreachable) {
+      console.warn(`    PostgreSQL unreachable at ${POSTGRES_URL} (${(err as Error).message}): skipping PostgreSQL tests`);
+      warnedUnreachable = true;
+    }
+    return undefined;
+  }
+  try {
+    await admin.query(`CREATE SCHEMA ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.searchParams.set('options', `-c search_path=${name}`);
+  return {
+    name,
+    connectionString: POSTGRES_URL,
+    databaseUrl: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      try {
+        await client.query(`DROP SCHEMA ${name} CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
+  };
+}
+
+export type Backend = 'SQLite' | 'PostgreSQL';
+export const BACKENDS: readonly Backend[] = ['SQLite', 'PostgreSQL'];
+
+/** A running auth server on a temp data dir and the given backend, with a client; `close` removes everything. */
+export interface TestServer {
+  readonly server: RunningAuthServer;
+  readonly client: AuthClient;
+  readonly dataDir: string;
+  readonly config: AuthConfig;
+  close(): Promise<void>;
+}
+
+/** Starts a server; resolves undefined when the backend is unavailable (the caller skips). */
+export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer | undefined> {
+  const schema = backend === 'PostgreSQL' ? await createPostgresSchema() : undefined;
+  if (backend === 'PostgreSQL' && schema === undefined) return undefined;
+  const dir = await tempDir();
+  const config = testConfig(dir.path, { ...(schema === undefined ? {} : { DATABASE_URL: schema.databaseUrl }), ...env });
+  const server = await startAuthServer(config);
+  const client = new AuthClient(server.address);
+  return {
+    server,
+    client,
+    dataDir: dir.path,
+    config,
+    close: async () => {
+      client.close();
+      await server.stop();
+      await schema?.drop();
+      await dir.remove();
+    },
+  };
+}
+
+let counter = 0;
+/** A fresh valid sign-up request. */
+export function newUser(prefix = 'user'): { username: string; email: string; password: string } {
+  counter += 1;
+  const id = `${prefix}${counter}${Math.random().toString(36).slice(2, 6)}`;
+  return { username: id, email: `${id}@example.com`, password: `pw-${id}-secret` };
+}
