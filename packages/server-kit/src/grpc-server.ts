@@ -51,6 +51,9 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
+  }).catch((err: unknown) => {
+    server.forceShutdown();
+    throw err;
   });
 
   const setServing = (serving: boolean): void => {
