@@ -30,5 +30,17 @@ test: setup lint test-fast test-slow
 test-fast: setup
 	$(MOCHA) $(FAST_SPECS)
 
-test-slow: setup
+test-slow: setup python-grpc
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
+
+# Python gRPC client for the polyglot test: Debian's packages, installed only when missing.
+.PHONY: python-grpc
+python-grpc:
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools; }
+
+bench: setup
+	node --import tsx packages/loadgen/src/main.ts $(ARGS)
+
+# auth + matching on embedded defaults (SQLite and the journal under ./data); Ctrl-C stops both gracefully.
+run: setup
+	node --import tsx services/stack/src/main.ts

@@ -1,0 +1,288 @@
+import type { Command, CommandResult, Engine, EngineEvent, EngineQueries } from '@orderbook/engine';
+import type { Logger } from '@orderbook/server-kit';
+import { encodeCommand } from './command-codec';
+import {
+  OverloadedError,
+  ShuttingDownError,
+  type CommandInput,
+  type CommandLoop,
+  type CommandObserver,
+} from './command-loop-api';
+import type { JournalWriter } from './journal';
+import { pruneDataDir } from './retention';
+import type { Sequencer } from './sequencer';
+import { writeSnapshot, type Snapshot } from './snapshot-store';
+
+/**
+ * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk) or the engine
+ * threw mid-command. Callers whose commands were in flight get this error; the process must restart
+ * and recover from disk.
+ */
+export class CommandLoopFailedError extends Error {
+  override readonly name = 'CommandLoopFailedError';
+}
+
+/** What a command loop is built from (see openCommandLoop, which recovers them from a data dir). */
+export interface CommandLoopParts {
+  readonly engine: Engine;
+  readonly journal: JournalWriter;
+  readonly sequencer: Sequencer;
+  /** Where snapshots go (the journal's directory). */
+  readonly dataDir: string;
+  /** Seq of the state the newest snapshot holds (0 if none); the next one is due snapshotEvery later. */
+  readonly snapshotSeq: number;
+  /** Timestamp of the last journaled command (0 if none). */
+  readonly lastTimestamp: number;
+  readonly maxQueueDepth: number;
+  readonly snapshotEvery: number;
+  readonly logger: Logger;
+  readonly observer?: CommandObserver;
+  readonly onFatalError?: (error: CommandLoopFailedError) => void;
+}
+
+interface Waiter {
+  readonly resolve: (result: CommandResult) => void;
+  readonly reject: (error: Error) => void;
+  readonly startedAt: number;
+}
+
+/** A command the engine applied (its seq advanced) that is waiting for its journal record. */
+interface AppliedCommand {
+  readonly seq: number;
+  readonly kind: Command['kind'];
+  readonly encoded: string;
+  readonly result: CommandResult;
+  /** Absent for a rejected command, whose caller was answered at once. */
+  readonly waiter?: Waiter;
+}
+
+type EventListener = (seq: number, events: readonly EngineEvent[]) => void;
+
+/**
+ * The single consumer of all commands, on the main thread. submit() applies the command to the
+ * engine at once, in call order (so there is no queue of unapplied commands: JavaScript runs one
+ * call at a time), and parks the caller until the command's journal record is fsynced.
+ *
+ * Group commit: one append (write + fsync) is in flight at a time; commands applied meanwhile
+ * wait in `unwritten` and become the next batch. Callers are answered and events delivered only
+ * once their batch is durable, in seq order. A snapshot is taken between batches when due: the
+ * state is captured synchronously (so it is exactly the state after the batch about to be written),
+ * the journal rolls to a new segment once that batch is durable, and the file is written in the
+ * background while commands go on.
+ */
+export class JournaledCommandLoop implements CommandLoop {
+  readonly queries: EngineQueries;
+  private state: 'accepting' | 'closing' | 'failed' = 'accepting';
+  private failure: CommandLoopFailedError | undefined;
+  private unwritten: AppliedCommand[] = [];
+  private waiting = 0;
+  private flushing = false;
+  private readonly flushWaiters: Array<() => void> = [];
+  private snapshotSeq: number;
+  private lastTimestamp: number;
+  private snapshotWrite: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(private readonly parts: CommandLoopParts) {
+    this.queries = parts.engine;
+    this.snapshotSeq = parts.snapshotSeq;
+    this.lastTimestamp = parts.lastTimestamp;
+  }
+
+  submit(input: CommandInput): Promise<CommandResult> {
+    if (this.state === 'failed') {
+      return Promise.reject(new ShuttingDownError('the matching engine stopped after a fatal error and must restart'));
+    }
+    if (this.state === 'closing') return Promise.reject(new ShuttingDownError('the matching engine is shutting down'));
+    if (this.waiting >= this.parts.maxQueueDepth) {
+      return Promise.reject(new OverloadedError(`${this.waiting} commands are already waiting; try again later`));
+    }
+    const startedAt = performance.now();
+    const { engine } = this.parts;
+    const before = engine.lastSeq();
+    const cmd = this.parts.sequencer.next(input, before);
+    let result: CommandResult;
+    try {
+      result = engine.apply(cmd);
+    } catch (err) {
+      return Promise.reject(this.fail(`the engine threw while applying seq ${cmd.seq}`, err, []));
+    }
+    const after = engine.lastSeq();
+    // The engine may or may not spend a seq on a rejected command; either is fine, as long as
+    // every seq it spends is journaled (replaying a rejected command changes nothing).
+    const advanced = after === cmd.seq;
+    if (!advanced && (after !== before || result.ok)) {
+      const reason = `the engine moved from seq ${before} to ${after} applying seq ${cmd.seq} (ok: ${result.ok})`;
+      return Promise.reject(this.fail(reason, undefined, []));
+    }
+    if (!result.ok) {
+      if (advanced) this.journal(cmd, result, undefined);
+      this.parts.observer?.commandCompleted(cmd.kind, false, secondsSince(startedAt));
+      return Promise.resolve(result);
+    }
+    this.waiting += 1;
+    return new Promise<CommandResult>((resolve, reject) => this.journal(cmd, result, { resolve, reject, startedAt }));
+  }
+
+  onEvents(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  queueDepth(): number {
+    return this.waiting;
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private journal(cmd: Command, result: CommandResult, waiter: Waiter | undefined): void {
+    this.lastTimestamp = cmd.timestamp;
+    const encoded = encodeCommand(cmd);
+    const applied: AppliedCommand = { seq: cmd.seq, kind: cmd.kind, encoded, result };
+    this.unwritten.push(waiter ? { ...applied, waiter } : applied);
+    if (!this.flushing) {
+      this.flushing = true;
+      // A microtask, not a synchronous start: commands submitted in the same turn share the batch.
+      queueMicrotask(() => void this.flush());
+    }
+  }
+
+  /** Writes batches until nothing is unwritten. Never throws: failures go through fail(). */
+  private async flush(): Promise<void> {
+    while (this.unwritten.length > 0 && this.state !== 'failed') {
+      const snapshot = this.captureSnapshotIfDue();
+      const batch = this.unwritten;
+      this.unwritten = [];
+      try {
+        await this.parts.journal.append(batch.map((c) => c.encoded));
+      } catch (err) {
+        this.fail('a journal write failed', err, batch);
+        break;
+      }
+      this.acknowledge(batch);
+      if (snapshot) {
+        try {
+          await this.parts.journal.roll(snapshot.seq + 1);
+        } catch (err) {
+          this.fail('starting a new journal segment failed', err, []);
+          break;
+        }
+        this.snapshotWrite = this.persistSnapshot(snapshot);
+      }
+    }
+    this.flushing = false;
+    for (const resolve of this.flushWaiters.splice(0)) resolve();
+  }
+
+  private acknowledge(batch: readonly AppliedCommand[]): void {
+    for (const c of batch) {
+      if (c.result.ok) this.emit(c.seq, c.result.events);
+      if (c.waiter) {
+        this.waiting -= 1;
+        c.waiter.resolve(c.result);
+        this.parts.observer?.commandCompleted(c.kind, c.result.ok, secondsSince(c.waiter.startedAt));
+      }
+    }
+  }
+
+  private emit(seq: number, events: readonly EngineEvent[]): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(seq, events);
+      } catch (err) {
+        this.parts.logger.error({ err, seq }, 'an event listener threw; the other listeners still get the events');
+      }
+    }
+  }
+
+  /** The state to snapshot, captured now, when snapshotEvery commands went by since the last. */
+  private captureSnapshotIfDue(): Snapshot | undefined {
+    const due = this.parts.engine.lastSeq() - this.snapshotSeq >= this.parts.snapshotEvery;
+    return due && this.snapshotWrite === undefined ? this.captureSnapshot() : undefined;
+  }
+
+  private captureSnapshot(): Snapshot | undefined {
+    const { engine, logger } = this.parts;
+    const seq = engine.lastSeq();
+    // Set before capturing, so that an engine that cannot snapshot is retried only N commands later.
+    this.snapshotSeq = seq;
+    const started = performance.now();
+    try {
+      const snapshot = { seq, timestamp: this.lastTimestamp, engineState: engine.snapshot() };
+      logger.info(
+        { seq, chars: snapshot.engineState.length, captureMs: Math.round(performance.now() - started) },
+        'captured engine snapshot',
+      );
+      return snapshot;
+    } catch (err) {
+      logger.error({ err, seq }, 'the engine failed to snapshot; the journal still holds every command');
+      return undefined;
+    }
+  }
+
+  /** Writes the snapshot, then deletes what it makes redundant. A failure costs only replay time. */
+  private async persistSnapshot(snapshot: Snapshot): Promise<void> {
+    const { dataDir, logger } = this.parts;
+    const started = performance.now();
+    try {
+      await writeSnapshot(dataDir, snapshot);
+      logger.info({ seq: snapshot.seq, writeMs: Math.round(performance.now() - started) }, 'wrote snapshot');
+      await pruneDataDir(dataDir, logger);
+    } catch (err) {
+      logger.error({ err, seq: snapshot.seq }, 'writing a snapshot failed; the journal still holds every command');
+    } finally {
+      this.snapshotWrite = undefined;
+    }
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.state === 'accepting') this.state = 'closing';
+    await this.flushed();
+    await this.snapshotWrite;
+    try {
+      // After a failure memory is ahead of disk: a snapshot of it would make lost commands look durable.
+      if (this.state !== 'failed' && this.parts.engine.lastSeq() > this.snapshotSeq) {
+        const snapshot = this.captureSnapshot();
+        if (snapshot) {
+          await this.parts.journal.roll(snapshot.seq + 1);
+          await this.persistSnapshot(snapshot);
+        }
+      }
+    } finally {
+      await this.parts.journal.close();
+    }
+    this.parts.logger.info({ lastSeq: this.parts.engine.lastSeq() }, 'command loop closed');
+  }
+
+  private flushed(): Promise<void> {
+    return this.flushing ? new Promise((resolve) => this.flushWaiters.push(resolve)) : Promise.resolve();
+  }
+
+  /** Stops the loop for good; fails every caller not yet answered. Returns the error they got. */
+  private fail(reason: string, cause: unknown, batch: readonly AppliedCommand[]): CommandLoopFailedError {
+    if (this.failure) return this.failure;
+    this.state = 'failed';
+    this.failure = new CommandLoopFailedError(
+      `${reason}; the matching engine stopped accepting commands and must restart to recover from its journal`,
+      { cause },
+    );
+    this.parts.logger.fatal({ err: cause }, this.failure.message);
+    for (const c of [...batch, ...this.unwritten]) {
+      if (!c.waiter) continue;
+      this.waiting -= 1;
+      c.waiter.reject(this.failure);
+      this.parts.observer?.commandCompleted(c.kind, false, secondsSince(c.waiter.startedAt));
+    }
+    this.unwritten = [];
+    this.parts.onFatalError?.(this.failure);
+    return this.failure;
+  }
+}
+
+function secondsSince(startedAt: number): number {
+  return (performance.now() - startedAt) / 1000;
+}

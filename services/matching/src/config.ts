@@ -1,0 +1,108 @@
+import { resolve } from 'node:path';
+import type { MarketConfig } from '@orderbook/engine';
+import { ConfigError, enumVar, intVar, stringVar } from '@orderbook/server-kit';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigVariable {
+  readonly name: string;
+  /** The value used when the variable is unset or blank. */
+  readonly default: string;
+  readonly meaning: string;
+}
+
+/** Every environment variable the matching service reads: the README's configuration table is generated from this. */
+export const CONFIG_VARIABLES = [
+  { name: 'MATCHING_HOST', default: '127.0.0.1', meaning: 'Interface the gRPC and metrics servers listen on (0.0.0.0 for all).' },
+  { name: 'MATCHING_PORT', default: '50052', meaning: 'gRPC port; 0 picks a free one.' },
+  { name: 'MATCHING_DATA_DIR', default: './data/matching', meaning: 'Directory of the command journal and the engine snapshots.' },
+  { name: 'MATCHING_MARKETS', default: 'BTC-USD,ETH-USD,SOL-USD', meaning: 'Comma-separated markets, each BASE-QUOTE (upper-case letters and digits).' },
+  { name: 'AUTH_ADDRESS', default: '127.0.0.1:50051', meaning: 'host:port of the auth service, whose public keys verify access tokens.' },
+  { name: 'AUTH_ISSUER', default: 'orderbook-auth', meaning: 'Expected `iss` claim of access tokens.' },
+  { name: 'AUTH_AUDIENCE', default: 'orderbook', meaning: 'Expected `aud` claim of access tokens.' },
+  { name: 'MATCHING_MAX_QUEUE_DEPTH', default: '10000', meaning: 'Commands waiting for the engine beyond which new ones are refused with RESOURCE_EXHAUSTED.' },
+  { name: 'MATCHING_SNAPSHOT_EVERY', default: '100000', meaning: 'Commands between two engine snapshots; bounds the journal replayed at start.' },
+  { name: 'MATCHING_STREAM_BUFFER', default: '4096', meaning: 'Messages queued per stream subscriber that is not reading; past it the stream ends with RESOURCE_EXHAUSTED.' },
+  { name: 'MATCHING_SESSION_MAX_IN_FLIGHT', default: '256', meaning: 'Commands of one OrderSession stream awaiting their result; at the bound the stream stops reading (flow control) until one completes.' },
+  { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first.' },
+  { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
+  { name: 'MATCHING_METRICS_PORT', default: '9464', meaning: 'Port of the Prometheus /metrics HTTP endpoint; 0 picks a free one.' },
+  { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+] as const satisfies readonly ConfigVariable[];
+
+type VariableName = (typeof CONFIG_VARIABLES)[number]['name'];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface MatchingConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  readonly markets: readonly MarketConfig[];
+  readonly authAddress: string;
+  readonly issuer: string;
+  readonly audience: string;
+  readonly maxQueueDepth: number;
+  readonly snapshotEvery: number;
+  readonly streamBuffer: number;
+  readonly sessionMaxInFlight: number;
+  readonly closedOrdersRetained: number;
+  readonly shutdownGraceMs: number;
+  readonly metricsPort: number;
+  readonly logLevel: LogLevel;
+}
+
+function fallback(name: VariableName): string {
+  return CONFIG_VARIABLES.find((v) => v.name === name)?.default ?? '';
+}
+
+function int(env: Env, name: VariableName, min: number, max: number): number {
+  return intVar(env, name, Number(fallback(name)), { min, max });
+}
+
+function str(env: Env, name: VariableName): string {
+  return stringVar(env, name, fallback(name));
+}
+
+/** Reads the configuration; throws ConfigError naming the variable for any bad value. */
+export function loadConfig(env: Env = process.env): MatchingConfig {
+  return {
+    host: str(env, 'MATCHING_HOST'),
+    port: int(env, 'MATCHING_PORT', 0, 65_535),
+    dataDir: resolve(str(env, 'MATCHING_DATA_DIR')),
+    markets: parseMarkets(str(env, 'MATCHING_MARKETS')),
+    authAddress: hostPort(str(env, 'AUTH_ADDRESS'), 'AUTH_ADDRESS'),
+    issuer: str(env, 'AUTH_ISSUER'),
+    audience: str(env, 'AUTH_AUDIENCE'),
+    maxQueueDepth: int(env, 'MATCHING_MAX_QUEUE_DEPTH', 1, 10_000_000),
+    snapshotEvery: int(env, 'MATCHING_SNAPSHOT_EVERY', 1, 1_000_000_000),
+    streamBuffer: int(env, 'MATCHING_STREAM_BUFFER', 1, 1_000_000),
+    sessionMaxInFlight: int(env, 'MATCHING_SESSION_MAX_IN_FLIGHT', 1, 100_000),
+    closedOrdersRetained: int(env, 'MATCHING_CLOSED_ORDERS_RETAINED', 0, 1_000_000),
+    shutdownGraceMs: int(env, 'MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),
+    metricsPort: int(env, 'MATCHING_METRICS_PORT', 0, 65_535),
+    logLevel: enumVar(env, 'LOG_LEVEL', fallback('LOG_LEVEL') as LogLevel, LOG_LEVELS),
+  };
+}
+
+/** Asset symbols are what the engine keys balances by, and appear in market symbols: keep them unambiguous. */
+const MARKET_SYMBOL = /^([A-Z0-9]{1,16})-([A-Z0-9]{1,16})$/;
+
+function parseMarkets(text: string): MarketConfig[] {
+  const markets: MarketConfig[] = [];
+  for (const symbol of text.split(',').map((s) => s.trim())) {
+    const match = MARKET_SYMBOL.exec(symbol);
+    if (match === null) throw new ConfigError(`MATCHING_MARKETS: "${symbol}" is not BASE-QUOTE in upper-case letters and digits`);
+    const [, base, quote] = match;
+    if (base === quote) throw new ConfigError(`MATCHING_MARKETS: "${symbol}" trades an asset against itself`);
+    if (markets.some((m) => m.symbol === symbol)) throw new ConfigError(`MATCHING_MARKETS: "${symbol}" is listed twice`);
+    markets.push({ symbol, base, quote });
+  }
+  return markets;
+}
+
+function hostPort(value: string, name: VariableName): string {
+  if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(value)) throw new ConfigError(`${name}: expected host:port, got "${value}"`);
+  return value;
+}

@@ -1,0 +1,56 @@
+import { open, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * Names of the files in a matching data directory. Sequence numbers are zero-padded so that a
+ * directory listing reads in order; code still sorts numerically.
+ *
+ *   journal-<firstSeq>.log   a journal segment: the commands from firstSeq on
+ *   snapshot-<seq>.json      the engine state after command seq
+ */
+const SEQ_DIGITS = 16;
+const JOURNAL_NAME = /^journal-(\d+)\.log$/;
+const SNAPSHOT_NAME = /^snapshot-(\d+)\.json$/;
+
+/** A data file and the sequence number in its name. */
+export interface SeqFile {
+  readonly seq: number;
+  readonly path: string;
+}
+
+export function journalPath(dir: string, firstSeq: number): string {
+  return join(dir, `journal-${String(firstSeq).padStart(SEQ_DIGITS, '0')}.log`);
+}
+
+export function snapshotPath(dir: string, seq: number): string {
+  return join(dir, `snapshot-${String(seq).padStart(SEQ_DIGITS, '0')}.json`);
+}
+
+/** Journal segments, oldest first. */
+export function listJournalSegments(dir: string): Promise<SeqFile[]> {
+  return listMatching(dir, JOURNAL_NAME);
+}
+
+/** Snapshots, oldest first. */
+export function listSnapshots(dir: string): Promise<SeqFile[]> {
+  return listMatching(dir, SNAPSHOT_NAME);
+}
+
+async function listMatching(dir: string, pattern: RegExp): Promise<SeqFile[]> {
+  const files: SeqFile[] = [];
+  for (const name of await readdir(dir)) {
+    const match = pattern.exec(name);
+    if (match) files.push({ seq: Number(match[1]), path: join(dir, name) });
+  }
+  return files.sort((a, b) => a.seq - b.seq);
+}
+
+/** Makes creations, renames and deletions in dir durable (an fsync of the file alone does not). */
+export async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,81 @@
+import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
+import type { matching } from '@orderbook/proto';
+import { grpcError, type Logger } from '@orderbook/server-kit';
+import { callerOf } from './caller-identity';
+import type { MarketDirectory } from './markets';
+import type { OrderEntry } from './order-entry';
+import { orderSessionHandler, type OrderSessionDeps } from './order-session';
+import { encodePageToken } from './page-token';
+import { bookQuery, listOrdersPage } from './requests';
+import type { ServiceState } from './service-state';
+import { toServiceError } from './status-mapping';
+import { streamHandlers, type StreamDeps } from './streams';
+import * as valid from './validation';
+import { balanceToProto, depthToProto, marketToProto, orderToProto } from './views';
+
+export interface HandlerDeps extends StreamDeps, OrderSessionDeps {
+  readonly state: ServiceState;
+  readonly markets: MarketDirectory;
+  readonly entry: OrderEntry;
+  readonly logger: Logger;
+}
+
+/** MatchingService: state changes go through OrderEntry (the command loop), reads query the engine directly. */
+export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceServer {
+  const { state, markets, entry } = deps;
+  const unary =
+    <Req, Res>(run: (call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>): handleUnaryCall<Req, Res> =>
+    (call, callback) => {
+      Promise.resolve()
+        .then(() => run(call))
+        .then(
+          (response) => callback(null, response),
+          (err: unknown) => callback(toServiceError(err, deps.logger)),
+        );
+    };
+
+  return {
+    placeLimitOrder: unary((call) => entry.placeLimitOrder(callerOf(call).userId, call.request)),
+    placeMarketOrder: unary((call) => entry.placeMarketOrder(callerOf(call).userId, call.request)),
+    cancelOrder: unary((call) => entry.cancelOrder(callerOf(call).userId, call.request)),
+    addFunds: unary((call) => entry.addFunds(call.request)),
+
+    getOrder: unary((call): matching.GetOrderResponse => {
+      const { userId } = callerOf(call);
+      const orderId = valid.orderId(call.request.orderId);
+      // The engine looks orders up per user: another user's order is as unknown as a missing one.
+      const order = state.current().loop.queries.getOrder(userId, orderId);
+      if (order === undefined) throw grpcError(status.NOT_FOUND, `order_id: no order ${orderId}`);
+      return { order: orderToProto(order) };
+    }),
+
+    listOrders: unary((call): matching.ListOrdersResponse => {
+      const { userId } = callerOf(call);
+      const page = listOrdersPage(call.request, markets);
+      const found = state.current().loop.queries.listOrders(userId, page.query);
+      const orders = found.slice(0, page.pageSize);
+      const more = found.length > page.pageSize;
+      return { orders: orders.map(orderToProto), nextPageToken: more ? encodePageToken(orders[orders.length - 1].orderId) : '' };
+    }),
+
+    getBalances: unary((call): matching.GetBalancesResponse => {
+      const { userId } = callerOf(call);
+      // The engine reports every asset; the contract lists only those the user holds.
+      const held = state.current().loop.queries.balances(userId).filter((b) => b.available > 0n || b.locked > 0n);
+      const sorted = [...held].sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+      return { balances: sorted.map(balanceToProto) };
+    }),
+
+    getOrderBook: unary((call): matching.GetOrderBookResponse => {
+      const { market, depth } = bookQuery(call.request, markets);
+      const book = state.current().loop.queries.depth(market, depth);
+      if (book === undefined) throw new Error(`the engine has no book for configured market ${market}`);
+      return depthToProto(book);
+    }),
+
+    listMarkets: unary((): matching.ListMarketsResponse => ({ markets: markets.markets.map(marketToProto) })),
+
+    ...streamHandlers(deps),
+    orderSession: orderSessionHandler(deps),
+  };
+}

@@ -1,0 +1,96 @@
+import { status } from '@grpc/grpc-js';
+import type { EngineEvent } from '@orderbook/engine';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CommandInput, CommandObserver } from './command-loop-api';
+
+/** The streams whose subscribers are counted. */
+export type StreamName = 'order_book' | 'trades' | 'order_updates' | 'order_session';
+
+/**
+ * The service's Prometheus metrics, in a registry of its own (not prom-client's global one) so that
+ * several servers in one process, as in the tests, keep separate counts.
+ */
+export class MatchingMetrics {
+  readonly registry = new Registry();
+  private readonly ordersPlaced: Counter<'type'>;
+  private readonly trades: Counter<'market'>;
+  private readonly rejected: Counter<'code'>;
+  private readonly commandDuration: Histogram<'kind' | 'outcome'>;
+  private readonly subscribers: Gauge<'stream'>;
+  private readonly slowConsumers: Counter<'stream'>;
+  private queueDepth: () => number = () => 0;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+    const registers = [this.registry];
+    this.ordersPlaced = new Counter({
+      name: 'matching_orders_placed_total',
+      help: 'Orders the engine accepted (rate() of it is orders per second).',
+      labelNames: ['type'],
+      registers,
+    });
+    this.trades = new Counter({ name: 'matching_trades_total', help: 'Trades executed.', labelNames: ['market'], registers });
+    this.rejected = new Counter({
+      name: 'matching_commands_rejected_total',
+      help: 'Command RPCs (and OrderSession commands) answered with an error, by gRPC status code.',
+      labelNames: ['code'],
+      registers,
+    });
+    this.commandDuration = new Histogram({
+      name: 'matching_command_duration_seconds',
+      help: 'From submit to a durable (journaled) result, per command kind.',
+      labelNames: ['kind', 'outcome'],
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    const depth = (): number => this.queueDepth();
+    new Gauge({
+      name: 'matching_command_queue_depth',
+      help: 'Commands submitted and not yet answered.',
+      registers,
+      collect() {
+        this.set(depth());
+      },
+    });
+    this.subscribers = new Gauge({ name: 'matching_stream_subscribers', help: 'Open streams.', labelNames: ['stream'], registers });
+    this.slowConsumers = new Counter({
+      name: 'matching_stream_slow_consumers_total',
+      help: 'Streams ended with RESOURCE_EXHAUSTED because the client did not read fast enough.',
+      labelNames: ['stream'],
+      registers,
+    });
+  }
+
+  /** Durations per command, from the command loop. */
+  readonly observer: CommandObserver = {
+    commandCompleted: (kind: CommandInput['kind'], ok: boolean, latencySeconds: number): void => {
+      this.commandDuration.observe({ kind, outcome: ok ? 'accepted' : 'rejected' }, latencySeconds);
+      if (ok && kind === 'placeLimit') this.ordersPlaced.inc({ type: 'limit' });
+      if (ok && kind === 'placeMarket') this.ordersPlaced.inc({ type: 'market' });
+    },
+  };
+
+  watchQueueDepth(read: () => number): void {
+    this.queueDepth = read;
+  }
+
+  countEvents(events: readonly EngineEvent[]): void {
+    for (const event of events) if (event.type === 'trade') this.trades.inc({ market: event.trade.market });
+  }
+
+  commandRejected(code: status): void {
+    this.rejected.inc({ code: status[code] });
+  }
+
+  streamOpened(stream: StreamName): void {
+    this.subscribers.inc({ stream });
+  }
+
+  streamClosed(stream: StreamName): void {
+    this.subscribers.dec({ stream });
+  }
+
+  slowConsumer(stream: StreamName): void {
+    this.slowConsumers.inc({ stream });
+  }
+}

@@ -1,0 +1,54 @@
+import type { EngineConfig } from '@orderbook/engine';
+import { createLogger, type Logger } from '@orderbook/server-kit';
+import type { CommandLoop, CommandObserver } from './command-loop-api';
+import { JournaledCommandLoop, type CommandLoopFailedError } from './command-loop';
+import { JournalWriter } from './journal';
+import { recover } from './recovery';
+import { Sequencer } from './sequencer';
+
+export interface CommandLoopOptions {
+  /** Holds the journal segments and snapshots; created if missing. One process per directory. */
+  readonly dataDir: string;
+  readonly engineConfig: EngineConfig;
+  /** submit() rejects with OverloadedError while this many commands await their answer. */
+  readonly maxQueueDepth: number;
+  /** A snapshot is written after every this many journaled commands, and at close. */
+  readonly snapshotEvery: number;
+  readonly observer?: CommandObserver;
+  readonly logger?: Logger;
+  /**
+   * Called once if the loop stops for good (a journal write or fsync failed, or the engine threw):
+   * memory is then ahead of disk, so the process should report NOT_SERVING and exit to recover.
+   */
+  readonly onFatalError?: (error: CommandLoopFailedError) => void;
+}
+
+/**
+ * Recovers the engine from options.dataDir (newest readable snapshot + journal tail) and starts
+ * the command loop on it. Resolves only when recovery is complete: a server reports NOT_SERVING
+ * until then (replay yields to the event loop regularly, so health checks are answered meanwhile).
+ * Rejects if the data directory is damaged in a way that could lose acknowledged commands.
+ */
+export async function openCommandLoop(options: CommandLoopOptions): Promise<CommandLoop> {
+  for (const name of ['maxQueueDepth', 'snapshotEvery'] as const) {
+    if (!Number.isSafeInteger(options[name]) || options[name] < 1) {
+      throw new RangeError(`${name} must be a positive integer, got ${options[name]}`);
+    }
+  }
+  const logger = options.logger ?? createLogger('matching', 'silent');
+  const recovered = await recover(options.dataDir, options.engineConfig, logger);
+  const journal = await JournalWriter.open(options.dataDir, recovered.appendSegment);
+  return new JournaledCommandLoop({
+    engine: recovered.engine,
+    journal,
+    sequencer: new Sequencer(recovered.lastTimestamp),
+    dataDir: options.dataDir,
+    snapshotSeq: recovered.snapshotSeq,
+    lastTimestamp: recovered.lastTimestamp,
+    maxQueueDepth: options.maxQueueDepth,
+    snapshotEvery: options.snapshotEvery,
+    logger,
+    ...(options.observer && { observer: options.observer }),
+    ...(options.onFatalError && { onFatalError: options.onFatalError }),
+  });
+}

@@ -1,0 +1,71 @@
+import { formatAmount, type CommandValue } from '@orderbook/engine';
+import type { matching } from '@orderbook/proto';
+import type { Logger } from '@orderbook/server-kit';
+import type { CommandInput } from './command-loop-api';
+import type { MarketDirectory } from './markets';
+import type { MatchingMetrics } from './metrics';
+import { cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
+import type { ServiceState } from './service-state';
+import { engineErrorToStatus, toServiceError } from './status-mapping';
+import { balanceToProto, orderToProto, tradeToProto } from './views';
+
+export interface OrderEntryDeps {
+  readonly state: ServiceState;
+  readonly markets: MarketDirectory;
+  readonly metrics: MatchingMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * The commands that change state, shared by the unary RPCs and OrderSession: validate, submit to
+ * the command loop, answer with the durable result. Every failure leaves as a ServiceError and is
+ * counted by its code.
+ */
+export class OrderEntry {
+  constructor(private readonly deps: OrderEntryDeps) {}
+
+  placeLimitOrder(userId: string, req: matching.PlaceLimitOrderRequest): Promise<matching.PlaceLimitOrderResponse> {
+    return this.counted(async () => {
+      const value = await this.run(placeLimitInput(req, userId, this.deps.markets), 'placed');
+      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+    });
+  }
+
+  placeMarketOrder(userId: string, req: matching.PlaceMarketOrderRequest): Promise<matching.PlaceMarketOrderResponse> {
+    return this.counted(async () => {
+      const value = await this.run(placeMarketInput(req, userId, this.deps.markets), 'placed');
+      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+    });
+  }
+
+  cancelOrder(userId: string, req: matching.CancelOrderRequest): Promise<matching.CancelOrderResponse> {
+    return this.counted(async () => {
+      const value = await this.run(cancelInput(req, userId), 'cancelled');
+      return { order: orderToProto(value.order), releasedAmount: formatAmount(value.releasedAmount), releasedAsset: value.releasedAsset };
+    });
+  }
+
+  addFunds(req: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
+    return this.counted(async () => {
+      const value = await this.run(depositInput(req, this.deps.markets), 'deposited');
+      return { userId: value.userId, balance: balanceToProto(value.balance) };
+    });
+  }
+
+  private async run<K extends CommandValue['kind']>(input: CommandInput, kind: K): Promise<Extract<CommandValue, { kind: K }>> {
+    const result = await this.deps.state.current().loop.submit(input);
+    if (!result.ok) throw engineErrorToStatus(result.error);
+    if (result.value.kind !== kind) throw new Error(`a ${input.kind} command returned a ${result.value.kind} result`);
+    return result.value as Extract<CommandValue, { kind: K }>;
+  }
+
+  private async counted<T>(command: () => Promise<T>): Promise<T> {
+    try {
+      return await command();
+    } catch (err) {
+      const serviceError = toServiceError(err, this.deps.logger);
+      this.deps.metrics.commandRejected(serviceError.code);
+      throw serviceError;
+    }
+  }
+}

@@ -1,0 +1,135 @@
+import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
+import type { matching } from '@orderbook/proto';
+import { grpcError, type Logger } from '@orderbook/server-kit';
+import { callerOf } from './caller-identity';
+import type { LiveCalls } from './live-calls';
+import type { MatchingMetrics } from './metrics';
+import type { OrderEntry } from './order-entry';
+import { toServiceError } from './status-mapping';
+
+export interface OrderSessionDeps {
+  readonly entry: OrderEntry;
+  readonly liveCalls: LiveCalls;
+  readonly metrics: MatchingMetrics;
+  /** Commands of one session awaiting their result; at the bound the session stops reading. */
+  readonly maxInFlight: number;
+  readonly logger: Logger;
+}
+
+type Call = ServerDuplexStream<matching.OrderSessionRequest, matching.OrderSessionResponse>;
+
+/**
+ * The OrderSession bidi stream. The caller was authenticated when the stream started (by the
+ * interceptor); each request runs like its unary RPC and gets exactly one response echoing its
+ * request_id, a failure as an OrderSessionError with the code the RPC would have returned.
+ */
+export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreamingCall<matching.OrderSessionRequest, matching.OrderSessionResponse> {
+  return (call) => {
+    let userId: string;
+    try {
+      userId = callerOf(call).userId;
+    } catch (err) {
+      call.emit('error', toServiceError(err, deps.logger));
+      return;
+    }
+    new OrderSession(call, userId, deps).start();
+  };
+}
+
+/**
+ * Flow control instead of errors: the session reads requests only while fewer than maxInFlight
+ * await their result and the client keeps reading responses. grpc-js then stops reading the
+ * HTTP/2 stream, so a fast client is slowed down by the transport and memory stays bounded.
+ */
+class OrderSession {
+  private inFlight = 0;
+  private clientDone = false;
+  private stopping = false;
+  private responsesBlocked = false;
+  private finished = false;
+  private unregister: () => void = () => undefined;
+
+  constructor(
+    private readonly call: Call,
+    private readonly userId: string,
+    private readonly deps: OrderSessionDeps,
+  ) {}
+
+  start(): void {
+    this.deps.metrics.streamOpened('order_session');
+    this.call.on('data', (request: matching.OrderSessionRequest) => this.accept(request));
+    this.call.on('end', () => {
+      this.clientDone = true;
+      this.maybeFinish();
+    });
+    this.call.on('cancelled', () => this.finish());
+    this.call.on('drain', () => {
+      this.responsesBlocked = false;
+      this.updateFlow();
+    });
+    this.unregister = this.deps.liveCalls.register(() => {
+      // Shutdown: read nothing more, let the commands in flight finish, then end the session.
+      this.stopping = true;
+      this.updateFlow();
+      this.maybeFinish();
+    });
+  }
+
+  private accept(request: matching.OrderSessionRequest): void {
+    if (this.stopping || this.finished) return;
+    this.inFlight++;
+    this.updateFlow();
+    this.execute(request)
+      .then((response) => {
+        if (!this.finished) this.responsesBlocked = !this.call.write(response);
+      })
+      .finally(() => {
+        this.inFlight--;
+        this.updateFlow();
+        this.maybeFinish();
+      });
+  }
+
+  private async execute(request: matching.OrderSessionRequest): Promise<matching.OrderSessionResponse> {
+    const { requestId } = request;
+    const { entry } = this.deps;
+    try {
+      if (request.placeLimitOrder !== undefined) return { requestId, placeLimitOrder: await entry.placeLimitOrder(this.userId, request.placeLimitOrder) };
+      if (request.placeMarketOrder !== undefined) return { requestId, placeMarketOrder: await entry.placeMarketOrder(this.userId, request.placeMarketOrder) };
+      if (request.cancelOrder !== undefined) return { requestId, cancelOrder: await entry.cancelOrder(this.userId, request.cancelOrder) };
+      this.deps.metrics.commandRejected(status.INVALID_ARGUMENT);
+      return errorResponse(requestId, grpcError(status.INVALID_ARGUMENT, 'command: one of place_limit_order, place_market_order or cancel_order is required'));
+    } catch (err) {
+      // OrderEntry already turned the failure into a ServiceError and counted it.
+      return errorResponse(requestId, toServiceError(err, this.deps.logger));
+    }
+  }
+
+  private updateFlow(): void {
+    if (this.finished) return;
+    if (this.stopping || this.responsesBlocked || this.inFlight >= this.deps.maxInFlight) this.call.pause();
+    else this.call.resume();
+  }
+
+  private maybeFinish(): void {
+    if (this.finished || this.inFlight > 0) return;
+    if (this.stopping) {
+      this.finish();
+      this.call.emit('error', grpcError(status.UNAVAILABLE, 'the matching service is shutting down'));
+    } else if (this.clientDone) {
+      this.finish();
+      this.call.end();
+    }
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.unregister();
+    this.deps.metrics.streamClosed('order_session');
+  }
+}
+
+function errorResponse(requestId: bigint, error: ServiceError): matching.OrderSessionResponse {
+  return { requestId, error: { code: error.code, message: error.details } };
+}

@@ -1,0 +1,91 @@
+import type { ListOrdersQuery } from '@orderbook/engine';
+import type { matching } from '@orderbook/proto';
+import type { CommandInput } from './command-loop-api';
+import type { MarketDirectory } from './markets';
+import { decodePageToken } from './page-token';
+import * as valid from './validation';
+
+/**
+ * Requests turned into what the engine takes: every field checked (INVALID_ARGUMENT names the
+ * first bad one), the acting user always the token's subject, never a request field.
+ */
+
+export type PlaceLimitInput = Extract<CommandInput, { kind: 'placeLimit' }>;
+export type PlaceMarketInput = Extract<CommandInput, { kind: 'placeMarket' }>;
+export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
+export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
+
+function withClientOrderId(text: string): { clientOrderId?: string } {
+  const clientOrderId = valid.clientOrderId(text);
+  return clientOrderId === undefined ? {} : { clientOrderId };
+}
+
+export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: string, markets: MarketDirectory): PlaceLimitInput {
+  return {
+    kind: 'placeLimit',
+    userId,
+    market: valid.market(req.market, markets),
+    side: valid.side(req.side),
+    price: valid.price(req.price),
+    quantity: valid.quantity(req.quantity),
+    timeInForce: valid.timeInForce(req.timeInForce),
+    postOnly: req.postOnly,
+    selfTradePrevention: valid.selfTradePrevention(req.selfTradePrevention),
+    ...withClientOrderId(req.clientOrderId),
+  };
+}
+
+export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: string, markets: MarketDirectory): PlaceMarketInput {
+  return {
+    kind: 'placeMarket',
+    userId,
+    market: valid.market(req.market, markets),
+    side: valid.side(req.side),
+    quantity: valid.quantity(req.quantity),
+    selfTradePrevention: valid.selfTradePrevention(req.selfTradePrevention),
+    ...withClientOrderId(req.clientOrderId),
+  };
+}
+
+export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
+  return { kind: 'cancel', userId, orderId: valid.orderId(req.orderId) };
+}
+
+export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {
+  return {
+    kind: 'deposit',
+    userId: valid.userId(req.userId),
+    asset: valid.asset(req.asset, markets),
+    amount: valid.amount(req.amount),
+  };
+}
+
+export interface ListOrdersPage {
+  readonly pageSize: number;
+  /** Asks for one order more than a page, to know whether another page follows. */
+  readonly query: ListOrdersQuery;
+}
+
+export function listOrdersPage(req: matching.ListOrdersRequest, markets: MarketDirectory): ListOrdersPage {
+  const pageSize = valid.pageSize(req.pageSize);
+  const market = valid.marketFilter(req.market, markets);
+  const beforeOrderId = decodePageToken(req.pageToken);
+  return {
+    pageSize,
+    query: {
+      openOnly: valid.openOnly(req.status),
+      limit: pageSize + 1,
+      ...(market === undefined ? {} : { market }),
+      ...(beforeOrderId === undefined ? {} : { beforeOrderId }),
+    },
+  };
+}
+
+export interface BookQuery {
+  readonly market: string;
+  readonly depth: number;
+}
+
+export function bookQuery(req: { readonly market: string; readonly depth: number }, markets: MarketDirectory): BookQuery {
+  return { market: valid.market(req.market, markets), depth: valid.depth(req.depth) };
+}

@@ -1,0 +1,144 @@
+import { descriptorSetPath, matching } from '@orderbook/proto';
+import { createLogger, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { createJwksVerifier } from '@orderbook/token-verifier';
+import { createAuthInterceptor } from './auth-interceptor';
+import type { CommandLoop } from './command-loop-api';
+import type { CommandLoopFailedError } from './command-loop';
+import type { MatchingConfig } from './config';
+import { EventRouter } from './event-router';
+import { matchingHandlers } from './handlers';
+import { LiveCalls } from './live-calls';
+import { MarketDirectory } from './markets';
+import { MatchingMetrics } from './metrics';
+import { serveMetrics, type MetricsEndpoint } from './metrics-http';
+import { openCommandLoop } from './open-command-loop';
+import { OrderEntry } from './order-entry';
+import { ServiceState } from './service-state';
+
+export const MATCHING_SERVICE_NAME = `${matching.protobufPackage}.MatchingService`;
+
+export interface RunningMatchingServer {
+  /** The bound gRPC port (the real one when config.port was 0). */
+  readonly port: number;
+  /** host:port for clients. */
+  readonly address: string;
+  /** The bound port of GET /metrics. */
+  readonly metricsPort: number;
+  /**
+   * Graceful stop: health NOT_SERVING, refuse new calls, end open streams, let in-flight calls
+   * finish (up to config.shutdownGraceMs), then close the loop (journal flushed, final snapshot).
+   * Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+export interface StartMatchingServerOptions {
+  /** Defaults to a pino logger named "matching" at config.logLevel. */
+  readonly logger?: Logger;
+  /**
+   * Called if the command loop fails for good (journal write or fsync failed): the server already
+   * reports NOT_SERVING; the process should exit so that a restart recovers from disk. Default: log.
+   */
+  readonly onFatalError?: (error: CommandLoopFailedError) => void;
+}
+
+/**
+ * Serves MatchingService (plus reflection and health). The gRPC server listens at once, NOT_SERVING
+ * while the journal replays, SERVING when the engine is ready; startMatchingServer resolves then.
+ */
+export async function startMatchingServer(config: MatchingConfig, options: StartMatchingServerOptions = {}): Promise<RunningMatchingServer> {
+  const logger = options.logger ?? createLogger('matching', config.logLevel);
+  const markets = new MarketDirectory(config.markets);
+  const metrics = new MatchingMetrics();
+  const state = new ServiceState();
+  const liveCalls = new LiveCalls();
+  const verifier = createJwksVerifier({ authAddress: config.authAddress, issuer: config.issuer, audience: config.audience, logger });
+  const entry = new OrderEntry({ state, markets, metrics, logger });
+
+  let metricsEndpoint: MetricsEndpoint | undefined;
+  let grpcServer: RunningGrpcServer | undefined;
+  let loop: CommandLoop | undefined;
+  try {
+    metricsEndpoint = await serveMetrics(metrics.registry, config.host, config.metricsPort);
+    grpcServer = await startGrpcServer({
+      host: config.host,
+      port: config.port,
+      services: [
+        {
+          name: MATCHING_SERVICE_NAME,
+          definition: matching.MatchingServiceService,
+          implementation: matchingHandlers({
+            state,
+            markets,
+            entry,
+            liveCalls,
+            metrics,
+            streamBuffer: config.streamBuffer,
+            maxInFlight: config.sessionMaxInFlight,
+            logger,
+          }),
+        },
+      ],
+      descriptorSetPath,
+      logger,
+      interceptors: [createAuthInterceptor(verifier, logger)],
+      initiallyServing: false,
+    });
+    const address = `${clientHost(config.host)}:${grpcServer.port}`;
+    logger.info({ address, dataDir: config.dataDir }, 'matching service listening, replaying its journal (NOT_SERVING until done)');
+
+    const server = grpcServer;
+    loop = await openCommandLoop({
+      dataDir: config.dataDir,
+      engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
+      maxQueueDepth: config.maxQueueDepth,
+      snapshotEvery: config.snapshotEvery,
+      observer: metrics.observer,
+      logger,
+      onFatalError: (error) => {
+        server.setServing(false);
+        logger.fatal({ err: error }, 'command loop failed: the service must restart to recover from its journal');
+        options.onFatalError?.(error);
+      },
+    });
+    const events = new EventRouter();
+    loop.onEvents((_seq, batch) => {
+      metrics.countEvents(batch);
+      events.route(batch);
+    });
+    const readyLoop = loop;
+    metrics.watchQueueDepth(() => readyLoop.queueDepth());
+    state.serve({ loop, events });
+    grpcServer.setServing(true);
+    logger.info({ address, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');
+
+    const endpoint = metricsEndpoint;
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= (async () => {
+        server.setServing(false);
+        liveCalls.closeAll();
+        await server.shutdown(config.shutdownGraceMs);
+        await readyLoop.close();
+        verifier.close();
+        await endpoint.close();
+        logger.info({ lastSeq: readyLoop.queries.lastSeq() }, 'matching service stopped');
+      })();
+      return stopping;
+    };
+    return { port: grpcServer.port, address, metricsPort: metricsEndpoint.port, stop };
+  } catch (err) {
+    await grpcServer?.shutdown(0);
+    await loop?.close();
+    await metricsEndpoint?.close();
+    verifier.close();
+    throw err;
+  }
+}
+
+/** Where a local client reaches a server bound to `host` (a wildcard bind is reached via loopback). */
+function clientHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::' || host === '[::]') return '[::1]';
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}

@@ -1,0 +1,30 @@
+import { status } from '@grpc/grpc-js';
+import { grpcError } from '@orderbook/server-kit';
+import type { CommandLoop } from './command-loop-api';
+import type { EventRouter } from './event-router';
+
+/** What handlers work with once the journal has been replayed. */
+export interface Serving {
+  readonly loop: CommandLoop;
+  readonly events: EventRouter;
+}
+
+/**
+ * The engine as handlers see it. The gRPC server listens (and answers health checks) while the
+ * journal replays, so calls can arrive before there is an engine: they get UNAVAILABLE, which
+ * clients retry. (At shutdown the server stops accepting calls and the loop refuses commands
+ * once closed, both UNAVAILABLE as well.)
+ */
+export class ServiceState {
+  private serving: Serving | undefined;
+
+  serve(serving: Serving): void {
+    this.serving = serving;
+  }
+
+  /** The engine to use for this call, or UNAVAILABLE. */
+  current(): Serving {
+    if (this.serving === undefined) throw grpcError(status.UNAVAILABLE, 'the matching service is starting (replaying its journal): retry shortly');
+    return this.serving;
+  }
+}

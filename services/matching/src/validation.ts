@@ -1,0 +1,157 @@
+import { status, type ServiceError } from '@grpc/grpc-js';
+import {
+  parseAmount,
+  parsePrice,
+  parseQuantity,
+  type SelfTradePrevention,
+  type Side,
+  type TimeInForce,
+} from '@orderbook/engine';
+import { matching } from '@orderbook/proto';
+import { grpcError } from '@orderbook/server-kit';
+import type { MarketDirectory } from './markets';
+
+/**
+ * Field validators: each returns the engine's form of one request field or throws
+ * INVALID_ARGUMENT with a message that starts with the field's proto name.
+ */
+
+export function invalidArgument(field: string, what: string): ServiceError {
+  return grpcError(status.INVALID_ARGUMENT, `${field}: ${what}`);
+}
+
+/** Client text echoed in a message, bounded so that a hostile megabyte does not come back in a trailer. */
+export function echo(text: string): string {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return JSON.stringify(shown);
+}
+
+export function market(symbol: string, markets: MarketDirectory, field = 'market'): string {
+  if (symbol === '') throw invalidArgument(field, `required, one of ${markets.symbolList()}`);
+  if (!markets.hasMarket(symbol)) throw invalidArgument(field, `unknown market ${echo(symbol)}, expected one of ${markets.symbolList()}`);
+  return symbol;
+}
+
+/** An optional market filter: empty means every market. */
+export function marketFilter(symbol: string, markets: MarketDirectory, field = 'market'): string | undefined {
+  return symbol === '' ? undefined : market(symbol, markets, field);
+}
+
+export function side(value: matching.Side, field = 'side'): Side {
+  switch (value) {
+    case matching.Side.SIDE_BUY:
+      return 'buy';
+    case matching.Side.SIDE_SELL:
+      return 'sell';
+    case matching.Side.SIDE_UNSPECIFIED:
+      throw invalidArgument(field, 'required: SIDE_BUY or SIDE_SELL');
+    default:
+      throw invalidArgument(field, `unknown value ${value}, expected SIDE_BUY or SIDE_SELL`);
+  }
+}
+
+export function timeInForce(value: matching.TimeInForce, field = 'time_in_force'): TimeInForce {
+  switch (value) {
+    case matching.TimeInForce.TIME_IN_FORCE_UNSPECIFIED:
+    case matching.TimeInForce.TIME_IN_FORCE_GTC:
+      return 'GTC';
+    case matching.TimeInForce.TIME_IN_FORCE_IOC:
+      return 'IOC';
+    case matching.TimeInForce.TIME_IN_FORCE_FOK:
+      return 'FOK';
+    default:
+      throw invalidArgument(field, `unknown value ${value}, expected TIME_IN_FORCE_GTC, TIME_IN_FORCE_IOC or TIME_IN_FORCE_FOK`);
+  }
+}
+
+export function selfTradePrevention(value: matching.SelfTradePrevention, field = 'self_trade_prevention'): SelfTradePrevention {
+  switch (value) {
+    case matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED:
+    case matching.SelfTradePrevention.SELF_TRADE_PREVENTION_CANCEL_RESTING:
+      return 'cancel_resting';
+    case matching.SelfTradePrevention.SELF_TRADE_PREVENTION_CANCEL_TAKER:
+      return 'cancel_taker';
+    case matching.SelfTradePrevention.SELF_TRADE_PREVENTION_CANCEL_BOTH:
+      return 'cancel_both';
+    default:
+      throw invalidArgument(field, `unknown value ${value}, expected one of the SELF_TRADE_PREVENTION_CANCEL_* values`);
+  }
+}
+
+/** ListOrders' status filter: true for open orders only. */
+export function openOnly(value: matching.OrderStatusFilter, field = 'status'): boolean {
+  switch (value) {
+    case matching.OrderStatusFilter.ORDER_STATUS_FILTER_OPEN:
+      return true;
+    case matching.OrderStatusFilter.ORDER_STATUS_FILTER_UNSPECIFIED:
+    case matching.OrderStatusFilter.ORDER_STATUS_FILTER_ALL:
+      return false;
+    default:
+      throw invalidArgument(field, `unknown value ${value}, expected ORDER_STATUS_FILTER_OPEN or ORDER_STATUS_FILTER_ALL`);
+  }
+}
+
+function parsed(result: ReturnType<typeof parsePrice>): bigint {
+  if (!result.ok) throw grpcError(status.INVALID_ARGUMENT, result.error.message);
+  return result.value;
+}
+
+export const price = (text: string, field = 'price'): bigint => parsed(parsePrice(text, field));
+export const quantity = (text: string, field = 'quantity'): bigint => parsed(parseQuantity(text, field));
+export const amount = (text: string, field = 'amount'): bigint => parsed(parseAmount(text, field));
+
+const MAX_CLIENT_ORDER_ID = 64;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/** Optional: empty means none. */
+export function clientOrderId(text: string, field = 'client_order_id'): string | undefined {
+  if (text === '') return undefined;
+  if (text.length > MAX_CLIENT_ORDER_ID) throw invalidArgument(field, `at most ${MAX_CLIENT_ORDER_ID} characters, got ${text.length}`);
+  if (!PRINTABLE_ASCII.test(text)) throw invalidArgument(field, 'only printable ASCII characters (space to ~)');
+  return text;
+}
+
+/**
+ * An order id as the engine numbers them. Ids are engine sequence numbers, so one past 2^53 cannot
+ * exist: it is an unknown order (NOT_FOUND), not a malformed one.
+ */
+export function orderId(value: bigint, field = 'order_id'): number {
+  if (value === 0n) throw invalidArgument(field, 'required');
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw grpcError(status.NOT_FOUND, `${field}: no order ${value}`);
+  return Number(value);
+}
+
+const DEFAULT_DEPTH = 10;
+const DEFAULT_PAGE_SIZE = 100;
+const MAX_LEVELS_OR_PAGE = 1000;
+
+function boundedCount(value: number, fallback: number, field: string): number {
+  if (value === 0) return fallback;
+  if (!Number.isInteger(value) || value < 1 || value > MAX_LEVELS_OR_PAGE) {
+    throw invalidArgument(field, `must be between 1 and ${MAX_LEVELS_OR_PAGE} (0 means ${fallback}), got ${value}`);
+  }
+  return value;
+}
+
+/** Book levels per side: 0 means 10. */
+export const depth = (value: number, field = 'depth'): number => boundedCount(value, DEFAULT_DEPTH, field);
+/** Orders per page: 0 means 100. */
+export const pageSize = (value: number, field = 'page_size'): number => boundedCount(value, DEFAULT_PAGE_SIZE, field);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A user id as the auth service issues it (a UUID). Lower-cased, the form token subjects have:
+ * balances are keyed by the exact string, so "ABC…" must not credit a different user than "abc…".
+ */
+export function userId(text: string, field = 'user_id'): string {
+  if (text === '') throw invalidArgument(field, 'required');
+  if (!UUID.test(text)) throw invalidArgument(field, `must be a user id (a UUID), got ${echo(text)}`);
+  return text.toLowerCase();
+}
+
+export function asset(text: string, markets: MarketDirectory, field = 'asset'): string {
+  if (text === '') throw invalidArgument(field, `required, one of ${markets.assetList()}`);
+  if (!markets.hasAsset(text)) throw invalidArgument(field, `unknown asset ${echo(text)}, expected one of ${markets.assetList()}`);
+  return text;
+}

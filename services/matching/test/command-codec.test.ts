@@ -1,0 +1,30 @@
+import { expect } from 'chai';
+import { CommandDecodeError, decodeBatch, decodeCommand, encodeBatch, encodeCommand } from '../src/command-codec';
+import { sampleCommands } from './helpers';
+
+describe('command codec', () => {
+  it('round-trips every kind of command, bigints and optional fields included', () => {
+    const commands = sampleCommands(1, 8);
+    expect(decodeBatch(encodeBatch(commands.map(encodeCommand)))).to.deep.equal(commands);
+  });
+
+  it('leaves an absent clientOrderId absent', () => {
+    const [market] = sampleCommands(3, 1);
+    expect(Object.keys(decodeCommand(JSON.parse(encodeCommand(market))))).not.to.include('clientOrderId');
+  });
+
+  it('keeps fields outside the command type out of the journal', () => {
+    const [deposit] = sampleCommands(1, 1);
+    const encoded = encodeCommand({ ...deposit, password: 'secret' } as typeof deposit & { password: string });
+    expect(encoded).not.to.contain('secret');
+  });
+
+  it('rejects a command with a missing or mistyped field, naming the field', () => {
+    const record = JSON.parse(encodeCommand(sampleCommands(1, 2)[1])) as Record<string, unknown>;
+    expect(() => decodeCommand({ ...record, price: 12 })).to.throw(CommandDecodeError, /"price"/);
+    expect(() => decodeCommand({ ...record, side: 'up' })).to.throw(CommandDecodeError, /"side"/);
+    expect(() => decodeCommand({ ...record, seq: undefined })).to.throw(CommandDecodeError, /"seq"/);
+    expect(() => decodeCommand({ ...record, kind: 'withdraw' })).to.throw(CommandDecodeError, /"kind"/);
+    expect(() => decodeBatch(Buffer.from('{"kind":"cancel"}'))).to.throw(CommandDecodeError, /array/);
+  });
+});

@@ -1,0 +1,229 @@
+import type { BalanceView, CommandResult, EngineEvent } from '@orderbook/engine';
+import { expect } from 'chai';
+import { CommandLoopFailedError } from '../src/command-loop';
+import { OverloadedError, ShuttingDownError, type CommandInput } from '../src/command-loop-api';
+import { decodeBatch } from '../src/command-codec';
+import { listJournalSegments, listSnapshots } from '../src/data-files';
+import { readSegment } from '../src/journal-reader';
+import { recover } from '../src/recovery';
+import { rejectionOf, silentLogger, tempDirs } from './helpers';
+import { GatedSync, openHarness, settle } from './loop-harness';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from './random-load';
+
+const tempDir = tempDirs();
+const deposit = (userId: string): CommandInput => ({ kind: 'deposit', userId, asset: 'USD', amount: 100_000_000n });
+const usd = (balances: readonly BalanceView[]): bigint | undefined =>
+  balances.find((b) => b.asset === 'USD')?.available;
+const cancelUnknown: CommandInput = { kind: 'cancel', userId: 'ann', orderId: 999_999 };
+
+/** Tracks whether a promise has settled, without awaiting it. */
+function watch<T>(promise: Promise<T>): { readonly settled: () => boolean; readonly promise: Promise<T> } {
+  let settled = false;
+  void promise.then(
+    () => (settled = true),
+    () => (settled = true),
+  );
+  return { settled: () => settled, promise };
+}
+
+async function journaledSeqs(dataDir: string): Promise<number[]> {
+  const segments = await listJournalSegments(dataDir);
+  const seqs: number[] = [];
+  for (const [i, segment] of segments.entries()) {
+    for (const payload of await readSegment(segment, i === segments.length - 1, silentLogger)) {
+      seqs.push(...decodeBatch(payload).map((c) => c.seq));
+    }
+  }
+  return seqs;
+}
+
+describe('command loop', () => {
+  it('answers a command and delivers its events only after its journal record is fsynced', async () => {
+    const gated = new GatedSync();
+    const { loop } = await openHarness(tempDir(), { sync: gated.sync });
+    const delivered: Array<[number, readonly EngineEvent[]]> = [];
+    loop.onEvents((seq, events) => delivered.push([seq, events]));
+
+    gated.hold();
+    const pending = watch(loop.submit(deposit('ann')));
+    await settle();
+    expect(gated.calls, 'fsync started').to.equal(1);
+    expect(pending.settled()).to.equal(false);
+    expect(delivered).to.deep.equal([]);
+    expect(loop.queueDepth()).to.equal(1);
+    expect(usd(loop.queries.balances('ann')), 'applied in memory already').to.equal(100_000_000n);
+
+    gated.release();
+    const result = await pending.promise;
+    expect(result.ok).to.equal(true);
+    expect(delivered.map(([seq]) => seq)).to.deep.equal([1]);
+    expect(delivered[0][1]).to.deep.equal(result.ok && result.events);
+    expect(loop.queueDepth()).to.equal(0);
+    await loop.close();
+  });
+
+  it('group-commits concurrent commands: fewer fsyncs than commands, answers and events in seq order', async () => {
+    const { loop, journal } = await openHarness(tempDir());
+    const load = new RandomLoad(7);
+    const answered: number[] = [];
+    const eventSeqs: number[] = [];
+    loop.onEvents((seq) => eventSeqs.push(seq));
+    const inputs = Array.from({ length: 300 }, () => load.next());
+    const results = await Promise.all(
+      inputs.map((input, i) =>
+        loop.submit(input).then((result) => {
+          if (result.ok) answered.push(i);
+          return result;
+        }),
+      ),
+    );
+    const stats = journal.stats();
+    expect(stats.batches).to.be.greaterThan(0).and.lessThan(stats.commands);
+    expect(stats.commands).to.equal(loop.queries.lastSeq());
+    // Rejections are answered at once; durable commands in the order they were submitted.
+    expect(answered).to.deep.equal([...answered].sort((a, b) => a - b));
+    expect(eventSeqs).to.deep.equal([...eventSeqs].sort((a, b) => a - b));
+    expect(new Set(eventSeqs).size).to.equal(results.filter((r) => r.ok).length);
+    await loop.close();
+  });
+
+  it('gives a placed order the id of its seq, with timestamps that never decrease', async () => {
+    const { loop } = await openHarness(tempDir());
+    await loop.submit({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 10n ** 15n });
+    const stamps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const placed = await loop.submit({
+        kind: 'placeLimit',
+        userId: 'ann',
+        market: 'BTC-USD',
+        side: 'buy',
+        price: 1_000_000n,
+        quantity: 100_000_000n,
+        timeInForce: 'GTC',
+        postOnly: false,
+        selfTradePrevention: 'cancel_resting',
+      });
+      if (!placed.ok || placed.value.kind !== 'placed') throw new Error('expected a placed order');
+      expect(placed.value.order.orderId).to.equal(loop.queries.lastSeq());
+      stamps.push(placed.value.order.createdAt);
+    }
+    expect(stamps).to.deep.equal([...stamps].sort((a, b) => a - b));
+    await loop.close();
+  });
+
+  it('answers a rejected command at once, even while earlier commands wait for their fsync', async () => {
+    const gated = new GatedSync();
+    const dataDir = tempDir();
+    const { loop } = await openHarness(dataDir, { sync: gated.sync });
+    gated.hold();
+    const durable = watch(loop.submit(deposit('ann')));
+    const rejected = await loop.submit(cancelUnknown);
+    expect(rejected.ok).to.equal(false);
+    expect(durable.settled()).to.equal(false);
+    gated.release();
+    await durable.promise;
+    const lastSeq = loop.queries.lastSeq();
+    await loop.close();
+
+    // Either the engine spent no seq on the rejection (and nothing was journaled), or it did and
+    // the journal holds it; both replay to the same state.
+    const seqs = await journaledSeqs(dataDir);
+    expect(seqs).to.deep.equal(Array.from({ length: lastSeq }, (_, i) => i + 1));
+  });
+
+  it('rejects with OverloadedError at once when maxQueueDepth commands are waiting', async () => {
+    const gated = new GatedSync();
+    const { loop } = await openHarness(tempDir(), { sync: gated.sync, maxQueueDepth: 3 });
+    gated.hold();
+    const waiting = [1, 2, 3].map((i) => loop.submit(deposit(`user-${i}`)));
+    expect(loop.queueDepth()).to.equal(3);
+    const lastSeq = loop.queries.lastSeq();
+    expect(await rejectionOf(loop.submit(deposit('late')))).to.be.instanceOf(OverloadedError);
+    expect(loop.queries.lastSeq(), 'the refused command was not applied').to.equal(lastSeq);
+    gated.release();
+    await Promise.all(waiting);
+    expect(loop.queueDepth()).to.equal(0);
+    expect((await loop.submit(deposit('late'))).ok).to.equal(true);
+    await loop.close();
+  });
+
+  it('close() refuses new commands, answers the queued ones, writes a final snapshot', async () => {
+    const gated = new GatedSync();
+    const dataDir = tempDir();
+    const { loop } = await openHarness(dataDir, { sync: gated.sync });
+    gated.hold();
+    const queued = [1, 2, 3, 4, 5].map((i) => loop.submit(deposit(`user-${i}`)));
+    const closing = loop.close();
+    expect(loop.close()).to.equal(closing);
+    expect(await rejectionOf(loop.submit(deposit('late')))).to.be.instanceOf(ShuttingDownError);
+    gated.release();
+    const results = await Promise.all(queued);
+    await closing;
+    expect(results.every((r) => r.ok)).to.equal(true);
+    expect((await listSnapshots(dataDir)).map((s) => s.seq)).to.deep.equal([5]);
+    const reopened = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    expect(reopened.snapshotSeq).to.equal(5);
+    expect(reopened.replayedCommands).to.equal(0);
+  });
+
+  it('after a failed fsync, fails the waiting callers, stops accepting, and writes no snapshot', async () => {
+    const dataDir = tempDir();
+    let syncs = 0;
+    const fatal: Error[] = [];
+    const { loop } = await openHarness(dataDir, {
+      onFatalError: (error) => fatal.push(error),
+      sync: async (file) => {
+        syncs += 1;
+        if (syncs >= 2) throw Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+        await file.datasync();
+      },
+    });
+    const first = await loop.submit(deposit('ann'));
+    expect(first.ok).to.equal(true);
+    const doomed = [loop.submit(deposit('ben')), loop.submit(deposit('cat'))];
+    for (const promise of doomed) {
+      const error = await rejectionOf(promise);
+      expect(error).to.be.instanceOf(CommandLoopFailedError);
+      expect(error.message).to.match(/journal write failed.*must restart/);
+    }
+    expect(fatal).to.have.length(1);
+    expect(loop.queueDepth()).to.equal(0);
+    expect(await rejectionOf(loop.submit(deposit('dan')))).to.be.instanceOf(ShuttingDownError);
+    await loop.close();
+    expect(await listSnapshots(dataDir)).to.deep.equal([]);
+
+    const reopened = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    expect(usd(reopened.engine.balances('ann'))).to.equal(100_000_000n);
+  });
+
+  it('keeps delivering events to other listeners when one throws, and stops after unsubscribe', async () => {
+    const { loop } = await openHarness(tempDir());
+    const seen: number[] = [];
+    loop.onEvents(() => {
+      throw new Error('listener bug');
+    });
+    const unsubscribe = loop.onEvents((seq) => seen.push(seq));
+    await loop.submit(deposit('ann'));
+    unsubscribe();
+    await loop.submit(deposit('ann'));
+    expect(seen).to.deep.equal([1]);
+    await loop.close();
+  });
+
+  it('snapshots every N commands and keeps two, deleting the journal they cover', async () => {
+    const dataDir = tempDir();
+    const { loop } = await openHarness(dataDir, { snapshotEvery: 40 });
+    const load = new RandomLoad(11);
+    for (let i = 0; i < 300; i++) {
+      const input = load.next();
+      const result: CommandResult = await loop.submit(input);
+      load.observe(input, result);
+    }
+    await loop.close();
+    const snapshots = (await listSnapshots(dataDir)).map((s) => s.seq);
+    expect(snapshots).to.have.length(2);
+    expect(snapshots[1]).to.equal(loop.queries.lastSeq());
+    const segments = await listJournalSegments(dataDir);
+    expect(segments[0].seq).to.equal(snapshots[0] + 1);
+  });
+});

@@ -1,0 +1,151 @@
+import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from '@orderbook/engine';
+import { expect } from 'chai';
+import { decodeBatch, encodeCommand } from '../src/command-codec';
+import { journalPath, listJournalSegments, type SeqFile } from '../src/data-files';
+import { JournalWriter } from '../src/journal';
+import { JournalCorruptError, readSegment } from '../src/journal-reader';
+import { RECORD_HEADER_BYTES } from '../src/journal-record';
+import { rejectionOf, sampleCommands, silentLogger, tempDirs } from './helpers';
+
+const tempDir = tempDirs();
+
+async function writeJournal(dir: string, batches: readonly Command[][], firstSeq = 1): Promise<SeqFile> {
+  const writer = await JournalWriter.open(dir, firstSeq);
+  for (const batch of batches) await writer.append(batch.map(encodeCommand));
+  await writer.close();
+  return { seq: firstSeq, path: journalPath(dir, firstSeq) };
+}
+
+async function readCommands(segment: SeqFile, isLast = true): Promise<Command[]> {
+  return (await readSegment(segment, isLast, silentLogger)).flatMap(decodeBatch);
+}
+
+/** A copy of the segment with its bytes replaced, in a directory of its own. */
+function variant(segment: SeqFile, bytes: Buffer): SeqFile {
+  const dir = tempDir();
+  const copy = { seq: segment.seq, path: journalPath(dir, segment.seq) };
+  writeFileSync(copy.path, bytes);
+  return copy;
+}
+
+describe('journal', () => {
+  const first = sampleCommands(1, 5);
+  const last = sampleCommands(6, 2);
+
+  it('reads back the batches it wrote, one record per batch', async () => {
+    const dir = tempDir();
+    const writer = await JournalWriter.open(dir, 1);
+    await writer.append(first.map(encodeCommand));
+    await writer.append(last.map(encodeCommand));
+    expect(writer.stats()).to.deep.equal({ batches: 2, commands: 7, largestBatch: 5 });
+    await writer.close();
+    const segment = { seq: 1, path: journalPath(dir, 1) };
+    expect(await readCommands(segment)).to.deep.equal([...first, ...last]);
+  });
+
+  it('continues a segment after reopening and starts a new file on roll', async () => {
+    const dir = tempDir();
+    await writeJournal(dir, [first]);
+    const writer = await JournalWriter.open(dir, 1);
+    await writer.append(last.map(encodeCommand));
+    await writer.roll(8);
+    await writer.append(sampleCommands(8, 1).map(encodeCommand));
+    await writer.close();
+    const segments = await listJournalSegments(dir);
+    expect(segments.map((s) => s.seq)).to.deep.equal([1, 8]);
+    expect(await readCommands(segments[0], false)).to.deep.equal([...first, ...last]);
+    expect(await readCommands(segments[1])).to.deep.equal(sampleCommands(8, 1));
+  });
+
+  it('refuses overlapping appends (only the last record may ever be torn)', async () => {
+    const writer = await JournalWriter.open(tempDir(), 1);
+    const inFlight = writer.append(first.map(encodeCommand));
+    expect((await rejectionOf(writer.append(last.map(encodeCommand)))).message).to.match(/overlap/);
+    await inFlight;
+    await writer.close();
+  });
+
+  describe('a damaged last record', () => {
+    let segment: SeqFile;
+    let bytes: Buffer;
+    let lastRecordAt: number;
+
+    before(async () => {
+      const dir = tempDir();
+      segment = await writeJournal(dir, [first]);
+      lastRecordAt = statSync(segment.path).size;
+      await writeJournal(dir, [last]);
+      bytes = readFileSync(segment.path);
+    });
+
+    it('is cut off when torn at any byte offset, and the journal continues after the intact records', async () => {
+      for (let cut = lastRecordAt; cut < bytes.length; cut++) {
+        const torn = variant(segment, bytes.subarray(0, cut));
+        expect(await readCommands(torn), `cut at ${cut}`).to.deep.equal(first);
+        expect(statSync(torn.path).size, `cut at ${cut}`).to.equal(lastRecordAt);
+      }
+      const torn = variant(segment, bytes.subarray(0, bytes.length - 1));
+      await readCommands(torn);
+      const writer = await JournalWriter.open(join(torn.path, '..'), 1);
+      await writer.append(last.map(encodeCommand));
+      await writer.close();
+      expect(await readCommands(torn)).to.deep.equal([...first, ...last]);
+    });
+
+    it('is cut off when any one of its bytes is flipped', async () => {
+      for (let at = lastRecordAt; at < bytes.length; at++) {
+        const flipped = Buffer.from(bytes);
+        flipped[at] ^= 0x01;
+        const damaged = variant(segment, flipped);
+        expect(await readCommands(damaged), `flip at ${at}`).to.deep.equal(first);
+        expect(statSync(damaged.path).size, `flip at ${at}`).to.equal(lastRecordAt);
+      }
+    });
+
+    it('is cut off when the file ends in zeros (space allocated, data never written)', async () => {
+      const zeros = variant(segment, Buffer.concat([bytes.subarray(0, lastRecordAt + 5), Buffer.alloc(4096)]));
+      expect(await readCommands(zeros)).to.deep.equal(first);
+    });
+  });
+
+  describe('damage before intact data', () => {
+    it('is an error naming the file and offset when intact records follow, and leaves the file alone', async () => {
+      const dir = tempDir();
+      const segment = await writeJournal(dir, [sampleCommands(1, 3), sampleCommands(4, 3), sampleCommands(7, 3)]);
+      const bytes = readFileSync(segment.path);
+      const secondAt = bytes.indexOf(bytes.subarray(0, 4), 1);
+      const damaged = Buffer.from(bytes);
+      damaged[secondAt + RECORD_HEADER_BYTES + 10] ^= 0x20;
+      writeFileSync(segment.path, damaged);
+      await expectCorrupt(readCommands(segment), new RegExp(`${segment.path}.*damaged at byte ${secondAt}`));
+      expect(readFileSync(segment.path).equals(damaged)).to.equal(true);
+    });
+
+    it('is an error when a damaged length hides the records after it', async () => {
+      const dir = tempDir();
+      const segment = await writeJournal(dir, [sampleCommands(1, 3), sampleCommands(4, 3), sampleCommands(7, 3)]);
+      const bytes = readFileSync(segment.path);
+      const damaged = Buffer.from(bytes);
+      damaged.writeUInt32LE(bytes.length * 2, 4);
+      writeFileSync(segment.path, damaged);
+      await expectCorrupt(readCommands(segment), /damaged at byte 0/);
+    });
+
+    it('is an error at the end of a segment that a later segment follows', async () => {
+      const dir = tempDir();
+      const segment = await writeJournal(dir, [sampleCommands(1, 3), sampleCommands(4, 3)]);
+      const bytes = readFileSync(segment.path);
+      const copy = variant(segment, bytes.subarray(0, bytes.length - 3));
+      copyFileSync(copy.path, segment.path);
+      await expectCorrupt(readCommands(segment, false), /later segments exist/);
+    });
+  });
+});
+
+async function expectCorrupt(promise: Promise<unknown>, message: RegExp): Promise<void> {
+  const error = await rejectionOf(promise);
+  expect(error).to.be.instanceOf(JournalCorruptError);
+  expect(error.message).to.match(message);
+}

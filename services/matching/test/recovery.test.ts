@@ -1,0 +1,139 @@
+import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import type { CommandResult } from '@orderbook/engine';
+import { expect } from 'chai';
+import type { CommandLoop } from '../src/command-loop-api';
+import { encodeCommand } from '../src/command-codec';
+import { journalPath, listJournalSegments, listSnapshots } from '../src/data-files';
+import { JournalWriter } from '../src/journal';
+import { JournalCorruptError } from '../src/journal-reader';
+import { openCommandLoop } from '../src/open-command-loop';
+import { recover } from '../src/recovery';
+import { rejectionOf, silentLogger, tempDirs } from './helpers';
+import { openHarness } from './loop-harness';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from './random-load';
+
+const tempDir = tempDirs();
+
+async function run(loop: CommandLoop, load: RandomLoad, commands: number): Promise<void> {
+  for (let i = 0; i < commands; i++) {
+    const input = load.next();
+    const result: CommandResult = await loop.submit(input);
+    load.observe(input, result);
+  }
+}
+
+interface CrashedDir {
+  readonly dataDir: string;
+  readonly liveHash: string;
+  readonly lastSeq: number;
+  /** Seqs of the two snapshots kept, older first. */
+  readonly snapshots: readonly number[];
+}
+
+/**
+ * A data dir from a loop that wrote snapshots every 50 commands and closed (final snapshot), then
+ * a second loop that journaled 37 more commands and "crashed": no close, so no final snapshot.
+ */
+async function crashedDataDir(): Promise<CrashedDir> {
+  const dataDir = tempDir();
+  const load = new RandomLoad(3);
+  const first = await openHarness(dataDir, { snapshotEvery: 50 });
+  await run(first.loop, load, 200);
+  await first.loop.close();
+  const second = await openHarness(dataDir, { snapshotEvery: 1_000 });
+  await run(second.loop, load, 37);
+  await second.journal.close();
+  const snapshots = (await listSnapshots(dataDir)).map((s) => s.seq);
+  expect(snapshots).to.have.length(2);
+  return { dataDir, liveHash: second.engine.stateHash(), lastSeq: second.engine.lastSeq(), snapshots };
+}
+
+/** Journal segments of deposits only (valid on an empty engine) starting at the given seqs. */
+async function depositSegments(dataDir: string, firstSeqs: readonly number[], perSegment: number): Promise<void> {
+  for (const firstSeq of firstSeqs) {
+    const writer = await JournalWriter.open(dataDir, firstSeq);
+    const commands = Array.from({ length: perSegment }, (_, i) =>
+      encodeCommand({ kind: 'deposit', seq: firstSeq + i, timestamp: 1, userId: 'ann', asset: 'USD', amount: 5n }),
+    );
+    await writer.append(commands);
+    await writer.close();
+  }
+}
+
+describe('recovery', () => {
+  it('starts an empty data dir at seq 0', async () => {
+    const recovered = await recover(tempDir(), LOAD_ENGINE_CONFIG, silentLogger);
+    expect(recovered.engine.lastSeq()).to.equal(0);
+    expect(recovered.appendSegment).to.equal(1);
+  });
+
+  it('loads the newest snapshot and replays the journal tail to the live state hash', async () => {
+    const { dataDir, liveHash, lastSeq, snapshots } = await crashedDataDir();
+    const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    expect(recovered.snapshotSeq).to.equal(snapshots[1]);
+    expect(recovered.replayedCommands).to.equal(lastSeq - snapshots[1]);
+    expect(recovered.replayedCommands).to.be.greaterThan(0);
+    expect(recovered.engine.stateHash()).to.equal(liveHash);
+  });
+
+  it('falls back to the previous snapshot when the newest is corrupt, to the same state', async () => {
+    const { dataDir, liveHash, snapshots } = await crashedDataDir();
+    const [, newest] = await listSnapshots(dataDir);
+    const bytes = readFileSync(newest.path);
+    bytes[Math.floor(bytes.length / 2)] ^= 0x10;
+    writeFileSync(newest.path, bytes);
+    const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    expect(recovered.snapshotSeq).to.equal(snapshots[0]);
+    expect(recovered.engine.stateHash()).to.equal(liveHash);
+  });
+
+  it('reopens through openCommandLoop and goes on where it left off', async () => {
+    const { dataDir, lastSeq } = await crashedDataDir();
+    const options = { dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 10, snapshotEvery: 50 };
+    const loop = await openCommandLoop(options);
+    expect(loop.queries.lastSeq()).to.equal(lastSeq);
+    const next = await loop.submit({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n });
+    expect(next.ok).to.equal(true);
+    await loop.close();
+    const again = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    expect(again.engine.lastSeq()).to.equal(lastSeq + 1);
+  });
+
+  it('replays a journal without snapshots from seq 1', async () => {
+    const dataDir = tempDir();
+    await depositSegments(dataDir, [1, 4], 3);
+    const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    expect(recovered.engine.lastSeq()).to.equal(6);
+    expect(recovered.appendSegment).to.equal(4);
+  });
+
+  it('refuses to start when no snapshot is readable and the journal before them is gone', async () => {
+    const { dataDir } = await crashedDataDir();
+    for (const snapshot of await listSnapshots(dataDir)) writeFileSync(snapshot.path, '{"seq":');
+    const error = await rejectionOf(recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger));
+    expect(error).to.be.instanceOf(JournalCorruptError);
+    expect(error.message).to.match(/commands 1\.\.\d+ are missing/);
+  });
+
+  it('refuses to start when a journal segment is missing between others', async () => {
+    const dataDir = tempDir();
+    await depositSegments(dataDir, [1, 4, 7], 3);
+    rmSync(journalPath(dataDir, 4));
+    const error = await rejectionOf(recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger));
+    expect(error).to.be.instanceOf(JournalCorruptError);
+    expect(error.message).to.match(/starts at seq 7 but the one before ends at seq 3/);
+  });
+
+  it('refuses to start when the journal ends before what the newest snapshot proves was durable', async () => {
+    const { dataDir, snapshots } = await crashedDataDir();
+    const [, newest] = await listSnapshots(dataDir);
+    writeFileSync(newest.path, 'damaged');
+    for (const segment of await listJournalSegments(dataDir)) {
+      if (segment.seq === snapshots[0] + 1) truncateSync(segment.path, 0);
+      else rmSync(segment.path);
+    }
+    const error = await rejectionOf(recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger));
+    expect(error).to.be.instanceOf(JournalCorruptError);
+    expect(error.message).to.match(/were durable/);
+  });
+});

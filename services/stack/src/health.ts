@@ -1,0 +1,35 @@
+import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+
+const HealthClient = grpc.makeClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'grpc.health.v1.Health');
+
+interface CheckResponse {
+  readonly status: string;
+}
+
+/** The overall health status of the server at address ('' service), or the error that prevented a check. */
+function check(address: string, deadlineMs: number): Promise<string> {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  return new Promise<string>((resolve, reject) => {
+    client.Check({ service: '' }, { deadline: Date.now() + deadlineMs }, (err: grpc.ServiceError | null, response: CheckResponse) => {
+      client.close();
+      if (err) reject(err);
+      else resolve(response.status);
+    });
+  });
+}
+
+/**
+ * Resolves once the server at address reports SERVING; rejects when `abandon` resolves first
+ * (the process died) with its reason.
+ */
+export async function waitUntilServing(address: string, abandon: Promise<string>, pollMs = 250): Promise<void> {
+  let gaveUp: string | undefined;
+  void abandon.then((reason) => (gaveUp = reason));
+  for (;;) {
+    if (gaveUp !== undefined) throw new Error(gaveUp);
+    const status = await check(address, 1000).catch(() => 'UNREACHABLE');
+    if (status === 'SERVING') return;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+}

@@ -1,0 +1,107 @@
+import * as grpc from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { auth, matching } from '@orderbook/proto';
+
+/** Promise-returning clients over the generated ts-proto ones, as a user of the .proto files would write them. */
+
+type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+
+function unary<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, request: Req, metadata: grpc.Metadata): Promise<Res> {
+  return new Promise((resolve, reject) => method.call(client, request, metadata, (err, response) => (err ? reject(err) : resolve(response))));
+}
+
+export function bearer(token: string): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('authorization', `Bearer ${token}`);
+  return metadata;
+}
+
+export class MatchingClient {
+  readonly raw: matching.MatchingServiceClient;
+
+  constructor(address: string) {
+    this.raw = new matching.MatchingServiceClient(address, grpc.credentials.createInsecure());
+  }
+
+  placeLimitOrder(request: Partial<matching.PlaceLimitOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.PlaceLimitOrderResponse> {
+    return unary(this.raw, this.raw.placeLimitOrder, matching.PlaceLimitOrderRequest.fromPartial(request), metadata);
+  }
+  placeMarketOrder(request: Partial<matching.PlaceMarketOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.PlaceMarketOrderResponse> {
+    return unary(this.raw, this.raw.placeMarketOrder, matching.PlaceMarketOrderRequest.fromPartial(request), metadata);
+  }
+  cancelOrder(request: Partial<matching.CancelOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelOrderResponse> {
+    return unary(this.raw, this.raw.cancelOrder, matching.CancelOrderRequest.fromPartial(request), metadata);
+  }
+  getOrder(request: Partial<matching.GetOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.GetOrderResponse> {
+    return unary(this.raw, this.raw.getOrder, matching.GetOrderRequest.fromPartial(request), metadata);
+  }
+  listOrders(request: Partial<matching.ListOrdersRequest>, metadata = new grpc.Metadata()): Promise<matching.ListOrdersResponse> {
+    return unary(this.raw, this.raw.listOrders, matching.ListOrdersRequest.fromPartial(request), metadata);
+  }
+  getOrderBook(request: Partial<matching.GetOrderBookRequest>, metadata = new grpc.Metadata()): Promise<matching.GetOrderBookResponse> {
+    return unary(this.raw, this.raw.getOrderBook, matching.GetOrderBookRequest.fromPartial(request), metadata);
+  }
+  getBalances(metadata = new grpc.Metadata()): Promise<matching.GetBalancesResponse> {
+    return unary(this.raw, this.raw.getBalances, {}, metadata);
+  }
+  addFunds(request: Partial<matching.AddFundsRequest>, metadata = new grpc.Metadata()): Promise<matching.AddFundsResponse> {
+    return unary(this.raw, this.raw.addFunds, matching.AddFundsRequest.fromPartial(request), metadata);
+  }
+  listMarkets(metadata = new grpc.Metadata()): Promise<matching.ListMarketsResponse> {
+    return unary(this.raw, this.raw.listMarkets, {}, metadata);
+  }
+  close(): void {
+    this.raw.close();
+  }
+}
+
+export class AuthClient {
+  readonly raw: auth.AuthServiceClient;
+
+  constructor(address: string) {
+    this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure());
+  }
+  signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
+    return unary(this.raw, this.raw.signUp, request, new grpc.Metadata());
+  }
+  signIn(request: auth.SignInRequest): Promise<auth.SignInResponse> {
+    return unary(this.raw, this.raw.signIn, request, new grpc.Metadata());
+  }
+  getPublicKeys(): Promise<auth.GetPublicKeysResponse> {
+    return unary(this.raw, this.raw.getPublicKeys, {}, new grpc.Metadata());
+  }
+  close(): void {
+    this.raw.close();
+  }
+}
+
+/** Asserts that the call fails with the status and, if given, a message matching `message`. */
+export async function expectStatus(promise: Promise<unknown>, code: grpc.status, message?: RegExp): Promise<grpc.ServiceError> {
+  try {
+    await promise;
+  } catch (err) {
+    const error = err as grpc.ServiceError;
+    expect(grpc.status[error.code], error.details).to.equal(grpc.status[code]);
+    if (message !== undefined) expect(error.details).to.match(message);
+    return error;
+  }
+  return expect.fail(`expected ${grpc.status[code]}, but the call succeeded`);
+}
+
+/** Collects a server stream's messages until it ends; resolves with them and the final status. */
+export function collectStream<T>(stream: grpc.ClientReadableStream<T>): Promise<{ messages: T[]; status: grpc.StatusObject }> {
+  return new Promise((resolve) => {
+    const messages: T[] = [];
+    let status: grpc.StatusObject | undefined;
+    let done = false;
+    // grpc-js reports the status (and an error) as soon as it arrives, possibly before the messages
+    // buffered ahead of it were read; 'end' comes after the last one.
+    const settle = (): void => {
+      if (status !== undefined && done) resolve({ messages, status });
+    };
+    stream.on('data', (message: T) => messages.push(message));
+    stream.on('end', () => ((done = true), settle()));
+    stream.on('error', () => undefined);
+    stream.on('status', (received: grpc.StatusObject) => ((status = received), settle()));
+  });
+}
