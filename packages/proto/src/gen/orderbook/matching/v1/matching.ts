@@ -544,7 +544,7 @@ export interface GetBalancesRequest {
 
 /** GetBalancesResponse is the output of GetBalances. */
 export interface GetBalancesResponse {
-  /** balances per asset, sorted by asset; assets never funded are absent. */
+  /** balances per asset, sorted by asset; an asset with nothing available and nothing locked is absent. */
   balances: Balance[];
 }
 
