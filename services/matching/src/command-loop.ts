@@ -1,4 +1,5 @@
 import type { Command, CommandResult, Engine, EngineEvent, EngineQueries } from '@orderbook/engine';
+import type { DataDirLock } from './data-dir-lock';
 import type { Logger } from '@orderbook/server-kit';
 import { encodeCommand } from './command-codec';
 import {
@@ -29,6 +30,8 @@ export interface CommandLoopParts {
   readonly sequencer: Sequencer;
   /** Where snapshots go (the journal's directory). */
   readonly dataDir: string;
+  /** Released once the loop has closed. */
+  readonly dataDirLock?: DataDirLock;
   /** Seq of the state the newest snapshot holds (0 if none); the next one is due snapshotEvery later. */
   readonly snapshotSeq: number;
   /** Timestamp of the last journaled command (0 if none). */
@@ -254,6 +257,7 @@ export class JournaledCommandLoop implements CommandLoop {
       }
     } finally {
       await this.parts.journal.close();
+      await this.parts.dataDirLock?.release();
     }
     this.parts.logger.info({ lastSeq: this.parts.engine.lastSeq() }, 'command loop closed');
   }

@@ -1,7 +1,9 @@
+import { mkdir } from 'node:fs/promises';
 import type { EngineConfig } from '@orderbook/engine';
 import { createLogger, type Logger } from '@orderbook/server-kit';
 import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop, type CommandLoopFailedError } from './command-loop';
+import { lockDataDir } from './data-dir-lock';
 import { JournalWriter } from './journal';
 import { recover } from './recovery';
 import { Sequencer } from './sequencer';
@@ -36,9 +38,19 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
     }
   }
   const logger = options.logger ?? createLogger('matching', 'silent');
-  const recovered = await recover(options.dataDir, options.engineConfig, logger);
-  const journal = await JournalWriter.open(options.dataDir, recovered.appendSegment);
+  await mkdir(options.dataDir, { recursive: true });
+  const lock = await lockDataDir(options.dataDir);
+  let recovered: Awaited<ReturnType<typeof recover>>;
+  let journal: JournalWriter;
+  try {
+    recovered = await recover(options.dataDir, options.engineConfig, logger);
+    journal = await JournalWriter.open(options.dataDir, recovered.appendSegment);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
   return new JournaledCommandLoop({
+    dataDirLock: lock,
     engine: recovered.engine,
     journal,
     sequencer: new Sequencer(recovered.lastTimestamp),
