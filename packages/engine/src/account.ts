@@ -1,0 +1,91 @@
+/**
+ * A user as the engine knows them: their row of the balance table, their open orders, and their
+ * most recently closed orders up to the retention limit (evicted in the order they closed, oldest
+ * first), with the client order ids in use among those.
+ *
+ * Both order lists run through the orders' own slots (OrderStore USER_PREV/USER_NEXT for open
+ * orders; NEXT, free once an order has left the book, for the closed queue), and their ends are
+ * plain fields here: measured, that is far cheaper than per-user Maps or arrays, which cost extra
+ * cache misses on every order (lookup by id goes through the engine's one OrderIndex).
+ */
+import type { OrderIndex } from './order-index';
+import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
+
+export class Account {
+  /** Newest open order first. */
+  private openHead: OrderRef = NO_ORDER;
+  /** Oldest retained closed order; the queue continues through NEXT to closedTail. */
+  private closedHead: OrderRef = NO_ORDER;
+  private closedTail: OrderRef = NO_ORDER;
+  private closedCount = 0;
+  /** Created on first use: most users never send client order ids. */
+  private clientOrderIds: Map<string, OrderRef> | undefined = undefined;
+
+  constructor(
+    readonly userId: string,
+    /** Position in the engine's account list: what orders record, and the row of the balance table. */
+    readonly index: number,
+    private readonly retainClosed: number,
+  ) {}
+
+  hasClientOrderId(clientOrderId: string): boolean {
+    return this.clientOrderIds !== undefined && this.clientOrderIds.has(clientOrderId);
+  }
+
+  addOpen(store: OrderStore, order: OrderRef): void {
+    store.setUserNext(order, this.openHead);
+    store.setUserPrev(order, NO_ORDER);
+    if (this.openHead !== NO_ORDER) store.setUserPrev(this.openHead, order);
+    this.openHead = order;
+    this.rememberClientOrderId(store, order);
+  }
+
+  /** Moves a just-closed order from open to closed; what the retention limit evicts is forgotten. */
+  close(store: OrderStore, index: OrderIndex, order: OrderRef): void {
+    const prev = store.userPrev(order);
+    const next = store.userNext(order);
+    if (prev === NO_ORDER) this.openHead = next;
+    else store.setUserNext(prev, next);
+    if (next !== NO_ORDER) store.setUserPrev(next, prev);
+    this.retain(store, index, order);
+  }
+
+  /** Appends a closed order to the queue (also used by restore, in closing order). */
+  retain(store: OrderStore, index: OrderIndex, order: OrderRef): void {
+    this.rememberClientOrderId(store, order);
+    store.setNext(order, NO_ORDER);
+    if (this.closedTail === NO_ORDER) this.closedHead = order;
+    else store.setNext(this.closedTail, order);
+    this.closedTail = order;
+    this.closedCount++;
+    while (this.closedCount > this.retainClosed) {
+      const oldest = this.closedHead;
+      this.closedHead = store.next(oldest);
+      if (this.closedHead === NO_ORDER) this.closedTail = NO_ORDER;
+      this.closedCount--;
+      const clientOrderId = store.clientOrderId(oldest);
+      if (clientOrderId !== undefined) this.clientOrderIds!.delete(clientOrderId);
+      index.remove(store.id(oldest));
+      store.release(oldest);
+    }
+  }
+
+  private rememberClientOrderId(store: OrderStore, order: OrderRef): void {
+    const clientOrderId = store.clientOrderId(order);
+    if (clientOrderId !== undefined) (this.clientOrderIds ??= new Map()).set(clientOrderId, order);
+  }
+
+  /** Open orders, newest first. */
+  openOrders(store: OrderStore): OrderRef[] {
+    const orders: OrderRef[] = [];
+    for (let o = this.openHead; o !== NO_ORDER; o = store.userNext(o)) orders.push(o);
+    return orders;
+  }
+
+  /** Retained closed orders, oldest closed first. */
+  closedOrders(store: OrderStore): OrderRef[] {
+    const orders: OrderRef[] = [];
+    for (let o = this.closedHead; o !== NO_ORDER; o = store.next(o)) orders.push(o);
+    return orders;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * Every user's balance of every asset, in units of 10^-8: `available` can be spent or locked;
+ * `locked` backs open orders.
+ *
+ * One BigUint64Array holds them all — [available, locked] per (account, asset), addressed by a
+ * BalanceRef — because u64 is exactly the range of an amount, the arithmetic stays exact bigint,
+ * and, measured, it is twice as fast as bigint fields of per-user objects (no allocation per
+ * update, no pointer chain to a cold object). u64 would wrap silently, so two rules keep every
+ * value in range: callers check `available` before taking from it (no value goes negative), and
+ * deposits are refused when an asset's total supply would pass 2^64-1 (no balance can exceed the
+ * supply, because fills and locks only move units between balances).
+ */
+import { MAX_UNITS } from './fixed-point';
+
+/** account index × asset count + asset index. */
+export type BalanceRef = number;
+
+export class Balances {
+  private units = new BigUint64Array(0);
+  /** Seq of the last command that touched each balance: one balance event per changed balance, without a per-command Set. */
+  private marks = new Float64Array(0);
+  /** Deposits so far, per asset. */
+  private readonly supply: bigint[];
+
+  constructor(readonly assets: readonly string[]) {
+    this.supply = assets.map(() => 0n);
+  }
+
+  ref(accountIndex: number, assetIndex: number): BalanceRef {
+    return accountIndex * this.assets.length + assetIndex;
+  }
+
+  /** Makes room for the balances of account `accountIndex` (all zero). */
+  addAccount(accountIndex: number): void {
+    const needed = (accountIndex + 1) * this.assets.length;
+    if (needed * 2 <= this.units.length) return;
+    const capacity = Math.max(needed, this.marks.length * 2, 64);
+    const units = new BigUint64Array(capacity * 2);
+    units.set(this.units);
+    this.units = units;
+    const marks = new Float64Array(capacity);
+    marks.set(this.marks);
+    this.marks = marks;
+  }
+
+  available(ref: BalanceRef): bigint {
+    return this.units[ref * 2]!;
+  }
+
+  locked(ref: BalanceRef): bigint {
+    return this.units[ref * 2 + 1]!;
+  }
+
+  assetOf(ref: BalanceRef): string {
+    return this.assets[ref % this.assets.length]!;
+  }
+
+  accountIndexOf(ref: BalanceRef): number {
+    return Math.floor(ref / this.assets.length);
+  }
+
+  /** Would depositing `amount` of the asset keep its total supply within 2^64-1? */
+  canDeposit(assetIndex: number, amount: bigint): boolean {
+    return this.supply[assetIndex]! + amount <= MAX_UNITS;
+  }
+
+  deposit(ref: BalanceRef, amount: bigint): void {
+    const asset = ref % this.assets.length;
+    this.supply[asset] = this.supply[asset]! + amount;
+    this.units[ref * 2] = this.units[ref * 2]! + amount;
+  }
+
+  /** Moves `amount` from available to locked; the caller has checked that it is available. */
+  lock(ref: BalanceRef, amount: bigint): void {
+    this.units[ref * 2] = this.units[ref * 2]! - amount;
+    this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! + amount;
+  }
+
+  /** Moves `amount` back from locked to available. */
+  release(ref: BalanceRef, amount: bigint): void {
+    this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! - amount;
+    this.units[ref * 2] = this.units[ref * 2]! + amount;
+  }
+
+  /** Pays `amount` out of the locked funds (a fill). */
+  spendLocked(ref: BalanceRef, amount: bigint): void {
+    this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! - amount;
+  }
+
+  /** Receives `amount` from a fill. */
+  credit(ref: BalanceRef, amount: bigint): void {
+    this.units[ref * 2] = this.units[ref * 2]! + amount;
+  }
+
+  /** Marks `ref` as touched by command `seq`; true the first time for that command. */
+  touch(ref: BalanceRef, seq: number): boolean {
+    if (this.marks[ref] === seq) return false;
+    this.marks[ref] = seq;
+    return true;
+  }
+
+  /** Sets a balance from a snapshot (supply is the sum of what is restored). */
+  restore(ref: BalanceRef, available: bigint, locked: bigint): void {
+    const asset = ref % this.assets.length;
+    this.supply[asset] = this.supply[asset]! + available + locked;
+    this.units[ref * 2] = available;
+    this.units[ref * 2 + 1] = locked;
+  }
+}

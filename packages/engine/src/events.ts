@@ -1,0 +1,79 @@
+/**
+ * Collects the events of one command. Fill and order events are appended as they happen; level and
+ * balance changes are coalesced — one bookLevel event per changed level and one balance event per
+ * changed (user, asset), carrying the final value — and appended by finish().
+ */
+import type { EngineEvent } from './api';
+import type { Account } from './account';
+import type { BalanceRef, Balances } from './balances';
+import type { OrderBook } from './book';
+import type { PriceLevel } from './price-level';
+
+export class EventRecorder {
+  events: EngineEvent[] = [];
+  private seq = 0;
+  // Reused across commands, with explicit counts: truncating an array (length = 0) frees its
+  // backing store, and regrowing it on every command showed up in allocation profiles.
+  private readonly touchedBalances: BalanceRef[] = [];
+  private balanceCount = 0;
+  private readonly levels: PriceLevel[] = [];
+  /** The book of each entry of `levels`. */
+  private readonly levelBooks: OrderBook[] = [];
+  private levelCount = 0;
+
+  constructor(
+    private readonly balances: Balances,
+    private readonly accounts: readonly Account[],
+  ) {}
+
+  /** Starts recording the command `seq` (seqs strictly increase, so marks from earlier commands never match). */
+  begin(seq: number): void {
+    this.seq = seq;
+    this.events = [];
+  }
+
+  push(event: EngineEvent): void {
+    this.events.push(event);
+  }
+
+  balance(ref: BalanceRef): void {
+    if (this.balances.touch(ref, this.seq)) this.touchedBalances[this.balanceCount++] = ref;
+  }
+
+  level(book: OrderBook, level: PriceLevel): void {
+    if (level.mark === this.seq) return;
+    level.mark = this.seq;
+    this.levels[this.levelCount] = level;
+    this.levelBooks[this.levelCount++] = book;
+  }
+
+  /** Appends the coalesced level and balance events and returns the command's events. */
+  finish(): EngineEvent[] {
+    const events = this.events;
+    for (let i = 0; i < this.levelCount; i++) {
+      const level = this.levels[i]!;
+      const book = this.levelBooks[i]!;
+      events.push({
+        type: 'bookLevel',
+        market: book.symbol,
+        side: level.side,
+        price: level.priceUnits,
+        quantity: level.volume,
+        orderCount: level.count,
+        bookSeq: ++book.seq,
+      });
+    }
+    const balances = this.balances;
+    for (let i = 0; i < this.balanceCount; i++) {
+      const ref = this.touchedBalances[i]!;
+      events.push({
+        type: 'balance',
+        userId: this.accounts[balances.accountIndexOf(ref)]!.userId,
+        balance: { asset: balances.assetOf(ref), available: balances.available(ref), locked: balances.locked(ref) },
+      });
+    }
+    this.levelCount = 0;
+    this.balanceCount = 0;
+    return events;
+  }
+}

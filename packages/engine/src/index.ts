@@ -1,0 +1,16 @@
+export * from './api';
+export { Engine } from './engine';
+export {
+  AMOUNT_DECIMALS,
+  MAX_ORDER_UNITS,
+  MAX_UNITS,
+  PRICE_DECIMALS,
+  QUANTITY_DECIMALS,
+  type ParseResult,
+  formatAmount,
+  formatPrice,
+  formatQuantity,
+  parseAmount,
+  parsePrice,
+  parseQuantity,
+} from './fixed-point';

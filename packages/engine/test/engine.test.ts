@@ -1,0 +1,449 @@
+import { expect } from 'chai';
+import { Engine, type EngineEvent, type TradeView } from '../src/index';
+import { accepted, amt, CONFIG, Harness, placed, px, qty, rejected } from './harness';
+
+const tradeSummary = (t: TradeView) => ({ price: t.price, quantity: t.quantity, quoteAmount: t.quoteAmount, maker: t.makerOrderId });
+
+/** The seed's worked example: asks 5@98 (A), 3@98 (B), 10@100 (C), 20@105 (D). */
+function seedBook(): Harness {
+  const h = new Harness();
+  for (const user of ['A', 'B', 'C', 'D']) accepted(h.deposit(user, 'SOL', '100'));
+  accepted(h.deposit('T', 'USD', '10000'));
+  placed(h.limit('A', 'SOL-USD', 'sell', '98', '5'));
+  placed(h.limit('B', 'SOL-USD', 'sell', '98', '3'));
+  placed(h.limit('C', 'SOL-USD', 'sell', '100', '10'));
+  placed(h.limit('D', 'SOL-USD', 'sell', '105', '20'));
+  return h;
+}
+
+describe('engine: the seed examples', () => {
+  it('market buy 15 sweeps 5@98, 3@98, 7@100 for 1,484 and leaves C with 3', () => {
+    const h = seedBook();
+    const r = placed(h.market('T', 'SOL-USD', 'buy', '15'));
+    expect(r.trades.map(tradeSummary)).to.deep.equal([
+      { price: px('98'), quantity: qty('5'), quoteAmount: amt('490'), maker: 1 },
+      { price: px('98'), quantity: qty('3'), quoteAmount: amt('294'), maker: 2 },
+      { price: px('100'), quantity: qty('7'), quoteAmount: amt('700'), maker: 3 },
+    ]);
+    expect(r.trades.reduce((a, t) => a + t.quoteAmount, 0n)).to.equal(amt('1484'));
+    expect(r.order).to.include({ status: 'filled', filled: qty('15'), locked: 0n, type: 'market', price: undefined });
+    expect(h.engine.depth('SOL-USD', 10)!.asks).to.deep.equal([
+      { price: px('100'), quantity: qty('3'), orderCount: 1 },
+      { price: px('105'), quantity: qty('20'), orderCount: 1 },
+    ]);
+    expect(h.engine.getOrder('C', 3)).to.include({ status: 'partially_filled', filled: qty('7'), locked: qty('3') });
+    expect(h.balance('T', 'USD')).to.deep.equal({ available: amt('8516'), locked: 0n });
+    expect(h.balance('T', 'SOL')).to.deep.equal({ available: qty('15'), locked: 0n });
+    expect(h.balance('A', 'USD')).to.deep.equal({ available: amt('490'), locked: 0n });
+    expect(h.balance('A', 'SOL')).to.deep.equal({ available: qty('95'), locked: 0n });
+    expect(h.balance('C', 'SOL')).to.deep.equal({ available: qty('90'), locked: qty('3') });
+  });
+
+  it('market buy 10 against 2@98 is rejected: no trade, book and balances unchanged', () => {
+    const h = new Harness();
+    accepted(h.deposit('A', 'SOL', '2'));
+    accepted(h.deposit('T', 'USD', '10000'));
+    placed(h.limit('A', 'SOL-USD', 'sell', '98', '2'));
+    const hash = h.engine.stateHash();
+    const depth = h.engine.depth('SOL-USD', 10);
+    const err = rejected(h.market('T', 'SOL-USD', 'buy', '10'));
+    expect(err).to.deep.equal({ code: 'FAILED_PRECONDITION', field: 'quantity', message: 'quantity: insufficient liquidity for market order' });
+    expect(h.engine.stateHash()).to.equal(hash);
+    expect(h.engine.depth('SOL-USD', 10)).to.deep.equal(depth);
+    expect(h.balance('T', 'USD')).to.deep.equal({ available: amt('10000'), locked: 0n });
+    expect(h.engine.getOrder('T', 6)).to.equal(undefined);
+  });
+
+  it('emits, for the sweep, each fill for maker and taker, then coalesced levels and balances', () => {
+    const h = seedBook();
+    const before = h.engine.depth('SOL-USD', 1)!.bookSeq;
+    const { events } = placed(h.market('T', 'SOL-USD', 'buy', '15'));
+    const kinds = events.map((e) => (e.type === 'orderUpdated' ? `updated:${e.order.orderId}` : e.type));
+    expect(kinds).to.deep.equal([
+      'orderAccepted',
+      'trade', 'updated:1', 'updated:5',
+      'trade', 'updated:2', 'updated:5',
+      'trade', 'updated:3', 'updated:5',
+      'bookLevel', 'bookLevel',
+      'balance', 'balance', 'balance', 'balance', 'balance', 'balance', 'balance', 'balance',
+    ]);
+    const levels = events.filter((e): e is Extract<EngineEvent, { type: 'bookLevel' }> => e.type === 'bookLevel');
+    expect(levels.map(({ price, quantity, orderCount, bookSeq, side }) => ({ price, quantity, orderCount, bookSeq, side }))).to.deep.equal([
+      { price: px('98'), quantity: 0n, orderCount: 0, bookSeq: before + 1, side: 'sell' },
+      { price: px('100'), quantity: qty('3'), orderCount: 1, bookSeq: before + 2, side: 'sell' },
+    ]);
+    const updates = events.filter((e): e is Extract<EngineEvent, { type: 'orderUpdated' }> => e.type === 'orderUpdated');
+    for (const u of updates) expect(u.trade).to.not.equal(undefined);
+    expect(updates[0]!.order).to.include({ orderId: 1, status: 'filled', locked: 0n });
+    expect(updates[5]!.order).to.include({ orderId: 5, status: 'filled', filled: qty('15') });
+    const balances = events.flatMap((e) => (e.type === 'balance' ? [`${e.userId}:${e.balance.asset}`] : []));
+    expect(balances).to.have.members(['T:USD', 'T:SOL', 'A:SOL', 'A:USD', 'B:SOL', 'B:USD', 'C:SOL', 'C:USD']);
+    const tUsd = events.find((e) => e.type === 'balance' && e.userId === 'T' && e.balance.asset === 'USD');
+    expect(tUsd).to.deep.include({ balance: { asset: 'USD', available: amt('8516'), locked: 0n } });
+  });
+});
+
+describe('engine: limit orders and time in force', () => {
+  it('GTC trades at the maker price, rests the rest, and refunds the price improvement when done', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'BTC', '1'));
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '90', '0.5'));
+    const r = placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    expect(r.trades.map(tradeSummary)).to.deep.equal([{ price: px('90'), quantity: qty('0.5'), quoteAmount: amt('45'), maker: 1 }]);
+    expect(r.order).to.include({ status: 'partially_filled', filled: qty('0.5'), locked: amt('55') });
+    expect(h.engine.depth('BTC-USD', 5)!.bids).to.deep.equal([{ price: px('100'), quantity: qty('0.5'), orderCount: 1 }]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('900'), locked: amt('55') });
+    // The rest fills at 100 against a new seller: the order closes with nothing left locked.
+    accepted(h.deposit('S2', 'BTC', '1'));
+    placed(h.limit('S2', 'BTC-USD', 'sell', '100', '0.5'));
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('905'), locked: 0n });
+    expect(h.balance('B', 'BTC')).to.deep.equal({ available: qty('1'), locked: 0n });
+    expect(h.engine.getOrder('B', 2)).to.include({ status: 'filled', locked: 0n });
+  });
+
+  it('returns rounding dust to available when a buy closes', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'BTC', '10'));
+    accepted(h.deposit('B', 'USD', '10'));
+    // 0.000003 × 3.33333333 = 9.99999999 × 10^-6 USD: locks ceil → 0.00001, each fill pays floor.
+    placed(h.limit('S', 'BTC-USD', 'sell', '0.000003', '1.11111111'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '0.000003', '2.22222222'));
+    const r = placed(h.limit('B', 'BTC-USD', 'buy', '0.000003', '3.33333333'));
+    expect(r.order.locked).to.equal(0n);
+    expect(r.trades.map((t) => t.quoteAmount)).to.deep.equal([333n, 666n]); // floor(3 × 111111111 / 10^6), floor(3 × 222222222 / 10^6)
+    // Locked ceil(3 × 333333333 / 10^6) = 1000, paid 999: the 1 unit of dust is back.
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('10') - 999n, locked: 0n });
+    expect(h.balance('S', 'USD')).to.deep.equal({ available: 999n, locked: 0n });
+  });
+
+  it('IOC trades what it can now and cancels the rest (reason ioc), releasing its lock', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'ETH', '5'));
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('S', 'ETH-USD', 'sell', '10', '2'));
+    const r = placed(h.limit('B', 'ETH-USD', 'buy', '11', '5', { timeInForce: 'IOC' }));
+    expect(r.trades).to.have.length(1);
+    expect(r.order).to.include({ status: 'cancelled', cancelReason: 'ioc', filled: qty('2'), locked: 0n });
+    expect(h.engine.depth('ETH-USD', 5)).to.deep.include({ bids: [], asks: [] });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('980'), locked: 0n });
+    const last = r.events.filter((e) => e.type === 'orderUpdated').at(-1);
+    expect(last).to.deep.include({ trade: undefined });
+    expect(last).to.have.nested.property('order.status', 'cancelled');
+  });
+
+  it('IOC with nothing to trade is accepted and cancelled at once', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    const r = placed(h.limit('B', 'ETH-USD', 'buy', '11', '5', { timeInForce: 'IOC' }));
+    expect(r.order).to.include({ status: 'cancelled', cancelReason: 'ioc', filled: 0n });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('1000'), locked: 0n });
+  });
+
+  it('FOK fills entirely or is rejected with nothing changed', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'ETH', '5'));
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('S', 'ETH-USD', 'sell', '10', '2'));
+    placed(h.limit('S', 'ETH-USD', 'sell', '12', '2'));
+    const hash = h.engine.stateHash();
+    const err = rejected(h.limit('B', 'ETH-USD', 'buy', '11', '3', { timeInForce: 'FOK' })); // only 2 at or below 11
+    expect(err).to.include({ code: 'FAILED_PRECONDITION', field: 'time_in_force' });
+    expect(h.engine.stateHash()).to.equal(hash);
+    const r = placed(h.limit('B', 'ETH-USD', 'buy', '12', '3', { timeInForce: 'FOK' }));
+    expect(r.order).to.include({ status: 'filled', filled: qty('3'), locked: 0n });
+    expect(r.trades.map((t) => t.price)).to.deep.equal([px('10'), px('12')]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('1000') - amt('32'), locked: 0n });
+  });
+
+  it('post-only rests when it would not trade and is rejected when it would', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'ETH', '5'));
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('S', 'ETH-USD', 'sell', '10', '1'));
+    const hash = h.engine.stateHash();
+    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '10', '1', { postOnly: true }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'post_only', message: 'post_only: the order would trade on arrival',
+    });
+    expect(h.engine.stateHash()).to.equal(hash);
+    const r = placed(h.limit('B', 'ETH-USD', 'buy', '9.99', '1', { postOnly: true }));
+    expect(r.order).to.include({ status: 'open', postOnly: true });
+    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '9', '1', { postOnly: true, timeInForce: 'IOC' }))).to.include({
+      code: 'INVALID_ARGUMENT', field: 'post_only',
+    });
+  });
+});
+
+describe('engine: self-trade prevention', () => {
+  function book() {
+    const h = new Harness();
+    accepted(h.deposit('U', 'BTC', '10'));
+    accepted(h.deposit('U', 'USD', '10000'));
+    accepted(h.deposit('V', 'BTC', '10'));
+    placed(h.limit('U', 'BTC-USD', 'sell', '100', '1')); // order 1: the taker's own
+    placed(h.limit('V', 'BTC-USD', 'sell', '100', '1')); // order 2
+    return h;
+  }
+
+  it('cancel_resting (the default) cancels the own resting order and keeps matching', () => {
+    const h = book();
+    const r = placed(h.limit('U', 'BTC-USD', 'buy', '100', '1'));
+    expect(r.trades.map((t) => t.makerOrderId)).to.deep.equal([2]);
+    expect(r.order).to.include({ status: 'filled', selfTradePrevention: 'cancel_resting' });
+    expect(h.engine.getOrder('U', 1)).to.include({ status: 'cancelled', cancelReason: 'self_trade', locked: 0n });
+    expect(h.balance('U', 'BTC')).to.deep.equal({ available: qty('11'), locked: 0n });
+    const firstUpdate = r.events.find((e) => e.type === 'orderUpdated');
+    expect(firstUpdate).to.deep.include({ trade: undefined });
+    expect(firstUpdate).to.have.nested.property('order.cancelReason', 'self_trade');
+  });
+
+  it('cancel_taker stops at the own order: the rest of the taker is cancelled, the resting order stays', () => {
+    const h = book();
+    const r = placed(h.limit('U', 'BTC-USD', 'buy', '100', '1', { selfTradePrevention: 'cancel_taker' }));
+    expect(r.trades).to.deep.equal([]);
+    expect(r.order).to.include({ status: 'cancelled', cancelReason: 'self_trade', locked: 0n });
+    expect(h.engine.getOrder('U', 1)).to.include({ status: 'open' });
+    expect(h.balance('U', 'USD')).to.deep.equal({ available: amt('10000'), locked: 0n });
+  });
+
+  it('cancel_both cancels the own resting order and the rest of the taker', () => {
+    const h = book();
+    const r = placed(h.limit('U', 'BTC-USD', 'buy', '100', '1', { selfTradePrevention: 'cancel_both' }));
+    expect(r.trades).to.deep.equal([]);
+    expect(r.order).to.include({ status: 'cancelled', cancelReason: 'self_trade' });
+    expect(h.engine.getOrder('U', 1)).to.include({ status: 'cancelled', cancelReason: 'self_trade' });
+    expect(h.engine.depth('BTC-USD', 5)!.asks).to.deep.equal([{ price: px('100'), quantity: qty('1'), orderCount: 1 }]);
+  });
+
+  it('market orders: own liquidity does not count, and cancel_taker rejects the whole order', () => {
+    const h = book();
+    const hash = h.engine.stateHash();
+    expect(rejected(h.market('U', 'BTC-USD', 'buy', '2'))).to.include({ code: 'FAILED_PRECONDITION', field: 'quantity' });
+    expect(rejected(h.market('U', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_taker' }))).to.include({
+      code: 'FAILED_PRECONDITION', field: 'self_trade_prevention',
+    });
+    expect(rejected(h.market('U', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_both' }))).to.include({
+      field: 'self_trade_prevention',
+    });
+    expect(h.engine.stateHash()).to.equal(hash);
+    const r = placed(h.market('U', 'BTC-USD', 'buy', '1'));
+    expect(r.trades.map((t) => t.makerOrderId)).to.deep.equal([2]);
+    expect(h.engine.getOrder('U', 1)).to.include({ status: 'cancelled', cancelReason: 'self_trade' });
+  });
+});
+
+describe('engine: market orders and funds', () => {
+  it('a market buy needs the exact sum of its fills quote amounts', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'SOL', '10'));
+    placed(h.limit('S', 'SOL-USD', 'sell', '0.000003', '1.11111111')); // fill costs floor(333.33333) = 333 units
+    placed(h.limit('S', 'SOL-USD', 'sell', '0.000003', '1.11111111'));
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: 665n }));
+    const hash = h.engine.stateHash();
+    expect(rejected(h.market('B', 'SOL-USD', 'buy', '2.22222222'))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', message: 'insufficient USD: available 0.00000665, required 0.00000666',
+    });
+    expect(h.engine.stateHash()).to.equal(hash);
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: 1n }));
+    const r = placed(h.market('B', 'SOL-USD', 'buy', '2.22222222'));
+    expect(r.trades.map((t) => t.quoteAmount)).to.deep.equal([333n, 333n]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: 0n, locked: 0n });
+  });
+
+  it('a market sell needs the base quantity available', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'ETH-USD', 'buy', '10', '5'));
+    accepted(h.deposit('S', 'ETH', '1'));
+    expect(rejected(h.market('S', 'ETH-USD', 'sell', '2')).message).to.equal('insufficient ETH: available 1, required 2');
+    const r = placed(h.market('S', 'ETH-USD', 'sell', '1'));
+    expect(r.order).to.include({ status: 'filled', side: 'sell', timeInForce: 'FOK' });
+    expect(h.balance('S', 'USD')).to.deep.equal({ available: amt('10'), locked: 0n });
+  });
+
+  it('a limit order needs its whole lock available', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '99.99'));
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '100', '1'))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', message: 'insufficient USD: available 99.99, required 100',
+    });
+    expect(rejected(h.limit('N', 'BTC-USD', 'sell', '100', '1')).message).to.equal('insufficient BTC: available 0, required 1');
+  });
+
+  it('shares a user’s quote balance between markets', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '100'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '60', '1'));
+    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '50', '1')).message).to.equal('insufficient USD: available 40, required 50');
+    placed(h.limit('B', 'ETH-USD', 'buy', '40', '1'));
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: 0n, locked: amt('100') });
+  });
+});
+
+describe('engine: cancel, lookup and retention', () => {
+  it('cancels an open order, releasing exactly what it locked', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '123.45', '2'));
+    const r = accepted(h.cancel('B', 1));
+    expect(r.value).to.deep.include({ kind: 'cancelled', releasedAsset: 'USD', releasedAmount: amt('246.9') });
+    expect(r.value.kind === 'cancelled' && r.value.order).to.include({ status: 'cancelled', cancelReason: 'user', locked: 0n });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('1000'), locked: 0n });
+    expect(h.engine.depth('BTC-USD', 5)!.bids).to.deep.equal([]);
+    expect(r.events.map((e) => e.type)).to.deep.equal(['orderUpdated', 'bookLevel', 'balance']);
+  });
+
+  it('answers NOT_FOUND alike for an unknown order and for another user’s order', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    const unknown = rejected(h.cancel('B', 99));
+    const foreign = rejected(h.cancel('M', 1));
+    expect(unknown).to.deep.equal({ code: 'NOT_FOUND', field: 'order_id', message: 'order_id: order 99 not found' });
+    expect(foreign).to.deep.equal({ code: 'NOT_FOUND', field: 'order_id', message: 'order_id: order 1 not found' });
+    expect(h.engine.getOrder('M', 1)).to.equal(undefined);
+    expect(h.engine.getOrder('B', 1)).to.include({ orderId: 1, userId: 'B' });
+  });
+
+  it('answers FAILED_PRECONDITION for the user’s own closed order', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    accepted(h.cancel('B', 1));
+    expect(rejected(h.cancel('B', 1))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 1 is already cancelled',
+    });
+  });
+
+  it('keeps client order ids unique among the user’s retained orders', () => {
+    const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 1 });
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '1', '1', { clientOrderId: 'x' }))).to.include({
+      code: 'ALREADY_EXISTS', field: 'client_order_id',
+    });
+    expect(rejected(h.market('B', 'ETH-USD', 'buy', '1', { clientOrderId: 'x' }))).to.include({ code: 'ALREADY_EXISTS' });
+    accepted(h.deposit('C', 'USD', '1000'));
+    placed(h.limit('C', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' })); // another user may
+    accepted(h.cancel('B', 1)); // closed but retained: still taken
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'y' }));
+    accepted(h.cancel('B', 6)); // evicts order 1 (retention 1)
+    const r = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(r.order.clientOrderId).to.equal('x');
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: '' + '\u0007' })).field).to.equal('client_order_id');
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'z'.repeat(65) })).field).to.equal('client_order_id');
+  });
+
+  it('retains closed orders up to the limit, oldest closed evicted first; open orders always', () => {
+    const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 2 });
+    accepted(h.deposit('B', 'USD', '1000'));
+    for (let i = 0; i < 5; i++) placed(h.limit('B', 'BTC-USD', 'buy', '1', '1'));
+    for (const id of [3, 1, 4]) accepted(h.cancel('B', id));
+    expect(h.engine.getOrder('B', 3)).to.equal(undefined); // closed first: evicted
+    expect(h.engine.getOrder('B', 1)).to.include({ status: 'cancelled' });
+    expect(rejected(h.cancel('B', 3)).code).to.equal('NOT_FOUND');
+    const ids = (openOnly: boolean, beforeOrderId?: number, limit = 10, market?: string) =>
+      h.engine.listOrders('B', { openOnly, limit, ...(beforeOrderId === undefined ? {} : { beforeOrderId }), ...(market === undefined ? {} : { market }) }).map((o) => o.orderId);
+    expect(ids(false)).to.deep.equal([5, 4, 2, 1]);
+    expect(ids(true)).to.deep.equal([5, 2]);
+    expect(ids(false, 4, 2)).to.deep.equal([2, 1]);
+    expect(ids(false, undefined, 2)).to.deep.equal([5, 4]);
+    expect(ids(false, undefined, 10, 'ETH-USD')).to.deep.equal([]);
+    expect(ids(false, undefined, 10, 'NOPE-USD')).to.deep.equal([]);
+    expect(h.engine.listOrders('nobody', { openOnly: false, limit: 10 })).to.deep.equal([]);
+  });
+
+  it('retains nothing when the limit is 0, and a filled market order is retrievable when it is not', () => {
+    const none = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 0 });
+    accepted(none.deposit('B', 'USD', '1000'));
+    const r = placed(none.limit('B', 'BTC-USD', 'buy', '1', '1', { timeInForce: 'IOC' }));
+    expect(r.order).to.include({ status: 'cancelled' });
+    expect(none.engine.getOrder('B', 1)).to.equal(undefined);
+    const h = seedBook();
+    placed(h.market('T', 'SOL-USD', 'buy', '1'));
+    expect(h.engine.getOrder('T', 5)).to.include({ type: 'market', status: 'filled' });
+  });
+});
+
+describe('engine: validation and sequencing', () => {
+  it('rejects bad input with INVALID_ARGUMENT naming the field, changing nothing and emitting nothing', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    const hash = h.engine.stateHash();
+    const base = {
+      kind: 'placeLimit', userId: 'B', market: 'BTC-USD', side: 'buy', price: px('1'), quantity: qty('1'),
+      timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting',
+    } as const;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ market: 'DOGE-USD' }, 'market'],
+      [{ userId: '' }, 'user_id'],
+      [{ side: 'long' }, 'side'],
+      [{ price: 0n }, 'price'],
+      [{ price: -5n }, 'price'],
+      [{ price: 2n ** 53n }, 'price'],
+      [{ quantity: 0n }, 'quantity'],
+      [{ quantity: 2n ** 64n }, 'quantity'],
+      [{ price: px('1000000'), quantity: qty('1000') }, 'quantity'], // worth 10^9 USD > 2^53-1 units
+      [{ timeInForce: 'GTD' }, 'time_in_force'],
+      [{ selfTradePrevention: 'none' }, 'self_trade_prevention'],
+    ];
+    for (const [change, field] of cases) {
+      const result = h.send({ ...base, orderId: h.nextOrderId++, ...change } as never);
+      expect(rejected(result), JSON.stringify(change, (_k, v) => (typeof v === 'bigint' ? `${v}` : v))).to.include({ code: 'INVALID_ARGUMENT', field });
+    }
+    expect(rejected(h.send({ kind: 'deposit', userId: 'B', asset: 'DOGE', amount: 1n })).field).to.equal('asset');
+    expect(rejected(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: 0n })).field).to.equal('amount');
+    expect(rejected(h.send({ kind: 'placeMarket', orderId: h.nextOrderId++, userId: 'B', market: 'X', side: 'buy', quantity: 1n, selfTradePrevention: 'cancel_resting' })).field).to.equal('market');
+    expect(h.engine.stateHash()).to.equal(hash);
+    expect(h.engine.lastSeq()).to.equal(h.log.length); // rejected commands still consume their seq
+  });
+
+  it('refuses deposits that would take an asset’s total past 2^64-1 units', () => {
+    const h = new Harness();
+    accepted(h.send({ kind: 'deposit', userId: 'A', asset: 'BTC', amount: 2n ** 64n - 2n }));
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'BTC', amount: 1n }));
+    expect(rejected(h.send({ kind: 'deposit', userId: 'C', asset: 'BTC', amount: 1n }))).to.include({ code: 'INVALID_ARGUMENT', field: 'amount' });
+    expect(h.balance('A', 'BTC').available).to.equal(2n ** 64n - 2n);
+    accepted(h.send({ kind: 'deposit', userId: 'C', asset: 'ETH', amount: 2n ** 64n - 1n }));
+  });
+
+  it('throws on a seq out of order, a reused order id, or an unknown command: caller bugs', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '10'));
+    expect(() => h.engine.apply({ kind: 'cancel', seq: 5, timestamp: 0, userId: 'B', orderId: 1 })).to.throw(/seq 5 out of order/);
+    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1'));
+    h.nextOrderId = 1;
+    expect(() => h.limit('B', 'BTC-USD', 'buy', '1', '1')).to.throw(/order id 1 reused/);
+    expect(() => h.send({ kind: 'withdraw' } as never)).to.throw(/unknown command kind/);
+  });
+
+  it('rejects an engine config with duplicate markets or a bad retention', () => {
+    expect(() => new Engine({ markets: [CONFIG.markets[0]!, CONFIG.markets[0]!], closedOrdersRetainedPerUser: 1 })).to.throw(/duplicate/);
+    expect(() => new Engine({ markets: CONFIG.markets, closedOrdersRetainedPerUser: -1 })).to.throw(/closedOrdersRetainedPerUser/);
+  });
+});
+
+describe('engine: snapshot and restore', () => {
+  it('restores the same state: same hash, same queries, same future', () => {
+    const h = seedBook();
+    placed(h.limit('T', 'SOL-USD', 'buy', '97', '2', { clientOrderId: 'bid-1' }));
+    placed(h.market('T', 'SOL-USD', 'buy', '6'));
+    const snapshot = h.engine.snapshot();
+    const restored = Engine.restore(CONFIG, snapshot);
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    expect(restored.snapshot()).to.equal(snapshot);
+    expect(restored.lastSeq()).to.equal(h.engine.lastSeq());
+    expect(restored.depth('SOL-USD', 10)).to.deep.equal(h.engine.depth('SOL-USD', 10));
+    expect(restored.listOrders('T', { openOnly: false, limit: 10 })).to.deep.equal(h.engine.listOrders('T', { openOnly: false, limit: 10 }));
+    const next = { kind: 'placeMarket', seq: h.engine.lastSeq() + 1, timestamp: 9, orderId: 100, userId: 'T', market: 'SOL-USD', side: 'buy', quantity: qty('4'), selfTradePrevention: 'cancel_resting' } as const;
+    expect(restored.apply(next)).to.deep.equal(h.engine.apply(next));
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+  });
+
+  it('refuses a snapshot taken under other markets', () => {
+    const h = seedBook();
+    const other = { ...CONFIG, markets: CONFIG.markets.slice(0, 2) };
+    expect(() => Engine.restore(other, h.engine.snapshot())).to.throw(/snapshot/);
+  });
+});
