@@ -4,7 +4,15 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One documented environment variable: services list theirs, and the README's tables show them. */
+export interface ConfigVariable {
+  readonly name: string;
+  /** The value used when the variable is unset or blank ('' when unset means "off"). */
+  readonly default: string;
+  readonly meaning: string;
+}
 
 function raw(env: Env, name: string): string | undefined {
   const value = env[name];

@@ -79,3 +79,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
 
   return { server, port, setServing, shutdown };
 }
+
+/** The address a client on this machine dials to reach a server listening on host:port. */
+export function dialableAddress(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '') return `127.0.0.1:${port}`;
+  if (host === '::' || host === '[::]') return `[::1]:${port}`;
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}

@@ -1,15 +1,6 @@
 import { resolve } from 'node:path';
-import { ConfigError, enumVar, intVar, optionalStringVar, stringVar } from '@orderbook/server-kit';
+import { ConfigError, enumVar, intVar, optionalStringVar, stringVar, type ConfigVariable, type Env } from '@orderbook/server-kit';
 import { InvalidFieldError, validEmail, validNewPassword, validUsername } from './validation';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-export interface ConfigVariable {
-  readonly name: string;
-  /** The value used when the variable is unset or blank ('' when unset means "off"). */
-  readonly default: string;
-  readonly meaning: string;
-}
 
 /** Every environment variable the auth service reads: the README's configuration table is generated from this. */
 export const CONFIG_VARIABLES = [

@@ -1,5 +1,5 @@
 import { auth, descriptorSetPath } from '@orderbook/proto';
-import { createLogger, startGrpcServer, type Logger } from '@orderbook/server-kit';
+import { createLogger, dialableAddress, startGrpcServer, type Logger } from '@orderbook/server-kit';
 import { bootstrapAdmin } from './admin-bootstrap';
 import type { AuthConfig } from './config';
 import { authHandlers } from './handlers';
@@ -89,7 +89,7 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
     }, MAINTENANCE_INTERVAL_MS);
     maintenance.unref();
 
-    const address = `${clientHost(config.host)}:${grpcServer.port}`;
+    const address = dialableAddress(config.host, grpcServer.port);
     logger.info(
       { address, storage: config.databaseUrl === undefined ? 'sqlite' : 'postgresql', dataDir: config.dataDir, kid: keys.signingKey().kid },
       'auth service listening',
@@ -113,8 +113,3 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
 }
 
 /** Where a local client reaches a server bound to `host` (a wildcard bind is reached via loopback). */
-function clientHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}

@@ -1,15 +1,6 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
-import { ConfigError, enumVar, intVar, stringVar } from '@orderbook/server-kit';
-
-type Env = Readonly<Record<string, string | undefined>>;
-
-export interface ConfigVariable {
-  readonly name: string;
-  /** The value used when the variable is unset or blank. */
-  readonly default: string;
-  readonly meaning: string;
-}
+import { ConfigError, enumVar, intVar, stringVar, type ConfigVariable, type Env } from '@orderbook/server-kit';
 
 /** Every environment variable the matching service reads: the README's configuration table is generated from this. */
 export const CONFIG_VARIABLES = [

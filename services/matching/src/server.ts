@@ -1,5 +1,5 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
-import { createLogger, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { createLogger, dialableAddress, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createJwksVerifier } from '@orderbook/token-verifier';
 import { createAuthInterceptor } from './auth-interceptor';
 import type { CommandLoop } from './command-loop-api';
@@ -84,7 +84,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       interceptors: [createAuthInterceptor(verifier, logger)],
       initiallyServing: false,
     });
-    const address = `${clientHost(config.host)}:${grpcServer.port}`;
+    const address = dialableAddress(config.host, grpcServer.port);
     logger.info({ address, dataDir: config.dataDir }, 'matching service listening, replaying its journal (NOT_SERVING until done)');
 
     const server = grpcServer;
@@ -137,8 +137,3 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
 }
 
 /** Where a local client reaches a server bound to `host` (a wildcard bind is reached via loopback). */
-function clientHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-}
