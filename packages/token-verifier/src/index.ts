@@ -2,3 +2,4 @@ export * from './identity';
 export * from './access-token';
 export * from './bearer';
 export * from './jwks-verifier';
+export * from './verification-cache';

@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { createLogger, dialableAddress, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
-import { createJwksVerifier } from '@orderbook/token-verifier';
+import { createJwksVerifier, withVerificationCache } from '@orderbook/token-verifier';
 import { createAuthInterceptor } from './auth-interceptor';
 import type { CommandLoop } from './command-loop-api';
 import type { CommandLoopFailedError } from './command-loop';
@@ -14,6 +14,9 @@ import { serveMetrics, type MetricsEndpoint } from './metrics-http';
 import { openCommandLoop } from './open-command-loop';
 import { OrderEntry } from './order-entry';
 import { ServiceState } from './service-state';
+
+/** Distinct access tokens whose verification is remembered until they expire (one per active session is plenty). */
+const VERIFIED_TOKENS_CACHED = 100_000;
 
 export const MATCHING_SERVICE_NAME = `${matching.protobufPackage}.MatchingService`;
 
@@ -52,7 +55,10 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   const metrics = new MatchingMetrics();
   const state = new ServiceState();
   const liveCalls = new LiveCalls();
-  const verifier = createJwksVerifier({ authAddress: config.authAddress, issuer: config.issuer, audience: config.audience, logger });
+  const verifier = withVerificationCache(
+    createJwksVerifier({ authAddress: config.authAddress, issuer: config.issuer, audience: config.audience, logger }),
+    { maxEntries: VERIFIED_TOKENS_CACHED },
+  );
   const entry = new OrderEntry({ state, markets, metrics, logger });
 
   let metricsEndpoint: MetricsEndpoint | undefined;
