@@ -30,16 +30,21 @@ test: setup lint test-fast test-slow
 test-fast: setup
 	$(MOCHA) $(FAST_SPECS)
 
-test-slow: setup python-grpc
+test-slow: setup test-tools
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
 
-# Python gRPC client for the polyglot test: Debian's packages, installed only when missing.
-.PHONY: python-grpc
-python-grpc:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools; }
+# Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
+# client (polyglot test) and jq (the README walk-through).
+.PHONY: test-tools
+test-tools:
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq; }
 
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
+
+# Matching engine vs nodejs-order-book on the same seeded workload (~3 min); ARGS e.g. --n 100000 --runs 5.
+bench-engine: setup
+	node --expose-gc --import tsx packages/engine/bench/engine-bench.ts $(ARGS)
 
 # auth + matching on embedded defaults (SQLite and the journal under ./data); Ctrl-C stops both gracefully.
 run: setup

@@ -32,22 +32,24 @@ import type {
 import { Account } from './account';
 import { Balances } from './balances';
 import { EventRecorder } from './events';
-import {
-  AMOUNT_DECIMALS,
-  checkUnits,
-  formatAmount,
-  MAX_ORDER_UNITS,
-  MAX_UNITS,
-  PRICE_DECIMALS,
-  QUANTITY_DECIMALS,
-} from './fixed-point';
+import { AMOUNT_DECIMALS, formatAmount, MAX_ORDER_UNITS, MAX_UNITS, PRICE_DECIMALS, QUANTITY_DECIMALS, unitsChecker } from './fixed-point';
 import { Market } from './market';
-import { type FillHandler, matchOrder, planTake, wouldCross } from './matching';
+import * as matching from './matching';
+import type { FillHandler } from './matching';
 import { OrderIndex } from './order-index';
-import { NO_ORDER, type OrderRef, OrderStore } from './order-store';
+import { NO_ORDER as NONE, type OrderRef, OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
-import { buyLockAmount, quoteAmount, settleFill } from './settlement';
+import * as settlement from './settlement';
 import { type EngineState, readSnapshot, stateHash, writeSnapshot } from './snapshot';
+
+/**
+ * Module-local copies of what the command path uses: tsx (esbuild) compiles each use of an
+ * imported binding into getter calls, measured at 10-15% of the engine's time.
+ */
+const NO_ORDER = NONE;
+const { matchOrder, planTake, wouldCross } = matching;
+const { buyLockAmount, quoteAmount, settleFill } = settlement;
+const ORDER_LIMIT = MAX_ORDER_UNITS;
 
 // Plain comparisons rather than Set.has: measured far cheaper on the placement path.
 const isSide = (v: unknown): boolean => v === 'buy' || v === 'sell';
@@ -56,6 +58,9 @@ const isSelfTradePrevention = (v: unknown): boolean => v === 'cancel_resting' ||
 /** The service's rule for client order ids: 1 to 64 printable ASCII characters. */
 const CLIENT_ORDER_ID = /^[\x20-\x7e]{1,64}$/;
 const MAX_ORDER = BigInt(MAX_ORDER_UNITS);
+const checkPrice = unitsChecker(PRICE_DECIMALS, 'price', MAX_ORDER);
+const checkQuantity = unitsChecker(QUANTITY_DECIMALS, 'quantity', MAX_ORDER);
+const checkAmount = unitsChecker(AMOUNT_DECIMALS, 'amount');
 /** The trades of a placement that traded nothing: shared, as most placements do not trade. */
 const NO_TRADES: TradeView[] = [];
 Object.freeze(NO_TRADES);
@@ -172,7 +177,7 @@ export class Engine implements EngineQueries, FillHandler {
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
     const placementError = this.checkPlacement(cmd, account, clientOrderId);
     if (placementError !== undefined) return { ok: false, error: placementError };
-    const priceError = checkUnits(cmd.price, PRICE_DECIMALS, 'price', MAX_ORDER);
+    const priceError = checkPrice(cmd.price);
     if (priceError !== undefined) return { ok: false, error: priceError };
     if (!isTimeInForce(cmd.timeInForce)) return invalid('time_in_force', 'must be GTC, IOC or FOK');
     if (typeof cmd.postOnly !== 'boolean') return invalid('post_only', 'must be a boolean');
@@ -181,7 +186,7 @@ export class Engine implements EngineQueries, FillHandler {
     const quantity = Number(cmd.quantity);
     // Bounded for sells too, so that any fill's quote amount is below 2^53 whoever the taker is.
     const value = buyLockAmount(price, quantity);
-    if (value > MAX_ORDER_UNITS) return this.tooValuable(market);
+    if (value > ORDER_LIMIT) return this.tooValuable(market);
 
     const lock = cmd.side === 'buy' ? value : quantity;
     const lockUnits = cmd.side === 'buy' ? BigInt(lock) : cmd.quantity;
@@ -219,7 +224,7 @@ export class Engine implements EngineQueries, FillHandler {
     if (plan.filled !== quantity) {
       return reject('FAILED_PRECONDITION', 'quantity', 'quantity: insufficient liquidity for market order');
     }
-    if (plan.cost > MAX_ORDER_UNITS) return this.tooValuable(market);
+    if (plan.cost > ORDER_LIMIT) return this.tooValuable(market);
     // Locks exactly what the fills will pay, so the lock ends at zero.
     const lock = cmd.side === 'buy' ? plan.cost : quantity;
     const lockUnits = cmd.side === 'buy' ? BigInt(lock) : cmd.quantity;
@@ -260,7 +265,7 @@ export class Engine implements EngineQueries, FillHandler {
     if (typeof cmd.userId !== 'string' || cmd.userId.length === 0) return invalid('user_id', 'must not be empty');
     const index = this.assetIndex.get(cmd.asset);
     if (index === undefined) return invalid('asset', `unknown asset "${cmd.asset}"`);
-    const amountError = checkUnits(cmd.amount, AMOUNT_DECIMALS, 'amount');
+    const amountError = checkAmount(cmd.amount);
     if (amountError !== undefined) return { ok: false, error: amountError };
     if (!this.ledger.canDeposit(index, cmd.amount)) {
       return invalid('amount', `the total ${cmd.asset} held by all users would exceed the maximum ${formatAmount(MAX_UNITS)}`);
@@ -283,7 +288,7 @@ export class Engine implements EngineQueries, FillHandler {
   ): EngineError | undefined {
     if (typeof cmd.userId !== 'string' || cmd.userId.length === 0) return invalidArgument('user_id', 'must not be empty');
     if (!isSide(cmd.side)) return invalidArgument('side', 'must be buy or sell');
-    const quantityError = checkUnits(cmd.quantity, QUANTITY_DECIMALS, 'quantity', MAX_ORDER);
+    const quantityError = checkQuantity(cmd.quantity);
     if (quantityError !== undefined) return quantityError;
     if (!isSelfTradePrevention(cmd.selfTradePrevention)) {
       return invalidArgument('self_trade_prevention', 'must be cancel_resting, cancel_taker or cancel_both');

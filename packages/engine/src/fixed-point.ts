@@ -44,13 +44,21 @@ function parseUnits(text: string, decimals: number, field: string): ParseResult 
 }
 
 /** Range check for a value already in units: zero is meaningless for every price, quantity and amount. */
-export function checkUnits(value: bigint, decimals: number, field: string, max: bigint = MAX_UNITS): EngineError | undefined {
+function checkUnits(value: bigint, decimals: number, field: string, max: bigint = MAX_UNITS): EngineError | undefined {
   const what =
     typeof value !== 'bigint' ? 'must be an integer number of units'
     : value <= 0n ? 'must be greater than zero'
     : value > max ? `exceeds the maximum ${formatUnits(max, decimals)}`
     : undefined;
   return what === undefined ? undefined : { code: 'INVALID_ARGUMENT', field, message: `${field}: ${what}` };
+}
+
+/**
+ * checkUnits for one field, bound once: the engine calls these per command without reaching into
+ * this module's exports, which tsx (esbuild) compiles to getter calls.
+ */
+export function unitsChecker(decimals: number, field: string, max: bigint = MAX_UNITS): (value: bigint) => EngineError | undefined {
+  return (value) => checkUnits(value, decimals, field, max);
 }
 
 /** Canonical decimal text of a non-negative unit count: no trailing zeros, no trailing '.'. */
