@@ -1,0 +1,12 @@
+export { runBench, fundingFor, type BenchOptions, type BenchResult, type TargetResult } from './bench';
+export { startBareServer, cannedLimitResponse, cannedMarketResponse, cannedCancelResponse, type BareServer } from './bare-server';
+export { unaryEntry, sessionEntry, type OrderEntry, type Outcome, type EntryOptions, type Slot } from './clients';
+export { driveClosedLoop, type ClosedLoop } from './closed-loop';
+export { driveOpenLoop, type OpenLoop } from './open-loop';
+export { GeneratorPool, type AnswerSink } from './generator-pool';
+export type { PhaseCommand, EntryKind } from './generator-thread';
+export { Histogram, type LatencySummary } from './histogram';
+export { Random } from './prng';
+export { OrderFlow, DEFAULT_MIX, EXPECTED_REJECTIONS, formatUnits, type Mix, type Operation, type OperationKind } from './workload';
+export { readProcessStats, type ProcessStats } from './proc-stats';
+export { runPhase, type PhaseResult, type PhaseSpec } from './phase';

@@ -1,0 +1,41 @@
+import { readFileSync } from 'node:fs';
+
+export interface ProcessStats {
+  /** Resident set size now (VmRSS), in KiB. */
+  readonly rssKiB: number;
+  /** Peak resident set size since start (VmHWM), in KiB. */
+  readonly peakRssKiB: number;
+  /** User + system CPU time of all threads so far, in seconds. */
+  readonly cpuSeconds: number;
+}
+
+/** Linux reports CPU times in USER_HZ ticks, which the kernel ABI fixes at 100 per second. */
+const TICKS_PER_SECOND = 100;
+
+function statusKiB(text: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text);
+  if (match === null) throw new Error(`/proc status has no ${field} line`);
+  return Number(match[1]);
+}
+
+/** Memory and CPU of a process from /proc (Linux only). */
+export function readProcessStats(pid: number): ProcessStats {
+  const statusText = readFileSync(`/proc/${pid}/status`, 'utf8');
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return {
+    rssKiB: statusKiB(statusText, 'VmRSS'),
+    peakRssKiB: statusKiB(statusText, 'VmHWM'),
+    cpuSeconds: ticks / TICKS_PER_SECOND,
+  };
+}
+
+/** CPU time all cores spent busy since boot, in seconds (from /proc/stat): with a process's own, it shows what else ran meanwhile. */
+export function readMachineBusySeconds(): number {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '';
+  const [, user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).map(Number);
+  return (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND;
+}

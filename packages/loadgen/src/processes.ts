@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { readProcessStats, type ProcessStats } from './proc-stats';
+
+/** A server started as a child process, so that its memory and CPU are its own and measurable. */
+export interface ChildServer {
+  readonly name: string;
+  readonly pid: number;
+  readonly logPath: string;
+  stats(): ProcessStats;
+  isRunning(): boolean;
+  /** SIGTERM, then SIGKILL if it has not exited within STOP_GRACE_MS. */
+  stop(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 15_000;
+const LOG_TAIL_CHARS = 4000;
+const running = new Set<ChildProcess>();
+
+// If the generator dies, its servers must not outlive it holding ports and CPU.
+process.on('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
+/** A port that was free a moment ago on 127.0.0.1 (the OS picks it; the child binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+export function logTail(path: string): string {
+  try {
+    return readFileSync(path, 'utf8').slice(-LOG_TAIL_CHARS);
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Starts `node --import tsx <script>` with extra environment variables, output appended to logPath. */
+export function spawnTsNode(name: string, script: string, env: Readonly<Record<string, string>>, logPath: string): ChildServer {
+  const log = openSync(logPath, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  closeSync(log);
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${script}`);
+  const pid = child.pid;
+  running.add(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  void exited.then(() => running.delete(child));
+  return {
+    name,
+    pid,
+    logPath,
+    stats: () => readProcessStats(pid),
+    isRunning: () => child.exitCode === null && child.signalCode === null,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Polls `probe` until it resolves true, at most every pollMs and for at most timeoutMs; fails at
+ * once, with the end of its log, if the child has exited meanwhile.
+ */
+export async function waitUntilReady(server: ChildServer, probe: () => Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (!server.isRunning()) throw new Error(`${server.name} exited during start-up; end of ${server.logPath}:\n${logTail(server.logPath)}`);
+    if (await probe().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  throw new Error(`${server.name} not ready after ${timeoutMs} ms; end of ${server.logPath}:\n${logTail(server.logPath)}`);
+}

@@ -1,0 +1,145 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BenchOptions, BenchResult, TargetResult } from './bench';
+import type { MachineFacts } from './machine';
+import type { PhaseResult } from './phase';
+
+/** The issue's targets: ours at ≥ 0.6 of the bare ceiling, and p99 under 10 ms at half our maximum load. */
+export const RATIO_TARGET = 0.6;
+export const HALF_LOAD_P99_TARGET_US = 10_000;
+/** A phase during which everything else on the machine used more than this (% of one core) is marked: its figures are not the services' alone. */
+export const DISTURBED_OTHER_CPU_PERCENT = 25;
+
+export function formatMs(micros: number): string {
+  return `${(micros / 1000).toFixed(micros < 10_000 ? 2 : 1)} ms`;
+}
+
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString('en-US');
+}
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(0)} MiB`;
+}
+
+function disturbed(phase: PhaseResult): boolean {
+  return phase.otherCpuPercent > DISTURBED_OTHER_CPU_PERCENT;
+}
+
+/** Orders per second, with "!" when other work on the machine took a share of the CPU meanwhile. */
+function rate(phase: PhaseResult): string {
+  return formatCount(phase.throughput) + (disturbed(phase) ? ' !' : '');
+}
+
+function cpu(phase: PhaseResult): string {
+  return `${Math.round(phase.serverCpuPercent ?? 0)} / ${Math.round(phase.generatorCpuPercent)} / ${Math.round(phase.otherCpuPercent)} %`;
+}
+
+function table(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ')).join('\n');
+}
+
+function sweepTable(result: BenchResult): string {
+  const rows: string[][] = [['concurrency', 'bare orders/s', 'ours orders/s', 'ratio', 'ours p99', 'ours CPU server/gen/other']];
+  result.ours.sweep.forEach((ours, index) => {
+    const bare = result.bare.sweep[index];
+    rows.push([
+      String(ours.concurrency ?? ''),
+      bare === undefined ? '-' : rate(bare),
+      rate(ours),
+      bare === undefined ? '-' : (ours.throughput / bare.throughput).toFixed(2),
+      formatMs(ours.latency.p99Us),
+      cpu(ours),
+    ]);
+  });
+  return table(rows);
+}
+
+function rss(target: TargetResult): string {
+  return Object.entries(target.processes)
+    .map(([name, stats]) => `${name} ${mib(stats.rssKiB)} (peak ${mib(stats.peakRssKiB)})`)
+    .join(', ');
+}
+
+function sideBySide(result: BenchResult): string {
+  const columns: [string, PhaseResult][] = [
+    ['bare unary', result.bare.best],
+    ['ours unary', result.ours.best],
+    ['bare session', result.bare.session],
+    ['ours session', result.ours.session],
+    ['bare @half', result.bare.halfLoad],
+    ['ours @half', result.ours.halfLoad],
+  ];
+  const row = (title: string, cell: (phase: PhaseResult) => string): string[] => [title, ...columns.map(([, phase]) => cell(phase))];
+  return table([
+    ['', ...columns.map(([name]) => name)],
+    row('mode', (p) => (p.mode === 'closed-loop' ? `closed c=${p.concurrency}` : `open ${formatCount(p.targetRate ?? 0)}/s`)),
+    row('orders/s answered', rate),
+    row('p50', (p) => formatMs(p.latency.p50Us)),
+    row('p90', (p) => formatMs(p.latency.p90Us)),
+    row('p99', (p) => formatMs(p.latency.p99Us)),
+    row('p99.9', (p) => formatMs(p.latency.p999Us)),
+    row('max', (p) => formatMs(p.latency.maxUs)),
+    row('errors', (p) => formatCount(p.errors) + (p.unsent ? ` (+${formatCount(p.unsent)} unsent)` : '')),
+    row('expected rejections', (p) => formatCount(p.rejected)),
+    row('CPU server/gen/other', cpu),
+  ]);
+}
+
+/** A target checked on disturbed phases (for a maximum: any sweep step, since a disturbed step may have hidden it) is reported, but not as a conclusion. */
+function verdict(met: boolean, phases: readonly PhaseResult[]): string {
+  return (met ? 'MET' : 'NOT MET') + (phases.some(disturbed) ? ' (phases disturbed: not conclusive)' : '');
+}
+
+function disturbance(result: BenchResult): string {
+  const phases = [result.ours, result.bare].flatMap((target) => [...target.sweep, target.halfLoad, target.session]);
+  const count = phases.filter(disturbed).length;
+  return count === 0
+    ? 'no phase was disturbed by other work on the machine'
+    : `! ${count} of ${phases.length} phases ran while other work used more than ${DISTURBED_OTHER_CPU_PERCENT}% of a core: their figures understate the services; run again on a quiet machine`;
+}
+
+function errorDetails(result: BenchResult): string {
+  const lines: string[] = [];
+  for (const target of [result.ours, result.bare]) {
+    for (const phase of [target.warmup, ...target.sweep, target.halfLoad, target.session]) {
+      for (const sample of phase.errorSamples) lines.push(`  [${phase.label}] ${sample}`);
+    }
+  }
+  return lines.length === 0 ? 'every response had the expected status' : `error samples:\n${lines.join('\n')}`;
+}
+
+/** The final human-readable report: machine, workload, sweep, side-by-side table, targets. */
+export function renderReport(result: BenchResult, options: BenchOptions, machine: MachineFacts, command: string): string {
+  const mix = Object.entries(options.mix).map(([kind, weight]) => `${kind} ${weight}`).join(', ');
+  const halfP99 = result.ours.halfLoad.latency.p99Us;
+  return [
+    '',
+    `Orderbook load test — ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryGiB} GiB, Linux ${machine.kernel}, Node ${machine.node}, commit ${machine.commit}; CPU busy before the run: ${machine.busyBeforePercent}% of one core`,
+    `command: ${command}`,
+    `workload: seed ${options.seed}; mix ${mix}; markets ${options.markets.join(',')}; ${options.users} traders; ${options.threads} generator thread(s) × ${options.channels} channel(s); journaling on`,
+    '',
+    `Sweep (closed loop, ${options.stepSeconds} s per step, unary RPCs; "orders/s" counts correct answers; CPU in % of one core; "other" is everything else on the machine):`,
+    sweepTable(result),
+    '',
+    'Side by side (unary: best sweep step; session: OrderSession streams; @half: open loop at half of ours max, latency from the scheduled send time):',
+    sideBySide(result),
+    '',
+    `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,
+    `ratio ours/bare (unary):   ${result.unaryRatio.toFixed(2)}   target ≥ ${RATIO_TARGET}: ${verdict(result.unaryRatio >= RATIO_TARGET, [...result.ours.sweep, ...result.bare.sweep])}`,
+    `ratio ours/bare (session): ${result.sessionRatio.toFixed(2)}`,
+    `p99 at half load (${formatCount(result.halfLoadRate)}/s): ${formatMs(halfP99)}   target < ${formatMs(HALF_LOAD_P99_TARGET_US)}: ${verdict(halfP99 < HALF_LOAD_P99_TARGET_US && result.ours.halfLoad.errors === 0, [result.ours.halfLoad])}`,
+    disturbance(result),
+    errorDetails(result),
+    '',
+  ].join('\n');
+}
+
+/** Writes the whole result (every phase, counts by operation and status code) as JSON; returns the path. */
+export function writeResultFile(directory: string, document: object): string {
+  mkdirSync(directory, { recursive: true });
+  const path = join(directory, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,186 @@
+"""A Python client of the Orderbook services, generated from proto/ at run time.
+
+Proof that the .proto files are all a client in another language needs: this script generates its
+stubs with grpc_tools.protoc into a temporary directory, then runs a full session against running
+auth and matching services -- sign up, sign in, admin funding, crossing orders, trades, balances,
+a cancel, and the statuses of bad input, a missing token and a non-admin deposit.
+
+Run it with Debian's interpreter, which has python3-grpcio and python3-grpc-tools (`make test-slow` installs them):
+
+    /usr/bin/python3 tests/polyglot/session.py --auth 127.0.0.1:50051 --matching 127.0.0.1:50052 \
+        --admin-login admin --admin-password orderbook-admin
+
+It prints one "PASS <check>" line per check and exits 0, or prints "FAIL <check>: <why>" and exits 1.
+"""
+
+import argparse
+import importlib
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+
+import grpc
+
+PROTO_FILES = ("orderbook/auth/v1/auth.proto", "orderbook/matching/v1/matching.proto")
+DEADLINE_SECONDS = 10
+
+
+class CheckFailed(Exception):
+    pass
+
+
+def generate_stubs(proto_dir, out_dir):
+    """Runs protoc from the grpc_tools package of this interpreter (no separate protoc binary needed)."""
+    command = [sys.executable, "-m", "grpc_tools.protoc", "-I" + proto_dir,
+               "--python_out=" + out_dir, "--grpc_python_out=" + out_dir]
+    command += [os.path.join(proto_dir, name) for name in PROTO_FILES]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise CheckFailed("protoc failed: " + result.stderr.strip())
+    # The generated modules import each other as orderbook.<service>.v1.<name>_pb2.
+    sys.path.insert(0, out_dir)
+    return {
+        "auth_pb2": importlib.import_module("orderbook.auth.v1.auth_pb2"),
+        "auth_grpc": importlib.import_module("orderbook.auth.v1.auth_pb2_grpc"),
+        "matching_pb2": importlib.import_module("orderbook.matching.v1.matching_pb2"),
+        "matching_grpc": importlib.import_module("orderbook.matching.v1.matching_pb2_grpc"),
+    }
+
+
+def check(name, condition, detail=""):
+    if not condition:
+        raise CheckFailed(name + (": " + detail if detail else ""))
+    print("PASS " + name, flush=True)
+
+
+def check_equal(name, actual, expected):
+    check(name, actual == expected, "expected %r, got %r" % (expected, actual))
+
+
+def bearer(token):
+    return (("authorization", "Bearer " + token),)
+
+
+def expect_status(name, call, code, message_prefix):
+    """Runs call(), which must fail with `code` and a message that starts with message_prefix (the field it names)."""
+    try:
+        call()
+    except grpc.RpcError as error:
+        check(name, error.code() == code and error.details().startswith(message_prefix),
+              "got %s %r" % (error.code(), error.details()))
+        return
+    raise CheckFailed(name + ": the call succeeded, expected " + str(code))
+
+
+def balances_of(matching, pb, token):
+    """The caller's balances as (asset, available, locked), exactly as listed: by asset, zero balances absent."""
+    response = matching.GetBalances(pb.GetBalancesRequest(), metadata=bearer(token), timeout=DEADLINE_SECONDS)
+    return [(b.asset, b.available, b.locked) for b in response.balances]
+
+
+def run_session(stubs, auth_address, matching_address, admin_login, admin_password):
+    auth_pb = stubs["auth_pb2"]
+    pb = stubs["matching_pb2"]
+    with grpc.insecure_channel(auth_address) as auth_channel, grpc.insecure_channel(matching_address) as matching_channel:
+        auth = stubs["auth_grpc"].AuthServiceStub(auth_channel)
+        matching = stubs["matching_grpc"].MatchingServiceStub(matching_channel)
+
+        # A fresh suffix lets the script run more than once against the same services.
+        suffix = secrets.token_hex(4)
+        traders = {}
+        for name in ("alice", "bob"):
+            username = "py-%s-%s" % (name, suffix)
+            password = "password-" + username
+            signed_up = auth.SignUp(auth_pb.SignUpRequest(username=username, email=username + "@example.com", password=password),
+                                    timeout=DEADLINE_SECONDS)
+            check_equal("sign up " + name, signed_up.user.username, username)
+            check("sign up %s has the trader role" % name, list(signed_up.user.roles) == [auth_pb.ROLE_TRADER])
+            signed_in = auth.SignIn(auth_pb.SignInRequest(login=username, password=password), timeout=DEADLINE_SECONDS)
+            check_equal("sign in " + name, signed_in.user.id, signed_up.user.id)
+            traders[name] = (signed_in.user.id, signed_in.tokens.access_token)
+        alice_id, alice = traders["alice"]
+        bob_id, bob = traders["bob"]
+
+        admin = auth.SignIn(auth_pb.SignInRequest(login=admin_login, password=admin_password), timeout=DEADLINE_SECONDS)
+        check("sign in as admin", auth_pb.ROLE_ADMIN in admin.user.roles)
+        admin_token = admin.tokens.access_token
+
+        funded = matching.AddFunds(pb.AddFundsRequest(user_id=alice_id, asset="USD", amount="1000.5"),
+                                   metadata=bearer(admin_token), timeout=DEADLINE_SECONDS)
+        check_equal("admin adds 1000.5 USD to alice", (funded.balance.available, funded.balance.locked), ("1000.5", "0"))
+        funded = matching.AddFunds(pb.AddFundsRequest(user_id=bob_id, asset="BTC", amount="2"),
+                                   metadata=bearer(admin_token), timeout=DEADLINE_SECONDS)
+        check_equal("admin adds 2 BTC to bob", (funded.balance.available, funded.balance.locked), ("2", "0"))
+
+        sell = matching.PlaceLimitOrder(pb.PlaceLimitOrderRequest(market="BTC-USD", side=pb.SIDE_SELL, price="100.25", quantity="0.5"),
+                                        metadata=bearer(bob), timeout=DEADLINE_SECONDS)
+        check_equal("bob's sell 0.5 @ 100.25 rests", (sell.order.status, sell.order.remaining_quantity, len(sell.trades)),
+                    (pb.ORDER_STATUS_OPEN, "0.5", 0))
+
+        # Alice's buy crosses at the maker's price: 0.3 × 100.25 = 30.075 USD, and the 0.225 USD
+        # locked above that (at her limit of 101) comes back to her.
+        buy = matching.PlaceLimitOrder(pb.PlaceLimitOrderRequest(market="BTC-USD", side=pb.SIDE_BUY, price="101", quantity="0.3"),
+                                       metadata=bearer(alice), timeout=DEADLINE_SECONDS)
+        check_equal("alice's buy 0.3 @ 101 is filled", (buy.order.status, buy.order.filled_quantity), (pb.ORDER_STATUS_FILLED, "0.3"))
+        check_equal("one trade at the maker's price",
+                    [(t.price, t.quantity, t.quote_amount, t.maker_order_id, t.taker_order_id, t.taker_side) for t in buy.trades],
+                    [("100.25", "0.3", "30.075", sell.order.order_id, buy.order.order_id, pb.SIDE_BUY)])
+        check("order ids are uint64 integers", isinstance(buy.order.order_id, int) and buy.order.order_id > 0)
+
+        maker = matching.GetOrder(pb.GetOrderRequest(order_id=sell.order.order_id), metadata=bearer(bob), timeout=DEADLINE_SECONDS)
+        check_equal("bob's order is partially filled",
+                    (maker.order.status, maker.order.filled_quantity, maker.order.remaining_quantity, maker.order.locked_amount),
+                    (pb.ORDER_STATUS_PARTIALLY_FILLED, "0.3", "0.2", "0.2"))
+
+        check_equal("alice's balances", balances_of(matching, pb, alice), [("BTC", "0.3", "0"), ("USD", "970.425", "0")])
+        check_equal("bob's balances", balances_of(matching, pb, bob), [("BTC", "1.5", "0.2"), ("USD", "30.075", "0")])
+
+        book = matching.GetOrderBook(pb.GetOrderBookRequest(market="BTC-USD"), timeout=DEADLINE_SECONDS)
+        check_equal("the book shows bob's remaining 0.2 @ 100.25",
+                    ([(l.price, l.quantity, l.order_count) for l in book.asks], len(book.bids)), ([("100.25", "0.2", 1)], 0))
+
+        cancelled = matching.CancelOrder(pb.CancelOrderRequest(order_id=sell.order.order_id), metadata=bearer(bob), timeout=DEADLINE_SECONDS)
+        check_equal("bob cancels the rest, 0.2 BTC released",
+                    (cancelled.order.status, cancelled.released_amount, cancelled.released_asset), (pb.ORDER_STATUS_CANCELLED, "0.2", "BTC"))
+        check_equal("bob's balances after the cancel", balances_of(matching, pb, bob), [("BTC", "1.7", "0"), ("USD", "30.075", "0")])
+
+        expect_status("a price with 7 decimals is INVALID_ARGUMENT naming the price",
+                      lambda: matching.PlaceLimitOrder(pb.PlaceLimitOrderRequest(market="BTC-USD", side=pb.SIDE_BUY, price="1.1234567", quantity="1"),
+                                                       metadata=bearer(alice), timeout=DEADLINE_SECONDS),
+                      grpc.StatusCode.INVALID_ARGUMENT, "price")
+        expect_status("a call without a token is UNAUTHENTICATED",
+                      lambda: matching.GetBalances(pb.GetBalancesRequest(), timeout=DEADLINE_SECONDS),
+                      grpc.StatusCode.UNAUTHENTICATED, "authorization")
+        expect_status("a trader's AddFunds is PERMISSION_DENIED",
+                      lambda: matching.AddFunds(pb.AddFundsRequest(user_id=alice_id, asset="USD", amount="1"),
+                                                metadata=bearer(alice), timeout=DEADLINE_SECONDS),
+                      grpc.StatusCode.PERMISSION_DENIED, "")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--auth", required=True, help="host:port of orderbook.auth.v1.AuthService")
+    parser.add_argument("--matching", required=True, help="host:port of orderbook.matching.v1.MatchingService")
+    parser.add_argument("--admin-login", required=True)
+    parser.add_argument("--admin-password", required=True)
+    parser.add_argument("--proto-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto"))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="orderbook-python-stubs-") as out_dir:
+        try:
+            stubs = generate_stubs(os.path.normpath(args.proto_dir), out_dir)
+            print("PASS generate Python stubs from proto/ (grpc_tools.protoc)", flush=True)
+            run_session(stubs, args.auth, args.matching, args.admin_login, args.admin_password)
+        except CheckFailed as failure:
+            print("FAIL " + str(failure), flush=True)
+            return 1
+        except grpc.RpcError as error:
+            print("FAIL unexpected status %s: %s" % (error.code(), error.details()), flush=True)
+            return 1
+    print("python client session: all checks passed", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
