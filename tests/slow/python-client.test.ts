@@ -1,10 +1,7 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
-import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
+import { startInProcessServices, type InProcessServices } from '../support/in-process-services';
 
 /**
  * Polyglot proof: a Python client generated from proto/ at test time (tests/polyglot/session.py)
@@ -56,9 +53,7 @@ const EXPECTED_CHECKS = [
 ];
 
 describe('a Python client generated from proto/ (Debian python3-grpcio + python3-grpc-tools)', () => {
-  let dir: string;
-  let auth: RunningAuthServer;
-  let matching: RunningMatchingServer;
+  let services: InProcessServices;
 
   before(async () => {
     const probe = await new Promise<string>((resolve) =>
@@ -66,39 +61,15 @@ describe('a Python client generated from proto/ (Debian python3-grpcio + python3
     );
     if (probe !== '') throw new Error(`${PYTHON} cannot import grpc and grpc_tools: run \`make test-slow\`, which installs python3-grpcio and python3-grpc-tools\n${probe}`);
 
-    dir = await mkdtemp(join(tmpdir(), 'orderbook-python-'));
-    auth = await startAuthServer(
-      loadAuthConfig({
-        AUTH_PORT: '0',
-        AUTH_DATA_DIR: join(dir, 'auth'),
-        AUTH_BCRYPT_COST: '4',
-        AUTH_ADMIN_USERNAME: ADMIN.login,
-        AUTH_ADMIN_EMAIL: 'admin@example.com',
-        AUTH_ADMIN_PASSWORD: ADMIN.password,
-        LOG_LEVEL: 'silent',
-      }),
-    );
-    matching = await startMatchingServer(
-      loadMatchingConfig({
-        MATCHING_PORT: '0',
-        MATCHING_METRICS_PORT: '0',
-        MATCHING_DATA_DIR: join(dir, 'matching'),
-        AUTH_ADDRESS: auth.address,
-        AUTH_ISSUER: auth.issuer,
-        AUTH_AUDIENCE: auth.audience,
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    services = await startInProcessServices('python', ADMIN.password);
   });
 
   after(async () => {
-    await matching?.stop();
-    await auth?.stop();
-    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+    await services?.stop();
   });
 
   it('signs up, signs in, gets funded by the admin, trades, reads trades and balances, and gets the right error statuses', async () => {
-    const run = await runPython(['--auth', auth.address, '--matching', matching.address, '--admin-login', ADMIN.login, '--admin-password', ADMIN.password]);
+    const run = await runPython(['--auth', services.auth.address, '--matching', services.matching.address, '--admin-login', ADMIN.login, '--admin-password', ADMIN.password]);
     const report = `exit code ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
     expect(run.code, report).to.equal(0);
     const passed = run.stdout.split('\n').filter((line) => line.startsWith('PASS ')).map((line) => line.slice('PASS '.length));

@@ -1,10 +1,8 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
-import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
+import { startInProcessServices, type InProcessServices } from '../support/in-process-services';
 
 const root = join(__dirname, '..', '..');
 
@@ -17,32 +15,12 @@ function walkthroughScript(): string {
 }
 
 describe('README grpcurl walk-through, pasted into bash against real services', () => {
+  let services: InProcessServices;
   let dir: string;
-  let auth: RunningAuthServer;
-  let matching: RunningMatchingServer;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'orderbook-readme-'));
-    auth = await startAuthServer(
-      loadAuthConfig({
-        AUTH_PORT: '0',
-        AUTH_DATA_DIR: join(dir, 'auth'),
-        AUTH_BCRYPT_COST: '4',
-        AUTH_ADMIN_USERNAME: 'admin',
-        AUTH_ADMIN_EMAIL: 'admin@example.com',
-        AUTH_ADMIN_PASSWORD: 'orderbook-admin',
-        LOG_LEVEL: 'silent',
-      }),
-    );
-    matching = await startMatchingServer(
-      loadMatchingConfig({
-        MATCHING_PORT: '0',
-        MATCHING_METRICS_PORT: '0',
-        MATCHING_DATA_DIR: join(dir, 'matching'),
-        AUTH_ADDRESS: auth.address,
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    services = await startInProcessServices('readme', 'orderbook-admin');
+    dir = services.dir;
     const grpcurl = join(dir, 'bin', 'grpcurl');
     mkdirSync(join(dir, 'bin'));
     writeFileSync(grpcurl, `#!/bin/sh\nexec "${process.execPath}" --import tsx "${join(__dirname, '..', 'readme', 'grpcurl-shim.ts')}" "$@"\n`);
@@ -50,18 +28,16 @@ describe('README grpcurl walk-through, pasted into bash against real services', 
   });
 
   after(async () => {
-    await matching?.stop();
-    await auth?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await services?.stop();
   });
 
   it('runs every command, and the numbers are the ones the README states', async function () {
     this.timeout(120_000);
     const script = walkthroughScript().replace(
       'AUTH=127.0.0.1:50051 MATCHING=127.0.0.1:50052',
-      `AUTH=${auth.address} MATCHING=${matching.address}`,
+      `AUTH=${services.auth.address} MATCHING=${services.matching.address}`,
     );
-    expect(script).to.contain(auth.address);
+    expect(script).to.contain(services.auth.address);
     // Asynchronously: the servers run in this process and must keep answering while bash runs.
     const run = await new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
       execFile(

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
+import type { RunningAuthServer } from '@orderbook/auth-service';
 import { matching } from '@orderbook/proto';
 import { AuthClient, bearer, MatchingClient } from '../e2e/support/grpc-client';
+import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
 
 /**
  * The matching service as its own process, SIGKILLed while authenticated clients place and cancel
@@ -72,25 +73,10 @@ describe('matching service crash (SIGKILL under load) and recovery', function ()
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'orderbook-crash-'));
-    auth = await startAuthServer(
-      loadAuthConfig({
-        AUTH_PORT: '0',
-        AUTH_DATA_DIR: join(dir, 'auth'),
-        AUTH_BCRYPT_COST: '4',
-        AUTH_ADMIN_USERNAME: 'admin',
-        AUTH_ADMIN_EMAIL: 'admin@example.com',
-        AUTH_ADMIN_PASSWORD: 'admin-password-for-tests',
-        LOG_LEVEL: 'silent',
-      }),
-    );
+    auth = await startTestAuth(dir, 'admin-password-for-tests');
     authClient = new AuthClient(auth.address);
     matchingEnv = {
-      MATCHING_PORT: '0',
-      MATCHING_METRICS_PORT: '0',
-      MATCHING_DATA_DIR: join(dir, 'matching'),
-      AUTH_ADDRESS: auth.address,
-      AUTH_ISSUER: auth.issuer,
-      AUTH_AUDIENCE: auth.audience,
+      ...testMatchingEnv(dir, auth),
       // Snapshots while the load runs, so recovery reads a snapshot and a journal tail.
       MATCHING_SNAPSHOT_EVERY: '150',
       LOG_LEVEL: 'info',
