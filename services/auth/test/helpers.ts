@@ -1,10 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
-import { expect } from 'chai';
 import pg from 'pg';
-import { auth } from '@orderbook/proto';
 import { loadConfig, startAuthServer, type AuthConfig, type RunningAuthServer } from '../src';
 
 export async function tempDir(): Promise<{ path: string; remove(): Promise<void> }> {
@@ -17,61 +14,9 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): A
   return loadConfig({ AUTH_PORT: '0', AUTH_BCRYPT_COST: '4', AUTH_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
 }
 
-type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+import { AuthClient } from '../../../tests/e2e/support/grpc-client';
 
-function call<Req, Res>(client: auth.AuthServiceClient, method: Unary<Req, Res>, request: Req, metadata = new grpc.Metadata()): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    method.call(client, request, metadata, (err, response) => (err ? reject(err) : resolve(response))),
-  );
-}
-
-export function bearer(token: string): grpc.Metadata {
-  const metadata = new grpc.Metadata();
-  metadata.set('authorization', `Bearer ${token}`);
-  return metadata;
-}
-
-/** A promise-returning AuthService client. */
-export class AuthClient {
-  readonly raw: auth.AuthServiceClient;
-  constructor(address: string) {
-    this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure());
-  }
-  signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
-    return call(this.raw, this.raw.signUp, request);
-  }
-  signIn(request: auth.SignInRequest): Promise<auth.SignInResponse> {
-    return call(this.raw, this.raw.signIn, request);
-  }
-  refreshToken(refreshToken: string): Promise<auth.RefreshTokenResponse> {
-    return call(this.raw, this.raw.refreshToken, { refreshToken });
-  }
-  signOut(refreshToken: string): Promise<auth.SignOutResponse> {
-    return call(this.raw, this.raw.signOut, { refreshToken });
-  }
-  getMe(metadata = new grpc.Metadata()): Promise<auth.GetMeResponse> {
-    return call(this.raw, this.raw.getMe, {}, metadata);
-  }
-  getPublicKeys(): Promise<auth.GetPublicKeysResponse> {
-    return call(this.raw, this.raw.getPublicKeys, {});
-  }
-  close(): void {
-    this.raw.close();
-  }
-}
-
-/** Asserts that the call fails with the status, and that the message matches. */
-export async function expectStatus(promise: Promise<unknown>, code: grpc.status, message?: RegExp): Promise<grpc.ServiceError> {
-  try {
-    await promise;
-  } catch (err) {
-    const error = err as grpc.ServiceError;
-    expect(grpc.status[error.code], error.details).to.equal(grpc.status[code]);
-    if (message !== undefined) expect(error.details).to.match(message);
-    return error;
-  }
-  expect.fail(`expected ${grpc.status[code]}, the call succeeded`);
-}
+export { AuthClient, bearer, expectStatus } from '../../../tests/e2e/support/grpc-client';
 
 const POSTGRES_URL = process.env['AUTH_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 

@@ -55,9 +55,9 @@ export class MatchingClient {
   }
 }
 
+/** A promise-returning AuthService client. */
 export class AuthClient {
   readonly raw: auth.AuthServiceClient;
-
   constructor(address: string) {
     this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure());
   }
@@ -66,6 +66,15 @@ export class AuthClient {
   }
   signIn(request: auth.SignInRequest): Promise<auth.SignInResponse> {
     return unary(this.raw, this.raw.signIn, request, new grpc.Metadata());
+  }
+  refreshToken(refreshToken: string): Promise<auth.RefreshTokenResponse> {
+    return unary(this.raw, this.raw.refreshToken, { refreshToken }, new grpc.Metadata());
+  }
+  signOut(refreshToken: string): Promise<auth.SignOutResponse> {
+    return unary(this.raw, this.raw.signOut, { refreshToken }, new grpc.Metadata());
+  }
+  getMe(metadata = new grpc.Metadata()): Promise<auth.GetMeResponse> {
+    return unary(this.raw, this.raw.getMe, {}, metadata);
   }
   getPublicKeys(): Promise<auth.GetPublicKeysResponse> {
     return unary(this.raw, this.raw.getPublicKeys, {}, new grpc.Metadata());
