@@ -34,10 +34,10 @@ test-slow: setup test-tools
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
-# client (polyglot test) and jq (the README walk-through).
+# client (polyglot test), jq (the README walk-through) and strace (the journal's fdatasync test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace; }
 
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
