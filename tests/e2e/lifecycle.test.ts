@@ -47,21 +47,33 @@ describe('service lifecycle: health, metrics, restart, shutdown', () => {
   });
 
   it('exports Prometheus metrics: orders placed, trades, rejections by code, queue depth, command latency, process', async () => {
+    const cpuBeforeFirst = process.cpuUsage().user;
     const before = await metricsPage(stack);
+    const cpuAfterFirst = process.cpuUsage().user;
     const placedBefore = sample(before, 'matching_orders_placed_total{type="limit"}') ?? 0;
+    const durationCount = (outcome: string): string => `matching_command_duration_seconds_count{kind="placeLimit",outcome="${outcome}"}`;
+    const acceptedBefore = sample(before, durationCount('accepted')) ?? 0;
+    const rejectedBefore = sample(before, durationCount('rejected')) ?? 0;
     await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_SELL, price: '100', quantity: '1' }, bob.metadata);
     await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '100', quantity: '0.5' }, alice.metadata);
     await expectStatus(stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '100', quantity: '1000' }, alice.metadata), grpc.status.FAILED_PRECONDITION);
     await expectStatus(stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '-1', quantity: '1' }, alice.metadata), grpc.status.INVALID_ARGUMENT);
 
+    const cpuBeforeSecond = process.cpuUsage().user;
     const page = await metricsPage(stack);
+    const cpuAfterSecond = process.cpuUsage().user;
     expect(sample(page, 'matching_orders_placed_total{type="limit"}')).to.equal(placedBefore + 2);
     expect(sample(page, 'matching_trades_total{market="BTC-USD"}')).to.equal(1);
     expect(sample(page, 'matching_commands_rejected_total{code="FAILED_PRECONDITION"}')).to.equal(1);
     expect(sample(page, 'matching_commands_rejected_total{code="INVALID_ARGUMENT"}')).to.equal(1);
     expect(sample(page, 'matching_command_queue_depth')).to.equal(0);
-    expect(sample(page, 'matching_command_duration_seconds_count{kind="placeLimit",outcome="accepted"}')).to.be.at.least(2);
-    expect(sample(page, 'process_cpu_user_seconds_total')).to.be.a('number');
+    expect(sample(page, durationCount('accepted'))).to.equal(acceptedBefore + 2);
+    // The engine refused one; the INVALID_ARGUMENT never reached it.
+    expect(sample(page, durationCount('rejected'))).to.equal(rejectedBefore + 1);
+    // The servers run in this process: the CPU the counter gained between the two scrapes lies
+    // within what this process used between them (in whole microseconds, as both are measured).
+    const cpuGainedMicros = Math.round(((sample(page, 'process_cpu_user_seconds_total') ?? NaN) - (sample(before, 'process_cpu_user_seconds_total') ?? NaN)) * 1e6);
+    expect(cpuGainedMicros).to.be.within(cpuBeforeSecond - cpuAfterFirst, cpuAfterSecond - cpuBeforeFirst);
 
     expect((await fetch(`http://127.0.0.1:${stack.matching.metricsPort}/other`)).status).to.equal(404);
   });

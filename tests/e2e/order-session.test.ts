@@ -52,9 +52,9 @@ describe('OrderSession (bidirectional order entry)', () => {
       [{ requestId: 10n }, grpc.status.INVALID_ARGUMENT, /^command: /],
       [{ requestId: 11n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '1e3', quantity: '1' } }, grpc.status.INVALID_ARGUMENT, /^price: /],
       [{ requestId: 12n, placeLimitOrder: { market: 'NOPE', side: SIDE_BUY, price: '1', quantity: '1' } }, grpc.status.INVALID_ARGUMENT, /^market: /],
-      [{ requestId: 13n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '1000000', quantity: '1' } }, grpc.status.FAILED_PRECONDITION, /./],
+      [{ requestId: 13n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '1000000', quantity: '1' } }, grpc.status.FAILED_PRECONDITION, /^insufficient USD: /],
       [{ requestId: 14n, cancelOrder: { orderId: 987_654n } }, grpc.status.NOT_FOUND, /^order_id: /],
-      [{ requestId: 15n, placeMarketOrder: { market: 'ETH-USD', side: SIDE_BUY, quantity: '1' } }, grpc.status.FAILED_PRECONDITION, /./],
+      [{ requestId: 15n, placeMarketOrder: { market: 'ETH-USD', side: SIDE_BUY, quantity: '1' } }, grpc.status.FAILED_PRECONDITION, /^quantity: insufficient liquidity/],
     ];
     for (const [request, code, message] of cases) {
       const response = await session.request(request);

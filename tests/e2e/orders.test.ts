@@ -11,18 +11,13 @@ const levels = (book: matching.GetOrderBookResponse, side: 'bids' | 'asks'): Arr
   book[side].map((l) => [l.price, l.quantity, l.orderCount]);
 
 describe('orders through gRPC: placing, matching, cancelling, reading', () => {
-  let stack: TestStack;
-
-  before(async () => {
-    stack = await TestStack.start();
-  });
-  after(() => stack.stop());
-
-  describe("the seed's market order example (SOL-USD)", () => {
+  describe('a market buy walking three ask levels (SOL-USD)', () => {
+    let stack: TestStack;
     let buyer: Trader;
     const sellers: Record<'A' | 'B' | 'C' | 'D', Trader> = {} as never;
 
     before(async () => {
+      stack = await TestStack.start();
       for (const name of ['A', 'B', 'C', 'D'] as const) {
         sellers[name] = await stack.newTrader(`seller${name}`);
         await stack.fund(sellers[name], 'SOL', '100');
@@ -33,6 +28,7 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
         await stack.client.placeLimitOrder({ market: 'SOL-USD', side: SIDE_SELL, price, quantity }, sellers[name].metadata);
       }
     });
+    after(() => stack.stop());
 
     it('shows the initial asks, best first, with their volume and order count', async () => {
       const book = await stack.client.getOrderBook({ market: 'SOL-USD' });
@@ -90,19 +86,25 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
   });
 
   describe('limit orders, cancels and reads (BTC-USD, ETH-USD)', () => {
+    let stack: TestStack;
     let alice: Trader;
     let bob: Trader;
 
+    // A stack of its own: the first order's id is the seq of the fourth command this engine saw.
     before(async () => {
+      stack = await TestStack.start();
       alice = await stack.newTrader('alice');
       bob = await stack.newTrader('bob');
       await stack.fund(alice, 'USD', '10000');
       await stack.fund(bob, 'USD', '10000');
       await stack.fund(bob, 'ETH', '10');
     });
+    after(() => stack.stop());
 
     it('rests a limit buy, locking price × quantity of quote, with the documented defaults', async () => {
+      const sent = BigInt(Date.now());
       const { order, trades } = await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '50.5', quantity: '2', clientOrderId: 'first' }, alice.metadata);
+      const answered = BigInt(Date.now());
       expect(trades).to.deep.equal([]);
       expect(order).to.include({
         market: 'BTC-USD',
@@ -119,12 +121,15 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
         clientOrderId: 'first',
         lockedAmount: '101',
       });
-      expect(order!.orderId > 0n).to.equal(true);
-      expect(order!.createdAtUnixMs > 0n).to.equal(true);
+      // Three deposits came first: the order id is the seq of its command.
+      expect(order!.orderId).to.equal(4n);
+      expect(order!.createdAtUnixMs >= sent && order!.createdAtUnixMs <= answered, `created at ${order!.createdAtUnixMs}, sent ${sent}, answered ${answered}`).to.equal(true);
+      expect(order!.updatedAtUnixMs).to.equal(order!.createdAtUnixMs);
       expect(await stack.balances(alice)).to.deep.equal({ USD: ['9899', '101'] });
       const book = await stack.client.getOrderBook({ market: 'BTC-USD' });
       expect(levels(book, 'bids')).to.deep.equal([['50.5', '2', 1]]);
-      expect(book.sequence > 0n).to.equal(true);
+      // One level change in this market so far: the new bid level.
+      expect(book.sequence).to.equal(1n);
     });
 
     it('answers ALREADY_EXISTS for a client_order_id the caller already used, placing nothing', async () => {
@@ -169,18 +174,19 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
 
     it('pages ListOrders newest first with next_page_token', async () => {
       const seen: string[] = [];
+      const pageSizes: number[] = [];
       let pageToken = '';
-      let pages = 0;
       do {
         const page = await stack.client.listOrders({ pageSize: 3, pageToken }, alice.metadata);
-        expect(page.orders.length).to.be.at.most(3);
+        pageSizes.push(page.orders.length);
         seen.push(...page.orders.map((o) => o.orderId.toString()));
         pageToken = page.nextPageToken;
-        pages += 1;
       } while (pageToken !== '');
       const everything = await stack.client.listOrders({ pageSize: 1000 }, alice.metadata);
       expect(seen).to.deep.equal(everything.orders.map((o) => o.orderId.toString()));
-      expect(pages).to.equal(Math.ceil(seen.length / 3));
+      // Full pages of 3, then the rest (a last page of 3 is followed by no empty one).
+      const full = Math.floor((seen.length - 1) / 3);
+      expect(pageSizes).to.deep.equal([...Array<number>(full).fill(3), seen.length - 3 * full]);
       const ids = seen.map(BigInt);
       expect([...ids].sort((a, b) => (a > b ? -1 : 1))).to.deep.equal(ids);
     });

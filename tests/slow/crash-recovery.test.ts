@@ -86,10 +86,13 @@ async function checkRecovered(dataDir: string, facts: readonly Fact[]): Promise<
       deposited.set(fact.asset, (deposited.get(fact.asset) ?? 0n) + BigInt(fact.amount));
     }
   }
+  // The engine keeps balances unsigned: an underflow would not go negative but wrap to nearly
+  // 2^64, so no single balance may exceed what was deposited of its asset in all.
   const held = new Map<string, bigint>([[LOAD_MARKET.base, 0n], [LOAD_MARKET.quote, 0n]]);
   for (const userId of LOAD_USERS) {
     for (const balance of engine.balances(userId)) {
-      expect(balance.available >= 0n && balance.locked >= 0n, `${userId} ${balance.asset} not negative`).to.equal(true);
+      const most = deposited.get(balance.asset) ?? 0n;
+      expect(balance.available + balance.locked <= most, `${userId} holds ${balance.available} + ${balance.locked} ${balance.asset} of ${most} deposited`).to.equal(true);
       held.set(balance.asset, (held.get(balance.asset) ?? 0n) + balance.available + balance.locked);
     }
   }
