@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { CONFIG_VARIABLES as AUTH_VARIABLES } from '@orderbook/auth-service/src/config';
-import { CONFIG_VARIABLES as MATCHING_VARIABLES } from '@orderbook/matching-service/src/config';
+import { CONFIG_VARIABLES as MATCHING_VARIABLES } from '@orderbook/matching-service/src/ops/config';
 
 describe('README configuration tables', () => {
   const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');

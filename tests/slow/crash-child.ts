@@ -6,8 +6,8 @@
  *   {"t":"placed", userId, orderId, trades}         a placement was acknowledged (durable)
  *   {"t":"cancelled", userId, orderId}              a cancel was acknowledged (durable)
  */
-import { openCommandLoop } from '../../services/matching/src/open-command-loop';
-import type { CommandLoop } from '../../services/matching/src/command-loop-api';
+import { openCommandLoop } from '../../services/matching/src/loop/open-command-loop';
+import type { CommandLoop } from '../../services/matching/src/loop/command-loop-api';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '../../services/matching/test/random-load';
 
 const CLIENTS = 8;

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
-import { listSnapshots } from '../../services/matching/src/data-files';
-import { recover } from '../../services/matching/src/recovery';
+import { listSnapshots } from '../../services/matching/src/storage/data-files';
+import { recover } from '../../services/matching/src/storage/recovery';
 import { silentLogger } from '../../services/matching/test/helpers';
 import { LOAD_ENGINE_CONFIG, LOAD_MARKET, LOAD_USERS } from '../../services/matching/test/random-load';
 

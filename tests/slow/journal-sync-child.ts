@@ -6,8 +6,8 @@
  * acknowledgement left relative to the journal's writes and syncs.
  */
 import { writeSync } from 'node:fs';
-import { openCommandLoop } from '../../services/matching/src/open-command-loop';
-import type { CommandLoop } from '../../services/matching/src/command-loop-api';
+import { openCommandLoop } from '../../services/matching/src/loop/open-command-loop';
+import type { CommandLoop } from '../../services/matching/src/loop/command-loop-api';
 import { LOAD_ENGINE_CONFIG } from '../../services/matching/test/random-load';
 
 /** Small, so that snapshots roll the journal to new segment files during the run. */

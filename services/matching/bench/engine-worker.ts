@@ -4,8 +4,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Engine, type EngineConfig } from '@orderbook/engine';
-import type { CommandInput } from '../src/command-loop-api';
-import { Sequencer } from '../src/sequencer';
+import type { CommandInput } from '../src/loop/command-loop-api';
+import { Sequencer } from '../src/loop/sequencer';
 
 const engine = new Engine(workerData as EngineConfig);
 const sequencer = new Sequencer(0);

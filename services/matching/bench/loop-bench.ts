@@ -10,8 +10,8 @@
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Engine, type CommandResult } from '@orderbook/engine';
-import type { CommandInput } from '../src/command-loop-api';
-import { Sequencer } from '../src/sequencer';
+import type { CommandInput } from '../src/loop/command-loop-api';
+import { Sequencer } from '../src/loop/sequencer';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '../test/random-load';
 
 const COMMANDS = Number(process.argv[2] ?? 200_000);

@@ -1,5 +1,5 @@
 import { ConfigError, createLogger, onTerminationSignal } from '@orderbook/server-kit';
-import { loadConfig } from './config';
+import { loadConfig } from './ops/config';
 import { startMatchingServer } from './server';
 
 /** Serves until SIGTERM/SIGINT (graceful: in-flight commands finish, journal flushed, final snapshot). */

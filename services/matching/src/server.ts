@@ -1,19 +1,19 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { createLogger, dialableAddress, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createJwksVerifier, withVerificationCache } from '@orderbook/token-verifier';
-import { createAuthInterceptor } from './auth-interceptor';
-import type { CommandLoop } from './command-loop-api';
-import type { CommandLoopFailedError } from './command-loop';
-import type { MatchingConfig } from './config';
-import { EventRouter } from './event-router';
-import { matchingHandlers } from './handlers';
-import { LiveCalls } from './live-calls';
-import { MarketDirectory } from './markets';
-import { MatchingMetrics } from './metrics';
-import { serveMetrics, type MetricsEndpoint } from './metrics-http';
-import { openCommandLoop } from './open-command-loop';
-import { OrderEntry } from './order-entry';
-import { ServiceState } from './service-state';
+import { createAuthInterceptor } from './auth/auth-interceptor';
+import type { CommandLoop } from './loop/command-loop-api';
+import type { CommandLoopFailedError } from './loop/command-loop';
+import type { MatchingConfig } from './ops/config';
+import { EventRouter } from './api/event-router';
+import { matchingHandlers } from './api/handlers';
+import { LiveCalls } from './ops/live-calls';
+import { MarketDirectory } from './api/markets';
+import { MatchingMetrics } from './ops/metrics';
+import { serveMetrics, type MetricsEndpoint } from './ops/metrics-http';
+import { openCommandLoop } from './loop/open-command-loop';
+import { OrderEntry } from './api/order-entry';
+import { ServiceState } from './ops/service-state';
 
 /** Distinct access tokens whose verification is remembered until they expire (one per active session is plenty). */
 const VERIFIED_TOKENS_CACHED = 100_000;

@@ -1,9 +1,9 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Engine } from '@orderbook/engine';
-import { JournaledCommandLoop, type CommandLoopFailedError } from '../src/command-loop';
-import { JournalWriter, type SyncFile } from '../src/journal';
-import { recover } from '../src/recovery';
-import { Sequencer } from '../src/sequencer';
+import { JournaledCommandLoop, type CommandLoopFailedError } from '../src/loop/command-loop';
+import { JournalWriter, type SyncFile } from '../src/storage/journal';
+import { recover } from '../src/storage/recovery';
+import { Sequencer } from '../src/loop/sequencer';
 import { silentLogger } from './helpers';
 import { LOAD_ENGINE_CONFIG } from './random-load';
 

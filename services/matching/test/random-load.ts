@@ -1,5 +1,5 @@
 import type { CommandResult } from '@orderbook/engine';
-import type { CommandInput } from '../src/command-loop-api';
+import type { CommandInput } from '../src/loop/command-loop-api';
 
 /** Mulberry32: a tiny seeded PRNG, so that a failing load can be replayed from its seed. */
 export function seededRandom(seed: number): () => number {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig as loadAuthConfig } from '@orderbook/auth-service/src/config';
-import { loadConfig as loadMatchingConfig } from '@orderbook/matching-service/src/config';
+import { loadConfig as loadMatchingConfig } from '@orderbook/matching-service/src/ops/config';
 import { ConfigError } from '@orderbook/server-kit';
 import { waitUntilServing } from './health';
 

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { journalPath, listJournalSegments, listSnapshots, snapshotPath } from '../src/data-files';
-import { pruneDataDir } from '../src/retention';
-import { silentLogger, tempDirs } from './helpers';
+import { journalPath, listJournalSegments, listSnapshots, snapshotPath } from '../../src/storage/data-files';
+import { pruneDataDir } from '../../src/storage/retention';
+import { silentLogger, tempDirs } from '../helpers';
 
 const tempDir = tempDirs();
 

@@ -1,13 +1,13 @@
 import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
 import { grpcError, type Logger } from '@orderbook/server-kit';
-import { callerOf } from './caller-identity';
+import { callerOf } from '../auth/caller-identity';
 import type { MarketDirectory } from './markets';
 import type { OrderEntry } from './order-entry';
 import { orderSessionHandler, type OrderSessionDeps } from './order-session';
 import { encodePageToken } from './page-token';
 import { bookQuery, listOrdersPage } from './requests';
-import type { ServiceState } from './service-state';
+import type { ServiceState } from '../ops/service-state';
 import { toServiceError } from './status-mapping';
 import { streamHandlers, type StreamDeps } from './streams';
 import * as valid from './validation';

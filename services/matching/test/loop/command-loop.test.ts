@@ -1,14 +1,14 @@
 import type { BalanceView, CommandResult, EngineEvent } from '@orderbook/engine';
 import { expect } from 'chai';
-import { CommandLoopFailedError } from '../src/command-loop';
-import { OverloadedError, ShuttingDownError, type CommandInput } from '../src/command-loop-api';
-import { decodeBatch } from '../src/command-codec';
-import { listJournalSegments, listSnapshots } from '../src/data-files';
-import { readSegment } from '../src/journal-reader';
-import { recover } from '../src/recovery';
-import { rejectionOf, silentLogger, tempDirs } from './helpers';
-import { GatedSync, openHarness, settle } from './loop-harness';
-import { LOAD_ENGINE_CONFIG, RandomLoad } from './random-load';
+import { CommandLoopFailedError } from '../../src/loop/command-loop';
+import { OverloadedError, ShuttingDownError, type CommandInput } from '../../src/loop/command-loop-api';
+import { decodeBatch } from '../../src/storage/command-codec';
+import { listJournalSegments, listSnapshots } from '../../src/storage/data-files';
+import { readSegment } from '../../src/storage/journal-reader';
+import { recover } from '../../src/storage/recovery';
+import { rejectionOf, silentLogger, tempDirs } from '../helpers';
+import { GatedSync, openHarness, settle } from '../loop-harness';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from '../random-load';
 
 const tempDir = tempDirs();
 const deposit = (userId: string): CommandInput => ({ kind: 'deposit', userId, asset: 'USD', amount: 100_000_000n });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { CommandDecodeError, decodeBatch, decodeCommand, encodeBatch, encodeCommand } from '../src/command-codec';
-import { sampleCommands } from './helpers';
+import { CommandDecodeError, decodeBatch, decodeCommand, encodeBatch, encodeCommand } from '../../src/storage/command-codec';
+import { sampleCommands } from '../helpers';
 
 describe('command codec', () => {
   it('round-trips every kind of command, bigints and optional fields included', () => {

@@ -2,12 +2,12 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '@orderbook/engine';
 import { expect } from 'chai';
-import { decodeBatch, encodeCommand } from '../src/command-codec';
-import { journalPath, listJournalSegments, type SeqFile } from '../src/data-files';
-import { JournalWriter } from '../src/journal';
-import { JournalCorruptError, readSegment } from '../src/journal-reader';
-import { RECORD_HEADER_BYTES } from '../src/journal-record';
-import { rejectionOf, sampleCommands, silentLogger, tempDirs } from './helpers';
+import { decodeBatch, encodeCommand } from '../../src/storage/command-codec';
+import { journalPath, listJournalSegments, type SeqFile } from '../../src/storage/data-files';
+import { JournalWriter } from '../../src/storage/journal';
+import { JournalCorruptError, readSegment } from '../../src/storage/journal-reader';
+import { RECORD_HEADER_BYTES } from '../../src/storage/journal-record';
+import { rejectionOf, sampleCommands, silentLogger, tempDirs } from '../helpers';
 
 const tempDir = tempDirs();
 

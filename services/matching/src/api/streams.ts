@@ -1,12 +1,12 @@
 import { status, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { matching } from '@orderbook/proto';
 import { grpcError, type Logger } from '@orderbook/server-kit';
-import { callerOf } from './caller-identity';
-import type { LiveCalls } from './live-calls';
+import { callerOf } from '../auth/caller-identity';
+import type { LiveCalls } from '../ops/live-calls';
 import type { MarketDirectory } from './markets';
-import type { MatchingMetrics, StreamName } from './metrics';
+import type { MatchingMetrics, StreamName } from '../ops/metrics';
 import { bookQuery } from './requests';
-import type { Serving, ServiceState } from './service-state';
+import type { Serving, ServiceState } from '../ops/service-state';
 import { toServiceError } from './status-mapping';
 import { SubscriberStream } from './subscriber-stream';
 import * as valid from './validation';

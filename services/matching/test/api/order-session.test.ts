@@ -2,11 +2,11 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
 import { createLogger } from '@orderbook/server-kit';
-import { attachIdentity } from '../src/caller-identity';
-import { LiveCalls } from '../src/live-calls';
-import { MatchingMetrics } from '../src/metrics';
-import type { OrderEntry } from '../src/order-entry';
-import { orderSessionHandler } from '../src/order-session';
+import { attachIdentity } from '../../src/auth/caller-identity';
+import { LiveCalls } from '../../src/ops/live-calls';
+import { MatchingMetrics } from '../../src/ops/metrics';
+import type { OrderEntry } from '../../src/api/order-entry';
+import { orderSessionHandler } from '../../src/api/order-session';
 
 const MAX_IN_FLIGHT = 3;
 

@@ -1,14 +1,14 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { listSnapshots, snapshotPath } from '../src/data-files';
+import { listSnapshots, snapshotPath } from '../../src/storage/data-files';
 import {
   readSnapshot,
   removeUnfinishedSnapshots,
   SnapshotCorruptError,
   WRITE_CHUNK_CHARS,
   writeSnapshot,
-} from '../src/snapshot-store';
-import { rejectionOf, tempDirs } from './helpers';
+} from '../../src/storage/snapshot-store';
+import { rejectionOf, tempDirs } from '../helpers';
 
 const tempDir = tempDirs();
 const engineState = JSON.stringify({ lastSeq: 42, users: { 'zoë': { USD: '100000000' } }, book: [1, 2, 3] });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { Sequencer } from '../src/sequencer';
+import { Sequencer } from '../../src/loop/sequencer';
 
 describe('Sequencer', () => {
   it('gives the next seq, and a placement the order id equal to its seq', () => {

@@ -1,6 +1,6 @@
 import type { ListOrdersQuery } from '@orderbook/engine';
 import type { matching } from '@orderbook/proto';
-import type { CommandInput } from './command-loop-api';
+import type { CommandInput } from '../loop/command-loop-api';
 import type { MarketDirectory } from './markets';
 import { decodePageToken } from './page-token';
 import * as valid from './validation';

@@ -1,9 +1,9 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
 import { grpcError, type Logger } from '@orderbook/server-kit';
-import { callerOf } from './caller-identity';
-import type { LiveCalls } from './live-calls';
-import type { MatchingMetrics } from './metrics';
+import { callerOf } from '../auth/caller-identity';
+import type { LiveCalls } from '../ops/live-calls';
+import type { MatchingMetrics } from '../ops/metrics';
 import type { OrderEntry } from './order-entry';
 import { toServiceError } from './status-mapping';
 

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { DataDirInUseError } from '../src/data-dir-lock';
-import { openCommandLoop, type CommandLoopOptions } from '../src/open-command-loop';
-import { rejectionOf, silentLogger, tempDirs } from './helpers';
-import { LOAD_ENGINE_CONFIG } from './random-load';
+import { DataDirInUseError } from '../../src/storage/data-dir-lock';
+import { openCommandLoop, type CommandLoopOptions } from '../../src/loop/open-command-loop';
+import { rejectionOf, silentLogger, tempDirs } from '../helpers';
+import { LOAD_ENGINE_CONFIG } from '../random-load';
 
 describe('data directory lock', () => {
   const tempDir = tempDirs();

@@ -3,9 +3,9 @@ import type { EngineConfig } from '@orderbook/engine';
 import { createLogger, type Logger } from '@orderbook/server-kit';
 import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop, type CommandLoopFailedError } from './command-loop';
-import { lockDataDir } from './data-dir-lock';
-import { JournalWriter } from './journal';
-import { recover } from './recovery';
+import { lockDataDir } from '../storage/data-dir-lock';
+import { JournalWriter } from '../storage/journal';
+import { recover } from '../storage/recovery';
 import { Sequencer } from './sequencer';
 
 export interface CommandLoopOptions {

@@ -1,11 +1,11 @@
 import { formatAmount, type CommandValue } from '@orderbook/engine';
 import type { matching } from '@orderbook/proto';
 import type { Logger } from '@orderbook/server-kit';
-import type { CommandInput } from './command-loop-api';
+import type { CommandInput } from '../loop/command-loop-api';
 import type { MarketDirectory } from './markets';
-import type { MatchingMetrics } from './metrics';
+import type { MatchingMetrics } from '../ops/metrics';
 import { cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
-import type { ServiceState } from './service-state';
+import type { ServiceState } from '../ops/service-state';
 import { engineErrorToStatus, toServiceError } from './status-mapping';
 import { balanceToProto, orderToProto, tradeToProto } from './views';
 

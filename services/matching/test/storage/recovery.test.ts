@@ -1,16 +1,16 @@
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import type { CommandResult } from '@orderbook/engine';
 import { expect } from 'chai';
-import type { CommandLoop } from '../src/command-loop-api';
-import { encodeCommand } from '../src/command-codec';
-import { journalPath, listJournalSegments, listSnapshots } from '../src/data-files';
-import { JournalWriter } from '../src/journal';
-import { JournalCorruptError } from '../src/journal-reader';
-import { openCommandLoop } from '../src/open-command-loop';
-import { recover } from '../src/recovery';
-import { rejectionOf, silentLogger, tempDirs } from './helpers';
-import { openHarness } from './loop-harness';
-import { LOAD_ENGINE_CONFIG, RandomLoad } from './random-load';
+import type { CommandLoop } from '../../src/loop/command-loop-api';
+import { encodeCommand } from '../../src/storage/command-codec';
+import { journalPath, listJournalSegments, listSnapshots } from '../../src/storage/data-files';
+import { JournalWriter } from '../../src/storage/journal';
+import { JournalCorruptError } from '../../src/storage/journal-reader';
+import { openCommandLoop } from '../../src/loop/open-command-loop';
+import { recover } from '../../src/storage/recovery';
+import { rejectionOf, silentLogger, tempDirs } from '../helpers';
+import { openHarness } from '../loop-harness';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from '../random-load';
 
 const tempDir = tempDirs();
 

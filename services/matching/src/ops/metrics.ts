@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { EngineEvent } from '@orderbook/engine';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CommandInput, CommandObserver } from './command-loop-api';
+import type { CommandInput, CommandObserver } from '../loop/command-loop-api';
 
 /** The streams whose subscribers are counted. */
 export type StreamName = 'order_book' | 'trades' | 'order_updates' | 'order_session';

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { grpcError } from '@orderbook/server-kit';
-import type { CommandLoop } from './command-loop-api';
-import type { EventRouter } from './event-router';
+import type { CommandLoop } from '../loop/command-loop-api';
+import type { EventRouter } from '../api/event-router';
 
 /** What handlers work with once the journal has been replayed. */
 export interface Serving {

@@ -1,7 +1,7 @@
 import type { Command, CommandResult, Engine, EngineEvent, EngineQueries } from '@orderbook/engine';
-import type { DataDirLock } from './data-dir-lock';
+import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Logger } from '@orderbook/server-kit';
-import { encodeCommand } from './command-codec';
+import { encodeCommand } from '../storage/command-codec';
 import {
   OverloadedError,
   ShuttingDownError,
@@ -9,10 +9,10 @@ import {
   type CommandLoop,
   type CommandObserver,
 } from './command-loop-api';
-import type { JournalWriter } from './journal';
-import { pruneDataDir } from './retention';
+import type { JournalWriter } from '../storage/journal';
+import { pruneDataDir } from '../storage/retention';
 import type { Sequencer } from './sequencer';
-import { writeSnapshot, type Snapshot } from './snapshot-store';
+import { writeSnapshot, type Snapshot } from '../storage/snapshot-store';
 
 /**
  * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk) or the engine

@@ -1,8 +1,8 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import type { EngineError, EngineErrorCode } from '@orderbook/engine';
 import { grpcError, isServiceError, type Logger } from '@orderbook/server-kit';
-import { OverloadedError, ShuttingDownError } from './command-loop-api';
-import { CommandLoopFailedError } from './command-loop';
+import { OverloadedError, ShuttingDownError } from '../loop/command-loop-api';
+import { CommandLoopFailedError } from '../loop/command-loop';
 
 const ENGINE_CODES: Readonly<Record<EngineErrorCode, status>> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
