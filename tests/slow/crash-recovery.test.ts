@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
 import { listSnapshots } from '../../services/matching/src/storage/data-files';
-import { recover } from '../../services/matching/src/storage/recovery';
-import { silentLogger } from '../../services/matching/test/helpers';
-import { LOAD_ENGINE_CONFIG, LOAD_MARKET, LOAD_USERS } from '../../services/matching/test/random-load';
+import { recoverDataDir } from '../../services/matching/test/helpers';
+import { LOAD_MARKET, LOAD_USERS } from '../../services/matching/test/random-load';
 
 /**
  * Crash recovery at the command-loop level: a child process runs the loop under load and prints
@@ -51,7 +50,7 @@ async function runAndKill(dataDir: string, seed: number, acks: number): Promise<
 
 /** Checks the recovered state against the facts; returns the seq it recovered to. */
 async function checkRecovered(dataDir: string, facts: readonly Fact[]): Promise<number> {
-  const { engine } = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+  const { engine } = await recoverDataDir(dataDir);
 
   // Every acknowledged order is there, with at least the fills acknowledged for it.
   const fills = new Map<number, { userId: string; quantity: bigint }>();
@@ -104,7 +103,7 @@ async function checkRecovered(dataDir: string, facts: readonly Fact[]): Promise<
     cpSync(dataDir, copy, { recursive: true });
     const newest = (await listSnapshots(copy)).at(-1);
     if (newest) rmSync(newest.path);
-    const replayed = await recover(copy, LOAD_ENGINE_CONFIG, silentLogger);
+    const replayed = await recoverDataDir(copy);
     expect(replayed.engine.stateHash()).to.equal(engine.stateHash());
   } finally {
     rmSync(copy, { recursive: true, force: true });

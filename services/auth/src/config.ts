@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import { ConfigError, enumVar, intVar, optionalStringVar, stringVar, type ConfigVariable, type Env } from '@orderbook/server-kit';
-import { InvalidFieldError, validEmail, validNewPassword, validUsername } from './validation';
+import { ConfigError, ConfigReader, InvalidFieldError, type ConfigVariable, type Env, type LogLevel } from '@orderbook/server-kit';
+import { validEmail, validNewPassword, validUsername } from './validation';
 
 /** Every environment variable the auth service reads: the README's configuration table is generated from this. */
 export const CONFIG_VARIABLES = [
@@ -27,9 +27,6 @@ export const CONFIG_VARIABLES = [
 ] as const satisfies readonly ConfigVariable[];
 
 type VariableName = (typeof CONFIG_VARIABLES)[number]['name'];
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export interface AdminAccount {
   readonly username: string;
@@ -68,63 +65,53 @@ export interface AuthConfig {
   readonly logLevel: LogLevel;
 }
 
-function fallback(name: VariableName): string {
-  const variable = CONFIG_VARIABLES.find((v) => v.name === name);
-  return variable?.default ?? '';
-}
-
-function int(env: Env, name: VariableName, min: number, max: number): number {
-  return intVar(env, name, Number(fallback(name)), { min, max });
-}
-
 const DAY_SECONDS = 86_400;
 
 /** Reads the configuration; throws ConfigError naming the variable for any bad value. */
 export function loadConfig(env: Env = process.env): AuthConfig {
-  const databaseUrl = optionalStringVar(env, 'DATABASE_URL');
+  const vars = new ConfigReader<VariableName>(CONFIG_VARIABLES, env);
+  const databaseUrl = vars.optionalString('DATABASE_URL');
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     // The URL may hold a password: name the variable, never echo the value.
     throw new ConfigError('DATABASE_URL: expected a postgresql:// connection string');
   }
-  const signingKeyFile = optionalStringVar(env, 'AUTH_SIGNING_KEY_FILE');
-  const previousKeyFiles = (optionalStringVar(env, 'AUTH_PREVIOUS_SIGNING_KEY_FILES') ?? '')
+  const signingKeyFile = vars.optionalString('AUTH_SIGNING_KEY_FILE');
+  const previousKeyFiles = (vars.optionalString('AUTH_PREVIOUS_SIGNING_KEY_FILES') ?? '')
     .split(',')
     .map((file) => file.trim())
     .filter((file) => file !== '');
   if (previousKeyFiles.length > 0 && signingKeyFile === undefined) {
     throw new ConfigError('AUTH_PREVIOUS_SIGNING_KEY_FILES: only allowed together with AUTH_SIGNING_KEY_FILE');
   }
-  const issuer = stringVar(env, 'AUTH_ISSUER', fallback('AUTH_ISSUER'));
-  const audience = stringVar(env, 'AUTH_AUDIENCE', fallback('AUTH_AUDIENCE'));
   return {
-    host: stringVar(env, 'AUTH_HOST', fallback('AUTH_HOST')),
-    port: int(env, 'AUTH_PORT', 0, 65_535),
-    dataDir: resolve(stringVar(env, 'AUTH_DATA_DIR', fallback('AUTH_DATA_DIR'))),
+    host: vars.string('AUTH_HOST'),
+    port: vars.int('AUTH_PORT', 0, 65_535),
+    dataDir: resolve(vars.string('AUTH_DATA_DIR')),
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
-    bcryptCost: int(env, 'AUTH_BCRYPT_COST', 4, 31),
-    issuer,
-    audience,
-    accessTokenTtlSeconds: int(env, 'AUTH_ACCESS_TOKEN_TTL_SECONDS', 1, DAY_SECONDS),
-    refreshTokenTtlSeconds: int(env, 'AUTH_REFRESH_TOKEN_TTL_SECONDS', 60, 365 * DAY_SECONDS),
+    bcryptCost: vars.int('AUTH_BCRYPT_COST', 4, 31),
+    issuer: vars.string('AUTH_ISSUER'),
+    audience: vars.string('AUTH_AUDIENCE'),
+    accessTokenTtlSeconds: vars.int('AUTH_ACCESS_TOKEN_TTL_SECONDS', 1, DAY_SECONDS),
+    refreshTokenTtlSeconds: vars.int('AUTH_REFRESH_TOKEN_TTL_SECONDS', 60, 365 * DAY_SECONDS),
     signInLimits: {
-      maxFailuresPerAccount: int(env, 'AUTH_SIGNIN_MAX_FAILURES_PER_ACCOUNT', 1, 1_000_000),
-      maxFailuresPerPeer: int(env, 'AUTH_SIGNIN_MAX_FAILURES_PER_PEER', 1, 1_000_000),
-      windowSeconds: int(env, 'AUTH_SIGNIN_FAILURE_WINDOW_SECONDS', 1, DAY_SECONDS),
+      maxFailuresPerAccount: vars.int('AUTH_SIGNIN_MAX_FAILURES_PER_ACCOUNT', 1, 1_000_000),
+      maxFailuresPerPeer: vars.int('AUTH_SIGNIN_MAX_FAILURES_PER_PEER', 1, 1_000_000),
+      windowSeconds: vars.int('AUTH_SIGNIN_FAILURE_WINDOW_SECONDS', 1, DAY_SECONDS),
     },
     keys: {
       ...(signingKeyFile === undefined ? {} : { signingKeyFile: resolve(signingKeyFile) }),
       previousKeyFiles: previousKeyFiles.map((file) => resolve(file)),
-      rotationDays: int(env, 'AUTH_KEY_ROTATION_DAYS', 0, 3650),
+      rotationDays: vars.int('AUTH_KEY_ROTATION_DAYS', 0, 3650),
     },
-    ...adminAccount(env),
-    shutdownGraceMs: int(env, 'AUTH_SHUTDOWN_GRACE_MS', 0, 600_000),
-    logLevel: enumVar(env, 'LOG_LEVEL', fallback('LOG_LEVEL') as LogLevel, LOG_LEVELS),
+    ...adminAccount(vars, env),
+    shutdownGraceMs: vars.int('AUTH_SHUTDOWN_GRACE_MS', 0, 600_000),
+    logLevel: vars.logLevel('LOG_LEVEL'),
   };
 }
 
-function adminAccount(env: Env): { admin?: AdminAccount } {
-  const username = optionalStringVar(env, 'AUTH_ADMIN_USERNAME');
-  const email = optionalStringVar(env, 'AUTH_ADMIN_EMAIL');
+function adminAccount(vars: ConfigReader<VariableName>, env: Env): { admin?: AdminAccount } {
+  const username = vars.optionalString('AUTH_ADMIN_USERNAME');
+  const email = vars.optionalString('AUTH_ADMIN_EMAIL');
   // Not trimmed: a password is taken exactly as given.
   const password = env['AUTH_ADMIN_PASSWORD'] === '' ? undefined : env['AUTH_ADMIN_PASSWORD'];
   if (username === undefined && email === undefined && password === undefined) return {};

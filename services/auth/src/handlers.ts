@@ -1,35 +1,21 @@
-import { status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { auth } from '@orderbook/proto';
-import { grpcError, isServiceError, type Logger } from '@orderbook/server-kit';
+import { StatusAdapter, type Logger } from '@orderbook/server-kit';
 import { bearerToken } from '@orderbook/token-verifier';
 import type { AuthService } from './service';
-import { InvalidFieldError } from './validation';
 
-/** The grpc-js implementation of AuthService: decodes calls, runs the operation, maps failures to status codes. */
+/**
+ * The grpc-js implementation of AuthService: decodes calls and runs the operation. The service
+ * throws its failures as gRPC errors and InvalidFieldError, which the shared adapter answers.
+ */
 export function authHandlers(service: AuthService, logger: Logger): auth.AuthServiceServer {
-  function unary<Req, Res>(method: string, run: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res> | Res) {
-    return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>): void => {
-      Promise.resolve()
-        .then(() => run(call.request, call))
-        .then(
-          (response) => callback(null, response),
-          (err: unknown) => {
-            if (err instanceof InvalidFieldError) return callback(grpcError(status.INVALID_ARGUMENT, err.message));
-            if (isServiceError(err)) return callback(err);
-            logger.error({ err, method }, 'unexpected failure');
-            callback(grpcError(status.INTERNAL, 'internal error'));
-          },
-        );
-    };
-  }
-
+  const statuses = new StatusAdapter([], logger);
   return {
-    signUp: unary('SignUp', (request: auth.SignUpRequest) => service.signUp(request)),
-    signIn: unary('SignIn', (request: auth.SignInRequest, call) => service.signIn(request, peerAddress(call.getPeer()))),
-    refreshToken: unary('RefreshToken', (request: auth.RefreshTokenRequest) => service.refreshToken(request)),
-    signOut: unary('SignOut', (request: auth.SignOutRequest) => service.signOut(request)),
-    getMe: unary('GetMe', (_request: auth.GetMeRequest, call) => service.getMe(bearerToken(call.metadata))),
-    getPublicKeys: unary('GetPublicKeys', () => service.getPublicKeys()),
+    signUp: statuses.unary((call) => service.signUp(call.request)),
+    signIn: statuses.unary((call) => service.signIn(call.request, peerAddress(call.getPeer()))),
+    refreshToken: statuses.unary((call) => service.refreshToken(call.request)),
+    signOut: statuses.unary((call) => service.signOut(call.request)),
+    getMe: statuses.unary((call) => service.getMe(bearerToken(call.metadata))),
+    getPublicKeys: statuses.unary(() => service.getPublicKeys()),
   };
 }
 

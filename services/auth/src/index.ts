@@ -1,2 +1,2 @@
-export { CONFIG_VARIABLES, loadConfig, type AdminAccount, type AuthConfig, type LogLevel } from './config';
+export { CONFIG_VARIABLES, loadConfig, type AdminAccount, type AuthConfig } from './config';
 export { startAuthServer, type RunningAuthServer, type StartAuthServerOptions } from './server';

@@ -1,14 +1,6 @@
-/** Input rules of the auth API. Each check names the field it rejects; nothing echoes a password. */
+import { InvalidFieldError } from '@orderbook/server-kit';
 
-export class InvalidFieldError extends Error {
-  override readonly name = 'InvalidFieldError';
-  constructor(
-    readonly field: string,
-    readonly problem: string,
-  ) {
-    super(`${field}: ${problem}`);
-  }
-}
+/** Input rules of the auth API. Each check names the field it rejects; nothing echoes a password. */
 
 const USERNAME_MIN_LENGTH = 3;
 const USERNAME_MAX_LENGTH = 32;

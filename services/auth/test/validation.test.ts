@@ -1,6 +1,6 @@
 import { expect } from 'chai';
+import { InvalidFieldError } from '@orderbook/server-kit';
 import {
-  InvalidFieldError,
   validEmail,
   validNewPassword,
   validRefreshToken,

@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import { Engine, type Command } from '@orderbook/engine';
 import { decodeBatch, encodeBatch, encodeCommand } from '../src/storage/command-codec';
 import { listSnapshots } from '../src/storage/data-files';
-import { recover } from '../src/storage/recovery';
 import { Sequencer } from '../src/loop/sequencer';
 import { readSnapshot, writeSnapshot } from '../src/storage/snapshot-store';
-import { silentLogger } from '../test/helpers';
+import { recoverDataDir } from '../test/helpers';
 import { openHarness } from '../test/loop-harness';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '../test/random-load';
 
@@ -66,11 +65,11 @@ async function groupCommit(callers: number, commands: number): Promise<void> {
 function codec(): void {
   const engine = new Engine(LOAD_ENGINE_CONFIG);
   const load = new RandomLoad(5);
-  const sequencer = new Sequencer(0);
+  const sequencer = new Sequencer({ lastSeq: 0, lastTimestamp: 0 });
   const commands: Command[] = [];
   while (commands.length < 100_000) {
     const input = load.next();
-    const cmd = sequencer.next(input, engine.lastSeq());
+    const cmd = sequencer.next(input);
     load.observe(input, engine.apply(cmd));
     commands.push(cmd);
   }
@@ -176,7 +175,7 @@ async function replay(commands: number): Promise<void> {
   // Closing the journal without loop.close() leaves no snapshot: recovery replays it all.
   await journal.close();
   const started = performance.now();
-  const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+  const recovered = await recoverDataDir(dataDir);
   const seconds = (performance.now() - started) / 1000;
   if (recovered.engine.lastSeq() !== lastSeq) throw new Error('replay did not reach the journal end');
   console.log(

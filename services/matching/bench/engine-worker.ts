@@ -8,10 +8,10 @@ import type { CommandInput } from '../src/loop/command-loop-api';
 import { Sequencer } from '../src/loop/sequencer';
 
 const engine = new Engine(workerData as EngineConfig);
-const sequencer = new Sequencer(0);
+const sequencer = new Sequencer({ lastSeq: 0, lastTimestamp: 0 });
 const port = parentPort;
 if (!port) throw new Error('engine-worker.ts runs as a worker thread');
 
 port.on('message', (inputs: readonly CommandInput[]) => {
-  port.postMessage(inputs.map((input) => engine.apply(sequencer.next(input, engine.lastSeq()))));
+  port.postMessage(inputs.map((input) => engine.apply(sequencer.next(input))));
 });

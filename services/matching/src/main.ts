@@ -1,4 +1,4 @@
-import { ConfigError, createLogger, onTerminationSignal } from '@orderbook/server-kit';
+import { ConfigError, createLogger, onTerminationSignal, runMain } from '@orderbook/server-kit';
 import { loadConfig } from './ops/config';
 import { startMatchingServer } from './server';
 
@@ -15,11 +15,4 @@ async function main(args: readonly string[]): Promise<void> {
   onTerminationSignal(logger, server.stop);
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof ConfigError) {
-    process.stderr.write(`matching: configuration error: ${err.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`matching: failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-  process.exit(1);
-});
+runMain('matching', main);

@@ -3,7 +3,7 @@ import { createLogger, dialableAddress, startGrpcServer, type Logger, type Runni
 import { createJwksVerifier, withVerificationCache } from '@orderbook/token-verifier';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import type { CommandLoop } from './loop/command-loop-api';
-import type { CommandLoopFailedError } from './loop/command-loop';
+import type { CommandLoopFailedError } from './loop/errors';
 import type { MatchingConfig } from './ops/config';
 import { EventRouter } from './api/event-router';
 import { matchingHandlers } from './api/handlers';
@@ -13,6 +13,7 @@ import { MatchingMetrics } from './ops/metrics';
 import { serveMetrics, type MetricsEndpoint } from './ops/metrics-http';
 import { openCommandLoop } from './loop/open-command-loop';
 import { OrderEntry } from './api/order-entry';
+import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
 
 /** Distinct access tokens whose verification is remembered until they expire (one per active session is plenty). */
@@ -59,7 +60,8 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     createJwksVerifier({ authAddress: config.authAddress, issuer: config.issuer, audience: config.audience, logger }),
     { maxEntries: VERIFIED_TOKENS_CACHED },
   );
-  const entry = new OrderEntry({ state, markets, metrics, logger });
+  const statuses = matchingStatuses(logger);
+  const entry = new OrderEntry({ state, markets, metrics, statuses });
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let grpcServer: RunningGrpcServer | undefined;
@@ -81,7 +83,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             metrics,
             streamBuffer: config.streamBuffer,
             maxInFlight: config.sessionMaxInFlight,
-            logger,
+            statuses,
           }),
         },
       ],

@@ -3,6 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from '@orderbook/engine';
 import { createLogger } from '@orderbook/server-kit';
+import type { FileJournal } from '../src/storage/file-journal';
+import { openDataDir } from '../src/storage/file-storage';
+import { recover, type RecoveredState } from '../src/storage/recovery';
+import { LOAD_ENGINE_CONFIG } from './random-load';
 
 export const silentLogger = createLogger('matching-test', 'silent');
 
@@ -70,4 +74,10 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error> {
   if (!('error' in outcome)) throw new Error(`expected a rejection, got ${String(outcome.value)}`);
   if (!(outcome.error instanceof Error)) throw new Error(`expected an Error, got ${String(outcome.error)}`);
   return outcome.error;
+}
+
+/** The state a data directory recovers to, read without taking the directory (nothing is appended). */
+export async function recoverDataDir(dataDir: string): Promise<RecoveredState & { readonly journal: FileJournal }> {
+  const durable = await openDataDir(dataDir, { logger: silentLogger });
+  return { ...(await recover(durable, LOAD_ENGINE_CONFIG, silentLogger)), journal: durable.journal };
 }

@@ -1,9 +1,11 @@
 import type { FileHandle } from 'node:fs/promises';
 import type { Engine } from '@orderbook/engine';
-import { JournaledCommandLoop, type CommandLoopFailedError } from '../src/loop/command-loop';
-import { JournalWriter, type SyncFile } from '../src/storage/journal';
-import { recover } from '../src/storage/recovery';
+import { JournaledCommandLoop } from '../src/loop/command-loop';
+import type { CommandLoopFailedError } from '../src/loop/errors';
 import { Sequencer } from '../src/loop/sequencer';
+import type { FileJournal, SyncFile } from '../src/storage/file-journal';
+import { openDataDir } from '../src/storage/file-storage';
+import { recover } from '../src/storage/recovery';
 import { silentLogger } from './helpers';
 import { LOAD_ENGINE_CONFIG } from './random-load';
 
@@ -17,18 +19,19 @@ export interface HarnessOptions {
 export interface Harness {
   readonly loop: JournaledCommandLoop;
   readonly engine: Engine;
-  readonly journal: JournalWriter;
+  readonly journal: FileJournal;
 }
 
-/** openCommandLoop's wiring, with the journal's fsync replaceable (the fault-injection seam). */
+/** openCommandLoop's wiring without the directory lock, with the journal's fsync replaceable (the fault-injection seam). */
 export async function openHarness(dataDir: string, options: HarnessOptions = {}): Promise<Harness> {
-  const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
-  const journal = await JournalWriter.open(dataDir, recovered.appendSegment, options.sync);
+  const durable = await openDataDir(dataDir, { logger: silentLogger, ...(options.sync && { sync: options.sync }) });
+  const recovered = await recover(durable, LOAD_ENGINE_CONFIG, silentLogger);
+  await durable.journal.resumeAfter(recovered.engine.lastSeq());
   const loop = new JournaledCommandLoop({
     engine: recovered.engine,
-    journal,
-    sequencer: new Sequencer(recovered.lastTimestamp),
-    dataDir,
+    journal: durable.journal,
+    snapshots: durable.snapshots,
+    sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,
     maxQueueDepth: options.maxQueueDepth ?? 10_000,
@@ -36,7 +39,7 @@ export async function openHarness(dataDir: string, options: HarnessOptions = {})
     logger: silentLogger,
     ...(options.onFatalError && { onFatalError: options.onFatalError }),
   });
-  return { loop, engine: recovered.engine, journal };
+  return { loop, engine: recovered.engine, journal: durable.journal };
 }
 
 /** An fsync that waits until the test opens the gate: commands stay un-durable meanwhile. */

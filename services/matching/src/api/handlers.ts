@@ -1,6 +1,6 @@
-import { status, type handleUnaryCall, type ServerUnaryCall } from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { grpcError, type Logger } from '@orderbook/server-kit';
+import { grpcError } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
 import type { MarketDirectory } from './markets';
 import type { OrderEntry } from './order-entry';
@@ -8,7 +8,6 @@ import { orderSessionHandler, type OrderSessionDeps } from './order-session';
 import { encodePageToken } from './page-token';
 import { bookQuery, listOrdersPage } from './requests';
 import type { ServiceState } from '../ops/service-state';
-import { toServiceError } from './status-mapping';
 import { streamHandlers, type StreamDeps } from './streams';
 import * as valid from './validation';
 import { balanceToProto, depthToProto, marketToProto, orderToProto } from './views';
@@ -17,22 +16,12 @@ export interface HandlerDeps extends StreamDeps, OrderSessionDeps {
   readonly state: ServiceState;
   readonly markets: MarketDirectory;
   readonly entry: OrderEntry;
-  readonly logger: Logger;
 }
 
 /** MatchingService: state changes go through OrderEntry (the command loop), reads query the engine directly. */
 export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceServer {
   const { state, markets, entry } = deps;
-  const unary =
-    <Req, Res>(run: (call: ServerUnaryCall<Req, Res>) => Res | Promise<Res>): handleUnaryCall<Req, Res> =>
-    (call, callback) => {
-      Promise.resolve()
-        .then(() => run(call))
-        .then(
-          (response) => callback(null, response),
-          (err: unknown) => callback(toServiceError(err, deps.logger)),
-        );
-    };
+  const unary = deps.statuses.unary.bind(deps.statuses);
 
   return {
     placeLimitOrder: unary((call) => entry.placeLimitOrder(callerOf(call).userId, call.request)),

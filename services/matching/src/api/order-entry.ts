@@ -1,19 +1,19 @@
-import { formatAmount, type CommandValue } from '@orderbook/engine';
+import { formatAmount } from '@orderbook/engine';
 import type { matching } from '@orderbook/proto';
-import type { Logger } from '@orderbook/server-kit';
-import type { CommandInput } from '../loop/command-loop-api';
-import type { MarketDirectory } from './markets';
+import type { StatusAdapter } from '@orderbook/server-kit';
+import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
-import { cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
 import type { ServiceState } from '../ops/service-state';
-import { engineErrorToStatus, toServiceError } from './status-mapping';
+import type { MarketDirectory } from './markets';
+import { cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
+import { CommandRejectedError } from './status-mapping';
 import { balanceToProto, orderToProto, tradeToProto } from './views';
 
 export interface OrderEntryDeps {
   readonly state: ServiceState;
   readonly markets: MarketDirectory;
   readonly metrics: MatchingMetrics;
-  readonly logger: Logger;
+  readonly statuses: StatusAdapter;
 }
 
 /**
@@ -26,44 +26,43 @@ export class OrderEntry {
 
   placeLimitOrder(userId: string, req: matching.PlaceLimitOrderRequest): Promise<matching.PlaceLimitOrderResponse> {
     return this.counted(async () => {
-      const value = await this.run(placeLimitInput(req, userId, this.deps.markets), 'placed');
+      const value = await this.run(placeLimitInput(req, userId, this.deps.markets));
       return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
     });
   }
 
   placeMarketOrder(userId: string, req: matching.PlaceMarketOrderRequest): Promise<matching.PlaceMarketOrderResponse> {
     return this.counted(async () => {
-      const value = await this.run(placeMarketInput(req, userId, this.deps.markets), 'placed');
+      const value = await this.run(placeMarketInput(req, userId, this.deps.markets));
       return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
     });
   }
 
   cancelOrder(userId: string, req: matching.CancelOrderRequest): Promise<matching.CancelOrderResponse> {
     return this.counted(async () => {
-      const value = await this.run(cancelInput(req, userId), 'cancelled');
+      const value = await this.run(cancelInput(req, userId));
       return { order: orderToProto(value.order), releasedAmount: formatAmount(value.releasedAmount), releasedAsset: value.releasedAsset };
     });
   }
 
   addFunds(req: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
     return this.counted(async () => {
-      const value = await this.run(depositInput(req, this.deps.markets), 'deposited');
+      const value = await this.run(depositInput(req, this.deps.markets));
       return { userId: value.userId, balance: balanceToProto(value.balance) };
     });
   }
 
-  private async run<K extends CommandValue['kind']>(input: CommandInput, kind: K): Promise<Extract<CommandValue, { kind: K }>> {
+  private async run<I extends CommandInput>(input: I): Promise<ValueOf<I['kind']>> {
     const result = await this.deps.state.current().loop.submit(input);
-    if (!result.ok) throw engineErrorToStatus(result.error);
-    if (result.value.kind !== kind) throw new Error(`a ${input.kind} command returned a ${result.value.kind} result`);
-    return result.value as Extract<CommandValue, { kind: K }>;
+    if (!result.ok) throw new CommandRejectedError(result.error);
+    return result.value;
   }
 
   private async counted<T>(command: () => Promise<T>): Promise<T> {
     try {
       return await command();
     } catch (err) {
-      const serviceError = toServiceError(err, this.deps.logger);
+      const serviceError = this.deps.statuses.toServiceError(err);
       this.deps.metrics.commandRejected(serviceError.code);
       throw serviceError;
     }

@@ -1,11 +1,10 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { grpcError, type Logger } from '@orderbook/server-kit';
+import { grpcError, type StatusAdapter } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { OrderEntry } from './order-entry';
-import { toServiceError } from './status-mapping';
 
 export interface OrderSessionDeps {
   readonly entry: OrderEntry;
@@ -13,7 +12,7 @@ export interface OrderSessionDeps {
   readonly metrics: MatchingMetrics;
   /** Commands of one session awaiting their result; at the bound the session stops reading. */
   readonly maxInFlight: number;
-  readonly logger: Logger;
+  readonly statuses: StatusAdapter;
 }
 
 type Call = ServerDuplexStream<matching.OrderSessionRequest, matching.OrderSessionResponse>;
@@ -29,7 +28,7 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
     try {
       userId = callerOf(call).userId;
     } catch (err) {
-      call.emit('error', toServiceError(err, deps.logger));
+      call.emit('error', deps.statuses.toServiceError(err, call.getPath()));
       return;
     }
     new OrderSession(call, userId, deps).start();
@@ -101,7 +100,7 @@ class OrderSession {
       return errorResponse(requestId, grpcError(status.INVALID_ARGUMENT, 'command: one of place_limit_order, place_market_order or cancel_order is required'));
     } catch (err) {
       // OrderEntry already turned the failure into a ServiceError and counted it.
-      return errorResponse(requestId, toServiceError(err, this.deps.logger));
+      return errorResponse(requestId, this.deps.statuses.toServiceError(err, this.call.getPath()));
     }
   }
 

@@ -1,13 +1,12 @@
 import { status, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
 import { matching } from '@orderbook/proto';
-import { grpcError, type Logger } from '@orderbook/server-kit';
+import { grpcError, type StatusAdapter } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MarketDirectory } from './markets';
 import type { MatchingMetrics, StreamName } from '../ops/metrics';
 import { bookQuery } from './requests';
 import type { Serving, ServiceState } from '../ops/service-state';
-import { toServiceError } from './status-mapping';
 import { SubscriberStream } from './subscriber-stream';
 import * as valid from './validation';
 import { depthToProto, levelUpdateToProto, orderToProto, tradeToProto } from './views';
@@ -19,7 +18,7 @@ export interface StreamDeps {
   readonly metrics: MatchingMetrics;
   /** Messages a subscriber may fall behind before it is cut off. */
   readonly streamBuffer: number;
-  readonly logger: Logger;
+  readonly statuses: StatusAdapter;
 }
 
 type StreamHandlers = Pick<matching.MatchingServiceServer, 'streamOrderBook' | 'streamTrades' | 'streamOrderUpdates'>;
@@ -90,7 +89,7 @@ function subscription<Req, Res>(
       out.onFinish(start(out, serving));
       out.onFinish(deps.liveCalls.register(() => out.fail(grpcError(status.UNAVAILABLE, 'the matching service is shutting down'))));
     } catch (err) {
-      out.fail(toServiceError(err, deps.logger));
+      out.fail(deps.statuses.toServiceError(err, call.getPath()));
     }
   };
 }

@@ -1,7 +1,9 @@
 import type {
   CancelCommand,
   CommandResult,
+  CommandValue,
   DepositCommand,
+  EngineError,
   EngineEvent,
   EngineQueries,
   PlaceLimitCommand,
@@ -17,27 +19,44 @@ export type CommandInput =
   | Unsequenced<CancelCommand>
   | Unsequenced<DepositCommand>;
 
-/** The queue is past its bound: the handler answers RESOURCE_EXHAUSTED. */
-export class OverloadedError extends Error {
-  override readonly name = 'OverloadedError';
-}
+export type CommandKind = CommandInput['kind'];
 
-/** The loop is closing or closed: the handler answers UNAVAILABLE. */
-export class ShuttingDownError extends Error {
-  override readonly name = 'ShuttingDownError';
+/** The kind of value each kind of command answers with when the engine accepts it. */
+export const VALUE_KINDS = {
+  placeLimit: 'placed',
+  placeMarket: 'placed',
+  cancel: 'cancelled',
+  deposit: 'deposited',
+} as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
+
+export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;
+
+/** The result of a command of kind K: the engine's value for that kind, or its refusal (which changed nothing). */
+export type ResultOf<K extends CommandKind> =
+  | { readonly ok: true; readonly value: ValueOf<K>; readonly events: readonly EngineEvent[] }
+  | { readonly ok: false; readonly error: EngineError };
+
+/**
+ * The engine's result typed by its command's kind, or undefined when the engine answered with
+ * another kind of value. The engine types its results as one union, so this check is where the
+ * narrowing happens, once, for every caller of submit().
+ */
+export function resultOf<K extends CommandKind>(kind: K, result: CommandResult): ResultOf<K> | undefined {
+  return !result.ok || result.value.kind === VALUE_KINDS[kind] ? (result as ResultOf<K>) : undefined;
 }
 
 export interface CommandObserver {
   /** Called once per command after its result is durable (or rejected). */
-  commandCompleted(kind: CommandInput['kind'], ok: boolean, latencySeconds: number): void;
+  commandCompleted(kind: CommandKind, ok: boolean, latencySeconds: number): void;
 }
 
 /**
- * The single consumer of all commands (the seed's mpsc + oneshot): submit() resolves after the
- * command's journal record is fsynced (or at once for a rejected command, which changes nothing).
+ * The single consumer of all commands (a multi-producer queue with a one-shot answer per command):
+ * submit() resolves after the command's journal record is durable (or at once for a rejected
+ * command, which changes nothing). It rejects only with the errors of ./errors.
  */
 export interface CommandLoop {
-  submit(input: CommandInput): Promise<CommandResult>;
+  submit<I extends CommandInput>(input: I): Promise<ResultOf<I['kind']>>;
   /** Reads the engine's current state (same thread; never blocks on the journal). */
   readonly queries: EngineQueries;
   /** Durable events, in sequence order, once per command. Returns an unsubscribe function. */

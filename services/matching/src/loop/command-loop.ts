@@ -1,35 +1,19 @@
 import type { Command, CommandResult, Engine, EngineEvent, EngineQueries } from '@orderbook/engine';
-import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Logger } from '@orderbook/server-kit';
-import { encodeCommand } from '../storage/command-codec';
-import {
-  OverloadedError,
-  ShuttingDownError,
-  type CommandInput,
-  type CommandLoop,
-  type CommandObserver,
-} from './command-loop-api';
-import type { JournalWriter } from '../storage/journal';
-import { pruneDataDir } from '../storage/retention';
+import type { DataDirLock } from '../storage/data-dir-lock';
+import type { Journal } from '../storage/journal';
+import type { Snapshot, SnapshotStore } from '../storage/snapshot-store';
+import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, type ResultOf } from './command-loop-api';
+import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from './errors';
 import type { Sequencer } from './sequencer';
-import { writeSnapshot, type Snapshot } from '../storage/snapshot-store';
-
-/**
- * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk) or the engine
- * threw mid-command. Callers whose commands were in flight get this error; the process must restart
- * and recover from disk.
- */
-export class CommandLoopFailedError extends Error {
-  override readonly name = 'CommandLoopFailedError';
-}
 
 /** What a command loop is built from (see openCommandLoop, which recovers them from a data dir). */
 export interface CommandLoopParts {
   readonly engine: Engine;
-  readonly journal: JournalWriter;
+  readonly journal: Journal;
+  readonly snapshots: SnapshotStore;
+  /** Positioned after the engine's last seq and the last journaled timestamp. */
   readonly sequencer: Sequencer;
-  /** Where snapshots go (the journal's directory). */
-  readonly dataDir: string;
   /** Released once the loop has closed. */
   readonly dataDirLock?: DataDirLock;
   /** Seq of the state the newest snapshot holds (0 if none); the next one is due snapshotEvery later. */
@@ -44,16 +28,15 @@ export interface CommandLoopParts {
 }
 
 interface Waiter {
-  readonly resolve: (result: CommandResult) => void;
+  /** Answers the caller with the command's result. */
+  readonly resolve: () => void;
   readonly reject: (error: Error) => void;
   readonly startedAt: number;
 }
 
 /** A command the engine applied (its seq advanced) that is waiting for its journal record. */
 interface AppliedCommand {
-  readonly seq: number;
-  readonly kind: Command['kind'];
-  readonly encoded: string;
+  readonly command: Command;
   readonly result: CommandResult;
   /** Absent for a rejected command, whose caller was answered at once. */
   readonly waiter?: Waiter;
@@ -93,7 +76,7 @@ export class JournaledCommandLoop implements CommandLoop {
     this.lastTimestamp = parts.lastTimestamp;
   }
 
-  submit(input: CommandInput): Promise<CommandResult> {
+  submit<I extends CommandInput>(input: I): Promise<ResultOf<I['kind']>> {
     if (this.state === 'failed') {
       return Promise.reject(new ShuttingDownError('the matching engine stopped after a fatal error and must restart'));
     }
@@ -103,29 +86,30 @@ export class JournaledCommandLoop implements CommandLoop {
     }
     const startedAt = performance.now();
     const { engine } = this.parts;
-    const before = engine.lastSeq();
-    const cmd = this.parts.sequencer.next(input, before);
+    const cmd = this.parts.sequencer.next(input);
     let result: CommandResult;
     try {
       result = engine.apply(cmd);
     } catch (err) {
       return Promise.reject(this.fail(`the engine threw while applying seq ${cmd.seq}`, err, []));
     }
-    const after = engine.lastSeq();
-    // The engine may or may not spend a seq on a rejected command; either is fine, as long as
-    // every seq it spends is journaled (replaying a rejected command changes nothing).
-    const advanced = after === cmd.seq;
-    if (!advanced && (after !== before || result.ok)) {
-      const reason = `the engine moved from seq ${before} to ${after} applying seq ${cmd.seq} (ok: ${result.ok})`;
+    // The engine spends a seq on every command, accepted or rejected, and answers each kind with
+    // its kind of value: anything else means the engine and the journal no longer agree.
+    const typed = resultOf<I['kind']>(input.kind, result);
+    if (engine.lastSeq() !== cmd.seq || typed === undefined) {
+      const answer = result.ok ? `a ${result.value.kind} result` : 'a rejection';
+      const reason = `the engine answered seq ${cmd.seq} (${cmd.kind}) out of contract: ${answer}, now at seq ${engine.lastSeq()}`;
       return Promise.reject(this.fail(reason, undefined, []));
     }
-    if (!result.ok) {
-      if (advanced) this.journal(cmd, result, undefined);
+    const answer: ResultOf<I['kind']> = typed;
+    if (!typed.ok) {
+      // Journaled all the same: the seq it spent must be in the journal for replay to line up.
+      this.journal(cmd, result, undefined);
       this.parts.observer?.commandCompleted(cmd.kind, false, secondsSince(startedAt));
-      return Promise.resolve(result);
+      return Promise.resolve(answer);
     }
     this.waiting += 1;
-    return new Promise<CommandResult>((resolve, reject) => this.journal(cmd, result, { resolve, reject, startedAt }));
+    return new Promise((resolve, reject) => this.journal(cmd, result, { resolve: () => resolve(answer), reject, startedAt }));
   }
 
   onEvents(listener: EventListener): () => void {
@@ -142,11 +126,9 @@ export class JournaledCommandLoop implements CommandLoop {
     return this.closing;
   }
 
-  private journal(cmd: Command, result: CommandResult, waiter: Waiter | undefined): void {
-    this.lastTimestamp = cmd.timestamp;
-    const encoded = encodeCommand(cmd);
-    const applied: AppliedCommand = { seq: cmd.seq, kind: cmd.kind, encoded, result };
-    this.unwritten.push(waiter ? { ...applied, waiter } : applied);
+  private journal(command: Command, result: CommandResult, waiter: Waiter | undefined): void {
+    this.lastTimestamp = command.timestamp;
+    this.unwritten.push(waiter ? { command, result, waiter } : { command, result });
     if (!this.flushing) {
       this.flushing = true;
       // A microtask, not a synchronous start: commands submitted in the same turn share the batch.
@@ -161,7 +143,7 @@ export class JournaledCommandLoop implements CommandLoop {
       const batch = this.unwritten;
       this.unwritten = [];
       try {
-        await this.parts.journal.append(batch.map((c) => c.encoded));
+        await this.parts.journal.append(batch.map((c) => c.command));
       } catch (err) {
         this.fail('a journal write failed', err, batch);
         break;
@@ -183,11 +165,11 @@ export class JournaledCommandLoop implements CommandLoop {
 
   private acknowledge(batch: readonly AppliedCommand[]): void {
     for (const c of batch) {
-      if (c.result.ok) this.emit(c.seq, c.result.events);
+      if (c.result.ok) this.emit(c.command.seq, c.result.events);
       if (c.waiter) {
         this.waiting -= 1;
-        c.waiter.resolve(c.result);
-        this.parts.observer?.commandCompleted(c.kind, c.result.ok, secondsSince(c.waiter.startedAt));
+        c.waiter.resolve();
+        this.parts.observer?.commandCompleted(c.command.kind, c.result.ok, secondsSince(c.waiter.startedAt));
       }
     }
   }
@@ -227,14 +209,13 @@ export class JournaledCommandLoop implements CommandLoop {
     }
   }
 
-  /** Writes the snapshot, then deletes what it makes redundant. A failure costs only replay time. */
+  /** Saves the snapshot in the background of the loop. A failure costs only replay time. */
   private async persistSnapshot(snapshot: Snapshot): Promise<void> {
-    const { dataDir, logger } = this.parts;
+    const { logger } = this.parts;
     const started = performance.now();
     try {
-      await writeSnapshot(dataDir, snapshot);
+      await this.parts.snapshots.save(snapshot);
       logger.info({ seq: snapshot.seq, writeMs: Math.round(performance.now() - started) }, 'wrote snapshot');
-      await pruneDataDir(dataDir, logger);
     } catch (err) {
       logger.error({ err, seq: snapshot.seq }, 'writing a snapshot failed; the journal still holds every command');
     } finally {
@@ -279,7 +260,7 @@ export class JournaledCommandLoop implements CommandLoop {
       if (!c.waiter) continue;
       this.waiting -= 1;
       c.waiter.reject(this.failure);
-      this.parts.observer?.commandCompleted(c.kind, false, secondsSince(c.waiter.startedAt));
+      this.parts.observer?.commandCompleted(c.command.kind, false, secondsSince(c.waiter.startedAt));
     }
     this.unwritten = [];
     this.parts.onFatalError?.(this.failure);

@@ -1,11 +1,12 @@
 import { mkdir } from 'node:fs/promises';
 import type { EngineConfig } from '@orderbook/engine';
 import { createLogger, type Logger } from '@orderbook/server-kit';
-import type { CommandLoop, CommandObserver } from './command-loop-api';
-import { JournaledCommandLoop, type CommandLoopFailedError } from './command-loop';
 import { lockDataDir } from '../storage/data-dir-lock';
-import { JournalWriter } from '../storage/journal';
-import { recover } from '../storage/recovery';
+import { openDataDir, type DataDir } from '../storage/file-storage';
+import { recover, type RecoveredState } from '../storage/recovery';
+import type { CommandLoop, CommandObserver } from './command-loop-api';
+import { JournaledCommandLoop } from './command-loop';
+import type { CommandLoopFailedError } from './errors';
 import { Sequencer } from './sequencer';
 
 export interface CommandLoopOptions {
@@ -27,9 +28,10 @@ export interface CommandLoopOptions {
 
 /**
  * Recovers the engine from options.dataDir (newest readable snapshot + journal tail) and starts
- * the command loop on it. Resolves only when recovery is complete: a server reports NOT_SERVING
- * until then (replay yields to the event loop regularly, so health checks are answered meanwhile).
- * Rejects if the data directory is damaged in a way that could lose acknowledged commands.
+ * the command loop on it, appending to the file journal with its default sync (fdatasync).
+ * Resolves only when recovery is complete: a server reports NOT_SERVING until then (replay yields
+ * to the event loop regularly, so health checks are answered meanwhile). Rejects if the data
+ * directory is damaged in a way that could lose acknowledged commands.
  */
 export async function openCommandLoop(options: CommandLoopOptions): Promise<CommandLoop> {
   for (const name of ['maxQueueDepth', 'snapshotEvery'] as const) {
@@ -39,22 +41,25 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
   }
   const logger = options.logger ?? createLogger('matching', 'silent');
   await mkdir(options.dataDir, { recursive: true });
+  // Before anything in the directory is touched: another process may be writing there.
   const lock = await lockDataDir(options.dataDir);
-  let recovered: Awaited<ReturnType<typeof recover>>;
-  let journal: JournalWriter;
+  let dataDir: DataDir | undefined;
+  let recovered: RecoveredState;
   try {
-    recovered = await recover(options.dataDir, options.engineConfig, logger);
-    journal = await JournalWriter.open(options.dataDir, recovered.appendSegment);
+    dataDir = await openDataDir(options.dataDir, { logger });
+    recovered = await recover(dataDir, options.engineConfig, logger);
+    await dataDir.journal.resumeAfter(recovered.engine.lastSeq());
   } catch (err) {
+    await dataDir?.journal.close();
     await lock.release();
     throw err;
   }
   return new JournaledCommandLoop({
     dataDirLock: lock,
     engine: recovered.engine,
-    journal,
-    sequencer: new Sequencer(recovered.lastTimestamp),
-    dataDir: options.dataDir,
+    journal: dataDir.journal,
+    snapshots: dataDir.snapshots,
+    sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,
     maxQueueDepth: options.maxQueueDepth,

@@ -1,24 +1,34 @@
 import type { Command } from '@orderbook/engine';
 import type { CommandInput } from './command-loop-api';
 
+/** Where the sequence stands: the last seq and timestamp handed out (both 0 for an empty journal). */
+export interface SequencePosition {
+  readonly lastSeq: number;
+  readonly lastTimestamp: number;
+}
+
 /**
- * Gives each command its header: seq (the engine's next), timestamp, and for placements the order
- * id. orderId = seq makes ids unique and increasing and lets recovery restore them from the
- * journal without a separate counter.
+ * The only owner of the sequence: gives each command its header, seq (one more than the last),
+ * timestamp, and for placements the order id. orderId = seq makes ids unique and increasing and
+ * lets recovery restore them from the journal without a separate counter. Every command handed
+ * out must be applied: the engine spends a seq on each, accepted or rejected.
  */
 export class Sequencer {
-  /**
-   * @param lastTimestamp the last timestamp already handed out (0 for an empty journal); timestamps
-   *   never go below it, so a wall clock that steps back cannot reorder time across a restart.
-   */
-  constructor(
-    private lastTimestamp: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+  private lastSeq: number;
+  /** Timestamps never go below it, so a wall clock that steps back cannot reorder time across a restart. */
+  private lastTimestamp: number;
 
-  /** The command for input when it is applied right after lastSeq. */
-  next(input: CommandInput, lastSeq: number): Command {
-    const seq = lastSeq + 1;
+  constructor(
+    start: SequencePosition,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.lastSeq = start.lastSeq;
+    this.lastTimestamp = start.lastTimestamp;
+  }
+
+  /** The command for input, with the next seq. */
+  next(input: CommandInput): Command {
+    const seq = ++this.lastSeq;
     this.lastTimestamp = Math.max(this.lastTimestamp, this.now());
     const timestamp = this.lastTimestamp;
     switch (input.kind) {

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
-import { ConfigError, enumVar, intVar, stringVar, type ConfigVariable, type Env } from '@orderbook/server-kit';
+import { ConfigError, ConfigReader, type ConfigVariable, type Env, type LogLevel } from '@orderbook/server-kit';
 
 /** Every environment variable the matching service reads: the README's configuration table is generated from this. */
 export const CONFIG_VARIABLES = [
@@ -23,9 +23,6 @@ export const CONFIG_VARIABLES = [
 
 type VariableName = (typeof CONFIG_VARIABLES)[number]['name'];
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
 export interface MatchingConfig {
   readonly host: string;
   readonly port: number;
@@ -44,36 +41,25 @@ export interface MatchingConfig {
   readonly logLevel: LogLevel;
 }
 
-function fallback(name: VariableName): string {
-  return CONFIG_VARIABLES.find((v) => v.name === name)?.default ?? '';
-}
-
-function int(env: Env, name: VariableName, min: number, max: number): number {
-  return intVar(env, name, Number(fallback(name)), { min, max });
-}
-
-function str(env: Env, name: VariableName): string {
-  return stringVar(env, name, fallback(name));
-}
-
 /** Reads the configuration; throws ConfigError naming the variable for any bad value. */
 export function loadConfig(env: Env = process.env): MatchingConfig {
+  const vars = new ConfigReader<VariableName>(CONFIG_VARIABLES, env);
   return {
-    host: str(env, 'MATCHING_HOST'),
-    port: int(env, 'MATCHING_PORT', 0, 65_535),
-    dataDir: resolve(str(env, 'MATCHING_DATA_DIR')),
-    markets: parseMarkets(str(env, 'MATCHING_MARKETS')),
-    authAddress: hostPort(str(env, 'AUTH_ADDRESS'), 'AUTH_ADDRESS'),
-    issuer: str(env, 'AUTH_ISSUER'),
-    audience: str(env, 'AUTH_AUDIENCE'),
-    maxQueueDepth: int(env, 'MATCHING_MAX_QUEUE_DEPTH', 1, 10_000_000),
-    snapshotEvery: int(env, 'MATCHING_SNAPSHOT_EVERY', 1, 1_000_000_000),
-    streamBuffer: int(env, 'MATCHING_STREAM_BUFFER', 1, 1_000_000),
-    sessionMaxInFlight: int(env, 'MATCHING_SESSION_MAX_IN_FLIGHT', 1, 100_000),
-    closedOrdersRetained: int(env, 'MATCHING_CLOSED_ORDERS_RETAINED', 0, 1_000_000),
-    shutdownGraceMs: int(env, 'MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),
-    metricsPort: int(env, 'MATCHING_METRICS_PORT', 0, 65_535),
-    logLevel: enumVar(env, 'LOG_LEVEL', fallback('LOG_LEVEL') as LogLevel, LOG_LEVELS),
+    host: vars.string('MATCHING_HOST'),
+    port: vars.int('MATCHING_PORT', 0, 65_535),
+    dataDir: resolve(vars.string('MATCHING_DATA_DIR')),
+    markets: parseMarkets(vars.string('MATCHING_MARKETS')),
+    authAddress: hostPort(vars.string('AUTH_ADDRESS'), 'AUTH_ADDRESS'),
+    issuer: vars.string('AUTH_ISSUER'),
+    audience: vars.string('AUTH_AUDIENCE'),
+    maxQueueDepth: vars.int('MATCHING_MAX_QUEUE_DEPTH', 1, 10_000_000),
+    snapshotEvery: vars.int('MATCHING_SNAPSHOT_EVERY', 1, 1_000_000_000),
+    streamBuffer: vars.int('MATCHING_STREAM_BUFFER', 1, 1_000_000),
+    sessionMaxInFlight: vars.int('MATCHING_SESSION_MAX_IN_FLIGHT', 1, 100_000),
+    closedOrdersRetained: vars.int('MATCHING_CLOSED_ORDERS_RETAINED', 0, 1_000_000),
+    shutdownGraceMs: vars.int('MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),
+    metricsPort: vars.int('MATCHING_METRICS_PORT', 0, 65_535),
+    logLevel: vars.logLevel('LOG_LEVEL'),
   };
 }
 

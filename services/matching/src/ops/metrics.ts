@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { EngineEvent } from '@orderbook/engine';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CommandInput, CommandObserver } from '../loop/command-loop-api';
+import type { CommandKind, CommandObserver } from '../loop/command-loop-api';
 
 /** The streams whose subscribers are counted. */
 export type StreamName = 'order_book' | 'trades' | 'order_updates' | 'order_session';
@@ -63,7 +63,7 @@ export class MatchingMetrics {
 
   /** Durations per command, from the command loop. */
   readonly observer: CommandObserver = {
-    commandCompleted: (kind: CommandInput['kind'], ok: boolean, latencySeconds: number): void => {
+    commandCompleted: (kind: CommandKind, ok: boolean, latencySeconds: number): void => {
       this.commandDuration.observe({ kind, outcome: ok ? 'accepted' : 'rejected' }, latencySeconds);
       if (ok && kind === 'placeLimit') this.ordersPlaced.inc({ type: 'limit' });
       if (ok && kind === 'placeMarket') this.ordersPlaced.inc({ type: 'market' });

@@ -1,12 +1,8 @@
 import { open, readFile } from 'node:fs/promises';
 import type { Logger } from '@orderbook/server-kit';
 import type { SeqFile } from './data-files';
+import { JournalCorruptError } from './journal';
 import { scanRecords } from './journal-record';
-
-/** The journal is damaged where a crash cannot explain it: acknowledged commands may be lost. */
-export class JournalCorruptError extends Error {
-  override readonly name = 'JournalCorruptError';
-}
 
 /**
  * Reads one journal segment's record payloads. Damage at the end of the LAST segment is what a

@@ -1,7 +1,9 @@
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { fsyncDirectory, snapshotPath, type SeqFile } from './data-files';
+import type { Logger } from '@orderbook/server-kit';
+import { fsyncDirectory, listSnapshots, snapshotPath, type SeqFile } from './data-files';
+import { pruneDataDir } from './retention';
 
 /** The engine's state after command seq, as the engine serialised it. */
 export interface Snapshot {
@@ -9,6 +11,48 @@ export interface Snapshot {
   /** The timestamp of command seq, so that timestamps stay monotonic across a restart. */
   readonly timestamp: number;
   readonly engineState: string;
+}
+
+/** A snapshot as stored: its seq is known at once, its content is read (and checked) on demand. */
+export interface StoredSnapshot {
+  readonly seq: number;
+  /** Where it is, for messages. */
+  readonly location: string;
+  read(): Promise<Snapshot>;
+}
+
+/**
+ * Where engine snapshots go, as the command loop and recovery use them. FileSnapshotStore keeps
+ * them in the data directory next to the file journal.
+ */
+export interface SnapshotStore {
+  /** The snapshots held, oldest first. */
+  list(): Promise<readonly StoredSnapshot[]>;
+  /** Stores a snapshot durably, then drops what it makes redundant. A failure costs only replay time. */
+  save(snapshot: Snapshot): Promise<void>;
+}
+
+/** Snapshot files in a data directory; saving one prunes older snapshots and the journal segments they cover. */
+export class FileSnapshotStore implements SnapshotStore {
+  private constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Removes what a crash mid-write left behind, then serves the directory's snapshots. */
+  static async open(dir: string, logger: Logger): Promise<FileSnapshotStore> {
+    await removeUnfinishedSnapshots(dir);
+    return new FileSnapshotStore(dir, logger);
+  }
+
+  async list(): Promise<readonly StoredSnapshot[]> {
+    return (await listSnapshots(this.dir)).map((file) => ({ seq: file.seq, location: file.path, read: () => readSnapshot(file) }));
+  }
+
+  async save(snapshot: Snapshot): Promise<void> {
+    await writeSnapshot(this.dir, snapshot);
+    await pruneDataDir(this.dir, this.logger);
+  }
 }
 
 /** A snapshot file is unreadable, truncated, or fails its checksum. */

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
-import { createLogger } from '@orderbook/server-kit';
+import { createLogger, StatusAdapter } from '@orderbook/server-kit';
 import { attachIdentity } from '../../src/auth/caller-identity';
 import { LiveCalls } from '../../src/ops/live-calls';
 import { MatchingMetrics } from '../../src/ops/metrics';
@@ -53,7 +53,7 @@ describe('OrderSession flow control', () => {
     server = new grpc.Server({ interceptors: [identify] });
     const logger = createLogger('order-session-test', 'silent');
     server.addService(matching.MatchingServiceService, {
-      orderSession: orderSessionHandler({ entry, liveCalls: new LiveCalls(), metrics: new MatchingMetrics(), maxInFlight: MAX_IN_FLIGHT, logger }),
+      orderSession: orderSessionHandler({ entry, liveCalls: new LiveCalls(), metrics: new MatchingMetrics(), maxInFlight: MAX_IN_FLIGHT, statuses: new StatusAdapter([], logger) }),
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),

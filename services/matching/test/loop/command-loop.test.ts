@@ -1,14 +1,13 @@
 import type { BalanceView, CommandResult, EngineEvent } from '@orderbook/engine';
 import { expect } from 'chai';
-import { CommandLoopFailedError } from '../../src/loop/command-loop';
-import { OverloadedError, ShuttingDownError, type CommandInput } from '../../src/loop/command-loop-api';
+import type { CommandInput } from '../../src/loop/command-loop-api';
+import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from '../../src/loop/errors';
 import { decodeBatch } from '../../src/storage/command-codec';
 import { listJournalSegments, listSnapshots } from '../../src/storage/data-files';
 import { readSegment } from '../../src/storage/journal-reader';
-import { recover } from '../../src/storage/recovery';
-import { rejectionOf, silentLogger, tempDirs } from '../helpers';
+import { recoverDataDir, rejectionOf, silentLogger, tempDirs } from '../helpers';
 import { GatedSync, openHarness, settle } from '../loop-harness';
-import { LOAD_ENGINE_CONFIG, RandomLoad } from '../random-load';
+import { RandomLoad } from '../random-load';
 
 const tempDir = tempDirs();
 const deposit = (userId: string): CommandInput => ({ kind: 'deposit', userId, asset: 'USD', amount: 100_000_000n });
@@ -161,7 +160,7 @@ describe('command loop', () => {
     await closing;
     expect(results.every((r) => r.ok)).to.equal(true);
     expect((await listSnapshots(dataDir)).map((s) => s.seq)).to.deep.equal([5]);
-    const reopened = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    const reopened = await recoverDataDir(dataDir);
     expect(reopened.snapshotSeq).to.equal(5);
     expect(reopened.replayedCommands).to.equal(0);
   });
@@ -192,7 +191,7 @@ describe('command loop', () => {
     await loop.close();
     expect(await listSnapshots(dataDir)).to.deep.equal([]);
 
-    const reopened = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    const reopened = await recoverDataDir(dataDir);
     expect(usd(reopened.engine.balances('ann'))).to.equal(100_000_000n);
   });
 

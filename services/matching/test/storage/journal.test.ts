@@ -2,18 +2,26 @@ import { copyFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from '@orderbook/engine';
 import { expect } from 'chai';
-import { decodeBatch, encodeCommand } from '../../src/storage/command-codec';
+import { decodeBatch } from '../../src/storage/command-codec';
 import { journalPath, listJournalSegments, type SeqFile } from '../../src/storage/data-files';
-import { JournalWriter } from '../../src/storage/journal';
-import { JournalCorruptError, readSegment } from '../../src/storage/journal-reader';
+import { FileJournal } from '../../src/storage/file-journal';
+import { JournalCorruptError } from '../../src/storage/journal';
+import { readSegment } from '../../src/storage/journal-reader';
 import { RECORD_HEADER_BYTES } from '../../src/storage/journal-record';
 import { rejectionOf, sampleCommands, silentLogger, tempDirs } from '../helpers';
 
 const tempDir = tempDirs();
 
+/** A journal appending to the segment whose first command is firstSeq. */
+async function journalAt(dir: string, firstSeq: number): Promise<FileJournal> {
+  const journal = new FileJournal(dir, { logger: silentLogger });
+  await journal.roll(firstSeq);
+  return journal;
+}
+
 async function writeJournal(dir: string, batches: readonly Command[][], firstSeq = 1): Promise<SeqFile> {
-  const writer = await JournalWriter.open(dir, firstSeq);
-  for (const batch of batches) await writer.append(batch.map(encodeCommand));
+  const writer = await journalAt(dir, firstSeq);
+  for (const batch of batches) await writer.append(batch);
   await writer.close();
   return { seq: firstSeq, path: journalPath(dir, firstSeq) };
 }
@@ -36,9 +44,9 @@ describe('journal', () => {
 
   it('reads back the batches it wrote, one record per batch', async () => {
     const dir = tempDir();
-    const writer = await JournalWriter.open(dir, 1);
-    await writer.append(first.map(encodeCommand));
-    await writer.append(last.map(encodeCommand));
+    const writer = await journalAt(dir, 1);
+    await writer.append(first);
+    await writer.append(last);
     expect(writer.stats()).to.deep.equal({ batches: 2, commands: 7, largestBatch: 5 });
     await writer.close();
     const segment = { seq: 1, path: journalPath(dir, 1) };
@@ -48,10 +56,10 @@ describe('journal', () => {
   it('continues a segment after reopening and starts a new file on roll', async () => {
     const dir = tempDir();
     await writeJournal(dir, [first]);
-    const writer = await JournalWriter.open(dir, 1);
-    await writer.append(last.map(encodeCommand));
+    const writer = await journalAt(dir, 1);
+    await writer.append(last);
     await writer.roll(8);
-    await writer.append(sampleCommands(8, 1).map(encodeCommand));
+    await writer.append(sampleCommands(8, 1));
     await writer.close();
     const segments = await listJournalSegments(dir);
     expect(segments.map((s) => s.seq)).to.deep.equal([1, 8]);
@@ -60,9 +68,9 @@ describe('journal', () => {
   });
 
   it('refuses overlapping appends (only the last record may ever be torn)', async () => {
-    const writer = await JournalWriter.open(tempDir(), 1);
-    const inFlight = writer.append(first.map(encodeCommand));
-    expect((await rejectionOf(writer.append(last.map(encodeCommand)))).message).to.match(/overlap/);
+    const writer = await journalAt(tempDir(), 1);
+    const inFlight = writer.append(first);
+    expect((await rejectionOf(writer.append(last))).message).to.match(/overlap/);
     await inFlight;
     await writer.close();
   });
@@ -88,8 +96,8 @@ describe('journal', () => {
       }
       const torn = variant(segment, bytes.subarray(0, bytes.length - 1));
       await readCommands(torn);
-      const writer = await JournalWriter.open(join(torn.path, '..'), 1);
-      await writer.append(last.map(encodeCommand));
+      const writer = await journalAt(join(torn.path, '..'), 1);
+      await writer.append(last);
       await writer.close();
       expect(await readCommands(torn)).to.deep.equal([...first, ...last]);
     });

@@ -2,13 +2,11 @@ import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import type { CommandResult } from '@orderbook/engine';
 import { expect } from 'chai';
 import type { CommandLoop } from '../../src/loop/command-loop-api';
-import { encodeCommand } from '../../src/storage/command-codec';
 import { journalPath, listJournalSegments, listSnapshots } from '../../src/storage/data-files';
-import { JournalWriter } from '../../src/storage/journal';
-import { JournalCorruptError } from '../../src/storage/journal-reader';
+import { FileJournal } from '../../src/storage/file-journal';
+import { JournalCorruptError } from '../../src/storage/journal';
 import { openCommandLoop } from '../../src/loop/open-command-loop';
-import { recover } from '../../src/storage/recovery';
-import { rejectionOf, silentLogger, tempDirs } from '../helpers';
+import { recoverDataDir, rejectionOf, silentLogger, tempDirs } from '../helpers';
 import { openHarness } from '../loop-harness';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '../random-load';
 
@@ -51,25 +49,25 @@ async function crashedDataDir(): Promise<CrashedDir> {
 /** Journal segments of deposits only (valid on an empty engine) starting at the given seqs. */
 async function depositSegments(dataDir: string, firstSeqs: readonly number[], perSegment: number): Promise<void> {
   for (const firstSeq of firstSeqs) {
-    const writer = await JournalWriter.open(dataDir, firstSeq);
-    const commands = Array.from({ length: perSegment }, (_, i) =>
-      encodeCommand({ kind: 'deposit', seq: firstSeq + i, timestamp: 1, userId: 'ann', asset: 'USD', amount: 5n }),
-    );
-    await writer.append(commands);
-    await writer.close();
+    const journal = new FileJournal(dataDir, { logger: silentLogger });
+    await journal.roll(firstSeq);
+    await journal.append(Array.from({ length: perSegment }, (_, i) => ({ kind: 'deposit', seq: firstSeq + i, timestamp: 1, userId: 'ann', asset: 'USD', amount: 5n }) as const));
+    await journal.close();
   }
 }
 
 describe('recovery', () => {
   it('starts an empty data dir at seq 0', async () => {
-    const recovered = await recover(tempDir(), LOAD_ENGINE_CONFIG, silentLogger);
+    const recovered = await recoverDataDir(tempDir());
     expect(recovered.engine.lastSeq()).to.equal(0);
-    expect(recovered.appendSegment).to.equal(1);
+    await recovered.journal.resumeAfter(recovered.engine.lastSeq());
+    expect(recovered.journal.appendSegment()).to.equal(1);
+    await recovered.journal.close();
   });
 
   it('loads the newest snapshot and replays the journal tail to the live state hash', async () => {
     const { dataDir, liveHash, lastSeq, snapshots } = await crashedDataDir();
-    const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    const recovered = await recoverDataDir(dataDir);
     expect(recovered.snapshotSeq).to.equal(snapshots[1]);
     expect(recovered.replayedCommands).to.equal(lastSeq - snapshots[1]);
     expect(recovered.replayedCommands).to.be.greaterThan(0);
@@ -82,7 +80,7 @@ describe('recovery', () => {
     const bytes = readFileSync(newest.path);
     bytes[Math.floor(bytes.length / 2)] ^= 0x10;
     writeFileSync(newest.path, bytes);
-    const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    const recovered = await recoverDataDir(dataDir);
     expect(recovered.snapshotSeq).to.equal(snapshots[0]);
     expect(recovered.engine.stateHash()).to.equal(liveHash);
   });
@@ -95,22 +93,24 @@ describe('recovery', () => {
     const next = await loop.submit({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n });
     expect(next.ok).to.equal(true);
     await loop.close();
-    const again = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    const again = await recoverDataDir(dataDir);
     expect(again.engine.lastSeq()).to.equal(lastSeq + 1);
   });
 
   it('replays a journal without snapshots from seq 1', async () => {
     const dataDir = tempDir();
     await depositSegments(dataDir, [1, 4], 3);
-    const recovered = await recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger);
+    const recovered = await recoverDataDir(dataDir);
     expect(recovered.engine.lastSeq()).to.equal(6);
-    expect(recovered.appendSegment).to.equal(4);
+    await recovered.journal.resumeAfter(recovered.engine.lastSeq());
+    expect(recovered.journal.appendSegment()).to.equal(4);
+    await recovered.journal.close();
   });
 
   it('refuses to start when no snapshot is readable and the journal before them is gone', async () => {
     const { dataDir } = await crashedDataDir();
     for (const snapshot of await listSnapshots(dataDir)) writeFileSync(snapshot.path, '{"seq":');
-    const error = await rejectionOf(recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger));
+    const error = await rejectionOf(recoverDataDir(dataDir));
     expect(error).to.be.instanceOf(JournalCorruptError);
     expect(error.message).to.match(/commands 1\.\.\d+ are missing/);
   });
@@ -119,7 +119,7 @@ describe('recovery', () => {
     const dataDir = tempDir();
     await depositSegments(dataDir, [1, 4, 7], 3);
     rmSync(journalPath(dataDir, 4));
-    const error = await rejectionOf(recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger));
+    const error = await rejectionOf(recoverDataDir(dataDir));
     expect(error).to.be.instanceOf(JournalCorruptError);
     expect(error.message).to.match(/starts at seq 7 but the one before ends at seq 3/);
   });
@@ -132,7 +132,7 @@ describe('recovery', () => {
       if (segment.seq === snapshots[0] + 1) truncateSync(segment.path, 0);
       else rmSync(segment.path);
     }
-    const error = await rejectionOf(recover(dataDir, LOAD_ENGINE_CONFIG, silentLogger));
+    const error = await rejectionOf(recoverDataDir(dataDir));
     expect(error).to.be.instanceOf(JournalCorruptError);
     expect(error.message).to.match(/were durable/);
   });
