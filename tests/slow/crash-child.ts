@@ -8,6 +8,7 @@
  */
 import { openCommandLoop } from '../../services/matching/src/loop/open-command-loop';
 import type { CommandLoop } from '../../services/matching/src/loop/command-loop-api';
+import { silentLogger } from '../../services/matching/test/helpers';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '../../services/matching/test/random-load';
 
 const CLIENTS = 8;
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
   const [dataDir, seed] = process.argv.slice(2);
   if (!dataDir || !seed) throw new Error('usage: crash-child.ts <dataDir> <seed>');
   const engineConfig = LOAD_ENGINE_CONFIG;
-  const loop = await openCommandLoop({ dataDir, engineConfig, maxQueueDepth: 1_000, snapshotEvery: SNAPSHOT_EVERY });
+  const loop = await openCommandLoop({ dataDir, engineConfig, maxQueueDepth: 1_000, snapshotEvery: SNAPSHOT_EVERY, logger: silentLogger });
   const load = new RandomLoad(Number(seed));
   await Promise.all(Array.from({ length: CLIENTS }, () => client(loop, load)));
 }

@@ -8,6 +8,7 @@
 import { writeSync } from 'node:fs';
 import { openCommandLoop } from '../../services/matching/src/loop/open-command-loop';
 import type { CommandLoop } from '../../services/matching/src/loop/command-loop-api';
+import { silentLogger } from '../../services/matching/test/helpers';
 import { LOAD_ENGINE_CONFIG } from '../../services/matching/test/random-load';
 
 /** Small, so that snapshots roll the journal to new segment files during the run. */
@@ -27,7 +28,7 @@ async function client(loop: CommandLoop, index: number, commands: number): Promi
 async function main(): Promise<void> {
   const [dataDir, clients, commandsPerClient] = process.argv.slice(2);
   if (!dataDir || !clients || !commandsPerClient) throw new Error('usage: journal-sync-child.ts <dataDir> <clients> <commandsPerClient>');
-  const loop = await openCommandLoop({ dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 1_000, snapshotEvery: SNAPSHOT_EVERY });
+  const loop = await openCommandLoop({ dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 1_000, snapshotEvery: SNAPSHOT_EVERY, logger: silentLogger });
   await Promise.all(Array.from({ length: Number(clients) }, (_, i) => client(loop, i, Number(commandsPerClient))));
   await loop.close();
 }

@@ -111,5 +111,3 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
     throw err;
   }
 }
-
-/** Where a local client reaches a server bound to `host` (a wildcard bind is reached via loopback). */

@@ -29,7 +29,10 @@ export const SIGN_IN_FAILED = 'login or password: incorrect';
 const REFRESH_REJECTED = 'refresh_token: invalid, expired or revoked';
 const REFRESH_REUSED = 'refresh_token: already used; every token of this session has been revoked';
 
-/** The operations of AuthService, on decoded requests; failures are gRPC errors with the status DESIGN.md assigns. */
+/**
+ * The operations of AuthService, on decoded requests. Failures are gRPC errors with the status the
+ * contract gives them (proto/orderbook/auth/v1/auth.proto), or InvalidFieldError for bad input.
+ */
 export class AuthService {
   private readonly accountFailures: SlidingWindowLimiter;
   private readonly peerFailures: SlidingWindowLimiter;

@@ -143,5 +143,3 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     throw err;
   }
 }
-
-/** Where a local client reaches a server bound to `host` (a wildcard bind is reached via loopback). */

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import type { EngineConfig } from '@orderbook/engine';
-import { createLogger, type Logger } from '@orderbook/server-kit';
+import type { Logger } from '@orderbook/server-kit';
 import { lockDataDir } from '../storage/data-dir-lock';
 import { openDataDir, type DataDir } from '../storage/file-storage';
 import { recover, type RecoveredState } from '../storage/recovery';
@@ -18,7 +18,7 @@ export interface CommandLoopOptions {
   /** A snapshot is written after every this many journaled commands, and at close. */
   readonly snapshotEvery: number;
   readonly observer?: CommandObserver;
-  readonly logger?: Logger;
+  readonly logger: Logger;
   /**
    * Called once if the loop stops for good (a journal write or fsync failed, or the engine threw):
    * memory is then ahead of disk, so the process should report NOT_SERVING and exit to recover.
@@ -39,7 +39,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
       throw new RangeError(`${name} must be a positive integer, got ${options[name]}`);
     }
   }
-  const logger = options.logger ?? createLogger('matching', 'silent');
+  const { logger } = options;
   await mkdir(options.dataDir, { recursive: true });
   // Before anything in the directory is touched: another process may be writing there.
   const lock = await lockDataDir(options.dataDir);

@@ -87,7 +87,7 @@ describe('recovery', () => {
 
   it('reopens through openCommandLoop and goes on where it left off', async () => {
     const { dataDir, lastSeq } = await crashedDataDir();
-    const options = { dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 10, snapshotEvery: 50 };
+    const options = { dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 10, snapshotEvery: 50, logger: silentLogger };
     const loop = await openCommandLoop(options);
     expect(loop.queries.lastSeq()).to.equal(lastSeq);
     const next = await loop.submit({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n });
