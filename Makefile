@@ -18,12 +18,14 @@ proto: setup
 	npx buf generate
 	npx buf build -o packages/proto/descriptors.binpb
 
+# Type-checks every workspace package and the test suites in the order of their project
+# references (tsconfig.json); emits only declarations and build info (dist/, ignored by git).
 build: setup
-	npx tsc --noEmit -p .
+	npx tsc -b
 
 lint: setup
 	npx buf lint
-	npx tsc --noEmit -p .
+	npx tsc -b
 
 test: setup lint test-fast test-slow
 

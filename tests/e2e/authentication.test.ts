@@ -4,7 +4,7 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { loadConfig, startMatchingServer } from '@orderbook/matching-service';
 import { matching } from '@orderbook/proto';
-import { bearer, collectStream, expectStatus, MatchingClient } from './support/grpc-client';
+import { bearer, collectStream, expectStatus, MatchingClient } from '@orderbook/test-support';
 import { TestStack, type Trader } from './support/test-stack';
 import { mintAccessToken, unsignedToken } from './support/tokens';
 

@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
-import { expectStatus } from './support/grpc-client';
+import { expectStatus } from '@orderbook/test-support';
 import { TestStack, type Trader } from './support/test-stack';
 
 const { SIDE_BUY, SIDE_SELL } = matching.Side;

@@ -6,10 +6,10 @@
  *   {"t":"placed", userId, orderId, trades}         a placement was acknowledged (durable)
  *   {"t":"cancelled", userId, orderId}              a cancel was acknowledged (durable)
  */
-import { openCommandLoop } from '../../services/matching/src/loop/open-command-loop';
-import type { CommandLoop } from '../../services/matching/src/loop/command-loop-api';
-import { silentLogger } from '../../services/matching/test/helpers';
-import { LOAD_ENGINE_CONFIG, RandomLoad } from '../../services/matching/test/random-load';
+import { openCommandLoop } from '@orderbook/matching-service/src/loop/open-command-loop';
+import type { CommandLoop } from '@orderbook/matching-service/src/loop/command-loop-api';
+import { silentLogger } from '@orderbook/matching-service/test/helpers';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from '@orderbook/matching-service/test/random-load';
 
 const CLIENTS = 8;
 /** Small enough that snapshots, segment rolls and pruning all happen before the kill. */

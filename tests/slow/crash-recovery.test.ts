@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { expect } from 'chai';
-import { listSnapshots } from '../../services/matching/src/storage/data-files';
-import { recoverDataDir } from '../../services/matching/test/helpers';
-import { LOAD_MARKET, LOAD_USERS } from '../../services/matching/test/random-load';
+import { listSnapshots } from '@orderbook/matching-service/src/storage/data-files';
+import { recoverDataDir } from '@orderbook/matching-service/test/helpers';
+import { LOAD_MARKET, LOAD_USERS } from '@orderbook/matching-service/test/random-load';
 
 /**
  * Crash recovery at the command-loop level: a child process runs the loop under load and prints

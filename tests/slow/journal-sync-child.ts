@@ -6,10 +6,10 @@
  * acknowledgement left relative to the journal's writes and syncs.
  */
 import { writeSync } from 'node:fs';
-import { openCommandLoop } from '../../services/matching/src/loop/open-command-loop';
-import type { CommandLoop } from '../../services/matching/src/loop/command-loop-api';
-import { silentLogger } from '../../services/matching/test/helpers';
-import { LOAD_ENGINE_CONFIG } from '../../services/matching/test/random-load';
+import { openCommandLoop } from '@orderbook/matching-service/src/loop/open-command-loop';
+import type { CommandLoop } from '@orderbook/matching-service/src/loop/command-loop-api';
+import { silentLogger } from '@orderbook/matching-service/test/helpers';
+import { LOAD_ENGINE_CONFIG } from '@orderbook/matching-service/test/random-load';
 
 /** Small, so that snapshots roll the journal to new segment files during the run. */
 const SNAPSHOT_EVERY = 50;

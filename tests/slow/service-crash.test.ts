@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { RunningAuthServer } from '@orderbook/auth-service';
 import { matching } from '@orderbook/proto';
-import { AuthClient, bearer, MatchingClient } from '../e2e/support/grpc-client';
+import { AuthClient, bearer, MatchingClient } from '@orderbook/test-support';
 import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
 
 /**

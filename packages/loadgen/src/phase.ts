@@ -3,7 +3,7 @@ import type { GeneratorPool } from './generator-pool';
 import type { PhaseCommand } from './generator-thread';
 import type { LatencySummary } from './histogram';
 import { readMachineBusySeconds, readProcessStats } from './proc-stats';
-import { startProgress } from './progress';
+import { startProgress, type InFlight } from './progress';
 import { Tally, type CodeCounts } from './tally';
 import type { OperationKind } from './workload';
 
@@ -42,11 +42,6 @@ export interface PhaseResult {
   readonly otherCpuPercent: number;
   /** Open loop: scheduled requests never sent because too many were still unanswered. */
   readonly unsent?: number;
-}
-
-/** Requests currently awaiting an answer, shared by the sink and the progress line. */
-export interface InFlight {
-  count: number;
 }
 
 /** Runs one phase on the generator's threads with the progress line on, and measures it: answers, latency, CPU of both sides and of the rest. */

@@ -1,6 +1,10 @@
-import type { InFlight } from './phase';
-import { formatMs, formatCount } from './report';
+import { formatCount, formatMs } from './format';
 import type { Tally } from './tally';
+
+/** Requests currently awaiting an answer, shared by the sink and the progress line. */
+export interface InFlight {
+  count: number;
+}
 
 const PERIOD_MS = 1000;
 

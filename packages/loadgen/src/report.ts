@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchOptions, BenchResult, TargetResult } from './bench';
 import type { MachineFacts } from './machine';
+import { formatCount, formatMs } from './format';
 import type { PhaseResult } from './phase';
 
 /** The issue's targets: ours at ≥ 0.6 of the bare ceiling, and p99 under 10 ms at half our maximum load. */
@@ -9,14 +10,6 @@ export const RATIO_TARGET = 0.6;
 export const HALF_LOAD_P99_TARGET_US = 10_000;
 /** A phase during which everything else on the machine used more than this (% of one core) is marked: its figures are not the services' alone. */
 export const DISTURBED_OTHER_CPU_PERCENT = 25;
-
-export function formatMs(micros: number): string {
-  return `${(micros / 1000).toFixed(micros < 10_000 ? 2 : 1)} ms`;
-}
-
-export function formatCount(value: number): string {
-  return Math.round(value).toLocaleString('en-US');
-}
 
 function mib(kib: number): string {
   return `${(kib / 1024).toFixed(0)} MiB`;

@@ -14,9 +14,9 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): A
   return loadConfig({ AUTH_PORT: '0', AUTH_BCRYPT_COST: '4', AUTH_DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env });
 }
 
-import { AuthClient } from '../../../tests/e2e/support/grpc-client';
+import { AuthClient } from '@orderbook/test-support';
 
-export { AuthClient, bearer, expectStatus } from '../../../tests/e2e/support/grpc-client';
+export { AuthClient, bearer, expectStatus } from '@orderbook/test-support';
 
 const POSTGRES_URL = process.env['AUTH_TEST_DATABASE_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
 import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
-import { AuthClient, bearer, MatchingClient } from './grpc-client';
+import { AuthClient, bearer, MatchingClient } from '@orderbook/test-support';
 
 /**
  * Real auth and matching servers in this process (ports 0, data in a temp dir), reached over real
