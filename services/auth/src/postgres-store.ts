@@ -64,7 +64,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
     await client.query(MIGRATIONS_TABLE_SQL);
     const { rows } = await client.query<{ version: number }>('SELECT version FROM schema_migrations');
     for (const migration of pendingMigrations(rows.map((row) => row.version))) {
-      await client.query(migration.postgres);
+      await client.query(migration.sql.postgres);
       await client.query('INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES ($1, $2, $3)', [
         migration.version,
         migration.name,

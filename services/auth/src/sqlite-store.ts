@@ -49,7 +49,7 @@ function migrate(db: Database.Database): void {
     db.exec(MIGRATIONS_TABLE_SQL);
     const applied = db.prepare('SELECT version FROM schema_migrations').pluck().all() as number[];
     for (const migration of pendingMigrations(applied)) {
-      db.exec(migration.sqlite);
+      db.exec(migration.sql.sqlite);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)').run(
         migration.version,
         migration.name,
