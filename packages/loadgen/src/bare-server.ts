@@ -29,53 +29,49 @@ function trade(orderId: bigint, market: string, side: matching.Side, price: stri
   };
 }
 
+/** What a placement's canned order takes from its request. */
+type Placement = Pick<matching.PlaceLimitOrderRequest, 'clientOrderId' | 'market' | 'side' | 'quantity' | 'selfTradePrevention'>;
+
+/** The order a placement answers with: as requested, either resting untouched or filled at once. */
+function placedOrder(
+  request: Placement,
+  orderId: bigint,
+  now: bigint,
+  shape: Pick<matching.Order, 'type' | 'price' | 'timeInForce' | 'postOnly'> & { readonly rests: boolean },
+): matching.Order {
+  const { rests, ...fields } = shape;
+  return {
+    orderId,
+    clientOrderId: request.clientOrderId,
+    market: request.market,
+    side: request.side,
+    ...fields,
+    quantity: request.quantity,
+    filledQuantity: rests ? '0' : request.quantity,
+    remainingQuantity: rests ? request.quantity : '0',
+    status: rests ? matching.OrderStatus.ORDER_STATUS_OPEN : matching.OrderStatus.ORDER_STATUS_FILLED,
+    selfTradePrevention: request.selfTradePrevention,
+    createdAtUnixMs: now,
+    updatedAtUnixMs: now,
+    lockedAmount: rests ? LOCKED : '0',
+  };
+}
+
 export function cannedLimitResponse(request: matching.PlaceLimitOrderRequest, orderId: bigint): matching.PlaceLimitOrderResponse {
   const now = BigInt(Date.now());
   const rests = request.timeInForce !== matching.TimeInForce.TIME_IN_FORCE_IOC && request.timeInForce !== matching.TimeInForce.TIME_IN_FORCE_FOK;
+  const shape = { type: matching.OrderType.ORDER_TYPE_LIMIT, price: request.price, timeInForce: request.timeInForce, postOnly: request.postOnly, rests };
   return {
-    order: {
-      orderId,
-      clientOrderId: request.clientOrderId,
-      market: request.market,
-      side: request.side,
-      type: matching.OrderType.ORDER_TYPE_LIMIT,
-      price: request.price,
-      quantity: request.quantity,
-      filledQuantity: rests ? '0' : request.quantity,
-      remainingQuantity: rests ? request.quantity : '0',
-      status: rests ? matching.OrderStatus.ORDER_STATUS_OPEN : matching.OrderStatus.ORDER_STATUS_FILLED,
-      timeInForce: request.timeInForce,
-      postOnly: request.postOnly,
-      selfTradePrevention: request.selfTradePrevention,
-      createdAtUnixMs: now,
-      updatedAtUnixMs: now,
-      lockedAmount: rests ? LOCKED : '0',
-    },
+    order: placedOrder(request, orderId, now, shape),
     trades: rests ? [] : [trade(orderId, request.market, request.side, request.price, request.quantity, now)],
   };
 }
 
 export function cannedMarketResponse(request: matching.PlaceMarketOrderRequest, orderId: bigint): matching.PlaceMarketOrderResponse {
   const now = BigInt(Date.now());
+  const shape = { type: matching.OrderType.ORDER_TYPE_MARKET, price: '', timeInForce: matching.TimeInForce.TIME_IN_FORCE_UNSPECIFIED, postOnly: false, rests: false };
   return {
-    order: {
-      orderId,
-      clientOrderId: request.clientOrderId,
-      market: request.market,
-      side: request.side,
-      type: matching.OrderType.ORDER_TYPE_MARKET,
-      price: '',
-      quantity: request.quantity,
-      filledQuantity: request.quantity,
-      remainingQuantity: '0',
-      status: matching.OrderStatus.ORDER_STATUS_FILLED,
-      timeInForce: matching.TimeInForce.TIME_IN_FORCE_UNSPECIFIED,
-      postOnly: false,
-      selfTradePrevention: request.selfTradePrevention,
-      createdAtUnixMs: now,
-      updatedAtUnixMs: now,
-      lockedAmount: '0',
-    },
+    order: placedOrder(request, orderId, now, shape),
     trades: [trade(orderId, request.market, request.side, '100.01', request.quantity, now)],
   };
 }

@@ -1,11 +1,9 @@
 import { performance } from 'node:perf_hooks';
 import type { GeneratorPool } from './generator-pool';
 import type { PhaseCommand } from './generator-thread';
-import type { LatencySummary } from './histogram';
 import { readMachineBusySeconds, readProcessStats } from './proc-stats';
 import { startProgress, type InFlight } from './progress';
-import { Tally, type CodeCounts } from './tally';
-import type { OperationKind } from './workload';
+import { Tally, type TallySnapshot } from './tally';
 
 /** What a phase is called and who watches it. */
 export interface PhaseSpec {
@@ -16,7 +14,8 @@ export interface PhaseSpec {
   readonly progress?: NodeJS.WritableStream;
 }
 
-export interface PhaseResult {
+/** A phase's answers as the tally counted them (its latency: closed loop, from send to answer; open loop, from the scheduled send time, so no coordinated omission), and how it ran. */
+export interface PhaseResult extends TallySnapshot {
   readonly label: string;
   readonly entry: string;
   readonly mode: 'closed-loop' | 'open-loop';
@@ -28,13 +27,6 @@ export interface PhaseResult {
   readonly answered: number;
   /** Correct answers (OK plus expected rejections) per second: the figure the ratios are made of. */
   readonly throughput: number;
-  readonly ok: number;
-  readonly rejected: number;
-  readonly errors: number;
-  readonly byKind: Readonly<Record<OperationKind, CodeCounts>>;
-  readonly errorSamples: readonly string[];
-  /** Closed loop: from send to answer. Open loop: from the scheduled send time to the answer (no coordinated omission). */
-  readonly latency: LatencySummary;
   /** CPU use in percent of one core during the phase (200 = both cores of a 2-core machine). */
   readonly serverCpuPercent?: number;
   readonly generatorCpuPercent: number;

@@ -35,27 +35,30 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
   const authAddress = `127.0.0.1:${authPort}`;
   const matchingAddress = `127.0.0.1:${matchingPort}`;
   const admin = { login: 'bench-admin', password: randomBytes(18).toString('base64url') };
-  const authServer = spawnTsNode(
-    'auth',
-    join(ROOT, 'services', 'auth', 'src', 'main.ts'),
-    {
-      AUTH_HOST: '127.0.0.1',
-      AUTH_PORT: String(authPort),
-      AUTH_DATA_DIR: join(options.workDir, 'auth'),
-      AUTH_BCRYPT_COST: '4',
-      AUTH_ACCESS_TOKEN_TTL_SECONDS: '86400',
-      AUTH_ADMIN_USERNAME: admin.login,
-      AUTH_ADMIN_EMAIL: 'bench-admin@example.com',
-      AUTH_ADMIN_PASSWORD: admin.password,
-    },
-    join(options.workDir, 'auth.log'),
-  );
-  const servers: ChildServer[] = [authServer];
+  const servers: ChildServer[] = [];
+  const startService = async (name: 'auth' | 'matching', env: Record<string, string>, address: string): Promise<ChildServer> => {
+    const server = spawnTsNode(name, join(ROOT, 'services', name, 'src', 'main.ts'), env, join(options.workDir, `${name}.log`));
+    servers.push(server);
+    await waitUntilReady(server, () => isServing(address), START_TIMEOUT_MS);
+    return server;
+  };
   try {
-    await waitUntilReady(authServer, () => isServing(authAddress), START_TIMEOUT_MS);
-    const matchingServer = spawnTsNode(
+    await startService(
+      'auth',
+      {
+        AUTH_HOST: '127.0.0.1',
+        AUTH_PORT: String(authPort),
+        AUTH_DATA_DIR: join(options.workDir, 'auth'),
+        AUTH_BCRYPT_COST: '4',
+        AUTH_ACCESS_TOKEN_TTL_SECONDS: '86400',
+        AUTH_ADMIN_USERNAME: admin.login,
+        AUTH_ADMIN_EMAIL: 'bench-admin@example.com',
+        AUTH_ADMIN_PASSWORD: admin.password,
+      },
+      authAddress,
+    );
+    const matchingServer = await startService(
       'matching',
-      join(ROOT, 'services', 'matching', 'src', 'main.ts'),
       {
         MATCHING_HOST: '127.0.0.1',
         MATCHING_PORT: String(matchingPort),
@@ -64,10 +67,8 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
         MATCHING_METRICS_PORT: '0',
         AUTH_ADDRESS: authAddress,
       },
-      join(options.workDir, 'matching.log'),
+      matchingAddress,
     );
-    servers.push(matchingServer);
-    await waitUntilReady(matchingServer, () => isServing(matchingAddress), START_TIMEOUT_MS);
     const traders = await createTraders({
       authAddress,
       matchingAddress,

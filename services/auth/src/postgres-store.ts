@@ -2,15 +2,8 @@ import pg from 'pg';
 import type { Logger } from '@orderbook/server-kit';
 import type { Role } from '@orderbook/token-verifier';
 import { MIGRATIONS_TABLE_SQL, pendingMigrations } from './migrations';
-import {
-  decodeRoles,
-  DuplicateUserError,
-  duplicateField,
-  encodeRoles,
-  type RefreshTokenRecord,
-  type UserRecord,
-  type UserStore,
-} from './user-store';
+import { refreshTokenFromRow, userFromRow, type RefreshTokenRow, type UserRow } from './store-rows';
+import { DuplicateUserError, duplicateField, encodeRoles, type RefreshTokenRecord, type UserRecord, type UserStore } from './user-store';
 
 export interface PostgresStoreOptions {
   readonly connectionString: string;
@@ -74,26 +67,6 @@ async function migrate(pool: pg.Pool): Promise<void> {
   });
 }
 
-interface UserRow {
-  id: string;
-  username: string;
-  email: string;
-  password_hash: string;
-  roles: string;
-  /** BIGINT arrives as a string. */
-  created_at_ms: string;
-}
-
-interface RefreshTokenRow {
-  token_hash: string;
-  family_id: string;
-  user_id: string;
-  created_at_ms: string;
-  expires_at_ms: string;
-  spent_at_ms: string | null;
-  revoked_at_ms: string | null;
-}
-
 const SPEND_TOKEN_SQL = `UPDATE refresh_tokens SET spent_at_ms = $2
   WHERE token_hash = $1 AND spent_at_ms IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > $2
   RETURNING *`;
@@ -148,8 +121,8 @@ class PostgresUserStore implements UserStore {
   }
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    const { rows } = await this.pool.query<RefreshTokenRow>('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
-    return toRefreshToken(rows[0]);
+    const { rows } = await this.pool.query<RefreshTokenRow<string>>('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash]);
+    return refreshTokenFromRow(rows[0]);
   }
 
   async rotateRefreshToken(
@@ -159,8 +132,8 @@ class PostgresUserStore implements UserStore {
   ): Promise<RefreshTokenRecord | undefined> {
     // READ COMMITTED suffices: a concurrent UPDATE of the same row waits, then re-checks spent_at_ms and matches nothing.
     return inTransaction(this.pool, async (client) => {
-      const { rows } = await client.query<RefreshTokenRow>(SPEND_TOKEN_SQL, [tokenHash, nowMs]);
-      const spent = toRefreshToken(rows[0]);
+      const { rows } = await client.query<RefreshTokenRow<string>>(SPEND_TOKEN_SQL, [tokenHash, nowMs]);
+      const spent = refreshTokenFromRow(rows[0]);
       if (spent === undefined) return undefined;
       await client.query(INSERT_TOKEN_SQL, [successor.tokenHash, spent.familyId, spent.userId, nowMs, successor.expiresAtMs, null, null]);
       return spent;
@@ -185,29 +158,7 @@ class PostgresUserStore implements UserStore {
   }
 
   private async oneUser(sql: string, value: string): Promise<UserRecord | undefined> {
-    const { rows } = await this.pool.query<UserRow>(sql, [value]);
-    const row = rows[0];
-    if (row === undefined) return undefined;
-    return {
-      id: row.id,
-      username: row.username,
-      email: row.email,
-      passwordHash: row.password_hash,
-      roles: decodeRoles(row.roles),
-      createdAtMs: Number(row.created_at_ms),
-    };
+    const { rows } = await this.pool.query<UserRow<string>>(sql, [value]);
+    return userFromRow(rows[0]);
   }
-}
-
-function toRefreshToken(row: RefreshTokenRow | undefined): RefreshTokenRecord | undefined {
-  if (row === undefined) return undefined;
-  return {
-    tokenHash: row.token_hash,
-    familyId: row.family_id,
-    userId: row.user_id,
-    createdAtMs: Number(row.created_at_ms),
-    expiresAtMs: Number(row.expires_at_ms),
-    spentAtMs: row.spent_at_ms === null ? null : Number(row.spent_at_ms),
-    revokedAtMs: row.revoked_at_ms === null ? null : Number(row.revoked_at_ms),
-  };
 }

@@ -2,34 +2,8 @@ import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Role } from '@orderbook/token-verifier';
 import { MIGRATIONS_TABLE_SQL, pendingMigrations } from './migrations';
-import {
-  decodeRoles,
-  DuplicateUserError,
-  duplicateField,
-  encodeRoles,
-  type RefreshTokenRecord,
-  type UserRecord,
-  type UserStore,
-} from './user-store';
-
-interface UserRow {
-  id: string;
-  username: string;
-  email: string;
-  password_hash: string;
-  roles: string;
-  created_at_ms: number;
-}
-
-interface RefreshTokenRow {
-  token_hash: string;
-  family_id: string;
-  user_id: string;
-  created_at_ms: number;
-  expires_at_ms: number;
-  spent_at_ms: number | null;
-  revoked_at_ms: number | null;
-}
+import { refreshTokenFromRow, userFromRow, type RefreshTokenRow, type UserRow } from './store-rows';
+import { DuplicateUserError, duplicateField, encodeRoles, type RefreshTokenRecord, type UserRecord, type UserStore } from './user-store';
 
 /** The embedded default store: one SQLite file in WAL mode. */
 export function openSqliteStore(file: string): UserStore {
@@ -68,17 +42,17 @@ class SqliteUserStore implements UserStore {
       insertUser: db.prepare(
         'INSERT INTO users (id, username, email, password_hash, roles, created_at_ms) VALUES (@id, @username, @email, @passwordHash, @roles, @createdAtMs)',
       ),
-      userById: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
-      userByUsername: db.prepare<[string], UserRow>('SELECT * FROM users WHERE lower(username) = lower(?)'),
-      userByEmail: db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?'),
+      userById: db.prepare<[string], UserRow<number>>('SELECT * FROM users WHERE id = ?'),
+      userByUsername: db.prepare<[string], UserRow<number>>('SELECT * FROM users WHERE lower(username) = lower(?)'),
+      userByEmail: db.prepare<[string], UserRow<number>>('SELECT * FROM users WHERE email = ?'),
       setPasswordHash: db.prepare('UPDATE users SET password_hash = ? WHERE id = ?'),
       setRoles: db.prepare('UPDATE users SET roles = ? WHERE id = ?'),
       insertToken: db.prepare(
         `INSERT INTO refresh_tokens (token_hash, family_id, user_id, created_at_ms, expires_at_ms, spent_at_ms, revoked_at_ms)
          VALUES (@tokenHash, @familyId, @userId, @createdAtMs, @expiresAtMs, @spentAtMs, @revokedAtMs)`,
       ),
-      tokenByHash: db.prepare<[string], RefreshTokenRow>('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
-      spendToken: db.prepare<[{ nowMs: number; tokenHash: string }], RefreshTokenRow>(
+      tokenByHash: db.prepare<[string], RefreshTokenRow<number>>('SELECT * FROM refresh_tokens WHERE token_hash = ?'),
+      spendToken: db.prepare<[{ nowMs: number; tokenHash: string }], RefreshTokenRow<number>>(
         `UPDATE refresh_tokens SET spent_at_ms = @nowMs
          WHERE token_hash = @tokenHash AND spent_at_ms IS NULL AND revoked_at_ms IS NULL AND expires_at_ms > @nowMs
          RETURNING *`,
@@ -88,7 +62,7 @@ class SqliteUserStore implements UserStore {
       deleteExpired: db.prepare('DELETE FROM refresh_tokens WHERE expires_at_ms <= ?'),
     };
     this.rotate = db.transaction(
-      (tokenHash: string, successor: { tokenHash: string; expiresAtMs: number }, nowMs: number): RefreshTokenRow | undefined => {
+      (tokenHash: string, successor: { tokenHash: string; expiresAtMs: number }, nowMs: number): RefreshTokenRow<number> | undefined => {
         const spent = this.statements.spendToken.get({ nowMs, tokenHash });
         if (spent === undefined) return undefined;
         this.statements.insertToken.run({
@@ -116,15 +90,15 @@ class SqliteUserStore implements UserStore {
   }
 
   async findUserById(id: string): Promise<UserRecord | undefined> {
-    return toUser(this.statements.userById.get(id));
+    return userFromRow(this.statements.userById.get(id));
   }
 
   async findUserByUsername(username: string): Promise<UserRecord | undefined> {
-    return toUser(this.statements.userByUsername.get(username));
+    return userFromRow(this.statements.userByUsername.get(username));
   }
 
   async findUserByEmail(email: string): Promise<UserRecord | undefined> {
-    return toUser(this.statements.userByEmail.get(email));
+    return userFromRow(this.statements.userByEmail.get(email));
   }
 
   async updateUser(id: string, changes: { readonly passwordHash?: string; readonly roles?: readonly Role[] }): Promise<void> {
@@ -139,7 +113,7 @@ class SqliteUserStore implements UserStore {
   }
 
   async findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined> {
-    return toRefreshToken(this.statements.tokenByHash.get(tokenHash));
+    return refreshTokenFromRow(this.statements.tokenByHash.get(tokenHash));
   }
 
   async rotateRefreshToken(
@@ -147,7 +121,7 @@ class SqliteUserStore implements UserStore {
     successor: { readonly tokenHash: string; readonly expiresAtMs: number },
     nowMs: number,
   ): Promise<RefreshTokenRecord | undefined> {
-    return toRefreshToken(this.rotate.immediate(tokenHash, successor, nowMs));
+    return refreshTokenFromRow(this.rotate.immediate(tokenHash, successor, nowMs));
   }
 
   async revokeRefreshFamily(familyId: string, nowMs: number): Promise<void> {
@@ -165,29 +139,4 @@ class SqliteUserStore implements UserStore {
   async close(): Promise<void> {
     this.db.close();
   }
-}
-
-function toUser(row: UserRow | undefined): UserRecord | undefined {
-  if (row === undefined) return undefined;
-  return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
-    passwordHash: row.password_hash,
-    roles: decodeRoles(row.roles),
-    createdAtMs: row.created_at_ms,
-  };
-}
-
-function toRefreshToken(row: RefreshTokenRow | undefined): RefreshTokenRecord | undefined {
-  if (row === undefined) return undefined;
-  return {
-    tokenHash: row.token_hash,
-    familyId: row.family_id,
-    userId: row.user_id,
-    createdAtMs: row.created_at_ms,
-    expiresAtMs: row.expires_at_ms,
-    spentAtMs: row.spent_at_ms,
-    revokedAtMs: row.revoked_at_ms,
-  };
 }

@@ -1,9 +1,4 @@
-import type {
-  Command,
-  SelfTradePrevention,
-  Side,
-  TimeInForce,
-} from '@orderbook/engine';
+import type { Command, PlaceLimitCommand, PlaceMarketCommand, SelfTradePrevention, Side, TimeInForce } from '@orderbook/engine';
 
 /**
  * The journal's encoding of a command: JSON with every header and body field spelled out and
@@ -22,33 +17,15 @@ export function encodeCommand(cmd: Command): string {
   switch (cmd.kind) {
     case 'placeLimit':
       return JSON.stringify({
-        kind: cmd.kind,
-        seq: cmd.seq,
-        timestamp: cmd.timestamp,
-        orderId: cmd.orderId,
-        userId: cmd.userId,
-        market: cmd.market,
-        side: cmd.side,
+        ...placementHead(cmd),
         price: cmd.price.toString(),
         quantity: cmd.quantity.toString(),
         timeInForce: cmd.timeInForce,
         postOnly: cmd.postOnly,
-        selfTradePrevention: cmd.selfTradePrevention,
-        clientOrderId: cmd.clientOrderId,
+        ...placementTail(cmd),
       });
     case 'placeMarket':
-      return JSON.stringify({
-        kind: cmd.kind,
-        seq: cmd.seq,
-        timestamp: cmd.timestamp,
-        orderId: cmd.orderId,
-        userId: cmd.userId,
-        market: cmd.market,
-        side: cmd.side,
-        quantity: cmd.quantity.toString(),
-        selfTradePrevention: cmd.selfTradePrevention,
-        clientOrderId: cmd.clientOrderId,
-      });
+      return JSON.stringify({ ...placementHead(cmd), quantity: cmd.quantity.toString(), ...placementTail(cmd) });
     case 'cancel':
       return JSON.stringify({
         kind: cmd.kind,
@@ -67,6 +44,18 @@ export function encodeCommand(cmd: Command): string {
         amount: cmd.amount.toString(),
       });
   }
+}
+
+type Placement = PlaceLimitCommand | PlaceMarketCommand;
+
+/** The fields both kinds of placement begin with, in journal order. */
+function placementHead(cmd: Placement): Record<string, unknown> {
+  return { kind: cmd.kind, seq: cmd.seq, timestamp: cmd.timestamp, orderId: cmd.orderId, userId: cmd.userId, market: cmd.market, side: cmd.side };
+}
+
+/** The fields both kinds of placement end with. */
+function placementTail(cmd: Placement): Record<string, unknown> {
+  return { selfTradePrevention: cmd.selfTradePrevention, clientOrderId: cmd.clientOrderId };
 }
 
 /** A batch of encoded commands as one journal record payload: a JSON array. */
@@ -97,33 +86,16 @@ export function decodeCommand(value: unknown): Command {
           kind,
           seq,
           timestamp,
-          orderId: r.integer('orderId'),
-          userId: r.string('userId'),
-          market: r.string('market'),
-          side: r.oneOf<Side>('side', SIDES),
+          ...placementFields(r),
           price: r.bigint('price'),
           quantity: r.bigint('quantity'),
           timeInForce: r.oneOf<TimeInForce>('timeInForce', TIME_IN_FORCE),
           postOnly: r.boolean('postOnly'),
-          selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', STP),
         },
         r.optionalString('clientOrderId'),
       );
     case 'placeMarket':
-      return withClientOrderId(
-        {
-          kind,
-          seq,
-          timestamp,
-          orderId: r.integer('orderId'),
-          userId: r.string('userId'),
-          market: r.string('market'),
-          side: r.oneOf<Side>('side', SIDES),
-          quantity: r.bigint('quantity'),
-          selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', STP),
-        },
-        r.optionalString('clientOrderId'),
-      );
+      return withClientOrderId({ kind, seq, timestamp, ...placementFields(r), quantity: r.bigint('quantity') }, r.optionalString('clientOrderId'));
     case 'cancel':
       return { kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') };
     case 'deposit':
@@ -136,6 +108,17 @@ export function decodeCommand(value: unknown): Command {
         amount: r.bigint('amount'),
       };
   }
+}
+
+/** What both kinds of placement carry besides their header, quantity and prices. */
+function placementFields(r: FieldReader): Pick<Placement, 'orderId' | 'userId' | 'market' | 'side' | 'selfTradePrevention'> {
+  return {
+    orderId: r.integer('orderId'),
+    userId: r.string('userId'),
+    market: r.string('market'),
+    side: r.oneOf<Side>('side', SIDES),
+    selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', STP),
+  };
 }
 
 const SIDES: readonly Side[] = ['buy', 'sell'];
