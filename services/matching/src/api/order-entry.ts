@@ -6,7 +6,7 @@ import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
 import { cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
-import { CommandRejectedError } from './status-mapping';
+import { EngineRejectedError } from './status-mapping';
 import { balanceToProto, orderToProto, tradeToProto } from './views';
 
 export interface OrderEntryDeps {
@@ -54,7 +54,7 @@ export class OrderEntry {
 
   private async run<I extends CommandInput>(input: I): Promise<ValueOf<I['kind']>> {
     const result = await this.deps.state.current().loop.submit(input);
-    if (!result.ok) throw new CommandRejectedError(result.error);
+    if (!result.ok) throw new EngineRejectedError(result.error);
     return result.value;
   }
 

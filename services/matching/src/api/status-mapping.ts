@@ -3,9 +3,9 @@ import type { EngineError, EngineErrorCode } from '@orderbook/engine';
 import { statusRule, StatusAdapter, type Logger } from '@orderbook/server-kit';
 import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from '../loop/errors';
 
-/** The engine refused a command (it changed nothing); the engine's message already names the field. */
-export class CommandRejectedError extends Error {
-  override readonly name = 'CommandRejectedError';
+/** The engine refused a command (which changed nothing) or a request field; its message names the field. */
+export class EngineRejectedError extends Error {
+  override readonly name = 'EngineRejectedError';
   constructor(readonly error: EngineError) {
     super(error.message);
   }
@@ -22,7 +22,7 @@ const ENGINE_CODES: Readonly<Record<EngineErrorCode, status>> = {
 export function matchingStatuses(logger: Logger): StatusAdapter {
   return new StatusAdapter(
     [
-      statusRule(CommandRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message]),
+      statusRule(EngineRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message]),
       statusRule(OverloadedError, () => [status.RESOURCE_EXHAUSTED, 'too many commands waiting for the matching engine: retry later']),
       statusRule(ShuttingDownError, () => [status.UNAVAILABLE, 'the matching service is shutting down']),
       statusRule(CommandLoopFailedError, () => [status.UNAVAILABLE, 'the matching engine stopped and is restarting']),

@@ -1,4 +1,3 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
 import {
   parseAmount,
   parsePrice,
@@ -8,16 +7,17 @@ import {
   type TimeInForce,
 } from '@orderbook/engine';
 import { matching } from '@orderbook/proto';
-import { grpcError } from '@orderbook/server-kit';
+import { InvalidFieldError } from '@orderbook/server-kit';
 import type { MarketDirectory } from './markets';
+import { EngineRejectedError } from './status-mapping';
 
 /**
- * Field validators: each returns the engine's form of one request field or throws
- * INVALID_ARGUMENT with a message that starts with the field's proto name.
+ * Field validators: each returns the engine's form of one request field or throws an error the
+ * status adapter answers INVALID_ARGUMENT, with a message that starts with the field's proto name.
  */
 
-export function invalidArgument(field: string, what: string): ServiceError {
-  return grpcError(status.INVALID_ARGUMENT, `${field}: ${what}`);
+export function invalidArgument(field: string, what: string): InvalidFieldError {
+  return new InvalidFieldError(field, what);
 }
 
 /** Client text echoed in a message, bounded so that a hostile megabyte does not come back in a trailer. */
@@ -92,7 +92,7 @@ export function openOnly(value: matching.OrderStatusFilter, field = 'status'): b
 }
 
 function parsed(result: ReturnType<typeof parsePrice>): bigint {
-  if (!result.ok) throw grpcError(status.INVALID_ARGUMENT, result.error.message);
+  if (!result.ok) throw new EngineRejectedError(result.error);
   return result.value;
 }
 
@@ -117,7 +117,7 @@ export function clientOrderId(text: string, field = 'client_order_id'): string |
  */
 export function orderId(value: bigint, field = 'order_id'): number {
   if (value === 0n) throw invalidArgument(field, 'required');
-  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw grpcError(status.NOT_FOUND, `${field}: no order ${value}`);
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new EngineRejectedError({ code: 'NOT_FOUND', field, message: `${field}: no order ${value}` });
   return Number(value);
 }
 
