@@ -26,12 +26,12 @@ interface Syscall {
   result: string;
 }
 
-/** Parses strace -f -y output into calls, joining "<unfinished ...>" with "<... resumed>". */
+/** Parses strace -f -y output (lines "<pid> <call>", the pid padded with spaces) into calls, joining "<unfinished ...>" with "<... resumed>". */
 function parseTrace(text: string): Syscall[] {
   const calls: Syscall[] = [];
   const open = new Map<number, Syscall>();
   text.split('\n').forEach((raw, index) => {
-    const match = /^(\d+) (.*)$/.exec(raw);
+    const match = /^(\d+) +(.*)$/.exec(raw);
     if (match === null) return;
     const pid = Number(match[1]);
     const rest = match[2];
@@ -81,6 +81,7 @@ describe('the production journal path syncs each batch before acknowledging it (
     expect(run.status, run.stderr).to.equal(0);
 
     const calls = parseTrace(readFileSync(trace, 'utf8'));
+    expect(calls.length, 'system calls read from the trace').to.be.above(0);
     const mainPid = calls[0].pid;
     const acks = calls.filter((c) => c.pid === mainPid && c.name === 'write' && /^write\(1</.test(c.line))
       .flatMap((c) => [...c.line.matchAll(/ack (\d+)\\n/g)].map((m) => ({ seq: Number(m[1]), call: c })));
