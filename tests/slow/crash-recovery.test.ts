@@ -25,7 +25,7 @@ type Fact =
   | { t: 'placed'; userId: string; orderId: number; trades: AckedTrade[] }
   | { t: 'cancelled'; userId: string; orderId: number };
 
-const CHILD = join(__dirname, 'crash-child.ts');
+const CHILD = join(__dirname, 'children', 'crash-child.ts');
 
 /** Runs the child until it has acknowledged `acks` commands, then SIGKILLs it; returns what it printed. */
 async function runAndKill(dataDir: string, seed: number, acks: number): Promise<Fact[]> {

@@ -73,7 +73,7 @@ describe('the production journal path syncs each batch before acknowledging it (
     const run = spawnSync(
       'strace',
       ['-f', '-y', '-s', '10000000', '--seccomp-bpf', '-e', 'trace=write,pwrite64,fdatasync,fsync', '-o', trace,
-        process.execPath, '--import', 'tsx', join(__dirname, 'journal-sync-child.ts'), join(dir, 'data'),
+        process.execPath, '--import', 'tsx', join(__dirname, 'children', 'journal-sync-child.ts'), join(dir, 'data'),
         String(CLIENTS), String(COMMANDS_PER_CLIENT)],
       { encoding: 'utf8', maxBuffer: 64 << 20 },
     );
