@@ -29,6 +29,11 @@ export interface RunningGrpcServer {
   /** The bound port (differs from the requested one when that was 0). */
   readonly port: number;
   setServing(serving: boolean): void;
+  /**
+   * Sets the health of a named check beside the services (e.g. a dependency's feed). setServing(false)
+   * turns it NOT_SERVING as well; setServing(true) leaves it as last set.
+   */
+  setCheck(name: string, serving: boolean): void;
   /** Stops accepting calls, waits up to graceMs for in-flight calls, then cancels what is left. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -56,10 +61,16 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     throw err;
   });
 
+  const checks = new Set<string>();
   const setServing = (serving: boolean): void => {
     const value = serving ? 'SERVING' : 'NOT_SERVING';
     health.setStatus('', value);
     for (const service of options.services) health.setStatus(service.name, value);
+    if (!serving) for (const name of checks) health.setStatus(name, value);
+  };
+  const setCheck = (name: string, serving: boolean): void => {
+    checks.add(name);
+    health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
   };
 
   const shutdown = (graceMs: number): Promise<void> =>
@@ -77,7 +88,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
       });
     });
 
-  return { server, port, setServing, shutdown };
+  return { server, port, setServing, setCheck, shutdown };
 }
 
 /** The address a client on this machine dials to reach a server listening on host:port. */

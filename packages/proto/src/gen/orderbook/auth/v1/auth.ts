@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -27,7 +29,7 @@ export enum Role {
   ROLE_UNSPECIFIED = 0,
   /** ROLE_TRADER - ROLE_TRADER may trade with its own balances. */
   ROLE_TRADER = 1,
-  /** ROLE_ADMIN - ROLE_ADMIN may also add funds to any user's balance. */
+  /** ROLE_ADMIN - ROLE_ADMIN may also add funds to any user's balance and manage users. */
   ROLE_ADMIN = 2,
   UNRECOGNIZED = -1,
 }
@@ -64,6 +66,133 @@ export function roleToJSON(object: Role): string {
   }
 }
 
+/** AuditEventKind is what happened. */
+export enum AuditEventKind {
+  /** AUDIT_EVENT_KIND_UNSPECIFIED - AUDIT_EVENT_KIND_UNSPECIFIED is never recorded. */
+  AUDIT_EVENT_KIND_UNSPECIFIED = 0,
+  /** AUDIT_EVENT_KIND_SIGN_UP - AUDIT_EVENT_KIND_SIGN_UP: a user signed up. */
+  AUDIT_EVENT_KIND_SIGN_UP = 1,
+  /** AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED - AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED: a session was opened. */
+  AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED = 2,
+  /** AUDIT_EVENT_KIND_SIGN_IN_FAILED - AUDIT_EVENT_KIND_SIGN_IN_FAILED: a wrong password (the subject is empty for an unknown login). */
+  AUDIT_EVENT_KIND_SIGN_IN_FAILED = 3,
+  /** AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED - AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED: a wrong, replayed or used second-factor code. */
+  AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED = 4,
+  /** AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED - AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED: a spent refresh token came back; its session was revoked. */
+  AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED = 5,
+  /** AUDIT_EVENT_KIND_PASSWORD_CHANGED - AUDIT_EVENT_KIND_PASSWORD_CHANGED: a password was changed. */
+  AUDIT_EVENT_KIND_PASSWORD_CHANGED = 6,
+  /** AUDIT_EVENT_KIND_TOTP_ENROLLED - AUDIT_EVENT_KIND_TOTP_ENROLLED: a TOTP factor was activated. */
+  AUDIT_EVENT_KIND_TOTP_ENROLLED = 7,
+  /** AUDIT_EVENT_KIND_TOTP_DISABLED - AUDIT_EVENT_KIND_TOTP_DISABLED: a TOTP factor was removed. */
+  AUDIT_EVENT_KIND_TOTP_DISABLED = 8,
+  /** AUDIT_EVENT_KIND_RECOVERY_CODE_USED - AUDIT_EVENT_KIND_RECOVERY_CODE_USED: a recovery code was spent. */
+  AUDIT_EVENT_KIND_RECOVERY_CODE_USED = 9,
+  /** AUDIT_EVENT_KIND_ROLES_CHANGED - AUDIT_EVENT_KIND_ROLES_CHANGED: a user's roles were changed. */
+  AUDIT_EVENT_KIND_ROLES_CHANGED = 10,
+  /** AUDIT_EVENT_KIND_SESSION_REVOKED - AUDIT_EVENT_KIND_SESSION_REVOKED: a session was revoked (sign-out, RevokeSession). */
+  AUDIT_EVENT_KIND_SESSION_REVOKED = 11,
+  /** AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE - AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE: every session of a user was revoked at their request. */
+  AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE = 12,
+  /** AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP - AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP: start-up created, updated or could not bootstrap the admin. */
+  AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP = 13,
+  /** AUDIT_EVENT_KIND_USER_LOOKED_UP - AUDIT_EVENT_KIND_USER_LOOKED_UP: an admin looked a user up. */
+  AUDIT_EVENT_KIND_USER_LOOKED_UP = 14,
+  UNRECOGNIZED = -1,
+}
+
+export function auditEventKindFromJSON(object: any): AuditEventKind {
+  switch (object) {
+    case 0:
+    case "AUDIT_EVENT_KIND_UNSPECIFIED":
+      return AuditEventKind.AUDIT_EVENT_KIND_UNSPECIFIED;
+    case 1:
+    case "AUDIT_EVENT_KIND_SIGN_UP":
+      return AuditEventKind.AUDIT_EVENT_KIND_SIGN_UP;
+    case 2:
+    case "AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED":
+      return AuditEventKind.AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED;
+    case 3:
+    case "AUDIT_EVENT_KIND_SIGN_IN_FAILED":
+      return AuditEventKind.AUDIT_EVENT_KIND_SIGN_IN_FAILED;
+    case 4:
+    case "AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED":
+      return AuditEventKind.AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED;
+    case 5:
+    case "AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED":
+      return AuditEventKind.AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED;
+    case 6:
+    case "AUDIT_EVENT_KIND_PASSWORD_CHANGED":
+      return AuditEventKind.AUDIT_EVENT_KIND_PASSWORD_CHANGED;
+    case 7:
+    case "AUDIT_EVENT_KIND_TOTP_ENROLLED":
+      return AuditEventKind.AUDIT_EVENT_KIND_TOTP_ENROLLED;
+    case 8:
+    case "AUDIT_EVENT_KIND_TOTP_DISABLED":
+      return AuditEventKind.AUDIT_EVENT_KIND_TOTP_DISABLED;
+    case 9:
+    case "AUDIT_EVENT_KIND_RECOVERY_CODE_USED":
+      return AuditEventKind.AUDIT_EVENT_KIND_RECOVERY_CODE_USED;
+    case 10:
+    case "AUDIT_EVENT_KIND_ROLES_CHANGED":
+      return AuditEventKind.AUDIT_EVENT_KIND_ROLES_CHANGED;
+    case 11:
+    case "AUDIT_EVENT_KIND_SESSION_REVOKED":
+      return AuditEventKind.AUDIT_EVENT_KIND_SESSION_REVOKED;
+    case 12:
+    case "AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE":
+      return AuditEventKind.AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE;
+    case 13:
+    case "AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP":
+      return AuditEventKind.AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP;
+    case 14:
+    case "AUDIT_EVENT_KIND_USER_LOOKED_UP":
+      return AuditEventKind.AUDIT_EVENT_KIND_USER_LOOKED_UP;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AuditEventKind.UNRECOGNIZED;
+  }
+}
+
+export function auditEventKindToJSON(object: AuditEventKind): string {
+  switch (object) {
+    case AuditEventKind.AUDIT_EVENT_KIND_UNSPECIFIED:
+      return "AUDIT_EVENT_KIND_UNSPECIFIED";
+    case AuditEventKind.AUDIT_EVENT_KIND_SIGN_UP:
+      return "AUDIT_EVENT_KIND_SIGN_UP";
+    case AuditEventKind.AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED:
+      return "AUDIT_EVENT_KIND_SIGN_IN_SUCCEEDED";
+    case AuditEventKind.AUDIT_EVENT_KIND_SIGN_IN_FAILED:
+      return "AUDIT_EVENT_KIND_SIGN_IN_FAILED";
+    case AuditEventKind.AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED:
+      return "AUDIT_EVENT_KIND_SECOND_FACTOR_FAILED";
+    case AuditEventKind.AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED:
+      return "AUDIT_EVENT_KIND_REFRESH_TOKEN_REUSED";
+    case AuditEventKind.AUDIT_EVENT_KIND_PASSWORD_CHANGED:
+      return "AUDIT_EVENT_KIND_PASSWORD_CHANGED";
+    case AuditEventKind.AUDIT_EVENT_KIND_TOTP_ENROLLED:
+      return "AUDIT_EVENT_KIND_TOTP_ENROLLED";
+    case AuditEventKind.AUDIT_EVENT_KIND_TOTP_DISABLED:
+      return "AUDIT_EVENT_KIND_TOTP_DISABLED";
+    case AuditEventKind.AUDIT_EVENT_KIND_RECOVERY_CODE_USED:
+      return "AUDIT_EVENT_KIND_RECOVERY_CODE_USED";
+    case AuditEventKind.AUDIT_EVENT_KIND_ROLES_CHANGED:
+      return "AUDIT_EVENT_KIND_ROLES_CHANGED";
+    case AuditEventKind.AUDIT_EVENT_KIND_SESSION_REVOKED:
+      return "AUDIT_EVENT_KIND_SESSION_REVOKED";
+    case AuditEventKind.AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE:
+      return "AUDIT_EVENT_KIND_SIGNED_OUT_EVERYWHERE";
+    case AuditEventKind.AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP:
+      return "AUDIT_EVENT_KIND_ADMIN_BOOTSTRAP";
+    case AuditEventKind.AUDIT_EVENT_KIND_USER_LOOKED_UP:
+      return "AUDIT_EVENT_KIND_USER_LOOKED_UP";
+    case AuditEventKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** User is a user's public profile. */
 export interface User {
   /** id is the user's immutable identifier (a UUID); it is the `sub` claim of the user's tokens. */
@@ -76,6 +205,8 @@ export interface User {
   roles: Role[];
   /** created_at_unix_ms is when the user signed up, in milliseconds since the Unix epoch. */
   createdAtUnixMs: bigint;
+  /** totp_enabled tells whether the user has an active TOTP second factor. */
+  totpEnabled: boolean;
 }
 
 /** TokenPair is what SignIn and RefreshToken return. */
@@ -98,7 +229,10 @@ export interface SignUpRequest {
   username: string;
   /** email: an address of the form local@domain, at most 254 characters. */
   email: string;
-  /** password: 8 to 72 bytes of UTF-8. Longer passwords are rejected, never truncated. */
+  /**
+   * password: 12 to 72 bytes of UTF-8 (longer ones are rejected, never truncated), any
+   * characters but NUL, not on the common-password list and not the username or email.
+   */
   password: string;
 }
 
@@ -118,6 +252,35 @@ export interface SignInRequest {
 
 /** SignInResponse is the output of SignIn. */
 export interface SignInResponse {
+  /** tokens are the new access and refresh tokens; absent when second_factor_required. */
+  tokens:
+    | TokenPair
+    | undefined;
+  /** user is the signed-in user; absent when second_factor_required. */
+  user:
+    | User
+    | undefined;
+  /**
+   * second_factor_required is true when the password was right and the user has a second
+   * factor: finish with CompleteSignIn and second_factor_ticket.
+   */
+  secondFactorRequired: boolean;
+  /** second_factor_ticket is the opaque ticket for CompleteSignIn (set with second_factor_required). */
+  secondFactorTicket: string;
+  /** second_factor_ticket_expires_at_unix_ms is when the ticket stops working. */
+  secondFactorTicketExpiresAtUnixMs: bigint;
+}
+
+/** CompleteSignInRequest is the input of CompleteSignIn. */
+export interface CompleteSignInRequest {
+  /** ticket is SignInResponse.second_factor_ticket. */
+  ticket: string;
+  /** code is the 6-digit code the authenticator app shows now, or an unused recovery code. */
+  code: string;
+}
+
+/** CompleteSignInResponse is the output of CompleteSignIn. */
+export interface CompleteSignInResponse {
   /** tokens are the new access and refresh tokens. */
   tokens:
     | TokenPair
@@ -140,7 +303,7 @@ export interface RefreshTokenResponse {
 
 /** SignOutRequest is the input of SignOut. */
 export interface SignOutRequest {
-  /** refresh_token is the refresh token whose family is revoked. */
+  /** refresh_token is a refresh token of the session to revoke. */
   refreshToken: string;
 }
 
@@ -184,7 +347,10 @@ export interface JsonWebKey {
 
 /** GetPublicKeysResponse is the output of GetPublicKeys. */
 export interface GetPublicKeysResponse {
-  /** keys are the current signing key first, then previous keys still valid for verification. */
+  /**
+   * keys are the current signing key first, then the next key (published before any token is
+   * signed with it) and previous keys whose tokens may still be valid.
+   */
   keys: JsonWebKey[];
   /** issuer is the `iss` claim of tokens signed with these keys. */
   issuer: string;
@@ -192,8 +358,211 @@ export interface GetPublicKeysResponse {
   audience: string;
 }
 
+/** ChangePasswordRequest is the input of ChangePassword (with the caller's access token). */
+export interface ChangePasswordRequest {
+  /** current_password is the caller's password now. */
+  currentPassword: string;
+  /** new_password follows the rules of SignUpRequest.password and differs from the current one. */
+  newPassword: string;
+}
+
+/** ChangePasswordResponse is the output of ChangePassword. */
+export interface ChangePasswordResponse {
+  /** sessions_revoked is how many other sessions of the caller were revoked. */
+  sessionsRevoked: number;
+}
+
+/** Session is one sign-in of a user and the tokens refreshed from it. */
+export interface Session {
+  /** session_id identifies the session; it is the `sid` claim of its access tokens. */
+  sessionId: string;
+  /** created_at_unix_ms is when the user signed in. */
+  createdAtUnixMs: bigint;
+  /** last_used_at_unix_ms is when its refresh token was last used (or the sign-in). */
+  lastUsedAtUnixMs: bigint;
+  /** expires_at_unix_ms is when its refresh token expires unless used before. */
+  expiresAtUnixMs: bigint;
+  /** peer is the client address the session signed in from. */
+  peer: string;
+  /** user_agent is the client's `user-agent` metadata at sign-in (at most 256 characters). */
+  userAgent: string;
+  /** current is true for the session of the calling access token. */
+  current: boolean;
+  /** second_factor is true when the sign-in used a second factor. */
+  secondFactor: boolean;
+}
+
+/** ListSessionsRequest is the input of ListSessions (with the caller's access token). */
+export interface ListSessionsRequest {
+}
+
+/** ListSessionsResponse is the output of ListSessions. */
+export interface ListSessionsResponse {
+  /** sessions are the caller's live sessions, newest first. */
+  sessions: Session[];
+}
+
+/** RevokeSessionRequest is the input of RevokeSession (with the caller's access token). */
+export interface RevokeSessionRequest {
+  /** session_id is the session to revoke (from ListSessions). */
+  sessionId: string;
+}
+
+/** RevokeSessionResponse is the output of RevokeSession. */
+export interface RevokeSessionResponse {
+}
+
+/** SignOutEverywhereRequest is the input of SignOutEverywhere (with the caller's access token). */
+export interface SignOutEverywhereRequest {
+}
+
+/** SignOutEverywhereResponse is the output of SignOutEverywhere. */
+export interface SignOutEverywhereResponse {
+  /** sessions_revoked is how many sessions were revoked, the calling one included. */
+  sessionsRevoked: number;
+}
+
+/** BeginTotpEnrollmentRequest is the input of BeginTotpEnrollment (with the caller's access token). */
+export interface BeginTotpEnrollmentRequest {
+  /** current_password is the caller's password: adding a factor changes how the account signs in. */
+  currentPassword: string;
+}
+
+/** BeginTotpEnrollmentResponse is the output of BeginTotpEnrollment. */
+export interface BeginTotpEnrollmentResponse {
+  /** secret is the shared secret in base32 (RFC 4648, no padding), for manual entry. */
+  secret: string;
+  /** otpauth_uri is the same secret as an otpauth://totp/ URI (for a QR code). */
+  otpauthUri: string;
+  /** digits is the length of a code (6). */
+  digits: number;
+  /** period_seconds is how long a code is valid (30). */
+  periodSeconds: number;
+  /** algorithm is the HMAC hash, "SHA1" (what authenticator apps support). */
+  algorithm: string;
+}
+
+/** ConfirmTotpEnrollmentRequest is the input of ConfirmTotpEnrollment (with the caller's access token). */
+export interface ConfirmTotpEnrollmentRequest {
+  /** code is the code the authenticator app shows now. */
+  code: string;
+}
+
+/** ConfirmTotpEnrollmentResponse is the output of ConfirmTotpEnrollment. */
+export interface ConfirmTotpEnrollmentResponse {
+  /** recovery_codes each sign in once in place of a TOTP code; they are not shown again. */
+  recoveryCodes: string[];
+}
+
+/** DisableTotpRequest is the input of DisableTotp (with the caller's access token). */
+export interface DisableTotpRequest {
+  /** current_password is the caller's password. */
+  currentPassword: string;
+  /** code is a current TOTP code or an unused recovery code. */
+  code: string;
+}
+
+/** DisableTotpResponse is the output of DisableTotp. */
+export interface DisableTotpResponse {
+}
+
+/** LookupUserRequest is the input of LookupUser (an admin's access token). */
+export interface LookupUserRequest {
+  /** login is a username (any case) or an email address. */
+  login: string;
+}
+
+/** LookupUserResponse is the output of LookupUser. */
+export interface LookupUserResponse {
+  /** user is the user found. */
+  user: User | undefined;
+}
+
+/** SetUserRolesRequest is the input of SetUserRoles (an admin's access token). */
+export interface SetUserRolesRequest {
+  /** user_id is the user whose roles change. */
+  userId: string;
+  /** roles are the user's new roles: at least one, none unspecified. */
+  roles: Role[];
+}
+
+/** SetUserRolesResponse is the output of SetUserRoles. */
+export interface SetUserRolesResponse {
+  /** user is the user with the new roles. */
+  user:
+    | User
+    | undefined;
+  /** sessions_revoked is how many of the user's sessions were revoked. */
+  sessionsRevoked: number;
+}
+
+/** AuditEvent is one entry of the audit log. */
+export interface AuditEvent {
+  /** sequence orders the log: later events have larger numbers. */
+  sequence: bigint;
+  /** at_unix_ms is when it happened. */
+  atUnixMs: bigint;
+  /** kind is what happened. */
+  kind: AuditEventKind;
+  /** actor_user_id is who did it (empty when unknown: a failed sign-in, start-up). */
+  actorUserId: string;
+  /** subject_user_id is whose account it concerns (empty for an unknown login). */
+  subjectUserId: string;
+  /** session_id is the session concerned, if any. */
+  sessionId: string;
+  /** peer is the client address of the call, if any. */
+  peer: string;
+  /** detail says more, in words (e.g. "second factor: totp", "roles: trader,admin"). */
+  detail: string;
+}
+
+/** ListAuditEventsRequest is the input of ListAuditEvents (an admin's access token). */
+export interface ListAuditEventsRequest {
+  /** page_size is the most events to return: 1 to 500, 0 for 50. */
+  pageSize: number;
+  /** page_token is next_page_token of the previous page; empty for the newest events. */
+  pageToken: string;
+  /** user_id, if set, keeps only events whose actor or subject is this user. */
+  userId: string;
+}
+
+/** ListAuditEventsResponse is the output of ListAuditEvents. */
+export interface ListAuditEventsResponse {
+  /** events are newest first. */
+  events: AuditEvent[];
+  /** next_page_token fetches the next (older) page; empty when there is none. */
+  nextPageToken: string;
+}
+
+/** WatchRevocationsRequest is the input of WatchRevocations. */
+export interface WatchRevocationsRequest {
+  /** after_cursor is the last cursor received (0 on the first call): revocations after it are sent. */
+  afterCursor: bigint;
+}
+
+/** RevokedSession is a session whose access tokens must be refused. */
+export interface RevokedSession {
+  /** session_id is the `sid` claim of the session's access tokens. */
+  sessionId: string;
+  /** revoked_at_unix_ms is when it was revoked. */
+  revokedAtUnixMs: bigint;
+  /**
+   * relevant_until_unix_ms is when the last access token it may have issued expires (clock skew
+   * included): after it, a verifier may forget the session.
+   */
+  relevantUntilUnixMs: bigint;
+}
+
+/** WatchRevocationsResponse is one message of WatchRevocations. */
+export interface WatchRevocationsResponse {
+  /** revoked are the sessions revoked since the previous message; empty in a heartbeat. */
+  revoked: RevokedSession[];
+  /** cursor is where to resume after this message (pass it as after_cursor). */
+  cursor: bigint;
+}
+
 function createBaseUser(): User {
-  return { id: "", username: "", email: "", roles: [], createdAtUnixMs: 0n };
+  return { id: "", username: "", email: "", roles: [], createdAtUnixMs: 0n, totpEnabled: false };
 }
 
 export const User: MessageFns<User> = {
@@ -217,6 +586,9 @@ export const User: MessageFns<User> = {
         throw new globalThis.Error("value provided for field message.createdAtUnixMs of type int64 too large");
       }
       writer.uint32(40).int64(message.createdAtUnixMs);
+    }
+    if (message.totpEnabled !== false) {
+      writer.uint32(48).bool(message.totpEnabled);
     }
     return writer;
   },
@@ -278,6 +650,14 @@ export const User: MessageFns<User> = {
           message.createdAtUnixMs = reader.int64() as bigint;
           continue;
         }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.totpEnabled = reader.bool();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -294,6 +674,7 @@ export const User: MessageFns<User> = {
       email: isSet(object.email) ? globalThis.String(object.email) : "",
       roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => roleFromJSON(e)) : [],
       createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
+      totpEnabled: isSet(object.totpEnabled) ? globalThis.Boolean(object.totpEnabled) : false,
     };
   },
 
@@ -314,6 +695,9 @@ export const User: MessageFns<User> = {
     if (message.createdAtUnixMs !== 0n) {
       obj.createdAtUnixMs = message.createdAtUnixMs.toString();
     }
+    if (message.totpEnabled !== false) {
+      obj.totpEnabled = message.totpEnabled;
+    }
     return obj;
   },
 
@@ -327,6 +711,7 @@ export const User: MessageFns<User> = {
     message.email = object.email ?? "";
     message.roles = object.roles?.map((e) => e) || [];
     message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
+    message.totpEnabled = object.totpEnabled ?? false;
     return message;
   },
 };
@@ -702,7 +1087,13 @@ export const SignInRequest: MessageFns<SignInRequest> = {
 };
 
 function createBaseSignInResponse(): SignInResponse {
-  return { tokens: undefined, user: undefined };
+  return {
+    tokens: undefined,
+    user: undefined,
+    secondFactorRequired: false,
+    secondFactorTicket: "",
+    secondFactorTicketExpiresAtUnixMs: 0n,
+  };
 }
 
 export const SignInResponse: MessageFns<SignInResponse> = {
@@ -713,6 +1104,20 @@ export const SignInResponse: MessageFns<SignInResponse> = {
     if (message.user !== undefined) {
       User.encode(message.user, writer.uint32(18).fork()).join();
     }
+    if (message.secondFactorRequired !== false) {
+      writer.uint32(24).bool(message.secondFactorRequired);
+    }
+    if (message.secondFactorTicket !== "") {
+      writer.uint32(34).string(message.secondFactorTicket);
+    }
+    if (message.secondFactorTicketExpiresAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.secondFactorTicketExpiresAtUnixMs) !== message.secondFactorTicketExpiresAtUnixMs) {
+        throw new globalThis.Error(
+          "value provided for field message.secondFactorTicketExpiresAtUnixMs of type int64 too large",
+        );
+      }
+      writer.uint32(40).int64(message.secondFactorTicketExpiresAtUnixMs);
+    }
     return writer;
   },
 
@@ -720,6 +1125,203 @@ export const SignInResponse: MessageFns<SignInResponse> = {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const end = length === undefined ? reader.len : reader.pos + length;
     const message = createBaseSignInResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.tokens = TokenPair.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.user = User.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.secondFactorRequired = reader.bool();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.secondFactorTicket = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.secondFactorTicketExpiresAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): SignInResponse {
+    return {
+      tokens: isSet(object.tokens) ? TokenPair.fromJSON(object.tokens) : undefined,
+      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+      secondFactorRequired: isSet(object.secondFactorRequired)
+        ? globalThis.Boolean(object.secondFactorRequired)
+        : false,
+      secondFactorTicket: isSet(object.secondFactorTicket) ? globalThis.String(object.secondFactorTicket) : "",
+      secondFactorTicketExpiresAtUnixMs: isSet(object.secondFactorTicketExpiresAtUnixMs)
+        ? BigInt(object.secondFactorTicketExpiresAtUnixMs)
+        : 0n,
+    };
+  },
+
+  toJSON(message: SignInResponse): unknown {
+    const obj: any = {};
+    if (message.tokens !== undefined) {
+      obj.tokens = TokenPair.toJSON(message.tokens);
+    }
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    if (message.secondFactorRequired !== false) {
+      obj.secondFactorRequired = message.secondFactorRequired;
+    }
+    if (message.secondFactorTicket !== "") {
+      obj.secondFactorTicket = message.secondFactorTicket;
+    }
+    if (message.secondFactorTicketExpiresAtUnixMs !== 0n) {
+      obj.secondFactorTicketExpiresAtUnixMs = message.secondFactorTicketExpiresAtUnixMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignInResponse>): SignInResponse {
+    return SignInResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignInResponse>): SignInResponse {
+    const message = createBaseSignInResponse();
+    message.tokens = (object.tokens !== undefined && object.tokens !== null)
+      ? TokenPair.fromPartial(object.tokens)
+      : undefined;
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    message.secondFactorRequired = object.secondFactorRequired ?? false;
+    message.secondFactorTicket = object.secondFactorTicket ?? "";
+    message.secondFactorTicketExpiresAtUnixMs = object.secondFactorTicketExpiresAtUnixMs ?? 0n;
+    return message;
+  },
+};
+
+function createBaseCompleteSignInRequest(): CompleteSignInRequest {
+  return { ticket: "", code: "" };
+}
+
+export const CompleteSignInRequest: MessageFns<CompleteSignInRequest> = {
+  encode(message: CompleteSignInRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ticket !== "") {
+      writer.uint32(10).string(message.ticket);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteSignInRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCompleteSignInRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.ticket = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.code = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CompleteSignInRequest {
+    return {
+      ticket: isSet(object.ticket) ? globalThis.String(object.ticket) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+    };
+  },
+
+  toJSON(message: CompleteSignInRequest): unknown {
+    const obj: any = {};
+    if (message.ticket !== "") {
+      obj.ticket = message.ticket;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CompleteSignInRequest>): CompleteSignInRequest {
+    return CompleteSignInRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CompleteSignInRequest>): CompleteSignInRequest {
+    const message = createBaseCompleteSignInRequest();
+    message.ticket = object.ticket ?? "";
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseCompleteSignInResponse(): CompleteSignInResponse {
+  return { tokens: undefined, user: undefined };
+}
+
+export const CompleteSignInResponse: MessageFns<CompleteSignInResponse> = {
+  encode(message: CompleteSignInResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tokens !== undefined) {
+      TokenPair.encode(message.tokens, writer.uint32(10).fork()).join();
+    }
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CompleteSignInResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCompleteSignInResponse();
     while (reader.pos < end) {
       const tag = reader.uint32();
       switch (tag >>> 3) {
@@ -748,14 +1350,14 @@ export const SignInResponse: MessageFns<SignInResponse> = {
     return message;
   },
 
-  fromJSON(object: any): SignInResponse {
+  fromJSON(object: any): CompleteSignInResponse {
     return {
       tokens: isSet(object.tokens) ? TokenPair.fromJSON(object.tokens) : undefined,
       user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
     };
   },
 
-  toJSON(message: SignInResponse): unknown {
+  toJSON(message: CompleteSignInResponse): unknown {
     const obj: any = {};
     if (message.tokens !== undefined) {
       obj.tokens = TokenPair.toJSON(message.tokens);
@@ -766,11 +1368,11 @@ export const SignInResponse: MessageFns<SignInResponse> = {
     return obj;
   },
 
-  create(base?: DeepPartial<SignInResponse>): SignInResponse {
-    return SignInResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<CompleteSignInResponse>): CompleteSignInResponse {
+    return CompleteSignInResponse.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<SignInResponse>): SignInResponse {
-    const message = createBaseSignInResponse();
+  fromPartial(object: DeepPartial<CompleteSignInResponse>): CompleteSignInResponse {
+    const message = createBaseCompleteSignInResponse();
     message.tokens = (object.tokens !== undefined && object.tokens !== null)
       ? TokenPair.fromPartial(object.tokens)
       : undefined;
@@ -1406,17 +2008,1948 @@ export const GetPublicKeysResponse: MessageFns<GetPublicKeysResponse> = {
   },
 };
 
+function createBaseChangePasswordRequest(): ChangePasswordRequest {
+  return { currentPassword: "", newPassword: "" };
+}
+
+export const ChangePasswordRequest: MessageFns<ChangePasswordRequest> = {
+  encode(message: ChangePasswordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentPassword !== "") {
+      writer.uint32(10).string(message.currentPassword);
+    }
+    if (message.newPassword !== "") {
+      writer.uint32(18).string(message.newPassword);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangePasswordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseChangePasswordRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.currentPassword = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.newPassword = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ChangePasswordRequest {
+    return {
+      currentPassword: isSet(object.currentPassword) ? globalThis.String(object.currentPassword) : "",
+      newPassword: isSet(object.newPassword) ? globalThis.String(object.newPassword) : "",
+    };
+  },
+
+  toJSON(message: ChangePasswordRequest): unknown {
+    const obj: any = {};
+    if (message.currentPassword !== "") {
+      obj.currentPassword = message.currentPassword;
+    }
+    if (message.newPassword !== "") {
+      obj.newPassword = message.newPassword;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChangePasswordRequest>): ChangePasswordRequest {
+    return ChangePasswordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChangePasswordRequest>): ChangePasswordRequest {
+    const message = createBaseChangePasswordRequest();
+    message.currentPassword = object.currentPassword ?? "";
+    message.newPassword = object.newPassword ?? "";
+    return message;
+  },
+};
+
+function createBaseChangePasswordResponse(): ChangePasswordResponse {
+  return { sessionsRevoked: 0 };
+}
+
+export const ChangePasswordResponse: MessageFns<ChangePasswordResponse> = {
+  encode(message: ChangePasswordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionsRevoked !== 0) {
+      writer.uint32(8).int32(message.sessionsRevoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChangePasswordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseChangePasswordResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.sessionsRevoked = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ChangePasswordResponse {
+    return { sessionsRevoked: isSet(object.sessionsRevoked) ? globalThis.Number(object.sessionsRevoked) : 0 };
+  },
+
+  toJSON(message: ChangePasswordResponse): unknown {
+    const obj: any = {};
+    if (message.sessionsRevoked !== 0) {
+      obj.sessionsRevoked = Math.round(message.sessionsRevoked);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChangePasswordResponse>): ChangePasswordResponse {
+    return ChangePasswordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChangePasswordResponse>): ChangePasswordResponse {
+    const message = createBaseChangePasswordResponse();
+    message.sessionsRevoked = object.sessionsRevoked ?? 0;
+    return message;
+  },
+};
+
+function createBaseSession(): Session {
+  return {
+    sessionId: "",
+    createdAtUnixMs: 0n,
+    lastUsedAtUnixMs: 0n,
+    expiresAtUnixMs: 0n,
+    peer: "",
+    userAgent: "",
+    current: false,
+    secondFactor: false,
+  };
+}
+
+export const Session: MessageFns<Session> = {
+  encode(message: Session, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.createdAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.createdAtUnixMs) !== message.createdAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.createdAtUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.createdAtUnixMs);
+    }
+    if (message.lastUsedAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.lastUsedAtUnixMs) !== message.lastUsedAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.lastUsedAtUnixMs of type int64 too large");
+      }
+      writer.uint32(24).int64(message.lastUsedAtUnixMs);
+    }
+    if (message.expiresAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.expiresAtUnixMs) !== message.expiresAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.expiresAtUnixMs of type int64 too large");
+      }
+      writer.uint32(32).int64(message.expiresAtUnixMs);
+    }
+    if (message.peer !== "") {
+      writer.uint32(42).string(message.peer);
+    }
+    if (message.userAgent !== "") {
+      writer.uint32(50).string(message.userAgent);
+    }
+    if (message.current !== false) {
+      writer.uint32(56).bool(message.current);
+    }
+    if (message.secondFactor !== false) {
+      writer.uint32(64).bool(message.secondFactor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Session {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseSession();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.sessionId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.createdAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.lastUsedAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.expiresAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.peer = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.userAgent = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.current = reader.bool();
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.secondFactor = reader.bool();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): Session {
+    return {
+      sessionId: isSet(object.sessionId) ? globalThis.String(object.sessionId) : "",
+      createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
+      lastUsedAtUnixMs: isSet(object.lastUsedAtUnixMs) ? BigInt(object.lastUsedAtUnixMs) : 0n,
+      expiresAtUnixMs: isSet(object.expiresAtUnixMs) ? BigInt(object.expiresAtUnixMs) : 0n,
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      userAgent: isSet(object.userAgent) ? globalThis.String(object.userAgent) : "",
+      current: isSet(object.current) ? globalThis.Boolean(object.current) : false,
+      secondFactor: isSet(object.secondFactor) ? globalThis.Boolean(object.secondFactor) : false,
+    };
+  },
+
+  toJSON(message: Session): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.createdAtUnixMs !== 0n) {
+      obj.createdAtUnixMs = message.createdAtUnixMs.toString();
+    }
+    if (message.lastUsedAtUnixMs !== 0n) {
+      obj.lastUsedAtUnixMs = message.lastUsedAtUnixMs.toString();
+    }
+    if (message.expiresAtUnixMs !== 0n) {
+      obj.expiresAtUnixMs = message.expiresAtUnixMs.toString();
+    }
+    if (message.peer !== "") {
+      obj.peer = message.peer;
+    }
+    if (message.userAgent !== "") {
+      obj.userAgent = message.userAgent;
+    }
+    if (message.current !== false) {
+      obj.current = message.current;
+    }
+    if (message.secondFactor !== false) {
+      obj.secondFactor = message.secondFactor;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Session>): Session {
+    return Session.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Session>): Session {
+    const message = createBaseSession();
+    message.sessionId = object.sessionId ?? "";
+    message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
+    message.lastUsedAtUnixMs = object.lastUsedAtUnixMs ?? 0n;
+    message.expiresAtUnixMs = object.expiresAtUnixMs ?? 0n;
+    message.peer = object.peer ?? "";
+    message.userAgent = object.userAgent ?? "";
+    message.current = object.current ?? false;
+    message.secondFactor = object.secondFactor ?? false;
+    return message;
+  },
+};
+
+function createBaseListSessionsRequest(): ListSessionsRequest {
+  return {};
+}
+
+export const ListSessionsRequest: MessageFns<ListSessionsRequest> = {
+  encode(_: ListSessionsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListSessionsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): ListSessionsRequest {
+    return {};
+  },
+
+  toJSON(_: ListSessionsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    return ListSessionsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<ListSessionsRequest>): ListSessionsRequest {
+    const message = createBaseListSessionsRequest();
+    return message;
+  },
+};
+
+function createBaseListSessionsResponse(): ListSessionsResponse {
+  return { sessions: [] };
+}
+
+export const ListSessionsResponse: MessageFns<ListSessionsResponse> = {
+  encode(message: ListSessionsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.sessions) {
+      Session.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListSessionsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListSessionsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.sessions.push(Session.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListSessionsResponse {
+    return {
+      sessions: globalThis.Array.isArray(object?.sessions) ? object.sessions.map((e: any) => Session.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListSessionsResponse): unknown {
+    const obj: any = {};
+    if (message.sessions?.length) {
+      obj.sessions = message.sessions.map((e) => Session.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    return ListSessionsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListSessionsResponse>): ListSessionsResponse {
+    const message = createBaseListSessionsResponse();
+    message.sessions = object.sessions?.map((e) => Session.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRevokeSessionRequest(): RevokeSessionRequest {
+  return { sessionId: "" };
+}
+
+export const RevokeSessionRequest: MessageFns<RevokeSessionRequest> = {
+  encode(message: RevokeSessionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRevokeSessionRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.sessionId = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): RevokeSessionRequest {
+    return { sessionId: isSet(object.sessionId) ? globalThis.String(object.sessionId) : "" };
+  },
+
+  toJSON(message: RevokeSessionRequest): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeSessionRequest>): RevokeSessionRequest {
+    return RevokeSessionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokeSessionRequest>): RevokeSessionRequest {
+    const message = createBaseRevokeSessionRequest();
+    message.sessionId = object.sessionId ?? "";
+    return message;
+  },
+};
+
+function createBaseRevokeSessionResponse(): RevokeSessionResponse {
+  return {};
+}
+
+export const RevokeSessionResponse: MessageFns<RevokeSessionResponse> = {
+  encode(_: RevokeSessionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokeSessionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRevokeSessionResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): RevokeSessionResponse {
+    return {};
+  },
+
+  toJSON(_: RevokeSessionResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokeSessionResponse>): RevokeSessionResponse {
+    return RevokeSessionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<RevokeSessionResponse>): RevokeSessionResponse {
+    const message = createBaseRevokeSessionResponse();
+    return message;
+  },
+};
+
+function createBaseSignOutEverywhereRequest(): SignOutEverywhereRequest {
+  return {};
+}
+
+export const SignOutEverywhereRequest: MessageFns<SignOutEverywhereRequest> = {
+  encode(_: SignOutEverywhereRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignOutEverywhereRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseSignOutEverywhereRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): SignOutEverywhereRequest {
+    return {};
+  },
+
+  toJSON(_: SignOutEverywhereRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignOutEverywhereRequest>): SignOutEverywhereRequest {
+    return SignOutEverywhereRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<SignOutEverywhereRequest>): SignOutEverywhereRequest {
+    const message = createBaseSignOutEverywhereRequest();
+    return message;
+  },
+};
+
+function createBaseSignOutEverywhereResponse(): SignOutEverywhereResponse {
+  return { sessionsRevoked: 0 };
+}
+
+export const SignOutEverywhereResponse: MessageFns<SignOutEverywhereResponse> = {
+  encode(message: SignOutEverywhereResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionsRevoked !== 0) {
+      writer.uint32(8).int32(message.sessionsRevoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SignOutEverywhereResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseSignOutEverywhereResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.sessionsRevoked = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): SignOutEverywhereResponse {
+    return { sessionsRevoked: isSet(object.sessionsRevoked) ? globalThis.Number(object.sessionsRevoked) : 0 };
+  },
+
+  toJSON(message: SignOutEverywhereResponse): unknown {
+    const obj: any = {};
+    if (message.sessionsRevoked !== 0) {
+      obj.sessionsRevoked = Math.round(message.sessionsRevoked);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SignOutEverywhereResponse>): SignOutEverywhereResponse {
+    return SignOutEverywhereResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SignOutEverywhereResponse>): SignOutEverywhereResponse {
+    const message = createBaseSignOutEverywhereResponse();
+    message.sessionsRevoked = object.sessionsRevoked ?? 0;
+    return message;
+  },
+};
+
+function createBaseBeginTotpEnrollmentRequest(): BeginTotpEnrollmentRequest {
+  return { currentPassword: "" };
+}
+
+export const BeginTotpEnrollmentRequest: MessageFns<BeginTotpEnrollmentRequest> = {
+  encode(message: BeginTotpEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentPassword !== "") {
+      writer.uint32(10).string(message.currentPassword);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginTotpEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseBeginTotpEnrollmentRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.currentPassword = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): BeginTotpEnrollmentRequest {
+    return { currentPassword: isSet(object.currentPassword) ? globalThis.String(object.currentPassword) : "" };
+  },
+
+  toJSON(message: BeginTotpEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.currentPassword !== "") {
+      obj.currentPassword = message.currentPassword;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BeginTotpEnrollmentRequest>): BeginTotpEnrollmentRequest {
+    return BeginTotpEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BeginTotpEnrollmentRequest>): BeginTotpEnrollmentRequest {
+    const message = createBaseBeginTotpEnrollmentRequest();
+    message.currentPassword = object.currentPassword ?? "";
+    return message;
+  },
+};
+
+function createBaseBeginTotpEnrollmentResponse(): BeginTotpEnrollmentResponse {
+  return { secret: "", otpauthUri: "", digits: 0, periodSeconds: 0, algorithm: "" };
+}
+
+export const BeginTotpEnrollmentResponse: MessageFns<BeginTotpEnrollmentResponse> = {
+  encode(message: BeginTotpEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.secret !== "") {
+      writer.uint32(10).string(message.secret);
+    }
+    if (message.otpauthUri !== "") {
+      writer.uint32(18).string(message.otpauthUri);
+    }
+    if (message.digits !== 0) {
+      writer.uint32(24).int32(message.digits);
+    }
+    if (message.periodSeconds !== 0) {
+      writer.uint32(32).int32(message.periodSeconds);
+    }
+    if (message.algorithm !== "") {
+      writer.uint32(42).string(message.algorithm);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BeginTotpEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseBeginTotpEnrollmentResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.secret = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.otpauthUri = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.digits = reader.int32();
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.periodSeconds = reader.int32();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.algorithm = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): BeginTotpEnrollmentResponse {
+    return {
+      secret: isSet(object.secret) ? globalThis.String(object.secret) : "",
+      otpauthUri: isSet(object.otpauthUri) ? globalThis.String(object.otpauthUri) : "",
+      digits: isSet(object.digits) ? globalThis.Number(object.digits) : 0,
+      periodSeconds: isSet(object.periodSeconds) ? globalThis.Number(object.periodSeconds) : 0,
+      algorithm: isSet(object.algorithm) ? globalThis.String(object.algorithm) : "",
+    };
+  },
+
+  toJSON(message: BeginTotpEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.secret !== "") {
+      obj.secret = message.secret;
+    }
+    if (message.otpauthUri !== "") {
+      obj.otpauthUri = message.otpauthUri;
+    }
+    if (message.digits !== 0) {
+      obj.digits = Math.round(message.digits);
+    }
+    if (message.periodSeconds !== 0) {
+      obj.periodSeconds = Math.round(message.periodSeconds);
+    }
+    if (message.algorithm !== "") {
+      obj.algorithm = message.algorithm;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<BeginTotpEnrollmentResponse>): BeginTotpEnrollmentResponse {
+    return BeginTotpEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<BeginTotpEnrollmentResponse>): BeginTotpEnrollmentResponse {
+    const message = createBaseBeginTotpEnrollmentResponse();
+    message.secret = object.secret ?? "";
+    message.otpauthUri = object.otpauthUri ?? "";
+    message.digits = object.digits ?? 0;
+    message.periodSeconds = object.periodSeconds ?? 0;
+    message.algorithm = object.algorithm ?? "";
+    return message;
+  },
+};
+
+function createBaseConfirmTotpEnrollmentRequest(): ConfirmTotpEnrollmentRequest {
+  return { code: "" };
+}
+
+export const ConfirmTotpEnrollmentRequest: MessageFns<ConfirmTotpEnrollmentRequest> = {
+  encode(message: ConfirmTotpEnrollmentRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== "") {
+      writer.uint32(10).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmTotpEnrollmentRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseConfirmTotpEnrollmentRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.code = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ConfirmTotpEnrollmentRequest {
+    return { code: isSet(object.code) ? globalThis.String(object.code) : "" };
+  },
+
+  toJSON(message: ConfirmTotpEnrollmentRequest): unknown {
+    const obj: any = {};
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmTotpEnrollmentRequest>): ConfirmTotpEnrollmentRequest {
+    return ConfirmTotpEnrollmentRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmTotpEnrollmentRequest>): ConfirmTotpEnrollmentRequest {
+    const message = createBaseConfirmTotpEnrollmentRequest();
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseConfirmTotpEnrollmentResponse(): ConfirmTotpEnrollmentResponse {
+  return { recoveryCodes: [] };
+}
+
+export const ConfirmTotpEnrollmentResponse: MessageFns<ConfirmTotpEnrollmentResponse> = {
+  encode(message: ConfirmTotpEnrollmentResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.recoveryCodes) {
+      writer.uint32(10).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConfirmTotpEnrollmentResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseConfirmTotpEnrollmentResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.recoveryCodes.push(reader.string());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ConfirmTotpEnrollmentResponse {
+    return {
+      recoveryCodes: globalThis.Array.isArray(object?.recoveryCodes)
+        ? object.recoveryCodes.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: ConfirmTotpEnrollmentResponse): unknown {
+    const obj: any = {};
+    if (message.recoveryCodes?.length) {
+      obj.recoveryCodes = message.recoveryCodes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ConfirmTotpEnrollmentResponse>): ConfirmTotpEnrollmentResponse {
+    return ConfirmTotpEnrollmentResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ConfirmTotpEnrollmentResponse>): ConfirmTotpEnrollmentResponse {
+    const message = createBaseConfirmTotpEnrollmentResponse();
+    message.recoveryCodes = object.recoveryCodes?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseDisableTotpRequest(): DisableTotpRequest {
+  return { currentPassword: "", code: "" };
+}
+
+export const DisableTotpRequest: MessageFns<DisableTotpRequest> = {
+  encode(message: DisableTotpRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentPassword !== "") {
+      writer.uint32(10).string(message.currentPassword);
+    }
+    if (message.code !== "") {
+      writer.uint32(18).string(message.code);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisableTotpRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDisableTotpRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.currentPassword = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.code = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): DisableTotpRequest {
+    return {
+      currentPassword: isSet(object.currentPassword) ? globalThis.String(object.currentPassword) : "",
+      code: isSet(object.code) ? globalThis.String(object.code) : "",
+    };
+  },
+
+  toJSON(message: DisableTotpRequest): unknown {
+    const obj: any = {};
+    if (message.currentPassword !== "") {
+      obj.currentPassword = message.currentPassword;
+    }
+    if (message.code !== "") {
+      obj.code = message.code;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<DisableTotpRequest>): DisableTotpRequest {
+    return DisableTotpRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<DisableTotpRequest>): DisableTotpRequest {
+    const message = createBaseDisableTotpRequest();
+    message.currentPassword = object.currentPassword ?? "";
+    message.code = object.code ?? "";
+    return message;
+  },
+};
+
+function createBaseDisableTotpResponse(): DisableTotpResponse {
+  return {};
+}
+
+export const DisableTotpResponse: MessageFns<DisableTotpResponse> = {
+  encode(_: DisableTotpResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): DisableTotpResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseDisableTotpResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): DisableTotpResponse {
+    return {};
+  },
+
+  toJSON(_: DisableTotpResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<DisableTotpResponse>): DisableTotpResponse {
+    return DisableTotpResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<DisableTotpResponse>): DisableTotpResponse {
+    const message = createBaseDisableTotpResponse();
+    return message;
+  },
+};
+
+function createBaseLookupUserRequest(): LookupUserRequest {
+  return { login: "" };
+}
+
+export const LookupUserRequest: MessageFns<LookupUserRequest> = {
+  encode(message: LookupUserRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.login !== "") {
+      writer.uint32(10).string(message.login);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupUserRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseLookupUserRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.login = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): LookupUserRequest {
+    return { login: isSet(object.login) ? globalThis.String(object.login) : "" };
+  },
+
+  toJSON(message: LookupUserRequest): unknown {
+    const obj: any = {};
+    if (message.login !== "") {
+      obj.login = message.login;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LookupUserRequest>): LookupUserRequest {
+    return LookupUserRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LookupUserRequest>): LookupUserRequest {
+    const message = createBaseLookupUserRequest();
+    message.login = object.login ?? "";
+    return message;
+  },
+};
+
+function createBaseLookupUserResponse(): LookupUserResponse {
+  return { user: undefined };
+}
+
+export const LookupUserResponse: MessageFns<LookupUserResponse> = {
+  encode(message: LookupUserResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LookupUserResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseLookupUserResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.user = User.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): LookupUserResponse {
+    return { user: isSet(object.user) ? User.fromJSON(object.user) : undefined };
+  },
+
+  toJSON(message: LookupUserResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LookupUserResponse>): LookupUserResponse {
+    return LookupUserResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LookupUserResponse>): LookupUserResponse {
+    const message = createBaseLookupUserResponse();
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    return message;
+  },
+};
+
+function createBaseSetUserRolesRequest(): SetUserRolesRequest {
+  return { userId: "", roles: [] };
+}
+
+export const SetUserRolesRequest: MessageFns<SetUserRolesRequest> = {
+  encode(message: SetUserRolesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    writer.uint32(18).fork();
+    for (const v of message.roles) {
+      writer.int32(v);
+    }
+    writer.join();
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetUserRolesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseSetUserRolesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.userId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag === 16) {
+            message.roles.push(reader.int32() as any);
+
+            continue;
+          }
+
+          if (tag === 18) {
+            const end2 = reader.uint32() + reader.pos;
+            while (reader.pos < end2) {
+              message.roles.push(reader.int32() as any);
+            }
+
+            continue;
+          }
+
+          break;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): SetUserRolesRequest {
+    return {
+      userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
+      roles: globalThis.Array.isArray(object?.roles) ? object.roles.map((e: any) => roleFromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: SetUserRolesRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.roles?.length) {
+      obj.roles = message.roles.map((e) => roleToJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetUserRolesRequest>): SetUserRolesRequest {
+    return SetUserRolesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetUserRolesRequest>): SetUserRolesRequest {
+    const message = createBaseSetUserRolesRequest();
+    message.userId = object.userId ?? "";
+    message.roles = object.roles?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseSetUserRolesResponse(): SetUserRolesResponse {
+  return { user: undefined, sessionsRevoked: 0 };
+}
+
+export const SetUserRolesResponse: MessageFns<SetUserRolesResponse> = {
+  encode(message: SetUserRolesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.user !== undefined) {
+      User.encode(message.user, writer.uint32(10).fork()).join();
+    }
+    if (message.sessionsRevoked !== 0) {
+      writer.uint32(16).int32(message.sessionsRevoked);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SetUserRolesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseSetUserRolesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.user = User.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.sessionsRevoked = reader.int32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): SetUserRolesResponse {
+    return {
+      user: isSet(object.user) ? User.fromJSON(object.user) : undefined,
+      sessionsRevoked: isSet(object.sessionsRevoked) ? globalThis.Number(object.sessionsRevoked) : 0,
+    };
+  },
+
+  toJSON(message: SetUserRolesResponse): unknown {
+    const obj: any = {};
+    if (message.user !== undefined) {
+      obj.user = User.toJSON(message.user);
+    }
+    if (message.sessionsRevoked !== 0) {
+      obj.sessionsRevoked = Math.round(message.sessionsRevoked);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SetUserRolesResponse>): SetUserRolesResponse {
+    return SetUserRolesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SetUserRolesResponse>): SetUserRolesResponse {
+    const message = createBaseSetUserRolesResponse();
+    message.user = (object.user !== undefined && object.user !== null) ? User.fromPartial(object.user) : undefined;
+    message.sessionsRevoked = object.sessionsRevoked ?? 0;
+    return message;
+  },
+};
+
+function createBaseAuditEvent(): AuditEvent {
+  return {
+    sequence: 0n,
+    atUnixMs: 0n,
+    kind: 0,
+    actorUserId: "",
+    subjectUserId: "",
+    sessionId: "",
+    peer: "",
+    detail: "",
+  };
+}
+
+export const AuditEvent: MessageFns<AuditEvent> = {
+  encode(message: AuditEvent, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0n) {
+      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.atUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.atUnixMs) !== message.atUnixMs) {
+        throw new globalThis.Error("value provided for field message.atUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.atUnixMs);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.actorUserId !== "") {
+      writer.uint32(34).string(message.actorUserId);
+    }
+    if (message.subjectUserId !== "") {
+      writer.uint32(42).string(message.subjectUserId);
+    }
+    if (message.sessionId !== "") {
+      writer.uint32(50).string(message.sessionId);
+    }
+    if (message.peer !== "") {
+      writer.uint32(58).string(message.peer);
+    }
+    if (message.detail !== "") {
+      writer.uint32(66).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AuditEvent {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAuditEvent();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.sequence = reader.uint64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.atUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.kind = reader.int32() as any;
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.actorUserId = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.subjectUserId = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.sessionId = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.peer = reader.string();
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.detail = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): AuditEvent {
+    return {
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      atUnixMs: isSet(object.atUnixMs) ? BigInt(object.atUnixMs) : 0n,
+      kind: isSet(object.kind) ? auditEventKindFromJSON(object.kind) : 0,
+      actorUserId: isSet(object.actorUserId) ? globalThis.String(object.actorUserId) : "",
+      subjectUserId: isSet(object.subjectUserId) ? globalThis.String(object.subjectUserId) : "",
+      sessionId: isSet(object.sessionId) ? globalThis.String(object.sessionId) : "",
+      peer: isSet(object.peer) ? globalThis.String(object.peer) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: AuditEvent): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0n) {
+      obj.sequence = message.sequence.toString();
+    }
+    if (message.atUnixMs !== 0n) {
+      obj.atUnixMs = message.atUnixMs.toString();
+    }
+    if (message.kind !== 0) {
+      obj.kind = auditEventKindToJSON(message.kind);
+    }
+    if (message.actorUserId !== "") {
+      obj.actorUserId = message.actorUserId;
+    }
+    if (message.subjectUserId !== "") {
+      obj.subjectUserId = message.subjectUserId;
+    }
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.peer !== "") {
+      obj.peer = message.peer;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AuditEvent>): AuditEvent {
+    return AuditEvent.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AuditEvent>): AuditEvent {
+    const message = createBaseAuditEvent();
+    message.sequence = object.sequence ?? 0n;
+    message.atUnixMs = object.atUnixMs ?? 0n;
+    message.kind = object.kind ?? 0;
+    message.actorUserId = object.actorUserId ?? "";
+    message.subjectUserId = object.subjectUserId ?? "";
+    message.sessionId = object.sessionId ?? "";
+    message.peer = object.peer ?? "";
+    message.detail = object.detail ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuditEventsRequest(): ListAuditEventsRequest {
+  return { pageSize: 0, pageToken: "", userId: "" };
+}
+
+export const ListAuditEventsRequest: MessageFns<ListAuditEventsRequest> = {
+  encode(message: ListAuditEventsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.pageSize !== 0) {
+      writer.uint32(8).int32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(18).string(message.pageToken);
+    }
+    if (message.userId !== "") {
+      writer.uint32(26).string(message.userId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEventsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListAuditEventsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.pageSize = reader.int32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.userId = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListAuditEventsRequest {
+    return {
+      pageSize: isSet(object.pageSize) ? globalThis.Number(object.pageSize) : 0,
+      pageToken: isSet(object.pageToken) ? globalThis.String(object.pageToken) : "",
+      userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
+    };
+  },
+
+  toJSON(message: ListAuditEventsRequest): unknown {
+    const obj: any = {};
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditEventsRequest>): ListAuditEventsRequest {
+    return ListAuditEventsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditEventsRequest>): ListAuditEventsRequest {
+    const message = createBaseListAuditEventsRequest();
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    message.userId = object.userId ?? "";
+    return message;
+  },
+};
+
+function createBaseListAuditEventsResponse(): ListAuditEventsResponse {
+  return { events: [], nextPageToken: "" };
+}
+
+export const ListAuditEventsResponse: MessageFns<ListAuditEventsResponse> = {
+  encode(message: ListAuditEventsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.events) {
+      AuditEvent.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListAuditEventsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListAuditEventsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.events.push(AuditEvent.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListAuditEventsResponse {
+    return {
+      events: globalThis.Array.isArray(object?.events) ? object.events.map((e: any) => AuditEvent.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken) ? globalThis.String(object.nextPageToken) : "",
+    };
+  },
+
+  toJSON(message: ListAuditEventsResponse): unknown {
+    const obj: any = {};
+    if (message.events?.length) {
+      obj.events = message.events.map((e) => AuditEvent.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListAuditEventsResponse>): ListAuditEventsResponse {
+    return ListAuditEventsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListAuditEventsResponse>): ListAuditEventsResponse {
+    const message = createBaseListAuditEventsResponse();
+    message.events = object.events?.map((e) => AuditEvent.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseWatchRevocationsRequest(): WatchRevocationsRequest {
+  return { afterCursor: 0n };
+}
+
+export const WatchRevocationsRequest: MessageFns<WatchRevocationsRequest> = {
+  encode(message: WatchRevocationsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.afterCursor !== 0n) {
+      if (BigInt.asUintN(64, message.afterCursor) !== message.afterCursor) {
+        throw new globalThis.Error("value provided for field message.afterCursor of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.afterCursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRevocationsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseWatchRevocationsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.afterCursor = reader.uint64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): WatchRevocationsRequest {
+    return { afterCursor: isSet(object.afterCursor) ? BigInt(object.afterCursor) : 0n };
+  },
+
+  toJSON(message: WatchRevocationsRequest): unknown {
+    const obj: any = {};
+    if (message.afterCursor !== 0n) {
+      obj.afterCursor = message.afterCursor.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchRevocationsRequest>): WatchRevocationsRequest {
+    return WatchRevocationsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchRevocationsRequest>): WatchRevocationsRequest {
+    const message = createBaseWatchRevocationsRequest();
+    message.afterCursor = object.afterCursor ?? 0n;
+    return message;
+  },
+};
+
+function createBaseRevokedSession(): RevokedSession {
+  return { sessionId: "", revokedAtUnixMs: 0n, relevantUntilUnixMs: 0n };
+}
+
+export const RevokedSession: MessageFns<RevokedSession> = {
+  encode(message: RevokedSession, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sessionId !== "") {
+      writer.uint32(10).string(message.sessionId);
+    }
+    if (message.revokedAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.revokedAtUnixMs) !== message.revokedAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.revokedAtUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.revokedAtUnixMs);
+    }
+    if (message.relevantUntilUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.relevantUntilUnixMs) !== message.relevantUntilUnixMs) {
+        throw new globalThis.Error("value provided for field message.relevantUntilUnixMs of type int64 too large");
+      }
+      writer.uint32(24).int64(message.relevantUntilUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevokedSession {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseRevokedSession();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.sessionId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.revokedAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.relevantUntilUnixMs = reader.int64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): RevokedSession {
+    return {
+      sessionId: isSet(object.sessionId) ? globalThis.String(object.sessionId) : "",
+      revokedAtUnixMs: isSet(object.revokedAtUnixMs) ? BigInt(object.revokedAtUnixMs) : 0n,
+      relevantUntilUnixMs: isSet(object.relevantUntilUnixMs) ? BigInt(object.relevantUntilUnixMs) : 0n,
+    };
+  },
+
+  toJSON(message: RevokedSession): unknown {
+    const obj: any = {};
+    if (message.sessionId !== "") {
+      obj.sessionId = message.sessionId;
+    }
+    if (message.revokedAtUnixMs !== 0n) {
+      obj.revokedAtUnixMs = message.revokedAtUnixMs.toString();
+    }
+    if (message.relevantUntilUnixMs !== 0n) {
+      obj.relevantUntilUnixMs = message.relevantUntilUnixMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevokedSession>): RevokedSession {
+    return RevokedSession.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevokedSession>): RevokedSession {
+    const message = createBaseRevokedSession();
+    message.sessionId = object.sessionId ?? "";
+    message.revokedAtUnixMs = object.revokedAtUnixMs ?? 0n;
+    message.relevantUntilUnixMs = object.relevantUntilUnixMs ?? 0n;
+    return message;
+  },
+};
+
+function createBaseWatchRevocationsResponse(): WatchRevocationsResponse {
+  return { revoked: [], cursor: 0n };
+}
+
+export const WatchRevocationsResponse: MessageFns<WatchRevocationsResponse> = {
+  encode(message: WatchRevocationsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.revoked) {
+      RevokedSession.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.cursor !== 0n) {
+      if (BigInt.asUintN(64, message.cursor) !== message.cursor) {
+        throw new globalThis.Error("value provided for field message.cursor of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.cursor);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchRevocationsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseWatchRevocationsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.revoked.push(RevokedSession.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.cursor = reader.uint64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): WatchRevocationsResponse {
+    return {
+      revoked: globalThis.Array.isArray(object?.revoked)
+        ? object.revoked.map((e: any) => RevokedSession.fromJSON(e))
+        : [],
+      cursor: isSet(object.cursor) ? BigInt(object.cursor) : 0n,
+    };
+  },
+
+  toJSON(message: WatchRevocationsResponse): unknown {
+    const obj: any = {};
+    if (message.revoked?.length) {
+      obj.revoked = message.revoked.map((e) => RevokedSession.toJSON(e));
+    }
+    if (message.cursor !== 0n) {
+      obj.cursor = message.cursor.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WatchRevocationsResponse>): WatchRevocationsResponse {
+    return WatchRevocationsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WatchRevocationsResponse>): WatchRevocationsResponse {
+    const message = createBaseWatchRevocationsResponse();
+    message.revoked = object.revoked?.map((e) => RevokedSession.fromPartial(e)) || [];
+    message.cursor = object.cursor ?? 0n;
+    return message;
+  },
+};
+
 /**
  * AuthService manages users and issues the JSON Web Tokens that every other service trusts.
- * Access tokens are short-lived JWTs signed asymmetrically (EdDSA, with a `kid` header); other
- * services verify them with the keys from GetPublicKeys. Refresh tokens are opaque and rotate on
- * every use.
+ * Access tokens are short-lived JWTs signed asymmetrically (EdDSA, with a `kid` header) that name
+ * their session (`sid`); other services verify them with the keys from GetPublicKeys and learn of
+ * revoked sessions from WatchRevocations. Refresh tokens are opaque and rotate on every use.
+ *
+ * Errors carry a google.rpc.ErrorInfo reason (in the `grpc-status-details-bin` trailer); the
+ * reasons each method can give are listed with it.
  */
 export type AuthServiceService = typeof AuthServiceService;
 export const AuthServiceService = {
   /**
-   * SignUp creates a user with the `trader` role. ALREADY_EXISTS if the username (compared
-   * case-insensitively) or the email is taken; INVALID_ARGUMENT naming the field otherwise.
+   * SignUp creates a user with the `trader` role. ALREADY_EXISTS (USER_EXISTS) if the username
+   * (compared case-insensitively) or the email is taken or the username is reserved, without
+   * saying which; INVALID_ARGUMENT naming the field otherwise (PASSWORD_TOO_COMMON for a password
+   * on the common-password list); RESOURCE_EXHAUSTED (SIGN_UP_RATE_LIMITED, with RetryInfo) past
+   * the sign-up limit per client address or in total.
    */
   signUp: {
     path: "/orderbook.auth.v1.AuthService/SignUp",
@@ -1428,9 +3961,10 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): SignUpResponse => SignUpResponse.decode(value),
   },
   /**
-   * SignIn exchanges a username or email and a password for an access and a refresh token.
-   * Unknown user and wrong password give the same UNAUTHENTICATED answer; repeated failures give
-   * RESOURCE_EXHAUSTED.
+   * SignIn exchanges a username or email and a password for an access and a refresh token, or,
+   * when the user has a second factor, for a ticket to CompleteSignIn. Unknown user and wrong
+   * password give the same UNAUTHENTICATED answer (SIGN_IN_FAILED); while the account is
+   * throttled after repeated failures, RESOURCE_EXHAUSTED (SIGN_IN_THROTTLED, with RetryInfo).
    */
   signIn: {
     path: "/orderbook.auth.v1.AuthService/SignIn",
@@ -1442,8 +3976,26 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): SignInResponse => SignInResponse.decode(value),
   },
   /**
+   * CompleteSignIn is the second step of a sign-in with a second factor: the ticket from SignIn
+   * and a current TOTP code or an unused recovery code. UNAUTHENTICATED (SECOND_FACTOR_FAILED) for
+   * a wrong, replayed or used code, (SIGN_IN_TICKET_INVALID) for an expired or forged ticket.
+   */
+  completeSignIn: {
+    path: "/orderbook.auth.v1.AuthService/CompleteSignIn",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: CompleteSignInRequest): Buffer =>
+      Buffer.from(CompleteSignInRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CompleteSignInRequest => CompleteSignInRequest.decode(value),
+    responseSerialize: (value: CompleteSignInResponse): Buffer =>
+      Buffer.from(CompleteSignInResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CompleteSignInResponse => CompleteSignInResponse.decode(value),
+  },
+  /**
    * RefreshToken exchanges a refresh token for a new pair. The old refresh token stops working;
-   * presenting it again revokes every token of its family.
+   * presented again within the reuse grace period (a retry after a lost answer) it returns the
+   * same new pair, presented later (or after the new one was used) it revokes the whole session
+   * (UNAUTHENTICATED, REFRESH_TOKEN_REUSED).
    */
   refreshToken: {
     path: "/orderbook.auth.v1.AuthService/RefreshToken",
@@ -1456,8 +4008,8 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): RefreshTokenResponse => RefreshTokenResponse.decode(value),
   },
   /**
-   * SignOut revokes the refresh token's whole family. Access tokens already issued stay valid
-   * until they expire (they are short-lived).
+   * SignOut revokes the refresh token's session: its refresh tokens stop working at once, and
+   * its access tokens are refused by every service that watches revocations.
    */
   signOut: {
     path: "/orderbook.auth.v1.AuthService/SignOut",
@@ -1479,7 +4031,7 @@ export const AuthServiceService = {
     responseDeserialize: (value: Buffer): GetMeResponse => GetMeResponse.decode(value),
   },
   /**
-   * GetPublicKeys returns the JSON Web Key Set (current and previous signing keys) that
+   * GetPublicKeys returns the JSON Web Key Set (current, next and previous signing keys) that
    * verifiers use to check access tokens.
    */
   getPublicKeys: {
@@ -1492,43 +4044,279 @@ export const AuthServiceService = {
       Buffer.from(GetPublicKeysResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetPublicKeysResponse => GetPublicKeysResponse.decode(value),
   },
+  /**
+   * ChangePassword replaces the caller's password (the current one is required) and revokes
+   * every other session of the caller. UNAUTHENTICATED (PASSWORD_INCORRECT) for a wrong current
+   * password, which counts as a failed sign-in of the account.
+   */
+  changePassword: {
+    path: "/orderbook.auth.v1.AuthService/ChangePassword",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ChangePasswordRequest): Buffer =>
+      Buffer.from(ChangePasswordRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ChangePasswordRequest => ChangePasswordRequest.decode(value),
+    responseSerialize: (value: ChangePasswordResponse): Buffer =>
+      Buffer.from(ChangePasswordResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ChangePasswordResponse => ChangePasswordResponse.decode(value),
+  },
+  /** ListSessions lists the caller's live sessions (one per sign-in), newest first. */
+  listSessions: {
+    path: "/orderbook.auth.v1.AuthService/ListSessions",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ListSessionsRequest): Buffer => Buffer.from(ListSessionsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListSessionsRequest => ListSessionsRequest.decode(value),
+    responseSerialize: (value: ListSessionsResponse): Buffer =>
+      Buffer.from(ListSessionsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListSessionsResponse => ListSessionsResponse.decode(value),
+  },
+  /**
+   * RevokeSession revokes one of the caller's sessions. NOT_FOUND (SESSION_NOT_FOUND) for a
+   * session that is not the caller's or not live.
+   */
+  revokeSession: {
+    path: "/orderbook.auth.v1.AuthService/RevokeSession",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: RevokeSessionRequest): Buffer => Buffer.from(RevokeSessionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): RevokeSessionRequest => RevokeSessionRequest.decode(value),
+    responseSerialize: (value: RevokeSessionResponse): Buffer =>
+      Buffer.from(RevokeSessionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): RevokeSessionResponse => RevokeSessionResponse.decode(value),
+  },
+  /** SignOutEverywhere revokes every session of the caller, the calling one included. */
+  signOutEverywhere: {
+    path: "/orderbook.auth.v1.AuthService/SignOutEverywhere",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: SignOutEverywhereRequest): Buffer =>
+      Buffer.from(SignOutEverywhereRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SignOutEverywhereRequest => SignOutEverywhereRequest.decode(value),
+    responseSerialize: (value: SignOutEverywhereResponse): Buffer =>
+      Buffer.from(SignOutEverywhereResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SignOutEverywhereResponse => SignOutEverywhereResponse.decode(value),
+  },
+  /**
+   * BeginTotpEnrollment starts adding a TOTP authenticator (RFC 6238) to the caller's account:
+   * it returns the secret to load into the authenticator app. The factor is active once
+   * ConfirmTotpEnrollment proves the app computes the same codes. FAILED_PRECONDITION
+   * (TOTP_ALREADY_ENABLED) if one is active.
+   */
+  beginTotpEnrollment: {
+    path: "/orderbook.auth.v1.AuthService/BeginTotpEnrollment",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: BeginTotpEnrollmentRequest): Buffer =>
+      Buffer.from(BeginTotpEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): BeginTotpEnrollmentRequest => BeginTotpEnrollmentRequest.decode(value),
+    responseSerialize: (value: BeginTotpEnrollmentResponse): Buffer =>
+      Buffer.from(BeginTotpEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): BeginTotpEnrollmentResponse => BeginTotpEnrollmentResponse.decode(value),
+  },
+  /**
+   * ConfirmTotpEnrollment activates the pending TOTP factor with a current code and returns
+   * single-use recovery codes (shown once). FAILED_PRECONDITION (TOTP_NOT_PENDING) without a
+   * pending enrolment; UNAUTHENTICATED (SECOND_FACTOR_FAILED) for a wrong code.
+   */
+  confirmTotpEnrollment: {
+    path: "/orderbook.auth.v1.AuthService/ConfirmTotpEnrollment",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ConfirmTotpEnrollmentRequest): Buffer =>
+      Buffer.from(ConfirmTotpEnrollmentRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ConfirmTotpEnrollmentRequest => ConfirmTotpEnrollmentRequest.decode(value),
+    responseSerialize: (value: ConfirmTotpEnrollmentResponse): Buffer =>
+      Buffer.from(ConfirmTotpEnrollmentResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ConfirmTotpEnrollmentResponse => ConfirmTotpEnrollmentResponse.decode(value),
+  },
+  /**
+   * DisableTotp removes the caller's TOTP factor and recovery codes (password and a code
+   * required). FAILED_PRECONDITION (TOTP_REQUIRED) when the service requires a second factor of
+   * the caller (admins, if so configured).
+   */
+  disableTotp: {
+    path: "/orderbook.auth.v1.AuthService/DisableTotp",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: DisableTotpRequest): Buffer => Buffer.from(DisableTotpRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): DisableTotpRequest => DisableTotpRequest.decode(value),
+    responseSerialize: (value: DisableTotpResponse): Buffer => Buffer.from(DisableTotpResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): DisableTotpResponse => DisableTotpResponse.decode(value),
+  },
+  /**
+   * LookupUser finds a user by username or email. Admins only (PERMISSION_DENIED,
+   * ADMIN_ROLE_REQUIRED); NOT_FOUND (USER_NOT_FOUND) if there is none.
+   */
+  lookupUser: {
+    path: "/orderbook.auth.v1.AuthService/LookupUser",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: LookupUserRequest): Buffer => Buffer.from(LookupUserRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LookupUserRequest => LookupUserRequest.decode(value),
+    responseSerialize: (value: LookupUserResponse): Buffer => Buffer.from(LookupUserResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LookupUserResponse => LookupUserResponse.decode(value),
+  },
+  /**
+   * SetUserRoles replaces a user's roles and revokes all of that user's sessions, so that no
+   * token carries the old roles. Admins only; an admin cannot change their own roles
+   * (FAILED_PRECONDITION, OWN_ROLES_UNCHANGEABLE).
+   */
+  setUserRoles: {
+    path: "/orderbook.auth.v1.AuthService/SetUserRoles",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: SetUserRolesRequest): Buffer => Buffer.from(SetUserRolesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): SetUserRolesRequest => SetUserRolesRequest.decode(value),
+    responseSerialize: (value: SetUserRolesResponse): Buffer =>
+      Buffer.from(SetUserRolesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): SetUserRolesResponse => SetUserRolesResponse.decode(value),
+  },
+  /**
+   * ListAuditEvents pages through the append-only audit log of security events, newest first.
+   * Admins only.
+   */
+  listAuditEvents: {
+    path: "/orderbook.auth.v1.AuthService/ListAuditEvents",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ListAuditEventsRequest): Buffer =>
+      Buffer.from(ListAuditEventsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListAuditEventsRequest => ListAuditEventsRequest.decode(value),
+    responseSerialize: (value: ListAuditEventsResponse): Buffer =>
+      Buffer.from(ListAuditEventsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListAuditEventsResponse => ListAuditEventsResponse.decode(value),
+  },
+  /**
+   * WatchRevocations streams revoked sessions to token verifiers: first every revocation after
+   * `after_cursor` that may still matter (whose session's access tokens may not have expired),
+   * then each new one as it happens, and an empty message as a heartbeat every few seconds.
+   * Reconnect with the last cursor received to resume without loss. RESOURCE_EXHAUSTED
+   * (TOO_MANY_WATCHERS) past the number of watchers an instance serves; UNAVAILABLE
+   * (SHUTTING_DOWN) when the instance stops.
+   */
+  watchRevocations: {
+    path: "/orderbook.auth.v1.AuthService/WatchRevocations",
+    requestStream: false,
+    responseStream: true,
+    requestSerialize: (value: WatchRevocationsRequest): Buffer =>
+      Buffer.from(WatchRevocationsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchRevocationsRequest => WatchRevocationsRequest.decode(value),
+    responseSerialize: (value: WatchRevocationsResponse): Buffer =>
+      Buffer.from(WatchRevocationsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchRevocationsResponse => WatchRevocationsResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
   /**
-   * SignUp creates a user with the `trader` role. ALREADY_EXISTS if the username (compared
-   * case-insensitively) or the email is taken; INVALID_ARGUMENT naming the field otherwise.
+   * SignUp creates a user with the `trader` role. ALREADY_EXISTS (USER_EXISTS) if the username
+   * (compared case-insensitively) or the email is taken or the username is reserved, without
+   * saying which; INVALID_ARGUMENT naming the field otherwise (PASSWORD_TOO_COMMON for a password
+   * on the common-password list); RESOURCE_EXHAUSTED (SIGN_UP_RATE_LIMITED, with RetryInfo) past
+   * the sign-up limit per client address or in total.
    */
   signUp: handleUnaryCall<SignUpRequest, SignUpResponse>;
   /**
-   * SignIn exchanges a username or email and a password for an access and a refresh token.
-   * Unknown user and wrong password give the same UNAUTHENTICATED answer; repeated failures give
-   * RESOURCE_EXHAUSTED.
+   * SignIn exchanges a username or email and a password for an access and a refresh token, or,
+   * when the user has a second factor, for a ticket to CompleteSignIn. Unknown user and wrong
+   * password give the same UNAUTHENTICATED answer (SIGN_IN_FAILED); while the account is
+   * throttled after repeated failures, RESOURCE_EXHAUSTED (SIGN_IN_THROTTLED, with RetryInfo).
    */
   signIn: handleUnaryCall<SignInRequest, SignInResponse>;
   /**
+   * CompleteSignIn is the second step of a sign-in with a second factor: the ticket from SignIn
+   * and a current TOTP code or an unused recovery code. UNAUTHENTICATED (SECOND_FACTOR_FAILED) for
+   * a wrong, replayed or used code, (SIGN_IN_TICKET_INVALID) for an expired or forged ticket.
+   */
+  completeSignIn: handleUnaryCall<CompleteSignInRequest, CompleteSignInResponse>;
+  /**
    * RefreshToken exchanges a refresh token for a new pair. The old refresh token stops working;
-   * presenting it again revokes every token of its family.
+   * presented again within the reuse grace period (a retry after a lost answer) it returns the
+   * same new pair, presented later (or after the new one was used) it revokes the whole session
+   * (UNAUTHENTICATED, REFRESH_TOKEN_REUSED).
    */
   refreshToken: handleUnaryCall<RefreshTokenRequest, RefreshTokenResponse>;
   /**
-   * SignOut revokes the refresh token's whole family. Access tokens already issued stay valid
-   * until they expire (they are short-lived).
+   * SignOut revokes the refresh token's session: its refresh tokens stop working at once, and
+   * its access tokens are refused by every service that watches revocations.
    */
   signOut: handleUnaryCall<SignOutRequest, SignOutResponse>;
   /** GetMe returns the caller's profile. Needs `authorization: Bearer <access token>` metadata. */
   getMe: handleUnaryCall<GetMeRequest, GetMeResponse>;
   /**
-   * GetPublicKeys returns the JSON Web Key Set (current and previous signing keys) that
+   * GetPublicKeys returns the JSON Web Key Set (current, next and previous signing keys) that
    * verifiers use to check access tokens.
    */
   getPublicKeys: handleUnaryCall<GetPublicKeysRequest, GetPublicKeysResponse>;
+  /**
+   * ChangePassword replaces the caller's password (the current one is required) and revokes
+   * every other session of the caller. UNAUTHENTICATED (PASSWORD_INCORRECT) for a wrong current
+   * password, which counts as a failed sign-in of the account.
+   */
+  changePassword: handleUnaryCall<ChangePasswordRequest, ChangePasswordResponse>;
+  /** ListSessions lists the caller's live sessions (one per sign-in), newest first. */
+  listSessions: handleUnaryCall<ListSessionsRequest, ListSessionsResponse>;
+  /**
+   * RevokeSession revokes one of the caller's sessions. NOT_FOUND (SESSION_NOT_FOUND) for a
+   * session that is not the caller's or not live.
+   */
+  revokeSession: handleUnaryCall<RevokeSessionRequest, RevokeSessionResponse>;
+  /** SignOutEverywhere revokes every session of the caller, the calling one included. */
+  signOutEverywhere: handleUnaryCall<SignOutEverywhereRequest, SignOutEverywhereResponse>;
+  /**
+   * BeginTotpEnrollment starts adding a TOTP authenticator (RFC 6238) to the caller's account:
+   * it returns the secret to load into the authenticator app. The factor is active once
+   * ConfirmTotpEnrollment proves the app computes the same codes. FAILED_PRECONDITION
+   * (TOTP_ALREADY_ENABLED) if one is active.
+   */
+  beginTotpEnrollment: handleUnaryCall<BeginTotpEnrollmentRequest, BeginTotpEnrollmentResponse>;
+  /**
+   * ConfirmTotpEnrollment activates the pending TOTP factor with a current code and returns
+   * single-use recovery codes (shown once). FAILED_PRECONDITION (TOTP_NOT_PENDING) without a
+   * pending enrolment; UNAUTHENTICATED (SECOND_FACTOR_FAILED) for a wrong code.
+   */
+  confirmTotpEnrollment: handleUnaryCall<ConfirmTotpEnrollmentRequest, ConfirmTotpEnrollmentResponse>;
+  /**
+   * DisableTotp removes the caller's TOTP factor and recovery codes (password and a code
+   * required). FAILED_PRECONDITION (TOTP_REQUIRED) when the service requires a second factor of
+   * the caller (admins, if so configured).
+   */
+  disableTotp: handleUnaryCall<DisableTotpRequest, DisableTotpResponse>;
+  /**
+   * LookupUser finds a user by username or email. Admins only (PERMISSION_DENIED,
+   * ADMIN_ROLE_REQUIRED); NOT_FOUND (USER_NOT_FOUND) if there is none.
+   */
+  lookupUser: handleUnaryCall<LookupUserRequest, LookupUserResponse>;
+  /**
+   * SetUserRoles replaces a user's roles and revokes all of that user's sessions, so that no
+   * token carries the old roles. Admins only; an admin cannot change their own roles
+   * (FAILED_PRECONDITION, OWN_ROLES_UNCHANGEABLE).
+   */
+  setUserRoles: handleUnaryCall<SetUserRolesRequest, SetUserRolesResponse>;
+  /**
+   * ListAuditEvents pages through the append-only audit log of security events, newest first.
+   * Admins only.
+   */
+  listAuditEvents: handleUnaryCall<ListAuditEventsRequest, ListAuditEventsResponse>;
+  /**
+   * WatchRevocations streams revoked sessions to token verifiers: first every revocation after
+   * `after_cursor` that may still matter (whose session's access tokens may not have expired),
+   * then each new one as it happens, and an empty message as a heartbeat every few seconds.
+   * Reconnect with the last cursor received to resume without loss. RESOURCE_EXHAUSTED
+   * (TOO_MANY_WATCHERS) past the number of watchers an instance serves; UNAVAILABLE
+   * (SHUTTING_DOWN) when the instance stops.
+   */
+  watchRevocations: handleServerStreamingCall<WatchRevocationsRequest, WatchRevocationsResponse>;
 }
 
 export interface AuthServiceClient extends Client {
   /**
-   * SignUp creates a user with the `trader` role. ALREADY_EXISTS if the username (compared
-   * case-insensitively) or the email is taken; INVALID_ARGUMENT naming the field otherwise.
+   * SignUp creates a user with the `trader` role. ALREADY_EXISTS (USER_EXISTS) if the username
+   * (compared case-insensitively) or the email is taken or the username is reserved, without
+   * saying which; INVALID_ARGUMENT naming the field otherwise (PASSWORD_TOO_COMMON for a password
+   * on the common-password list); RESOURCE_EXHAUSTED (SIGN_UP_RATE_LIMITED, with RetryInfo) past
+   * the sign-up limit per client address or in total.
    */
   signUp(
     request: SignUpRequest,
@@ -1546,9 +4334,10 @@ export interface AuthServiceClient extends Client {
     callback: (error: ServiceError | null, response: SignUpResponse) => void,
   ): ClientUnaryCall;
   /**
-   * SignIn exchanges a username or email and a password for an access and a refresh token.
-   * Unknown user and wrong password give the same UNAUTHENTICATED answer; repeated failures give
-   * RESOURCE_EXHAUSTED.
+   * SignIn exchanges a username or email and a password for an access and a refresh token, or,
+   * when the user has a second factor, for a ticket to CompleteSignIn. Unknown user and wrong
+   * password give the same UNAUTHENTICATED answer (SIGN_IN_FAILED); while the account is
+   * throttled after repeated failures, RESOURCE_EXHAUSTED (SIGN_IN_THROTTLED, with RetryInfo).
    */
   signIn(
     request: SignInRequest,
@@ -1564,10 +4353,32 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SignInResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CompleteSignIn is the second step of a sign-in with a second factor: the ticket from SignIn
+   * and a current TOTP code or an unused recovery code. UNAUTHENTICATED (SECOND_FACTOR_FAILED) for
+   * a wrong, replayed or used code, (SIGN_IN_TICKET_INVALID) for an expired or forged ticket.
+   */
+  completeSignIn(
+    request: CompleteSignInRequest,
+    callback: (error: ServiceError | null, response: CompleteSignInResponse) => void,
+  ): ClientUnaryCall;
+  completeSignIn(
+    request: CompleteSignInRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CompleteSignInResponse) => void,
+  ): ClientUnaryCall;
+  completeSignIn(
+    request: CompleteSignInRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CompleteSignInResponse) => void,
   ): ClientUnaryCall;
   /**
    * RefreshToken exchanges a refresh token for a new pair. The old refresh token stops working;
-   * presenting it again revokes every token of its family.
+   * presented again within the reuse grace period (a retry after a lost answer) it returns the
+   * same new pair, presented later (or after the new one was used) it revokes the whole session
+   * (UNAUTHENTICATED, REFRESH_TOKEN_REUSED).
    */
   refreshToken(
     request: RefreshTokenRequest,
@@ -1585,8 +4396,8 @@ export interface AuthServiceClient extends Client {
     callback: (error: ServiceError | null, response: RefreshTokenResponse) => void,
   ): ClientUnaryCall;
   /**
-   * SignOut revokes the refresh token's whole family. Access tokens already issued stay valid
-   * until they expire (they are short-lived).
+   * SignOut revokes the refresh token's session: its refresh tokens stop working at once, and
+   * its access tokens are refused by every service that watches revocations.
    */
   signOut(
     request: SignOutRequest,
@@ -1620,7 +4431,7 @@ export interface AuthServiceClient extends Client {
     callback: (error: ServiceError | null, response: GetMeResponse) => void,
   ): ClientUnaryCall;
   /**
-   * GetPublicKeys returns the JSON Web Key Set (current and previous signing keys) that
+   * GetPublicKeys returns the JSON Web Key Set (current, next and previous signing keys) that
    * verifiers use to check access tokens.
    */
   getPublicKeys(
@@ -1638,6 +4449,213 @@ export interface AuthServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetPublicKeysResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ChangePassword replaces the caller's password (the current one is required) and revokes
+   * every other session of the caller. UNAUTHENTICATED (PASSWORD_INCORRECT) for a wrong current
+   * password, which counts as a failed sign-in of the account.
+   */
+  changePassword(
+    request: ChangePasswordRequest,
+    callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,
+  ): ClientUnaryCall;
+  changePassword(
+    request: ChangePasswordRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,
+  ): ClientUnaryCall;
+  changePassword(
+    request: ChangePasswordRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ChangePasswordResponse) => void,
+  ): ClientUnaryCall;
+  /** ListSessions lists the caller's live sessions (one per sign-in), newest first. */
+  listSessions(
+    request: ListSessionsRequest,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  listSessions(
+    request: ListSessionsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListSessionsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * RevokeSession revokes one of the caller's sessions. NOT_FOUND (SESSION_NOT_FOUND) for a
+   * session that is not the caller's or not live.
+   */
+  revokeSession(
+    request: RevokeSessionRequest,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  revokeSession(
+    request: RevokeSessionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: RevokeSessionResponse) => void,
+  ): ClientUnaryCall;
+  /** SignOutEverywhere revokes every session of the caller, the calling one included. */
+  signOutEverywhere(
+    request: SignOutEverywhereRequest,
+    callback: (error: ServiceError | null, response: SignOutEverywhereResponse) => void,
+  ): ClientUnaryCall;
+  signOutEverywhere(
+    request: SignOutEverywhereRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SignOutEverywhereResponse) => void,
+  ): ClientUnaryCall;
+  signOutEverywhere(
+    request: SignOutEverywhereRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SignOutEverywhereResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * BeginTotpEnrollment starts adding a TOTP authenticator (RFC 6238) to the caller's account:
+   * it returns the secret to load into the authenticator app. The factor is active once
+   * ConfirmTotpEnrollment proves the app computes the same codes. FAILED_PRECONDITION
+   * (TOTP_ALREADY_ENABLED) if one is active.
+   */
+  beginTotpEnrollment(
+    request: BeginTotpEnrollmentRequest,
+    callback: (error: ServiceError | null, response: BeginTotpEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  beginTotpEnrollment(
+    request: BeginTotpEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: BeginTotpEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  beginTotpEnrollment(
+    request: BeginTotpEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: BeginTotpEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ConfirmTotpEnrollment activates the pending TOTP factor with a current code and returns
+   * single-use recovery codes (shown once). FAILED_PRECONDITION (TOTP_NOT_PENDING) without a
+   * pending enrolment; UNAUTHENTICATED (SECOND_FACTOR_FAILED) for a wrong code.
+   */
+  confirmTotpEnrollment(
+    request: ConfirmTotpEnrollmentRequest,
+    callback: (error: ServiceError | null, response: ConfirmTotpEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  confirmTotpEnrollment(
+    request: ConfirmTotpEnrollmentRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ConfirmTotpEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  confirmTotpEnrollment(
+    request: ConfirmTotpEnrollmentRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ConfirmTotpEnrollmentResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * DisableTotp removes the caller's TOTP factor and recovery codes (password and a code
+   * required). FAILED_PRECONDITION (TOTP_REQUIRED) when the service requires a second factor of
+   * the caller (admins, if so configured).
+   */
+  disableTotp(
+    request: DisableTotpRequest,
+    callback: (error: ServiceError | null, response: DisableTotpResponse) => void,
+  ): ClientUnaryCall;
+  disableTotp(
+    request: DisableTotpRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: DisableTotpResponse) => void,
+  ): ClientUnaryCall;
+  disableTotp(
+    request: DisableTotpRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: DisableTotpResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * LookupUser finds a user by username or email. Admins only (PERMISSION_DENIED,
+   * ADMIN_ROLE_REQUIRED); NOT_FOUND (USER_NOT_FOUND) if there is none.
+   */
+  lookupUser(
+    request: LookupUserRequest,
+    callback: (error: ServiceError | null, response: LookupUserResponse) => void,
+  ): ClientUnaryCall;
+  lookupUser(
+    request: LookupUserRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: LookupUserResponse) => void,
+  ): ClientUnaryCall;
+  lookupUser(
+    request: LookupUserRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: LookupUserResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * SetUserRoles replaces a user's roles and revokes all of that user's sessions, so that no
+   * token carries the old roles. Admins only; an admin cannot change their own roles
+   * (FAILED_PRECONDITION, OWN_ROLES_UNCHANGEABLE).
+   */
+  setUserRoles(
+    request: SetUserRolesRequest,
+    callback: (error: ServiceError | null, response: SetUserRolesResponse) => void,
+  ): ClientUnaryCall;
+  setUserRoles(
+    request: SetUserRolesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: SetUserRolesResponse) => void,
+  ): ClientUnaryCall;
+  setUserRoles(
+    request: SetUserRolesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: SetUserRolesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListAuditEvents pages through the append-only audit log of security events, newest first.
+   * Admins only.
+   */
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  listAuditEvents(
+    request: ListAuditEventsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListAuditEventsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * WatchRevocations streams revoked sessions to token verifiers: first every revocation after
+   * `after_cursor` that may still matter (whose session's access tokens may not have expired),
+   * then each new one as it happens, and an empty message as a heartbeat every few seconds.
+   * Reconnect with the last cursor received to resume without loss. RESOURCE_EXHAUSTED
+   * (TOO_MANY_WATCHERS) past the number of watchers an instance serves; UNAVAILABLE
+   * (SHUTTING_DOWN) when the instance stops.
+   */
+  watchRevocations(
+    request: WatchRevocationsRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchRevocationsResponse>;
+  watchRevocations(
+    request: WatchRevocationsRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchRevocationsResponse>;
 }
 
 export const AuthServiceClient = makeGenericClientConstructor(
