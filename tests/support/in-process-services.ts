@@ -11,6 +11,9 @@ export function startTestAuth(dir: string, adminPassword: string): Promise<Runni
       AUTH_PORT: '0',
       AUTH_DATA_DIR: join(dir, 'auth'),
       AUTH_BCRYPT_COST: '4',
+      // Every trader signs up from this one address.
+      AUTH_SIGNUP_MAX_PER_PEER: '1000000',
+      AUTH_SIGNUP_MAX_TOTAL: '1000000',
       AUTH_ADMIN_USERNAME: 'admin',
       AUTH_ADMIN_EMAIL: 'admin@example.com',
       AUTH_ADMIN_PASSWORD: adminPassword,

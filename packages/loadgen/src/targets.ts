@@ -50,6 +50,9 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
         AUTH_PORT: String(authPort),
         AUTH_DATA_DIR: join(options.workDir, 'auth'),
         AUTH_BCRYPT_COST: '4',
+        // Every trader signs up from this one address.
+        AUTH_SIGNUP_MAX_PER_PEER: '1000000',
+        AUTH_SIGNUP_MAX_TOTAL: '1000000',
         AUTH_ACCESS_TOKEN_TTL_SECONDS: '86400',
         AUTH_ADMIN_USERNAME: admin.login,
         AUTH_ADMIN_EMAIL: 'bench-admin@example.com',

@@ -58,14 +58,17 @@ export class MatchingClient {
 /** A promise-returning AuthService client. */
 export class AuthClient {
   readonly raw: auth.AuthServiceClient;
-  constructor(address: string) {
-    this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure());
+  constructor(address: string, options: grpc.ChannelOptions = {}) {
+    this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure(), options);
   }
   signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
     return unary(this.raw, this.raw.signUp, request, new grpc.Metadata());
   }
-  signIn(request: auth.SignInRequest): Promise<auth.SignInResponse> {
-    return unary(this.raw, this.raw.signIn, request, new grpc.Metadata());
+  signIn(request: Partial<auth.SignInRequest>, metadata = new grpc.Metadata()): Promise<auth.SignInResponse> {
+    return unary(this.raw, this.raw.signIn, auth.SignInRequest.fromPartial(request), metadata);
+  }
+  completeSignIn(request: auth.CompleteSignInRequest): Promise<auth.CompleteSignInResponse> {
+    return unary(this.raw, this.raw.completeSignIn, request, new grpc.Metadata());
   }
   refreshToken(refreshToken: string): Promise<auth.RefreshTokenResponse> {
     return unary(this.raw, this.raw.refreshToken, { refreshToken }, new grpc.Metadata());
@@ -78,6 +81,36 @@ export class AuthClient {
   }
   getPublicKeys(): Promise<auth.GetPublicKeysResponse> {
     return unary(this.raw, this.raw.getPublicKeys, {}, new grpc.Metadata());
+  }
+  changePassword(request: auth.ChangePasswordRequest, metadata: grpc.Metadata): Promise<auth.ChangePasswordResponse> {
+    return unary(this.raw, this.raw.changePassword, request, metadata);
+  }
+  listSessions(metadata: grpc.Metadata): Promise<auth.ListSessionsResponse> {
+    return unary(this.raw, this.raw.listSessions, {}, metadata);
+  }
+  revokeSession(sessionId: string, metadata: grpc.Metadata): Promise<auth.RevokeSessionResponse> {
+    return unary(this.raw, this.raw.revokeSession, { sessionId }, metadata);
+  }
+  signOutEverywhere(metadata: grpc.Metadata): Promise<auth.SignOutEverywhereResponse> {
+    return unary(this.raw, this.raw.signOutEverywhere, {}, metadata);
+  }
+  beginTotpEnrollment(currentPassword: string, metadata: grpc.Metadata): Promise<auth.BeginTotpEnrollmentResponse> {
+    return unary(this.raw, this.raw.beginTotpEnrollment, { currentPassword }, metadata);
+  }
+  confirmTotpEnrollment(code: string, metadata: grpc.Metadata): Promise<auth.ConfirmTotpEnrollmentResponse> {
+    return unary(this.raw, this.raw.confirmTotpEnrollment, { code }, metadata);
+  }
+  disableTotp(request: auth.DisableTotpRequest, metadata: grpc.Metadata): Promise<auth.DisableTotpResponse> {
+    return unary(this.raw, this.raw.disableTotp, request, metadata);
+  }
+  lookupUser(login: string, metadata: grpc.Metadata): Promise<auth.LookupUserResponse> {
+    return unary(this.raw, this.raw.lookupUser, { login }, metadata);
+  }
+  setUserRoles(request: auth.SetUserRolesRequest, metadata: grpc.Metadata): Promise<auth.SetUserRolesResponse> {
+    return unary(this.raw, this.raw.setUserRoles, request, metadata);
+  }
+  listAuditEvents(request: Partial<auth.ListAuditEventsRequest>, metadata: grpc.Metadata): Promise<auth.ListAuditEventsResponse> {
+    return unary(this.raw, this.raw.listAuditEvents, auth.ListAuditEventsRequest.fromPartial(request), metadata);
   }
   close(): void {
     this.raw.close();

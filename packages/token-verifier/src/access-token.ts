@@ -55,7 +55,7 @@ export async function verifyAccessToken(
       issuer: expected.issuer,
       audience: expected.audience,
       clockTolerance: expected.clockToleranceSeconds,
-      requiredClaims: ['exp', 'iat', 'sub', 'jti'],
+      requiredClaims: ['exp', 'iat', 'sub', 'jti', 'sid'],
     }));
   } catch (err) {
     if (err instanceof errors.JOSEError) throw new TokenRejectedError(reasonOf(err));
@@ -76,14 +76,24 @@ function reasonOf(err: errors.JOSEError): string {
   return 'token is malformed';
 }
 
+function validId(value: unknown, claim: string): string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) throw new TokenRejectedError(`token ${claim} claim is invalid`);
+  return value;
+}
+
 function identityOf(payload: JWTPayload): VerifiedIdentity {
-  const { sub, jti, exp, roles } = payload;
-  if (typeof sub !== 'string' || sub.length === 0 || sub.length > MAX_ID_LENGTH) throw new TokenRejectedError('token sub claim is invalid');
-  if (typeof jti !== 'string' || jti.length === 0 || jti.length > MAX_ID_LENGTH) throw new TokenRejectedError('token jti claim is invalid');
+  const { exp, iat, roles } = payload;
   if (!Array.isArray(roles) || !roles.every((role): role is string => typeof role === 'string')) {
     throw new TokenRejectedError('token roles claim must be an array of strings');
   }
   // Roles this build does not know grant nothing here, so a newer auth service adding one does not lock callers out.
   const known = roles.filter((role): role is Role => KNOWN_ROLES.has(role));
-  return { userId: sub, roles: [...new Set(known)], tokenId: jti, expiresAt: (exp as number) * 1000 };
+  return {
+    userId: validId(payload.sub, 'sub'),
+    sessionId: validId(payload['sid'], 'sid'),
+    roles: [...new Set(known)],
+    tokenId: validId(payload.jti, 'jti'),
+    issuedAt: (iat as number) * 1000,
+    expiresAt: (exp as number) * 1000,
+  };
 }

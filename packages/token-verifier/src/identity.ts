@@ -2,9 +2,13 @@
 export interface VerifiedIdentity {
   /** The token's `sub`: the auth service's user id. */
   readonly userId: string;
+  /** The token's `sid`: the sign-in session it belongs to, what the auth service revokes. */
+  readonly sessionId: string;
   readonly roles: readonly Role[];
   /** The token's `jti`. */
   readonly tokenId: string;
+  /** The token's `iat`, in Unix milliseconds. */
+  readonly issuedAt: number;
   /** The token's `exp`, in Unix milliseconds. */
   readonly expiresAt: number;
 }

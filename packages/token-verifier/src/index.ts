@@ -3,3 +3,5 @@ export * from './access-token';
 export * from './bearer';
 export * from './jwks-verifier';
 export * from './verification-cache';
+export * from './revocation-watcher';
+export * from './revocation-check';

@@ -61,6 +61,7 @@ async function mint(key: TestKey, options: MintOptions = {}): Promise<string> {
     iss: ISSUER,
     aud: AUDIENCE,
     sub: 'user-1',
+    sid: 'session-1',
     jti: 'token-1',
     roles: ['trader'],
     iat: now(),
@@ -109,8 +110,9 @@ describe('createJwksVerifier', () => {
   describe('valid tokens', () => {
     it('resolves the identity of a valid token', async () => {
       const exp = now() + 600;
-      const identity = await verifier.verify(await mint(key, { claims: { sub: 'u-42', jti: 'j-7', roles: ['trader', 'admin'], exp } }));
-      expect(identity).to.deep.equal({ userId: 'u-42', roles: ['trader', 'admin'], tokenId: 'j-7', expiresAt: exp * 1000 });
+      const iat = now() - 5;
+      const identity = await verifier.verify(await mint(key, { claims: { sub: 'u-42', sid: 's-9', jti: 'j-7', roles: ['trader', 'admin'], iat, exp } }));
+      expect(identity).to.deep.equal({ userId: 'u-42', sessionId: 's-9', roles: ['trader', 'admin'], tokenId: 'j-7', issuedAt: iat * 1000, expiresAt: exp * 1000 });
     });
 
     it('fetches the keys once and then verifies from the cache', async () => {
@@ -182,8 +184,8 @@ describe('createJwksVerifier', () => {
       await expectRejected(verifier, await mint(key, { claims: { aud: 'other-service' } }), /aud/);
     });
 
-    it('requires sub, jti, roles, exp and iat', async () => {
-      for (const claim of ['sub', 'jti', 'exp', 'iat']) {
+    it('requires sub, sid, jti, roles, exp and iat', async () => {
+      for (const claim of ['sub', 'sid', 'jti', 'exp', 'iat']) {
         await expectRejected(verifier, await mint(key, { omit: [claim] }), new RegExp(claim));
       }
       await expectRejected(verifier, await mint(key, { omit: ['roles'] }), /roles/);
@@ -191,6 +193,7 @@ describe('createJwksVerifier', () => {
       await expectRejected(verifier, await mint(key, { claims: { roles: [1] } }), /roles/);
       await expectRejected(verifier, await mint(key, { claims: { sub: '' } }), /sub/);
       await expectRejected(verifier, await mint(key, { claims: { sub: 'x'.repeat(200) } }), /sub/);
+      await expectRejected(verifier, await mint(key, { claims: { sid: 7 } }), /sid/);
     });
 
     it('requires typ at+jwt', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { TokenRejectedError, withVerificationCache, type TokenVerifier, type VerifiedIdentity } from '../src';
 
-/** A verifier that counts its calls and accepts tokens named "good-<exp>". */
+/** A verifier that counts its calls and accepts tokens named "good-<exp>" (of session "s-<exp>"). */
 function countingVerifier(): TokenVerifier & { calls: string[] } {
   const calls: string[] = [];
   return {
@@ -10,7 +10,7 @@ function countingVerifier(): TokenVerifier & { calls: string[] } {
       calls.push(token);
       const match = /^good-(\d+)$/.exec(token);
       if (!match) return Promise.reject(new TokenRejectedError('bad token'));
-      return Promise.resolve({ userId: `user-of-${token}`, roles: ['trader'], tokenId: token, expiresAt: Number(match[1]) });
+      return Promise.resolve({ userId: `user-of-${token}`, sessionId: `s-${match[1]}`, roles: ['trader'], tokenId: token, issuedAt: 0, expiresAt: Number(match[1]) });
     },
     close() {},
   };
@@ -48,5 +48,16 @@ describe('withVerificationCache', () => {
     expect(inner.calls).to.deep.equal(['good-1', 'good-2', 'good-3', 'good-1']);
     await cached.verify('good-3');
     expect(inner.calls).to.have.length(4);
+  });
+
+  it("forgets a revoked session's verifications, and only those", async () => {
+    const inner = countingVerifier();
+    const cached = withVerificationCache(inner, { maxEntries: 10, now: () => 0 });
+    await cached.verify('good-7');
+    await cached.verify('good-8');
+    cached.forgetSession('s-7');
+    await cached.verify('good-7');
+    await cached.verify('good-8');
+    expect(inner.calls).to.deep.equal(['good-7', 'good-8', 'good-7']);
   });
 });

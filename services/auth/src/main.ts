@@ -1,21 +1,25 @@
 import { ConfigError, createLogger, onTerminationSignal, runMain } from '@orderbook/server-kit';
 import { loadConfig } from './config';
-import { loadKeys, startAuthServer } from './server';
+import { loadKeys, openStore, startAuthServer } from './server';
 
 const USAGE = 'usage: main.ts [rotate-keys]   (configuration comes from the environment; see config.ts)';
 
 /**
- * `main.ts` serves until SIGTERM/SIGINT. `main.ts rotate-keys` replaces the generated signing key in
- * AUTH_DATA_DIR and exits; restart the server afterwards so that it signs with the new key.
+ * `main.ts` serves until SIGTERM/SIGINT. `main.ts rotate-keys` schedules the next shared signing
+ * key (it signs after AUTH_KEY_PUBLISH_LEAD_SECONDS, on every instance, without a restart) and exits.
  */
 async function main(args: readonly string[]): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger('auth', config.logLevel);
   const [command, ...rest] = args;
   if (command === 'rotate-keys' && rest.length === 0) {
-    // Age-based rotation off: this command rotates exactly once.
-    const keys = await loadKeys({ ...config, keys: { ...config.keys, rotationDays: 0 } }, logger);
-    await keys.rotate();
+    const { store, sealer } = await openStore(config, logger);
+    try {
+      const next = await (await loadKeys(config, store, sealer, logger)).rotate();
+      logger.info({ kid: next.kid, signsFrom: new Date(next.activatesAtMs).toISOString() }, 'next signing key scheduled');
+    } finally {
+      await store.close();
+    }
     return;
   }
   if (command !== undefined) throw new ConfigError(USAGE);

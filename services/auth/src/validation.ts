@@ -1,13 +1,15 @@
 import { InvalidFieldError } from '@orderbook/server-kit';
+import { isCommonPassword } from './security/common-passwords';
 
 /** Input rules of the auth API. Each check names the field it rejects; nothing echoes a password. */
 
 const USERNAME_MIN_LENGTH = 3;
 const USERNAME_MAX_LENGTH = 32;
 const EMAIL_MAX_LENGTH = 254;
-const PASSWORD_MIN_BYTES = 8;
+/** ASVS 2.1.1 asks for at least 12 (NIST SP 800-63B for at least 8). No composition rules. */
+export const PASSWORD_MIN_BYTES = 12;
 /** bcrypt ignores everything after 72 bytes: longer passwords are refused, never silently truncated. */
-const PASSWORD_MAX_BYTES = 72;
+export const PASSWORD_MAX_BYTES = 72;
 const REFRESH_TOKEN_PATTERN = /^[A-Za-z0-9_-]{43}$/;
 
 // ASCII only: look-alike letters from other scripts cannot impersonate an existing name.
@@ -49,27 +51,50 @@ export function validEmail(value: string, field = 'email'): string {
   return value.toLowerCase();
 }
 
-/** Rules for a new password. */
-export function validNewPassword(value: string, field = 'password'): string {
+/** A new password that meets the length rules but is one that attackers try first. */
+export class WeakPasswordError extends InvalidFieldError {
+}
+
+/** What a new password must not be: the account's own names. */
+export interface PasswordContext {
+  readonly username?: string;
+  readonly email?: string;
+}
+
+/**
+ * Rules for a new password (NIST SP 800-63B 5.1.1.2): 12 to 72 bytes of UTF-8, any characters but
+ * NUL, no composition rules; not on the bundled common-password list, not a short pattern
+ * repeated ("aaaaaaaaaaaa", "abcabcabcabc"), and not the username, the email or its local part.
+ */
+export function validNewPassword(value: string, field = 'password', context: PasswordContext = {}): string {
   required(field, value);
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes < PASSWORD_MIN_BYTES) throw new InvalidFieldError(field, `must be at least ${PASSWORD_MIN_BYTES} bytes of UTF-8`);
   if (bytes > PASSWORD_MAX_BYTES) throw new InvalidFieldError(field, `must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8`);
   // bcrypt's C core stops at the first NUL: "abc\0xyz" would be hashed as "abc".
   if (value.includes('\0')) throw new InvalidFieldError(field, 'must not contain NUL characters');
+  const lower = value.toLowerCase();
+  if (isCommonPassword(lower)) throw new WeakPasswordError(field, 'is on the list of common passwords that attackers try first: choose another');
+  if (/^(.{1,3})\1+$/su.test(lower)) throw new WeakPasswordError(field, 'is a short pattern repeated: choose another');
+  const email = context.email?.toLowerCase();
+  const names = [context.username?.toLowerCase(), email, email?.slice(0, email.lastIndexOf('@'))];
+  if (names.includes(lower)) throw new WeakPasswordError(field, 'must not be the username or the email address');
   return value;
 }
 
-/** Sign-in input: only bounds, so that a wrong guess costs one bcrypt compare and reveals nothing about the rules. */
-export function validSignIn(login: string, password: string): { login: string; password: string } {
-  required('login', login);
-  if (login.length > EMAIL_MAX_LENGTH) throw new InvalidFieldError('login', `must be at most ${EMAIL_MAX_LENGTH} characters`);
-  required('password', password);
-  if (Buffer.byteLength(password, 'utf8') > PASSWORD_MAX_BYTES) {
-    throw new InvalidFieldError('password', `must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8`);
-  }
-  if (password.includes('\0')) throw new InvalidFieldError('password', 'must not contain NUL characters');
-  return { login, password };
+/** A password presented (not chosen): only bounds, so that a wrong guess costs one bcrypt compare and reveals nothing about the rules. */
+export function validPasswordInput(value: string, field = 'password'): string {
+  required(field, value);
+  if (Buffer.byteLength(value, 'utf8') > PASSWORD_MAX_BYTES) throw new InvalidFieldError(field, `must be at most ${PASSWORD_MAX_BYTES} bytes of UTF-8`);
+  if (value.includes('\0')) throw new InvalidFieldError(field, 'must not contain NUL characters');
+  return value;
+}
+
+/** A username or an email address as typed to sign in or look up. */
+export function validLogin(value: string, field = 'login'): string {
+  required(field, value);
+  if (value.length > EMAIL_MAX_LENGTH) throw new InvalidFieldError(field, `must be at most ${EMAIL_MAX_LENGTH} characters`);
+  return value;
 }
 
 export function validRefreshToken(value: string, field = 'refresh_token'): string {
@@ -77,3 +102,16 @@ export function validRefreshToken(value: string, field = 'refresh_token'): strin
   if (!REFRESH_TOKEN_PATTERN.test(value)) throw new InvalidFieldError(field, 'is not a refresh token issued by this service');
   return value;
 }
+
+/** A UUID as this service issues them (user and session ids). */
+export function validId(value: string, field: string): string {
+  required(field, value);
+  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)) throw new InvalidFieldError(field, 'is not an id issued by this service');
+  return value;
+}
+
+/**
+ * Usernames nobody can sign up with: names people take for the operators'. The configured
+ * AUTH_ADMIN_USERNAME is reserved as well (AuthPolicy.reservedUsernames).
+ */
+export const RESERVED_USERNAMES: readonly string[] = ['admin', 'administrator', 'root', 'superuser', 'system', 'support', 'security', 'operator', 'orderbook', 'auth', 'matching'];

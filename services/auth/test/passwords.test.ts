@@ -1,6 +1,6 @@
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
-import { createBcryptHasher } from '../src/passwords';
+import { createBcryptHasher } from '../src/security/passwords';
 
 describe('bcrypt password hasher', () => {
   it('hashes with the configured cost and verifies', async () => {

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { calculateJwkThumbprint, decodeProtectedHeader, exportJWK } from 'jose';
@@ -10,9 +11,19 @@ import { auth } from '@orderbook/proto';
 import { ConfigError } from '@orderbook/server-kit';
 import { createJwksVerifier } from '@orderbook/token-verifier';
 import { startAuthServer, type AuthConfig, type RunningAuthServer } from '../src';
-import { KEY_FILE_NAME } from '../src/keys';
-import { loadKeys } from '../src/server';
 import { AuthClient, bearer, expectStatus, newUser, tempDir, testConfig } from './helpers';
+
+/** A logger that keeps what it logs, to check what start-up says it did. */
+function capturingLogger(): { logger: pino.Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  return { logger: pino({ level: 'info' }, sink), lines };
+}
 
 const MAIN = join(__dirname, '..', 'src', 'main.ts');
 const REPO_ROOT = join(__dirname, '..', '..', '..');
@@ -37,10 +48,10 @@ function runMain(args: string[], env: Record<string, string>) {
   return { child, exited, logs, stdout: () => stdout, stderr: () => stderr };
 }
 
-async function waitFor<T>(probe: () => T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
+async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = probe();
+    const value = await probe();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
@@ -70,8 +81,8 @@ describe('auth server lifecycle', () => {
     await dir.remove();
   });
 
-  async function start(config: AuthConfig): Promise<{ server: RunningAuthServer; client: AuthClient }> {
-    const server = await startAuthServer(config);
+  async function start(config: AuthConfig, logger?: pino.Logger): Promise<{ server: RunningAuthServer; client: AuthClient }> {
+    const server = await startAuthServer(config, logger === undefined ? {} : { logger });
     const started = { server, client: new AuthClient(server.address) };
     running.push(started);
     return started;
@@ -111,47 +122,6 @@ describe('auth server lifecycle', () => {
     await second.client.signIn({ login: person.login, password: person.password });
   });
 
-  it('rotates the key at start once it is AUTH_KEY_ROTATION_DAYS old; tokens of the old key stay verifiable', async () => {
-    const first = await start(testConfig(dir.path, { AUTH_KEY_ROTATION_DAYS: '30' }));
-    const person = await signedIn(first.client);
-    const oldKid = (await first.client.getPublicKeys()).keys[0]?.kid;
-    await stop(first);
-
-    const file = join(dir.path, KEY_FILE_NAME);
-    const state = JSON.parse(await readFile(file, 'utf8')) as { keys: Array<{ createdAtMs: number }> };
-    for (const key of state.keys) key.createdAtMs -= 31 * 86_400_000;
-    await writeFile(file, JSON.stringify(state));
-
-    const second = await start(testConfig(dir.path, { AUTH_KEY_ROTATION_DAYS: '30' }));
-    const kids = (await second.client.getPublicKeys()).keys.map((key) => key.kid);
-    expect(kids).to.have.length(2);
-    expect(kids[1]).to.equal(oldKid);
-    const fresh = await signedIn(second.client);
-    expect(decodeProtectedHeader(fresh.accessToken).kid).to.equal(kids[0]);
-
-    await second.client.getMe(bearer(person.accessToken));
-    const verifier = createJwksVerifier({ authAddress: second.server.address, issuer: second.server.issuer, audience: second.server.audience });
-    try {
-      expect((await verifier.verify(person.accessToken)).userId).to.equal(person.id);
-      expect((await verifier.verify(fresh.accessToken)).userId).to.equal(fresh.id);
-    } finally {
-      verifier.close();
-    }
-  });
-
-  it('drops a rotated-out key once its tokens have expired', async () => {
-    const config = testConfig(dir.path);
-    const first = await start(config);
-    const person = await signedIn(first.client);
-    await stop(first);
-    // Rotated two hours ago; tokens live 15 minutes.
-    await (await loadKeys(config, pino({ level: 'silent' }))).rotate(Date.now() - 7_200_000);
-
-    const second = await start(config);
-    expect((await second.client.getPublicKeys()).keys).to.have.length(1);
-    await expectStatus(second.client.getMe(bearer(person.accessToken)), grpc.status.UNAUTHENTICATED, /unknown key/);
-  });
-
   it('signs with AUTH_SIGNING_KEY_FILE and publishes AUTH_PREVIOUS_SIGNING_KEY_FILES', async () => {
     const current = generateKeyPairSync('ed25519');
     const previous = generateKeyPairSync('ed25519');
@@ -177,11 +147,14 @@ describe('auth server lifecycle', () => {
   });
 
   describe('admin bootstrap', () => {
-    const ADMIN = { AUTH_ADMIN_USERNAME: 'Root', AUTH_ADMIN_EMAIL: 'root@example.com', AUTH_ADMIN_PASSWORD: 'first admin pw' };
+    const ADMIN = { AUTH_ADMIN_USERNAME: 'Boss', AUTH_ADMIN_EMAIL: 'boss@example.com', AUTH_ADMIN_PASSWORD: 'first admin pw' };
+    const outcomes = (lines: Array<Record<string, unknown>>) => lines.filter((line) => line['outcome'] !== undefined).map((line) => line['outcome']);
 
-    it('creates the admin with the trader and admin roles', async () => {
-      const { client } = await start(testConfig(dir.path, ADMIN));
-      const { user, tokens } = await client.signIn({ login: 'root', password: 'first admin pw' });
+    it('creates the admin with the trader and admin roles, and says so', async () => {
+      const { logger, lines } = capturingLogger();
+      const { client } = await start(testConfig(dir.path, ADMIN), logger);
+      expect(outcomes(lines)).to.deep.equal(['created']);
+      const { user, tokens } = await client.signIn({ login: 'boss', password: 'first admin pw' });
       expect(user?.roles).to.deep.equal([auth.Role.ROLE_TRADER, auth.Role.ROLE_ADMIN]);
       const verifier = createJwksVerifier({ authAddress: running[0]?.server.address ?? '', issuer: 'orderbook-auth', audience: 'orderbook' });
       try {
@@ -191,48 +164,87 @@ describe('auth server lifecycle', () => {
       }
     });
 
+    it("refuses sign-up of the admin's name and email, and of well-known operator names, with the usual conflict answer", async () => {
+      const { client } = await start(testConfig(dir.path, ADMIN));
+      for (const request of [
+        { ...newUser(), username: 'BOSS' },
+        { ...newUser(), email: 'Boss@Example.com' },
+        { ...newUser(), username: 'administrator' },
+      ]) {
+        await expectStatus(client.signUp(request), grpc.status.ALREADY_EXISTS, /^username or email: already taken$/);
+      }
+    });
+
     it('updates the password at the next start and ends the sessions opened with the old one', async () => {
       const first = await start(testConfig(dir.path, ADMIN));
-      const { tokens, user } = await first.client.signIn({ login: 'root', password: 'first admin pw' });
+      const { tokens, user } = await first.client.signIn({ login: 'boss', password: 'first admin pw' });
       await stop(first);
-      const second = await start(testConfig(dir.path, { ...ADMIN, AUTH_ADMIN_PASSWORD: 'second admin pw' }));
-      await expectStatus(second.client.signIn({ login: 'root', password: 'first admin pw' }), grpc.status.UNAUTHENTICATED);
-      const again = await second.client.signIn({ login: 'root', password: 'second admin pw' });
+      const { logger, lines } = capturingLogger();
+      const second = await start(testConfig(dir.path, { ...ADMIN, AUTH_ADMIN_PASSWORD: 'second admin pw' }), logger);
+      expect(outcomes(lines)).to.deep.equal(['updated']);
+      await expectStatus(second.client.signIn({ login: 'boss', password: 'first admin pw' }), grpc.status.UNAUTHENTICATED);
+      const again = await second.client.signIn({ login: 'boss', password: 'second admin pw' });
       expect(again.user?.id).to.equal(user?.id);
       await expectStatus(second.client.refreshToken(tokens?.refreshToken ?? ''), grpc.status.UNAUTHENTICATED);
     });
 
     it('leaves sessions alone when nothing changed', async () => {
       const first = await start(testConfig(dir.path, ADMIN));
-      const { tokens } = await first.client.signIn({ login: 'root', password: 'first admin pw' });
+      const { tokens } = await first.client.signIn({ login: 'boss', password: 'first admin pw' });
       await stop(first);
-      const second = await start(testConfig(dir.path, ADMIN));
+      const { logger, lines } = capturingLogger();
+      const second = await start(testConfig(dir.path, ADMIN), logger);
+      expect(outcomes(lines)).to.deep.equal(['unchanged']);
       await second.client.refreshToken(tokens?.refreshToken ?? '');
     });
 
-    it('promotes an existing user with the same name and email', async () => {
-      const first = await start(testConfig(dir.path));
-      await first.client.signUp({ username: 'root', email: 'root@example.com', password: 'trader pw 1' });
+    it('keeps managing the admin it created by id, whatever its name: a new AUTH_ADMIN_EMAIL moves it', async () => {
+      const first = await start(testConfig(dir.path, ADMIN));
+      const id = (await first.client.signIn({ login: 'boss', password: 'first admin pw' })).user?.id;
       await stop(first);
-      const second = await start(testConfig(dir.path, ADMIN));
-      const { user } = await second.client.signIn({ login: 'root', password: 'first admin pw' });
-      expect(user?.roles).to.deep.equal([auth.Role.ROLE_TRADER, auth.Role.ROLE_ADMIN]);
-      expect(user?.username).to.equal('root');
+      const second = await start(testConfig(dir.path, { ...ADMIN, AUTH_ADMIN_EMAIL: 'new-boss@example.com' }));
+      const { user } = await second.client.signIn({ login: 'new-boss@example.com', password: 'first admin pw' });
+      expect(user?.id).to.equal(id);
     });
 
-    it('refuses to promote a user of that name with another email, or to reuse another user\'s email', async () => {
+    it('takes over a user of that name and email (as earlier versions did): the configured password replaces theirs', async () => {
       const first = await start(testConfig(dir.path));
-      await first.client.signUp({ username: 'root', email: 'squatter@example.com', password: 'squatter pw' });
-      await first.client.signUp({ username: 'someone', email: 'boss@example.com', password: 'someone pw' });
+      await first.client.signUp({ username: 'boss', email: 'boss@example.com', password: 'trader pw 123' });
       await stop(first);
-      await startAuthServer(testConfig(dir.path, ADMIN)).then(
-        () => expect.fail('started'),
-        (err: unknown) => expect((err as Error).message).to.match(/^AUTH_ADMIN_USERNAME: /),
-      );
-      await startAuthServer(testConfig(dir.path, { ...ADMIN, AUTH_ADMIN_USERNAME: 'boss', AUTH_ADMIN_EMAIL: 'boss@example.com' })).then(
-        () => expect.fail('started'),
-        (err: unknown) => expect((err as Error).message).to.match(/^AUTH_ADMIN_EMAIL: already used/),
-      );
+      const { logger, lines } = capturingLogger();
+      const second = await start(testConfig(dir.path, ADMIN), logger);
+      expect(outcomes(lines)).to.deep.equal(['adopted']);
+      await expectStatus(second.client.signIn({ login: 'boss', password: 'trader pw 123' }), grpc.status.UNAUTHENTICATED);
+      const { user } = await second.client.signIn({ login: 'boss', password: 'first admin pw' });
+      expect(user?.roles).to.deep.equal([auth.Role.ROLE_TRADER, auth.Role.ROLE_ADMIN]);
+    });
+
+    it('starts when a stranger holds the name (or the email): nobody is promoted, and the log says what blocked it and what to do', async () => {
+      const first = await start(testConfig(dir.path));
+      await first.client.signUp({ username: 'boss', email: 'squatter@example.com', password: 'squatter pw 1' });
+      await first.client.signUp({ username: 'someone', email: 'chief@example.com', password: 'someone pw 12' });
+      await stop(first);
+
+      const { logger, lines } = capturingLogger();
+      const second = await start(testConfig(dir.path, ADMIN), logger);
+      const skipped = lines.find((line) => line['outcome'] === 'blocked');
+      expect(skipped?.['msg']).to.match(/AUTH_ADMIN_USERNAME "Boss" belongs to another user/).and.match(/Set AUTH_ADMIN_USERNAME and AUTH_ADMIN_EMAIL/);
+      const squatter = await second.client.signIn({ login: 'boss', password: 'squatter pw 1' });
+      expect(squatter.user?.roles).to.deep.equal([auth.Role.ROLE_TRADER]);
+      await stop(second);
+
+      const again = capturingLogger();
+      await start(testConfig(dir.path, { ...ADMIN, AUTH_ADMIN_USERNAME: 'chief', AUTH_ADMIN_EMAIL: 'chief@example.com' }), again.logger);
+      expect(again.lines.find((line) => line['outcome'] === 'blocked')?.['msg']).to.match(/AUTH_ADMIN_EMAIL belongs to another user/);
+    });
+
+    it('then bootstraps under a free name, which nobody can take from then on', async () => {
+      const first = await start(testConfig(dir.path));
+      await first.client.signUp({ username: 'boss', email: 'squatter@example.com', password: 'squatter pw 1' });
+      await stop(first);
+      const second = await start(testConfig(dir.path, { ...ADMIN, AUTH_ADMIN_USERNAME: 'boss-2' }));
+      const { user } = await second.client.signIn({ login: 'boss-2', password: 'first admin pw' });
+      expect(user?.roles).to.deep.equal([auth.Role.ROLE_TRADER, auth.Role.ROLE_ADMIN]);
     });
   });
 
@@ -265,21 +277,26 @@ describe('auth server lifecycle', () => {
       expect(main.stderr()).to.match(/configuration error: AUTH_PORT: expected an integer/);
     });
 
-    it('rotate-keys replaces the generated key and keeps the old one published', async () => {
-      const first = await start(testConfig(dir.path));
+    it('rotate-keys schedules the next shared key while the server runs: published at once, signing after the lead time', async () => {
+      const env = { AUTH_KEY_PUBLISH_LEAD_SECONDS: '1' };
+      const first = await start(testConfig(dir.path, env));
       const person = await signedIn(first.client);
       const oldKid = (await first.client.getPublicKeys()).keys[0]?.kid;
-      await stop(first);
 
-      const rotate = runMain(['rotate-keys'], { AUTH_DATA_DIR: dir.path, LOG_LEVEL: 'silent' });
+      const rotate = runMain(['rotate-keys'], { ...env, AUTH_DATA_DIR: dir.path, LOG_LEVEL: 'silent', AUTH_ENCRYPTION_KEY: String(testConfig(dir.path).encryptionKey?.toString('base64')) });
       expect(await rotate.exited, rotate.stderr()).to.equal(0);
 
-      const second = await start(testConfig(dir.path));
-      const kids = (await second.client.getPublicKeys()).keys.map((key) => key.kid);
-      expect(kids).to.have.length(2);
-      expect(kids[0]).not.to.equal(oldKid);
-      expect(kids[1]).to.equal(oldKid);
-      await second.client.getMe(bearer(person.accessToken));
+      const published = await waitFor(async () => {
+        const kids = (await first.client.getPublicKeys()).keys.map((key) => key.kid);
+        return kids.length === 2 ? kids : undefined;
+      }, 'the next key to be published');
+      expect(published[0]).to.equal(oldKid);
+      const fresh = await waitFor(async () => {
+        const { tokens } = await first.client.signIn({ login: person.login, password: person.password });
+        return decodeProtectedHeader(tokens?.accessToken ?? '').kid !== oldKid ? tokens?.accessToken : undefined;
+      }, 'a token signed with the next key');
+      expect(decodeProtectedHeader(fresh).kid).to.equal(published[1]);
+      await first.client.getMe(bearer(person.accessToken));
     });
   });
 });

@@ -1,16 +1,10 @@
-import { join } from 'node:path';
 import bcrypt from 'bcrypt';
 import { expect } from 'chai';
-import pino from 'pino';
 import { isServiceError } from '@orderbook/server-kit';
-import { KeyRing } from '../src/keys';
-import { createBcryptHasher, type PasswordHasher } from '../src/passwords';
-import { RefreshTokens } from '../src/refresh-tokens';
-import { AuthService, SIGN_IN_FAILED } from '../src/service';
-import { openSqliteStore } from '../src/sqlite-store';
-import { AccessTokens } from '../src/tokens';
-import type { UserStore } from '../src/user-store';
-import { tempDir } from './helpers';
+import { SIGN_IN_FAILED } from '../src/api/errors';
+import { createBcryptHasher, type PasswordHasher } from '../src/security/passwords';
+import { openStoreFixture, type StoreFixture } from './helpers';
+import { serviceOver } from './service-fixture';
 
 /** Wraps a hasher and records every compare, to check which hash sign-in spends its bcrypt work on. */
 function recording(inner: PasswordHasher): PasswordHasher & { compared: string[] } {
@@ -38,45 +32,24 @@ async function failure(promise: Promise<unknown>): Promise<string> {
 }
 
 describe('sign-in work (structural "same time" check)', () => {
-  let dir: { path: string; remove(): Promise<void> };
-  let store: UserStore;
-  let keys: KeyRing;
+  let fixture: StoreFixture;
 
   beforeEach(async () => {
-    dir = await tempDir();
-    store = openSqliteStore(join(dir.path, 'auth.db'));
-    keys = await KeyRing.load({ dataDir: dir.path, previousKeyFiles: [], rotationDays: 0, retentionMs: 1000, logger: pino({ level: 'silent' }) });
+    fixture = (await openStoreFixture('SQLite'))!;
   });
-  afterEach(async () => {
-    await store.close();
-    await dir.remove();
-  });
-
-  function service(passwords: PasswordHasher): AuthService {
-    return new AuthService({
-      store,
-      passwords,
-      keys,
-      accessTokens: new AccessTokens(keys, { issuer: 'i', audience: 'a', ttlSeconds: 60, clockToleranceSeconds: 30 }),
-      refreshTokens: new RefreshTokens(store, 3600),
-      signInLimits: { maxFailuresPerAccount: 2, maxFailuresPerPeer: 100, windowSeconds: 60 },
-      issuer: 'i',
-      audience: 'a',
-      logger: pino({ level: 'silent' }),
-    });
-  }
+  afterEach(() => fixture.dispose());
 
   it('runs one bcrypt compare of the configured cost for an unknown user, as for a wrong password', async () => {
     const passwords = recording(await createBcryptHasher(5));
-    const auth = service(passwords);
-    await auth.signUp({ username: 'known', email: 'known@example.com', password: 'right password' });
-    const stored = (await store.findUserByUsername('known'))?.passwordHash ?? '';
+    const { service, ctx } = await serviceOver(fixture.store, passwords);
+    await service.signIns.signUp({ username: 'known', email: 'known@example.com', password: 'right password' }, ctx());
+    const stored = (await fixture.store.users.byUsername('known'))?.passwordHash ?? '';
 
-    const wrongPassword = await failure(auth.signIn({ login: 'known', password: 'wrong password' }, 'peer'));
+    const wrongPassword = await failure(service.signIns.signIn({ login: 'known', password: 'wrong password' }, ctx()));
     expect(passwords.compared).to.deep.equal([stored]);
 
-    const unknownUser = await failure(auth.signIn({ login: 'unknown', password: 'wrong password' }, 'peer'));
-    const unknownEmail = await failure(auth.signIn({ login: 'unknown@example.com', password: 'wrong password' }, 'peer'));
+    const unknownUser = await failure(service.signIns.signIn({ login: 'unknown', password: 'wrong password' }, ctx()));
+    const unknownEmail = await failure(service.signIns.signIn({ login: 'unknown@example.com', password: 'wrong password' }, ctx()));
     expect(passwords.compared).to.deep.equal([stored, passwords.dummyHash, passwords.dummyHash]);
     expect(bcrypt.getRounds(passwords.dummyHash)).to.equal(bcrypt.getRounds(stored)).and.to.equal(5);
 
@@ -85,19 +58,32 @@ describe('sign-in work (structural "same time" check)', () => {
     expect(wrongPassword).to.match(new RegExp(`${SIGN_IN_FAILED}$`));
   });
 
-  it('spends no bcrypt work on a rate-limited attempt', async () => {
+  it('hashes a sign-up password whether or not the name is taken (a taken name answers in the time a new one does)', async () => {
     const passwords = recording(await createBcryptHasher(4));
-    const auth = service(passwords);
-    for (let i = 0; i < 2; i += 1) await failure(auth.signIn({ login: 'nobody', password: 'guess-guess' }, 'peer'));
-    expect(await failure(auth.signIn({ login: 'nobody', password: 'guess-guess' }, 'peer'))).to.match(/too many failed sign-ins/);
-    expect(passwords.compared).to.have.length(2);
+    let hashed = 0;
+    const counting: PasswordHasher = { ...passwords, hash: (password) => ((hashed += 1), passwords.hash(password)) };
+    const { service, ctx } = await serviceOver(fixture.store, counting);
+    await service.signIns.signUp({ username: 'first', email: 'first@example.com', password: 'right password' }, ctx());
+    await failure(service.signIns.signUp({ username: 'first', email: 'other@example.com', password: 'right password' }, ctx()));
+    await failure(service.signIns.signUp({ username: 'admin', email: 'x@example.com', password: 'right password' }, ctx()));
+    expect(hashed).to.equal(3);
+  });
+
+  it('spends no bcrypt work on an attempt while the account waits out its delay', async () => {
+    const passwords = recording(await createBcryptHasher(4));
+    const { service, ctx } = await serviceOver(fixture.store, passwords);
+    for (let i = 0; i < 3; i += 1) await failure(service.signIns.signIn({ login: 'nobody', password: 'guess-guess' }, ctx()));
+    expect(await failure(service.signIns.signIn({ login: 'nobody', password: 'guess-guess' }, ctx()))).to.match(/too many failed sign-ins/);
+    expect(passwords.compared).to.have.length(3);
   });
 
   it('re-hashes a password made with another cost at the next successful sign-in', async () => {
-    await service(await createBcryptHasher(4)).signUp({ username: 'legacy', email: 'legacy@example.com', password: 'old cost pw' });
-    await service(await createBcryptHasher(5)).signIn({ login: 'legacy', password: 'old cost pw' }, 'peer');
-    const upgraded = (await store.findUserByUsername('legacy'))?.passwordHash ?? '';
+    const old = await serviceOver(fixture.store, await createBcryptHasher(4));
+    await old.service.signIns.signUp({ username: 'legacy', email: 'legacy@example.com', password: 'old cost pw!' }, old.ctx());
+    const current = await serviceOver(fixture.store, await createBcryptHasher(5));
+    await current.service.signIns.signIn({ login: 'legacy', password: 'old cost pw!' }, current.ctx());
+    const upgraded = (await fixture.store.users.byUsername('legacy'))?.passwordHash ?? '';
     expect(bcrypt.getRounds(upgraded)).to.equal(5);
-    expect(await bcrypt.compare('old cost pw', upgraded)).to.equal(true);
+    expect(await bcrypt.compare('old cost pw!', upgraded)).to.equal(true);
   });
 });

@@ -2,10 +2,13 @@ import { expect } from 'chai';
 import { InvalidFieldError } from '@orderbook/server-kit';
 import {
   validEmail,
+  validId,
+  validLogin,
   validNewPassword,
+  validPasswordInput,
   validRefreshToken,
-  validSignIn,
   validUsername,
+  WeakPasswordError,
 } from '../src/validation';
 
 function problem(run: () => unknown): string {
@@ -79,9 +82,9 @@ describe('validation', () => {
     });
   });
 
-  describe('new password', () => {
-    it('accepts 8 to 72 bytes of UTF-8', () => {
-      for (const password of ['12345678', 'a'.repeat(72), 'é'.repeat(36), '😀'.repeat(18), '€'.repeat(24)]) {
+  describe('new password (NIST SP 800-63B: length and a blocklist, no composition rules)', () => {
+    it('accepts 12 to 72 bytes of UTF-8, whatever the characters', () => {
+      for (const password of ['all lower case', 'a'.repeat(71) + 'b', 'éèêëēė', '😀🎉🚀✨💡🔥', `${'€'.repeat(23)}$`, 'correct horse battery staple']) {
         expect(validNewPassword(password)).to.equal(password);
       }
     });
@@ -90,27 +93,56 @@ describe('validation', () => {
       expect(problem(() => validNewPassword('é'.repeat(37)))).to.match(/^password: .*at most 72 bytes/);
       expect(problem(() => validNewPassword('€'.repeat(25)))).to.match(/at most 72 bytes/);
       expect(problem(() => validNewPassword(`${'a'.repeat(71)}é`))).to.match(/at most 72 bytes/);
-      expect(problem(() => validNewPassword('ééé'))).to.match(/at least 8 bytes/);
+      expect(problem(() => validNewPassword('éééééé'.slice(0, 5)))).to.match(/at least 12 bytes/);
+      expect(problem(() => validNewPassword('elevenbytes'))).to.match(/at least 12 bytes/);
     });
 
     it('rejects empty, short, long, huge and NUL-containing passwords without echoing them', () => {
-      const cases = ['', '1234567', 'a'.repeat(73), 'x'.repeat(10_000), 'pass\0word-long'];
+      const cases = ['', 'a 11-byte p', 'a'.repeat(73), 'x'.repeat(10_000), 'pass\0word-long'];
       for (const password of cases) {
         const message = problem(() => validNewPassword(password));
         expect(message).to.match(/^password: /);
         if (password.length > 0) expect(message).not.to.include(password);
       }
     });
+
+    it('rejects passwords from the bundled common-password list, in any case', () => {
+      for (const password of ['qwertyuiop123', 'Password1234', '1QAZ2WSX3EDC', '123456789012']) {
+        expect(() => validNewPassword(password), password).to.throw(WeakPasswordError, /^password: is on the list of common passwords/);
+      }
+    });
+
+    it('rejects a short pattern repeated', () => {
+      for (const password of ['aaaaaaaaaaaa', 'abababababab', 'abcabcabcabc', '😀😀😀😀😀😀']) {
+        expect(() => validNewPassword(password), password).to.throw(WeakPasswordError, /short pattern repeated/);
+      }
+    });
+
+    it('rejects the username, the email address and its local part', () => {
+      const context = { username: 'Longusername', email: 'someone.long@example.com' };
+      for (const password of ['longUSERNAME', 'someone.long@example.com', 'Someone.Long']) {
+        expect(() => validNewPassword(password, 'password', context), password).to.throw(WeakPasswordError, /username or the email/);
+      }
+      expect(validNewPassword('longusername!', 'password', context)).to.equal('longusername!');
+    });
   });
 
-  describe('sign-in', () => {
+  describe('presented password and login', () => {
     it('only bounds the input', () => {
-      expect(validSignIn('whoever', 'x')).to.deep.equal({ login: 'whoever', password: 'x' });
-      expect(problem(() => validSignIn('', 'x'))).to.match(/^login: /);
-      expect(problem(() => validSignIn('x'.repeat(10_000), 'x'))).to.match(/^login: /);
-      expect(problem(() => validSignIn('bob', ''))).to.match(/^password: /);
-      expect(problem(() => validSignIn('bob', 'x'.repeat(73)))).to.match(/^password: /);
-      expect(problem(() => validSignIn('bob', 'a\0b'))).to.match(/^password: /);
+      expect(validPasswordInput('x')).to.equal('x');
+      expect(validLogin('whoever')).to.equal('whoever');
+      expect(problem(() => validLogin(''))).to.match(/^login: /);
+      expect(problem(() => validLogin('x'.repeat(10_000)))).to.match(/^login: /);
+      expect(problem(() => validPasswordInput(''))).to.match(/^password: /);
+      expect(problem(() => validPasswordInput('x'.repeat(73)))).to.match(/^password: /);
+      expect(problem(() => validPasswordInput('a\0b', 'current_password'))).to.match(/^current_password: /);
+    });
+  });
+
+  describe('ids', () => {
+    it('accepts UUIDs as issued, names the field otherwise', () => {
+      expect(validId('0b7c4d0e-3f7a-4a3e-9b1c-2d4e6f8a0b1c', 'user_id')).to.equal('0b7c4d0e-3f7a-4a3e-9b1c-2d4e6f8a0b1c');
+      for (const bad of ['', 'x', '0B7C4D0E-3F7A-4A3E-9B1C-2D4E6F8A0B1C', "' OR 1=1 --"]) expect(problem(() => validId(bad, 'user_id'))).to.match(/^user_id: /);
     });
   });
 

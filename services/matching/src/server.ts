@@ -1,7 +1,7 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { createLogger, dialableAddress, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
-import { createJwksVerifier, withVerificationCache } from '@orderbook/token-verifier';
 import { createAuthInterceptor } from './auth/auth-interceptor';
+import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
 import type { CommandLoopFailedError } from './loop/errors';
 import type { MatchingConfig } from './ops/config';
@@ -16,8 +16,8 @@ import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
 
-/** Distinct access tokens whose verification is remembered until they expire (one per active session is plenty). */
-const VERIFIED_TOKENS_CACHED = 100_000;
+/** The health check that tells whether the auth service's revocation feed is live. */
+export const REVOCATION_FEED_HEALTH_CHECK = 'revocation-feed';
 
 export const MATCHING_SERVICE_NAME = `${matching.protobufPackage}.MatchingService`;
 
@@ -56,10 +56,20 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   const metrics = new MatchingMetrics();
   const state = new ServiceState();
   const liveCalls = new LiveCalls();
-  const verifier = withVerificationCache(
-    createJwksVerifier({ authAddress: config.authAddress, issuer: config.issuer, audience: config.audience, logger }),
-    { maxEntries: VERIFIED_TOKENS_CACHED },
-  );
+  let setFeedHealth: ((up: boolean) => void) | undefined;
+  const tokens = createTokenVerification({
+    authAddress: config.authAddress,
+    issuer: config.issuer,
+    audience: config.audience,
+    keySetMaxAgeSeconds: config.keySetMaxAgeSeconds,
+    revocationFallbackSeconds: config.revocationFallbackSeconds,
+    logger,
+    onFeedStateChange: (up) => {
+      metrics.revocationFeed(up);
+      setFeedHealth?.(up);
+    },
+    onRevoked: (count) => metrics.revocationsLearned(count),
+  });
   const statuses = matchingStatuses(logger);
   const entry = new OrderEntry({ state, markets, metrics, statuses });
 
@@ -89,9 +99,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       ],
       descriptorSetPath,
       logger,
-      interceptors: [createAuthInterceptor(verifier, logger)],
+      interceptors: [createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason))],
       initiallyServing: false,
     });
+    const started = grpcServer;
+    setFeedHealth = (up) => started.setCheck(REVOCATION_FEED_HEALTH_CHECK, up);
+    setFeedHealth(tokens.revocations.state().up);
     const address = dialableAddress(config.host, grpcServer.port);
     logger.info({ address, dataDir: config.dataDir }, 'matching service listening, replaying its journal (NOT_SERVING until done)');
 
@@ -128,7 +141,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         liveCalls.closeAll();
         await server.shutdown(config.shutdownGraceMs);
         await readyLoop.close();
-        verifier.close();
+        tokens.close();
         await endpoint.close();
         logger.info({ lastSeq: readyLoop.queries.lastSeq() }, 'matching service stopped');
       })();
@@ -139,7 +152,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     await grpcServer?.shutdown(0);
     await loop?.close();
     await metricsEndpoint?.close();
-    verifier.close();
+    tokens.close();
     throw err;
   }
 }

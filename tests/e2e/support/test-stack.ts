@@ -56,6 +56,9 @@ export class TestStack {
         AUTH_PORT: '0',
         AUTH_DATA_DIR: join(dir, 'auth'),
         AUTH_BCRYPT_COST: '4',
+        // Every trader signs up from this one address.
+        AUTH_SIGNUP_MAX_PER_PEER: '1000000',
+        AUTH_SIGNUP_MAX_TOTAL: '1000000',
         AUTH_SIGNING_KEY_FILE: keyFile,
         AUTH_ADMIN_USERNAME: 'admin',
         AUTH_ADMIN_EMAIL: 'admin@example.com',

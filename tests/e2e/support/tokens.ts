@@ -8,6 +8,8 @@ export interface MintOptions {
   readonly audience: string;
   readonly subject: string;
   readonly roles: readonly string[];
+  /** The `sid` claim: a session id (random by default: a session nobody revoked). */
+  readonly sessionId?: string;
   /** Seconds relative to now; negative for a token that expired. Default +300. */
   readonly expiresInSeconds?: number;
 }
@@ -17,7 +19,7 @@ export function mintAccessToken(options: MintOptions): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const exp = now + (options.expiresInSeconds ?? 300);
   const issuedAt = Math.min(now, exp - 60);
-  return new SignJWT({ roles: [...options.roles] })
+  return new SignJWT({ roles: [...options.roles], sid: options.sessionId ?? randomUUID() })
     .setProtectedHeader({ alg: 'EdDSA', kid: options.kid, typ: 'at+jwt' })
     .setIssuer(options.issuer)
     .setAudience(options.audience)
@@ -37,6 +39,6 @@ function base64url(value: object): string {
 export function unsignedToken(kid: string, issuer: string, audience: string, subject: string, roles: readonly string[]): string {
   const now = Math.floor(Date.now() / 1000);
   const header = base64url({ alg: 'none', kid, typ: 'at+jwt' });
-  const payload = base64url({ iss: issuer, aud: audience, sub: subject, roles, iat: now, nbf: now, exp: now + 300, jti: randomUUID() });
+  const payload = base64url({ iss: issuer, aud: audience, sub: subject, roles, sid: randomUUID(), iat: now, nbf: now, exp: now + 300, jti: randomUUID() });
   return `${header}.${payload}.`;
 }

@@ -7,32 +7,41 @@ import {
   type Role,
   type VerifiedIdentity,
 } from '@orderbook/token-verifier';
-import type { KeyRing } from './keys';
+import type { KeyRing } from './key-ring';
 
 export interface AccessTokenOptions {
   readonly issuer: string;
   readonly audience: string;
   readonly ttlSeconds: number;
-  /** Skew tolerated when this service verifies its own tokens (GetMe). */
+  /** Skew tolerated when this service verifies its own tokens. */
   readonly clockToleranceSeconds: number;
 }
 
-/** Issues access tokens (EdDSA JWTs with a kid) and verifies them with the same rules as every other service. */
+/** Who a token is for: the user, the roles it carries and the session it belongs to. */
+export interface TokenSubject {
+  readonly userId: string;
+  readonly roles: readonly Role[];
+  readonly sessionId: string;
+  /** Signed in with a second factor: `amr` is ["pwd", "otp"] (RFC 8176), else ["pwd"]. */
+  readonly secondFactor: boolean;
+}
+
+/** Issues access tokens (EdDSA JWTs with a kid and a session id) and verifies them with the same rules as every other service. */
 export class AccessTokens {
   constructor(
     private readonly keys: KeyRing,
     private readonly options: AccessTokenOptions,
   ) {}
 
-  async issue(user: { readonly id: string; readonly roles: readonly Role[] }): Promise<{ token: string; expiresAtMs: number }> {
-    const key = this.keys.signingKey();
-    const issuedAt = Math.floor(Date.now() / 1000);
+  async issue(subject: TokenSubject, nowMs = Date.now()): Promise<{ token: string; expiresAtMs: number }> {
+    const key = this.keys.signingKey(nowMs);
+    const issuedAt = Math.floor(nowMs / 1000);
     const expiresAt = issuedAt + this.options.ttlSeconds;
-    const token = await new SignJWT({ roles: [...user.roles] })
+    const token = await new SignJWT({ roles: [...subject.roles], sid: subject.sessionId, amr: subject.secondFactor ? ['pwd', 'otp'] : ['pwd'] })
       .setProtectedHeader({ alg: ACCESS_TOKEN_ALGORITHM, kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setIssuer(this.options.issuer)
       .setAudience(this.options.audience)
-      .setSubject(user.id)
+      .setSubject(subject.userId)
       .setIssuedAt(issuedAt)
       .setNotBefore(issuedAt)
       .setExpirationTime(expiresAt)
@@ -41,6 +50,7 @@ export class AccessTokens {
     return { token, expiresAtMs: expiresAt * 1000 };
   }
 
+  /** Checks signature and claims only; whether the session is still live is the caller's question. */
   verify(token: string): Promise<VerifiedIdentity> {
     return verifyAccessToken(token, async (kid) => this.keys.publicKey(kid), this.options);
   }

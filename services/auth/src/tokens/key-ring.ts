@@ -1,12 +1,10 @@
 import { createPublicKey, KeyObject } from 'node:crypto';
-import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, importSPKI, type JWK, type KeyLike } from 'jose';
 import { ConfigError, type Logger } from '@orderbook/server-kit';
 import { ACCESS_TOKEN_ALGORITHM } from '@orderbook/token-verifier';
-
-/** Generated keys live here, in AUTH_DATA_DIR (mode 0600). */
-export const KEY_FILE_NAME = 'signing-keys.json';
+import type { Sealer } from '../security/sealing';
+import type { SigningKeyStore } from '../storage/signing-key-store';
 
 const DAY_MS = 86_400_000;
 
@@ -19,76 +17,75 @@ export interface PublishedKey {
 
 interface VerificationKey extends PublishedKey {
   readonly publicKey: KeyObject;
-  /** When it stopped signing; absent for keys from AUTH_PREVIOUS_SIGNING_KEY_FILES (kept as long as configured). */
-  readonly retiredAtMs?: number;
 }
 
 interface SigningKey extends VerificationKey {
   readonly privateKey: KeyObject;
-  readonly createdAtMs: number;
+  /** It signs from then on, until a key with a later activation takes over. */
+  readonly activatesAtMs: number;
 }
 
-/** signing-keys.json: the current key (retiredAtMs null) and retired ones still published. */
-interface KeyFileEntry {
-  kid: string;
-  createdAtMs: number;
-  retiredAtMs: number | null;
-  privateJwk: JWK;
-}
-
-export interface KeyRingOptions {
-  readonly dataDir: string;
-  readonly signingKeyFile?: string;
-  readonly previousKeyFiles: readonly string[];
-  /** Generated keys are replaced when this old; 0 never. */
-  readonly rotationDays: number;
-  /** How long a retired key stays published: at least the access-token lifetime plus clock skew. */
+export interface SharedKeyOptions {
+  /** How long a new key is published before any instance signs with it (at least every verifier's key-set age). */
+  readonly publishLeadMs: number;
+  /** How long a replaced key stays published: the access-token lifetime plus clock skew. */
   readonly retentionMs: number;
+  /** A key is replaced when it has signed this long; 0 never. */
+  readonly rotationDays: number;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
 }
 
+export interface FileKeyOptions {
+  readonly signingKeyFile: string;
+  readonly previousKeyFiles: readonly string[];
+  readonly logger: Pick<Logger, 'warn'>;
+}
+
+/** Where a shared key ring keeps its keys. */
+interface SharedSource {
+  readonly store: SigningKeyStore;
+  readonly sealer: Sealer;
+  readonly options: SharedKeyOptions;
+}
+
 /**
- * The signing key and the keys still published for verification. Keys are either generated and
- * persisted in the data directory (and rotated by age or on demand), or loaded from configured
- * files (rotated by the operator replacing the files).
+ * The keys that sign access tokens and the keys published for verification, by time. Keys are
+ * either shared by every instance through the database (private keys sealed with the data key;
+ * rotated by scheduling the next key `publishLeadMs` ahead, so verifiers hold it before any token
+ * is signed with it) or loaded from files the operator manages.
  */
 export class KeyRing {
   private constructor(
-    private current: SigningKey,
-    private previous: VerificationKey[],
-    private readonly options: KeyRingOptions,
-    /** Set when keys are generated: where they persist. */
-    private readonly file: string | undefined,
+    /** Sorted by activation. */
+    private signing: SigningKey[],
+    /** Keys from AUTH_PREVIOUS_SIGNING_KEY_FILES: published for as long as they are configured. */
+    private readonly previousFromFiles: readonly VerificationKey[],
+    private readonly shared: SharedSource | undefined,
   ) {}
 
-  static async load(options: KeyRingOptions, nowMs = Date.now()): Promise<KeyRing> {
-    if (options.signingKeyFile !== undefined) {
-      const current = await signingKeyFromFile(options.signingKeyFile, 'AUTH_SIGNING_KEY_FILE', options.logger);
-      const previous = await Promise.all(
-        options.previousKeyFiles.map((file) => verificationKeyFromFile(file, 'AUTH_PREVIOUS_SIGNING_KEY_FILES')),
-      );
-      return new KeyRing(current, previous, options, undefined);
+  /** Keys in the database, shared by every instance; creates the first one if there is none. */
+  static async shared(store: SigningKeyStore, sealer: Sealer, options: SharedKeyOptions, nowMs = Date.now()): Promise<KeyRing> {
+    const ring = new KeyRing([], [], { store, sealer, options });
+    await ring.reload();
+    if (ring.signing.length === 0) {
+      // Nothing was ever signed: the first key may sign at once. A concurrent first start stores its own first key instead of this one.
+      const created = await ring.schedule(nowMs, nowMs, 0);
+      if (created !== undefined) options.logger.info({ kid: created }, 'generated the first signing key');
+      await ring.reload();
     }
-    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
-    const file = join(options.dataDir, KEY_FILE_NAME);
-    const entries = await readKeyFile(file, options.logger);
-    if (entries === undefined) {
-      const ring = new KeyRing(await generateSigningKey(nowMs), [], options, file);
-      await ring.persist();
-      options.logger.info({ kid: ring.current.kid, file }, 'generated a signing key');
-      return ring;
-    }
-    const keys = await Promise.all(entries.map(fromFileEntry));
-    const current = keys.find((key) => key.retiredAtMs === undefined);
-    if (current === undefined) throw new Error(`${file}: no current signing key (every key is retired)`);
-    const ring = new KeyRing(current, keys.filter((key) => key !== current).sort(newestRetiredFirst), options, file);
-    await ring.maintain(nowMs);
     return ring;
   }
 
-  /** The key new tokens are signed with. */
-  signingKey(): { readonly kid: string; readonly privateKey: KeyObject } {
-    return this.current;
+  /** Keys from AUTH_SIGNING_KEY_FILE and AUTH_PREVIOUS_SIGNING_KEY_FILES; never generated or rotated here. */
+  static async fromFiles(options: FileKeyOptions): Promise<KeyRing> {
+    const current = await signingKeyFromFile(options.signingKeyFile, 'AUTH_SIGNING_KEY_FILE', options.logger);
+    const previous = await Promise.all(options.previousKeyFiles.map((file) => verificationKeyFromFile(file, 'AUTH_PREVIOUS_SIGNING_KEY_FILES')));
+    return new KeyRing([current], previous, undefined);
+  }
+
+  /** The key that signs at nowMs: the one activated last. */
+  signingKey(nowMs = Date.now()): { readonly kid: string; readonly privateKey: KeyObject } {
+    return this.currentKey(nowMs);
   }
 
   /** The public key of a published kid. */
@@ -96,70 +93,118 @@ export class KeyRing {
     return this.published(nowMs).find((key) => key.kid === kid)?.publicKey;
   }
 
-  /** Current key first, then previous keys whose tokens may still be valid. */
+  /** The signing key first, then keys about to sign, then replaced keys whose tokens may still be valid. */
   publishedKeys(nowMs = Date.now()): PublishedKey[] {
     return this.published(nowMs).map(({ kid, x }) => ({ kid, x }));
   }
 
-  /** Drops retired keys past retention and rotates a generated key that reached its age. Returns whether it rotated. */
-  async maintain(nowMs = Date.now()): Promise<boolean> {
-    if (this.file === undefined) return false;
-    const kept = this.published(nowMs).slice(1);
-    const purged = kept.length !== this.previous.length;
-    this.previous = kept;
-    const due = this.options.rotationDays > 0 && nowMs - this.current.createdAtMs >= this.options.rotationDays * DAY_MS;
-    if (due) {
-      await this.rotate(nowMs);
-      return true;
-    }
-    if (purged) await this.persist();
-    return false;
+  /** How often an instance rereads the shared keys: well inside the publish lead, so it never signs with a key verifiers lack. */
+  reloadIntervalMs(): number | undefined {
+    if (this.shared === undefined) return undefined;
+    return Math.min(30_000, Math.max(250, Math.floor(this.shared.options.publishLeadMs / 4)));
   }
 
-  /** Starts signing with a fresh generated key; the old one stays published for the retention period. */
-  async rotate(nowMs = Date.now()): Promise<void> {
-    if (this.file === undefined) {
+  /** Rereads the shared keys (another instance may have scheduled or purged one). */
+  async reload(): Promise<void> {
+    if (this.shared === undefined) return;
+    const { store, sealer } = this.shared;
+    const stored = await store.all();
+    this.signing = await Promise.all(
+      stored.map(async (key) => {
+        const jwk = JSON.parse(sealer.open(key.sealedPrivateKey, sealContext(key.kid))) as JWK;
+        return signingKeyOf(ed25519(await importJWK(jwk, ACCESS_TOKEN_ALGORITHM)), key.activatesAtMs);
+      }),
+    );
+  }
+
+  /**
+   * Schedules the next key to sign `publishLeadMs` from now, unless one is already scheduled.
+   * Resolves to the kid and activation of the key that will sign next.
+   */
+  async rotate(nowMs = Date.now()): Promise<{ readonly kid: string; readonly activatesAtMs: number }> {
+    const shared = this.sharedSource();
+    const activatesAtMs = nowMs + shared.options.publishLeadMs;
+    const kid = await this.schedule(nowMs, activatesAtMs, nowMs + 1);
+    await this.reload();
+    if (kid !== undefined) shared.options.logger.info({ kid, activatesAtMs }, 'scheduled the next signing key');
+    const next = this.signing.find((key) => key.activatesAtMs > nowMs) ?? this.signing[this.signing.length - 1]!;
+    return { kid: next.kid, activatesAtMs: next.activatesAtMs };
+  }
+
+  /** Rereads the keys, deletes replaced keys past retention, and schedules the next key when the current one is due. */
+  async maintain(nowMs = Date.now()): Promise<void> {
+    if (this.shared === undefined) return;
+    const { store, options } = this.shared;
+    await this.reload();
+    const obsolete = this.signing.filter((_, i) => {
+      const replacedAt = this.replacedAtMs(i, nowMs);
+      return replacedAt !== undefined && replacedAt + options.retentionMs <= nowMs;
+    });
+    if (obsolete.length > 0) {
+      await store.delete(obsolete.map((key) => key.kid));
+      options.logger.info({ kids: obsolete.map((key) => key.kid) }, 'deleted signing keys whose tokens have all expired');
+    }
+    const current = this.currentKey(nowMs);
+    const pending = this.signing.some((key) => key.activatesAtMs > nowMs);
+    const due = options.rotationDays > 0 && nowMs + options.publishLeadMs >= current.activatesAtMs + options.rotationDays * DAY_MS;
+    if (due && !pending) {
+      await this.rotate(nowMs);
+      return;
+    }
+    if (obsolete.length > 0) await this.reload();
+  }
+
+  private sharedSource(): SharedSource {
+    if (this.shared === undefined) {
       throw new ConfigError('keys come from AUTH_SIGNING_KEY_FILE: rotate by replacing that file and listing the old key in AUTH_PREVIOUS_SIGNING_KEY_FILES');
     }
-    const retired: SigningKey = { ...this.current, retiredAtMs: nowMs };
-    this.current = await generateSigningKey(nowMs);
-    this.previous = [retired, ...this.previous];
-    await this.persist();
-    this.options.logger.info({ kid: this.current.kid, retiredKid: retired.kid }, 'rotated the signing key');
+    return this.shared;
+  }
+
+  /** Generates and stores a key activating at activatesAtMs unless one activating at or after `unlessFromMs` exists; its kid if stored. */
+  private async schedule(nowMs: number, activatesAtMs: number, unlessFromMs: number): Promise<string | undefined> {
+    const { store, sealer } = this.sharedSource();
+    const { privateKey } = await generateKeyPair(ACCESS_TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
+    const key = await signingKeyOf(ed25519(privateKey), activatesAtMs);
+    const sealedPrivateKey = sealer.seal(JSON.stringify(await exportJWK(key.privateKey)), sealContext(key.kid));
+    const stored = await store.insertUnlessScheduled({ kid: key.kid, createdAtMs: nowMs, activatesAtMs, sealedPrivateKey }, unlessFromMs);
+    return stored ? key.kid : undefined;
+  }
+
+  /** When the key at `index` stopped signing; undefined while it signs or before it begins. */
+  private replacedAtMs(index: number, nowMs: number): number | undefined {
+    const next = this.signing[index + 1]?.activatesAtMs;
+    return next !== undefined && next <= nowMs ? next : undefined;
+  }
+
+  private currentKey(nowMs: number): SigningKey {
+    const active = this.signing.filter((key) => key.activatesAtMs <= nowMs);
+    const key = active[active.length - 1] ?? this.signing[0];
+    if (key === undefined) throw new Error('no signing key loaded');
+    return key;
   }
 
   private published(nowMs: number): VerificationKey[] {
-    const live = this.previous.filter((key) => key.retiredAtMs === undefined || key.retiredAtMs + this.options.retentionMs > nowMs);
-    return [this.current, ...live];
-  }
-
-  private async persist(): Promise<void> {
-    if (this.file === undefined) return;
-    const signing = [this.current, ...this.previous].filter((key): key is SigningKey => 'privateKey' in key);
-    const entries = await Promise.all(
-      signing.map(async (key): Promise<KeyFileEntry> => ({
-        kid: key.kid,
-        createdAtMs: key.createdAtMs,
-        retiredAtMs: key.retiredAtMs ?? null,
-        privateJwk: await exportJWK(key.privateKey),
-      })),
-    );
-    await writePrivateFile(this.file, `${JSON.stringify({ keys: entries }, null, 2)}\n`);
+    const retentionMs = this.shared?.options.retentionMs ?? 0;
+    const current = this.currentKey(nowMs);
+    const pending = this.signing.filter((key) => key.activatesAtMs > nowMs && key !== current);
+    const replaced = this.signing
+      .filter((_, i) => {
+        const replacedAt = this.replacedAtMs(i, nowMs);
+        return replacedAt !== undefined && replacedAt + retentionMs > nowMs;
+      })
+      .reverse();
+    return [current, ...pending, ...replaced, ...this.previousFromFiles];
   }
 }
 
-function newestRetiredFirst(a: VerificationKey, b: VerificationKey): number {
-  return (b.retiredAtMs ?? 0) - (a.retiredAtMs ?? 0);
+function sealContext(kid: string): string {
+  return `signing-key:${kid}`;
 }
 
-async function generateSigningKey(nowMs: number): Promise<SigningKey> {
-  const { privateKey } = await generateKeyPair(ACCESS_TOKEN_ALGORITHM, { crv: 'Ed25519', extractable: true });
-  return signingKeyOf(ed25519(privateKey), nowMs);
-}
-
-async function signingKeyOf(privateKey: KeyObject, createdAtMs: number, retiredAtMs?: number): Promise<SigningKey> {
+async function signingKeyOf(privateKey: KeyObject, activatesAtMs: number): Promise<SigningKey> {
   const verification = await verificationKeyOf(createPublicKey(privateKey));
-  return { ...verification, privateKey, createdAtMs, ...(retiredAtMs === undefined ? {} : { retiredAtMs }) };
+  return { ...verification, privateKey, activatesAtMs };
 }
 
 async function verificationKeyOf(publicKey: KeyObject): Promise<VerificationKey> {
@@ -170,33 +215,13 @@ async function verificationKeyOf(publicKey: KeyObject): Promise<VerificationKey>
   return { kid, x, publicKey };
 }
 
-async function fromFileEntry(entry: KeyFileEntry): Promise<SigningKey> {
-  const privateKey = ed25519(await importJWK(entry.privateJwk, ACCESS_TOKEN_ALGORITHM));
-  if (privateKey.type !== 'private') throw new Error(`key ${entry.kid} is not a private key`);
-  return signingKeyOf(privateKey, entry.createdAtMs, entry.retiredAtMs ?? undefined);
-}
-
-async function readKeyFile(file: string, logger: Pick<Logger, 'warn'>): Promise<KeyFileEntry[] | undefined> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  await warnIfReadableByOthers(file, logger);
-  // A damaged file stops start-up: silently generating a new key would invalidate every issued token.
-  const parsed = JSON.parse(text) as { keys?: unknown };
-  if (!Array.isArray(parsed.keys) || parsed.keys.length === 0) throw new Error(`${file}: expected {"keys": [...]}`);
-  return parsed.keys as KeyFileEntry[];
-}
-
 /** Keys from AUTH_SIGNING_KEY_FILE: PKCS#8 PEM or a private JWK. */
 async function signingKeyFromFile(file: string, variable: string, logger: Pick<Logger, 'warn'>): Promise<SigningKey> {
   const key = await keyFromFile(file, variable);
   if (key.type !== 'private') throw new ConfigError(`${variable}: ${file} holds a public key; a private key is needed to sign`);
-  await warnIfReadableByOthers(file, logger);
-  return signingKeyOf(key, (await stat(file)).mtimeMs);
+  const { mode } = await stat(file);
+  if ((mode & 0o077) !== 0) logger.warn({ file, mode: (mode & 0o777).toString(8) }, 'private key file is readable by other users: chmod 600 it');
+  return signingKeyOf(key, 0);
 }
 
 async function verificationKeyFromFile(file: string, variable: string): Promise<VerificationKey> {
@@ -228,23 +253,4 @@ async function keyFromFile(file: string, variable: string): Promise<KeyObject> {
 function ed25519(key: KeyLike | Uint8Array): KeyObject {
   if (!(key instanceof KeyObject) || key.asymmetricKeyType !== 'ed25519') throw new Error('not an Ed25519 key');
   return key;
-}
-
-async function warnIfReadableByOthers(file: string, logger: Pick<Logger, 'warn'>): Promise<void> {
-  const { mode } = await stat(file);
-  if ((mode & 0o077) !== 0) logger.warn({ file, mode: (mode & 0o777).toString(8) }, 'private key file is readable by other users: chmod 600 it');
-}
-
-/** Writes via a fresh 0600 temp file and rename, so a crash never leaves a half-written key file. */
-async function writePrivateFile(file: string, contents: string): Promise<void> {
-  const temp = `${file}.tmp`;
-  await unlink(temp).catch(() => undefined);
-  const handle = await open(temp, 'wx', 0o600);
-  try {
-    await handle.writeFile(contents);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(temp, file);
 }

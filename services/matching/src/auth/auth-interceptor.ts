@@ -1,26 +1,37 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Logger } from '@orderbook/server-kit';
-import { bearerToken, KeysUnavailableError, TokenRejectedError, type TokenVerifier, type VerifiedIdentity } from '@orderbook/token-verifier';
+import { grpcError, type Logger } from '@orderbook/server-kit';
+import {
+  bearerToken,
+  KeysUnavailableError,
+  RevocationFeedDownError,
+  SessionRevokedError,
+  TokenRejectedError,
+  type TokenVerifier,
+  type VerifiedIdentity,
+} from '@orderbook/token-verifier';
 import { accessOf, type Access } from './access-policy';
 import { attachIdentity } from './caller-identity';
 
-type Outcome = { readonly ok: true; readonly identity: VerifiedIdentity } | { readonly ok: false; readonly code: grpc.status; readonly message: string };
+type Outcome = { readonly ok: true; readonly identity: VerifiedIdentity } | { readonly ok: false; readonly error: grpc.ServiceError };
+
+/** Why a call was refused, for metrics. */
+export type Refusal = 'no_token' | 'invalid' | 'revoked' | 'revocation_feed_down' | 'keys_unavailable' | 'not_admin';
 
 /**
  * Checks the access token of every call that needs one before any handler runs: streams and
  * OrderSession included, once, when the call starts. grpc-js holds the request messages until the
  * metadata is passed on, so a refused call never reaches its handler.
  */
-export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger): grpc.ServerInterceptor {
+export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger, onRefused: (refusal: Refusal) => void = () => undefined): grpc.ServerInterceptor {
   return (method, call) => {
     const access = accessOf(method.path);
     if (access === 'public') return new grpc.ServerInterceptingCall(call);
     const listener = new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
-        authorize(verifier, metadata, access, logger)
+        authorize(verifier, metadata, access, logger, onRefused)
           .then((outcome) => {
             if (!outcome.ok) {
-              call.sendStatus({ code: outcome.code, details: outcome.message });
+              call.sendStatus({ code: outcome.error.code, details: outcome.error.details, metadata: outcome.error.metadata });
               return;
             }
             attachIdentity(metadata, outcome.identity);
@@ -37,22 +48,41 @@ export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger): 
   };
 }
 
-async function authorize(verifier: TokenVerifier, metadata: grpc.Metadata, access: Exclude<Access, 'public'>, logger: Logger): Promise<Outcome> {
+function refused(onRefused: (refusal: Refusal) => void, refusal: Refusal, error: grpc.ServiceError): Outcome {
+  onRefused(refusal);
+  return { ok: false, error };
+}
+
+async function authorize(
+  verifier: TokenVerifier,
+  metadata: grpc.Metadata,
+  access: Exclude<Access, 'public'>,
+  logger: Logger,
+  onRefused: (refusal: Refusal) => void,
+): Promise<Outcome> {
   const token = bearerToken(metadata);
   if (token === undefined) {
-    return { ok: false, code: grpc.status.UNAUTHENTICATED, message: 'authorization: expected metadata "authorization: Bearer <access token>"' };
+    const message = 'authorization: expected metadata "authorization: Bearer <access token>"';
+    return refused(onRefused, 'no_token', grpcError(grpc.status.UNAUTHENTICATED, message, { reason: 'ACCESS_TOKEN_MISSING' }));
   }
   let identity: VerifiedIdentity;
   try {
     identity = await verifier.verify(token);
   } catch (err) {
-    if (err instanceof TokenRejectedError) return { ok: false, code: grpc.status.UNAUTHENTICATED, message: `authorization: ${err.message}` };
-    if (err instanceof KeysUnavailableError) return { ok: false, code: grpc.status.UNAVAILABLE, message: `authorization: ${err.message}` };
+    const message = `authorization: ${(err as Error).message}`;
+    if (err instanceof SessionRevokedError) return refused(onRefused, 'revoked', grpcError(grpc.status.UNAUTHENTICATED, message, { reason: 'SESSION_REVOKED' }));
+    if (err instanceof RevocationFeedDownError) {
+      return refused(onRefused, 'revocation_feed_down', grpcError(grpc.status.UNAUTHENTICATED, message, { reason: 'REVOCATION_FEED_DOWN' }));
+    }
+    if (err instanceof TokenRejectedError) return refused(onRefused, 'invalid', grpcError(grpc.status.UNAUTHENTICATED, message, { reason: 'ACCESS_TOKEN_INVALID' }));
+    if (err instanceof KeysUnavailableError) {
+      return refused(onRefused, 'keys_unavailable', grpcError(grpc.status.UNAVAILABLE, message, { reason: 'SIGNING_KEYS_UNAVAILABLE', retryDelayMs: 1000 }));
+    }
     logger.error({ err }, 'token verification failed unexpectedly');
-    return { ok: false, code: grpc.status.INTERNAL, message: 'authorization: token verification failed' };
+    return { ok: false, error: grpcError(grpc.status.INTERNAL, 'authorization: token verification failed') };
   }
   if (access === 'admin' && !identity.roles.includes('admin')) {
-    return { ok: false, code: grpc.status.PERMISSION_DENIED, message: 'this method needs the admin role' };
+    return refused(onRefused, 'not_admin', grpcError(grpc.status.PERMISSION_DENIED, 'this method needs the admin role', { reason: 'ADMIN_ROLE_REQUIRED' }));
   }
   return { ok: true, identity };
 }

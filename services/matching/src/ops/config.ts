@@ -11,6 +11,8 @@ export const CONFIG_VARIABLES = [
   { name: 'AUTH_ADDRESS', default: '127.0.0.1:50051', meaning: 'host:port of the auth service, whose public keys verify access tokens.' },
   { name: 'AUTH_ISSUER', default: 'orderbook-auth', meaning: 'Expected `iss` claim of access tokens.' },
   { name: 'AUTH_AUDIENCE', default: 'orderbook', meaning: 'Expected `aud` claim of access tokens.' },
+  { name: 'MATCHING_AUTH_KEY_SET_MAX_AGE_SECONDS', default: '300', meaning: 'The auth service\'s public keys are fetched again when older than this (and, at most this often, for a token with an unknown kid); keep it below auth\'s AUTH_KEY_PUBLISH_LEAD_SECONDS.' },
+  { name: 'MATCHING_REVOCATION_FALLBACK_SECONDS', default: '60', meaning: 'While the revocation feed from auth (WatchRevocations) is down, a token is refused (UNAUTHENTICATED: refresh it) once both it and the feed\'s last message are older than this, so a revocation takes effect at most this late; 0 trusts tokens until they expire. Shown by matching_revocation_feed_up and the "revocation-feed" health check.' },
   { name: 'MATCHING_MAX_QUEUE_DEPTH', default: '10000', meaning: 'Commands waiting for the engine beyond which new ones are refused with RESOURCE_EXHAUSTED.' },
   { name: 'MATCHING_SNAPSHOT_EVERY', default: '100000', meaning: 'Commands between two engine snapshots; bounds the journal replayed at start.' },
   { name: 'MATCHING_STREAM_BUFFER', default: '4096', meaning: 'Messages queued per stream subscriber that is not reading; past it the stream ends with RESOURCE_EXHAUSTED.' },
@@ -31,6 +33,8 @@ export interface MatchingConfig {
   readonly authAddress: string;
   readonly issuer: string;
   readonly audience: string;
+  readonly keySetMaxAgeSeconds: number;
+  readonly revocationFallbackSeconds: number;
   readonly maxQueueDepth: number;
   readonly snapshotEvery: number;
   readonly streamBuffer: number;
@@ -52,6 +56,8 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     authAddress: hostPort(vars.string('AUTH_ADDRESS'), 'AUTH_ADDRESS'),
     issuer: vars.string('AUTH_ISSUER'),
     audience: vars.string('AUTH_AUDIENCE'),
+    keySetMaxAgeSeconds: vars.int('MATCHING_AUTH_KEY_SET_MAX_AGE_SECONDS', 1, 86_400),
+    revocationFallbackSeconds: vars.int('MATCHING_REVOCATION_FALLBACK_SECONDS', 0, 86_400),
     maxQueueDepth: vars.int('MATCHING_MAX_QUEUE_DEPTH', 1, 10_000_000),
     snapshotEvery: vars.int('MATCHING_SNAPSHOT_EVERY', 1, 1_000_000_000),
     streamBuffer: vars.int('MATCHING_STREAM_BUFFER', 1, 1_000_000),

@@ -18,6 +18,9 @@ export class MatchingMetrics {
   private readonly commandDuration: Histogram<'kind' | 'outcome'>;
   private readonly subscribers: Gauge<'stream'>;
   private readonly slowConsumers: Counter<'stream'>;
+  private readonly revocationFeedUp: Gauge;
+  private readonly revocationsReceived: Counter;
+  private readonly callsRefused: Counter<'reason'>;
   private queueDepth: () => number = () => 0;
 
   constructor() {
@@ -59,6 +62,30 @@ export class MatchingMetrics {
       labelNames: ['stream'],
       registers,
     });
+    this.revocationFeedUp = new Gauge({
+      name: 'matching_revocation_feed_up',
+      help: "1 while the auth service's revocation feed is live; 0 while it is down and tokens older than MATCHING_REVOCATION_FALLBACK_SECONDS are refused.",
+      registers,
+    });
+    this.revocationsReceived = new Counter({ name: 'matching_revocations_received_total', help: 'Revoked sessions learned from the auth service.', registers });
+    this.callsRefused = new Counter({
+      name: 'matching_calls_unauthorized_total',
+      help: 'Calls refused by the token check, by reason (no_token, invalid, revoked, revocation_feed_down, keys_unavailable, not_admin).',
+      labelNames: ['reason'],
+      registers,
+    });
+  }
+
+  revocationFeed(up: boolean): void {
+    this.revocationFeedUp.set(up ? 1 : 0);
+  }
+
+  revocationsLearned(count: number): void {
+    this.revocationsReceived.inc(count);
+  }
+
+  callRefused(reason: string): void {
+    this.callsRefused.inc({ reason });
   }
 
   /** Durations per command, from the command loop. */

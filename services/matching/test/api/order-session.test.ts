@@ -45,7 +45,7 @@ describe('OrderSession flow control', () => {
         start: (next) =>
           next({
             onReceiveMetadata: (metadata, nextMetadata) => {
-              attachIdentity(metadata, { userId: 'user-1', roles: ['trader'], tokenId: 't', expiresAt: Date.now() + 60_000 });
+              attachIdentity(metadata, { userId: 'user-1', sessionId: 's', roles: ['trader'], tokenId: 't', issuedAt: Date.now(), expiresAt: Date.now() + 60_000 });
               nextMetadata(metadata);
             },
           }),
