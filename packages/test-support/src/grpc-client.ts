@@ -4,10 +4,15 @@ import { auth, matching } from '@orderbook/proto';
 
 /** Promise-returning clients over the generated ts-proto ones, as a user of the .proto files would write them. */
 
-type Unary<Req, Res> = (request: Req, metadata: grpc.Metadata, callback: (err: grpc.ServiceError | null, res: Res) => void) => unknown;
+type Unary<Req, Res> = (
+  request: Req,
+  metadata: grpc.Metadata,
+  options: Partial<grpc.CallOptions>,
+  callback: (err: grpc.ServiceError | null, res: Res) => void,
+) => unknown;
 
-function unary<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, request: Req, metadata: grpc.Metadata): Promise<Res> {
-  return new Promise((resolve, reject) => method.call(client, request, metadata, (err, response) => (err ? reject(err) : resolve(response))));
+function unary<Req, Res>(client: grpc.Client, method: Unary<Req, Res>, request: Req, metadata: grpc.Metadata, options: Partial<grpc.CallOptions> = {}): Promise<Res> {
+  return new Promise((resolve, reject) => method.call(client, request, metadata, options, (err, response) => (err ? reject(err) : resolve(response))));
 }
 
 export function bearer(token: string): grpc.Metadata {
@@ -64,8 +69,8 @@ export class AuthClient {
   signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
     return unary(this.raw, this.raw.signUp, request, new grpc.Metadata());
   }
-  signIn(request: Partial<auth.SignInRequest>, metadata = new grpc.Metadata()): Promise<auth.SignInResponse> {
-    return unary(this.raw, this.raw.signIn, auth.SignInRequest.fromPartial(request), metadata);
+  signIn(request: Partial<auth.SignInRequest>, metadata = new grpc.Metadata(), options: Partial<grpc.CallOptions> = {}): Promise<auth.SignInResponse> {
+    return unary(this.raw, this.raw.signIn, auth.SignInRequest.fromPartial(request), metadata, options);
   }
   completeSignIn(request: auth.CompleteSignInRequest): Promise<auth.CompleteSignInResponse> {
     return unary(this.raw, this.raw.completeSignIn, request, new grpc.Metadata());

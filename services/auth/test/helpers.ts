@@ -21,7 +21,10 @@ export async function tempDir(): Promise<{ path: string; remove(): Promise<void>
 /** One data key for a test run: instances that share a database share it. */
 export const TEST_ENCRYPTION_KEY = randomBytes(32).toString('base64');
 
-/** Test defaults: free port, bcrypt cost 4, silent logs, and no sign-up limit (every test user signs up from 127.0.0.1). */
+/**
+ * Test defaults: free port, bcrypt cost 4, silent logs; no sign-up limit and no per-peer delays
+ * (every test user signs up and fails from 127.0.0.1): the tests of those limits set them.
+ */
 export function testConfig(dataDir: string, env: Record<string, string> = {}): AuthConfig {
   return loadConfig({
     AUTH_PORT: '0',
@@ -31,6 +34,7 @@ export function testConfig(dataDir: string, env: Record<string, string> = {}): A
     AUTH_ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
     AUTH_SIGNUP_MAX_PER_PEER: '1000000',
     AUTH_SIGNUP_MAX_TOTAL: '1000000',
+    AUTH_SIGNIN_FREE_FAILURES_PER_PEER: '1000000',
     ...env,
   });
 }

@@ -6,6 +6,8 @@ import { authErrors } from './errors';
 
 /** Failure answers held at once by this instance for the per-peer delay; past it they go out at once (memory stays bounded). */
 const MAX_HELD_ANSWERS = 1000;
+/** A held answer is dropped this long after the caller's deadline: the caller has given up by then, and nothing goes out early. */
+const PAST_DEADLINE_MS = 1000;
 
 /** The throttling key of an account; an unknown login gets its own, so limits reveal nothing about who exists. */
 export function accountKey(user: UserRecord | undefined, login: string): string {
@@ -68,9 +70,9 @@ export class ThrottledChecks {
     throw check.failure();
   }
 
-  /** Holds a failure's answer for the peer's delay (not past the caller's deadline). */
+  /** Holds a failure's answer for the peer's delay (not much past the caller's deadline). */
   private async hold(delayMs: number, deadlineMs: number): Promise<void> {
-    const ms = Math.min(delayMs, deadlineMs - Date.now());
+    const ms = Math.min(delayMs, deadlineMs + PAST_DEADLINE_MS - Date.now());
     if (ms <= 0 || this.held >= MAX_HELD_ANSWERS) return;
     this.held += 1;
     try {
