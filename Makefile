@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine
+.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -47,6 +47,10 @@ bench: setup
 # Matching engine vs nodejs-order-book on the same seeded workload (~3 min); ARGS e.g. --n 100000 --runs 5.
 bench-engine: setup
 	node --expose-gc --import tsx packages/engine/bench/engine-bench.ts $(ARGS)
+
+# Sign-in latency at the production bcrypt cost and the revocation delay to matching (~1 min); ARGS e.g. --cost 10 --n 50.
+bench-auth: setup
+	node --import tsx packages/loadgen/src/auth-bench.ts $(ARGS)
 
 # auth + matching on embedded defaults (SQLite and the journal under ./data); Ctrl-C stops both gracefully.
 run: setup

@@ -34,6 +34,11 @@ function runPython(args: readonly string[]): Promise<ScriptRun> {
 const EXPECTED_CHECKS = [
   'generate Python stubs from proto/ (grpc_tools.protoc)',
   'sign up alice',
+  'TOTP parameters',
+  'TOTP enrolment returns 10 recovery codes',
+  'sign-in asks for the second factor',
+  'sign in with TOTP',
+  'a replayed TOTP code is UNAUTHENTICATED',
   'sign in bob',
   'sign in as admin',
   'admin adds 1000.5 USD to alice',
@@ -68,7 +73,7 @@ describe('a Python client generated from proto/ (Debian python3-grpcio + python3
     await services?.stop();
   });
 
-  it('signs up, signs in, gets funded by the admin, trades, reads trades and balances, and gets the right error statuses', async () => {
+  it('signs up, signs in (with TOTP), gets funded by the admin, trades, reads trades and balances, and gets the right error statuses', async () => {
     const run = await runPython(['--auth', services.auth.address, '--matching', services.matching.address, '--admin-login', ADMIN.login, '--admin-password', ADMIN.password]);
     const report = `exit code ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
     expect(run.code, report).to.equal(0);
