@@ -10,20 +10,10 @@ import { loadKeys, openStore } from '@orderbook/auth-service/src/server';
 import { createPostgresSchema, type PostgresSchema } from '@orderbook/auth-service/test/helpers';
 import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
 import { createLogger } from '@orderbook/server-kit';
-import { AuthClient, bearer, expectStatus, MatchingClient } from '@orderbook/test-support';
+import { AuthClient, bearer, eventually, expectStatus, MatchingClient } from '@orderbook/test-support';
 
 const REDIS_URL = process.env['AUTH_TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const LEAD_SECONDS = 2;
-
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-}
 
 describe('two auth instances sharing PostgreSQL and Redis, one matching', function () {
   this.timeout(60_000);
@@ -123,10 +113,10 @@ describe('two auth instances sharing PostgreSQL and Redis, one matching', functi
     const next = await (await loadKeys(config, store, sealer, logger)).rotate().finally(() => store.close());
 
     for (const client of [clientA, clientB]) {
-      await until(async () => ((await client.getPublicKeys()).keys.some((key) => key.kid === next.kid) ? true : undefined), 'the next key to be published');
+      await eventually(async () => ((await client.getPublicKeys()).keys.some((key) => key.kid === next.kid) ? true : undefined), 'the next key to be published');
     }
     const signedWithNext = async (client: AuthClient): Promise<string> =>
-      until(async () => {
+      eventually(async () => {
         const token = (await client.signIn({ login: person.username, password: person.password })).tokens?.accessToken ?? '';
         return decodeProtectedHeader(token).kid === next.kid ? token : undefined;
       }, 'a token signed with the next key');
@@ -143,7 +133,7 @@ describe('two auth instances sharing PostgreSQL and Redis, one matching', functi
     const metadata = bearer(tokens?.accessToken ?? '');
     await matchingClient.getBalances(metadata);
     await clientB.signOutEverywhere(metadata);
-    await until(
+    await eventually(
       () =>
         matchingClient.getBalances(metadata).then(
           () => undefined,

@@ -1,10 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { loadConfig, startMatchingServer } from '@orderbook/matching-service';
 import { matching } from '@orderbook/proto';
-import { bearer, collectStream, expectStatus, MatchingClient } from '@orderbook/test-support';
+import { bearer, collectStream, expectStatus, MatchingClient, unusedPort } from '@orderbook/test-support';
 import { TestStack, type Trader } from './support/test-stack';
 import { mintAccessToken, unsignedToken } from './support/tokens';
 
@@ -16,15 +15,6 @@ function sessionStatus(client: MatchingClient, metadata: grpc.Metadata): Promise
   call.on('data', () => undefined);
   call.end();
   return status;
-}
-
-/** A port nothing listens on: bound by us, then released. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('matching authentication and authorization (interceptor)', () => {
@@ -155,7 +145,7 @@ describe('matching authentication and authorization (interceptor)', () => {
   });
 
   it('answers UNAVAILABLE, not UNAUTHENTICATED, when the signing keys cannot be fetched', async () => {
-    const port = await closedPort();
+    const port = await unusedPort();
     const dir = `${stack.dir}/matching-without-auth`;
     const isolated = await startMatchingServer(
       loadConfig({ ...stack.matchingConfigEnv(), MATCHING_DATA_DIR: dir, AUTH_ADDRESS: `127.0.0.1:${port}` }),

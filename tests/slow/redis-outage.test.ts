@@ -1,26 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { loadConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
-import { AuthClient, expectStatus } from '@orderbook/test-support';
+import { AuthClient, expectStatus, unusedPort } from '@orderbook/test-support';
 
 /**
  * Redis, which holds the sign-in counters of every auth instance, stops while auth serves: sign-in
  * and sign-up must answer UNAVAILABLE naming the cause (never skip the limits, never hang), and
  * work again by themselves once Redis is back. The test runs its own redis-server on a free port.
  */
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function startRedis(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -47,7 +38,7 @@ describe('auth when Redis (the shared sign-in counters) stops and comes back', (
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'orderbook-redis-outage-'));
-    port = await freePort();
+    port = await unusedPort();
     redis = await startRedis(port, dir);
     auth = await startAuthServer(
       loadConfig({ AUTH_PORT: '0', AUTH_DATA_DIR: join(dir, 'auth'), AUTH_BCRYPT_COST: '4', LOG_LEVEL: 'silent', AUTH_REDIS_URL: `redis://127.0.0.1:${port}` }),

@@ -1,1 +1,2 @@
 export * from './grpc-client';
+export * from './waiting';

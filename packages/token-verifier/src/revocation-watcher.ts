@@ -65,11 +65,6 @@ export class RevocationWatcher {
     return { up: this.isUp(nowMs), completeUntilMs: this.lastMessageMs };
   }
 
-  /** Revoked sessions remembered now (until their tokens have expired). */
-  revokedCount(): number {
-    return this.revoked.size;
-  }
-
   close(): void {
     this.closed = true;
     clearTimeout(this.reconnectTimer);

@@ -76,12 +76,6 @@ export class RevocationFeed {
       });
   }
 
-  /** Resolves once every revocation committed before the call has been sent to the watchers. */
-  async caughtUp(): Promise<void> {
-    this.poke();
-    while (this.polling !== undefined) await this.polling;
-  }
-
   /** Registers a watcher and sends it everything after its cursor; a refusal when the bounds are reached. */
   watch(watcher: FeedWatcher, afterCursor: number, nowMs = Date.now()): WatchRefusal | undefined {
     if (this.watchers.size >= this.options.maxWatchers) return 'too-many-watchers';
@@ -100,10 +94,6 @@ export class RevocationFeed {
 
   unwatch(watcher: FeedWatcher): void {
     this.watchers.delete(watcher);
-  }
-
-  watcherCount(): number {
-    return this.watchers.size;
   }
 
   /** Ends every watch (they reconnect elsewhere with their cursor) and stops polling. */

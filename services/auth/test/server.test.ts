@@ -11,6 +11,7 @@ import { auth } from '@orderbook/proto';
 import { ConfigError } from '@orderbook/server-kit';
 import { createJwksVerifier } from '@orderbook/token-verifier';
 import { startAuthServer, type AuthConfig, type RunningAuthServer } from '../src';
+import { eventually } from '@orderbook/test-support';
 import { AuthClient, bearer, expectStatus, newUser, tempDir, testConfig } from './helpers';
 
 /** A logger that keeps what it logs, to check what start-up says it did. */
@@ -46,16 +47,6 @@ function runMain(args: string[], env: Record<string, string>) {
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   return { child, exited, logs, stdout: () => stdout, stderr: () => stderr };
-}
-
-async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
 }
 
 async function signedIn(client: AuthClient): Promise<{ id: string; accessToken: string; refreshToken: string; login: string; password: string }> {
@@ -252,7 +243,7 @@ describe('auth server lifecycle', () => {
     it('serves, logs where it listens, and exits 0 on SIGTERM', async () => {
       const main = runMain([], { AUTH_PORT: '0', AUTH_DATA_DIR: dir.path, AUTH_BCRYPT_COST: '4' });
       try {
-        const listening = await waitFor(() => main.logs().find((line) => line['msg'] === 'auth service listening'), 'the listening log line');
+        const listening = await eventually(() => main.logs().find((line) => line['msg'] === 'auth service listening'), 'the listening log line');
         const client = new AuthClient(String(listening['address']));
         try {
           expect((await client.getPublicKeys()).keys).to.have.length(1);
@@ -286,12 +277,12 @@ describe('auth server lifecycle', () => {
       const rotate = runMain(['rotate-keys'], { ...env, AUTH_DATA_DIR: dir.path, LOG_LEVEL: 'silent', AUTH_ENCRYPTION_KEY: String(testConfig(dir.path).encryptionKey?.toString('base64')) });
       expect(await rotate.exited, rotate.stderr()).to.equal(0);
 
-      const published = await waitFor(async () => {
+      const published = await eventually(async () => {
         const kids = (await first.client.getPublicKeys()).keys.map((key) => key.kid);
         return kids.length === 2 ? kids : undefined;
       }, 'the next key to be published');
       expect(published[0]).to.equal(oldKid);
-      const fresh = await waitFor(async () => {
+      const fresh = await eventually(async () => {
         const { tokens } = await first.client.signIn({ login: person.login, password: person.password });
         return decodeProtectedHeader(tokens?.accessToken ?? '').kid !== oldKid ? tokens?.accessToken : undefined;
       }, 'a token signed with the next key');

@@ -5,7 +5,7 @@ import type { AuthDeps, CallContext } from './deps';
 import { authErrors } from './errors';
 import type { ThrottledChecks } from './password-check';
 import { revokedDetail, revokeSessions } from './revoke';
-import type { SecondFactors } from './second-factor';
+import type { SecondFactorOperations } from './second-factor';
 import type { SessionTokens } from './session-tokens';
 import { newPassword } from './sign-in';
 import { sessionView, tokenPairView, userView } from './views';
@@ -16,7 +16,7 @@ export class AccountOperations {
     private readonly deps: AuthDeps,
     private readonly callers: Callers,
     private readonly checks: ThrottledChecks,
-    private readonly factors: SecondFactors,
+    private readonly factors: SecondFactorOperations,
     private readonly tokens: SessionTokens,
   ) {}
 

@@ -4,7 +4,7 @@ import { AdminOperations } from './admin';
 import { Callers } from './caller';
 import type { AuthDeps } from './deps';
 import { ThrottledChecks } from './password-check';
-import { SecondFactors } from './second-factor';
+import { SecondFactorOperations } from './second-factor';
 import { SessionTokens } from './session-tokens';
 import { SignInFlow } from './sign-in';
 
@@ -17,14 +17,14 @@ export class AuthService {
   readonly callers: Callers;
   readonly signIns: SignInFlow;
   readonly account: AccountOperations;
-  readonly secondFactors: SecondFactors;
+  readonly secondFactors: SecondFactorOperations;
   readonly admin: AdminOperations;
 
   constructor(private readonly deps: AuthDeps) {
     const checks = new ThrottledChecks(deps);
     const tokens = new SessionTokens(deps);
     this.callers = new Callers(deps);
-    this.secondFactors = new SecondFactors(deps, checks);
+    this.secondFactors = new SecondFactorOperations(deps, checks);
     this.signIns = new SignInFlow(deps, checks, this.secondFactors, tokens);
     this.account = new AccountOperations(deps, this.callers, checks, this.secondFactors, tokens);
     this.admin = new AdminOperations(deps, this.callers);

@@ -28,7 +28,7 @@ export function validCode(code: string, field = 'code'): string {
 }
 
 /** TOTP enrolment and removal, and the check of a second factor at sign-in. */
-export class SecondFactors {
+export class SecondFactorOperations {
   constructor(
     private readonly deps: AuthDeps,
     private readonly checks: ThrottledChecks,

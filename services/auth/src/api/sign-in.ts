@@ -7,12 +7,12 @@ import type { AuthDeps, CallContext } from './deps';
 import { authErrors } from './errors';
 import type { ThrottledChecks } from './password-check';
 import { accountKey } from './password-check';
-import { validCode, type SecondFactors } from './second-factor';
+import { validCode, type SecondFactorOperations } from './second-factor';
 import type { SessionTokens } from './session-tokens';
 import { userView } from './views';
 
 /** How long the ticket between the two steps of a sign-in with a second factor works. */
-export const SIGN_IN_TICKET_TTL_MS = 5 * 60_000;
+const SIGN_IN_TICKET_TTL_MS = 5 * 60_000;
 const TICKET_CONTEXT = 'sign-in-ticket';
 
 interface Ticket {
@@ -35,7 +35,7 @@ export class SignInFlow {
   constructor(
     private readonly deps: AuthDeps,
     private readonly checks: ThrottledChecks,
-    private readonly factors: SecondFactors,
+    private readonly factors: SecondFactorOperations,
     private readonly tokens: SessionTokens,
   ) {}
 

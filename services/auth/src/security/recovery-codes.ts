@@ -1,7 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 
 /** How many codes an enrolment hands out. */
-export const RECOVERY_CODE_COUNT = 10;
+const RECOVERY_CODE_COUNT = 10;
 /** Crockford-like base32 without look-alikes (no i, l, o, u): 10 characters ≈ 50 bits. */
 const ALPHABET = 'abcdefghjkmnpqrstvwxyz0123456789';
 const GROUP = 5;

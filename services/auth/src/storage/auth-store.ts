@@ -34,7 +34,7 @@ export interface AuthStoreOptions {
   readonly logger?: Pick<Logger, 'error'>;
 }
 
-export function storeOver(db: SqlDatabase, revocationRelevanceMs: number): AuthStore {
+function storeOver(db: SqlDatabase, revocationRelevanceMs: number): AuthStore {
   return {
     db,
     users: new Users(db),
