@@ -5,7 +5,9 @@ import { createAuthInterceptor } from './auth/auth-interceptor';
 import type { CommandLoop } from './loop/command-loop-api';
 import type { CommandLoopFailedError } from './loop/errors';
 import type { MatchingConfig } from './ops/config';
-import { EventRouter } from './api/event-router';
+import { acceptEncodedResponses } from './api/encoded-responses';
+import { MarketData } from './api/market-data';
+import { StreamLimits } from './api/stream-limits';
 import { matchingHandlers } from './api/handlers';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
@@ -62,6 +64,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   );
   const statuses = matchingStatuses(logger);
   const entry = new OrderEntry({ state, markets, metrics, statuses });
+  const streamLimits = new StreamLimits({
+    maxStreams: config.maxStreams,
+    maxStreamsPerPeer: config.maxStreamsPerPeer,
+    memoryBudgetBytes: config.streamMemoryBudgetBytes,
+  });
+  metrics.watchStreamBuffers(() => streamLimits.buffered());
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let grpcServer: RunningGrpcServer | undefined;
@@ -74,14 +82,14 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       services: [
         {
           name: MATCHING_SERVICE_NAME,
-          definition: matching.MatchingServiceService,
+          definition: acceptEncodedResponses(matching.MatchingServiceService),
           implementation: matchingHandlers({
             state,
             markets,
             entry,
             liveCalls,
             metrics,
-            streamBuffer: config.streamBuffer,
+            streamLimits,
             maxInFlight: config.sessionMaxInFlight,
             statuses,
           }),
@@ -109,14 +117,21 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         options.onFatalError?.(error);
       },
     });
-    const events = new EventRouter();
+    const marketData = new MarketData({
+      markets: config.markets.map((m) => m.symbol),
+      queries: loop.queries,
+      limits: streamLimits,
+      streamBuffer: config.streamBuffer,
+      onTooSlow: (stream) => metrics.slowConsumer(stream),
+      onConflated: () => metrics.bookConflated(),
+    });
     loop.onEvents((_seq, batch) => {
       metrics.countEvents(batch);
-      events.route(batch);
+      marketData.route(batch);
     });
     const readyLoop = loop;
     metrics.watchQueueDepth(() => readyLoop.queueDepth());
-    state.serve({ loop, events });
+    state.serve({ loop, marketData });
     grpcServer.setServing(true);
     logger.info({ address, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');
 
@@ -126,6 +141,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       stopping ??= (async () => {
         server.setServing(false);
         liveCalls.closeAll();
+        marketData.stop();
         await server.shutdown(config.shutdownGraceMs);
         await readyLoop.close();
         verifier.close();

@@ -18,6 +18,9 @@ export class MatchingMetrics {
   private readonly commandDuration: Histogram<'kind' | 'outcome'>;
   private readonly subscribers: Gauge<'stream'>;
   private readonly slowConsumers: Counter<'stream'>;
+  private readonly refusedStreams: Counter<'stream'>;
+  private readonly bookConflations: Counter;
+  private streamBuffered: () => number = () => 0;
   private queueDepth: () => number = () => 0;
 
   constructor() {
@@ -59,6 +62,26 @@ export class MatchingMetrics {
       labelNames: ['stream'],
       registers,
     });
+    this.refusedStreams = new Counter({
+      name: 'matching_streams_refused_total',
+      help: 'Streams refused with RESOURCE_EXHAUSTED at the total or per-peer stream limit.',
+      labelNames: ['stream'],
+      registers,
+    });
+    this.bookConflations = new Counter({
+      name: 'matching_book_stream_conflations_total',
+      help: 'Snapshots sent to book readers that fell behind, in place of the updates they missed.',
+      registers,
+    });
+    const buffered = (): number => this.streamBuffered();
+    new Gauge({
+      name: 'matching_stream_buffered_bytes',
+      help: 'Bytes of stream messages written and not yet taken by the transport, over all subscribers (bounded by MATCHING_STREAM_MEMORY_BUDGET_BYTES).',
+      registers,
+      collect() {
+        this.set(buffered());
+      },
+    });
   }
 
   /** Durations per command, from the command loop. */
@@ -92,5 +115,17 @@ export class MatchingMetrics {
 
   slowConsumer(stream: StreamName): void {
     this.slowConsumers.inc({ stream });
+  }
+
+  streamRefused(stream: StreamName): void {
+    this.refusedStreams.inc({ stream });
+  }
+
+  bookConflated(): void {
+    this.bookConflations.inc();
+  }
+
+  watchStreamBuffers(buffered: () => number): void {
+    this.streamBuffered = buffered;
   }
 }

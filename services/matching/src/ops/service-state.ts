@@ -1,12 +1,12 @@
 import { status } from '@grpc/grpc-js';
 import { grpcError } from '@orderbook/server-kit';
 import type { CommandLoop } from '../loop/command-loop-api';
-import type { EventRouter } from '../api/event-router';
+import type { MarketData } from '../api/market-data';
 
 /** What handlers work with once the journal has been replayed. */
 export interface Serving {
   readonly loop: CommandLoop;
-  readonly events: EventRouter;
+  readonly marketData: MarketData;
 }
 
 /**
