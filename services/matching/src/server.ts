@@ -109,6 +109,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
+      truncateDamagedTail: config.truncateDamagedTail,
       observer: metrics.observer,
       logger,
       onFatalError: (error) => {

@@ -19,6 +19,8 @@ export interface CommandLoopOptions {
   readonly snapshotEvery: number;
   readonly observer?: CommandObserver;
   readonly logger: Logger;
+  /** Cut a complete but damaged last journal record instead of refusing to start (an operator's explicit choice). */
+  readonly truncateDamagedTail?: boolean;
   /**
    * Called once if the loop stops for good (a journal write or fsync failed, or the engine threw):
    * memory is then ahead of disk, so the process should report NOT_SERVING and exit to recover.
@@ -46,7 +48,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
   let dataDir: DataDir | undefined;
   let recovered: RecoveredState;
   try {
-    dataDir = await openDataDir(options.dataDir, { logger });
+    dataDir = await openDataDir(options.dataDir, { logger, truncateDamagedTail: options.truncateDamagedTail === true });
     recovered = await recover(dataDir, options.engineConfig, logger);
     await dataDir.journal.resumeAfter(recovered.engine.lastSeq());
   } catch (err) {

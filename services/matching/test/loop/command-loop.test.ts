@@ -29,7 +29,7 @@ async function journaledSeqs(dataDir: string): Promise<number[]> {
   const segments = await listJournalSegments(dataDir);
   const seqs: number[] = [];
   for (const [i, segment] of segments.entries()) {
-    for (const payload of await readSegment(segment, i === segments.length - 1, silentLogger)) {
+    for (const payload of await readSegment(segment, i === segments.length - 1, { logger: silentLogger })) {
       seqs.push(...decodeBatch(payload).map((c) => c.seq));
     }
   }
