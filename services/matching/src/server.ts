@@ -1,5 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
-import { createLogger, dialableAddress, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { createLogger, dialableAddress, grpcError, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createJwksVerifier, withVerificationCache } from '@orderbook/token-verifier';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -42,8 +43,9 @@ export interface StartMatchingServerOptions {
   /** Defaults to a pino logger named "matching" at config.logLevel. */
   readonly logger?: Logger;
   /**
-   * Called if the command loop fails for good (journal write or fsync failed): the server already
-   * reports NOT_SERVING; the process should exit so that a restart recovers from disk. Default: log.
+   * Called if the command loop fails for good (journal write or fsync failed, e.g. ENOSPC) once the
+   * server has answered every call UNAVAILABLE naming the cause and stopped: the process should
+   * exit so that a restart recovers from disk. Default: nothing more.
    */
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
 }
@@ -104,18 +106,23 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     logger.info({ address, dataDir: config.dataDir }, 'matching service listening, replaying its journal (NOT_SERVING until done)');
 
     const server = grpcServer;
+    let stopService: ((reason: ServiceError) => Promise<void>) | undefined;
     loop = await openCommandLoop({
       dataDir: config.dataDir,
       engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
       truncateDamagedTail: config.truncateDamagedTail,
+      diskReserveBytes: config.diskReserveBytes,
+      diskCheckIntervalMs: config.diskCheckIntervalMs,
       observer: metrics.observer,
       logger,
       onFatalError: (error) => {
-        server.setServing(false);
-        logger.fatal({ err: error }, 'command loop failed: the service must restart to recover from its journal');
-        options.onFatalError?.(error);
+        // Every call from now on, and every stream, is answered UNAVAILABLE naming the cause while
+        // the server stops gracefully (no caller sees a reset connection); then the process exits.
+        state.stop(error);
+        logger.fatal({ err: error, reason: error.reason }, 'command loop failed: answering UNAVAILABLE and stopping; a restart recovers from the journal');
+        void (stopService?.(statuses.toServiceError(error)) ?? Promise.resolve()).then(() => options.onFatalError?.(error));
       },
     });
     const marketData = new MarketData({
@@ -138,10 +145,10 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
 
     const endpoint = metricsEndpoint;
     let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
+    const stop = (reason: ServiceError): Promise<void> => {
       stopping ??= (async () => {
         server.setServing(false);
-        liveCalls.closeAll();
+        liveCalls.closeAll(reason);
         marketData.stop();
         await server.shutdown(config.shutdownGraceMs);
         await readyLoop.close();
@@ -151,7 +158,13 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       })();
       return stopping;
     };
-    return { port: grpcServer.port, address, metricsPort: metricsEndpoint.port, stop };
+    stopService = stop;
+    return {
+      port: grpcServer.port,
+      address,
+      metricsPort: metricsEndpoint.port,
+      stop: () => stop(grpcError(status.UNAVAILABLE, 'the matching service is shutting down', { reason: 'SHUTTING_DOWN', retryDelayMs: 1000 })),
+    };
   } catch (err) {
     await grpcServer?.shutdown(0);
     await loop?.close();

@@ -1,6 +1,6 @@
-import { status, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
+import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { grpcError, type StatusAdapter } from '@orderbook/server-kit';
+import type { StatusAdapter } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics, StreamName } from '../ops/metrics';
@@ -61,7 +61,7 @@ type Start = (out: Subscriber, serving: Serving) => void;
 
 /**
  * The life of one subscription: validate the request (prepare), take a place within the stream
- * limits (RESOURCE_EXHAUSTED past them), then start delivering; end with UNAVAILABLE at shutdown,
+ * limits (RESOURCE_EXHAUSTED past them), then start delivering; end with UNAVAILABLE at shutdown (naming the cause),
  * and give the place back whenever the stream finishes.
  */
 function subscription<Req>(
@@ -93,7 +93,7 @@ function subscription<Req>(
     out.onFinish(() => deps.metrics.streamClosed(name));
     try {
       start(out, serving);
-      out.onFinish(deps.liveCalls.register(() => out.fail(grpcError(status.UNAVAILABLE, 'the matching service is shutting down'))));
+      out.onFinish(deps.liveCalls.register((reason) => out.fail(reason)));
     } catch (err) {
       out.fail(deps.statuses.toServiceError(err, call.getPath()));
     }

@@ -17,13 +17,24 @@ export interface Serving {
  */
 export class ServiceState {
   private serving: Serving | undefined;
+  private stopped: Error | undefined;
 
   serve(serving: Serving): void {
     this.serving = serving;
   }
 
+  /**
+   * The engine stopped for good (memory may be ahead of the journal): from now on every call is
+   * answered with this error (the status adapter makes it UNAVAILABLE naming the cause) while the
+   * process stops, rather than with state that a restart would not have.
+   */
+  stop(cause: Error): void {
+    this.stopped ??= cause;
+  }
+
   /** The engine to use for this call, or UNAVAILABLE. */
   current(): Serving {
+    if (this.stopped !== undefined) throw this.stopped;
     if (this.serving === undefined) throw grpcError(status.UNAVAILABLE, 'the matching service is starting (replaying its journal): retry shortly');
     return this.serving;
   }

@@ -13,6 +13,8 @@ const datasync: SyncFile = (file) => file.datasync();
 
 export interface FileJournalOptions extends SegmentReadOptions {
   readonly sync?: SyncFile;
+  /** Told the size of every record written (the disk-space watch counts it between measurements). */
+  readonly onAppended?: (bytes: number) => void;
 }
 
 export interface JournalStats {
@@ -108,6 +110,7 @@ export class FileJournal implements Journal {
       for (let written = 0; written < record.length; ) {
         written += (await this.file.write(record, written)).bytesWritten;
       }
+      this.options.onAppended?.(record.length);
       await this.sync(this.file);
     } finally {
       this.appending = false;

@@ -187,7 +187,8 @@ describe('command loop', () => {
     }
     expect(fatal).to.have.length(1);
     expect(loop.queueDepth()).to.equal(0);
-    expect(await rejectionOf(loop.submit(deposit('dan')))).to.be.instanceOf(ShuttingDownError);
+    const later = await rejectionOf(loop.submit(deposit('dan')));
+    expect(later, 'a later caller is told the same cause').to.equal(fatal[0]);
     await loop.close();
     expect(await listSnapshots(dataDir)).to.deep.equal([]);
 
