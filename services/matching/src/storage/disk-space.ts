@@ -11,7 +11,7 @@ const measureWithStatfs: MeasureFreeSpace = async (dir) => {
 
 export interface DiskSpaceOptions {
   readonly dir: string;
-  /** Below this many free bytes, commands are refused. */
+  /** Below this many free bytes, commands are refused; 0 turns the check off. */
   readonly reserveBytes: number;
   readonly checkIntervalMs: number;
   readonly logger: Logger;
@@ -81,7 +81,7 @@ export class DiskSpace {
   }
 
   private update(): void {
-    const low = this.free < this.options.reserveBytes;
+    const low = this.options.reserveBytes > 0 && this.free < this.options.reserveBytes;
     if (low === this.low) return;
     this.low = low;
     const facts = { dir: this.options.dir, freeBytes: this.free, reserveBytes: this.options.reserveBytes };
