@@ -1,11 +1,12 @@
 import { matching } from '@orderbook/proto';
-import type { EngineQueries } from '@orderbook/engine';
+import type { EngineEvent, EngineQueries } from '@orderbook/engine';
 import type { DeliveryScheduler } from './delivery-scheduler';
 import { encodeMessage, type EncodedMessage } from './encoded-responses';
-import type { BookLevelEvent } from './market-data';
 import { SequencedFeed, type FeedSubscriber } from './sequenced-feed';
 import type { StreamLimits } from './stream-limits';
 import { depthToProto, levelUpdateToProto } from './views';
+
+export type BookLevelEvent = Extract<EngineEvent, { type: 'bookLevel' }>;
 
 export interface BookSubscriber extends FeedSubscriber {
   /** Depth of its snapshots. */

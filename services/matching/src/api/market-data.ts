@@ -5,8 +5,6 @@ import { OrderUpdateFeed } from './order-update-feed';
 import type { StreamLimits } from './stream-limits';
 import { TradeFeed } from './trade-feed';
 
-export type BookLevelEvent = Extract<EngineEvent, { type: 'bookLevel' }>;
-
 export interface MarketDataOptions {
   readonly markets: readonly string[];
   readonly queries: EngineQueries;
