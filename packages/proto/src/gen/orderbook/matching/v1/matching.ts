@@ -4077,7 +4077,10 @@ export const MatchingServiceService = {
       Buffer.from(StreamOrderBookResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamOrderBookResponse => StreamOrderBookResponse.decode(value),
   },
-  /** StreamTrades sends every trade of a market from now on. Public. */
+  /**
+   * StreamTrades sends every trade of a market from now on. Public. A reader that falls too far
+   * behind is ended with RESOURCE_EXHAUSTED (resubscribe).
+   */
   streamTrades: {
     path: "/orderbook.matching.v1.MatchingService/StreamTrades",
     requestStream: false,
@@ -4088,7 +4091,10 @@ export const MatchingServiceService = {
       Buffer.from(StreamTradesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamTradesResponse => StreamTradesResponse.decode(value),
   },
-  /** StreamOrderUpdates sends every change to the caller's orders from now on. */
+  /**
+   * StreamOrderUpdates sends every change to the caller's orders from now on. A reader that falls
+   * too far behind is ended with RESOURCE_EXHAUSTED (resubscribe, then ListOrders to catch up).
+   */
   streamOrderUpdates: {
     path: "/orderbook.matching.v1.MatchingService/StreamOrderUpdates",
     requestStream: false,
@@ -4152,9 +4158,15 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * and jumps the sequence, then changes again. Public; RESOURCE_EXHAUSTED past the stream limits.
    */
   streamOrderBook: handleServerStreamingCall<StreamOrderBookRequest, StreamOrderBookResponse>;
-  /** StreamTrades sends every trade of a market from now on. Public. */
+  /**
+   * StreamTrades sends every trade of a market from now on. Public. A reader that falls too far
+   * behind is ended with RESOURCE_EXHAUSTED (resubscribe).
+   */
   streamTrades: handleServerStreamingCall<StreamTradesRequest, StreamTradesResponse>;
-  /** StreamOrderUpdates sends every change to the caller's orders from now on. */
+  /**
+   * StreamOrderUpdates sends every change to the caller's orders from now on. A reader that falls
+   * too far behind is ended with RESOURCE_EXHAUSTED (resubscribe, then ListOrders to catch up).
+   */
   streamOrderUpdates: handleServerStreamingCall<StreamOrderUpdatesRequest, StreamOrderUpdatesResponse>;
   /**
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
@@ -4333,7 +4345,10 @@ export interface MatchingServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamOrderBookResponse>;
-  /** StreamTrades sends every trade of a market from now on. Public. */
+  /**
+   * StreamTrades sends every trade of a market from now on. Public. A reader that falls too far
+   * behind is ended with RESOURCE_EXHAUSTED (resubscribe).
+   */
   streamTrades(
     request: StreamTradesRequest,
     options?: Partial<CallOptions>,
@@ -4343,7 +4358,10 @@ export interface MatchingServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamTradesResponse>;
-  /** StreamOrderUpdates sends every change to the caller's orders from now on. */
+  /**
+   * StreamOrderUpdates sends every change to the caller's orders from now on. A reader that falls
+   * too far behind is ended with RESOURCE_EXHAUSTED (resubscribe, then ListOrders to catch up).
+   */
   streamOrderUpdates(
     request: StreamOrderUpdatesRequest,
     options?: Partial<CallOptions>,
