@@ -8,20 +8,28 @@ const { SIDE_BUY, SIDE_SELL } = matching.Side;
 
 type Book = Map<string, string>;
 
-/** A book rebuilt from a stream: the snapshot's levels, then each update applied ("0" removes a level). */
+/**
+ * A book rebuilt from a stream as a client does: a snapshot replaces the book (the first one, and
+ * any conflated one sent to a reader that fell behind), an update is the next sequence number and
+ * sets one level ("0" removes it).
+ */
 function replay(messages: readonly matching.StreamOrderBookResponse[]): { bids: Book; asks: Book; sequence: bigint } {
-  const [first, ...updates] = messages;
-  const snapshot = first.snapshot!;
-  const bids: Book = new Map(snapshot.bids.map((l) => [l.price, l.quantity]));
-  const asks: Book = new Map(snapshot.asks.map((l) => [l.price, l.quantity]));
-  let sequence = first.sequence;
-  for (const message of updates) {
-    expect(message.sequence, 'sequence numbers are contiguous').to.equal(sequence + 1n);
+  let bids: Book = new Map();
+  let asks: Book = new Map();
+  let sequence = 0n;
+  for (const [i, message] of messages.entries()) {
+    if (message.snapshot !== undefined) {
+      expect(i === 0 || message.conflated, 'only the first snapshot is not conflated').to.equal(true);
+      bids = new Map(message.snapshot.bids.map((l) => [l.price, l.quantity]));
+      asks = new Map(message.snapshot.asks.map((l) => [l.price, l.quantity]));
+    } else {
+      expect(message.sequence, 'sequence numbers are contiguous').to.equal(sequence + 1n);
+      const update = message.update!;
+      const side = update.side === SIDE_BUY ? bids : asks;
+      if (update.quantity === '0') side.delete(update.price);
+      else side.set(update.price, update.quantity);
+    }
     sequence = message.sequence;
-    const update = message.update!;
-    const side = update.side === SIDE_BUY ? bids : asks;
-    if (update.quantity === '0') side.delete(update.price);
-    else side.set(update.price, update.quantity);
   }
   return { bids, asks, sequence };
 }
@@ -266,21 +274,7 @@ describe('a book reader that falls behind', () => {
     expect(conflated.every((m) => m.snapshot !== undefined)).to.equal(true);
     expect(messages.length, 'far fewer messages than changes').to.be.below(total);
 
-    // A client's rule: a snapshot replaces the book; an update is the next sequence and changes one level.
-    let book: Book = new Map();
-    let sequence = 0n;
-    for (const message of messages) {
-      if (message.snapshot !== undefined) {
-        book = asMap(message.snapshot.bids);
-      } else {
-        expect(message.sequence, 'updates are contiguous between snapshots').to.equal(sequence + 1n);
-        const update = message.update!;
-        if (update.quantity === '0') book.delete(update.price);
-        else book.set(update.price, update.quantity);
-      }
-      sequence = message.sequence;
-    }
-    expect(book).to.deep.equal(asMap(final.bids));
+    expect(replay(messages).bids).to.deep.equal(asMap(final.bids));
     expect(messages[0]!.conflated, 'the first snapshot is not conflated').to.equal(false);
   });
 });

@@ -57,6 +57,8 @@ interface PhaseResult {
   readonly matchingPeakRssMiB: number;
   readonly matchingEndRssMiB: number;
   readonly matchingAlive: boolean;
+  /** matching's CPU time during the phase, in % of one core. */
+  readonly matchingCpuPercent: number;
   /** Why the phase did not complete (e.g. answers that never came). */
   readonly failure?: string;
   readonly fleet?: FleetStats;
@@ -112,6 +114,8 @@ async function orderEntryPhase(
   const slots = tokens.map((_, i) => ({ user: i, channel: i }));
   const recorder = new LatencyRecorder();
   let peak = matching.isRunning() ? matching.stats().rssKiB : 0;
+  const cpuBefore = matching.isRunning() ? matching.stats().cpuSeconds : 0;
+  const startedAt = performance.now();
   const sampler = setInterval(() => {
     if (matching.isRunning()) peak = Math.max(peak, matching.stats().rssKiB);
   }, 250);
@@ -130,6 +134,8 @@ async function orderEntryPhase(
     clearInterval(sampler);
     entry.close();
   }
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cpuPercent = matching.isRunning() ? Math.round(((matching.stats().cpuSeconds - cpuBefore) / seconds) * 100) : 0;
   const fleetStats = fleet === undefined ? undefined : await fleet.ask<FleetStats>({ type: 'stats' });
   const alive = matching.isRunning();
   return {
@@ -139,6 +145,7 @@ async function orderEntryPhase(
     matchingPeakRssMiB: Math.round(peak / MiB),
     matchingEndRssMiB: alive ? Math.round(matching.stats().rssKiB / MiB) : 0,
     matchingAlive: alive,
+    matchingCpuPercent: cpuPercent,
     ...(failure === undefined ? {} : { failure }),
     ...(fleetStats === undefined ? {} : { fleet: fleetStats }),
   };
@@ -158,12 +165,12 @@ function ms(us: number): string {
 
 function render(phases: readonly PhaseResult[], base: PhaseResult, command: string, machine: string): string {
   const lines = [`# ${command}`, `# ${machine}`, ''];
-  lines.push('| phase | p50 ms | p99 ms | p99 / alone | max ms | errors | matching RSS peak / end MiB | alive | readers started | catch-up p50 / p99 / max ms | readers >1 s behind | streams ended |');
-  lines.push('|---|---:|---:|---:|---:|---|---:|---|---:|---:|---:|---|');
+  lines.push('| phase | p50 ms | p99 ms | p99 / alone | max ms | errors | matching RSS peak / end MiB | matching CPU % | alive | readers started | catch-up p50 / p99 / max ms | readers >1 s behind | streams ended |');
+  lines.push('|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---|');
   for (const p of phases) {
     const f = p.fleet;
     lines.push(
-      `| ${p.label}${p.failure === undefined ? '' : ` (FAILED: ${p.failure})`} | ${ms(p.latency.p50Us)} | ${ms(p.latency.p99Us)} | ${(p.latency.p99Us / Math.max(1, base.latency.p99Us)).toFixed(2)} | ${ms(p.latency.maxUs)} | ${JSON.stringify(p.errors)} | ${p.matchingPeakRssMiB} / ${p.matchingEndRssMiB} | ${p.matchingAlive} | ` +
+      `| ${p.label}${p.failure === undefined ? '' : ` (FAILED: ${p.failure})`} | ${ms(p.latency.p50Us)} | ${ms(p.latency.p99Us)} | ${(p.latency.p99Us / Math.max(1, base.latency.p99Us)).toFixed(2)} | ${ms(p.latency.maxUs)} | ${JSON.stringify(p.errors)} | ${p.matchingPeakRssMiB} / ${p.matchingEndRssMiB} | ${p.matchingCpuPercent} | ${p.matchingAlive} | ` +
         (f === undefined ? '- | - | - | - |' : `${f.readersStarted} | ${f.catchUpMs.p50} / ${f.catchUpMs.p99} / ${f.catchUpMs.max} | ${f.readersBehindOneSecond} | ${JSON.stringify(f.ended)} |`),
     );
   }

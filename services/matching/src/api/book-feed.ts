@@ -18,13 +18,21 @@ export const BOOK_UPDATES_KEPT = 1024;
 /**
  * A reader whose oldest missed change is older than this gets a snapshot instead of the changes:
  * one message, whatever it missed, so that every reader stays within about this of the head
- * (plus its own reading time). A fast reader gets a burst of changes one by one.
+ * (plus its own reading time).
  */
-export const CONFLATE_AFTER_MS = 250;
+export const CONFLATE_AFTER_MS = 500;
+/**
+ * Changes written per delivery pass over all of a market's readers: each reader may be sent up to
+ * this divided by the number of readers (at least MIN_UPDATES_PER_READER) one by one, and gets a
+ * snapshot when it is further behind. One reader gets a burst of changes one by one; thousands get
+ * one shared snapshot each, so the work of a pass grows with the readers, not with readers × changes.
+ */
+export const PASS_UPDATE_BUDGET = 4096;
+export const MIN_UPDATES_PER_READER = 8;
 
 /**
  * One market's book changes for StreamOrderBook. A subscriber that keeps up gets every level
- * change; one that falls CONFLATE_AFTER_MS (or BOOK_UPDATES_KEPT changes) behind is conflated: it gets one fresh snapshot
+ * change; one that falls CONFLATE_AFTER_MS (or its share of PASS_UPDATE_BUDGET) behind is conflated: it gets one fresh snapshot
  * of the book at its depth (conflated = true, sequence jumping to the snapshot's), then changes
  * again. Snapshots are encoded once per delivery pass and depth, shared by every subscriber
  * conflated in that pass. It never queues without end and never cuts a slow reader.
@@ -75,7 +83,9 @@ export class BookFeed extends SequencedFeed<BookSubscriber> {
   }
 
   protected serve(subscriber: BookSubscriber): void {
-    const updates = this.publishedAt(subscriber.position + 1) >= performance.now() - CONFLATE_AFTER_MS ? this.messagesAfter(subscriber.position, BOOK_UPDATES_KEPT) : undefined;
+    const most = Math.max(MIN_UPDATES_PER_READER, Math.floor(PASS_UPDATE_BUDGET / this.subscriberCount));
+    const recent = this.publishedAt(subscriber.position + 1) >= performance.now() - CONFLATE_AFTER_MS;
+    const updates = recent && this.head - subscriber.position <= most ? this.messagesAfter(subscriber.position, most) : undefined;
     if (updates !== undefined && subscriber.position + updates.length === this.head) {
       for (const message of updates) subscriber.out.write(message);
       subscriber.position = this.head;

@@ -41,6 +41,10 @@ export abstract class SequencedFeed<S extends FeedSubscriber> implements Deliver
     return this.subscribers.size > 0;
   }
 
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
   get headSeq(): number {
     return this.head;
   }

@@ -19,7 +19,7 @@ function feed(name: string, count: number, log: string[]): Deliverable {
 describe('delivery scheduler', () => {
   it('serves every subscriber of every woken feed, yielding to the event loop between slices', async () => {
     const log: string[] = [];
-    const scheduler = new DeliveryScheduler({ sliceMs: 0, maxShare: 1 });
+    const scheduler = new DeliveryScheduler({ sliceMs: 0, maxShare: 1, busyThreshold: 1 });
     scheduler.wake(feed('a', 3, log));
     scheduler.wake(feed('b', 2, log));
     setImmediate(() => log.push('order entry'));
@@ -30,7 +30,7 @@ describe('delivery scheduler', () => {
 
   it('runs a feed woken during a pass again after it, and nothing once stopped', async () => {
     const log: string[] = [];
-    const scheduler = new DeliveryScheduler({ sliceMs: 0, maxShare: 1 });
+    const scheduler = new DeliveryScheduler({ sliceMs: 0, maxShare: 1, busyThreshold: 1 });
     const a = feed('a', 2, log);
     scheduler.wake(a);
     setImmediate(() => scheduler.wake(a));
