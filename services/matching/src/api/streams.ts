@@ -61,8 +61,8 @@ type Start = (out: Subscriber, serving: Serving) => void;
 
 /**
  * The life of one subscription: validate the request (prepare), take a place within the stream
- * limits (RESOURCE_EXHAUSTED past them), then start delivering; end with UNAVAILABLE at shutdown (naming the cause),
- * and give the place back whenever the stream finishes.
+ * limits (RESOURCE_EXHAUSTED past them), then start delivering; end with UNAVAILABLE at shutdown
+ * (naming the cause), and give the place back whenever the stream finishes.
  */
 function subscription<Req>(
   deps: StreamDeps,
