@@ -89,7 +89,8 @@ describe('subscriber flood against a small heap (separate process)', function ()
     const client = (i: number): MatchingClient => clients[i % clients.length]!;
     const idle = Array.from({ length: IDLE }, (_, i) => {
       const call = client(i).raw.streamOrderBook({ market: 'BTC-USD', depth: 1000 });
-      call.pause();
+      // Read the snapshot, then never again (grpc-js would buffer for a stream never read at all).
+      call.once('data', () => call.pause());
       call.on('error', () => undefined);
       return call;
     });

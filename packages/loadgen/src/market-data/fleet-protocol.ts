@@ -6,7 +6,7 @@ export interface OpenFleet {
   readonly market: string;
   /** Book subscribers that read every message as fast as they can. */
   readonly readers: number;
-  /** Book subscribers that never read (their streams are paused from the start). */
+  /** Book subscribers that stop reading after their snapshot (their streams stay paused). */
   readonly idle: number;
   /** HTTP/2 connections the subscribers are spread over, as many clients would be. */
   readonly channels: number;

@@ -40,7 +40,9 @@ class Fleet {
     for (let i = 0; i < this.spec.readers; i++) this.openReader(i);
     for (let i = 0; i < this.spec.idle; i++) {
       const call = this.client(this.spec.readers + i).streamOrderBook({ market: this.spec.market, depth: 10 });
-      call.pause();
+      // Read the snapshot, then never again: grpc-js keeps taking (and buffering) messages for a
+      // stream that was never read at all, so only a stream paused after a read pushes back.
+      call.once('data', () => call.pause());
       call.on('error', (err: grpc.ServiceError) => this.countEnd(err.code));
       this.calls.push(call);
     }
