@@ -91,6 +91,8 @@ class Fleet {
   }
 
   private sample(): void {
+    // Steady state only: a sample taken while streams are still opening would time their start.
+    if (this.readersStarted < this.spec.readers) return;
     const at = performance.now();
     const client = this.client(0);
     client.getOrderBook({ market: this.spec.market, depth: 1 }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (err, book) => {
