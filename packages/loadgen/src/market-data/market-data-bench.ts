@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -59,6 +59,8 @@ interface PhaseResult {
   readonly matchingAlive: boolean;
   /** matching's CPU time during the phase, in % of one core. */
   readonly matchingCpuPercent: number;
+  /** matching's own event-loop delay over the phase (prom-client's monitorEventLoopDelay, reset at each scrape), ms. */
+  readonly matchingLoopLag?: { readonly p99: number; readonly max: number };
   /** Why the phase did not complete (e.g. answers that never came). */
   readonly failure?: string;
   readonly fleet?: FleetStats;
@@ -100,6 +102,23 @@ class FleetProcess {
 
 const MiB = 1024;
 
+/** matching's metrics port, from its "serving" log line. */
+function metricsPortOf(matching: ChildServer): number {
+  const line = readFileSync(matching.logPath, 'utf8').split('\n').find((l) => l.includes('"matching service serving"'));
+  return (JSON.parse(line ?? '{}') as { metricsPort?: number }).metricsPort ?? 0;
+}
+
+/** Scrapes matching's /metrics: its event-loop delay since the last scrape, in ms. */
+async function loopLag(matching: ChildServer): Promise<{ p99: number; max: number } | undefined> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${metricsPortOf(matching)}/metrics`)).text();
+    const value = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN) * 1000;
+    return { p99: Math.round(value('nodejs_eventloop_lag_p99_seconds')), max: Math.round(value('nodejs_eventloop_lag_max_seconds')) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function orderEntryPhase(
   label: string,
   address: string,
@@ -115,6 +134,7 @@ async function orderEntryPhase(
   const recorder = new LatencyRecorder();
   let peak = matching.isRunning() ? matching.stats().rssKiB : 0;
   const cpuBefore = matching.isRunning() ? matching.stats().cpuSeconds : 0;
+  await loopLag(matching);
   const startedAt = performance.now();
   const sampler = setInterval(() => {
     if (matching.isRunning()) peak = Math.max(peak, matching.stats().rssKiB);
@@ -136,6 +156,7 @@ async function orderEntryPhase(
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const cpuPercent = matching.isRunning() ? Math.round(((matching.stats().cpuSeconds - cpuBefore) / seconds) * 100) : 0;
+  const lag = await loopLag(matching);
   const fleetStats = fleet === undefined ? undefined : await fleet.ask<FleetStats>({ type: 'stats' });
   const alive = matching.isRunning();
   return {
@@ -146,6 +167,7 @@ async function orderEntryPhase(
     matchingEndRssMiB: alive ? Math.round(matching.stats().rssKiB / MiB) : 0,
     matchingAlive: alive,
     matchingCpuPercent: cpuPercent,
+    ...(lag === undefined ? {} : { matchingLoopLag: lag }),
     ...(failure === undefined ? {} : { failure }),
     ...(fleetStats === undefined ? {} : { fleet: fleetStats }),
   };
@@ -165,12 +187,12 @@ function ms(us: number): string {
 
 function render(phases: readonly PhaseResult[], base: PhaseResult, command: string, machine: string): string {
   const lines = [`# ${command}`, `# ${machine}`, ''];
-  lines.push('| phase | p50 ms | p99 ms | p99 / alone | max ms | errors | matching RSS peak / end MiB | matching CPU % | alive | readers started | catch-up p50 / p99 / max ms | readers >1 s behind | streams ended |');
-  lines.push('|---|---:|---:|---:|---:|---|---:|---:|---|---:|---:|---:|---|');
+  lines.push('| phase | p50 ms | p99 ms | p99 / alone | max ms | errors | matching RSS peak / end MiB | matching CPU % | matching loop lag p99 / max ms | alive | readers started | catch-up p50 / p99 / max ms | readers >1 s behind | streams ended |');
+  lines.push('|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|---:|---:|---|');
   for (const p of phases) {
     const f = p.fleet;
     lines.push(
-      `| ${p.label}${p.failure === undefined ? '' : ` (FAILED: ${p.failure})`} | ${ms(p.latency.p50Us)} | ${ms(p.latency.p99Us)} | ${(p.latency.p99Us / Math.max(1, base.latency.p99Us)).toFixed(2)} | ${ms(p.latency.maxUs)} | ${JSON.stringify(p.errors)} | ${p.matchingPeakRssMiB} / ${p.matchingEndRssMiB} | ${p.matchingCpuPercent} | ${p.matchingAlive} | ` +
+      `| ${p.label}${p.failure === undefined ? '' : ` (FAILED: ${p.failure})`} | ${ms(p.latency.p50Us)} | ${ms(p.latency.p99Us)} | ${(p.latency.p99Us / Math.max(1, base.latency.p99Us)).toFixed(2)} | ${ms(p.latency.maxUs)} | ${JSON.stringify(p.errors)} | ${p.matchingPeakRssMiB} / ${p.matchingEndRssMiB} | ${p.matchingCpuPercent} | ${p.matchingLoopLag === undefined ? '-' : `${p.matchingLoopLag.p99} / ${p.matchingLoopLag.max}`} | ${p.matchingAlive} | ` +
         (f === undefined ? '- | - | - | - |' : `${f.readersStarted} | ${f.catchUpMs.p50} / ${f.catchUpMs.p99} / ${f.catchUpMs.max} | ${f.readersBehindOneSecond} | ${JSON.stringify(f.ended)} |`),
     );
   }
