@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth
+.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth bench-subscribers verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -43,6 +43,17 @@ test-tools:
 
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
+
+# Order entry at 150/s alone, then beside 2,000 reading + 50 idle book subscribers, then beside
+# 10,000 idle ones (~3 min); ARGS e.g. --readers 500 --seconds 20. MATCHING_* variables pass through.
+bench-subscribers: setup
+	node --import tsx packages/loadgen/src/market-data/market-data-bench.ts $(ARGS)
+
+# Checks a matching data directory offline: journal records and checksums, segments, snapshots and
+# the seqs each covers. Exit 0 clean, 1 damaged, 2 unreadable. DIR defaults to make run's.
+DIR ?= ./data/matching
+verify-data: setup
+	node --import tsx services/matching/src/verify-main.ts $(DIR)
 
 # Matching engine vs nodejs-order-book on the same seeded workload (~3 min); ARGS e.g. --n 100000 --runs 5.
 bench-engine: setup

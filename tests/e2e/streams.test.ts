@@ -8,20 +8,28 @@ const { SIDE_BUY, SIDE_SELL } = matching.Side;
 
 type Book = Map<string, string>;
 
-/** A book rebuilt from a stream: the snapshot's levels, then each update applied ("0" removes a level). */
+/**
+ * A book rebuilt from a stream as a client does: a snapshot replaces the book (the first one, and
+ * any conflated one sent to a reader that fell behind), an update is the next sequence number and
+ * sets one level ("0" removes it).
+ */
 function replay(messages: readonly matching.StreamOrderBookResponse[]): { bids: Book; asks: Book; sequence: bigint } {
-  const [first, ...updates] = messages;
-  const snapshot = first.snapshot!;
-  const bids: Book = new Map(snapshot.bids.map((l) => [l.price, l.quantity]));
-  const asks: Book = new Map(snapshot.asks.map((l) => [l.price, l.quantity]));
-  let sequence = first.sequence;
-  for (const message of updates) {
-    expect(message.sequence, 'sequence numbers are contiguous').to.equal(sequence + 1n);
+  let bids: Book = new Map();
+  let asks: Book = new Map();
+  let sequence = 0n;
+  for (const [i, message] of messages.entries()) {
+    if (message.snapshot !== undefined) {
+      expect(i === 0 || message.conflated, 'only the first snapshot is not conflated').to.equal(true);
+      bids = new Map(message.snapshot.bids.map((l) => [l.price, l.quantity]));
+      asks = new Map(message.snapshot.asks.map((l) => [l.price, l.quantity]));
+    } else {
+      expect(message.sequence, 'sequence numbers are contiguous').to.equal(sequence + 1n);
+      const update = message.update!;
+      const side = update.side === SIDE_BUY ? bids : asks;
+      if (update.quantity === '0') side.delete(update.price);
+      else side.set(update.price, update.quantity);
+    }
     sequence = message.sequence;
-    const update = message.update!;
-    const side = update.side === SIDE_BUY ? bids : asks;
-    if (update.quantity === '0') side.delete(update.price);
-    else side.set(update.price, update.quantity);
   }
   return { bids, asks, sequence };
 }
@@ -222,5 +230,87 @@ describe('a stream consumer that does not read', () => {
     expect(healthy.status).to.equal(undefined);
     expect(new Set(all.map((u) => u.order!.orderId))).to.deep.equal(new Set(placed));
     healthy.cancel();
+  });
+});
+
+describe('a book reader that falls behind', () => {
+  let stack: TestStack;
+  let maker: Trader;
+
+  before(async () => {
+    stack = await TestStack.start();
+    maker = await stack.newTrader();
+    await stack.fund(maker, 'USD', '100000000');
+  });
+  after(() => stack.stop());
+
+  it('is conflated: a fresh snapshot marked conflated replaces what it missed, and its book ends equal to the engine\'s', async () => {
+    const stream = stack.client.raw.streamOrderBook({ market: 'SOL-USD', depth: 1000 });
+    const messages: matching.StreamOrderBookResponse[] = [];
+    stream.on('data', (message: matching.StreamOrderBookResponse) => {
+      messages.push(message);
+      if (messages.length === 1) stream.pause();
+    });
+    stream.on('error', () => undefined);
+    while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+
+    // Far more level changes than HTTP/2's 64 KiB window holds while the reader is paused.
+    const session = stack.client.raw.orderSession(maker.metadata);
+    const answered = new StreamReader(session as unknown as grpc.ClientReadableStream<matching.OrderSessionResponse>);
+    const total = 3000;
+    for (let i = 0; i < total; i++) {
+      session.write(matching.OrderSessionRequest.fromPartial({ requestId: BigInt(i), placeLimitOrder: { market: 'SOL-USD', side: SIDE_BUY, price: `${1 + (i % 500)}`, quantity: '0.01' } }));
+    }
+    await answered.until((m) => m.length >= total);
+    session.end();
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    stream.resume();
+
+    const final = await stack.client.getOrderBook({ market: 'SOL-USD', depth: 1000 });
+    while (messages.at(-1)!.sequence < final.sequence) await new Promise((resolve) => setTimeout(resolve, 10));
+    stream.cancel();
+    const conflated = messages.filter((m) => m.conflated);
+    expect(conflated.length, 'at least one conflated snapshot').to.be.greaterThan(0);
+    expect(conflated.every((m) => m.snapshot !== undefined)).to.equal(true);
+    expect(messages.length, 'far fewer messages than changes').to.be.below(total);
+
+    expect(replay(messages).bids).to.deep.equal(asMap(final.bids));
+    expect(messages[0]!.conflated, 'the first snapshot is not conflated').to.equal(false);
+  });
+});
+
+describe('stream limits', () => {
+  let stack: TestStack;
+
+  before(async () => {
+    stack = await TestStack.start({ matchingEnv: { MATCHING_MAX_STREAMS_PER_PEER: '3' } });
+  });
+  after(() => stack.stop());
+
+  it('refuses a stream past the per-peer limit with RESOURCE_EXHAUSTED, and gives the place back when a stream ends', async () => {
+    const open = () => new StreamReader(stack.client.raw.streamOrderBook({ market: 'BTC-USD', depth: 1 }));
+    const held = [open(), open(), open()];
+    await Promise.all(held.map((reader) => reader.until((m) => m.length > 0)));
+    const refused = await open().ended();
+    expect(grpc.status[refused.code]).to.equal('RESOURCE_EXHAUSTED');
+    expect(refused.details).to.match(/127\.0\.0\.1 already has 3 open streams \(MATCHING_MAX_STREAMS_PER_PEER\)/);
+
+    // Connect and disconnect in a loop: every ended stream gives its place back (once the server
+    // has seen the cancel, so a client retries as RetryInfo says).
+    const openOnceFree = async (): Promise<StreamReader<matching.StreamOrderBookResponse>> => {
+      for (let attempt = 0; attempt < 100; attempt++) {
+        const reader = open();
+        const outcome = await reader.until((m) => m.length > 0).then(() => 'open' as const, () => 'ended' as const);
+        if (outcome === 'open') return reader;
+        expect(grpc.status[reader.status!.code]).to.equal('RESOURCE_EXHAUSTED');
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return expect.fail('the place of a cancelled stream never came back');
+    };
+    for (let i = 0; i < 20; i++) {
+      held.shift()!.stream.cancel();
+      held.push(await openOnceFree());
+    }
+    for (const reader of held) reader.stream.cancel();
   });
 });

@@ -180,10 +180,22 @@ def run_session(stubs, auth_address, matching_address, admin_login, admin_passwo
         check_equal("the book shows bob's remaining 0.2 @ 100.25",
                     ([(l.price, l.quantity, l.order_count) for l in book.asks], len(book.bids)), ([("100.25", "0.2", 1)], 0))
 
+        # Stream messages are encoded once on the server and written as the same bytes to every
+        # subscriber: a Python client decodes them like any other message.
+        stream = matching.StreamOrderBook(pb.StreamOrderBookRequest(market="BTC-USD", depth=5), timeout=DEADLINE_SECONDS)
+        first = next(stream)
+        check_equal("the book stream starts with a snapshot, not conflated",
+                    (first.WhichOneof("event"), [(l.price, l.quantity) for l in first.snapshot.asks], first.conflated, first.sequence == book.sequence),
+                    ("snapshot", [("100.25", "0.2")], False, True))
+
         cancelled = matching.CancelOrder(pb.CancelOrderRequest(order_id=sell.order.order_id), metadata=bearer(bob), timeout=DEADLINE_SECONDS)
         check_equal("bob cancels the rest, 0.2 BTC released",
                     (cancelled.order.status, cancelled.released_amount, cancelled.released_asset), (pb.ORDER_STATUS_CANCELLED, "0.2", "BTC"))
         check_equal("bob's balances after the cancel", balances_of(matching, pb, bob), [("BTC", "1.7", "0"), ("USD", "30.075", "0")])
+        update = next(stream)
+        check_equal("the cancel reaches the stream as the next level update",
+                    (update.WhichOneof("event"), update.update.price, update.update.quantity, update.sequence), ("update", "100.25", "0", first.sequence + 1))
+        stream.cancel()
 
         expect_status("a price with 7 decimals is INVALID_ARGUMENT naming the price",
                       lambda: matching.PlaceLimitOrder(pb.PlaceLimitOrderRequest(market="BTC-USD", side=pb.SIDE_BUY, price="1.1234567", quantity="1"),

@@ -1,14 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import type { RunningAuthServer } from '@orderbook/auth-service';
 import { matching } from '@orderbook/proto';
 import { AuthClient, bearer, MatchingClient } from '@orderbook/test-support';
 import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
+import { startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
 
 /**
  * The matching service as its own process, SIGKILLed while authenticated clients place and cancel
@@ -16,36 +15,10 @@ import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
  * and no asset may have been created or destroyed.
  */
 
-const ROOT = join(__dirname, '..', '..');
 const TRADERS = 6;
 const ACKS_BEFORE_KILL = 1500;
 const DEPOSIT = { USD: 1_000_000n, BTC: 1_000n };
 const UNITS = 10n ** 8n;
-
-interface MatchingProcess {
-  readonly child: ChildProcess;
-  readonly address: string;
-  readonly exited: Promise<void>;
-}
-
-/** Starts `node --import tsx services/matching/src/main.ts` and resolves once it logs that it serves. */
-function startMatchingProcess(env: NodeJS.ProcessEnv): Promise<MatchingProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('services', 'matching', 'src', 'main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return new Promise((resolve, reject) => {
-    void exited.then(() => reject(new Error('the matching process exited before serving')));
-    // Reading every line also keeps the pipe from filling up and blocking the child.
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      if (!line.startsWith('{')) return;
-      const entry = JSON.parse(line) as { msg?: string; address?: string };
-      if (entry.msg === 'matching service serving' && entry.address !== undefined) resolve({ child, address: entry.address, exited });
-    });
-  });
-}
 
 interface Trader {
   readonly userId: string;
@@ -69,7 +42,7 @@ describe('matching service crash (SIGKILL under load) and recovery', function ()
   let auth: RunningAuthServer;
   let authClient: AuthClient;
   let matchingEnv: NodeJS.ProcessEnv;
-  let service: MatchingProcess | undefined;
+  let service: ServingMatchingProcess | undefined;
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'orderbook-crash-'));

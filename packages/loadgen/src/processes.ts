@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { readProcessStats, type ProcessStats } from './proc-stats';
 
 /** A server started as a child process, so that its memory and CPU are its own and measurable. */
@@ -44,10 +45,15 @@ export function logTail(path: string): string {
   }
 }
 
-/** Starts `node --import tsx <script>` with extra environment variables, output appended to logPath. */
+/**
+ * Starts `node --import tsx <script>` with extra environment variables, output appended to logPath.
+ * With BENCH_CPU_PROF_DIR set, each server writes a V8 CPU profile there when it stops.
+ */
 export function spawnTsNode(name: string, script: string, env: Readonly<Record<string, string>>, logPath: string): ChildServer {
   const log = openSync(logPath, 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${script}`);
   const pid = child.pid;

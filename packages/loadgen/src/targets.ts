@@ -23,6 +23,8 @@ export interface OursOptions {
   readonly users: number;
   /** Asset → amount credited to every user. */
   readonly funding: Readonly<Record<string, string>>;
+  /** Extra environment of the matching service (e.g. stream limits). */
+  readonly matchingEnv?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -69,6 +71,7 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
         MATCHING_MARKETS: options.markets.join(','),
         MATCHING_METRICS_PORT: '0',
         AUTH_ADDRESS: authAddress,
+        ...options.matchingEnv,
       },
       matchingAddress,
     );

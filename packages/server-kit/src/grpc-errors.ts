@@ -1,5 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 
+/** What a client can act on beyond the code and message (google.rpc.Status details). */
 export interface ErrorDetails {
   /** google.rpc.ErrorInfo.reason: UPPER_SNAKE_CASE, stable, part of the contract (e.g. INSUFFICIENT_FUNDS). */
   readonly reason: string;

@@ -1,11 +1,14 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
-import { createLogger, dialableAddress, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { status, type ServiceError } from '@grpc/grpc-js';
+import { createLogger, dialableAddress, grpcError, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
 import type { CommandLoopFailedError } from './loop/errors';
 import type { MatchingConfig } from './ops/config';
-import { EventRouter } from './api/event-router';
+import { acceptEncodedResponses } from './api/encoded-responses';
+import { MarketData } from './api/market-data';
+import { StreamLimits } from './api/stream-limits';
 import { matchingHandlers } from './api/handlers';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
@@ -40,8 +43,9 @@ export interface StartMatchingServerOptions {
   /** Defaults to a pino logger named "matching" at config.logLevel. */
   readonly logger?: Logger;
   /**
-   * Called if the command loop fails for good (journal write or fsync failed): the server already
-   * reports NOT_SERVING; the process should exit so that a restart recovers from disk. Default: log.
+   * Called if the command loop fails for good (journal write or fsync failed, e.g. ENOSPC) once the
+   * server has answered every call UNAVAILABLE naming the cause and stopped: the process should
+   * exit so that a restart recovers from disk. Default: nothing more.
    */
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
 }
@@ -72,6 +76,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   });
   const statuses = matchingStatuses(logger);
   const entry = new OrderEntry({ state, markets, metrics, statuses });
+  const streamLimits = new StreamLimits({
+    maxStreams: config.maxStreams,
+    maxStreamsPerPeer: config.maxStreamsPerPeer,
+    memoryBudgetBytes: config.streamMemoryBudgetBytes,
+  });
+  metrics.watchStreamBuffers(() => streamLimits.buffered());
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let grpcServer: RunningGrpcServer | undefined;
@@ -84,14 +94,14 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       services: [
         {
           name: MATCHING_SERVICE_NAME,
-          definition: matching.MatchingServiceService,
+          definition: acceptEncodedResponses(matching.MatchingServiceService),
           implementation: matchingHandlers({
             state,
             markets,
             entry,
             liveCalls,
             metrics,
-            streamBuffer: config.streamBuffer,
+            streamLimits,
             maxInFlight: config.sessionMaxInFlight,
             statuses,
           }),
@@ -109,36 +119,50 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     logger.info({ address, dataDir: config.dataDir }, 'matching service listening, replaying its journal (NOT_SERVING until done)');
 
     const server = grpcServer;
+    let stopService: ((reason: ServiceError) => Promise<void>) | undefined;
     loop = await openCommandLoop({
       dataDir: config.dataDir,
       engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
+      truncateDamagedTail: config.truncateDamagedTail,
+      diskReserveBytes: config.diskReserveBytes,
+      diskCheckIntervalMs: config.diskCheckIntervalMs,
       observer: metrics.observer,
       logger,
       onFatalError: (error) => {
-        server.setServing(false);
-        logger.fatal({ err: error }, 'command loop failed: the service must restart to recover from its journal');
-        options.onFatalError?.(error);
+        // Every call from now on, and every stream, is answered UNAVAILABLE naming the cause while
+        // the server stops gracefully (no caller sees a reset connection); then the process exits.
+        state.stop(error);
+        logger.fatal({ err: error, reason: error.reason }, 'command loop failed: answering UNAVAILABLE and stopping; a restart recovers from the journal');
+        void (stopService?.(statuses.toServiceError(error)) ?? Promise.resolve()).then(() => options.onFatalError?.(error));
       },
     });
-    const events = new EventRouter();
+    const marketData = new MarketData({
+      markets: config.markets.map((m) => m.symbol),
+      queries: loop.queries,
+      limits: streamLimits,
+      streamBuffer: config.streamBuffer,
+      onTooSlow: (stream) => metrics.slowConsumer(stream),
+      onConflated: () => metrics.bookConflated(),
+    });
     loop.onEvents((_seq, batch) => {
       metrics.countEvents(batch);
-      events.route(batch);
+      marketData.route(batch);
     });
     const readyLoop = loop;
     metrics.watchQueueDepth(() => readyLoop.queueDepth());
-    state.serve({ loop, events });
+    state.serve({ loop, marketData });
     grpcServer.setServing(true);
     logger.info({ address, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');
 
     const endpoint = metricsEndpoint;
     let stopping: Promise<void> | undefined;
-    const stop = (): Promise<void> => {
+    const stop = (reason: ServiceError): Promise<void> => {
       stopping ??= (async () => {
         server.setServing(false);
-        liveCalls.closeAll();
+        liveCalls.closeAll(reason);
+        marketData.stop();
         await server.shutdown(config.shutdownGraceMs);
         await readyLoop.close();
         tokens.close();
@@ -147,7 +171,13 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       })();
       return stopping;
     };
-    return { port: grpcServer.port, address, metricsPort: metricsEndpoint.port, stop };
+    stopService = stop;
+    return {
+      port: grpcServer.port,
+      address,
+      metricsPort: metricsEndpoint.port,
+      stop: () => stop(grpcError(status.UNAVAILABLE, 'the matching service is shutting down', { reason: 'SHUTTING_DOWN', retryDelayMs: 1000 })),
+    };
   } catch (err) {
     await grpcServer?.shutdown(0);
     await loop?.close();

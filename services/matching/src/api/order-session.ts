@@ -43,7 +43,8 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
 class OrderSession {
   private inFlight = 0;
   private clientDone = false;
-  private stopping = false;
+  /** Set at shutdown: the status the session ends with once its commands in flight are answered. */
+  private stopping: ServiceError | undefined;
   private responsesBlocked = false;
   private finished = false;
   private unregister: () => void = () => undefined;
@@ -66,16 +67,16 @@ class OrderSession {
       this.responsesBlocked = false;
       this.updateFlow();
     });
-    this.unregister = this.deps.liveCalls.register(() => {
+    this.unregister = this.deps.liveCalls.register((reason) => {
       // Shutdown: read nothing more, let the commands in flight finish, then end the session.
-      this.stopping = true;
+      this.stopping = reason;
       this.updateFlow();
       this.maybeFinish();
     });
   }
 
   private accept(request: matching.OrderSessionRequest): void {
-    if (this.stopping || this.finished) return;
+    if (this.stopping !== undefined || this.finished) return;
     this.inFlight++;
     this.updateFlow();
     this.execute(request)
@@ -106,15 +107,15 @@ class OrderSession {
 
   private updateFlow(): void {
     if (this.finished) return;
-    if (this.stopping || this.responsesBlocked || this.inFlight >= this.deps.maxInFlight) this.call.pause();
+    if (this.stopping !== undefined || this.responsesBlocked || this.inFlight >= this.deps.maxInFlight) this.call.pause();
     else this.call.resume();
   }
 
   private maybeFinish(): void {
     if (this.finished || this.inFlight > 0) return;
-    if (this.stopping) {
+    if (this.stopping !== undefined) {
       this.finish();
-      this.call.emit('error', grpcError(status.UNAVAILABLE, 'the matching service is shutting down'));
+      this.call.emit('error', this.stopping);
     } else if (this.clientDone) {
       this.finish();
       this.call.end();

@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { EngineError, EngineErrorCode } from '@orderbook/engine';
-import { statusRule, StatusAdapter, type Logger } from '@orderbook/server-kit';
-import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from '../loop/errors';
+import { grpcError, statusRule, StatusAdapter, type Logger, type StatusRule } from '@orderbook/server-kit';
+import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError } from '../loop/errors';
 
 /** The engine refused a command (which changed nothing) or a request field; its message names the field. */
 export class EngineRejectedError extends Error {
@@ -25,8 +25,29 @@ export function matchingStatuses(logger: Logger): StatusAdapter {
       statusRule(EngineRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message]),
       statusRule(OverloadedError, () => [status.RESOURCE_EXHAUSTED, 'too many commands waiting for the matching engine: retry later']),
       statusRule(ShuttingDownError, () => [status.UNAVAILABLE, 'the matching service is shutting down']),
-      statusRule(CommandLoopFailedError, () => [status.UNAVAILABLE, 'the matching engine stopped and is restarting']),
+      diskSpaceLow,
+      loopFailed,
     ],
     logger,
   );
 }
+
+/** How long a caller refused because the engine stopped should wait: the restart and its replay. */
+const RESTART_RETRY_DELAY_MS = 5000;
+
+const diskSpaceLow: StatusRule = (err) =>
+  err instanceof DiskSpaceLowError
+    ? grpcError(status.UNAVAILABLE, err.message, {
+        reason: 'DISK_SPACE_LOW',
+        metadata: { free_bytes: String(err.freeBytes), reserve_bytes: String(err.reserveBytes) },
+        retryDelayMs: err.retryDelayMs,
+      })
+    : undefined;
+
+const loopFailed: StatusRule = (err) =>
+  err instanceof CommandLoopFailedError
+    ? grpcError(status.UNAVAILABLE, `the matching engine stopped and is restarting: ${err.message}`, {
+        reason: err.reason,
+        retryDelayMs: RESTART_RETRY_DELAY_MS,
+      })
+    : undefined;

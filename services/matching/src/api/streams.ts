@@ -1,93 +1,99 @@
-import { status, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
-import { matching } from '@orderbook/proto';
-import { grpcError, type StatusAdapter } from '@orderbook/server-kit';
+import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
+import type { matching } from '@orderbook/proto';
+import type { StatusAdapter } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
-import type { MarketDirectory } from './markets';
 import type { MatchingMetrics, StreamName } from '../ops/metrics';
-import { bookQuery } from './requests';
 import type { Serving, ServiceState } from '../ops/service-state';
-import { SubscriberStream } from './subscriber-stream';
+import type { MarketDirectory } from './markets';
+import { bookQuery } from './requests';
+import type { StreamLimits } from './stream-limits';
+import { Subscriber } from './subscriber';
 import * as valid from './validation';
-import { depthToProto, levelUpdateToProto, orderToProto, tradeToProto } from './views';
 
 export interface StreamDeps {
   readonly state: ServiceState;
   readonly markets: MarketDirectory;
   readonly liveCalls: LiveCalls;
   readonly metrics: MatchingMetrics;
-  /** Messages a subscriber may fall behind before it is cut off. */
-  readonly streamBuffer: number;
+  readonly streamLimits: StreamLimits;
   readonly statuses: StatusAdapter;
 }
 
 type StreamHandlers = Pick<matching.MatchingServiceServer, 'streamOrderBook' | 'streamTrades' | 'streamOrderUpdates'>;
 
-/** The server-streaming RPCs: market data (public) and the caller's own order updates. */
+/**
+ * The server-streaming RPCs: market data (public) and the caller's own order updates. Messages
+ * are written as bytes encoded once for all subscribers (the service definition is given
+ * acceptEncodedResponses), hence the untyped calls.
+ */
 export function streamHandlers(deps: StreamDeps): StreamHandlers {
   return {
-    streamOrderBook: subscription(deps, 'order_book', (call: ServerWritableStream<matching.StreamOrderBookRequest, matching.StreamOrderBookResponse>) => {
+    streamOrderBook: subscription(deps, 'order_book', (call: ServerWritableStream<matching.StreamOrderBookRequest, unknown>) => {
       const { market, depth } = bookQuery(call.request, deps.markets);
-      return (out, { loop, events }) => {
-        // Subscribe first, then take the snapshot, so that no change can fall between the two.
-        // The loop's queries may already include changes whose events (delivered once durable)
-        // are still to come: the snapshot holds those already, so updates up to its sequence are
-        // dropped. (Until the snapshot is taken, everything would be.)
-        let snapshotSeq = Infinity;
-        const unsubscribe = events.onBookLevel(market, (level) => {
-          if (level.bookSeq <= snapshotSeq) return;
-          out.send({ market, sequence: BigInt(level.bookSeq), update: levelUpdateToProto(level) });
-        });
-        const snapshot = loop.queries.depth(market, depth);
-        if (snapshot === undefined) {
-          unsubscribe();
-          throw new Error(`the engine has no book for configured market ${market}`);
-        }
-        snapshotSeq = snapshot.bookSeq;
-        out.send({ market, sequence: BigInt(snapshot.bookSeq), snapshot: depthToProto(snapshot) });
-        return unsubscribe;
+      return (out, { marketData }) => {
+        const feed = marketData.book(market);
+        // The snapshot may be ahead of the changes delivered so far: those up to its seq are skipped.
+        const first = feed.snapshot(depth, false);
+        out.write(first.message);
+        feed.add({ out, position: first.seq, depth });
       };
     }),
 
-    streamTrades: subscription(deps, 'trades', (call: ServerWritableStream<matching.StreamTradesRequest, matching.StreamTradesResponse>) => {
+    streamTrades: subscription(deps, 'trades', (call: ServerWritableStream<matching.StreamTradesRequest, unknown>) => {
       const market = valid.market(call.request.market, deps.markets);
-      return (out, { events }) => events.onTrade(market, (trade) => out.send({ trade: tradeToProto(trade) }));
+      return (out, { marketData }) => {
+        const feed = marketData.tradesOf(market);
+        feed.add({ out, position: feed.headSeq });
+      };
     }),
 
-    streamOrderUpdates: subscription(deps, 'order_updates', (call: ServerWritableStream<matching.StreamOrderUpdatesRequest, matching.StreamOrderUpdatesResponse>) => {
+    streamOrderUpdates: subscription(deps, 'order_updates', (call: ServerWritableStream<matching.StreamOrderUpdatesRequest, unknown>) => {
       const { userId } = callerOf(call);
       const market = valid.marketFilter(call.request.market, deps.markets);
-      return (out, { events }) =>
-        events.onOrderChange(userId, ({ order, trade }) => {
-          if (market !== undefined && order.market !== market) return;
-          out.send({ order: orderToProto(order), trade: trade === undefined ? undefined : tradeToProto(trade) });
-        });
+      return (out, { marketData }) => marketData.orders.add(userId, { out, market });
     }),
   };
 }
 
-/** Starts delivering to a subscriber; returns what stops the delivery. */
-type Start<Res> = (out: SubscriberStream<Res>, serving: Serving) => () => void;
+/** Starts delivering to a subscriber. */
+type Start = (out: Subscriber, serving: Serving) => void;
 
 /**
- * The life of one subscription: validate the request (prepare), then start delivering; end with
- * RESOURCE_EXHAUSTED when the client falls behind, UNAVAILABLE at shutdown, and stop delivering
- * whenever the stream finishes.
+ * The life of one subscription: validate the request (prepare), take a place within the stream
+ * limits (RESOURCE_EXHAUSTED past them), then start delivering; end with UNAVAILABLE at shutdown
+ * (naming the cause), and give the place back whenever the stream finishes.
  */
-function subscription<Req, Res>(
+function subscription<Req>(
   deps: StreamDeps,
   name: StreamName,
-  prepare: (call: ServerWritableStream<Req, Res>) => Start<Res>,
-): handleServerStreamingCall<Req, Res> {
+  prepare: (call: ServerWritableStream<Req, unknown>) => Start,
+): handleServerStreamingCall<Req, unknown> {
   return (call) => {
-    const out = new SubscriberStream<Res>(call, deps.streamBuffer, () => deps.metrics.slowConsumer(name));
+    const out = new Subscriber(call as ServerWritableStream<unknown, unknown>, deps.streamLimits);
+    let start: Start;
+    let serving: Serving;
+    let leave: () => void;
     try {
-      const start = prepare(call);
-      const serving = deps.state.current();
-      deps.metrics.streamOpened(name);
-      out.onFinish(() => deps.metrics.streamClosed(name));
-      out.onFinish(start(out, serving));
-      out.onFinish(deps.liveCalls.register(() => out.fail(grpcError(status.UNAVAILABLE, 'the matching service is shutting down'))));
+      start = prepare(call);
+      serving = deps.state.current();
+    } catch (err) {
+      out.fail(deps.statuses.toServiceError(err, call.getPath()));
+      return;
+    }
+    try {
+      leave = deps.streamLimits.admit(call.getPeer());
+    } catch (err) {
+      deps.metrics.streamRefused(name);
+      out.fail(deps.statuses.toServiceError(err, call.getPath()));
+      return;
+    }
+    out.onFinish(leave);
+    deps.metrics.streamOpened(name);
+    out.onFinish(() => deps.metrics.streamClosed(name));
+    try {
+      start(out, serving);
+      out.onFinish(deps.liveCalls.register((reason) => out.fail(reason)));
     } catch (err) {
       out.fail(deps.statuses.toServiceError(err, call.getPath()));
     }

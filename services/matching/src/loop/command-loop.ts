@@ -4,7 +4,8 @@ import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Journal } from '../storage/journal';
 import type { Snapshot, SnapshotStore } from '../storage/snapshot-store';
 import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, type ResultOf } from './command-loop-api';
-import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from './errors';
+import type { DiskSpace } from '../storage/disk-space';
+import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError, type LoopFailure } from './errors';
 import type { Sequencer } from './sequencer';
 
 /** What a command loop is built from (see openCommandLoop, which recovers them from a data dir). */
@@ -22,6 +23,10 @@ export interface CommandLoopParts {
   readonly lastTimestamp: number;
   readonly maxQueueDepth: number;
   readonly snapshotEvery: number;
+  /** When given, commands are refused (before they are applied) while free space is below its reserve. */
+  readonly diskSpace?: DiskSpace;
+  /** Where the journal lives, for messages. */
+  readonly dataDir?: string;
   readonly logger: Logger;
   readonly observer?: CommandObserver;
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
@@ -77,10 +82,12 @@ export class JournaledCommandLoop implements CommandLoop {
   }
 
   submit<I extends CommandInput>(input: I): Promise<ResultOf<I['kind']>> {
-    if (this.state === 'failed') {
-      return Promise.reject(new ShuttingDownError('the matching engine stopped after a fatal error and must restart'));
-    }
+    if (this.failure) return Promise.reject(this.failure);
     if (this.state === 'closing') return Promise.reject(new ShuttingDownError('the matching engine is shutting down'));
+    const { diskSpace } = this.parts;
+    if (diskSpace?.isLow()) {
+      return Promise.reject(new DiskSpaceLowError(this.parts.dataDir ?? 'the data directory', diskSpace.freeBytes(), diskSpace.reserveBytes, diskSpace.retryDelayMs));
+    }
     if (this.waiting >= this.parts.maxQueueDepth) {
       return Promise.reject(new OverloadedError(`${this.waiting} commands are already waiting; try again later`));
     }
@@ -91,7 +98,7 @@ export class JournaledCommandLoop implements CommandLoop {
     try {
       result = engine.apply(cmd);
     } catch (err) {
-      return Promise.reject(this.fail(`the engine threw while applying seq ${cmd.seq}`, err, []));
+      return Promise.reject(this.fail(`the engine threw while applying seq ${cmd.seq}`, 'ENGINE_FAILED', err, []));
     }
     // The engine spends a seq on every command, accepted or rejected, and answers each kind with
     // its kind of value: anything else means the engine and the journal no longer agree.
@@ -99,7 +106,7 @@ export class JournaledCommandLoop implements CommandLoop {
     if (engine.lastSeq() !== cmd.seq || typed === undefined) {
       const answer = result.ok ? `a ${result.value.kind} result` : 'a rejection';
       const reason = `the engine answered seq ${cmd.seq} (${cmd.kind}) out of contract: ${answer}, now at seq ${engine.lastSeq()}`;
-      return Promise.reject(this.fail(reason, undefined, []));
+      return Promise.reject(this.fail(reason, 'ENGINE_FAILED', undefined, []));
     }
     const answer: ResultOf<I['kind']> = typed;
     if (!typed.ok) {
@@ -145,7 +152,7 @@ export class JournaledCommandLoop implements CommandLoop {
       try {
         await this.parts.journal.append(batch.map((c) => c.command));
       } catch (err) {
-        this.fail('a journal write failed', err, batch);
+        this.fail(`a journal write failed (${describe(err)})`, journalFailure(err), err, batch);
         break;
       }
       this.acknowledge(batch);
@@ -153,7 +160,7 @@ export class JournaledCommandLoop implements CommandLoop {
         try {
           await this.parts.journal.roll(snapshot.seq + 1);
         } catch (err) {
-          this.fail('starting a new journal segment failed', err, []);
+          this.fail(`starting a new journal segment failed (${describe(err)})`, journalFailure(err), err, []);
           break;
         }
         this.snapshotWrite = this.persistSnapshot(snapshot);
@@ -187,7 +194,8 @@ export class JournaledCommandLoop implements CommandLoop {
   /** The state to snapshot, captured now, when snapshotEvery commands went by since the last. */
   private captureSnapshotIfDue(): Snapshot | undefined {
     const due = this.parts.engine.lastSeq() - this.snapshotSeq >= this.parts.snapshotEvery;
-    return due && this.snapshotWrite === undefined ? this.captureSnapshot() : undefined;
+    // A snapshot would only eat into the reserve that keeps the journal writable; it can wait.
+    return due && this.snapshotWrite === undefined && this.parts.diskSpace?.isLow() !== true ? this.captureSnapshot() : undefined;
   }
 
   private captureSnapshot(): Snapshot | undefined {
@@ -229,7 +237,7 @@ export class JournaledCommandLoop implements CommandLoop {
     await this.snapshotWrite;
     try {
       // After a failure memory is ahead of disk: a snapshot of it would make lost commands look durable.
-      if (this.state !== 'failed' && this.parts.engine.lastSeq() > this.snapshotSeq) {
+      if (this.state !== 'failed' && this.parts.engine.lastSeq() > this.snapshotSeq && this.parts.diskSpace?.isLow() !== true) {
         const snapshot = this.captureSnapshot();
         if (snapshot) {
           await this.parts.journal.roll(snapshot.seq + 1);
@@ -237,6 +245,7 @@ export class JournaledCommandLoop implements CommandLoop {
         }
       }
     } finally {
+      this.parts.diskSpace?.stop();
       await this.parts.journal.close();
       await this.parts.dataDirLock?.release();
     }
@@ -248,11 +257,12 @@ export class JournaledCommandLoop implements CommandLoop {
   }
 
   /** Stops the loop for good; fails every caller not yet answered. Returns the error they got. */
-  private fail(reason: string, cause: unknown, batch: readonly AppliedCommand[]): CommandLoopFailedError {
+  private fail(reason: string, kind: LoopFailure, cause: unknown, batch: readonly AppliedCommand[]): CommandLoopFailedError {
     if (this.failure) return this.failure;
     this.state = 'failed';
     this.failure = new CommandLoopFailedError(
       `${reason}; the matching engine stopped accepting commands and must restart to recover from its journal`,
+      kind,
       { cause },
     );
     this.parts.logger.fatal({ err: cause }, this.failure.message);
@@ -266,6 +276,14 @@ export class JournaledCommandLoop implements CommandLoop {
     this.parts.onFatalError?.(this.failure);
     return this.failure;
   }
+}
+
+function journalFailure(err: unknown): LoopFailure {
+  return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' ? 'DISK_FULL' : 'JOURNAL_WRITE_FAILED';
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
 
 function secondsSince(startedAt: number): number {

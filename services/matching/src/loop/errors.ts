@@ -14,10 +14,40 @@ export class ShuttingDownError extends Error {
 }
 
 /**
- * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk) or the engine
- * threw or answered out of contract mid-command. Callers whose commands were in flight get this
- * error; the process must restart and recover from disk.
+ * Free space in the data directory is below the reserve: the command was refused before it was
+ * applied (nothing changed); UNAVAILABLE, retry once space returns.
+ */
+export class DiskSpaceLowError extends Error {
+  override readonly name = 'DiskSpaceLowError';
+  constructor(
+    readonly dir: string,
+    readonly freeBytes: number,
+    readonly reserveBytes: number,
+    readonly retryDelayMs: number,
+  ) {
+    super(
+      `free space for ${dir} is ${freeBytes} bytes, below the reserve of ${reserveBytes} (MATCHING_DISK_RESERVE_BYTES): ` +
+        'commands are refused until space returns; reads and streams go on',
+    );
+  }
+}
+
+/** Why the loop stopped for good. */
+export type LoopFailure = 'DISK_FULL' | 'JOURNAL_WRITE_FAILED' | 'ENGINE_FAILED';
+
+/**
+ * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk; DISK_FULL when
+ * the file system said ENOSPC) or the engine threw or answered out of contract mid-command.
+ * Callers whose commands were in flight, and every later caller, get this error; the process must
+ * restart and recover from disk.
  */
 export class CommandLoopFailedError extends Error {
   override readonly name = 'CommandLoopFailedError';
+  constructor(
+    message: string,
+    readonly reason: LoopFailure,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
 }

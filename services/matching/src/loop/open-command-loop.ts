@@ -2,12 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import type { EngineConfig } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import { lockDataDir } from '../storage/data-dir-lock';
+import { DiskSpace, type MeasureFreeSpace } from '../storage/disk-space';
 import { openDataDir, type DataDir } from '../storage/file-storage';
 import { recover, type RecoveredState } from '../storage/recovery';
 import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
 import type { CommandLoopFailedError } from './errors';
 import { Sequencer } from './sequencer';
+
+const DEFAULT_DISK_CHECK_INTERVAL_MS = 1000;
 
 export interface CommandLoopOptions {
   /** Holds the journal segments and snapshots; created if missing. One process per directory. */
@@ -19,6 +22,14 @@ export interface CommandLoopOptions {
   readonly snapshotEvery: number;
   readonly observer?: CommandObserver;
   readonly logger: Logger;
+  /** Free bytes the data directory's file system must keep; below it commands are refused. 0 by default. */
+  readonly diskReserveBytes?: number;
+  /** How often free space is measured (default 1000 ms). */
+  readonly diskCheckIntervalMs?: number;
+  /** How free space is measured (statfs by default; tests replace it). */
+  readonly measureFreeSpace?: MeasureFreeSpace;
+  /** Cut a complete but damaged last journal record instead of refusing to start (an operator's explicit choice). */
+  readonly truncateDamagedTail?: boolean;
   /**
    * Called once if the loop stops for good (a journal write or fsync failed, or the engine threw):
    * memory is then ahead of disk, so the process should report NOT_SERVING and exit to recover.
@@ -44,18 +55,35 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
   // Before anything in the directory is touched: another process may be writing there.
   const lock = await lockDataDir(options.dataDir);
   let dataDir: DataDir | undefined;
+  let diskSpace: DiskSpace | undefined;
   let recovered: RecoveredState;
   try {
-    dataDir = await openDataDir(options.dataDir, { logger });
+    // Measured before the first command: a restart on a full disk serves reads and refuses writes.
+    diskSpace = await DiskSpace.watch({
+      dir: options.dataDir,
+      reserveBytes: options.diskReserveBytes ?? 0,
+      checkIntervalMs: options.diskCheckIntervalMs ?? DEFAULT_DISK_CHECK_INTERVAL_MS,
+      logger,
+      ...(options.measureFreeSpace && { measure: options.measureFreeSpace }),
+    });
+    const space = diskSpace;
+    dataDir = await openDataDir(options.dataDir, {
+      logger,
+      truncateDamagedTail: options.truncateDamagedTail === true,
+      onAppended: (bytes) => space.wrote(bytes),
+    });
     recovered = await recover(dataDir, options.engineConfig, logger);
     await dataDir.journal.resumeAfter(recovered.engine.lastSeq());
   } catch (err) {
+    diskSpace?.stop();
     await dataDir?.journal.close();
     await lock.release();
     throw err;
   }
   return new JournaledCommandLoop({
     dataDirLock: lock,
+    diskSpace,
+    dataDir: options.dataDir,
     engine: recovered.engine,
     journal: dataDir.journal,
     snapshots: dataDir.snapshots,

@@ -15,7 +15,13 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_REVOCATION_FALLBACK_SECONDS', default: '60', meaning: 'While the revocation feed from auth (WatchRevocations) is down, a token is refused (UNAUTHENTICATED: refresh it) once both it and the feed\'s last message are older than this, so a revocation takes effect at most this late; 0 trusts tokens until they expire. Shown by matching_revocation_feed_up and the "revocation-feed" health check.' },
   { name: 'MATCHING_MAX_QUEUE_DEPTH', default: '10000', meaning: 'Commands waiting for the engine beyond which new ones are refused with RESOURCE_EXHAUSTED.' },
   { name: 'MATCHING_SNAPSHOT_EVERY', default: '100000', meaning: 'Commands between two engine snapshots; bounds the journal replayed at start.' },
-  { name: 'MATCHING_STREAM_BUFFER', default: '4096', meaning: 'Messages queued per stream subscriber that is not reading; past it the stream ends with RESOURCE_EXHAUSTED.' },
+  { name: 'MATCHING_STREAM_BUFFER', default: '4096', meaning: 'Trades or order updates a stream subscriber may fall behind; past it the stream ends with RESOURCE_EXHAUSTED (reason STREAM_CONSUMER_TOO_SLOW). Book readers are never cut: they are conflated (a fresh snapshot).' },
+  { name: 'MATCHING_STREAM_MEMORY_BUDGET_BYTES', default: '268435456', meaning: 'Bytes of stream messages written and not yet taken by clients, over all subscribers (256 MiB); at the budget no stream gets more until clients read: book readers are conflated, trades and order updates readers fall behind and are cut.' },
+  { name: 'MATCHING_MAX_STREAMS', default: '10000', meaning: 'Open StreamOrderBook, StreamTrades and StreamOrderUpdates streams in total; past it new ones get RESOURCE_EXHAUSTED (reason TOO_MANY_STREAMS, RetryInfo 1 s).' },
+  { name: 'MATCHING_MAX_STREAMS_PER_PEER', default: '500', meaning: 'The same per client IP address (any number of connections); past it RESOURCE_EXHAUSTED (reason TOO_MANY_STREAMS_FROM_PEER, RetryInfo 1 s).' },
+  { name: 'MATCHING_DISK_RESERVE_BYTES', default: '67108864', meaning: 'Free space the data directory\'s file system must keep (64 MiB); below it commands get UNAVAILABLE (reason DISK_SPACE_LOW, RetryInfo) while reads and streams go on, until space returns. 0 turns the check off.' },
+  { name: 'MATCHING_DISK_CHECK_INTERVAL_MS', default: '1000', meaning: 'How often free space is measured while serving (between measurements it is estimated from what the journal wrote).' },
+  { name: 'MATCHING_TRUNCATE_DAMAGED_TAIL', default: '0', meaning: 'Operator flag: 1 lets recovery cut a complete but damaged last journal record (checksum mismatch), losing the commands in it; by default start-up refuses and names the file and offset. A torn (short) last record is always cut.' },
   { name: 'MATCHING_SESSION_MAX_IN_FLIGHT', default: '256', meaning: 'Commands of one OrderSession stream awaiting their result; at the bound the stream stops reading (flow control) until one completes.' },
   { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first.' },
   { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
@@ -38,6 +44,12 @@ export interface MatchingConfig {
   readonly maxQueueDepth: number;
   readonly snapshotEvery: number;
   readonly streamBuffer: number;
+  readonly streamMemoryBudgetBytes: number;
+  readonly maxStreams: number;
+  readonly maxStreamsPerPeer: number;
+  readonly diskReserveBytes: number;
+  readonly diskCheckIntervalMs: number;
+  readonly truncateDamagedTail: boolean;
   readonly sessionMaxInFlight: number;
   readonly closedOrdersRetained: number;
   readonly shutdownGraceMs: number;
@@ -61,6 +73,12 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     maxQueueDepth: vars.int('MATCHING_MAX_QUEUE_DEPTH', 1, 10_000_000),
     snapshotEvery: vars.int('MATCHING_SNAPSHOT_EVERY', 1, 1_000_000_000),
     streamBuffer: vars.int('MATCHING_STREAM_BUFFER', 1, 1_000_000),
+    streamMemoryBudgetBytes: vars.int('MATCHING_STREAM_MEMORY_BUDGET_BYTES', 1 << 20, 2 ** 40),
+    maxStreams: vars.int('MATCHING_MAX_STREAMS', 1, 10_000_000),
+    maxStreamsPerPeer: vars.int('MATCHING_MAX_STREAMS_PER_PEER', 1, 10_000_000),
+    diskReserveBytes: vars.int('MATCHING_DISK_RESERVE_BYTES', 0, 2 ** 50),
+    diskCheckIntervalMs: vars.int('MATCHING_DISK_CHECK_INTERVAL_MS', 10, 600_000),
+    truncateDamagedTail: vars.oneOf('MATCHING_TRUNCATE_DAMAGED_TAIL', ['0', '1']) === '1',
     sessionMaxInFlight: vars.int('MATCHING_SESSION_MAX_IN_FLIGHT', 1, 100_000),
     closedOrdersRetained: vars.int('MATCHING_CLOSED_ORDERS_RETAINED', 0, 1_000_000),
     shutdownGraceMs: vars.int('MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),

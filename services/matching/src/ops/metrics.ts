@@ -21,6 +21,9 @@ export class MatchingMetrics {
   private readonly revocationFeedUp: Gauge;
   private readonly revocationsReceived: Counter;
   private readonly callsRefused: Counter<'reason'>;
+  private readonly refusedStreams: Counter<'stream'>;
+  private readonly bookConflations: Counter;
+  private streamBuffered: () => number = () => 0;
   private queueDepth: () => number = () => 0;
 
   constructor() {
@@ -74,6 +77,26 @@ export class MatchingMetrics {
       labelNames: ['reason'],
       registers,
     });
+    this.refusedStreams = new Counter({
+      name: 'matching_streams_refused_total',
+      help: 'Streams refused with RESOURCE_EXHAUSTED at the total or per-peer stream limit.',
+      labelNames: ['stream'],
+      registers,
+    });
+    this.bookConflations = new Counter({
+      name: 'matching_book_stream_conflations_total',
+      help: 'Snapshots sent to book readers that fell behind, in place of the updates they missed.',
+      registers,
+    });
+    const buffered = (): number => this.streamBuffered();
+    new Gauge({
+      name: 'matching_stream_buffered_bytes',
+      help: 'Bytes of stream messages written and not yet taken by the transport, over all subscribers (bounded by MATCHING_STREAM_MEMORY_BUDGET_BYTES).',
+      registers,
+      collect() {
+        this.set(buffered());
+      },
+    });
   }
 
   revocationFeed(up: boolean): void {
@@ -119,5 +142,17 @@ export class MatchingMetrics {
 
   slowConsumer(stream: StreamName): void {
     this.slowConsumers.inc({ stream });
+  }
+
+  streamRefused(stream: StreamName): void {
+    this.refusedStreams.inc({ stream });
+  }
+
+  bookConflated(): void {
+    this.bookConflations.inc();
+  }
+
+  watchStreamBuffers(buffered: () => number): void {
+    this.streamBuffered = buffered;
   }
 }

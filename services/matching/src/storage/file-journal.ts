@@ -1,10 +1,9 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Command } from '@orderbook/engine';
-import type { Logger } from '@orderbook/server-kit';
 import { decodeBatch, encodeBatch, encodeCommand } from './command-codec';
 import { fsyncDirectory, journalPath, listJournalSegments, type SeqFile } from './data-files';
 import { JournalCorruptError, type Journal } from './journal';
-import { readSegment } from './journal-reader';
+import { readSegment, type SegmentReadOptions } from './journal-reader';
 import { encodeRecord } from './journal-record';
 
 /** Makes a file's written data durable. A seam for fault injection in tests; fdatasync by default. */
@@ -12,9 +11,10 @@ export type SyncFile = (file: FileHandle) => Promise<void>;
 
 const datasync: SyncFile = (file) => file.datasync();
 
-export interface FileJournalOptions {
-  readonly logger: Logger;
+export interface FileJournalOptions extends SegmentReadOptions {
   readonly sync?: SyncFile;
+  /** Told the size of every record written (the disk-space watch counts it between measurements). */
+  readonly onAppended?: (bytes: number) => void;
 }
 
 export interface JournalStats {
@@ -80,7 +80,7 @@ export class FileJournal implements Journal {
           `journal segment ${segment.path} starts at seq ${segment.seq} but the one before ends at seq ${expected - 1}`,
         );
       }
-      for (const payload of await readSegment(segment, i === segments.length - 1, this.options.logger)) {
+      for (const payload of await readSegment(segment, i === segments.length - 1, this.options)) {
         const batch = decodeBatch(payload);
         for (const cmd of batch) {
           if (cmd.seq !== expected) {
@@ -110,6 +110,7 @@ export class FileJournal implements Journal {
       for (let written = 0; written < record.length; ) {
         written += (await this.file.write(record, written)).bytesWritten;
       }
+      this.options.onAppended?.(record.length);
       await this.sync(this.file);
     } finally {
       this.appending = false;

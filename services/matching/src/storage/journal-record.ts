@@ -29,13 +29,25 @@ export function encodeRecord(payload: Buffer): Buffer {
   return record;
 }
 
+/**
+ * What ends a segment that does not end with an intact record:
+ * - torn: what an interrupted write leaves — fewer bytes than a header, a record whose length
+ *   runs past the end of the file, or a record that ends in the zero bytes of space the file
+ *   system allocated but the write never filled. Never acknowledged, so safe to cut.
+ * - damaged: a complete record (its whole length is there) that fails its checksum, or bytes that
+ *   are no record at all. It may have been acknowledged: cutting it could lose commands.
+ */
+export type TailKind = 'torn' | 'damaged';
+
 export interface RecordScan {
   /** Payloads of the intact records from the start of the file, in order. */
   readonly payloads: readonly Buffer[];
   /** Where the intact prefix ends: the file length, or the offset of the first damaged record. */
   readonly intactLength: number;
-  /** Offset of an intact record after the damaged one, if any: the damage is not a torn tail. */
+  /** Offset of an intact record after the damaged one, if any: the damage is not at the tail. */
   readonly intactRecordAfterDamage?: number;
+  /** How the bytes after intactLength look, when there are any. */
+  readonly tail?: TailKind;
 }
 
 /** Splits a journal segment's bytes into records, stopping at the first damaged one. */
@@ -45,15 +57,31 @@ export function scanRecords(bytes: Buffer): RecordScan {
   while (offset < bytes.length) {
     const payload = intactRecordAt(bytes, offset);
     if (payload === undefined) {
+      const tail = tailKind(bytes, offset);
       const intactRecordAfterDamage = findIntactRecord(bytes, offset + 1);
       return intactRecordAfterDamage === undefined
-        ? { payloads, intactLength: offset }
-        : { payloads, intactLength: offset, intactRecordAfterDamage };
+        ? { payloads, intactLength: offset, tail }
+        : { payloads, intactLength: offset, intactRecordAfterDamage, tail };
     }
     payloads.push(payload);
     offset += RECORD_HEADER_BYTES + payload.length;
   }
   return { payloads, intactLength: offset };
+}
+
+function tailKind(bytes: Buffer, offset: number): TailKind {
+  const rest = bytes.subarray(offset);
+  if (rest.length < RECORD_HEADER_BYTES) return 'torn';
+  let written = rest.length;
+  while (written > 0 && rest[written - 1] === 0) written -= 1;
+  if (written === 0) return 'torn';
+  if (rest.readUInt32LE(0) !== MAGIC) return 'damaged';
+  const length = rest.readUInt32LE(4);
+  if (length > MAX_PAYLOAD_BYTES) return 'damaged';
+  const recordEnd = RECORD_HEADER_BYTES + length;
+  // Past the end of the file, or ending in the zeros of space never written (a JSON payload never
+  // ends in a zero byte): the write was interrupted.
+  return recordEnd > rest.length || written < recordEnd ? 'torn' : 'damaged';
 }
 
 /** The payload of the record at offset, or undefined if no intact record starts there. */

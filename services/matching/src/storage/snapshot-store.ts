@@ -99,9 +99,13 @@ export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<vo
     }
     await file.writeFile(`,"crc32":${crc}}`);
     await file.sync();
-  } finally {
+  } catch (err) {
+    // A half-written snapshot (e.g. ENOSPC) must not keep the space it took from the journal.
     await file.close();
+    await unlink(tempPath).catch(() => undefined);
+    throw err;
   }
+  await file.close();
   await rename(tempPath, finalPath);
   await fsyncDirectory(dir);
 }

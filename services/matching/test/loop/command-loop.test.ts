@@ -29,7 +29,7 @@ async function journaledSeqs(dataDir: string): Promise<number[]> {
   const segments = await listJournalSegments(dataDir);
   const seqs: number[] = [];
   for (const [i, segment] of segments.entries()) {
-    for (const payload of await readSegment(segment, i === segments.length - 1, silentLogger)) {
+    for (const payload of await readSegment(segment, i === segments.length - 1, { logger: silentLogger })) {
       seqs.push(...decodeBatch(payload).map((c) => c.seq));
     }
   }
@@ -187,7 +187,8 @@ describe('command loop', () => {
     }
     expect(fatal).to.have.length(1);
     expect(loop.queueDepth()).to.equal(0);
-    expect(await rejectionOf(loop.submit(deposit('dan')))).to.be.instanceOf(ShuttingDownError);
+    const later = await rejectionOf(loop.submit(deposit('dan')));
+    expect(later, 'a later caller is told the same cause').to.equal(fatal[0]);
     await loop.close();
     expect(await listSnapshots(dataDir)).to.deep.equal([]);
 

@@ -27,7 +27,7 @@ async function writeJournal(dir: string, batches: readonly Command[][], firstSeq
 }
 
 async function readCommands(segment: SeqFile, isLast = true): Promise<Command[]> {
-  return (await readSegment(segment, isLast, silentLogger)).flatMap(decodeBatch);
+  return (await readSegment(segment, isLast, { logger: silentLogger })).flatMap(decodeBatch);
 }
 
 /** A copy of the segment with its bytes replaced, in a directory of its own. */
@@ -102,14 +102,30 @@ describe('journal', () => {
       expect(await readCommands(torn)).to.deep.equal([...first, ...last]);
     });
 
-    it('is cut off when any one of its bytes is flipped', async () => {
-      for (let at = lastRecordAt; at < bytes.length; at++) {
+    it('stops recovery, naming file and offset, when it is complete but fails its checksum', async () => {
+      // Every byte of the checksum and the payload, and the magic: the length stays intact, so the record is complete.
+      const payloadOrChecksum = [lastRecordAt, ...Array.from({ length: bytes.length - lastRecordAt - 8 }, (_, i) => lastRecordAt + 8 + i)];
+      for (const at of payloadOrChecksum) {
         const flipped = Buffer.from(bytes);
         flipped[at] ^= 0x01;
         const damaged = variant(segment, flipped);
-        expect(await readCommands(damaged), `flip at ${at}`).to.deep.equal(first);
-        expect(statSync(damaged.path).size, `flip at ${at}`).to.equal(lastRecordAt);
+        await expectCorrupt(readCommands(damaged), new RegExp(`${damaged.path} ends with a complete record at byte ${lastRecordAt} that fails its checksum.*MATCHING_TRUNCATE_DAMAGED_TAIL=1`));
+        expect(readFileSync(damaged.path).equals(flipped), `flip at ${at}: file left alone`).to.equal(true);
       }
+    });
+
+    it('is cut off when complete but damaged only when the operator says so', async () => {
+      const flipped = Buffer.from(bytes);
+      flipped[bytes.length - 3] ^= 0x01;
+      const damaged = variant(segment, flipped);
+      expect((await readSegment(damaged, true, { logger: silentLogger, truncateDamagedTail: true })).flatMap(decodeBatch)).to.deep.equal(first);
+      expect(statSync(damaged.path).size).to.equal(lastRecordAt);
+    });
+
+    it('is cut off as torn when its length says it runs past the end of the file', async () => {
+      const longer = Buffer.from(bytes);
+      longer.writeUInt32LE(longer.readUInt32LE(lastRecordAt + 4) + 1, lastRecordAt + 4);
+      expect(await readCommands(variant(segment, longer))).to.deep.equal(first);
     });
 
     it('is cut off when the file ends in zeros (space allocated, data never written)', async () => {

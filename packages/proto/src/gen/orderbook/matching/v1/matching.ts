@@ -607,7 +607,16 @@ export interface StreamOrderBookResponse {
     | GetOrderBookResponse
     | undefined;
   /** update is one level change. */
-  update?: LevelUpdate | undefined;
+  update?:
+    | LevelUpdate
+    | undefined;
+  /**
+   * conflated is true on a snapshot sent because this reader fell behind: the updates between the
+   * previous message's sequence and this one's were replaced by it. The snapshot replaces the
+   * whole book (a level not in it is gone, or deeper than the requested depth); updates follow
+   * from sequence + 1. False on the first snapshot and on every update.
+   */
+  conflated: boolean;
 }
 
 /** StreamTradesRequest is the input of StreamTrades. */
@@ -3213,7 +3222,7 @@ export const LevelUpdate: MessageFns<LevelUpdate> = {
 };
 
 function createBaseStreamOrderBookResponse(): StreamOrderBookResponse {
-  return { market: "", sequence: 0n, snapshot: undefined, update: undefined };
+  return { market: "", sequence: 0n, snapshot: undefined, update: undefined, conflated: false };
 }
 
 export const StreamOrderBookResponse: MessageFns<StreamOrderBookResponse> = {
@@ -3232,6 +3241,9 @@ export const StreamOrderBookResponse: MessageFns<StreamOrderBookResponse> = {
     }
     if (message.update !== undefined) {
       LevelUpdate.encode(message.update, writer.uint32(34).fork()).join();
+    }
+    if (message.conflated !== false) {
+      writer.uint32(40).bool(message.conflated);
     }
     return writer;
   },
@@ -3275,6 +3287,14 @@ export const StreamOrderBookResponse: MessageFns<StreamOrderBookResponse> = {
           message.update = LevelUpdate.decode(reader, reader.uint32());
           continue;
         }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.conflated = reader.bool();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3290,6 +3310,7 @@ export const StreamOrderBookResponse: MessageFns<StreamOrderBookResponse> = {
       sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
       snapshot: isSet(object.snapshot) ? GetOrderBookResponse.fromJSON(object.snapshot) : undefined,
       update: isSet(object.update) ? LevelUpdate.fromJSON(object.update) : undefined,
+      conflated: isSet(object.conflated) ? globalThis.Boolean(object.conflated) : false,
     };
   },
 
@@ -3307,6 +3328,9 @@ export const StreamOrderBookResponse: MessageFns<StreamOrderBookResponse> = {
     if (message.update !== undefined) {
       obj.update = LevelUpdate.toJSON(message.update);
     }
+    if (message.conflated !== false) {
+      obj.conflated = message.conflated;
+    }
     return obj;
   },
 
@@ -3323,6 +3347,7 @@ export const StreamOrderBookResponse: MessageFns<StreamOrderBookResponse> = {
     message.update = (object.update !== undefined && object.update !== null)
       ? LevelUpdate.fromPartial(object.update)
       : undefined;
+    message.conflated = object.conflated ?? false;
     return message;
   },
 };
@@ -4037,7 +4062,9 @@ export const MatchingServiceService = {
   },
   /**
    * StreamOrderBook sends one snapshot of a market's book, then every level change, each with the
-   * next book sequence number (a gap means a missed update: resubscribe). Public.
+   * next book sequence number (a gap means a missed update: resubscribe). A reader too slow for
+   * every change is conflated: it gets a fresh snapshot (conflated = true) that replaces its book
+   * and jumps the sequence, then changes again. Public; RESOURCE_EXHAUSTED past the stream limits.
    */
   streamOrderBook: {
     path: "/orderbook.matching.v1.MatchingService/StreamOrderBook",
@@ -4050,7 +4077,10 @@ export const MatchingServiceService = {
       Buffer.from(StreamOrderBookResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamOrderBookResponse => StreamOrderBookResponse.decode(value),
   },
-  /** StreamTrades sends every trade of a market from now on. Public. */
+  /**
+   * StreamTrades sends every trade of a market from now on. Public. A reader that falls too far
+   * behind is ended with RESOURCE_EXHAUSTED (resubscribe).
+   */
   streamTrades: {
     path: "/orderbook.matching.v1.MatchingService/StreamTrades",
     requestStream: false,
@@ -4061,7 +4091,10 @@ export const MatchingServiceService = {
       Buffer.from(StreamTradesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): StreamTradesResponse => StreamTradesResponse.decode(value),
   },
-  /** StreamOrderUpdates sends every change to the caller's orders from now on. */
+  /**
+   * StreamOrderUpdates sends every change to the caller's orders from now on. A reader that falls
+   * too far behind is ended with RESOURCE_EXHAUSTED (resubscribe, then ListOrders to catch up).
+   */
   streamOrderUpdates: {
     path: "/orderbook.matching.v1.MatchingService/StreamOrderUpdates",
     requestStream: false,
@@ -4120,12 +4153,20 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   listMarkets: handleUnaryCall<ListMarketsRequest, ListMarketsResponse>;
   /**
    * StreamOrderBook sends one snapshot of a market's book, then every level change, each with the
-   * next book sequence number (a gap means a missed update: resubscribe). Public.
+   * next book sequence number (a gap means a missed update: resubscribe). A reader too slow for
+   * every change is conflated: it gets a fresh snapshot (conflated = true) that replaces its book
+   * and jumps the sequence, then changes again. Public; RESOURCE_EXHAUSTED past the stream limits.
    */
   streamOrderBook: handleServerStreamingCall<StreamOrderBookRequest, StreamOrderBookResponse>;
-  /** StreamTrades sends every trade of a market from now on. Public. */
+  /**
+   * StreamTrades sends every trade of a market from now on. Public. A reader that falls too far
+   * behind is ended with RESOURCE_EXHAUSTED (resubscribe).
+   */
   streamTrades: handleServerStreamingCall<StreamTradesRequest, StreamTradesResponse>;
-  /** StreamOrderUpdates sends every change to the caller's orders from now on. */
+  /**
+   * StreamOrderUpdates sends every change to the caller's orders from now on. A reader that falls
+   * too far behind is ended with RESOURCE_EXHAUSTED (resubscribe, then ListOrders to catch up).
+   */
   streamOrderUpdates: handleServerStreamingCall<StreamOrderUpdatesRequest, StreamOrderUpdatesResponse>;
   /**
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
@@ -4291,7 +4332,9 @@ export interface MatchingServiceClient extends Client {
   ): ClientUnaryCall;
   /**
    * StreamOrderBook sends one snapshot of a market's book, then every level change, each with the
-   * next book sequence number (a gap means a missed update: resubscribe). Public.
+   * next book sequence number (a gap means a missed update: resubscribe). A reader too slow for
+   * every change is conflated: it gets a fresh snapshot (conflated = true) that replaces its book
+   * and jumps the sequence, then changes again. Public; RESOURCE_EXHAUSTED past the stream limits.
    */
   streamOrderBook(
     request: StreamOrderBookRequest,
@@ -4302,7 +4345,10 @@ export interface MatchingServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamOrderBookResponse>;
-  /** StreamTrades sends every trade of a market from now on. Public. */
+  /**
+   * StreamTrades sends every trade of a market from now on. Public. A reader that falls too far
+   * behind is ended with RESOURCE_EXHAUSTED (resubscribe).
+   */
   streamTrades(
     request: StreamTradesRequest,
     options?: Partial<CallOptions>,
@@ -4312,7 +4358,10 @@ export interface MatchingServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<StreamTradesResponse>;
-  /** StreamOrderUpdates sends every change to the caller's orders from now on. */
+  /**
+   * StreamOrderUpdates sends every change to the caller's orders from now on. A reader that falls
+   * too far behind is ended with RESOURCE_EXHAUSTED (resubscribe, then ListOrders to catch up).
+   */
   streamOrderUpdates(
     request: StreamOrderUpdatesRequest,
     options?: Partial<CallOptions>,
