@@ -1,11 +1,12 @@
 /**
  * Child process of crash-recovery.test.ts: runs a command loop on the data dir given as argv[2]
  * under a seeded random load (seed argv[3]) from several concurrent clients until it is killed.
- * Prints one JSON line per fact the parent checks after the crash:
+ * Appends one JSON line per fact the parent checks after the crash to the file argv[4]:
  *   {"t":"deposit", seq, userId, asset, amount}    a deposit was applied at seq (printed before it is durable)
  *   {"t":"placed", userId, orderId, trades}         a placement was acknowledged (durable)
  *   {"t":"cancelled", userId, orderId}              a cancel was acknowledged (durable)
  */
+import { openSync, writeSync } from 'node:fs';
 import { openCommandLoop } from '@orderbook/matching-service/src/loop/open-command-loop';
 import type { CommandLoop } from '@orderbook/matching-service/src/loop/command-loop-api';
 import { silentLogger } from '@orderbook/matching-service/test/helpers';
@@ -15,10 +16,18 @@ const CLIENTS = 8;
 /** Small enough that snapshots, segment rolls and pruning all happen before the kill. */
 const SNAPSHOT_EVERY = 700;
 
+let factsFile = -1;
+
+/**
+ * Facts go to a regular file with write(2): the line is in the page cache, where it survives the
+ * SIGKILL, before the command it describes can reach the journal. (A pipe would not do: once the
+ * parent reads slower than the child writes, Node queues stdout in the process and the kill drops
+ * the queue.) Stdout only carries one newline per acknowledgement, for the parent to count.
+ */
 function print(fact: Record<string, unknown>): void {
-  // Writes to a pipe are synchronous on Linux: a printed line survives the SIGKILL that follows.
   const line = JSON.stringify(fact, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value));
-  process.stdout.write(`${line}\n`);
+  writeSync(factsFile, `${line}\n`);
+  if (fact.t !== 'deposit') process.stdout.write('\n');
 }
 
 async function client(loop: CommandLoop, load: RandomLoad): Promise<never> {
@@ -48,8 +57,9 @@ async function client(loop: CommandLoop, load: RandomLoad): Promise<never> {
 }
 
 async function main(): Promise<void> {
-  const [dataDir, seed] = process.argv.slice(2);
-  if (!dataDir || !seed) throw new Error('usage: crash-child.ts <dataDir> <seed>');
+  const [dataDir, seed, factsPath] = process.argv.slice(2);
+  if (!dataDir || !seed || !factsPath) throw new Error('usage: crash-child.ts <dataDir> <seed> <factsFile>');
+  factsFile = openSync(factsPath, 'a');
   const engineConfig = LOAD_ENGINE_CONFIG;
   const loop = await openCommandLoop({ dataDir, engineConfig, maxQueueDepth: 1_000, snapshotEvery: SNAPSHOT_EVERY, logger: silentLogger });
   const load = new RandomLoad(Number(seed));
