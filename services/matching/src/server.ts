@@ -19,6 +19,10 @@ import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
 
+function sessionRevoked(): ServiceError {
+  return grpcError(status.UNAUTHENTICATED, "authorization: the stream's session has been revoked: sign in again", { reason: 'SESSION_REVOKED' });
+}
+
 /** The health check that tells whether the auth service's revocation feed is live. */
 export const REVOCATION_FEED_HEALTH_CHECK = 'revocation-feed';
 
@@ -59,7 +63,6 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   const markets = new MarketDirectory(config.markets);
   const metrics = new MatchingMetrics();
   const state = new ServiceState();
-  const liveCalls = new LiveCalls();
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
     authAddress: config.authAddress,
@@ -72,8 +75,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       metrics.revocationFeed(up);
       setFeedHealth?.(up);
     },
-    onRevoked: (count) => metrics.revocationsLearned(count),
+    onRevoked: (sessionIds) => {
+      metrics.revocationsLearned(sessionIds.length);
+      metrics.streamsEndedByRevocation(liveCalls.closeSessions(sessionIds, sessionRevoked));
+    },
   });
+  const liveCalls = new LiveCalls((sessionId) => (tokens.revocations.isRevoked(sessionId) ? sessionRevoked() : undefined));
   const statuses = matchingStatuses(logger);
   const entry = new OrderEntry({ state, markets, metrics, statuses });
   const streamLimits = new StreamLimits({

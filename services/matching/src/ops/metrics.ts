@@ -20,6 +20,7 @@ export class MatchingMetrics {
   private readonly slowConsumers: Counter<'stream'>;
   private readonly revocationFeedUp: Gauge;
   private readonly revocationsReceived: Counter;
+  private readonly revokedStreams: Counter;
   private readonly callsRefused: Counter<'reason'>;
   private readonly refusedStreams: Counter<'stream'>;
   private readonly bookConflations: Counter;
@@ -71,6 +72,11 @@ export class MatchingMetrics {
       registers,
     });
     this.revocationsReceived = new Counter({ name: 'matching_revocations_received_total', help: 'Revoked sessions learned from the auth service.', registers });
+    this.revokedStreams = new Counter({
+      name: 'matching_streams_ended_by_revocation_total',
+      help: 'Open order-update streams and order sessions ended because their sign-in session was revoked.',
+      registers,
+    });
     this.callsRefused = new Counter({
       name: 'matching_calls_unauthorized_total',
       help: 'Calls refused by the token check, by reason (no_token, invalid, revoked, revocation_feed_down, keys_unavailable, not_admin).',
@@ -105,6 +111,10 @@ export class MatchingMetrics {
 
   revocationsLearned(count: number): void {
     this.revocationsReceived.inc(count);
+  }
+
+  streamsEndedByRevocation(count: number): void {
+    this.revokedStreams.inc(count);
   }
 
   callRefused(reason: string): void {
