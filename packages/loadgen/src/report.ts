@@ -49,6 +49,11 @@ function sweepTable(result: BenchResult): string {
   return table(rows);
 }
 
+/** A histogram bucket's upper bound, e.g. "≤ 0.50 ms". */
+function formatBound(micros: number): string {
+  return Number.isFinite(micros) ? `≤ ${formatMs(micros)}` : 'past the last bucket';
+}
+
 function rss(target: TargetResult): string {
   return Object.entries(target.processes)
     .map(([name, stats]) => `${name} ${mib(stats.rssKiB)} (peak ${mib(stats.peakRssKiB)})`)
@@ -74,6 +79,7 @@ function sideBySide(result: BenchResult): string {
     row('p99', (p) => formatMs(p.latency.p99Us)),
     row('p99.9', (p) => formatMs(p.latency.p999Us)),
     row('max', (p) => formatMs(p.latency.maxUs)),
+    row('inside the server p50 / p99', (p) => (p.serverLatency === undefined ? '-' : `${formatBound(p.serverLatency.p50Us)} / ${formatBound(p.serverLatency.p99Us)}`)),
     row('errors', (p) => formatCount(p.errors) + (p.unsent ? ` (+${formatCount(p.unsent)} unsent)` : '')),
     row('expected rejections', (p) => formatCount(p.rejected)),
     row('CPU server/gen/other', cpu),
@@ -116,7 +122,8 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
     `Sweep (closed loop, ${options.stepSeconds} s per step, unary RPCs; "orders/s" counts correct answers; CPU in % of one core; "other" is everything else on the machine):`,
     sweepTable(result),
     '',
-    'Side by side (unary: best sweep step; session: OrderSession streams; @half: open loop at half of ours max, latency from the scheduled send time):',
+    'Side by side (unary: best sweep step; session: OrderSession streams; @half: open loop at half of ours max, latency from the scheduled send time;',
+    '"inside the server": arrival to status of the unary order RPCs in matching_call_duration_seconds, as the bucket bound holding the quantile):',
     sideBySide(result),
     '',
     `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,
