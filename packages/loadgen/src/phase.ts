@@ -32,6 +32,8 @@ export interface PhaseResult extends TallySnapshot {
   readonly throughput: number;
   /** CPU use in percent of one core during the phase (200 = both cores of a 2-core machine). */
   readonly serverCpuPercent?: number;
+  /** CPU seconds the server process used during the phase (all its threads). */
+  readonly serverCpuSeconds?: number;
   readonly generatorCpuPercent: number;
   /** CPU use of everything else on the machine (other processes, networking work not charged to ours): a measure of interference. */
   readonly otherCpuPercent: number;
@@ -77,7 +79,7 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
     answered: tally.answered,
     throughput: (snapshot.ok + snapshot.rejected) / seconds,
     ...snapshot,
-    ...(spec.serverPid === undefined ? {} : { serverCpuPercent: (serverCpuSeconds / seconds) * 100 }),
+    ...(spec.serverPid === undefined ? {} : { serverCpuPercent: (serverCpuSeconds / seconds) * 100, serverCpuSeconds }),
     generatorCpuPercent: (generatorCpuSeconds / seconds) * 100,
     otherCpuPercent: (Math.max(0, machineBusySeconds - serverCpuSeconds - generatorCpuSeconds) / seconds) * 100,
     ...(serverLatency === undefined || serverLatency.count === 0 ? {} : { serverLatency }),

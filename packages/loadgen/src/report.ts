@@ -28,6 +28,12 @@ function cpu(phase: PhaseResult): string {
   return `${Math.round(phase.serverCpuPercent ?? 0)} / ${Math.round(phase.generatorCpuPercent)} / ${Math.round(phase.otherCpuPercent)} %`;
 }
 
+/** CPU time of the server process per answered call: robust where wall-clock rates are not (a shared machine). */
+function cpuPerOrder(phase: PhaseResult): string {
+  if (phase.serverCpuSeconds === undefined || phase.answered === 0) return '-';
+  return `${Math.round((phase.serverCpuSeconds * 1e6) / phase.answered)} µs`;
+}
+
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ')).join('\n');
@@ -83,6 +89,7 @@ function sideBySide(result: BenchResult): string {
     row('errors', (p) => formatCount(p.errors) + (p.unsent ? ` (+${formatCount(p.unsent)} unsent)` : '')),
     row('expected rejections', (p) => formatCount(p.rejected)),
     row('CPU server/gen/other', cpu),
+    row('server CPU per order', cpuPerOrder),
   ]);
 }
 
