@@ -32,6 +32,7 @@ import type {
 import { Account } from './account';
 import { Balances } from './balances';
 import { EventRecorder } from './events';
+import { BalanceFaultError } from './faults';
 import { AMOUNT_DECIMALS, formatAmount, MAX_ORDER_UNITS, MAX_UNITS, PRICE_DECIMALS, QUANTITY_DECIMALS, unitsChecker } from './fixed-point';
 import { Market } from './market';
 import * as matching from './matching';
@@ -364,8 +365,8 @@ export class Engine implements EngineQueries, FillHandler {
     const takerAccount = store.account(taker);
     if (takerBuys) settleFill(this.ledger, market, takerAccount, makerAccount, quantityUnits, quoteUnits, recorder);
     else settleFill(this.ledger, market, makerAccount, takerAccount, quantityUnits, quoteUnits, recorder);
-    store.setLocked(maker, store.locked(maker) - (takerBuys ? quantity : quote));
-    store.setLocked(taker, store.locked(taker) - (takerBuys ? quote : quantity));
+    this.takeFromLock(maker, takerBuys ? quantity : quote);
+    this.takeFromLock(taker, takerBuys ? quote : quantity);
 
     level.reduce(quantityUnits);
     recorder.level(market.book, level);
@@ -392,6 +393,13 @@ export class Engine implements EngineQueries, FillHandler {
     recorder.push({ type: 'trade', trade });
     recorder.push({ type: 'orderUpdated', order: makerView, trade });
     recorder.push({ type: 'orderUpdated', order: this.takerView, trade });
+  }
+
+  /** Pays `amount` of a fill out of the order's own lock, which must cover it (else: an engine fault). */
+  private takeFromLock(order: OrderRef, amount: number): void {
+    const locked = this.store.locked(order);
+    if (amount > locked) throw new BalanceFaultError(`fill payment from order ${this.store.id(order)}'s lock`, locked, amount);
+    this.store.setLocked(order, locked - amount);
   }
 
   /** The order's view after a fill, closing it if the fill completed it. */

@@ -1,5 +1,6 @@
 export * from './api';
 export { Engine } from './engine';
+export { BalanceFaultError } from './faults';
 export {
   AMOUNT_DECIMALS,
   MAX_ORDER_UNITS,
