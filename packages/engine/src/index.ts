@@ -15,3 +15,14 @@ export {
   parsePrice,
   parseQuantity,
 } from './fixed-point';
+export {
+  CLIENT_ORDER_ID_MAX_LENGTH,
+  CLIENT_ORDER_ID_RULE,
+  isClientOrderId,
+  isSelfTradePrevention,
+  isSide,
+  isTimeInForce,
+  SELF_TRADE_PREVENTIONS,
+  SIDES,
+  TIMES_IN_FORCE,
+} from './validation';
