@@ -9,7 +9,7 @@ bad input, a missing token, a replayed TOTP code and a non-admin deposit.
 Run it with Debian's interpreter, which has python3-grpcio and python3-grpc-tools (`make test-slow` installs them):
 
     /usr/bin/python3 tests/polyglot/session.py --auth 127.0.0.1:50051 --matching 127.0.0.1:50052 \
-        --admin-login admin --admin-password orderbook-admin
+        --admin-login admin --admin-password orderbook-admin [--ca ca.crt [--cert client.crt --key client.key]]
 
 It prints one "PASS <check>" line per check and exits 0, or prints "FAIL <check>: <why>" and exits 1.
 """
@@ -118,10 +118,14 @@ def balances_of(matching, pb, token):
     return [(b.asset, b.available, b.locked) for b in response.balances]
 
 
-def run_session(stubs, auth_address, matching_address, admin_login, admin_password):
+def open_channel(address, credentials):
+    return grpc.insecure_channel(address) if credentials is None else grpc.secure_channel(address, credentials)
+
+
+def run_session(stubs, auth_address, matching_address, admin_login, admin_password, credentials):
     auth_pb = stubs["auth_pb2"]
     pb = stubs["matching_pb2"]
-    with grpc.insecure_channel(auth_address) as auth_channel, grpc.insecure_channel(matching_address) as matching_channel:
+    with open_channel(auth_address, credentials) as auth_channel, open_channel(matching_address, credentials) as matching_channel:
         auth = stubs["auth_grpc"].AuthServiceStub(auth_channel)
         matching = stubs["matching_grpc"].MatchingServiceStub(matching_channel)
 
@@ -216,13 +220,20 @@ def main():
     parser.add_argument("--matching", required=True, help="host:port of orderbook.matching.v1.MatchingService")
     parser.add_argument("--admin-login", required=True)
     parser.add_argument("--admin-password", required=True)
+    parser.add_argument("--ca", help="CA certificate (PEM) the servers' certificates chain to: dial over TLS")
+    parser.add_argument("--cert", help="client certificate (PEM) for mutual TLS, with --key")
+    parser.add_argument("--key", help="private key (PEM) of --cert")
     parser.add_argument("--proto-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto"))
     args = parser.parse_args()
+    credentials = None
+    if args.ca is not None:
+        read = lambda path: None if path is None else open(path, "rb").read()
+        credentials = grpc.ssl_channel_credentials(root_certificates=read(args.ca), private_key=read(args.key), certificate_chain=read(args.cert))
     with tempfile.TemporaryDirectory(prefix="orderbook-python-stubs-") as out_dir:
         try:
             stubs = generate_stubs(os.path.normpath(args.proto_dir), out_dir)
             print("PASS generate Python stubs from proto/ (grpc_tools.protoc)", flush=True)
-            run_session(stubs, args.auth, args.matching, args.admin_login, args.admin_password)
+            run_session(stubs, args.auth, args.matching, args.admin_login, args.admin_password, credentials)
         except CheckFailed as failure:
             print("FAIL " + str(failure), flush=True)
             return 1

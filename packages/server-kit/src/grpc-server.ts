@@ -3,7 +3,10 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { clientCertificateLog } from './client-certificate-log';
 import type { Logger } from './logger';
+import { ReloadingTlsCredentials } from './reloading-tls-credentials';
+import type { ServerTransport } from './server-transport-config';
 
 export interface ServiceRegistration {
   /** Fully-qualified service name, for health status. */
@@ -19,7 +22,8 @@ export interface GrpcServerOptions {
   readonly descriptorSetPath: string;
   readonly logger: Logger;
   readonly interceptors?: grpc.ServerInterceptor[];
-  readonly serverOptions?: grpc.ServerOptions;
+  /** TLS and connection options; plaintext with grpc-js defaults when absent. */
+  readonly transport?: ServerTransport;
   /** Health of every service when the server starts listening. */
   readonly initiallyServing: boolean;
 }
@@ -40,7 +44,9 @@ export interface RunningGrpcServer {
 
 /** A grpc-js server with reflection (for grpcurl) and grpc.health.v1 next to the given services. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server({ ...options.serverOptions, interceptors: options.interceptors ?? [] });
+  const tls = options.transport?.tls === undefined ? undefined : new ReloadingTlsCredentials(options.transport.tls, options.logger);
+  const interceptors = [...(tls !== undefined && options.transport?.tls?.clientCaFile !== undefined ? [clientCertificateLog(options.logger)] : []), ...(options.interceptors ?? [])];
+  const server = new grpc.Server({ ...options.transport?.options, interceptors });
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
   const healthStatus = options.initiallyServing ? 'SERVING' : 'NOT_SERVING';
@@ -53,7 +59,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   new ReflectionService({ ...contract, ...healthDefinition }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, tls ?? grpc.ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   }).catch((err: unknown) => {
@@ -61,6 +67,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     throw err;
   });
 
+  const stopWatchingTls = tls?.watch() ?? ((): void => undefined);
   const checks = new Set<string>();
   const setServing = (serving: boolean): void => {
     const value = serving ? 'SERVING' : 'NOT_SERVING';
@@ -75,6 +82,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
 
   const shutdown = (graceMs: number): Promise<void> =>
     new Promise((resolve) => {
+      stopWatchingTls();
       setServing(false);
       const timer = setTimeout(() => {
         options.logger.warn({ graceMs }, 'grace period over: cancelling remaining calls');
