@@ -56,8 +56,13 @@ const EXPECTED_CHECKS = [
   'bob cancels the rest, 0.2 BTC released',
   "bob's balances after the cancel",
   'a price with 7 decimals is INVALID_ARGUMENT naming the price',
+  'its trailer: ErrorInfo INVALID_FIELD and a BadRequest violation of price',
   'a call without a token is UNAUTHENTICATED',
+  'its trailer: ErrorInfo ACCESS_TOKEN_MISSING',
   "a trader's AddFunds is PERMISSION_DENIED",
+  'its trailer: ErrorInfo ADMIN_ROLE_REQUIRED',
+  'a market order the book cannot fill is FAILED_PRECONDITION',
+  'its trailer: ErrorInfo INSUFFICIENT_LIQUIDITY',
 ];
 
 describe('a Python client generated from proto/ (Debian python3-grpcio + python3-grpc-tools), over mutual TLS', () => {

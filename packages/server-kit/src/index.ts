@@ -7,3 +7,4 @@ export * from './signals';
 export * from './status-adapter';
 export * from './client-tls';
 export * from './server-transport-config';
+export * from './status-details';
