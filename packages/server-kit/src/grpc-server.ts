@@ -2,8 +2,9 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath, service as healthService } from 'grpc-health-check';
 import { clientCertificateLog } from './client-certificate-log';
+import { grpcError } from './grpc-errors';
 import type { Logger } from './logger';
 import { ReloadingTlsCredentials } from './reloading-tls-credentials';
 import type { ServerTransport } from './server-transport-config';
@@ -52,7 +53,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
   const healthStatus = options.initiallyServing ? 'SERVING' : 'NOT_SERVING';
   const health = new HealthImplementation({ '': healthStatus });
   for (const service of options.services) health.setStatus(service.name, healthStatus);
-  health.addToServer(server);
+  const healthWatches = addHealthService(server, health);
 
   const contract = protoLoader.loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
@@ -84,6 +85,10 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     new Promise((resolve) => {
       stopWatchingTls();
       setServing(false);
+      // Watch streams never end by themselves: end them after the NOT_SERVING update, or shutdown waits the whole grace.
+      const ending = grpcError(grpc.status.UNAVAILABLE, 'the server is shutting down', { reason: 'SHUTTING_DOWN', retryDelayMs: 1000 });
+      for (const watch of healthWatches) watch.emit('error', ending);
+      healthWatches.clear();
       const timer = setTimeout(() => {
         options.logger.warn({ graceMs }, 'grace period over: cancelling remaining calls');
         server.forceShutdown();
@@ -97,6 +102,27 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     });
 
   return { server, port, setServing, setCheck, shutdown };
+}
+
+/**
+ * grpc.health.v1 from grpc-health-check, with its Watch streams kept in the returned set (until
+ * the client leaves) so that shutdown can end them.
+ */
+function addHealthService(server: grpc.Server, health: HealthImplementation): Set<grpc.ServerWritableStream<unknown, unknown>> {
+  let implementation: grpc.UntypedServiceImplementation | undefined;
+  health.addToServer({ addService: (_definition: unknown, handlers: grpc.UntypedServiceImplementation) => (implementation = handlers) } as unknown as grpc.Server);
+  const watch = implementation?.['watch'] as grpc.handleServerStreamingCall<unknown, unknown> | undefined;
+  if (implementation === undefined || watch === undefined) throw new Error('grpc-health-check registered no Watch handler');
+  const watches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  server.addService(healthService as unknown as grpc.ServiceDefinition, {
+    ...implementation,
+    watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      watches.add(call);
+      call.on('cancelled', () => watches.delete(call));
+      watch(call);
+    },
+  });
+  return watches;
 }
 
 /** The address a client on this machine dials to reach a server listening on host:port. */
