@@ -133,7 +133,8 @@ export class LiveOrderBook {
       }
       call.cancel();
       if (this.closed) return;
-      if (ending instanceof OrderbookError && FATAL_CODES.has(ending.code)) {
+      // Refused for good, or never got a first snapshot within the retry policy's attempts.
+      if (ending instanceof OrderbookError && (FATAL_CODES.has(ending.code) || (this.seq === undefined && failures + 1 >= this.policy.maxAttempts))) {
         this.failure = ending;
         this.wake();
         return;

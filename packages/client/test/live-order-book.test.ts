@@ -116,6 +116,14 @@ describe('the live order book (against a scripted stream)', () => {
     expect(book.resyncs.reconnects).to.equal(1);
   });
 
+  it('fails to open once the retry policy\'s attempts at a first snapshot are spent', async () => {
+    const unavailable: Script = (s) => s.emit('error', { code: status.UNAVAILABLE, details: 'starting' });
+    const { subscriptions } = await open(Array.from({ length: 10 }, () => unavailable));
+    const err = await LiveOrderBook.open(client!, 'BTC-USD', {}, policy, noWait).catch((e: unknown) => e);
+    expect((err as OrderbookError).code).to.equal(status.UNAVAILABLE);
+    expect(subscriptions()).to.equal(policy.maxAttempts);
+  });
+
   it('fails to open for a market the service refuses, with the typed error', async () => {
     await open([]);
     const err = await LiveOrderBook.open(client!, 'NOPE-USD', {}, policy, noWait).catch((e: unknown) => e);
