@@ -89,6 +89,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     memoryBudgetBytes: config.streamMemoryBudgetBytes,
   });
   metrics.watchStreamBuffers(() => streamLimits.buffered());
+  metrics.bounds(config);
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let grpcServer: RunningGrpcServer | undefined;
@@ -159,6 +160,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     });
     const readyLoop = loop;
     metrics.watchQueueDepth(() => readyLoop.queueDepth());
+    metrics.watchFreeDisk(() => readyLoop.freeDiskBytes());
     state.serve({ loop, marketData });
     grpcServer.setServing(true);
     logger.info({ address, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');
