@@ -5,3 +5,4 @@ export * from './grpc-server';
 export * from './run-main';
 export * from './signals';
 export * from './status-adapter';
+export * from './metrics-http';

@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { createLogger, dialableAddress, grpcError, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -13,7 +13,6 @@ import { matchingHandlers } from './api/handlers';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
-import { serveMetrics, type MetricsEndpoint } from './ops/metrics-http';
 import { openCommandLoop } from './loop/open-command-loop';
 import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
