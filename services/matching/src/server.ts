@@ -10,6 +10,7 @@ import { acceptEncodedResponses } from './api/encoded-responses';
 import { MarketData } from './api/market-data';
 import { StreamLimits } from './api/stream-limits';
 import { matchingHandlers } from './api/handlers';
+import { createCallTimingInterceptor } from './ops/call-timing';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
@@ -116,7 +117,10 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       ],
       descriptorSetPath,
       logger,
-      interceptors: [createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason))],
+      interceptors: [
+        createCallTimingInterceptor((method, code, seconds) => metrics.callFinished(method, code, seconds)),
+        createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
+      ],
       initiallyServing: false,
     });
     const started = grpcServer;

@@ -21,6 +21,7 @@ export class MatchingMetrics {
   private readonly streamBudget: Gauge;
   private readonly diskReserve: Gauge;
   private freeDisk: () => number = () => Infinity;
+  private readonly callDuration: Histogram<'method' | 'code'>;
   private readonly subscribers: Gauge<'stream'>;
   private readonly slowConsumers: Counter<'stream'>;
   private readonly revocationFeedUp: Gauge;
@@ -72,6 +73,13 @@ export class MatchingMetrics {
       collect() {
         this.set(free());
       },
+    });
+    this.callDuration = new Histogram({
+      name: 'matching_call_duration_seconds',
+      help: 'Unary RPCs from their arrival to their status being sent (the time spent in this service, token check included), by method and gRPC status code.',
+      labelNames: ['method', 'code'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
     });
     const depth = (): number => this.queueDepth();
     new Gauge({
@@ -134,6 +142,10 @@ export class MatchingMetrics {
 
   revocationsLearned(count: number): void {
     this.revocationsReceived.inc(count);
+  }
+
+  callFinished(method: string, code: status, seconds: number): void {
+    this.callDuration.observe({ method, code: status[code] }, seconds);
   }
 
   streamsEndedByRevocation(count: number): void {
