@@ -6,7 +6,7 @@ import { matching, OrderbookClient, OrderbookError, type LiveOrderBook } from '@
 import { bestPrices } from '@orderbook/client/examples/live-book';
 import { placeAndCancel } from '@orderbook/client/examples/place-order';
 import { bearer } from '@orderbook/test-support';
-import { StreamReader } from './support/stream-reader';
+import { floodBookLevels } from './support/book-flood';
 import { TestStack, type Trader } from './support/test-stack';
 
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
@@ -170,14 +170,7 @@ describe('@orderbook/client against the real services', () => {
       },
     });
     try {
-      const session = stack.client.raw.orderSession(trader.metadata);
-      const answered = new StreamReader(session as unknown as grpc.ClientReadableStream<matching.OrderSessionResponse>);
-      const total = 3000;
-      for (let i = 0; i < total; i++) {
-        session.write(matching.OrderSessionRequest.fromPartial({ requestId: BigInt(i), placeLimitOrder: { market: 'SOL-USD', side: SIDE_BUY, price: `${1 + (i % 500)}`, quantity: '0.01' } }));
-      }
-      await answered.until((m) => m.length >= total);
-      session.end();
+      await floodBookLevels(stack, trader, 'SOL-USD');
       await new Promise((resolve) => setTimeout(resolve, 700));
       released();
       const engine = await client.getOrderBook('SOL-USD', 1000);
