@@ -1,5 +1,6 @@
-import { credentials as grpcCredentials, Metadata, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
+import { credentials as grpcCredentials, Metadata, status, type ChannelCredentials, type ClientOptions } from '@grpc/grpc-js';
 import { auth, matching } from '@orderbook/proto';
+import { OrderbookError } from './errors';
 import { MatchingChannels } from './leader';
 import { LiveOrderBook, type LiveOrderBookOptions } from './live-order-book';
 import { OrderEntry, type CancelledOrder, type LimitOrder, type MarketOrder, type PlacedOrder } from './order-entry';
@@ -70,6 +71,13 @@ export class OrderbookClient {
   /** Where writes go now: the configured address, or the leader a follower pointed to. */
   get leaderAddress(): string {
     return this.channels.leaderAddress;
+  }
+
+  /** Creates a user (not repeated: a repeat after a lost answer would find the name taken). */
+  async signUp(request: auth.SignUpRequest): Promise<auth.User> {
+    const { user } = await callUnary(this.auth, this.auth.signUp, request, new Metadata(), this.deadlineMs);
+    if (user === undefined) throw new OrderbookError(status.INTERNAL, 'SignUp returned no user');
+    return user;
   }
 
   signIn(options: SignInOptions): Promise<auth.User> {
