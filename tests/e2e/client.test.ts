@@ -87,6 +87,12 @@ describe('@orderbook/client against the real services', () => {
     expect(err).to.be.instanceOf(OrderbookError);
     expect((err as OrderbookError).code).to.equal(grpc.status.INVALID_ARGUMENT);
     expect((err as OrderbookError).message).to.match(/^price/);
+    // Decoded from the grpc-status-details-bin trailer the services send.
+    expect((err as OrderbookError).reason).to.equal('INVALID_FIELD');
+    expect((err as OrderbookError).fieldViolations.map((v) => v.field)).to.deep.equal(['price']);
+
+    const broke = await client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '50000', quantity: '1000' }).catch((e: unknown) => e);
+    expect([(broke as OrderbookError).code, (broke as OrderbookError).reason]).to.deep.equal([grpc.status.FAILED_PRECONDITION, 'INSUFFICIENT_FUNDS']);
   });
 
   it('places once when the answer to the first attempt is lost: the retry finds the order by its client_order_id', async () => {

@@ -6,3 +6,6 @@ export * from './run-main';
 export * from './signals';
 export * from './status-adapter';
 export * from './metrics-http';
+export * from './client-tls';
+export * from './server-transport-config';
+export * from './status-details';

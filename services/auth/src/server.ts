@@ -174,6 +174,7 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
       ],
       descriptorSetPath,
       logger,
+      transport: config.transport,
       initiallyServing: true,
     });
 

@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
+import { clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -66,6 +66,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
     authAddress: config.authAddress,
+    ...(config.authTls === undefined ? {} : { authChannel: clientTlsChannel(config.authTls) }),
     issuer: config.issuer,
     audience: config.audience,
     keySetMaxAgeSeconds: config.keySetMaxAgeSeconds,
@@ -121,6 +122,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         createCallTimingInterceptor((method, code, seconds) => metrics.callFinished(method, code, seconds)),
         createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
       ],
+      transport: config.transport,
       initiallyServing: false,
     });
     const started = grpcServer;

@@ -1,6 +1,6 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { grpcError, type StatusAdapter } from '@orderbook/server-kit';
+import { invalidFieldStatus, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
 import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics } from '../ops/metrics';
@@ -98,7 +98,7 @@ class OrderSession {
       if (request.placeMarketOrder !== undefined) return { requestId, placeMarketOrder: await entry.placeMarketOrder(this.userId, request.placeMarketOrder) };
       if (request.cancelOrder !== undefined) return { requestId, cancelOrder: await entry.cancelOrder(this.userId, request.cancelOrder) };
       this.deps.metrics.commandRejected(status.INVALID_ARGUMENT);
-      return errorResponse(requestId, grpcError(status.INVALID_ARGUMENT, 'command: one of place_limit_order, place_market_order or cancel_order is required'));
+      return errorResponse(requestId, invalidFieldStatus('command', 'one of place_limit_order, place_market_order or cancel_order is required'));
     } catch (err) {
       // OrderEntry already turned the failure into a ServiceError and counted it.
       return errorResponse(requestId, this.deps.statuses.toServiceError(err, this.call.getPath()));
@@ -131,5 +131,5 @@ class OrderSession {
 }
 
 function errorResponse(requestId: bigint, error: ServiceError): matching.OrderSessionResponse {
-  return { requestId, error: { code: error.code, message: error.details } };
+  return { requestId, error: { code: error.code, message: error.details, status: statusDetailsOf(error) } };
 }

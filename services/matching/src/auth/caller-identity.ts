@@ -19,7 +19,7 @@ export function attachIdentity(metadata: Metadata, identity: VerifiedIdentity): 
  */
 export function callerOf(call: { readonly metadata: Metadata }): VerifiedIdentity {
   const identity = identities.get(call.metadata);
-  if (identity === undefined) throw grpcError(status.UNAUTHENTICATED, 'authorization: this method needs an access token');
+  if (identity === undefined) throw grpcError(status.UNAUTHENTICATED, 'authorization: this method needs an access token', { reason: 'ACCESS_TOKEN_MISSING' });
   return identity;
 }
 

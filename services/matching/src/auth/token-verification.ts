@@ -1,5 +1,5 @@
 import type { Logger } from '@orderbook/server-kit';
-import { createJwksVerifier, RevocationWatcher, withRevocationCheck, withVerificationCache, type TokenVerifier } from '@orderbook/token-verifier';
+import { createJwksVerifier, RevocationWatcher, withRevocationCheck, withVerificationCache, type AuthChannel, type TokenVerifier } from '@orderbook/token-verifier';
 
 /** Distinct access tokens whose verification is remembered until they expire (one per active session is plenty). */
 const VERIFIED_TOKENS_CACHED = 100_000;
@@ -8,6 +8,8 @@ const MAX_UNKNOWN_KID_REFETCH_MS = 30_000;
 
 export interface TokenVerificationOptions {
   readonly authAddress: string;
+  /** TLS to auth; plaintext when absent. */
+  readonly authChannel?: AuthChannel;
   readonly issuer: string;
   readonly audience: string;
   readonly keySetMaxAgeSeconds: number;
@@ -36,6 +38,7 @@ export function createTokenVerification(options: TokenVerificationOptions): Toke
   const cache = withVerificationCache(
     createJwksVerifier({
       authAddress: options.authAddress,
+      ...(options.authChannel === undefined ? {} : { channel: options.authChannel }),
       issuer: options.issuer,
       audience: options.audience,
       maxKeySetAgeMs,
@@ -46,6 +49,7 @@ export function createTokenVerification(options: TokenVerificationOptions): Toke
   );
   const revocations = new RevocationWatcher({
     authAddress: options.authAddress,
+    ...(options.authChannel === undefined ? {} : { channel: options.authChannel }),
     logger: options.logger,
     onStateChange: options.onFeedStateChange,
     onRevoked: (sessionIds) => {

@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { LiveCalls } from '../../src/ops/live-calls';
 
 const revokedStatus = (): ServiceError => grpcError(status.UNAUTHENTICATED, 'revoked', { reason: 'SESSION_REVOKED' });
-const shutdown = grpcError(status.UNAVAILABLE, 'shutting down');
+const shutdown = grpcError(status.UNAVAILABLE, 'shutting down', { reason: 'SHUTTING_DOWN' });
 
 /** A closer that records the status it was closed with. */
 function closer(): { close: (reason: ServiceError) => void; closedWith: ServiceError[] } {
