@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { entryPointArgs } from '@orderbook/server-kit';
 import { readProcessStats, type ProcessStats } from './proc-stats';
 
 /** A server started as a child process, so that its memory and CPU are its own and measurable. */
@@ -46,16 +47,18 @@ export function logTail(path: string): string {
 }
 
 /**
- * Starts `node --import tsx <script>` with extra environment variables, output appended to logPath.
- * With BENCH_CPU_PROF_DIR set, each server writes a V8 CPU profile there when it stops.
+ * Starts a package's entry point (e.g. services/auth, src/main), compiled or through tsx as this
+ * process runs, with extra environment variables, output appended to logPath. With
+ * BENCH_CPU_PROF_DIR set, each server writes a V8 CPU profile there when it stops.
  */
-export function spawnTsNode(name: string, script: string, env: Readonly<Record<string, string>>, logPath: string): ChildServer {
+export function spawnNode(name: string, packageDirectory: string, entry: string, env: Readonly<Record<string, string>>, logPath: string): ChildServer {
+  const script = entryPointArgs(packageDirectory, entry);
   const log = openSync(logPath, 'a');
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, [...profile, ...script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
   closeSync(log);
-  if (child.pid === undefined) throw new Error(`${name}: could not start ${script}`);
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${script.join(' ')}`);
   const pid = child.pid;
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

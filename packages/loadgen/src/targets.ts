@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { TestPki } from '@orderbook/test-support';
 import { createTraders, type Trader } from './accounts';
-import { freePort, spawnTsNode, waitUntilReady, type ChildServer } from './processes';
+import { packageDir } from '@orderbook/server-kit';
+import { freePort, spawnNode, waitUntilReady, type ChildServer } from './processes';
 import { isListening, isServing } from './readiness';
 
 /** What the workers send orders to: an address, a token per user, and the processes behind it. */
@@ -26,7 +27,7 @@ export interface OursTarget extends Target {
   restartMatchingWithTls(): Promise<Target>;
 }
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(packageDir(__dirname), '..', '..');
 const START_TIMEOUT_MS = 60_000;
 
 export interface OursOptions {
@@ -51,7 +52,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
   const admin = { login: 'bench-admin', password: randomBytes(18).toString('base64url') };
   const servers: ChildServer[] = [];
   const startService = async (name: 'auth' | 'matching', env: Record<string, string>, address: string, credentials?: grpc.ChannelCredentials): Promise<ChildServer> => {
-    const server = spawnTsNode(name, join(ROOT, 'services', name, 'src', 'main.ts'), env, join(options.workDir, `${name}.log`));
+    const server = spawnNode(name, join(ROOT, 'services', name), 'src/main', env, join(options.workDir, `${name}.log`));
     servers.push(server);
     await waitUntilReady(server, () => isServing(address, credentials), START_TIMEOUT_MS);
     return server;
@@ -118,7 +119,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
 export async function startBare(workDir: string, tokens: readonly string[]): Promise<Target> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const server = spawnTsNode('bare', join(ROOT, 'packages', 'loadgen', 'src', 'bare-server.ts'), { BARE_PORT: String(port) }, join(workDir, 'bare.log'));
+  const server = spawnNode('bare', join(ROOT, 'packages', 'loadgen'), 'src/bare-server', { BARE_PORT: String(port) }, join(workDir, 'bare.log'));
   try {
     await waitUntilReady(server, () => isListening(address), START_TIMEOUT_MS);
   } catch (err) {

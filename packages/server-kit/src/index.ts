@@ -8,3 +8,4 @@ export * from './status-adapter';
 export * from './client-tls';
 export * from './server-transport-config';
 export * from './status-details';
+export * from './entry-points';
