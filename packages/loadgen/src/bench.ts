@@ -104,6 +104,7 @@ function phasesOf(target: Target, options: BenchOptions) {
   const spec = (label: string): PhaseSpec => ({
     label: `${target.name} ${label}`,
     serverPid: target.loaded.pid,
+    ...(target.metricsUrl === undefined ? {} : { metricsUrl: target.metricsUrl }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
   });
   const closed = (entry: EntryKind, concurrency: number, seconds: number): PhaseCommand => ({

@@ -18,6 +18,8 @@ export interface Target {
   readonly servers: readonly ChildServer[];
   /** CA certificate of the target's TLS certificate; plaintext when absent. */
   readonly tlsCaFile?: string;
+  /** matching's /metrics, for the time the calls spent inside it; the bare server has none. */
+  readonly metricsUrl?: string;
 }
 
 /** The real services, with a way to restart matching (same data, same address) over TLS. */
@@ -46,7 +48,7 @@ export interface OursOptions {
  * sign-ups of the set-up short; tokens live a day because the generator does not refresh them.
  */
 export async function startOurs(options: OursOptions): Promise<OursTarget> {
-  const [authPort, matchingPort] = [await freePort(), await freePort()];
+  const [authPort, matchingPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const authAddress = `127.0.0.1:${authPort}`;
   const matchingAddress = `127.0.0.1:${matchingPort}`;
   const admin = { login: 'bench-admin', password: randomBytes(18).toString('base64url') };
@@ -80,7 +82,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
       MATCHING_PORT: String(matchingPort),
       MATCHING_DATA_DIR: join(options.workDir, 'matching'),
       MATCHING_MARKETS: options.markets.join(','),
-      MATCHING_METRICS_PORT: '0',
+      MATCHING_METRICS_PORT: String(metricsPort),
       AUTH_ADDRESS: authAddress,
       ...options.matchingEnv,
     };
@@ -94,6 +96,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
       funding: options.funding,
     });
     const tokens = traders.map((t) => t.accessToken);
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
     const restartMatchingWithTls = async (): Promise<Target> => {
       const pkiDir = join(options.workDir, 'tls');
       mkdirSync(pkiDir, { recursive: true });
@@ -103,9 +106,9 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
       servers.splice(servers.indexOf(matchingServer), 1);
       const tlsEnv = { ...matchingEnv, MATCHING_TLS_CERT_FILE: certificate.certFile, MATCHING_TLS_KEY_FILE: certificate.keyFile };
       const tlsServer = await startService('matching', tlsEnv, matchingAddress, grpc.credentials.createSsl(readFileSync(pki.ca.certFile)));
-      return { name: 'ours over TLS', address: matchingAddress, tokens, loaded: tlsServer, servers, tlsCaFile: pki.ca.certFile };
+      return { name: 'ours over TLS', address: matchingAddress, tokens, loaded: tlsServer, servers, tlsCaFile: pki.ca.certFile, metricsUrl };
     };
-    return { name: 'ours', address: matchingAddress, tokens, loaded: matchingServer, servers, traders, restartMatchingWithTls };
+    return { name: 'ours', address: matchingAddress, tokens, loaded: matchingServer, servers, traders, metricsUrl, restartMatchingWithTls };
   } catch (err) {
     await Promise.all(servers.map((server) => server.stop()));
     throw err;

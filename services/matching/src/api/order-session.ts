@@ -1,7 +1,7 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
 import { invalidFieldStatus, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
-import { callerOf } from '../auth/caller-identity';
+import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { OrderEntry } from './order-entry';
@@ -31,7 +31,7 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
       call.emit('error', deps.statuses.toServiceError(err, call.getPath()));
       return;
     }
-    new OrderSession(call, userId, deps).start();
+    new OrderSession(call, userId, deps).start(sessionOf(call));
   };
 }
 
@@ -55,7 +55,7 @@ class OrderSession {
     private readonly deps: OrderSessionDeps,
   ) {}
 
-  start(): void {
+  start(sessionId: string | undefined): void {
     this.deps.metrics.streamOpened('order_session');
     this.call.on('data', (request: matching.OrderSessionRequest) => this.accept(request));
     this.call.on('end', () => {
@@ -68,11 +68,11 @@ class OrderSession {
       this.updateFlow();
     });
     this.unregister = this.deps.liveCalls.register((reason) => {
-      // Shutdown: read nothing more, let the commands in flight finish, then end the session.
+      // Shutdown or a revoked sign-in: read nothing more, let the commands in flight finish, then end the session.
       this.stopping = reason;
       this.updateFlow();
       this.maybeFinish();
-    });
+    }, sessionId);
   }
 
   private accept(request: matching.OrderSessionRequest): void {

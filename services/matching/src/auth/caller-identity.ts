@@ -22,3 +22,8 @@ export function callerOf(call: { readonly metadata: Metadata }): VerifiedIdentit
   if (identity === undefined) throw grpcError(status.UNAUTHENTICATED, 'authorization: this method needs an access token', { reason: 'ACCESS_TOKEN_MISSING' });
   return identity;
 }
+
+/** The sign-in session of a call's verified caller; undefined on a public call. */
+export function sessionOf(call: { readonly metadata: Metadata }): string | undefined {
+  return identities.get(call.metadata)?.sessionId;
+}

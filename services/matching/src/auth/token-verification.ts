@@ -17,7 +17,8 @@ export interface TokenVerificationOptions {
   readonly logger: Logger;
   /** Told when the revocation feed goes up or down, and of each batch of revocations. */
   readonly onFeedStateChange: (up: boolean) => void;
-  readonly onRevoked: (count: number) => void;
+  /** Told of each batch of revoked sessions, after their cached verifications were dropped. */
+  readonly onRevoked: (sessionIds: readonly string[]) => void;
 }
 
 export interface TokenVerification {
@@ -53,7 +54,7 @@ export function createTokenVerification(options: TokenVerificationOptions): Toke
     onStateChange: options.onFeedStateChange,
     onRevoked: (sessionIds) => {
       for (const sessionId of sessionIds) cache.forgetSession(sessionId);
-      options.onRevoked(sessionIds.length);
+      options.onRevoked(sessionIds);
     },
   });
   const verifier = withRevocationCheck(cache, revocations, { fallbackMaxAgeMs: options.revocationFallbackSeconds * 1000 });
