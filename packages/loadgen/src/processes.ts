@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { entryPointArgs } from '@orderbook/server-kit';
+import { entryPointArgs, RUNNING_COMPILED } from '@orderbook/server-kit';
 import { readProcessStats, type ProcessStats } from './proc-stats';
 
 /** A server started as a child process, so that its memory and CPU are its own and measurable. */
@@ -11,12 +11,15 @@ export interface ChildServer {
   readonly pid: number;
   readonly logPath: string;
   stats(): ProcessStats;
+  /** Milliseconds its garbage collections paused it so far (gc-reporter.ts; 0 before the first report). */
+  gcPauseMs(): number;
   isRunning(): boolean;
   /** SIGTERM, then SIGKILL if it has not exited within STOP_GRACE_MS. */
   stop(): Promise<void>;
 }
 
 const STOP_GRACE_MS = 15_000;
+const GC_REPORTER = join(__dirname, RUNNING_COMPILED ? 'gc-reporter.js' : 'gc-reporter.ts');
 const LOG_TAIL_CHARS = 4000;
 const running = new Set<ChildProcess>();
 
@@ -56,7 +59,13 @@ export function spawnNode(name: string, packageDirectory: string, entry: string,
   const log = openSync(logPath, 'a');
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`];
-  const child = spawn(process.execPath, [...profile, ...script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const gcFile = `${logPath}.gc.json`;
+  const entryFile = script[script.length - 1] ?? '';
+  const loader = script.slice(0, -1);
+  const child = spawn(process.execPath, [...profile, ...loader, '--import', GC_REPORTER, entryFile], {
+    env: { ...process.env, ...env, BENCH_GC_FILE: gcFile },
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${script.join(' ')}`);
   const pid = child.pid;
@@ -68,6 +77,13 @@ export function spawnNode(name: string, packageDirectory: string, entry: string,
     pid,
     logPath,
     stats: () => readProcessStats(pid),
+    gcPauseMs: () => {
+      try {
+        return (JSON.parse(readFileSync(gcFile, 'utf8')) as { pauseMs: number }).pauseMs;
+      } catch {
+        return 0;
+      }
+    },
     isRunning: () => child.exitCode === null && child.signalCode === null,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
