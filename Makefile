@@ -18,8 +18,9 @@ proto: setup
 	npx buf generate
 	npx buf build -o packages/proto/descriptors.binpb
 
-# Type-checks every workspace package and the test suites in the order of their project
-# references (tsconfig.json); emits only declarations and build info (dist/, ignored by git).
+# Compiles every workspace package and the test suites in the order of their project references
+# (tsconfig.json) into each package's dist/ (ignored by git). make run and the benchmarks run that
+# JavaScript with plain node; the tests run the TypeScript sources (export condition orderbook-ts).
 build: setup
 	npx tsc -b
 
@@ -49,28 +50,28 @@ test-tools:
 	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace prometheus chromium; }
 
 # Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
-bench: setup
-	node --import tsx packages/loadgen/src/main.ts $(ARGS)
+bench: build
+	node packages/loadgen/dist/src/main.js $(ARGS)
 
 # Order entry at 150/s alone, then beside 2,000 reading + 50 idle book subscribers, then beside
 # 10,000 idle ones (~3 min); ARGS e.g. --readers 500 --seconds 20. MATCHING_* variables pass through.
-bench-subscribers: setup
-	node --import tsx packages/loadgen/src/market-data/market-data-bench.ts $(ARGS)
+bench-subscribers: build
+	node packages/loadgen/dist/src/market-data/market-data-bench.js $(ARGS)
 
 # Checks a matching data directory offline: journal records and checksums, segments, snapshots and
 # the seqs each covers. Exit 0 clean, 1 damaged, 2 unreadable. DIR defaults to make run's.
 DIR ?= ./data/matching
-verify-data: setup
-	node --import tsx services/matching/src/verify-main.ts $(DIR)
+verify-data: build
+	node services/matching/dist/src/verify-main.js $(DIR)
 
 # Matching engine vs nodejs-order-book on the same seeded workload (~3 min); ARGS e.g. --n 100000 --runs 5.
-bench-engine: setup
-	node --expose-gc --import tsx packages/engine/bench/engine-bench.ts $(ARGS)
+bench-engine: build
+	node --expose-gc packages/engine/dist/bench/engine-bench.js $(ARGS)
 
 # Sign-in latency at the production bcrypt cost and the revocation delay to matching (~1 min); ARGS e.g. --cost 10 --n 50.
-bench-auth: setup
-	node --import tsx packages/loadgen/src/auth-bench.ts $(ARGS)
+bench-auth: build
+	node packages/loadgen/dist/src/auth-bench.js $(ARGS)
 
 # auth + matching on embedded defaults (SQLite and the journal under ./data); Ctrl-C stops both gracefully.
-run: setup
-	node --import tsx services/stack/src/main.ts
+run: build
+	node services/stack/dist/src/main.js

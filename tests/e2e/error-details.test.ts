@@ -41,6 +41,15 @@ describe('rich errors: google.rpc.Status in the grpc-status-details-bin trailer'
     expect(details.types).to.deep.equal(['type.googleapis.com/google.rpc.ErrorInfo', 'type.googleapis.com/google.rpc.BadRequest']);
   });
 
+  it('INVALID_ARGUMENT lists every bad field, not only the first, in request order', async () => {
+    const order = { market: 'NOPE-USD', side: matching.Side.SIDE_BUY, price: '1.1234567', quantity: '-1' };
+    const details = await failure(stack.client.placeLimitOrder(order, trader.metadata), grpc.status.INVALID_ARGUMENT);
+    expect(details.badRequest?.fieldViolations.map((v) => v.field)).to.deep.equal(['market', 'price', 'quantity']);
+    expect(details.message).to.match(/^market: .*; price: .*; quantity: /);
+    const deposit = await failure(stack.client.addFunds({ userId: 'not-a-uuid', asset: 'XXX', amount: '0' }, stack.admin.metadata), grpc.status.INVALID_ARGUMENT);
+    expect(deposit.badRequest?.fieldViolations.map((v) => v.field)).to.deep.equal(['user_id', 'asset', 'amount']);
+  });
+
   it('FAILED_PRECONDITION and NOT_FOUND from the engine carry their reasons', async () => {
     const cases: Array<[Promise<unknown>, grpc.status, string]> = [
       [stack.client.placeLimitOrder({ market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '1000', quantity: '1' }, trader.metadata), grpc.status.FAILED_PRECONDITION, 'INSUFFICIENT_FUNDS'],

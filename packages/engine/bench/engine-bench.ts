@@ -1,7 +1,7 @@
 /**
  * Engine benchmark against nodejs-order-book on the identical workload.
  *
- * Usage: node --expose-gc --import tsx packages/engine/bench/engine-bench.ts
+ * Usage: make bench-engine ARGS="..." (compiled), or node --expose-gc --conditions=orderbook-ts --import tsx packages/engine/bench/engine-bench.ts
  *          [--n 1000000] [--seed 42] [--runs 3] [--nob-runs 1] [--users 1000] [--resting 1000000] [--skip-nob]
  *
  * The workload is generated exactly as /work/shared/bench/nodejs-order-book-baseline.mjs generates

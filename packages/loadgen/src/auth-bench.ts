@@ -17,11 +17,12 @@ import { auth, matching } from '@orderbook/proto';
 import { formatMs } from './format';
 import { Histogram } from './histogram';
 import { machineFacts } from './machine';
-import { freePort, spawnTsNode, waitUntilReady, type ChildServer } from './processes';
+import { packageDir } from '@orderbook/server-kit';
+import { freePort, spawnNode, waitUntilReady, type ChildServer } from './processes';
 import { isServing } from './readiness';
 import { callUnary } from './unary-call';
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(packageDir(__dirname), '..', '..');
 const CONCURRENCY = 8;
 
 interface Options {
@@ -67,9 +68,10 @@ async function main(): Promise<void> {
     const [authPort, matchingPort] = [await freePort(), await freePort()];
     const authAddress = `127.0.0.1:${authPort}`;
     const matchingAddress = `127.0.0.1:${matchingPort}`;
-    const authServer = spawnTsNode(
+    const authServer = spawnNode(
       'auth',
-      join(ROOT, 'services', 'auth', 'src', 'main.ts'),
+      join(ROOT, 'services', 'auth'),
+      'src/main',
       {
         AUTH_PORT: String(authPort),
         AUTH_DATA_DIR: join(workDir, 'auth'),
@@ -82,9 +84,10 @@ async function main(): Promise<void> {
     );
     servers.push(authServer);
     await waitUntilReady(authServer, () => isServing(authAddress), 60_000);
-    const matchingServer = spawnTsNode(
+    const matchingServer = spawnNode(
       'matching',
-      join(ROOT, 'services', 'matching', 'src', 'main.ts'),
+      join(ROOT, 'services', 'matching'),
+      'src/main',
       { MATCHING_PORT: String(matchingPort), MATCHING_METRICS_PORT: '0', MATCHING_DATA_DIR: join(workDir, 'matching'), AUTH_ADDRESS: authAddress },
       join(workDir, 'matching.log'),
     );

@@ -43,8 +43,18 @@ export interface TargetResult {
   readonly processes: Readonly<Record<string, ProcessStats>>;
 }
 
+/** The unary sweep against matching serving TLS (same data, traders and flows), after ours in plaintext. */
+export interface TlsResult {
+  readonly warmup: PhaseResult;
+  readonly sweep: readonly PhaseResult[];
+  readonly best: PhaseResult;
+  /** TLS / plaintext at their best sweep steps. */
+  readonly ratio: number;
+}
+
 export interface BenchResult {
   readonly ours: TargetResult;
+  readonly tls: TlsResult;
   readonly bare: TargetResult;
   /** Ours / bare at their best sweep steps, unary and OrderSession. */
   readonly unaryRatio: number;
@@ -73,15 +83,21 @@ function maxLevel(options: BenchOptions): number {
   return Math.max(...options.levels);
 }
 
-/** The closed-loop sweep, then open loop at halfLoadRate (or at half this target's own maximum when undefined), then OrderSession. */
-async function measureTarget(target: Target, options: BenchOptions, halfLoadRate: number | undefined): Promise<TargetResult> {
+/** The generator threads for a target, and how its phases are labelled and run. */
+function phasesOf(target: Target, options: BenchOptions) {
   const workers = maxLevel(options);
   const pool = new GeneratorPool(
     {
       workers,
       seed: options.seed,
       workload: { markets: options.markets, mix: options.mix, maxOpenOrders: options.maxOpenOrders },
-      entry: { address: target.address, channels: options.channels, tokens: target.tokens, deadlineMs: options.deadlineMs },
+      entry: {
+        address: target.address,
+        channels: options.channels,
+        tokens: target.tokens,
+        deadlineMs: options.deadlineMs,
+        ...(target.tlsCaFile === undefined ? {} : { tlsCaFile: target.tlsCaFile }),
+      },
     },
     options.threads,
   );
@@ -97,11 +113,21 @@ async function measureTarget(target: Target, options: BenchOptions, halfLoadRate
     mode: 'closed-loop',
     loop: { concurrency, durationMs: seconds * 1000, maxRequests: options.maxRequestsPerPhase, drainMs: DRAIN_MS },
   });
-
-  try {
+  /** Warm-up at the largest concurrency, then one closed-loop step per level. */
+  const unarySweep = async (): Promise<{ warmup: PhaseResult; sweep: PhaseResult[] }> => {
     const warmup = await runPhase(pool, spec(`unary warm-up c=${workers}`), closed('unary', workers, options.warmupSeconds));
     const sweep: PhaseResult[] = [];
     for (const level of options.levels) sweep.push(await runPhase(pool, spec(`unary c=${level}`), closed('unary', level, options.stepSeconds)));
+    return { warmup, sweep };
+  };
+  return { pool, spec, closed, unarySweep, workers };
+}
+
+/** The closed-loop sweep, then open loop at halfLoadRate (or at half this target's own maximum when undefined), then OrderSession. */
+async function measureTarget(target: Target, options: BenchOptions, halfLoadRate: number | undefined): Promise<TargetResult> {
+  const { pool, spec, closed, unarySweep, workers } = phasesOf(target, options);
+  try {
+    const { warmup, sweep } = await unarySweep();
     const rate = halfLoadRate ?? Math.max(1, Math.floor(bestOf(sweep).throughput / 2));
     const halfLoad = await runPhase(pool, spec(`unary open loop ${rate}/s`), {
       entry: 'unary',
@@ -135,8 +161,18 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
   announce(options, `starting auth + matching, signing up and funding ${options.users} traders`);
   const ours = await startOurs({ workDir: options.workDir, markets: options.markets, users: options.users, funding: fundingFor(options.markets) });
   let oursResult: TargetResult;
+  let tlsResult: TlsResult;
   try {
     oursResult = await measureTarget(ours, options, undefined);
+    announce(options, 'restarting matching with TLS (same data and traders) for the unary sweep over TLS');
+    const overTls = await ours.restartMatchingWithTls();
+    const { pool, unarySweep } = phasesOf(overTls, options);
+    try {
+      const { warmup, sweep } = await unarySweep();
+      tlsResult = { warmup, sweep, best: bestOf(sweep), ratio: bestOf(sweep).throughput / oursResult.best.throughput };
+    } finally {
+      await pool.close();
+    }
   } finally {
     await Promise.all(ours.servers.map((server) => server.stop()));
   }
@@ -152,6 +188,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResult> {
 
   return {
     ours: oursResult,
+    tls: tlsResult,
     bare: bareResult,
     unaryRatio: oursResult.best.throughput / bareResult.best.throughput,
     sessionRatio: oursResult.session.throughput / bareResult.session.throughput,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { matching } from '@orderbook/proto';
 import type { Operation } from './workload';
@@ -33,6 +34,8 @@ export interface EntryOptions {
   readonly tokens: readonly string[];
   /** Deadline of each unary call. */
   readonly deadlineMs: number;
+  /** CA certificate (PEM file) of a TLS server; plaintext when absent. */
+  readonly tlsCaFile?: string;
 }
 
 const OPEN_STATUSES = new Set([matching.OrderStatus.ORDER_STATUS_OPEN, matching.OrderStatus.ORDER_STATUS_PARTIALLY_FILLED]);
@@ -46,7 +49,12 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = { 'grpc.use_local_subchannel_pool':
 function openChannels(options: EntryOptions): matching.MatchingServiceClient[] {
   return Array.from(
     { length: options.channels },
-    () => new matching.MatchingServiceClient(options.address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS),
+    () =>
+      new matching.MatchingServiceClient(
+        options.address,
+        options.tlsCaFile === undefined ? grpc.credentials.createInsecure() : grpc.credentials.createSsl(readFileSync(options.tlsCaFile)),
+        CHANNEL_OPTIONS,
+      ),
   );
 }
 

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
+import { RUNNING_COMPILED } from '@orderbook/server-kit';
 import type { Outcome } from './clients';
 import type { ClosedLoop } from './closed-loop';
 import { workerIndices, type FromThread, type PhaseCommand, type ThreadSetup, type ToThread } from './generator-thread';
@@ -15,9 +16,11 @@ export interface AnswerSink {
 /** How long a thread may take to close its channels before it is terminated anyway. */
 const CLOSE_TIMEOUT_MS = 5_000;
 
-// Threads run the TypeScript sources directly: tsx is registered inside each one, whatever way
-// (node --import tsx, mocha's tsx/cjs) the main thread was started.
-const BOOT = `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'generator-thread.ts'))});`;
+// Threads run what the main thread runs: the compiled generator-thread.js, or the TypeScript source
+// with tsx registered inside each thread, whatever way (node --import tsx, mocha's tsx/cjs) it started.
+const BOOT = RUNNING_COMPILED
+  ? `require(${JSON.stringify(join(__dirname, 'generator-thread.js'))});`
+  : `require(${JSON.stringify(require.resolve('tsx/cjs'))}); require(${JSON.stringify(join(__dirname, 'generator-thread.ts'))});`;
 
 /** One thread's part of a phase: its workers' share of the concurrency, its share of the rate and bounds. */
 function shareOf(command: PhaseCommand, threadIndex: number, threads: number): PhaseCommand | undefined {

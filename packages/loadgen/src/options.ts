@@ -2,11 +2,12 @@ import { parseArgs } from 'node:util';
 import type { BenchOptions } from './bench';
 import { OPERATION_KINDS, type Mix } from './workload';
 
-export const USAGE = `usage: make bench [ARGS="options"]   (or node --import tsx packages/loadgen/src/main.ts [options])
+export const USAGE = `usage: make bench [ARGS="options"]   (or node packages/loadgen/dist/src/main.js [options] after make build)
 
 Starts auth + matching (child processes, journaling on), signs up and funds traders, sweeps the
 closed-loop concurrency to find the maximum unary order rate, measures open loop at half of it,
-then OrderSession streams; then the same against a bare grpc-js server (the ceiling).
+then OrderSession streams; then matching restarted serving TLS (a certificate made for the run) for
+the unary sweep again (TLS vs plaintext); then the same against a bare grpc-js server (the ceiling).
 
   --seed N             PRNG seed of the order flow (default 1)
   --users N            traders signed up and funded (default 16)

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { entryPointArgs, RUNNING_COMPILED } from '@orderbook/server-kit';
 import { readProcessStats, type ProcessStats } from './proc-stats';
 
 /** A server started as a child process, so that its memory and CPU are its own and measurable. */
@@ -18,7 +19,7 @@ export interface ChildServer {
 }
 
 const STOP_GRACE_MS = 15_000;
-const GC_REPORTER = join(__dirname, 'gc-reporter.ts');
+const GC_REPORTER = join(__dirname, RUNNING_COMPILED ? 'gc-reporter.js' : 'gc-reporter.ts');
 const LOG_TAIL_CHARS = 4000;
 const running = new Set<ChildProcess>();
 
@@ -49,20 +50,24 @@ export function logTail(path: string): string {
 }
 
 /**
- * Starts `node --import tsx <script>` with extra environment variables, output appended to logPath.
- * With BENCH_CPU_PROF_DIR set, each server writes a V8 CPU profile there when it stops.
+ * Starts a package's entry point (e.g. services/auth, src/main), compiled or through tsx as this
+ * process runs, with extra environment variables, output appended to logPath. With
+ * BENCH_CPU_PROF_DIR set, each server writes a V8 CPU profile there when it stops.
  */
-export function spawnTsNode(name: string, script: string, env: Readonly<Record<string, string>>, logPath: string): ChildServer {
+export function spawnNode(name: string, packageDirectory: string, entry: string, env: Readonly<Record<string, string>>, logPath: string): ChildServer {
+  const script = entryPointArgs(packageDirectory, entry);
   const log = openSync(logPath, 'a');
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`];
   const gcFile = `${logPath}.gc.json`;
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', GC_REPORTER, script], {
+  const entryFile = script[script.length - 1] ?? '';
+  const loader = script.slice(0, -1);
+  const child = spawn(process.execPath, [...profile, ...loader, '--import', GC_REPORTER, entryFile], {
     env: { ...process.env, ...env, BENCH_GC_FILE: gcFile },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
-  if (child.pid === undefined) throw new Error(`${name}: could not start ${script}`);
+  if (child.pid === undefined) throw new Error(`${name}: could not start ${script.join(' ')}`);
   const pid = child.pid;
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -5,8 +5,8 @@ const HealthClient = grpc.makeClientConstructor(healthService as unknown as grpc
 const PROBE_DEADLINE_MS = 1000;
 
 /** True when the server at address reports SERVING on grpc.health.v1 (the matching service listens before its journal is replayed). */
-export function isServing(address: string): Promise<boolean> {
-  const client = new HealthClient(address, grpc.credentials.createInsecure());
+export function isServing(address: string, credentials = grpc.credentials.createInsecure()): Promise<boolean> {
+  const client = new HealthClient(address, credentials);
   return new Promise<boolean>((resolve) => {
     client.Check({ service: '' }, { deadline: Date.now() + PROBE_DEADLINE_MS }, (err: grpc.ServiceError | null, response?: { status: string }) => {
       client.close();

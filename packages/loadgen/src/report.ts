@@ -99,7 +99,7 @@ function verdict(met: boolean, phases: readonly PhaseResult[]): string {
 }
 
 function disturbance(result: BenchResult): string {
-  const phases = [result.ours, result.bare].flatMap((target) => [...target.sweep, target.halfLoad, target.session]);
+  const phases = [...[result.ours, result.bare].flatMap((target) => [...target.sweep, target.halfLoad, target.session]), ...result.tls.sweep];
   const count = phases.filter(disturbed).length;
   return count === 0
     ? 'no phase was disturbed by other work on the machine'
@@ -108,8 +108,8 @@ function disturbance(result: BenchResult): string {
 
 function errorDetails(result: BenchResult): string {
   const lines: string[] = [];
-  for (const target of [result.ours, result.bare]) {
-    for (const phase of [target.warmup, ...target.sweep, target.halfLoad, target.session]) {
+  for (const phases of [result.ours, result.bare].map((t) => [t.warmup, ...t.sweep, t.halfLoad, t.session]).concat([[result.tls.warmup, ...result.tls.sweep]])) {
+    for (const phase of phases) {
       for (const sample of phase.errorSamples) lines.push(`  [${phase.label}] ${sample}`);
     }
   }
@@ -136,6 +136,7 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
     `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,
     `ratio ours/bare (unary):   ${result.unaryRatio.toFixed(2)}   target ≥ ${RATIO_TARGET}: ${verdict(result.unaryRatio >= RATIO_TARGET, [...result.ours.sweep, ...result.bare.sweep])}`,
     `ratio ours/bare (session): ${result.sessionRatio.toFixed(2)}`,
+    `unary over TLS (matching restarted with a certificate, same data and flows): ${result.tls.sweep.map((p) => `c=${p.concurrency} ${rate(p)}`).join(', ')}; best ${rate(result.tls.best)} orders/s vs ${rate(result.ours.best)} in plaintext: ratio TLS/plaintext ${result.tls.ratio.toFixed(2)}`,
     `p99 at half load (${formatCount(result.halfLoadRate)}/s): ${formatMs(halfP99)}   target < ${formatMs(HALF_LOAD_P99_TARGET_US)}: ${verdict(halfP99 < HALF_LOAD_P99_TARGET_US && result.ours.halfLoad.errors === 0, [result.ours.halfLoad])}`,
     disturbance(result),
     errorDetails(result),

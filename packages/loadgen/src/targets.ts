@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { TestPki } from '@orderbook/test-support';
 import { createTraders, type Trader } from './accounts';
-import { freePort, spawnTsNode, waitUntilReady, type ChildServer } from './processes';
+import { packageDir } from '@orderbook/server-kit';
+import { freePort, spawnNode, waitUntilReady, type ChildServer } from './processes';
 import { isListening, isServing } from './readiness';
 
 /** What the workers send orders to: an address, a token per user, and the processes behind it. */
@@ -12,11 +16,20 @@ export interface Target {
   /** The process that handles the orders: its CPU is reported per phase. */
   readonly loaded: ChildServer;
   readonly servers: readonly ChildServer[];
+  /** CA certificate of the target's TLS certificate; plaintext when absent. */
+  readonly tlsCaFile?: string;
   /** matching's /metrics, for the time the calls spent inside it; the bare server has none. */
   readonly metricsUrl?: string;
 }
 
-const ROOT = join(__dirname, '..', '..', '..');
+/** The real services, with a way to restart matching (same data, same address) over TLS. */
+export interface OursTarget extends Target {
+  readonly traders: readonly Trader[];
+  /** Stops matching and starts it again serving TLS with a certificate made for the run; the target to measure then. */
+  restartMatchingWithTls(): Promise<Target>;
+}
+
+const ROOT = join(packageDir(__dirname), '..', '..');
 const START_TIMEOUT_MS = 60_000;
 
 export interface OursOptions {
@@ -34,16 +47,16 @@ export interface OursOptions {
  * be turned off), on free ports of 127.0.0.1 with data in workDir. bcrypt cost 4 keeps the
  * sign-ups of the set-up short; tokens live a day because the generator does not refresh them.
  */
-export async function startOurs(options: OursOptions): Promise<Target & { readonly traders: readonly Trader[] }> {
+export async function startOurs(options: OursOptions): Promise<OursTarget> {
   const [authPort, matchingPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const authAddress = `127.0.0.1:${authPort}`;
   const matchingAddress = `127.0.0.1:${matchingPort}`;
   const admin = { login: 'bench-admin', password: randomBytes(18).toString('base64url') };
   const servers: ChildServer[] = [];
-  const startService = async (name: 'auth' | 'matching', env: Record<string, string>, address: string): Promise<ChildServer> => {
-    const server = spawnTsNode(name, join(ROOT, 'services', name, 'src', 'main.ts'), env, join(options.workDir, `${name}.log`));
+  const startService = async (name: 'auth' | 'matching', env: Record<string, string>, address: string, credentials?: grpc.ChannelCredentials): Promise<ChildServer> => {
+    const server = spawnNode(name, join(ROOT, 'services', name), 'src/main', env, join(options.workDir, `${name}.log`));
     servers.push(server);
-    await waitUntilReady(server, () => isServing(address), START_TIMEOUT_MS);
+    await waitUntilReady(server, () => isServing(address, credentials), START_TIMEOUT_MS);
     return server;
   };
   try {
@@ -64,19 +77,16 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
       },
       authAddress,
     );
-    const matchingServer = await startService(
-      'matching',
-      {
-        MATCHING_HOST: '127.0.0.1',
-        MATCHING_PORT: String(matchingPort),
-        MATCHING_DATA_DIR: join(options.workDir, 'matching'),
-        MATCHING_MARKETS: options.markets.join(','),
-        MATCHING_METRICS_PORT: String(metricsPort),
-        AUTH_ADDRESS: authAddress,
-        ...options.matchingEnv,
-      },
-      matchingAddress,
-    );
+    const matchingEnv = {
+      MATCHING_HOST: '127.0.0.1',
+      MATCHING_PORT: String(matchingPort),
+      MATCHING_DATA_DIR: join(options.workDir, 'matching'),
+      MATCHING_MARKETS: options.markets.join(','),
+      MATCHING_METRICS_PORT: String(metricsPort),
+      AUTH_ADDRESS: authAddress,
+      ...options.matchingEnv,
+    };
+    const matchingServer = await startService('matching', matchingEnv, matchingAddress);
     const traders = await createTraders({
       authAddress,
       matchingAddress,
@@ -85,8 +95,20 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
       admin,
       funding: options.funding,
     });
+    const tokens = traders.map((t) => t.accessToken);
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
-    return { name: 'ours', address: matchingAddress, tokens: traders.map((t) => t.accessToken), loaded: matchingServer, servers, traders, metricsUrl };
+    const restartMatchingWithTls = async (): Promise<Target> => {
+      const pkiDir = join(options.workDir, 'tls');
+      mkdirSync(pkiDir, { recursive: true });
+      const pki = TestPki.createCa(pkiDir, 'bench');
+      const certificate = pki.issue('matching');
+      await matchingServer.stop();
+      servers.splice(servers.indexOf(matchingServer), 1);
+      const tlsEnv = { ...matchingEnv, MATCHING_TLS_CERT_FILE: certificate.certFile, MATCHING_TLS_KEY_FILE: certificate.keyFile };
+      const tlsServer = await startService('matching', tlsEnv, matchingAddress, grpc.credentials.createSsl(readFileSync(pki.ca.certFile)));
+      return { name: 'ours over TLS', address: matchingAddress, tokens, loaded: tlsServer, servers, tlsCaFile: pki.ca.certFile, metricsUrl };
+    };
+    return { name: 'ours', address: matchingAddress, tokens, loaded: matchingServer, servers, traders, metricsUrl, restartMatchingWithTls };
   } catch (err) {
     await Promise.all(servers.map((server) => server.stop()));
     throw err;
@@ -100,7 +122,7 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
 export async function startBare(workDir: string, tokens: readonly string[]): Promise<Target> {
   const port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const server = spawnTsNode('bare', join(ROOT, 'packages', 'loadgen', 'src', 'bare-server.ts'), { BARE_PORT: String(port) }, join(workDir, 'bare.log'));
+  const server = spawnNode('bare', join(ROOT, 'packages', 'loadgen'), 'src/bare-server', { BARE_PORT: String(port) }, join(workDir, 'bare.log'));
   try {
     await waitUntilReady(server, () => isListening(address), START_TIMEOUT_MS);
   } catch (err) {

@@ -44,5 +44,15 @@ function fakeTarget(name: string, scale: number): TargetResult {
   };
 }
 
-export const fakeResult: BenchResult = { ours: fakeTarget('ours', 1), bare: fakeTarget('bare', 2), unaryRatio: 0.5, sessionRatio: 0.5, halfLoadRate: 50, accessTokenLength: 200 };
+const tlsSweep = [fakePhase('ours over TLS unary c=16', 5, 1), fakePhase('ours over TLS unary c=64', 5, 1)];
+
+export const fakeResult: BenchResult = {
+  ours: fakeTarget('ours', 1),
+  tls: { warmup: fakePhase('ours over TLS unary warm-up c=64', 3, 1), sweep: tlsSweep, best: tlsSweep[1]!, ratio: 0.9 },
+  bare: fakeTarget('bare', 2),
+  unaryRatio: 0.5,
+  sessionRatio: 0.5,
+  halfLoadRate: 50,
+  accessTokenLength: 200,
+};
 export const fakeMachine: MachineFacts = { cpus: 2, cpuModel: 'test CPU', memoryGiB: 8, kernel: '6.1', node: 'v22', commit: 'abc1234', busyBeforePercent: 10 };

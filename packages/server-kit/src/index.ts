@@ -9,3 +9,4 @@ export * from './metrics-http';
 export * from './client-tls';
 export * from './server-transport-config';
 export * from './status-details';
+export * from './entry-points';

@@ -13,6 +13,31 @@ export class InvalidFieldError extends Error {
   }
 }
 
+/** Several request fields are wrong: INVALID_ARGUMENT with every one in BadRequest, the message naming them in request order. */
+export class InvalidFieldsError extends Error {
+  override readonly name = 'InvalidFieldsError';
+  constructor(readonly violations: readonly InvalidFieldError[]) {
+    super(violations.map((v) => v.message).join('; '));
+  }
+}
+
+/** Runs every field check, in order, and reports all the bad fields at once rather than the first. */
+export function checkFields<T extends Record<string, unknown>>(checks: { readonly [K in keyof T]: () => T[K] }): T {
+  const values: Partial<T> = {};
+  const violations: InvalidFieldError[] = [];
+  for (const key of Object.keys(checks) as (keyof T)[]) {
+    try {
+      values[key] = checks[key]();
+    } catch (err) {
+      if (!(err instanceof InvalidFieldError)) throw err;
+      violations.push(err);
+    }
+  }
+  if (violations.length === 1) throw violations[0];
+  if (violations.length > 1) throw new InvalidFieldsError(violations);
+  return values as T;
+}
+
 /** How one class of error reaches the client; undefined for errors of other classes. */
 export type StatusRule = (err: unknown) => ServiceError | undefined;
 
@@ -44,6 +69,10 @@ export class StatusAdapter {
   toServiceError(err: unknown, method?: string): ServiceError {
     if (isServiceError(err)) return err;
     if (err instanceof InvalidFieldError) return invalidFieldStatus(err.field, err.problem);
+    if (err instanceof InvalidFieldsError) {
+      const fieldViolations = err.violations.map((v) => ({ field: v.field, description: v.problem }));
+      return grpcError(status.INVALID_ARGUMENT, err.message, { reason: INVALID_FIELD, fieldViolations });
+    }
     for (const rule of this.rules) {
       const answer = rule(err);
       if (answer !== undefined) return answer;

@@ -4,7 +4,7 @@
  *   codec         journal encoding + decoding per command
  *   snapshot      engine.snapshot(), file write, read + restore, for ORDERS resting orders
  *   replay        recovery speed of a journal with no snapshot
- * Run: node --import tsx services/matching/bench/durability-bench.ts [restingOrders]
+ * Run: node --conditions=orderbook-ts --import tsx services/matching/bench/durability-bench.ts [restingOrders]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -5,7 +5,7 @@
  *   worker-1  one postMessage round trip per command to an engine in a worker (a caller awaiting
  *             each answer, as a unary RPC does)
  *   worker-N  the same with BATCH commands per message (the best case for a worker)
- * Run: node --import tsx services/matching/bench/loop-bench.ts [commands]
+ * Run: node --conditions=orderbook-ts --import tsx services/matching/bench/loop-bench.ts [commands]
  */
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { ConfigError, createLogger, onTerminationSignal, runMain } from '@orderbook/server-kit';
 import { loadConfig } from './ops/config';
 import { startMatchingServer } from './server';

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { stat } from 'node:fs/promises';
 import { renderDataDirReport, verifyDataDir } from './storage/verify-data-dir';
 

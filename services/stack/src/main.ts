@@ -1,8 +1,9 @@
+#!/usr/bin/env node
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig as loadAuthConfig } from '@orderbook/auth-service/src/config';
 import { loadConfig as loadMatchingConfig } from '@orderbook/matching-service/src/ops/config';
-import { ConfigError } from '@orderbook/server-kit';
+import { ConfigError, entryPointArgs, packageDir } from '@orderbook/server-kit';
 import { waitUntilServing } from './health';
 
 /**
@@ -11,7 +12,7 @@ import { waitUntilServing } from './health';
  * child, which then shuts down gracefully; the launcher exits when both have.
  */
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(packageDir(__dirname), '..', '..');
 
 /** A development convenience only: printed with a warning, overridden by setting the three variables. */
 const DEV_ADMIN = { AUTH_ADMIN_USERNAME: 'admin', AUTH_ADMIN_EMAIL: 'admin@example.com', AUTH_ADMIN_PASSWORD: 'orderbook-admin' } as const;
@@ -24,7 +25,7 @@ interface Child {
 }
 
 function startService(name: 'auth' | 'matching', env: NodeJS.ProcessEnv): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', join('services', name, 'src', 'main.ts')], {
+  const child = spawn(process.execPath, entryPointArgs(join(ROOT, 'services', name), 'src/main'), {
     cwd: ROOT,
     env,
     stdio: 'inherit',

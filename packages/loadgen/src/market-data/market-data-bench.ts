@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
+import { RUNNING_COMPILED, TYPESCRIPT_NODE_ARGS } from '@orderbook/server-kit';
 import { fundingFor } from '../bench';
 import { unaryEntry } from '../clients';
 import type { Recorder } from '../driving';
@@ -82,7 +83,8 @@ class FleetProcess {
   private readonly waiting: Array<(message: { type: string }) => void> = [];
 
   constructor() {
-    this.child = fork(join(__dirname, 'subscriber-fleet.ts'), [], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: 'inherit' });
+    const script = join(__dirname, RUNNING_COMPILED ? 'subscriber-fleet.js' : 'subscriber-fleet.ts');
+    this.child = fork(script, [], { execArgv: [...(RUNNING_COMPILED ? [] : TYPESCRIPT_NODE_ARGS), '--max-old-space-size=4096'], stdio: 'inherit' });
     this.child.on('message', (message: { type: string }) => this.waiting.shift()?.(message));
   }
 

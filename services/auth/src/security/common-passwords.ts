@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageDir } from '@orderbook/server-kit';
 
 /** The bundled list (see the file's header for its source and licence). */
-const LIST_FILE = join(__dirname, 'common-passwords.txt');
+const LIST_FILE = join(packageDir(__dirname), 'src', 'security', 'common-passwords.txt');
 
 let list: ReadonlySet<string> | undefined;
 

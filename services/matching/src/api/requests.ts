@@ -1,13 +1,14 @@
 import type { ListOrdersQuery } from '@orderbook/engine';
 import type { matching } from '@orderbook/proto';
 import type { CommandInput } from '../loop/command-loop-api';
+import { checkFields } from '@orderbook/server-kit';
 import type { MarketDirectory } from './markets';
 import { decodePageToken } from './page-token';
 import * as valid from './validation';
 
 /**
- * Requests turned into what the engine takes: every field checked (INVALID_ARGUMENT names the
- * first bad one), the acting user always the token's subject, never a request field.
+ * Requests turned into what the engine takes: every field checked (INVALID_ARGUMENT with a
+ * BadRequest violation per bad field), the acting user always the token's subject, never a request field.
  */
 
 export type PlaceLimitInput = Extract<CommandInput, { kind: 'placeLimit' }>;
@@ -15,36 +16,32 @@ export type PlaceMarketInput = Extract<CommandInput, { kind: 'placeMarket' }>;
 export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 
-function withClientOrderId(text: string): { clientOrderId?: string } {
-  const clientOrderId = valid.clientOrderId(text);
+function withClientOrderId(clientOrderId: string | undefined): { clientOrderId?: string } {
   return clientOrderId === undefined ? {} : { clientOrderId };
 }
 
 export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: string, markets: MarketDirectory): PlaceLimitInput {
-  return {
-    kind: 'placeLimit',
-    userId,
-    market: valid.market(req.market, markets),
-    side: valid.side(req.side),
-    price: valid.price(req.price),
-    quantity: valid.quantity(req.quantity),
-    timeInForce: valid.timeInForce(req.timeInForce),
-    postOnly: req.postOnly,
-    selfTradePrevention: valid.selfTradePrevention(req.selfTradePrevention),
-    ...withClientOrderId(req.clientOrderId),
-  };
+  const { clientOrderId, ...fields } = checkFields({
+    market: () => valid.market(req.market, markets),
+    side: () => valid.side(req.side),
+    price: () => valid.price(req.price),
+    quantity: () => valid.quantity(req.quantity),
+    timeInForce: () => valid.timeInForce(req.timeInForce),
+    selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
+    clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+  });
+  return { kind: 'placeLimit', userId, ...fields, postOnly: req.postOnly, ...withClientOrderId(clientOrderId) };
 }
 
 export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: string, markets: MarketDirectory): PlaceMarketInput {
-  return {
-    kind: 'placeMarket',
-    userId,
-    market: valid.market(req.market, markets),
-    side: valid.side(req.side),
-    quantity: valid.quantity(req.quantity),
-    selfTradePrevention: valid.selfTradePrevention(req.selfTradePrevention),
-    ...withClientOrderId(req.clientOrderId),
-  };
+  const { clientOrderId, ...fields } = checkFields({
+    market: () => valid.market(req.market, markets),
+    side: () => valid.side(req.side),
+    quantity: () => valid.quantity(req.quantity),
+    selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
+    clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+  });
+  return { kind: 'placeMarket', userId, ...fields, ...withClientOrderId(clientOrderId) };
 }
 
 export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
@@ -54,9 +51,11 @@ export function cancelInput(req: matching.CancelOrderRequest, userId: string): C
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {
   return {
     kind: 'deposit',
-    userId: valid.userId(req.userId),
-    asset: valid.asset(req.asset, markets),
-    amount: valid.amount(req.amount),
+    ...checkFields({
+      userId: () => valid.userId(req.userId),
+      asset: () => valid.asset(req.asset, markets),
+      amount: () => valid.amount(req.amount),
+    }),
   };
 }
 

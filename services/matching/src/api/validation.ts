@@ -91,14 +91,16 @@ export function openOnly(value: matching.OrderStatusFilter, field = 'status'): b
   }
 }
 
-function parsed(result: ReturnType<typeof parsePrice>): bigint {
-  if (!result.ok) throw new EngineRejectedError(result.error);
-  return result.value;
+/** A decimal the engine's parser refused is a bad field like any other (collected by checkFields). */
+function parsed(result: ReturnType<typeof parsePrice>, field: string): bigint {
+  if (result.ok) return result.value;
+  const named = result.error.field ?? field;
+  throw invalidArgument(named, result.error.message.startsWith(`${named}: `) ? result.error.message.slice(named.length + 2) : result.error.message);
 }
 
-export const price = (text: string, field = 'price'): bigint => parsed(parsePrice(text, field));
-export const quantity = (text: string, field = 'quantity'): bigint => parsed(parseQuantity(text, field));
-export const amount = (text: string, field = 'amount'): bigint => parsed(parseAmount(text, field));
+export const price = (text: string, field = 'price'): bigint => parsed(parsePrice(text, field), field);
+export const quantity = (text: string, field = 'quantity'): bigint => parsed(parseQuantity(text, field), field);
+export const amount = (text: string, field = 'amount'): bigint => parsed(parseAmount(text, field), field);
 
 const MAX_CLIENT_ORDER_ID = 64;
 const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
