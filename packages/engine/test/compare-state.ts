@@ -1,7 +1,11 @@
 /** Engine state against the reference exchange's, through the engine's public queries and snapshot. */
 import { expect } from 'chai';
+import fc from 'fast-check';
 import type { Engine, Side } from '../src/index';
 import type { ReferenceExchange } from './reference-matcher';
+
+// Under mutation testing a failure is all that matters: stop there instead of shrinking it.
+if (process.env.ENGINE_MUTATION === '1') fc.configureGlobal({ endOnFailure: true });
 
 /** How many runs the random tests make: few by default, many under `make test-deep`. */
 export function runs(fast: number): number {
