@@ -48,11 +48,13 @@ mutation: setup
 	ENGINE_MUTATION=1 npx stryker run packages/engine/stryker.config.json $(ARGS)
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
-# client (polyglot test), jq (the README walk-through) and strace (the journal's fdatasync test).
+# client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test),
+# promtool (prometheus: the alert rules' tests) and chromium (the bench report's rendering test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace prometheus chromium; }
 
+# Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
 
