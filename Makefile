@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow test-deep run bench bench-engine bench-auth bench-subscribers verify-data
+.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run bench bench-engine bench-auth bench-subscribers verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -41,6 +41,12 @@ test-slow: setup test-tools
 ENGINE_DEEP_RUNS ?= 300
 test-deep: setup
 	ENGINE_DEEP_RUNS=$(ENGINE_DEEP_RUNS) $(MOCHA) --timeout 0 packages/engine/test/properties.test.ts packages/engine/test/differential.test.ts
+
+# Mutation testing of packages/engine/src with StrykerJS (mocha runner, TypeScript checker): the HTML
+# report goes to reports/mutation/engine.html. Slow (an hour or more on a loaded 2-core machine), so
+# not in CI; ENGINE_MUTATION=1 makes the random tests stop at their first failure, without shrinking.
+mutation: setup
+	ENGINE_MUTATION=1 npx stryker run packages/engine/stryker.config.json $(ARGS)
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
 # client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test),

@@ -11,6 +11,7 @@
  * nothing of the engine but the API types.
  */
 import type { CancelReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './api';
+import * as rules from './validation';
 
 export type OrderRef = number;
 export const NO_ORDER: OrderRef = 0;
@@ -34,12 +35,13 @@ const FLAGS = 14;
 const LOCK_ASSET = 15; // asset index of what LOCKED reserves
 const STRIDE = 16; // 16 fields: two 64-byte cache lines
 
-// FLAGS bits: the enumerations, packed.
-const SIDES: readonly Side[] = ['buy', 'sell'];
+// FLAGS bits: the enumerations, packed (each value stored as its position in its list). Module-local
+// copies: tsx (esbuild) compiles each use of an imported binding into getter calls.
+const SIDES: readonly Side[] = rules.SIDES;
 const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
-const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
-const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
+const TIMES_IN_FORCE: readonly TimeInForce[] = rules.TIMES_IN_FORCE;
+const STPS: readonly SelfTradePrevention[] = rules.SELF_TRADE_PREVENTIONS;
 const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
 const SIDE_BIT = 0; // 1 bit
 const TYPE_BIT = 1; // 1 bit

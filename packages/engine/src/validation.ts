@@ -18,16 +18,14 @@ import { AMOUNT_DECIMALS, MAX_ORDER_UNITS, PRICE_DECIMALS, QUANTITY_DECIMALS, un
 export const SIDES: readonly Side[] = ['buy', 'sell'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 export const SELF_TRADE_PREVENTIONS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
-export const CLIENT_ORDER_ID_MAX_LENGTH = 64;
 /** Client order ids: 1 to 64 printable ASCII characters. */
-export const CLIENT_ORDER_ID_RULE = `1 to ${CLIENT_ORDER_ID_MAX_LENGTH} printable ASCII characters`;
+export const CLIENT_ORDER_ID_MAX_LENGTH = 64;
 const CLIENT_ORDER_ID = /^[\x20-\x7e]{1,64}$/;
 
 // Plain comparisons rather than Set.has or includes: measured far cheaper on the placement path.
-export const isSide = (v: unknown): v is Side => v === 'buy' || v === 'sell';
-export const isTimeInForce = (v: unknown): v is TimeInForce => v === 'GTC' || v === 'IOC' || v === 'FOK';
-export const isSelfTradePrevention = (v: unknown): v is SelfTradePrevention =>
-  v === 'cancel_resting' || v === 'cancel_taker' || v === 'cancel_both';
+const isSide = (v: unknown): v is Side => v === 'buy' || v === 'sell';
+const isTimeInForce = (v: unknown): v is TimeInForce => v === 'GTC' || v === 'IOC' || v === 'FOK';
+const isSelfTradePrevention = (v: unknown): v is SelfTradePrevention => v === 'cancel_resting' || v === 'cancel_taker' || v === 'cancel_both';
 export const isClientOrderId = (v: string): boolean => CLIENT_ORDER_ID.test(v);
 
 const MAX_ORDER = BigInt(MAX_ORDER_UNITS);
@@ -59,7 +57,9 @@ export function placementError(cmd: PlaceLimitCommand | PlaceMarketCommand, clie
   if (!isSelfTradePrevention(cmd.selfTradePrevention)) {
     return invalidArgument('self_trade_prevention', 'must be cancel_resting, cancel_taker or cancel_both');
   }
-  if (clientOrderId !== undefined && !isClientOrderId(clientOrderId)) return invalidArgument('client_order_id', `must be ${CLIENT_ORDER_ID_RULE}`);
+  if (clientOrderId !== undefined && !isClientOrderId(clientOrderId)) {
+    return invalidArgument('client_order_id', 'must be 1 to 64 printable ASCII characters');
+  }
   return undefined;
 }
 

@@ -1,12 +1,20 @@
 /** Engine state against the reference exchange's, through the engine's public queries and snapshot. */
 import { expect } from 'chai';
+import fc from 'fast-check';
 import type { Engine, Side } from '../src/index';
 import type { ReferenceExchange } from './reference-matcher';
 
-/** How many runs the random tests make: few by default, many under `make test-deep`. */
+// Under mutation testing a failure is all that matters: stop there instead of shrinking it.
+if (process.env.ENGINE_MUTATION === '1') fc.configureGlobal({ endOnFailure: true });
+
+/**
+ * How many runs the random tests make: few by default, many under `make test-deep`, fewest under
+ * `make mutation`, where every surviving mutant runs every test that reaches it.
+ */
 export function runs(fast: number): number {
   const deep = Number(process.env.ENGINE_DEEP_RUNS ?? 0);
-  return deep > 0 ? deep : fast;
+  if (deep > 0) return deep;
+  return process.env.ENGINE_MUTATION === '1' ? 4 : fast;
 }
 
 /** A level: price, total remaining, order ids in queue order. */

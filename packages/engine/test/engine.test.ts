@@ -392,26 +392,38 @@ describe('engine: validation and sequencing', () => {
       kind: 'placeLimit', userId: 'B', market: 'BTC-USD', side: 'buy', price: px('1'), quantity: qty('1'),
       timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting',
     } as const;
-    const cases: [Record<string, unknown>, string][] = [
-      [{ market: 'DOGE-USD' }, 'market'],
-      [{ userId: '' }, 'user_id'],
-      [{ side: 'long' }, 'side'],
-      [{ price: 0n }, 'price'],
-      [{ price: -5n }, 'price'],
-      [{ price: 2n ** 53n }, 'price'],
-      [{ quantity: 0n }, 'quantity'],
-      [{ quantity: 2n ** 64n }, 'quantity'],
-      [{ price: px('1000000'), quantity: qty('1000') }, 'quantity'], // worth 10^9 USD > 2^53-1 units
-      [{ timeInForce: 'GTD' }, 'time_in_force'],
-      [{ selfTradePrevention: 'none' }, 'self_trade_prevention'],
+    // Messages are what a client reads: each is exact.
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ market: 'DOGE-USD' }, 'market', 'unknown market "DOGE-USD"'],
+      [{ userId: '' }, 'user_id', 'must not be empty'],
+      [{ side: 'long' }, 'side', 'must be buy or sell'],
+      [{ price: 0n }, 'price', 'must be greater than zero'],
+      [{ price: -5n }, 'price', 'must be greater than zero'],
+      [{ price: 5 }, 'price', 'must be an integer number of units'],
+      [{ price: 2n ** 53n }, 'price', 'exceeds the maximum 9007199254.740991'],
+      [{ quantity: 0n }, 'quantity', 'must be greater than zero'],
+      [{ quantity: 2n ** 64n }, 'quantity', 'exceeds the maximum 90071992.54740991'],
+      // Worth 10^9 USD > 2^53-1 units.
+      [{ price: px('1000000'), quantity: qty('1000') }, 'quantity', 'the order is worth more than the maximum 90071992.54740991 USD'],
+      [{ timeInForce: 'GTD' }, 'time_in_force', 'must be GTC, IOC or FOK'],
+      [{ postOnly: 'yes' }, 'post_only', 'must be a boolean'],
+      [{ postOnly: true, timeInForce: 'IOC' }, 'post_only', 'requires time_in_force GTC'],
+      [{ selfTradePrevention: 'none' }, 'self_trade_prevention', 'must be cancel_resting, cancel_taker or cancel_both'],
+      [{ clientOrderId: 'x'.repeat(65) }, 'client_order_id', 'must be 1 to 64 printable ASCII characters'],
+      [{ clientOrderId: 'caf\u00e9' }, 'client_order_id', 'must be 1 to 64 printable ASCII characters'],
     ];
-    for (const [change, field] of cases) {
+    for (const [change, field, what] of cases) {
       const result = h.send({ ...base, orderId: h.nextOrderId++, ...change } as never);
-      expect(rejected(result), JSON.stringify(change, (_k, v) => (typeof v === 'bigint' ? `${v}` : v))).to.include({ code: 'INVALID_ARGUMENT', field });
+      const where = JSON.stringify(change, (_k, v) => (typeof v === 'bigint' ? `${v}` : v));
+      expect(rejected(result), where).to.deep.equal({ code: 'INVALID_ARGUMENT', field, message: `${field}: ${what}` });
     }
-    expect(rejected(h.send({ kind: 'deposit', userId: 'B', asset: 'DOGE', amount: 1n })).field).to.equal('asset');
-    expect(rejected(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: 0n })).field).to.equal('amount');
-    expect(rejected(h.send({ kind: 'placeMarket', orderId: h.nextOrderId++, userId: 'B', market: 'X', side: 'buy', quantity: 1n, selfTradePrevention: 'cancel_resting' })).field).to.equal('market');
+    expect(rejected(h.send({ kind: 'deposit', userId: 'B', asset: 'DOGE', amount: 1n })).message).to.equal('asset: unknown asset "DOGE"');
+    expect(rejected(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: 0n })).message).to.equal('amount: must be greater than zero');
+    expect(rejected(h.send({ kind: 'deposit', userId: '', asset: 'USD', amount: 1n })).message).to.equal('user_id: must not be empty');
+    const market = { kind: 'placeMarket', userId: 'B', market: 'BTC-USD', side: 'buy', quantity: 1n, selfTradePrevention: 'cancel_resting' } as const;
+    for (const [change, field, what] of cases.slice(0, 3)) {
+      expect(rejected(h.send({ ...market, orderId: h.nextOrderId++, ...change } as never)).message).to.equal(`${field}: ${what}`);
+    }
     expect(h.engine.stateHash()).to.equal(hash);
     expect(h.engine.lastSeq()).to.equal(h.log.length); // rejected commands still consume their seq
   });

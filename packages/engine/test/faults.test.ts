@@ -40,6 +40,7 @@ describe('balance faults: a subtraction that would wrap stops the engine instead
     const usd = balances.ref(0, 1);
     balances.deposit(usd, 100n);
     expect(() => balances.lock(usd, 101n)).to.throw(BalanceFaultError, "lock from account #0's USD: taking 101 from 100 would go below zero");
+    expect(() => balances.lock(usd, 101n)).to.throw().with.property('name', 'BalanceFaultError');
     balances.lock(usd, 100n);
     expect([balances.available(usd), balances.locked(usd)]).to.deep.equal([0n, 100n]);
     expect(() => balances.release(usd, 101n)).to.throw(BalanceFaultError, "release from account #0's USD: taking 101 from 100");

@@ -14,6 +14,9 @@ describe('settlement rounding rule', () => {
     // Exact products need no rounding either way.
     expect(quoteAmount(100_000_000, 700_000_000)).to.equal(70_000_000_000);
     expect(buyLockAmount(100_000_000, 700_000_000)).to.equal(70_000_000_000);
+    // Fractional parts whose product is whole: 0.5 × 0.00000002 and 2.5 × 0.004 need no rounding up.
+    expect(buyLockAmount(500_000, 2)).to.equal(1);
+    expect(buyLockAmount(2_500_000, 400_000)).to.equal(1_000_000);
     // Below one unit: the fill pays nothing, but a lock is never zero.
     expect(quoteAmount(1, 1)).to.equal(0);
     expect(buyLockAmount(1, 1)).to.equal(1);

@@ -1,4 +1,6 @@
 import {
+  CLIENT_ORDER_ID_MAX_LENGTH,
+  isClientOrderId,
   parseAmount,
   parsePrice,
   parseQuantity,
@@ -102,15 +104,11 @@ export const price = (text: string, field = 'price'): bigint => parsed(parsePric
 export const quantity = (text: string, field = 'quantity'): bigint => parsed(parseQuantity(text, field), field);
 export const amount = (text: string, field = 'amount'): bigint => parsed(parseAmount(text, field), field);
 
-const MAX_CLIENT_ORDER_ID = 64;
-const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
-
-/** Optional: empty means none. */
+/** Optional: empty means none. The rule is the engine's; the message says which part of it failed. */
 export function clientOrderId(text: string, field = 'client_order_id'): string | undefined {
-  if (text === '') return undefined;
-  if (text.length > MAX_CLIENT_ORDER_ID) throw invalidArgument(field, `at most ${MAX_CLIENT_ORDER_ID} characters, got ${text.length}`);
-  if (!PRINTABLE_ASCII.test(text)) throw invalidArgument(field, 'only printable ASCII characters (space to ~)');
-  return text;
+  if (text === '' || isClientOrderId(text)) return text === '' ? undefined : text;
+  if (text.length > CLIENT_ORDER_ID_MAX_LENGTH) throw invalidArgument(field, `at most ${CLIENT_ORDER_ID_MAX_LENGTH} characters, got ${text.length}`);
+  throw invalidArgument(field, 'only printable ASCII characters (space to ~)');
 }
 
 /**

@@ -1,4 +1,14 @@
-import type { Command, PlaceLimitCommand, PlaceMarketCommand, SelfTradePrevention, Side, TimeInForce } from '@orderbook/engine';
+import {
+  type Command,
+  type PlaceLimitCommand,
+  type PlaceMarketCommand,
+  SELF_TRADE_PREVENTIONS,
+  type SelfTradePrevention,
+  type Side,
+  SIDES,
+  type TimeInForce,
+  TIMES_IN_FORCE,
+} from '@orderbook/engine';
 
 /**
  * The journal's encoding of a command: JSON with every header and body field spelled out and
@@ -87,7 +97,7 @@ export function decodeCommand(value: unknown): Command {
           ...placementFields(r),
           price: r.bigint('price'),
           quantity: r.bigint('quantity'),
-          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIME_IN_FORCE),
+          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE),
           postOnly: r.boolean('postOnly'),
         },
         r.optionalString('clientOrderId'),
@@ -115,13 +125,9 @@ function placementFields(r: FieldReader): Pick<PlaceLimitCommand | PlaceMarketCo
     userId: r.string('userId'),
     market: r.string('market'),
     side: r.oneOf<Side>('side', SIDES),
-    selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', STP),
+    selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS),
   };
 }
-
-const SIDES: readonly Side[] = ['buy', 'sell'];
-const TIME_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
-const STP: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
 
 /** Adds clientOrderId only when present, so a decoded command equals the one that was encoded. */
 function withClientOrderId<T extends object>(cmd: T, clientOrderId: string | undefined): T {
