@@ -13,10 +13,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 setup: node_modules/.package-lock.json
 
+# Only proto/orderbook is generated; the Google protos it imports (google-proto-files) come into the
+# descriptor set as imports.
+PROTO_TARGETS := --path proto/orderbook
+
 proto: setup
 	npx buf lint
-	npx buf generate
-	npx buf build -o packages/proto/descriptors.binpb
+	npx buf generate $(PROTO_TARGETS)
+	npx buf build $(PROTO_TARGETS) -o packages/proto/descriptors.binpb
 
 # Type-checks every workspace package and the test suites in the order of their project
 # references (tsconfig.json); emits only declarations and build info (dist/, ignored by git).
