@@ -14,13 +14,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 setup: node_modules/.package-lock.json
 
 # Only proto/orderbook is generated; the Google protos it imports (google-proto-files) come into the
-# descriptor set as imports.
+# descriptor set as imports, with google.rpc's status and error details (the gateway decodes
+# grpc-status-details-bin with them).
 PROTO_TARGETS := --path proto/orderbook
+DESCRIPTOR_TARGETS := $(PROTO_TARGETS) --path node_modules/google-proto-files/google/rpc/status.proto --path node_modules/google-proto-files/google/rpc/error_details.proto
 
 proto: setup
 	npx buf lint
 	npx buf generate $(PROTO_TARGETS)
-	npx buf build $(PROTO_TARGETS) -o packages/proto/descriptors.binpb
+	npx buf build $(DESCRIPTOR_TARGETS) -o packages/proto/descriptors.binpb
 
 # Type-checks every workspace package and the test suites in the order of their project
 # references (tsconfig.json); emits only declarations and build info (dist/, ignored by git).

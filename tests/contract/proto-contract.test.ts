@@ -32,8 +32,9 @@ const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFile
 /** The project's own files; the Google protos they import (google.api.http annotations) come along. */
 const ownFiles = [...registry.files].filter((f) => f.proto.package.startsWith('orderbook.'));
 const messages = [...registry].filter((d): d is DescMessage => d.kind === 'message' && d.file.proto.package.startsWith('orderbook.'));
-/** What `make proto` passes to buf generate and buf build. */
+/** What `make proto` passes to buf generate and to buf build. */
 const protoTargets = ['--path', 'proto/orderbook'];
+const descriptorTargets = [...protoTargets, ...['status', 'error_details'].flatMap((name) => ['--path', `node_modules/google-proto-files/google/rpc/${name}.proto`])];
 
 /** A value for every field, at the edges of each type's range, in ts-proto's shape (camelCase, oneof members flattened). */
 function fullValue(message: DescMessage, depth = 0): Record<string, unknown> {
@@ -120,7 +121,7 @@ describe('gRPC contract (proto/)', () => {
         expect(readFileSync(join(committedDir, file), 'utf8'), file).to.equal(readFileSync(join(freshDir, file), 'utf8'));
       }
       const descriptors = join(scratch, 'descriptors.binpb');
-      execFileSync(buf, ['build', ...protoTargets, '-o', descriptors], { cwd: root, stdio: 'pipe' });
+      execFileSync(buf, ['build', ...descriptorTargets, '-o', descriptors], { cwd: root, stdio: 'pipe' });
       expect(Buffer.compare(readFileSync(descriptors), readFileSync(descriptorSetPath))).to.equal(0);
     } finally {
       rmSync(scratch, { recursive: true, force: true });
