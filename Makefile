@@ -23,6 +23,7 @@ proto: setup
 	npx buf lint
 	npx buf generate $(PROTO_TARGETS)
 	npx buf build $(DESCRIPTOR_TARGETS) -o packages/proto/descriptors.binpb
+	node --import tsx services/gateway/src/openapi-main.ts
 
 # Type-checks every workspace package and the test suites in the order of their project
 # references (tsconfig.json); emits only declarations and build info (dist/, ignored by git).
