@@ -171,6 +171,7 @@ export class Gateway {
       }
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
     this.connections.add(res);
     const write = (event: FeedEvent): void => {
       res.write(`${event.id === undefined ? '' : `id: ${event.id}\n`}event: ${event.event}\ndata: ${event.data}\n\n`);
