@@ -7,7 +7,7 @@ export const ADMIN_PASSWORD = 'admin-password-for-gateway-tests';
 export interface Answer {
   readonly status: number;
   readonly headers: Headers;
-  readonly json: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read whatever JSON came back
+  readonly json: any; // whatever JSON came back
 }
 
 /** Real auth and matching in this process with the gateway in front, reached over HTTP as curl would. */

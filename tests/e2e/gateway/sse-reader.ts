@@ -2,7 +2,7 @@
 export interface SseEvent {
   readonly id?: string;
   readonly event: string;
-  readonly data: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- the JSON the gateway sent
+  readonly data: any; // the JSON the gateway sent
 }
 
 /** Reads an event stream over fetch (as the console does: EventSource cannot send Authorization). */
@@ -11,6 +11,8 @@ export class SseReader {
   private waiters: (() => void)[] = [];
   private buffer = '';
   private done = false;
+  /** The JSON body of an answer that is not an event stream (an error). */
+  errorJson: any; // google.rpc.Status JSON as sent
 
   private constructor(
     readonly status: number,
@@ -19,12 +21,13 @@ export class SseReader {
   ) {}
 
   /** Opens the stream; a non-2xx answer is returned with its JSON body instead of events. */
-  static async open(url: string, headers: Record<string, string> = {}): Promise<SseReader & { errorJson?: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  static async open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
     const controller = new AbortController();
     const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: controller.signal });
     const reader = new SseReader(response.status, response.headers, controller);
     if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
-      return Object.assign(reader, { errorJson: JSON.parse(await response.text()) });
+      reader.errorJson = JSON.parse(await response.text());
+      return reader;
     }
     void reader.pump(response.body!);
     return reader;
