@@ -70,6 +70,7 @@ bench-engine: setup
 bench-auth: setup
 	node --import tsx packages/loadgen/src/auth-bench.ts $(ARGS)
 
-# auth + matching on embedded defaults (SQLite and the journal under ./data); Ctrl-C stops both gracefully.
+# auth + matching + the HTTP gateway (:8080, web console at /) on embedded defaults (SQLite and the
+# journal under ./data); Ctrl-C stops all gracefully.
 run: setup
 	node --import tsx services/stack/src/main.ts
