@@ -17,8 +17,8 @@ export class HttpStack {
     readonly gateway: RunningGateway,
   ) {}
 
-  static async start(prefix: string, gatewayEnv: Readonly<Record<string, string>> = {}): Promise<HttpStack> {
-    const services = await startInProcessServices(prefix, ADMIN_PASSWORD);
+  static async start(prefix: string, gatewayEnv: Readonly<Record<string, string>> = {}, adminPassword = ADMIN_PASSWORD): Promise<HttpStack> {
+    const services = await startInProcessServices(prefix, adminPassword);
     const gateway = await startGateway(
       loadConfig({
         GATEWAY_PORT: '0',
@@ -63,6 +63,7 @@ export class HttpStack {
     return { token, userId: me.json.user.id as string };
   }
 
+  /** The admin's token (tests started with the default admin password). */
   async admin(): Promise<string> {
     return (await this.signIn('admin', ADMIN_PASSWORD)).token;
   }
