@@ -43,10 +43,11 @@ test-slow: setup test-tools
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
-# client (polyglot test), jq (the README walk-through) and strace (the journal's fdatasync test).
+# client (polyglot test), jq and curl (the README walk-throughs), strace (the journal's fdatasync
+# test) and chromium (the web console's browser test, driven by playwright-core).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v curl >/dev/null && command -v strace >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq curl strace chromium; }
 
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
