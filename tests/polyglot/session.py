@@ -30,6 +30,7 @@ import time
 import grpc
 
 PROTO_FILES = ("orderbook/auth/v1/auth.proto", "orderbook/matching/v1/matching.proto")
+GOOGLE_PROTO_FILES = ("google/api/annotations.proto", "google/api/http.proto")
 DEADLINE_SECONDS = 10
 
 
@@ -37,11 +38,13 @@ class CheckFailed(Exception):
     pass
 
 
-def generate_stubs(proto_dir, out_dir):
-    """Runs protoc from the grpc_tools package of this interpreter (no separate protoc binary needed)."""
-    command = [sys.executable, "-m", "grpc_tools.protoc", "-I" + proto_dir,
+def generate_stubs(proto_dir, google_proto_dir, out_dir):
+    """Runs protoc from the grpc_tools package of this interpreter (no separate protoc binary needed).
+    The google.api.http annotations that proto/ imports come from the npm package google-proto-files."""
+    command = [sys.executable, "-m", "grpc_tools.protoc", "-I" + proto_dir, "-I" + google_proto_dir,
                "--python_out=" + out_dir, "--grpc_python_out=" + out_dir]
     command += [os.path.join(proto_dir, name) for name in PROTO_FILES]
+    command += [os.path.join(google_proto_dir, name) for name in GOOGLE_PROTO_FILES]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CheckFailed("protoc failed: " + result.stderr.strip())
@@ -217,10 +220,11 @@ def main():
     parser.add_argument("--admin-login", required=True)
     parser.add_argument("--admin-password", required=True)
     parser.add_argument("--proto-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto"))
+    parser.add_argument("--google-proto-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node_modules", "google-proto-files"))
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="orderbook-python-stubs-") as out_dir:
         try:
-            stubs = generate_stubs(os.path.normpath(args.proto_dir), out_dir)
+            stubs = generate_stubs(os.path.normpath(args.proto_dir), os.path.normpath(args.google_proto_dir), out_dir)
             print("PASS generate Python stubs from proto/ (grpc_tools.protoc)", flush=True)
             run_session(stubs, args.auth, args.matching, args.admin_login, args.admin_password)
         except CheckFailed as failure:
