@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth bench-subscribers verify-data
+.PHONY: setup proto build lint test test-fast test-slow test-deep run bench bench-engine bench-auth bench-subscribers verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -13,16 +13,14 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 setup: node_modules/.package-lock.json
 
-# Only proto/orderbook is generated; the Google protos it imports (google-proto-files) come into the
-# descriptor set as imports, with google.rpc's status and error details (the gateway decodes
-# grpc-status-details-bin with them).
-PROTO_TARGETS := --path proto/orderbook
-DESCRIPTOR_TARGETS := $(PROTO_TARGETS) --path node_modules/google-proto-files/google/rpc/status.proto --path node_modules/google-proto-files/google/rpc/error_details.proto
+# proto/orderbook and google.rpc (the grpc-status-details-bin types) are generated and described;
+# the rest of google-proto-files' google/api comes in only as imports (the google.api.http annotations).
+PROTO_TARGETS := --path proto/orderbook --path node_modules/google-proto-files/google/rpc
 
 proto: setup
 	npx buf lint
 	npx buf generate $(PROTO_TARGETS)
-	npx buf build $(DESCRIPTOR_TARGETS) -o packages/proto/descriptors.binpb
+	npx buf build $(PROTO_TARGETS) -o packages/proto/descriptors.binpb
 	node --import tsx services/gateway/src/openapi-main.ts
 
 # Type-checks every workspace package and the test suites in the order of their project
@@ -41,6 +39,12 @@ test-fast: setup
 
 test-slow: setup test-tools
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
+
+# The engine's property and differential tests with ENGINE_DEEP_RUNS random sequences each instead of
+# a few (~10 min on a loaded 2-core machine); not part of CI.
+ENGINE_DEEP_RUNS ?= 300
+test-deep: setup
+	ENGINE_DEEP_RUNS=$(ENGINE_DEEP_RUNS) $(MOCHA) --timeout 0 packages/engine/test/properties.test.ts packages/engine/test/differential.test.ts
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
 # client (polyglot test), jq and curl (the README walk-throughs), strace (the journal's fdatasync
