@@ -35,6 +35,8 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect(again.status).to.equal(409);
       expect(again.json).to.include({ code: 6 });
       expect(again.json.message).to.match(/already taken/);
+      // The service's google.rpc.Status details (grpc-status-details-bin) pass through as JSON.
+      expect(again.json.details.find((d: { '@type': string }) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo')).to.include({ reason: 'USER_EXISTS' });
     });
 
     it('signs in (POST /v1/auth/sign-in), 401 UNAUTHENTICATED for a wrong password', async () => {
