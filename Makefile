@@ -48,11 +48,13 @@ test-deep: setup
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
 # client (polyglot test), jq and curl (the README walk-throughs), strace (the journal's fdatasync
-# test) and chromium (the web console's browser test, driven by playwright-core).
+# test), promtool (prometheus: the alert rules' tests) and chromium (the bench report's rendering
+# test and the web console's browser test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v curl >/dev/null && command -v strace >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq curl strace chromium; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v curl >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq curl strace prometheus chromium; }
 
+# Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
 

@@ -124,6 +124,10 @@ export class JournaledCommandLoop implements CommandLoop {
     return () => this.listeners.delete(listener);
   }
 
+  freeDiskBytes(): number {
+    return this.parts.diskSpace?.freeBytes() ?? Infinity;
+  }
+
   queueDepth(): number {
     return this.waiting;
   }

@@ -71,6 +71,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
       logger,
       truncateDamagedTail: options.truncateDamagedTail === true,
       onAppended: (bytes) => space.wrote(bytes),
+      onSynced: (seconds) => options.observer?.journalSynced?.(seconds),
     });
     recovered = await recover(dataDir, options.engineConfig, logger);
     await dataDir.journal.resumeAfter(recovered.engine.lastSeq());
