@@ -13,10 +13,15 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 setup: node_modules/.package-lock.json
 
+# proto/orderbook and google.rpc (the grpc-status-details-bin types) are generated and described;
+# the rest of google-proto-files' google/api comes in only as imports (the google.api.http annotations).
+PROTO_TARGETS := --path proto/orderbook --path node_modules/google-proto-files/google/rpc
+
 proto: setup
 	npx buf lint
-	npx buf generate
-	npx buf build -o packages/proto/descriptors.binpb
+	npx buf generate $(PROTO_TARGETS)
+	npx buf build $(PROTO_TARGETS) -o packages/proto/descriptors.binpb
+	node --conditions=orderbook-ts --import tsx services/gateway/src/openapi-main.ts
 
 # Compiles every workspace package and the test suites in the order of their project references
 # (tsconfig.json) into each package's dist/ (ignored by git). make run and the benchmarks run that
@@ -49,11 +54,12 @@ mutation: setup
 	ENGINE_MUTATION=1 npx stryker run packages/engine/stryker.config.json $(ARGS)
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
-# client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test),
-# promtool (prometheus: the alert rules' tests) and chromium (the bench report's rendering test).
+# client (polyglot test), jq and curl (the README walk-throughs), strace (the journal's fdatasync
+# test), promtool (prometheus: the alert rules' tests) and chromium (the bench report's rendering
+# test and the web console's browser test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace prometheus chromium; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v curl >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq curl strace prometheus chromium; }
 
 # Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
 bench: build
@@ -78,6 +84,7 @@ bench-engine: build
 bench-auth: build
 	node packages/loadgen/dist/src/auth-bench.js $(ARGS)
 
-# auth + matching on embedded defaults (SQLite and the journal under ./data); Ctrl-C stops both gracefully.
+# auth + matching + the HTTP gateway (:8080, web console at /) on embedded defaults (SQLite and the
+# journal under ./data); Ctrl-C stops all gracefully.
 run: build
 	node services/stack/dist/src/main.js

@@ -32,6 +32,8 @@ const registry = createFileRegistry(fromBinary(FileDescriptorSetSchema, readFile
 /** The contract's own files; the descriptor set also holds the google.rpc and google.protobuf files they import. */
 const contractFiles = [...registry.files].filter((f) => f.proto.package.startsWith('orderbook.'));
 const messages = [...registry].filter((d): d is DescMessage => d.kind === 'message' && d.file.proto.package.startsWith('orderbook.'));
+/** What `make proto` passes to buf generate and buf build: the rest of google/api comes in as imports only. */
+const protoTargets = ['--path', 'proto/orderbook', '--path', 'node_modules/google-proto-files/google/rpc'];
 
 /** A value for every field, at the edges of each type's range, in ts-proto's shape (camelCase, oneof members flattened). */
 function fullValue(message: DescMessage, depth = 0): Record<string, unknown> {
@@ -110,7 +112,7 @@ describe('gRPC contract (proto/)', () => {
     this.timeout(60_000);
     const scratch = mkdtempSync(join(tmpdir(), 'proto-fresh-'));
     try {
-      execFileSync(buf, ['generate', '-o', scratch], { cwd: root, stdio: 'pipe' });
+      execFileSync(buf, ['generate', ...protoTargets, '-o', scratch], { cwd: root, stdio: 'pipe' });
       const committedDir = join(root, 'packages/proto/src/gen');
       const freshDir = join(scratch, 'packages/proto/src/gen');
       const committed = filesUnder(committedDir).map((f) => relative(committedDir, f)).sort();
@@ -120,7 +122,7 @@ describe('gRPC contract (proto/)', () => {
         expect(readFileSync(join(committedDir, file), 'utf8'), file).to.equal(readFileSync(join(freshDir, file), 'utf8'));
       }
       const descriptors = join(scratch, 'descriptors.binpb');
-      execFileSync(buf, ['build', '-o', descriptors], { cwd: root, stdio: 'pipe' });
+      execFileSync(buf, ['build', ...protoTargets, '-o', descriptors], { cwd: root, stdio: 'pipe' });
       expect(Buffer.compare(readFileSync(descriptors), readFileSync(descriptorSetPath))).to.equal(0);
     } finally {
       rmSync(scratch, { recursive: true, force: true });

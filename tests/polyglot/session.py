@@ -34,6 +34,8 @@ PROTO_FILES = ("orderbook/auth/v1/auth.proto", "orderbook/matching/v1/matching.p
 # google.rpc.Status and its details, for the grpc-status-details-bin trailer (from the npm package
 # google-proto-files; Debian has no grpc_status package, so the stubs are generated here too).
 GOOGLE_RPC_FILES = ("google/rpc/status.proto", "google/rpc/error_details.proto")
+# The google.api.http annotations that proto/ imports (same package).
+GOOGLE_API_FILES = ("google/api/annotations.proto", "google/api/http.proto")
 STATUS_DETAILS_TRAILER = "grpc-status-details-bin"
 DEADLINE_SECONDS = 10
 
@@ -46,7 +48,7 @@ def copy_google_rpc_files(google_proto_dir, out_dir):
     """Copies the google.rpc files without proto3 `optional` labels, which Debian's grpc_tools (libprotoc 3.5)
     does not know; the labels only add presence tracking to fields this client does not read."""
     include_dir = os.path.join(out_dir, "google-include")
-    for name in GOOGLE_RPC_FILES:
+    for name in GOOGLE_RPC_FILES + GOOGLE_API_FILES:
         with open(os.path.join(google_proto_dir, name), encoding="utf-8") as source:
             text = re.sub(r"^(\s*)optional ", r"\1", source.read(), flags=re.MULTILINE)
         os.makedirs(os.path.dirname(os.path.join(include_dir, name)), exist_ok=True)
@@ -61,7 +63,7 @@ def generate_stubs(proto_dir, google_proto_dir, out_dir):
     command = [sys.executable, "-m", "grpc_tools.protoc", "-I" + proto_dir, "-I" + google_include,
                "--python_out=" + out_dir, "--grpc_python_out=" + out_dir]
     command += [os.path.join(proto_dir, name) for name in PROTO_FILES]
-    command += [os.path.join(google_include, name) for name in GOOGLE_RPC_FILES]
+    command += [os.path.join(google_include, name) for name in GOOGLE_RPC_FILES + GOOGLE_API_FILES]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CheckFailed("protoc failed: " + result.stderr.strip())

@@ -19,17 +19,23 @@ function check(address: string, deadlineMs: number): Promise<string> {
   });
 }
 
-/**
- * Resolves once the server at address reports SERVING; rejects when `abandon` resolves first
- * (the process died) with its reason.
- */
-export async function waitUntilServing(address: string, abandon: Promise<string>, pollMs = 250): Promise<void> {
+/** Polls probe until it says true; rejects when `abandon` resolves first (the process died) with its reason. */
+async function pollUntil(probe: () => Promise<boolean>, abandon: Promise<string>, pollMs: number): Promise<void> {
   let gaveUp: string | undefined;
   void abandon.then((reason) => (gaveUp = reason));
   for (;;) {
     if (gaveUp !== undefined) throw new Error(gaveUp);
-    const status = await check(address, 1000).catch(() => 'UNREACHABLE');
-    if (status === 'SERVING') return;
+    if (await probe()) return;
     await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
+}
+
+/** Resolves once the gRPC server at address reports SERVING (see pollUntil). */
+export function waitUntilServing(address: string, abandon: Promise<string>, pollMs = 250): Promise<void> {
+  return pollUntil(async () => (await check(address, 1000).catch(() => 'UNREACHABLE')) === 'SERVING', abandon, pollMs);
+}
+
+/** Resolves once an HTTP GET of url answers 200 (see pollUntil). */
+export function waitUntilHttpServing(url: string, abandon: Promise<string>, pollMs = 250): Promise<void> {
+  return pollUntil(async () => (await fetch(url, { signal: AbortSignal.timeout(1000) }).catch(() => undefined))?.status === 200, abandon, pollMs);
 }

@@ -2,14 +2,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfig as loadAuthConfig } from '@orderbook/auth-service/src/config';
+import { loadConfig as loadGatewayConfig } from '@orderbook/gateway-service';
 import { loadConfig as loadMatchingConfig } from '@orderbook/matching-service/src/ops/config';
 import { ConfigError, entryPointArgs, packageDir } from '@orderbook/server-kit';
-import { waitUntilServing } from './health';
+import { waitUntilHttpServing, waitUntilServing } from './health';
 
 /**
- * `make run`: auth and matching as child processes on their embedded defaults (SQLite and the
- * journal under ./data), reported once both are healthy. SIGINT/SIGTERM are forwarded once to each
- * child, which then shuts down gracefully; the launcher exits when both have.
+ * `make run`: auth, matching and the HTTP gateway as child processes on their embedded defaults
+ * (SQLite and the journal under ./data), reported once all are healthy. SIGINT/SIGTERM are
+ * forwarded once to each child, which then shuts down gracefully; the launcher exits when all have.
  */
 
 const ROOT = join(packageDir(__dirname), '..', '..');
@@ -24,7 +25,7 @@ interface Child {
   readonly exited: Promise<string>;
 }
 
-function startService(name: 'auth' | 'matching', env: NodeJS.ProcessEnv): Child {
+function startService(name: 'auth' | 'matching' | 'gateway', env: NodeJS.ProcessEnv): Child {
   const child = spawn(process.execPath, entryPointArgs(join(ROOT, 'services', name), 'src/main'), {
     cwd: ROOT,
     env,
@@ -47,7 +48,7 @@ function childEnvironment(): { env: NodeJS.ProcessEnv; devAdmin: boolean } {
   return { env, devAdmin: !adminSet };
 }
 
-function banner(authAddress: string, matchingAddress: string, metricsPort: number, adminUsername: string | undefined, devAdmin: boolean): string {
+function banner(authAddress: string, matchingAddress: string, gatewayAddress: string, metricsPort: number, adminUsername: string | undefined, devAdmin: boolean): string {
   // Only the development default is echoed: a password the operator chose stays off the terminal.
   const password = devAdmin ? DEV_ADMIN.AUTH_ADMIN_PASSWORD : '<password>';
   const admin =
@@ -65,6 +66,8 @@ function banner(authAddress: string, matchingAddress: string, metricsPort: numbe
     `  auth      grpc://${authAddress}    (orderbook.auth.v1.AuthService)`,
     `  matching  grpc://${matchingAddress}    (orderbook.matching.v1.MatchingService)`,
     `  metrics   http://${matchingAddress.replace(/:\d+$/, '')}:${metricsPort}/metrics`,
+    `  gateway   http://${gatewayAddress}    (HTTP/JSON API, /openapi.json)`,
+    `  console   http://${gatewayAddress}/`,
     '',
     ...admin,
     '',
@@ -73,8 +76,9 @@ function banner(authAddress: string, matchingAddress: string, metricsPort: numbe
     `  grpcurl -plaintext -H "authorization: Bearer $ACCESS_TOKEN" ${matchingAddress} orderbook.matching.v1.MatchingService/GetBalances`,
     'Market data is public:',
     `  grpcurl -plaintext -d '{"market":"BTC-USD"}' ${matchingAddress} orderbook.matching.v1.MatchingService/GetOrderBook`,
+    `  curl -s http://${gatewayAddress}/v1/markets/BTC-USD/book`,
     '',
-    'Ctrl-C stops both gracefully.',
+    'Ctrl-C stops all three gracefully.',
     '',
   ];
   return lines.join('\n');
@@ -88,9 +92,16 @@ async function main(): Promise<number> {
   env['AUTH_ADDRESS'] ??= authAddress;
   const matchingConfig = loadMatchingConfig(env);
   const matchingAddress = `${loopback(matchingConfig.host)}:${matchingConfig.port}`;
-  if (authConfig.port === 0 || matchingConfig.port === 0) throw new ConfigError('AUTH_PORT and MATCHING_PORT: the launcher needs fixed ports, not 0');
+  // The gateway forwards to the services started here, unless told otherwise.
+  env['GATEWAY_AUTH_ADDRESS'] ??= authAddress;
+  env['GATEWAY_MATCHING_ADDRESS'] ??= matchingAddress;
+  const gatewayConfig = loadGatewayConfig(env);
+  const gatewayAddress = `${loopback(gatewayConfig.host)}:${gatewayConfig.port}`;
+  if (authConfig.port === 0 || matchingConfig.port === 0 || gatewayConfig.port === 0) {
+    throw new ConfigError('AUTH_PORT, MATCHING_PORT and GATEWAY_PORT: the launcher needs fixed ports, not 0');
+  }
 
-  const children = [startService('auth', env), startService('matching', env)];
+  const children = [startService('auth', env), startService('matching', env), startService('gateway', env)];
   let stopping = false;
   const stopAll = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -100,17 +111,18 @@ async function main(): Promise<number> {
   process.on('SIGINT', () => stopAll('SIGINT'));
   process.on('SIGTERM', () => stopAll('SIGTERM'));
 
-  // If either service dies, the stack is down: stop the other one too.
+  // If any service dies, the stack is down: stop the others too.
   const firstExit = Promise.race(children.map((c) => c.exited));
   void firstExit.then((reason) => {
-    if (!stopping) process.stderr.write(`stack: ${reason}; stopping the other service\n`);
+    if (!stopping) process.stderr.write(`stack: ${reason}; stopping the other services\n`);
     stopAll('SIGTERM');
   });
 
   try {
     await waitUntilServing(authAddress, firstExit);
     await waitUntilServing(matchingAddress, firstExit);
-    process.stdout.write(banner(authAddress, matchingAddress, matchingConfig.metricsPort, authConfig.admin?.username, devAdmin));
+    await waitUntilHttpServing(`http://${gatewayAddress}/openapi.json`, firstExit);
+    process.stdout.write(banner(authAddress, matchingAddress, gatewayAddress, matchingConfig.metricsPort, authConfig.admin?.username, devAdmin));
   } catch (err) {
     process.stderr.write(`stack: a service failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
   }

@@ -1,4 +1,4 @@
-import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
+import { Metadata, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
 import type { StatusAdapter } from '@orderbook/server-kit';
 import { callerOf, sessionOf } from '../auth/caller-identity';
@@ -93,6 +93,9 @@ function subscription<Req>(
     deps.metrics.streamOpened(name);
     out.onFinish(() => deps.metrics.streamClosed(name));
     try {
+      // Headers say at once that the stream was accepted, so a proxy (the HTTP gateway) can
+      // answer its client before the first message, which on a quiet market may be long in coming.
+      call.sendMetadata(new Metadata());
       start(out, serving);
       out.onFinish(deps.liveCalls.register((reason) => out.fail(reason), sessionOf(call)));
     } catch (err) {

@@ -1,0 +1,56 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Rpc, UpstreamName } from './contract';
+
+/** A failed call as the service answered it (or as grpc-js reports an unreachable one). */
+export interface CallFailure {
+  readonly code: grpc.status;
+  readonly message: string;
+  /** The `grpc-status-details-bin` trailer (a google.rpc.Status), when the service sent one. */
+  readonly detailsBin?: Uint8Array;
+}
+
+export function callFailure(err: grpc.ServiceError): CallFailure {
+  const [details] = err.metadata?.get('grpc-status-details-bin') ?? [];
+  return { code: err.code, message: err.details, ...(Buffer.isBuffer(details) ? { detailsBin: details } : {}) };
+}
+
+const passBytes = { serialize: (bytes: Uint8Array) => Buffer.from(bytes), deserialize: (bytes: Buffer) => bytes };
+
+/**
+ * One gRPC channel per service; calls carry encoded messages as they are (the gateway encodes
+ * and decodes with the descriptors), so any RPC of the contract can be forwarded.
+ */
+export class Upstreams {
+  private readonly clients: Record<UpstreamName, grpc.Client>;
+
+  constructor(addresses: Readonly<Record<UpstreamName, string>>, credentials = grpc.credentials.createInsecure()) {
+    this.clients = {
+      auth: new grpc.Client(addresses.auth, credentials),
+      matching: new grpc.Client(addresses.matching, credentials),
+    };
+  }
+
+  unary(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      this.clients[rpc.upstream].makeUnaryRequest(rpc.grpcPath, passBytes.serialize, passBytes.deserialize, request, metadata, (err, response) => {
+        if (err) reject(callFailure(err));
+        else resolve(response!);
+      });
+    });
+  }
+
+  serverStream(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): grpc.ClientReadableStream<Buffer> {
+    return this.clients[rpc.upstream].makeServerStreamRequest(rpc.grpcPath, passBytes.serialize, passBytes.deserialize, request, metadata);
+  }
+
+  close(): void {
+    for (const client of Object.values(this.clients)) client.close();
+  }
+}
+
+/** The gRPC metadata of a forwarded call: the caller's Authorization header, nothing else. */
+export function forwardedMetadata(authorization: string | undefined): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  if (authorization !== undefined && authorization !== '') metadata.set('authorization', authorization);
+  return metadata;
+}
