@@ -36,10 +36,11 @@ test-slow: setup test-tools
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
-# client (polyglot test), jq (the README walk-through) and strace (the journal's fdatasync test).
+# client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test) and
+# nats-server (the JetStream journal's 3-node cluster test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null && command -v nats-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace nats-server; }
 
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
