@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth bench-subscribers verify-data
+.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth bench-subscribers bench-journal verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -55,6 +55,11 @@ bench-subscribers: setup
 DIR ?= ./data/matching
 verify-data: setup
 	node --import tsx services/matching/src/verify-main.ts $(DIR)
+
+# The file journal vs the JetStream journal (NATS on 127.0.0.1:4222, 1 replica; with --cluster also a
+# 3-node cluster from nats-server, 3 replicas) in the same run (~30 s); ARGS e.g. --seconds 20 --clients 100.
+bench-journal: setup
+	node --import tsx services/matching/bench/journal-bench.ts $(ARGS)
 
 # Matching engine vs nodejs-order-book on the same seeded workload (~3 min); ARGS e.g. --n 100000 --runs 5.
 bench-engine: setup

@@ -8,7 +8,7 @@ import { CommandLoopFailedError } from '@orderbook/matching-service/src/loop/err
 import { openCommandLoop } from '@orderbook/matching-service/src/loop/open-command-loop';
 import { silentLogger } from '@orderbook/matching-service/test/helpers';
 import { LOAD_ENGINE_CONFIG } from '@orderbook/matching-service/test/random-load';
-import { NatsCluster } from '../support/nats-cluster';
+import { NatsCluster } from '@orderbook/matching-service/test/nats-cluster';
 
 const CLIENTS = 20;
 const STREAM = 'CLUSTER_JOURNAL';
