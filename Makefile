@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow run bench bench-engine bench-auth bench-subscribers bench-journal verify-data
+.PHONY: setup proto build lint test test-fast test-slow test-deep run bench bench-engine bench-auth bench-subscribers bench-journal verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -34,6 +34,12 @@ test-fast: setup
 
 test-slow: setup test-tools
 	$(MOCHA) --timeout 180000 $(SLOW_SPECS)
+
+# The engine's property and differential tests with ENGINE_DEEP_RUNS random sequences each instead of
+# a few (~10 min on a loaded 2-core machine); not part of CI.
+ENGINE_DEEP_RUNS ?= 300
+test-deep: setup
+	ENGINE_DEEP_RUNS=$(ENGINE_DEEP_RUNS) $(MOCHA) --timeout 0 packages/engine/test/properties.test.ts packages/engine/test/differential.test.ts
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
 # client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test) and

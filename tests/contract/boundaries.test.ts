@@ -8,21 +8,6 @@ const files = sourceFiles();
 const edges = imports(files, all);
 const byName = new Map(all.map((w) => [w.name, w]));
 
-/**
- * The engine's own import cycles while its split is under way (issue 9, item 2). Must match what
- * is found exactly: once the split has removed the cycle, this list must become empty.
- */
-const KNOWN_ENGINE_CYCLES: readonly (readonly string[])[] = [
-  [
-    'packages/engine/src/account.ts',
-    'packages/engine/src/book.ts',
-    'packages/engine/src/market.ts',
-    'packages/engine/src/order-index.ts',
-    'packages/engine/src/order-store.ts',
-    'packages/engine/src/price-level.ts',
-  ],
-];
-
 const show = (edge: Import): string => `${edge.from} imports '${edge.specifier}'`;
 
 describe('declared boundaries', () => {
@@ -87,11 +72,7 @@ describe('the matching service rooms', () => {
 });
 
 describe('import cycles', () => {
-  it('none outside packages/engine', () => {
-    expect(cycles(files.filter((f) => !f.startsWith('packages/engine/')), edges)).to.deep.equal([]);
-  });
-
-  it('in packages/engine, exactly the known ones of its split in progress (none once it lands)', () => {
-    expect(cycles(files.filter((f) => f.startsWith('packages/engine/')), edges)).to.deep.equal(KNOWN_ENGINE_CYCLES);
+  it('none anywhere, the engine included', () => {
+    expect(cycles(files, edges)).to.deep.equal([]);
   });
 });

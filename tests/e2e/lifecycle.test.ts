@@ -54,10 +54,13 @@ describe('service lifecycle: health, metrics, restart, shutdown', () => {
     const durationCount = (outcome: string): string => `matching_command_duration_seconds_count{kind="placeLimit",outcome="${outcome}"}`;
     const acceptedBefore = sample(before, durationCount('accepted')) ?? 0;
     const rejectedBefore = sample(before, durationCount('rejected')) ?? 0;
+    const callCount = (method: string, code: string): string => `matching_call_duration_seconds_count{method="${method}",code="${code}"}`;
+    const callsBefore = (method: string, code: string): number => sample(before, callCount(method, code)) ?? 0;
     await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_SELL, price: '100', quantity: '1' }, bob.metadata);
     await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '100', quantity: '0.5' }, alice.metadata);
     await expectStatus(stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '100', quantity: '1000' }, alice.metadata), grpc.status.FAILED_PRECONDITION);
     await expectStatus(stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '-1', quantity: '1' }, alice.metadata), grpc.status.INVALID_ARGUMENT);
+    await expectStatus(stack.client.getBalances(new grpc.Metadata()), grpc.status.UNAUTHENTICATED);
 
     const cpuBeforeSecond = process.cpuUsage().user;
     const page = await metricsPage(stack);
@@ -70,6 +73,11 @@ describe('service lifecycle: health, metrics, restart, shutdown', () => {
     expect(sample(page, durationCount('accepted'))).to.equal(acceptedBefore + 2);
     // The engine refused one; the INVALID_ARGUMENT never reached it.
     expect(sample(page, durationCount('rejected'))).to.equal(rejectedBefore + 1);
+    // Time in the service per unary call, refused tokens included; streams are not timed.
+    expect(sample(page, callCount('PlaceLimitOrder', 'OK'))).to.equal(callsBefore('PlaceLimitOrder', 'OK') + 2);
+    expect(sample(page, callCount('PlaceLimitOrder', 'FAILED_PRECONDITION'))).to.equal(callsBefore('PlaceLimitOrder', 'FAILED_PRECONDITION') + 1);
+    expect(sample(page, callCount('PlaceLimitOrder', 'INVALID_ARGUMENT'))).to.equal(callsBefore('PlaceLimitOrder', 'INVALID_ARGUMENT') + 1);
+    expect(sample(page, callCount('GetBalances', 'UNAUTHENTICATED'))).to.equal(callsBefore('GetBalances', 'UNAUTHENTICATED') + 1);
     // The servers run in this process: the CPU the counter gained between the two scrapes lies
     // within what this process used between them (in whole microseconds, as both are measured).
     const cpuGainedMicros = Math.round(((sample(page, 'process_cpu_user_seconds_total') ?? NaN) - (sample(before, 'process_cpu_user_seconds_total') ?? NaN)) * 1e6);

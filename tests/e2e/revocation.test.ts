@@ -3,6 +3,8 @@ import { expect } from 'chai';
 import { auth, matching } from '@orderbook/proto';
 import { bearer, expectStatus } from '@orderbook/test-support';
 import { Health } from './support/health';
+import { Session as OrderSession } from './support/session';
+import { StreamReader } from './support/stream-reader';
 import { TestStack } from './support/test-stack';
 
 /** Generous: the feed delivers in milliseconds here; this only bounds a test that would otherwise hang. */
@@ -115,6 +117,35 @@ describe('revocation reaches matching (WatchRevocations)', () => {
       await new Promise((resolve) => setTimeout(resolve, 2));
     }
     delays.push(['SetUserRoles (demotion)', Date.now() - returned]);
+  });
+
+  it('ends the open order-update streams and order sessions of a revoked session, and only those', async () => {
+    const kept = await session();
+    const revoked = await session(kept);
+    await stack.client.addFunds({ userId: kept.userId, asset: 'USD', amount: '100' }, stack.admin.metadata);
+    const revokedUpdates = new StreamReader(stack.client.raw.streamOrderUpdates({ market: '' }, revoked.metadata));
+    const keptUpdates = new StreamReader(stack.client.raw.streamOrderUpdates({ market: '' }, kept.metadata));
+    const revokedSession = new OrderSession(stack.client.raw, revoked.metadata);
+    // One order through the session proves both it and the streams are open and registered.
+    const placed = await revokedSession.request({ requestId: 1n, placeLimitOrder: { market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '1', quantity: '1' } });
+    const orderId = placed.placeLimitOrder?.order?.orderId;
+    expect(orderId, placed.error?.message).to.be.a('bigint');
+    await revokedUpdates.until((m) => m.some((u) => u.order?.orderId === orderId));
+    await keptUpdates.until((m) => m.some((u) => u.order?.orderId === orderId));
+    const endedBefore = await metric(stack, 'matching_streams_ended_by_revocation_total');
+
+    const { sessions } = await stack.authClient.listSessions(kept.metadata);
+    await stack.authClient.revokeSession(sessions.find((s) => !s.current)?.sessionId ?? '', kept.metadata);
+
+    for (const ended of [await revokedUpdates.ended(), await revokedSession.ended]) {
+      expect(grpc.status[ended.code], ended.details).to.equal('UNAUTHENTICATED');
+      expect(ended.details).to.match(/^authorization: the stream's session has been revoked/);
+    }
+    expect(await metric(stack, 'matching_streams_ended_by_revocation_total')).to.equal(endedBefore + 2);
+    const { order } = await stack.client.placeLimitOrder({ market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '1', quantity: '1' }, kept.metadata);
+    await keptUpdates.until((m) => m.some((u) => u.order?.orderId === order?.orderId));
+    expect(keptUpdates.status, 'the other session keeps its stream').to.equal(undefined);
+    keptUpdates.cancel();
   });
 
   it('refuses the tokens of a session whose refresh token was reused', async () => {

@@ -9,7 +9,7 @@ bad input, a missing token, a replayed TOTP code and a non-admin deposit.
 Run it with Debian's interpreter, which has python3-grpcio and python3-grpc-tools (`make test-slow` installs them):
 
     /usr/bin/python3 tests/polyglot/session.py --auth 127.0.0.1:50051 --matching 127.0.0.1:50052 \
-        --admin-login admin --admin-password orderbook-admin
+        --admin-login admin --admin-password orderbook-admin [--ca ca.crt [--cert client.crt --key client.key]]
 
 It prints one "PASS <check>" line per check and exits 0, or prints "FAIL <check>: <why>" and exits 1.
 """
@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import importlib
 import os
+import re
 import secrets
 import struct
 import subprocess
@@ -30,6 +31,10 @@ import time
 import grpc
 
 PROTO_FILES = ("orderbook/auth/v1/auth.proto", "orderbook/matching/v1/matching.proto")
+# google.rpc.Status and its details, for the grpc-status-details-bin trailer (from the npm package
+# google-proto-files; Debian has no grpc_status package, so the stubs are generated here too).
+GOOGLE_RPC_FILES = ("google/rpc/status.proto", "google/rpc/error_details.proto")
+STATUS_DETAILS_TRAILER = "grpc-status-details-bin"
 DEADLINE_SECONDS = 10
 
 
@@ -37,11 +42,26 @@ class CheckFailed(Exception):
     pass
 
 
-def generate_stubs(proto_dir, out_dir):
+def copy_google_rpc_files(google_proto_dir, out_dir):
+    """Copies the google.rpc files without proto3 `optional` labels, which Debian's grpc_tools (libprotoc 3.5)
+    does not know; the labels only add presence tracking to fields this client does not read."""
+    include_dir = os.path.join(out_dir, "google-include")
+    for name in GOOGLE_RPC_FILES:
+        with open(os.path.join(google_proto_dir, name), encoding="utf-8") as source:
+            text = re.sub(r"^(\s*)optional ", r"\1", source.read(), flags=re.MULTILINE)
+        os.makedirs(os.path.dirname(os.path.join(include_dir, name)), exist_ok=True)
+        with open(os.path.join(include_dir, name), "w", encoding="utf-8") as copy:
+            copy.write(text)
+    return include_dir
+
+
+def generate_stubs(proto_dir, google_proto_dir, out_dir):
     """Runs protoc from the grpc_tools package of this interpreter (no separate protoc binary needed)."""
-    command = [sys.executable, "-m", "grpc_tools.protoc", "-I" + proto_dir,
+    google_include = copy_google_rpc_files(google_proto_dir, out_dir)
+    command = [sys.executable, "-m", "grpc_tools.protoc", "-I" + proto_dir, "-I" + google_include,
                "--python_out=" + out_dir, "--grpc_python_out=" + out_dir]
     command += [os.path.join(proto_dir, name) for name in PROTO_FILES]
+    command += [os.path.join(google_include, name) for name in GOOGLE_RPC_FILES]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise CheckFailed("protoc failed: " + result.stderr.strip())
@@ -52,6 +72,8 @@ def generate_stubs(proto_dir, out_dir):
         "auth_grpc": importlib.import_module("orderbook.auth.v1.auth_pb2_grpc"),
         "matching_pb2": importlib.import_module("orderbook.matching.v1.matching_pb2"),
         "matching_grpc": importlib.import_module("orderbook.matching.v1.matching_pb2_grpc"),
+        "status_pb2": importlib.import_module("google.rpc.status_pb2"),
+        "error_details_pb2": importlib.import_module("google.rpc.error_details_pb2"),
     }
 
 
@@ -70,14 +92,34 @@ def bearer(token):
 
 
 def expect_status(name, call, code, message_prefix):
-    """Runs call(), which must fail with `code` and a message that starts with message_prefix (the field it names)."""
+    """Runs call(), which must fail with `code` and a message that starts with message_prefix (the field it names); returns the error."""
     try:
         call()
     except grpc.RpcError as error:
         check(name, error.code() == code and error.details().startswith(message_prefix),
               "got %s %r" % (error.code(), error.details()))
-        return
+        return error
     raise CheckFailed(name + ": the call succeeded, expected " + str(code))
+
+
+def status_details(stubs, error):
+    """The google.rpc.Status of an error's grpc-status-details-bin trailer, decoded as grpc_status.rpc_status.from_call does,
+    as {"ErrorInfo": message, "BadRequest": message, ...}."""
+    trailer = [value for key, value in (error.trailing_metadata() or ()) if key == STATUS_DETAILS_TRAILER]
+    if not trailer:
+        raise CheckFailed("no %s trailer on %s %r" % (STATUS_DETAILS_TRAILER, error.code(), error.details()))
+    status = stubs["status_pb2"].Status.FromString(trailer[0])
+    if status.code != error.code().value[0] or status.message != error.details():
+        raise CheckFailed("the trailer's code and message differ from the call's: %r" % status)
+    details = {}
+    for any_detail in status.details:
+        for type_name in ("ErrorInfo", "BadRequest", "RetryInfo"):
+            message_type = getattr(stubs["error_details_pb2"], type_name)
+            if any_detail.Is(message_type.DESCRIPTOR):
+                message = message_type()
+                any_detail.Unpack(message)
+                details[type_name] = message
+    return details
 
 
 def totp_code(secret, step_offset=0):
@@ -118,10 +160,14 @@ def balances_of(matching, pb, token):
     return [(b.asset, b.available, b.locked) for b in response.balances]
 
 
-def run_session(stubs, auth_address, matching_address, admin_login, admin_password):
+def open_channel(address, credentials):
+    return grpc.insecure_channel(address) if credentials is None else grpc.secure_channel(address, credentials)
+
+
+def run_session(stubs, auth_address, matching_address, admin_login, admin_password, credentials):
     auth_pb = stubs["auth_pb2"]
     pb = stubs["matching_pb2"]
-    with grpc.insecure_channel(auth_address) as auth_channel, grpc.insecure_channel(matching_address) as matching_channel:
+    with open_channel(auth_address, credentials) as auth_channel, open_channel(matching_address, credentials) as matching_channel:
         auth = stubs["auth_grpc"].AuthServiceStub(auth_channel)
         matching = stubs["matching_grpc"].MatchingServiceStub(matching_channel)
 
@@ -197,17 +243,28 @@ def run_session(stubs, auth_address, matching_address, admin_login, admin_passwo
                     (update.WhichOneof("event"), update.update.price, update.update.quantity, update.sequence), ("update", "100.25", "0", first.sequence + 1))
         stream.cancel()
 
-        expect_status("a price with 7 decimals is INVALID_ARGUMENT naming the price",
-                      lambda: matching.PlaceLimitOrder(pb.PlaceLimitOrderRequest(market="BTC-USD", side=pb.SIDE_BUY, price="1.1234567", quantity="1"),
-                                                       metadata=bearer(alice), timeout=DEADLINE_SECONDS),
-                      grpc.StatusCode.INVALID_ARGUMENT, "price")
-        expect_status("a call without a token is UNAUTHENTICATED",
-                      lambda: matching.GetBalances(pb.GetBalancesRequest(), timeout=DEADLINE_SECONDS),
-                      grpc.StatusCode.UNAUTHENTICATED, "authorization")
-        expect_status("a trader's AddFunds is PERMISSION_DENIED",
-                      lambda: matching.AddFunds(pb.AddFundsRequest(user_id=alice_id, asset="USD", amount="1"),
-                                                metadata=bearer(alice), timeout=DEADLINE_SECONDS),
-                      grpc.StatusCode.PERMISSION_DENIED, "")
+        error = expect_status("a price with 7 decimals is INVALID_ARGUMENT naming the price",
+                              lambda: matching.PlaceLimitOrder(pb.PlaceLimitOrderRequest(market="BTC-USD", side=pb.SIDE_BUY, price="1.1234567", quantity="1"),
+                                                               metadata=bearer(alice), timeout=DEADLINE_SECONDS),
+                              grpc.StatusCode.INVALID_ARGUMENT, "price")
+        details = status_details(stubs, error)
+        check_equal("its trailer: ErrorInfo INVALID_FIELD and a BadRequest violation of price",
+                    (details["ErrorInfo"].reason, details["ErrorInfo"].domain, [v.field for v in details["BadRequest"].field_violations]),
+                    ("INVALID_FIELD", "orderbook", ["price"]))
+        error = expect_status("a call without a token is UNAUTHENTICATED",
+                              lambda: matching.GetBalances(pb.GetBalancesRequest(), timeout=DEADLINE_SECONDS),
+                              grpc.StatusCode.UNAUTHENTICATED, "authorization")
+        check_equal("its trailer: ErrorInfo ACCESS_TOKEN_MISSING", status_details(stubs, error)["ErrorInfo"].reason, "ACCESS_TOKEN_MISSING")
+        error = expect_status("a trader's AddFunds is PERMISSION_DENIED",
+                              lambda: matching.AddFunds(pb.AddFundsRequest(user_id=alice_id, asset="USD", amount="1"),
+                                                        metadata=bearer(alice), timeout=DEADLINE_SECONDS),
+                              grpc.StatusCode.PERMISSION_DENIED, "")
+        check_equal("its trailer: ErrorInfo ADMIN_ROLE_REQUIRED", status_details(stubs, error)["ErrorInfo"].reason, "ADMIN_ROLE_REQUIRED")
+        error = expect_status("a market order the book cannot fill is FAILED_PRECONDITION",
+                              lambda: matching.PlaceMarketOrder(pb.PlaceMarketOrderRequest(market="ETH-USD", side=pb.SIDE_BUY, quantity="1"),
+                                                                metadata=bearer(alice), timeout=DEADLINE_SECONDS),
+                              grpc.StatusCode.FAILED_PRECONDITION, "quantity")
+        check_equal("its trailer: ErrorInfo INSUFFICIENT_LIQUIDITY", status_details(stubs, error)["ErrorInfo"].reason, "INSUFFICIENT_LIQUIDITY")
 
 
 def main():
@@ -216,13 +273,21 @@ def main():
     parser.add_argument("--matching", required=True, help="host:port of orderbook.matching.v1.MatchingService")
     parser.add_argument("--admin-login", required=True)
     parser.add_argument("--admin-password", required=True)
+    parser.add_argument("--ca", help="CA certificate (PEM) the servers' certificates chain to: dial over TLS")
+    parser.add_argument("--cert", help="client certificate (PEM) for mutual TLS, with --key")
+    parser.add_argument("--key", help="private key (PEM) of --cert")
     parser.add_argument("--proto-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto"))
+    parser.add_argument("--google-proto-dir", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "node_modules", "google-proto-files"))
     args = parser.parse_args()
+    credentials = None
+    if args.ca is not None:
+        read = lambda path: None if path is None else open(path, "rb").read()
+        credentials = grpc.ssl_channel_credentials(root_certificates=read(args.ca), private_key=read(args.key), certificate_chain=read(args.cert))
     with tempfile.TemporaryDirectory(prefix="orderbook-python-stubs-") as out_dir:
         try:
-            stubs = generate_stubs(os.path.normpath(args.proto_dir), out_dir)
+            stubs = generate_stubs(os.path.normpath(args.proto_dir), os.path.normpath(args.google_proto_dir), out_dir)
             print("PASS generate Python stubs from proto/ (grpc_tools.protoc)", flush=True)
-            run_session(stubs, args.auth, args.matching, args.admin_login, args.admin_password)
+            run_session(stubs, args.auth, args.matching, args.admin_login, args.admin_password, credentials)
         except CheckFailed as failure:
             print("FAIL " + str(failure), flush=True)
             return 1

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { TestPki, type PemFiles } from '@orderbook/test-support';
 import { startInProcessServices, type InProcessServices } from '../support/in-process-services';
 
 /**
@@ -53,12 +56,20 @@ const EXPECTED_CHECKS = [
   'bob cancels the rest, 0.2 BTC released',
   "bob's balances after the cancel",
   'a price with 7 decimals is INVALID_ARGUMENT naming the price',
+  'its trailer: ErrorInfo INVALID_FIELD and a BadRequest violation of price',
   'a call without a token is UNAUTHENTICATED',
+  'its trailer: ErrorInfo ACCESS_TOKEN_MISSING',
   "a trader's AddFunds is PERMISSION_DENIED",
+  'its trailer: ErrorInfo ADMIN_ROLE_REQUIRED',
+  'a market order the book cannot fill is FAILED_PRECONDITION',
+  'its trailer: ErrorInfo INSUFFICIENT_LIQUIDITY',
 ];
 
-describe('a Python client generated from proto/ (Debian python3-grpcio + python3-grpc-tools)', () => {
+describe('a Python client generated from proto/ (Debian python3-grpcio + python3-grpc-tools), over mutual TLS', () => {
   let services: InProcessServices;
+  let pkiDir: string;
+  let pki: TestPki;
+  let client: PemFiles;
 
   before(async () => {
     const probe = await new Promise<string>((resolve) =>
@@ -66,15 +77,34 @@ describe('a Python client generated from proto/ (Debian python3-grpcio + python3
     );
     if (probe !== '') throw new Error(`${PYTHON} cannot import grpc and grpc_tools: run \`make test-slow\`, which installs python3-grpcio and python3-grpc-tools\n${probe}`);
 
-    services = await startInProcessServices('python', ADMIN.password);
+    pkiDir = await mkdtemp(join(tmpdir(), 'orderbook-python-pki-'));
+    pki = TestPki.createCa(pkiDir, 'python');
+    client = pki.issue('python-client');
+    const tls = (prefix: string, server: PemFiles): Record<string, string> => ({
+      [`${prefix}_TLS_CERT_FILE`]: server.certFile,
+      [`${prefix}_TLS_KEY_FILE`]: server.keyFile,
+      [`${prefix}_TLS_CLIENT_CA_FILE`]: pki.ca.certFile,
+    });
+    const toAuth = pki.issue('matching-to-auth');
+    services = await startInProcessServices('python', ADMIN.password, {
+      auth: tls('AUTH', pki.issue('auth')),
+      matching: {
+        ...tls('MATCHING', pki.issue('matching')),
+        MATCHING_AUTH_TLS_CA_FILE: pki.ca.certFile,
+        MATCHING_AUTH_TLS_CERT_FILE: toAuth.certFile,
+        MATCHING_AUTH_TLS_KEY_FILE: toAuth.keyFile,
+      },
+    });
   });
 
   after(async () => {
     await services?.stop();
+    if (pkiDir !== undefined) await rm(pkiDir, { recursive: true, force: true });
   });
 
   it('signs up, signs in (with TOTP), gets funded by the admin, trades, reads trades and balances, and gets the right error statuses', async () => {
-    const run = await runPython(['--auth', services.auth.address, '--matching', services.matching.address, '--admin-login', ADMIN.login, '--admin-password', ADMIN.password]);
+    const run = await runPython(['--auth', services.auth.address, '--matching', services.matching.address, '--admin-login', ADMIN.login, '--admin-password', ADMIN.password,
+      '--ca', pki.ca.certFile, '--cert', client.certFile, '--key', client.keyFile]);
     const report = `exit code ${run.code}\nstdout:\n${run.stdout}\nstderr:\n${run.stderr}`;
     expect(run.code, report).to.equal(0);
     const passed = run.stdout.split('\n').filter((line) => line.startsWith('PASS ')).map((line) => line.slice('PASS '.length));

@@ -5,7 +5,7 @@ import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer }
 import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
 
 /** Auth on port 0 with a bootstrapped admin "admin" and a fast bcrypt cost, data under dir/auth. */
-export function startTestAuth(dir: string, adminPassword: string): Promise<RunningAuthServer> {
+export function startTestAuth(dir: string, adminPassword: string, extraEnv: Readonly<Record<string, string>> = {}): Promise<RunningAuthServer> {
   return startAuthServer(
     loadAuthConfig({
       AUTH_PORT: '0',
@@ -18,6 +18,7 @@ export function startTestAuth(dir: string, adminPassword: string): Promise<Runni
       AUTH_ADMIN_EMAIL: 'admin@example.com',
       AUTH_ADMIN_PASSWORD: adminPassword,
       LOG_LEVEL: 'silent',
+      ...extraEnv,
     }),
   );
 }
@@ -42,11 +43,17 @@ export interface InProcessServices {
   stop(): Promise<void>;
 }
 
+/** Extra environment of each service (e.g. TLS files). */
+export interface ServicesEnv {
+  readonly auth?: Readonly<Record<string, string>>;
+  readonly matching?: Readonly<Record<string, string>>;
+}
+
 /** Real auth and matching servers in this process, in a fresh temp dir removed by stop(). */
-export async function startInProcessServices(prefix: string, adminPassword: string): Promise<InProcessServices> {
+export async function startInProcessServices(prefix: string, adminPassword: string, env: ServicesEnv = {}): Promise<InProcessServices> {
   const dir = await mkdtemp(join(tmpdir(), `orderbook-${prefix}-`));
-  const auth = await startTestAuth(dir, adminPassword);
-  const matching = await startMatchingServer(loadMatchingConfig(testMatchingEnv(dir, auth)));
+  const auth = await startTestAuth(dir, adminPassword, env.auth);
+  const matching = await startMatchingServer(loadMatchingConfig({ ...testMatchingEnv(dir, auth), ...env.matching }));
   return {
     dir,
     auth,

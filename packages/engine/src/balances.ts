@@ -6,10 +6,12 @@
  * BalanceRef — because u64 is exactly the range of an amount, the arithmetic stays exact bigint,
  * and, measured, it is twice as fast as bigint fields of per-user objects (no allocation per
  * update, no pointer chain to a cold object). u64 would wrap silently, so two rules keep every
- * value in range: callers check `available` before taking from it (no value goes negative), and
- * deposits are refused when an asset's total supply would pass 2^64-1 (no balance can exceed the
- * supply, because fills and locks only move units between balances).
+ * value in range: callers check `available` before taking from it, and deposits are refused when an
+ * asset's total supply would pass 2^64-1 (no balance can exceed the supply, because fills and locks
+ * only move units between balances). Every subtraction is checked all the same: one that would
+ * wrap is an engine fault (BalanceFaultError), which stops the command loop, never a silent wrap.
  */
+import { BalanceFaultError } from './faults';
 import { MAX_UNITS } from './fixed-point';
 
 /** account index × asset count + asset index. */
@@ -72,24 +74,34 @@ export class Balances {
 
   /** Moves `amount` from available to locked; the caller has checked that it is available. */
   lock(ref: BalanceRef, amount: bigint): void {
-    this.units[ref * 2] = this.units[ref * 2]! - amount;
+    const available = this.units[ref * 2]!;
+    if (amount > available) throw this.fault('lock', ref, available, amount);
+    this.units[ref * 2] = available - amount;
     this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! + amount;
   }
 
   /** Moves `amount` back from locked to available. */
   release(ref: BalanceRef, amount: bigint): void {
-    this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! - amount;
+    const locked = this.units[ref * 2 + 1]!;
+    if (amount > locked) throw this.fault('release', ref, locked, amount);
+    this.units[ref * 2 + 1] = locked - amount;
     this.units[ref * 2] = this.units[ref * 2]! + amount;
   }
 
   /** Pays `amount` out of the locked funds (a fill). */
   spendLocked(ref: BalanceRef, amount: bigint): void {
-    this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! - amount;
+    const locked = this.units[ref * 2 + 1]!;
+    if (amount > locked) throw this.fault('fill payment', ref, locked, amount);
+    this.units[ref * 2 + 1] = locked - amount;
   }
 
   /** Receives `amount` from a fill. */
   credit(ref: BalanceRef, amount: bigint): void {
     this.units[ref * 2] = this.units[ref * 2]! + amount;
+  }
+
+  private fault(operation: string, ref: BalanceRef, from: bigint, amount: bigint): BalanceFaultError {
+    return new BalanceFaultError(`${operation} from account #${this.accountIndexOf(ref)}'s ${this.assetOf(ref)}`, from, amount);
   }
 
   /** Marks `ref` as touched by command `seq`; true the first time for that command. */

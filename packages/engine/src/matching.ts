@@ -9,7 +9,6 @@
  * What a fill or a cancel does to balances, orders and events is the FillHandler's job.
  */
 import type { SelfTradePrevention, Side } from './api';
-import type { Account } from './account';
 import type { OrderBook } from './book';
 import { NO_ORDER as NONE, type OrderRef, type OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
@@ -48,12 +47,12 @@ export function matchOrder(store: OrderStore, book: OrderBook, taker: OrderRef, 
   const side = store.side(taker);
   const opposite = book.opposite(side);
   const limit = store.type(taker) === 'limit' ? store.price(taker) : undefined;
-  const account = store.account(taker);
+  const account = store.accountIndex(taker);
   while (store.remaining(taker) > 0) {
     const level = opposite.best();
     if (level === undefined || !crosses(side, limit, level.price)) return false;
     const maker = level.head;
-    if (store.account(maker) === account) {
+    if (store.accountIndex(maker) === account) {
       const stp = store.selfTradePrevention(taker);
       if (stp !== 'cancel_taker') handler.cancelResting(maker);
       if (stp !== 'cancel_resting') return true;
@@ -86,7 +85,8 @@ export interface TakePlan {
 export function planTake(
   store: OrderStore,
   book: OrderBook,
-  account: Account | undefined,
+  /** The taker's account index; -1 for a user without one, who has no orders. */
+  account: number,
   side: Side,
   limit: number | undefined,
   quantity: number,
@@ -99,7 +99,7 @@ export function planTake(
     const level = opposite.nthBest(rank);
     if (level === undefined || !crosses(side, limit, level.price)) break;
     for (let maker = level.head; maker !== NO_ORDER && remaining > 0; maker = store.next(maker)) {
-      if (store.account(maker) === account) {
+      if (store.accountIndex(maker) === account) {
         if (stp === 'cancel_resting') continue;
         return { filled: quantity - remaining, cost, stoppedBySelfTrade: true };
       }

@@ -6,11 +6,11 @@
  * never sees them, and an order is two cache lines.
  *
  * Prices, quantities and locks are numbers of units, exact because the engine bounds them to
- * 2^53-1 (see settlement.ts). Slots of evicted orders are reused.
+ * 2^53-1 (see settlement.ts). Slots of evicted orders are reused. An order names its user, market
+ * and locked asset by index (into the engine's accounts, markets and assets): the store depends on
+ * nothing of the engine but the API types.
  */
 import type { CancelReason, OrderStatus, OrderType, OrderView, SelfTradePrevention, Side, TimeInForce } from './api';
-import type { Account } from './account';
-import type { Market } from './market';
 
 export type OrderRef = number;
 export const NO_ORDER: OrderRef = 0;
@@ -31,7 +31,8 @@ const USER_NEXT = 11;
 const ACCOUNT = 12; // Account.index
 const MARKET = 13; // Market.index
 const FLAGS = 14;
-const STRIDE = 16; // 15 fields, padded to two 64-byte cache lines
+const LOCK_ASSET = 15; // asset index of what LOCKED reserves
+const STRIDE = 16; // 16 fields: two 64-byte cache lines
 
 // FLAGS bits: the enumerations, packed.
 const SIDES: readonly Side[] = ['buy', 'sell'];
@@ -69,9 +70,9 @@ export class OrderStore {
   private readonly clientOrderIds = new Map<OrderRef, string>();
 
   constructor(
-    /** Where ACCOUNT and MARKET point. */
-    private readonly accounts: readonly Account[],
-    private readonly markets: readonly Market[],
+    /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
+    private readonly userIds: readonly string[],
+    private readonly symbols: readonly string[],
   ) {}
 
   /**
@@ -80,8 +81,9 @@ export class OrderStore {
    */
   create(
     id: number,
-    account: Account,
-    market: Market,
+    accountIndex: number,
+    marketIndex: number,
+    lockIndex: number,
     side: Side,
     type: OrderType,
     price: number,
@@ -108,8 +110,9 @@ export class OrderStore {
     d[at + NEXT] = NO_ORDER;
     d[at + USER_PREV] = NO_ORDER;
     d[at + USER_NEXT] = NO_ORDER;
-    d[at + ACCOUNT] = account.index;
-    d[at + MARKET] = market.index;
+    d[at + ACCOUNT] = accountIndex;
+    d[at + MARKET] = marketIndex;
+    d[at + LOCK_ASSET] = lockIndex;
     d[at + FLAGS] =
       ((side === 'buy' ? 0 : 1) << SIDE_BIT) |
       ((type === 'limit' ? 0 : 1) << TYPE_BIT) |
@@ -184,11 +187,17 @@ export class OrderStore {
   userNext(ref: OrderRef): OrderRef {
     return this.data[ref * STRIDE + USER_NEXT]!;
   }
-  account(ref: OrderRef): Account {
-    return this.accounts[this.data[ref * STRIDE + ACCOUNT]!]!;
+  accountIndex(ref: OrderRef): number {
+    return this.data[ref * STRIDE + ACCOUNT]!;
   }
-  market(ref: OrderRef): Market {
-    return this.markets[this.data[ref * STRIDE + MARKET]!]!;
+  userId(ref: OrderRef): string {
+    return this.userIds[this.data[ref * STRIDE + ACCOUNT]!]!;
+  }
+  marketIndex(ref: OrderRef): number {
+    return this.data[ref * STRIDE + MARKET]!;
+  }
+  symbol(ref: OrderRef): string {
+    return this.symbols[this.data[ref * STRIDE + MARKET]!]!;
   }
   private flags(ref: OrderRef): number {
     return this.data[ref * STRIDE + FLAGS]!;
@@ -225,8 +234,7 @@ export class OrderStore {
   }
   /** Asset index of what the order locks (quote for a buy, base for a sell). */
   lockIndex(ref: OrderRef): number {
-    const market = this.market(ref);
-    return this.isBuy(ref) ? market.quoteIndex : market.baseIndex;
+    return this.data[ref * STRIDE + LOCK_ASSET]!;
   }
 
   // ---- changing ---------------------------------------------------------------------------------
@@ -293,8 +301,8 @@ export class OrderStore {
     return {
       orderId: d[at + ID]!,
       clientOrderId: field(flags, CLIENT_ID_BIT, 1) === 1 ? this.clientOrderIds.get(ref) : undefined,
-      userId: this.accounts[d[at + ACCOUNT]!]!.userId,
-      market: this.markets[d[at + MARKET]!]!.symbol,
+      userId: this.userIds[d[at + ACCOUNT]!]!,
+      market: this.symbols[d[at + MARKET]!]!,
       side: SIDES[field(flags, SIDE_BIT, 1)]!,
       type: isLimit ? 'limit' : 'market',
       price: isLimit ? (price ?? BigInt(d[at + PRICE]!)) : undefined,

@@ -17,10 +17,11 @@
  * Order-side values are JS numbers, exact because the engine bounds every price, quantity and order
  * value (ceil(price × quantity / 10^6)) to at most 2^53-1 units; balances are exact u64 (balances.ts).
  */
-import type { Account } from './account';
-import type { Balances } from './balances';
 import type { EventRecorder } from './events';
+import { BalanceFaultError } from './faults';
 import type { Market } from './market';
+import type { OrderRef } from './order-store';
+import type { EngineState } from './state';
 
 const SCALE = 1_000_000;
 
@@ -43,29 +44,67 @@ export function buyLockAmount(price: number, quantity: number): number {
 }
 
 /**
- * Moves the funds of one fill between the buyer's and the seller's balances: the buyer pays
- * `quote` from its locked quote and receives `quantity` base; the seller delivers `quantity` from
- * its locked base and receives `quote`. (The orders' own locks are the caller's to reduce.)
+ * The settlement stage, after matching: moves the funds of each fill between buyer and seller, and
+ * gives back what a closing order still reserves.
  */
-export function settleFill(
-  balances: Balances,
-  market: Market,
-  buyer: Account,
-  seller: Account,
-  quantity: bigint,
-  quote: bigint,
-  recorder: EventRecorder,
-): void {
-  const buyerQuote = balances.ref(buyer.index, market.quoteIndex);
-  const buyerBase = balances.ref(buyer.index, market.baseIndex);
-  const sellerBase = balances.ref(seller.index, market.baseIndex);
-  const sellerQuote = balances.ref(seller.index, market.quoteIndex);
-  balances.spendLocked(buyerQuote, quote);
-  balances.credit(buyerBase, quantity);
-  balances.spendLocked(sellerBase, quantity);
-  balances.credit(sellerQuote, quote);
-  recorder.balance(buyerQuote);
-  recorder.balance(buyerBase);
-  recorder.balance(sellerBase);
-  recorder.balance(sellerQuote);
+export class Settlement {
+  constructor(
+    private readonly state: EngineState,
+    private readonly recorder: EventRecorder,
+  ) {}
+
+  /**
+   * One fill of `quantity` at `quote` (each also as bigint units, which the caller holds anyway): the buyer pays `quote` from its locked quote and receives
+   * `quantity` base; the seller delivers `quantity` from its locked base and receives `quote`; both
+   * orders' own locks shrink by what they paid.
+   */
+  settleFill(
+    market: Market,
+    maker: OrderRef,
+    taker: OrderRef,
+    takerBuys: boolean,
+    quantity: number,
+    quote: number,
+    quantityUnits: bigint,
+    quoteUnits: bigint,
+  ): void {
+    const { balances, store } = this.state;
+    const recorder = this.recorder;
+    const buyer = store.accountIndex(takerBuys ? taker : maker);
+    const seller = store.accountIndex(takerBuys ? maker : taker);
+    const buyerQuote = balances.ref(buyer, market.quoteIndex);
+    const buyerBase = balances.ref(buyer, market.baseIndex);
+    const sellerBase = balances.ref(seller, market.baseIndex);
+    const sellerQuote = balances.ref(seller, market.quoteIndex);
+    balances.spendLocked(buyerQuote, quoteUnits);
+    balances.credit(buyerBase, quantityUnits);
+    balances.spendLocked(sellerBase, quantityUnits);
+    balances.credit(sellerQuote, quoteUnits);
+    recorder.balance(buyerQuote);
+    recorder.balance(buyerBase);
+    recorder.balance(sellerBase);
+    recorder.balance(sellerQuote);
+    this.takeFromLock(maker, takerBuys ? quantity : quote);
+    this.takeFromLock(taker, takerBuys ? quote : quantity);
+  }
+
+  /** Pays `amount` of a fill out of the order's own lock, which must cover it (else: an engine fault). */
+  private takeFromLock(order: OrderRef, amount: number): void {
+    const store = this.state.store;
+    const locked = store.locked(order);
+    if (amount > locked) throw new BalanceFaultError(`fill payment from order ${store.id(order)}'s lock`, locked, amount);
+    store.setLocked(order, locked - amount);
+  }
+
+  /** Gives back what a closing order still locks (for a buy: price improvement and rounding dust). */
+  release(order: OrderRef): void {
+    const { balances, store } = this.state;
+    const locked = store.locked(order);
+    if (locked > 0) {
+      const balance = balances.ref(store.accountIndex(order), store.lockIndex(order));
+      balances.release(balance, BigInt(locked));
+      store.setLocked(order, 0);
+      this.recorder.balance(balance);
+    }
+  }
 }

@@ -8,27 +8,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { CancelReason, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './api';
-import type { Account } from './account';
-import type { Balances } from './balances';
 import type { BookSide } from './book';
-import type { Market } from './market';
-import type { OrderIndex } from './order-index';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
-
-/** Everything the engine holds. */
-export interface EngineState {
-  readonly markets: readonly Market[];
-  /** Every asset of every market, in order of first appearance: asset indexes point here. */
-  readonly assets: readonly string[];
-  readonly accounts: Map<string, Account>;
-  /** The same accounts by Account.index. */
-  readonly accountList: Account[];
-  readonly store: OrderStore;
-  readonly orders: OrderIndex;
-  readonly balances: Balances;
-  lastSeq: number;
-  nextTradeId: number;
-}
+import type { EngineState } from './state';
 
 const FORMAT = 'orderbook-engine-snapshot/1';
 const ORDER_FIELDS = [
@@ -69,7 +51,7 @@ interface StateRecord {
 
 function encodeOrder(store: OrderStore, o: OrderRef): OrderTuple {
   return [
-    store.id(o), store.clientOrderId(o) ?? null, store.account(o).userId, store.market(o).symbol, store.side(o), store.type(o),
+    store.id(o), store.clientOrderId(o) ?? null, store.userId(o), store.symbol(o), store.side(o), store.type(o),
     store.type(o) === 'limit' ? String(store.price(o)) : null, String(store.quantity(o)), String(store.filled(o)), store.status(o),
     store.cancelReason(o) ?? null, store.timeInForce(o), store.postOnly(o), store.selfTradePrevention(o), String(store.locked(o)),
     store.createdAt(o), store.updatedAt(o),
@@ -126,7 +108,7 @@ function corrupt(what: string): never {
 }
 
 /** Loads `text` into a freshly constructed (empty) state built from the same config. */
-export function readSnapshot(state: EngineState, text: string, newAccount: (userId: string) => Account): void {
+export function readSnapshot(state: EngineState, text: string): void {
   const record = JSON.parse(text) as StateRecord & { format: unknown; lastSeq: number };
   if (record.format !== FORMAT) corrupt(`unknown format ${String(record.format)}`);
   if (record.markets.length !== state.markets.length) corrupt('markets differ from the config');
@@ -140,7 +122,7 @@ export function readSnapshot(state: EngineState, text: string, newAccount: (user
   state.nextTradeId = record.nextTradeId;
 
   for (const a of record.accounts) {
-    const account = newAccount(a.userId);
+    const account = state.newAccount(a.userId);
     if (a.balances.length !== state.assets.length) corrupt(`balances of ${a.userId} differ from the config assets`);
     a.balances.forEach(([asset, available, locked], i) => {
       if (asset !== state.assets[i]) corrupt(`asset ${asset} of ${a.userId} differs from the config`);
@@ -157,7 +139,7 @@ export function readSnapshot(state: EngineState, text: string, newAccount: (user
         for (const t of level) {
           const order = decodeOrder(state, t);
           book.add(order);
-          state.store.account(order).addOpen(state.store, order);
+          state.accountList[state.store.accountIndex(order)]!.addOpen(state.store, order);
         }
       }
     }
@@ -171,7 +153,8 @@ function decodeOrder(state: EngineState, t: OrderTuple): OrderRef {
   const market = state.markets.find((m) => m.symbol === symbol) ?? corrupt(`order ${id} in unknown market ${symbol}`);
   if (state.orders.has(id)) corrupt(`order ${id} appears twice`);
   const order = state.store.create(
-    id, account, market, side, type, price === null ? 0 : Number(price), Number(quantity), Number(locked), createdAt, tif,
+    id, account.index, market.index, side === 'buy' ? market.quoteIndex : market.baseIndex, side, type, price === null ? 0 : Number(price),
+    Number(quantity), Number(locked), createdAt, tif,
     postOnly, stp, clientOrderId ?? undefined,
   );
   state.store.restoreProgress(order, Number(filled), status, cancelReason ?? undefined, updatedAt);

@@ -7,13 +7,11 @@ import type { Side } from '../src/index';
 
 function fixture() {
   const accounts: Account[] = [new Account('alice', 0, 10), new Account('bob', 1, 10)];
-  const markets: Market[] = [];
-  const store = new OrderStore(accounts, markets);
+  const store = new OrderStore(['alice', 'bob'], ['BTC-USD']);
   const market = new Market({ symbol: 'BTC-USD', base: 'BTC', quote: 'USD' }, 0, 0, 1, store);
-  markets.push(market);
   let nextId = 1;
   const order = (side: Side, price: number, quantity: number, account = accounts[0]!): OrderRef =>
-    store.create(nextId++, account, market, side, 'limit', price, quantity, quantity, 0, 'GTC', false, 'cancel_resting', undefined);
+    store.create(nextId++, account.index, market.index, side === 'buy' ? 1 : 0, side, 'limit', price, quantity, quantity, 0, 'GTC', false, 'cancel_resting', undefined);
   return { store, book: market.book, order };
 }
 

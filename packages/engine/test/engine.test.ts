@@ -117,6 +117,23 @@ describe('engine: limit orders and time in force', () => {
     expect(h.balance('S', 'USD')).to.deep.equal({ available: 999n, locked: 0n });
   });
 
+  it('a resting buy locks its value rounded up, and a fill moves updatedAt to the fill while createdAt stays', () => {
+    const h = new Harness();
+    accepted(h.deposit('S', 'BTC', '10'));
+    accepted(h.deposit('B', 'USD', '10'));
+    // 98.5 × 0.00000003 = 295.5 × 10^-8 USD: the lock is 296 units, not 295.
+    const buy = placed(h.limit('B', 'BTC-USD', 'buy', '98.5', '0.00000003'));
+    expect(buy.order.locked).to.equal(296n);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('10') - 296n, locked: 296n });
+    const created = buy.order.createdAt;
+    expect(buy.order.updatedAt).to.equal(created);
+    const sell = placed(h.limit('S', 'BTC-USD', 'sell', '98.5', '0.00000001'));
+    const maker = h.engine.getOrder('B', buy.order.orderId)!;
+    expect(maker).to.include({ status: 'partially_filled', createdAt: created, updatedAt: sell.order.createdAt });
+    expect(sell.order.updatedAt).to.equal(sell.order.createdAt);
+    expect(sell.order.updatedAt).to.be.greaterThan(created);
+  });
+
   it('IOC trades what it can now and cancels the rest (reason ioc), releasing its lock', () => {
     const h = new Harness();
     accepted(h.deposit('S', 'ETH', '5'));

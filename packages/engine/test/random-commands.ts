@@ -1,7 +1,15 @@
-/** Random command sequences over 2 markets and 4 (+1 unfunded) users, for the property and differential tests. */
+/**
+ * Random command sequences over 2 markets and 4 (+1 unfunded) users, for the property and
+ * differential tests. Tuned for deep books: most orders rest at a few whole prices around 100, in
+ * small quantities, so levels hold many orders; bursts of crossing orders sweep several of them;
+ * FOK and market orders are sized so that they fill about as often as not; most cancels name a
+ * live order (chosen when the sequence is built, from a reference exchange run alongside). Some
+ * commands are invalid in exactly one field, so that both sides of every check are exercised.
+ */
 import fc from 'fast-check';
-import type { Command, Engine, EngineConfig, Side } from '../src/index';
+import type { Command, EngineConfig, Side } from '../src/index';
 import type { CommandBody } from './harness';
+import { ReferenceExchange } from './reference-matcher';
 
 /** u5 is never funded at the start: its orders are rejected until it happens to get a deposit. */
 export const USERS = ['u1', 'u2', 'u3', 'u4', 'u5'] as const;
@@ -16,71 +24,125 @@ export const RANDOM_CONFIG: EngineConfig = {
   closedOrdersRetainedPerUser: 3,
 };
 
-/** A command before its order id (if any) is assigned: `orderId` there is a cancel's target. */
+/**
+ * A command before its ids are assigned. A cancel's `orderId` is a pick: 1-80 a live order (the
+ * pick modulo their number), 81-90 one of the 8 latest orders whatever its state, 91-100 an unknown id.
+ * Its user OWNER means the order's owner.
+ */
 export type Intent = CommandBody;
+const OWNER = '*owner*';
+const WHOLE = 1_000_000n;
+const LOT = 10_000_000n; // 0.1 of a base asset
 
 const user = fc.constantFrom(...USERS);
-const market = fc.oneof({ weight: 20, arbitrary: fc.constantFrom('BTC-USD', 'ETH-USD') }, { weight: 1, arbitrary: fc.constant('XRP-USD') });
-const side = fc.constantFrom<Side>('buy', 'sell');
-const price = fc.oneof(
-  { weight: 6, arbitrary: fc.integer({ min: 97, max: 103 }).map((p) => BigInt(p) * 1_000_000n) }, // whole prices cross often
-  { weight: 3, arbitrary: fc.integer({ min: 97_000_000, max: 103_000_000 }).map(BigInt) }, // 6 decimals leave rounding dust
-  { weight: 1, arbitrary: fc.constantFrom(1n, 2n ** 53n - 1n, 2n ** 53n) },
+/** Mostly one market, so that its book gets deep. */
+const market = fc.oneof(
+  { weight: 24, arbitrary: fc.constant('BTC-USD') },
+  { weight: 6, arbitrary: fc.constant('ETH-USD') },
+  { weight: 1, arbitrary: fc.constant('XRP-USD') },
 );
+const side = fc.constantFrom<Side>('buy', 'sell');
+/** Resting prices: a buy at 99 or 100, a sell at 101 or 102, so that depth builds up at 2 prices a side. */
+const restingPrice = (s: Side): fc.Arbitrary<bigint> =>
+  fc.oneof(
+    { weight: 12, arbitrary: fc.integer({ min: 0, max: 1 }).map((d) => (s === 'buy' ? 100n - BigInt(d) : 101n + BigInt(d)) * WHOLE) },
+    { weight: 2, arbitrary: fc.integer({ min: 97_000_000, max: 103_000_000 }).map(BigInt) }, // 6 decimals leave rounding dust
+    { weight: 1, arbitrary: fc.constantFrom(1n, 2n ** 53n - 1n, 2n ** 53n) },
+  );
+/** Prices that cross one or both levels of the other side (when they are there). */
+const crossingPrice = (s: Side): fc.Arbitrary<bigint> => fc.integer({ min: 1, max: 3 }).map((d) => (s === 'buy' ? 100n + BigInt(d) : 101n - BigInt(d)) * WHOLE);
 const quantity = fc.oneof(
-  { weight: 5, arbitrary: fc.integer({ min: 1, max: 4 }).map((q) => BigInt(q) * 100_000_000n) },
-  { weight: 4, arbitrary: fc.integer({ min: 1, max: 300_000_000 }).map(BigInt) },
+  { weight: 12, arbitrary: fc.integer({ min: 1, max: 5 }).map((q) => BigInt(q) * LOT) },
+  { weight: 3, arbitrary: fc.integer({ min: 1, max: 300_000_000 }).map(BigInt) },
   { weight: 1, arbitrary: fc.constantFrom(1n, 10n ** 15n, 2n ** 53n) }, // tiny, too valuable, too big
 );
+/** Takers' quantities: mostly smaller than a level, so that FOK and market orders fill about half the time. */
+const takerQuantity = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }).map((q) => BigInt(q) * LOT) }, { weight: 1, arbitrary: quantity });
 const stp = fc.constantFrom('cancel_resting', 'cancel_resting', 'cancel_taker', 'cancel_both') as fc.Arbitrary<'cancel_resting' | 'cancel_taker' | 'cancel_both'>;
-const clientOrderId = fc.oneof({ weight: 8, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom('a', 'b') });
+const clientOrderId = fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('a', 'b', '') });
+const withClientOrderId = <T extends object>(body: T, c: string | undefined): T => (c === undefined ? body : { ...body, clientOrderId: c });
 
 const deposit: fc.Arbitrary<Intent> = fc.record({
   kind: fc.constant('deposit' as const),
   userId: user,
   asset: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...ASSETS) }, { weight: 1, arbitrary: fc.constant('XRP') }),
-  amount: fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 11n }) }, { weight: 1, arbitrary: fc.constant(0n) }),
+  amount: fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 11n }) }, { weight: 1, arbitrary: fc.constantFrom(0n, 2n ** 64n) }),
 });
-const limit: fc.Arbitrary<Intent> = fc
-  .record({
-    userId: user, market, side, price, quantity, selfTradePrevention: stp, clientOrderId,
-    timeInForce: fc.constantFrom('GTC', 'GTC', 'GTC', 'IOC', 'FOK') as fc.Arbitrary<'GTC' | 'IOC' | 'FOK'>,
-    postOnly: fc.oneof({ weight: 9, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
-  })
-  .map(({ clientOrderId: c, ...r }) => ({ kind: 'placeLimit' as const, orderId: 0, ...r, ...(c === null ? {} : { clientOrderId: c }) }));
+
+const limitWith = (
+  price: (s: Side) => fc.Arbitrary<bigint>,
+  size: fc.Arbitrary<bigint>,
+  timeInForce: fc.Arbitrary<'GTC' | 'IOC' | 'FOK'>,
+): fc.Arbitrary<Intent> =>
+  side.chain((s) =>
+    fc.record({
+      userId: user, market, side: fc.constant(s), price: price(s), quantity: size, selfTradePrevention: stp, clientOrderId, timeInForce,
+      postOnly: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    }),
+  ).map(({ clientOrderId: c, ...r }) => withClientOrderId({ kind: 'placeLimit' as const, orderId: 0, ...r }, c));
+
+const resting = limitWith(restingPrice, quantity, fc.constantFrom('GTC', 'GTC', 'GTC', 'GTC', 'IOC') as fc.Arbitrary<'GTC' | 'IOC'>);
+const crossing = limitWith(crossingPrice, takerQuantity, fc.constantFrom('GTC', 'IOC', 'FOK') as fc.Arbitrary<'GTC' | 'IOC' | 'FOK'>);
 const marketOrder: fc.Arbitrary<Intent> = fc
-  .record({ userId: user, market, side, quantity, selfTradePrevention: stp, clientOrderId })
-  .map(({ clientOrderId: c, ...r }) => ({ kind: 'placeMarket' as const, orderId: 0, ...r, ...(c === null ? {} : { clientOrderId: c }) }));
-/**
- * Mostly by the order's owner (OWNER, resolved by toCommands), sometimes by someone else; the
- * target is one of the 8 latest orders (orderId 1-40 picks which) or an unknown one (41-45).
- */
-const OWNER = '*owner*';
+  .record({ userId: user, market, side, quantity: takerQuantity, selfTradePrevention: stp, clientOrderId })
+  .map(({ clientOrderId: c, ...r }) => withClientOrderId({ kind: 'placeMarket' as const, orderId: 0, ...r }, c));
+/** 2 to 6 crossing orders in a row, all on one side of one market. */
+const burst: fc.Arbitrary<Intent[]> = fc
+  .tuple(side, fc.constantFrom('BTC-USD', 'ETH-USD'), fc.array(fc.tuple(user, fc.integer({ min: 0, max: 3 }), takerQuantity), { minLength: 2, maxLength: 6 }))
+  .map(([s, m, orders]) =>
+    orders.map(([userId, d, q]) => ({
+      kind: 'placeLimit' as const, orderId: 0, userId, market: m, side: s, price: (s === 'buy' ? 100n + BigInt(d) : 101n - BigInt(d)) * WHOLE,
+      quantity: q, timeInForce: 'GTC' as const, postOnly: false, selfTradePrevention: 'cancel_resting' as const,
+    })),
+  );
 const cancel: fc.Arbitrary<Intent> = fc.record({
   kind: fc.constant('cancel' as const),
-  userId: fc.oneof({ weight: 4, arbitrary: fc.constant(OWNER) }, { weight: 1, arbitrary: user }),
-  orderId: fc.integer({ min: 1, max: 45 }),
+  userId: fc.oneof({ weight: 9, arbitrary: fc.constant(OWNER) }, { weight: 1, arbitrary: user }),
+  orderId: fc.integer({ min: 1, max: 100 }),
 });
 
-/** Funding every user first, then random commands. */
-export const intents = (maxLength: number): fc.Arbitrary<Intent[]> =>
-  fc
-    .array(fc.oneof({ weight: 1, arbitrary: deposit }, { weight: 6, arbitrary: limit }, { weight: 2, arbitrary: marketOrder }, { weight: 3, arbitrary: cancel }), {
-      minLength: Math.floor(maxLength / 2),
-      maxLength,
-      size: 'max',
-    })
-    .map((rest) => [
-      ...FUNDED.flatMap((u): Intent[] => [
-        { kind: 'deposit', userId: u, asset: 'USD', amount: 2_000n * 10n ** 8n },
-        { kind: 'deposit', userId: u, asset: 'BTC', amount: 6n * 10n ** 8n },
-        { kind: 'deposit', userId: u, asset: 'ETH', amount: 6n * 10n ** 8n },
-      ]),
-      ...rest,
-    ]);
+/** A valid limit order with exactly one field made invalid (as a careless or hostile caller would send it). */
+const invalidLimit: fc.Arbitrary<Intent> = fc
+  .tuple(
+    resting,
+    fc.constantFrom<[string, unknown]>(
+      ['userId', ''], ['side', 'up'], ['quantity', 0n], ['quantity', -LOT], ['price', 0n], ['timeInForce', 'GTD'], ['postOnly', 'yes'],
+      ['selfTradePrevention', 'none'], ['clientOrderId', 'x'.repeat(65)], ['clientOrderId', 'tab\there'], ['clientOrderId', 'caf\u00e9'],
+    ),
+  )
+  .map(([body, [key, value]]) => ({ ...body, [key]: value }) as Intent);
+const invalidMarketOrder: fc.Arbitrary<Intent> = fc
+  .tuple(marketOrder, fc.constantFrom<[string, unknown]>(['userId', ''], ['side', 'bid'], ['quantity', 0n], ['selfTradePrevention', ''], ['clientOrderId', '\u0000']))
+  .map(([body, [key, value]]) => ({ ...body, [key]: value }) as Intent);
+const invalidDeposit: fc.Arbitrary<Intent> = deposit.map((body) => ({ ...body, userId: '' }));
 
-/** Turns intents into commands: seqs from 1, the next order id for each placement, cancels' owners. */
-export function toCommands(list: Intent[]): Command[] {
+const step: fc.Arbitrary<Intent[]> = fc.oneof(
+  { weight: 1, arbitrary: deposit.map((i) => [i]) },
+  { weight: 14, arbitrary: resting.map((i) => [i]) },
+  { weight: 3, arbitrary: crossing.map((i) => [i]) },
+  { weight: 1, arbitrary: burst },
+  { weight: 3, arbitrary: marketOrder.map((i) => [i]) },
+  { weight: 3, arbitrary: cancel.map((i) => [i]) },
+  { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit).map((i) => [i]) },
+);
+
+/** Funding every user first, then about `length` random commands. */
+export const intents = (length: number): fc.Arbitrary<Intent[]> =>
+  fc.array(step, { minLength: Math.floor(length / 2), maxLength: length, size: 'max' }).map((steps) => [
+    ...FUNDED.flatMap((u): Intent[] => [
+      { kind: 'deposit', userId: u, asset: 'USD', amount: 50_000n * 10n ** 8n },
+      { kind: 'deposit', userId: u, asset: 'BTC', amount: 60n * 10n ** 8n },
+      { kind: 'deposit', userId: u, asset: 'ETH', amount: 60n * 10n ** 8n },
+    ]),
+    ...steps.flat(),
+  ]);
+
+/**
+ * Turns intents into commands: seqs from 1, the next order id for each placement, cancels' targets
+ * and owners. A reference exchange runs alongside to know which orders are live.
+ */
+export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG): Command[] {
+  const reference = new ReferenceExchange(config);
   const owners: string[] = [];
   return list.map((intent, i) => {
     const seq = i + 1;
@@ -89,23 +151,16 @@ export function toCommands(list: Intent[]): Command[] {
       owners.push(intent.userId);
       body = { ...intent, orderId: owners.length };
     } else if (intent.kind === 'cancel') {
-      const orderId = intent.orderId > 40 || owners.length === 0 ? 1000 + intent.orderId : owners.length - ((intent.orderId - 1) % Math.min(owners.length, 8));
+      const live = reference.openOrders();
+      const pick = intent.orderId;
+      const orderId =
+        pick <= 80 && live.length > 0 ? live[pick % live.length]!.orderId
+        : pick <= 90 && owners.length > 0 ? owners.length - (pick % Math.min(owners.length, 8))
+        : 1000 + pick;
       body = { ...intent, orderId, userId: intent.userId === OWNER ? (owners[orderId - 1] ?? USERS[0]) : intent.userId };
     }
-    return { ...body, seq, timestamp: 1_700_000_000_000 + seq * 7 } as Command;
+    const cmd = { ...body, seq, timestamp: 1_700_000_000_000 + seq * 7 } as Command;
+    reference.apply(cmd);
+    return cmd;
   });
-}
-
-/** A level as the snapshot shows it: price, total remaining, order ids in queue order. */
-export type Level = [bigint, bigint, number[]];
-
-/** Every level of a market side, best first, read from the engine's own snapshot. */
-export function engineLevels(engine: Engine, symbol: string, side: Side): Level[] {
-  const snap = JSON.parse(engine.snapshot()) as { markets: { symbol: string; bids: unknown[][][]; asks: unknown[][][] }[] };
-  const m = snap.markets.find((x) => x.symbol === symbol)!;
-  return (side === 'buy' ? m.bids : m.asks).map((orders) => [
-    BigInt(orders[0]![6] as string),
-    orders.reduce((a, o) => a + BigInt(o[7] as string) - BigInt(o[8] as string), 0n),
-    orders.map((o) => o[0] as number),
-  ]);
 }

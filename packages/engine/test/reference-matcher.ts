@@ -1,13 +1,31 @@
 /**
  * A deliberately naive exchange for differential testing: plain arrays scanned and sorted on every
  * step, bigint arithmetic throughout, and all-or-nothing orders decided by trying them on a deep
- * copy. It shares nothing with the engine but the API types and the written rules, so a
- * disagreement points at a bug in one of them.
+ * copy. It shares nothing with the engine but the API types and the written rules (api.ts, the
+ * rounding rule of settlement.ts), so a disagreement points at a bug in one of them.
+ *
+ * It answers every command with a complete CommandResult — the order views, trades and events the
+ * engine's contract promises — so that the differential test can compare every field. Level and
+ * balance events are coalesced per command as the contract says (one per changed level or
+ * balance, carrying its final value); their order among themselves is not part of the contract.
  */
-import type { Command, EngineConfig, EngineErrorCode, SelfTradePrevention, Side, TimeInForce } from '../src/index';
+import type {
+  CancelReason,
+  Command,
+  CommandResult,
+  EngineConfig,
+  EngineErrorCode,
+  EngineEvent,
+  OrderView,
+  SelfTradePrevention,
+  Side,
+  TimeInForce,
+  TradeView,
+} from '../src/index';
 
 interface RefOrder {
   id: number;
+  clientOrderId: string | undefined;
   userId: string;
   market: string;
   side: Side;
@@ -17,46 +35,65 @@ interface RefOrder {
   remaining: bigint;
   locked: bigint;
   status: 'open' | 'partially_filled' | 'filled' | 'cancelled';
-  cancelReason?: 'user' | 'ioc' | 'self_trade';
+  cancelReason: CancelReason | undefined;
   timeInForce: TimeInForce;
+  postOnly: boolean;
   selfTradePrevention: SelfTradePrevention;
-  clientOrderId?: string;
+  createdAt: number;
+  updatedAt: number;
   resting: boolean;
   arrival: number;
 }
 
-export interface RefTrade {
-  tradeId: number;
-  price: bigint;
-  quantity: bigint;
-  quoteAmount: bigint;
-  makerOrderId: number;
-  takerOrderId: number;
-  makerUserId: string;
-  takerUserId: string;
-}
-
-export type RefResult =
-  | { ok: true; trades: RefTrade[]; order?: { status: string; filled: bigint; locked: bigint } }
-  | { ok: false; code: EngineErrorCode; field: string | undefined };
-
 interface RefState {
   orders: RefOrder[]; // every retained order
   closedQueue: Record<string, number[]>; // per user, ids in closing order
-  balances: Record<string, { available: bigint; locked: bigint }>; // `${user}:${asset}`
+  balances: Record<string, { available: bigint; locked: bigint }>; // `${user}\n${asset}`
   supply: Record<string, bigint>;
+  bookSeq: Record<string, number>;
   nextTradeId: number;
   arrivals: number;
+}
+
+/** What one command did, gathered as it runs. */
+interface Effects {
+  readonly seq: number;
+  readonly now: number;
+  readonly events: EngineEvent[];
+  readonly trades: TradeView[];
+  /** `${market}\n${side}\n${price}` of every level touched. */
+  readonly levels: Set<string>;
+  /** `${user}\n${asset}` of every balance touched. */
+  readonly balances: Set<string>;
 }
 
 const MAX_UNITS = 2n ** 64n - 1n;
 const MAX_ORDER = 2n ** 53n - 1n;
 const floorQuote = (price: bigint, quantity: bigint): bigint => (price * quantity) / 1_000_000n;
 const ceilQuote = (price: bigint, quantity: bigint): bigint => (price * quantity + 999_999n) / 1_000_000n;
-const fail = (code: EngineErrorCode, field?: string): RefResult => ({ ok: false, code, field });
+const SIDES: readonly unknown[] = ['buy', 'sell'];
+const TIMES_IN_FORCE: readonly unknown[] = ['GTC', 'IOC', 'FOK'];
+const STPS: readonly unknown[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
+
+function fail(code: EngineErrorCode, field?: string): CommandResult {
+  return { ok: false, error: field === undefined ? { code, message: '' } : { code, field, message: `${field}: ` } };
+}
+
+/** 1 to 64 characters, each printable ASCII (space to tilde). */
+function validClientOrderId(id: string): boolean {
+  if (id.length < 1 || id.length > 64) return false;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 32 || c > 126) return false;
+  }
+  return true;
+}
+
+const badUnits = (value: unknown, max: bigint): boolean => typeof value !== 'bigint' || value < 1n || value > max;
 
 export class ReferenceExchange {
-  private s: RefState = { orders: [], closedQueue: {}, balances: {}, supply: {}, nextTradeId: 1, arrivals: 0 };
+  private s: RefState = { orders: [], closedQueue: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
+  private lastSeq = 0;
 
   constructor(private readonly config: EngineConfig) {}
 
@@ -64,12 +101,17 @@ export class ReferenceExchange {
     return this.config.markets.find((m) => m.symbol === symbol);
   }
 
-  private bal(s: RefState, userId: string, asset: string) {
-    return (s.balances[`${userId}:${asset}`] ??= { available: 0n, locked: 0n });
+  private assets(): string[] {
+    return [...new Set(this.config.markets.flatMap((m) => [m.base, m.quote]))];
+  }
+
+  private bal(s: RefState, fx: Effects, userId: string, asset: string) {
+    fx.balances.add(`${userId}\n${asset}`);
+    return (s.balances[`${userId}\n${asset}`] ??= { available: 0n, locked: 0n });
   }
 
   balance(userId: string, asset: string): { available: bigint; locked: bigint } {
-    return { ...(this.s.balances[`${userId}:${asset}`] ?? { available: 0n, locked: 0n }) };
+    return { ...(this.s.balances[`${userId}\n${asset}`] ?? { available: 0n, locked: 0n }) };
   }
 
   /** Resting orders of one side, best first, then by arrival. */
@@ -79,93 +121,140 @@ export class ReferenceExchange {
       .sort((a, b) => (a.price === b.price ? a.arrival - b.arrival : (side === 'buy' ? a.price < b.price : a.price > b.price) ? 1 : -1));
   }
 
-  apply(cmd: Command): RefResult {
+  /** Every open order: id and owner (for cancels of live orders), oldest first. */
+  openOrders(): { orderId: number; userId: string }[] {
+    return this.s.orders.filter((o) => o.status === 'open' || o.status === 'partially_filled').map((o) => ({ orderId: o.id, userId: o.userId }));
+  }
+
+  /** Every retained order of `userId`, newest first, as ListOrders shows them. */
+  listOrders(userId: string): OrderView[] {
+    return this.s.orders.filter((o) => o.userId === userId).sort((a, b) => b.id - a.id).map((o) => this.view(o));
+  }
+
+  bookSeq(symbol: string): number {
+    return this.s.bookSeq[symbol] ?? 0;
+  }
+
+  apply(cmd: Command): CommandResult {
+    if (cmd.seq !== this.lastSeq + 1) throw new Error(`reference: seq ${cmd.seq} out of order`);
+    this.lastSeq = cmd.seq;
+    // Rejections are decided on a copy, which is dropped: a rejected command changes nothing.
+    const s = structuredClone(this.s);
+    const fx: Effects = { seq: cmd.seq, now: cmd.timestamp, events: [], trades: [], levels: new Set(), balances: new Set() };
+    const result = this.run(s, fx, cmd);
+    if (!result.ok) return result;
+    this.s = s;
+    return { ...result, events: [...fx.events, ...this.levelEvents(s, fx), ...this.balanceEvents(s, fx)] };
+  }
+
+  private run(s: RefState, fx: Effects, cmd: Command): CommandResult {
     switch (cmd.kind) {
       case 'deposit': {
-        const assets = this.config.markets.flatMap((m) => [m.base, m.quote]);
-        if (!assets.includes(cmd.asset)) return fail('INVALID_ARGUMENT', 'asset');
-        if (cmd.amount <= 0n || cmd.amount > MAX_UNITS) return fail('INVALID_ARGUMENT', 'amount');
-        if ((this.s.supply[cmd.asset] ?? 0n) + cmd.amount > MAX_UNITS) return fail('INVALID_ARGUMENT', 'amount');
-        this.s.supply[cmd.asset] = (this.s.supply[cmd.asset] ?? 0n) + cmd.amount;
-        this.bal(this.s, cmd.userId, cmd.asset).available += cmd.amount;
-        return { ok: true, trades: [] };
+        if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+        if (!this.assets().includes(cmd.asset)) return fail('INVALID_ARGUMENT', 'asset');
+        if (badUnits(cmd.amount, MAX_UNITS)) return fail('INVALID_ARGUMENT', 'amount');
+        if ((s.supply[cmd.asset] ?? 0n) + cmd.amount > MAX_UNITS) return fail('INVALID_ARGUMENT', 'amount');
+        s.supply[cmd.asset] = (s.supply[cmd.asset] ?? 0n) + cmd.amount;
+        const b = this.bal(s, fx, cmd.userId, cmd.asset);
+        b.available += cmd.amount;
+        const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
+        return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
       }
       case 'cancel': {
-        const order = this.s.orders.find((o) => o.id === cmd.orderId && o.userId === cmd.userId);
+        const order = s.orders.find((o) => o.id === cmd.orderId && o.userId === cmd.userId);
         if (order === undefined) return fail('NOT_FOUND', 'order_id');
         if (order.status === 'filled' || order.status === 'cancelled') return fail('FAILED_PRECONDITION', 'order_id');
-        order.status = 'cancelled';
-        order.cancelReason = 'user';
-        this.close(this.s, order);
-        return { ok: true, trades: [], order: this.summary(order) };
+        const released = order.locked;
+        this.cancelOrder(s, fx, order, 'user');
+        const view = this.view(order);
+        fx.events.push({ type: 'orderUpdated', order: view, trade: undefined });
+        const releasedAsset = this.lockAsset(order);
+        return { ok: true, value: { kind: 'cancelled', order: view, releasedAsset, releasedAmount: released }, events: [] };
       }
       case 'placeLimit':
       case 'placeMarket':
-        return this.place(cmd);
+        return this.place(s, fx, cmd);
     }
   }
 
-  private place(cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): RefResult {
+  private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
     const market = this.marketOf(cmd.market);
     if (market === undefined) return fail('INVALID_ARGUMENT', 'market');
-    if (cmd.quantity <= 0n || cmd.quantity > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+    if (!SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
+    if (badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
+    if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
-    if (clientOrderId !== undefined && this.s.orders.some((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId)) {
+    if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
+    if (clientOrderId !== undefined && s.orders.some((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId)) {
       return fail('ALREADY_EXISTS', 'client_order_id');
     }
     const isLimit = cmd.kind === 'placeLimit';
-    const price = isLimit ? cmd.price : 0n;
-    const tif: TimeInForce = isLimit ? cmd.timeInForce : 'FOK';
-    const base = market.base;
-    const quote = market.quote;
-    const lockAsset = cmd.side === 'buy' ? quote : base;
     const order: RefOrder = {
-      id: cmd.orderId, userId: cmd.userId, market: cmd.market, side: cmd.side, type: isLimit ? 'limit' : 'market', price,
-      quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', timeInForce: tif,
-      selfTradePrevention: cmd.selfTradePrevention, resting: false, arrival: 0, ...(clientOrderId === undefined ? {} : { clientOrderId }),
+      id: cmd.orderId, clientOrderId, userId: cmd.userId, market: cmd.market, side: cmd.side, type: isLimit ? 'limit' : 'market',
+      price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
+      timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
+      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0,
     };
+    const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
-      if (price <= 0n || price > MAX_ORDER) return fail('INVALID_ARGUMENT', 'price');
-      if (cmd.postOnly && tif !== 'GTC') return fail('INVALID_ARGUMENT', 'post_only');
-      if (ceilQuote(price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
-      order.locked = cmd.side === 'buy' ? ceilQuote(price, cmd.quantity) : cmd.quantity;
-      if (this.bal(this.s, cmd.userId, lockAsset).available < order.locked) return fail('FAILED_PRECONDITION');
-      const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy')[0];
-      if (cmd.postOnly && best !== undefined && (cmd.side === 'buy' ? best.price <= price : best.price >= price)) {
+      if (badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
+      if (!TIMES_IN_FORCE.includes(cmd.timeInForce)) return fail('INVALID_ARGUMENT', 'time_in_force');
+      if (typeof cmd.postOnly !== 'boolean') return fail('INVALID_ARGUMENT', 'post_only');
+      if (cmd.postOnly && cmd.timeInForce !== 'GTC') return fail('INVALID_ARGUMENT', 'post_only');
+      if (ceilQuote(cmd.price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
+      if (available < order.locked) return fail('FAILED_PRECONDITION');
+      const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy', s)[0];
+      if (cmd.postOnly && best !== undefined && (cmd.side === 'buy' ? best.price <= cmd.price : best.price >= cmd.price)) {
         return fail('FAILED_PRECONDITION', 'post_only');
       }
-      if (tif === 'FOK') {
+      if (order.timeInForce === 'FOK') {
         const copy = structuredClone(order);
-        this.run(structuredClone(this.s), copy, base, quote);
+        this.match(structuredClone(s), this.scratch(fx), copy);
         if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'time_in_force');
       }
     } else {
       // Try it on a copy, with funds to spare, to learn whether it fills and what it costs.
-      const trial = structuredClone(this.s);
+      const trial = structuredClone(s);
       const copy = structuredClone(order);
       copy.locked = cmd.side === 'buy' ? MAX_UNITS * MAX_UNITS : cmd.quantity;
-      this.bal(trial, cmd.userId, lockAsset).available += copy.locked;
-      const { trades, stopped } = this.run(trial, copy, base, quote);
-      if (stopped && copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'self_trade_prevention');
+      this.bal(trial, this.scratch(fx), cmd.userId, this.lockAsset(order)).available += copy.locked;
+      const { trades, stopped } = this.match(trial, this.scratch(fx), copy);
+      if (stopped) return fail('FAILED_PRECONDITION', 'self_trade_prevention');
       if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'quantity');
       const cost = cmd.side === 'buy' ? trades.reduce((a, t) => a + t.quoteAmount, 0n) : cmd.quantity;
       if (cost > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
-      if (this.bal(this.s, cmd.userId, lockAsset).available < cost) return fail('FAILED_PRECONDITION');
+      if (available < cost) return fail('FAILED_PRECONDITION');
       order.locked = cost;
     }
-    const { trades } = this.run(this.s, order, base, quote);
-    return { ok: true, trades, order: this.summary(order) };
+    const { trades } = this.match(s, fx, order);
+    return { ok: true, value: { kind: 'placed', order: this.view(order), trades }, events: [] };
+  }
+
+  /** Effects of a trial run: thrown away. */
+  private scratch(fx: Effects): Effects {
+    return { seq: fx.seq, now: fx.now, events: [], trades: [], levels: new Set(), balances: new Set() };
+  }
+
+  private lockAsset(order: RefOrder): string {
+    const market = this.marketOf(order.market)!;
+    return order.side === 'buy' ? market.quote : market.base;
+  }
+
+  private touchLevel(fx: Effects, order: RefOrder): void {
+    fx.levels.add(`${order.market}\n${order.side}\n${order.price}`);
   }
 
   /** Locks the taker's funds, matches it, and rests or cancels the rest. */
-  private run(s: RefState, taker: RefOrder, base: string, quote: string): { trades: RefTrade[]; stopped: boolean } {
-    const lockAsset = taker.side === 'buy' ? quote : base;
-    const lockBalance = this.bal(s, taker.userId, lockAsset);
+  private match(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
+    const { base, quote } = this.marketOf(taker.market)!;
+    const lockBalance = this.bal(s, fx, taker.userId, this.lockAsset(taker));
     lockBalance.available -= taker.locked;
     lockBalance.locked += taker.locked;
     taker.arrival = ++s.arrivals;
     s.orders.push(taker);
-    const trades: RefTrade[] = [];
+    fx.events.push({ type: 'orderAccepted', order: this.view(taker) });
     let stopped = false;
     while (taker.remaining > 0n) {
       const maker = this.book(taker.market, taker.side === 'buy' ? 'sell' : 'buy', s)[0];
@@ -173,9 +262,8 @@ export class ReferenceExchange {
       if (taker.type === 'limit' && (taker.side === 'buy' ? maker.price > taker.price : maker.price < taker.price)) break;
       if (maker.userId === taker.userId) {
         if (taker.selfTradePrevention !== 'cancel_taker') {
-          maker.status = 'cancelled';
-          maker.cancelReason = 'self_trade';
-          this.close(s, maker);
+          this.cancelOrder(s, fx, maker, 'self_trade');
+          fx.events.push({ type: 'orderUpdated', order: this.view(maker), trade: undefined });
         }
         if (taker.selfTradePrevention !== 'cancel_resting') {
           stopped = true;
@@ -187,41 +275,57 @@ export class ReferenceExchange {
       const amount = floorQuote(maker.price, fill);
       const [buy, sell] = taker.side === 'buy' ? [taker, maker] : [maker, taker];
       buy.locked -= amount;
-      this.bal(s, buy.userId, quote).locked -= amount;
-      this.bal(s, buy.userId, base).available += fill;
+      this.bal(s, fx, buy.userId, quote).locked -= amount;
+      this.bal(s, fx, buy.userId, base).available += fill;
       sell.locked -= fill;
-      this.bal(s, sell.userId, base).locked -= fill;
-      this.bal(s, sell.userId, quote).available += amount;
+      this.bal(s, fx, sell.userId, base).locked -= fill;
+      this.bal(s, fx, sell.userId, quote).available += amount;
+      this.touchLevel(fx, maker);
       for (const o of [maker, taker]) {
         o.remaining -= fill;
         o.status = o.remaining === 0n ? 'filled' : 'partially_filled';
+        o.updatedAt = fx.now;
       }
-      trades.push({
-        tradeId: s.nextTradeId++, price: maker.price, quantity: fill, quoteAmount: amount, makerOrderId: maker.id,
-        takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId,
-      });
-      if (maker.remaining === 0n) this.close(s, maker);
-      if (taker.remaining === 0n) this.close(s, taker);
+      const trade: TradeView = {
+        tradeId: s.nextTradeId++, market: taker.market, price: maker.price, quantity: fill, quoteAmount: amount, makerOrderId: maker.id,
+        takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId, takerSide: taker.side, timestamp: fx.now, seq: fx.seq,
+      };
+      fx.trades.push(trade);
+      fx.events.push({ type: 'trade', trade });
+      for (const o of [maker, taker]) {
+        if (o.remaining === 0n) this.close(s, fx, o);
+        fx.events.push({ type: 'orderUpdated', order: this.view(o), trade });
+      }
     }
     if (taker.remaining > 0n) {
       if (!stopped && taker.type === 'limit' && taker.timeInForce === 'GTC') {
         taker.resting = true;
+        this.touchLevel(fx, taker);
       } else {
-        taker.status = 'cancelled';
-        taker.cancelReason = stopped ? 'self_trade' : 'ioc';
-        this.close(s, taker);
+        this.cancelOrder(s, fx, taker, stopped ? 'self_trade' : 'ioc');
+        fx.events.push({ type: 'orderUpdated', order: this.view(taker), trade: undefined });
       }
     }
-    return { trades, stopped };
+    return { trades: fx.trades, stopped };
   }
 
-  private close(s: RefState, order: RefOrder): void {
+  private cancelOrder(s: RefState, fx: Effects, order: RefOrder, reason: CancelReason): void {
+    order.status = 'cancelled';
+    order.cancelReason = reason;
+    order.updatedAt = fx.now;
+    this.close(s, fx, order);
+  }
+
+  /** The order leaves the book, gives back what it still locks, and joins its user's closed orders. */
+  private close(s: RefState, fx: Effects, order: RefOrder): void {
+    if (order.resting) this.touchLevel(fx, order);
     order.resting = false;
-    const lockAsset = order.side === 'buy' ? this.marketOf(order.market)!.quote : this.marketOf(order.market)!.base;
-    const b = this.bal(s, order.userId, lockAsset);
-    b.locked -= order.locked;
-    b.available += order.locked;
-    order.locked = 0n;
+    if (order.locked > 0n) {
+      const b = this.bal(s, fx, order.userId, this.lockAsset(order));
+      b.locked -= order.locked;
+      b.available += order.locked;
+      order.locked = 0n;
+    }
     const queue = (s.closedQueue[order.userId] ??= []);
     queue.push(order.id);
     while (queue.length > this.config.closedOrdersRetainedPerUser) {
@@ -230,8 +334,31 @@ export class ReferenceExchange {
     }
   }
 
-  private summary(order: RefOrder) {
-    return { status: order.status, filled: order.quantity - order.remaining, locked: order.locked };
+  private view(order: RefOrder): OrderView {
+    return {
+      orderId: order.id, clientOrderId: order.clientOrderId, userId: order.userId, market: order.market, side: order.side, type: order.type,
+      price: order.type === 'limit' ? order.price : undefined, quantity: order.quantity, filled: order.quantity - order.remaining,
+      status: order.status, cancelReason: order.cancelReason, timeInForce: order.timeInForce, postOnly: order.postOnly,
+      selfTradePrevention: order.selfTradePrevention, locked: order.locked, createdAt: order.createdAt, updatedAt: order.updatedAt,
+    };
+  }
+
+  private levelEvents(s: RefState, fx: Effects): EngineEvent[] {
+    return [...fx.levels].map((key) => {
+      const [market, side, price] = key.split('\n') as [string, Side, string];
+      const orders = this.book(market, side, s).filter((o) => o.price === BigInt(price));
+      const bookSeq = (s.bookSeq[market] = (s.bookSeq[market] ?? 0) + 1);
+      const quantity = orders.reduce((a, o) => a + o.remaining, 0n);
+      return { type: 'bookLevel', market, side, price: BigInt(price), quantity, orderCount: orders.length, bookSeq };
+    });
+  }
+
+  private balanceEvents(s: RefState, fx: Effects): EngineEvent[] {
+    return [...fx.balances].map((key) => {
+      const [userId, asset] = key.split('\n') as [string, string];
+      const { available, locked } = s.balances[key]!;
+      return { type: 'balance', userId, balance: { asset, available, locked } };
+    });
   }
 
   /** Levels best first: [price, total, ids in queue order]. */

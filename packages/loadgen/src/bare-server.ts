@@ -117,7 +117,7 @@ function bareImplementation(): grpc.UntypedServiceImplementation {
       if (request.placeLimitOrder !== undefined) call.write({ requestId, placeLimitOrder: cannedLimitResponse(request.placeLimitOrder, ++lastOrderId) });
       else if (request.placeMarketOrder !== undefined) call.write({ requestId, placeMarketOrder: cannedMarketResponse(request.placeMarketOrder, ++lastOrderId) });
       else if (request.cancelOrder !== undefined) call.write({ requestId, cancelOrder: cannedCancelResponse(request.cancelOrder) });
-      else call.write({ requestId, error: { code: grpc.status.INVALID_ARGUMENT, message: 'command: one of place_limit_order, place_market_order, cancel_order is required' } });
+      else call.write({ requestId, error: { code: grpc.status.INVALID_ARGUMENT, message: 'command: one of place_limit_order, place_market_order, cancel_order is required', status: undefined } });
     });
     call.on('end', () => call.end());
   };

@@ -88,6 +88,7 @@ async function measureTarget(target: Target, options: BenchOptions, halfLoadRate
   const spec = (label: string): PhaseSpec => ({
     label: `${target.name} ${label}`,
     serverPid: target.loaded.pid,
+    ...(target.metricsUrl === undefined ? {} : { metricsUrl: target.metricsUrl }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
   });
   const closed = (entry: EntryKind, concurrency: number, seconds: number): PhaseCommand => ({

@@ -28,6 +28,12 @@ function cpu(phase: PhaseResult): string {
   return `${Math.round(phase.serverCpuPercent ?? 0)} / ${Math.round(phase.generatorCpuPercent)} / ${Math.round(phase.otherCpuPercent)} %`;
 }
 
+/** CPU time of the server process per answered call: robust where wall-clock rates are not (a shared machine). */
+function cpuPerOrder(phase: PhaseResult): string {
+  if (phase.serverCpuSeconds === undefined || phase.answered === 0) return '-';
+  return `${Math.round((phase.serverCpuSeconds * 1e6) / phase.answered)} µs`;
+}
+
 function table(rows: readonly (readonly string[])[]): string {
   const widths = rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
   return rows.map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0))).join('   ')).join('\n');
@@ -47,6 +53,11 @@ function sweepTable(result: BenchResult): string {
     ]);
   });
   return table(rows);
+}
+
+/** A histogram bucket's upper bound, e.g. "≤ 0.50 ms". */
+function formatBound(micros: number): string {
+  return Number.isFinite(micros) ? `≤ ${formatMs(micros)}` : 'past the last bucket';
 }
 
 function rss(target: TargetResult): string {
@@ -74,9 +85,11 @@ function sideBySide(result: BenchResult): string {
     row('p99', (p) => formatMs(p.latency.p99Us)),
     row('p99.9', (p) => formatMs(p.latency.p999Us)),
     row('max', (p) => formatMs(p.latency.maxUs)),
+    row('inside the server p50 / p99', (p) => (p.serverLatency === undefined ? '-' : `${formatBound(p.serverLatency.p50Us)} / ${formatBound(p.serverLatency.p99Us)}`)),
     row('errors', (p) => formatCount(p.errors) + (p.unsent ? ` (+${formatCount(p.unsent)} unsent)` : '')),
     row('expected rejections', (p) => formatCount(p.rejected)),
     row('CPU server/gen/other', cpu),
+    row('server CPU per order', cpuPerOrder),
   ]);
 }
 
@@ -116,7 +129,8 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
     `Sweep (closed loop, ${options.stepSeconds} s per step, unary RPCs; "orders/s" counts correct answers; CPU in % of one core; "other" is everything else on the machine):`,
     sweepTable(result),
     '',
-    'Side by side (unary: best sweep step; session: OrderSession streams; @half: open loop at half of ours max, latency from the scheduled send time):',
+    'Side by side (unary: best sweep step; session: OrderSession streams; @half: open loop at half of ours max, latency from the scheduled send time;',
+    '"inside the server": arrival to status of the unary order RPCs in matching_call_duration_seconds, as the bucket bound holding the quantile):',
     sideBySide(result),
     '',
     `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,

@@ -12,6 +12,8 @@ export interface Target {
   /** The process that handles the orders: its CPU is reported per phase. */
   readonly loaded: ChildServer;
   readonly servers: readonly ChildServer[];
+  /** matching's /metrics, for the time the calls spent inside it; the bare server has none. */
+  readonly metricsUrl?: string;
 }
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -33,7 +35,7 @@ export interface OursOptions {
  * sign-ups of the set-up short; tokens live a day because the generator does not refresh them.
  */
 export async function startOurs(options: OursOptions): Promise<Target & { readonly traders: readonly Trader[] }> {
-  const [authPort, matchingPort] = [await freePort(), await freePort()];
+  const [authPort, matchingPort, metricsPort] = [await freePort(), await freePort(), await freePort()];
   const authAddress = `127.0.0.1:${authPort}`;
   const matchingAddress = `127.0.0.1:${matchingPort}`;
   const admin = { login: 'bench-admin', password: randomBytes(18).toString('base64url') };
@@ -69,7 +71,7 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
         MATCHING_PORT: String(matchingPort),
         MATCHING_DATA_DIR: join(options.workDir, 'matching'),
         MATCHING_MARKETS: options.markets.join(','),
-        MATCHING_METRICS_PORT: '0',
+        MATCHING_METRICS_PORT: String(metricsPort),
         AUTH_ADDRESS: authAddress,
         ...options.matchingEnv,
       },
@@ -83,7 +85,8 @@ export async function startOurs(options: OursOptions): Promise<Target & { readon
       admin,
       funding: options.funding,
     });
-    return { name: 'ours', address: matchingAddress, tokens: traders.map((t) => t.accessToken), loaded: matchingServer, servers, traders };
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    return { name: 'ours', address: matchingAddress, tokens: traders.map((t) => t.accessToken), loaded: matchingServer, servers, traders, metricsUrl };
   } catch (err) {
     await Promise.all(servers.map((server) => server.stop()));
     throw err;

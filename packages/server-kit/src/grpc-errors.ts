@@ -1,27 +1,24 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { encodeStatusDetails, STATUS_DETAILS_TRAILER, type ErrorDetails } from './status-details';
 
-/** What a client can act on beyond the code and message (google.rpc.Status details). */
-export interface ErrorDetails {
-  /** google.rpc.ErrorInfo.reason: UPPER_SNAKE_CASE, stable, part of the contract (e.g. INSUFFICIENT_FUNDS). */
-  readonly reason: string;
-  /** google.rpc.ErrorInfo.metadata */
-  readonly metadata?: Readonly<Record<string, string>>;
-  /** google.rpc.BadRequest.field_violations (INVALID_ARGUMENT: one per bad field) */
-  readonly fieldViolations?: readonly { readonly field: string; readonly description: string }[];
-  /** google.rpc.RetryInfo.retry_delay (RESOURCE_EXHAUSTED, UNAVAILABLE) */
-  readonly retryDelayMs?: number;
-}
+export type { ErrorDetails } from './status-details';
 
-/** An error that grpc-js sends to the client as the given status code and message. */
-export function grpcError(code: status, message: string, details?: ErrorDetails): ServiceError {
-  return Object.assign(new Error(message), {
-    code,
-    details: message,
-    metadata: new Metadata(),
-    ...(details === undefined ? {} : { richDetails: details }),
-  });
+/**
+ * An error that grpc-js sends to the client as the given status code and message, with the
+ * details as google.rpc.Status in the `grpc-status-details-bin` trailer (its metadata). Whoever
+ * answers with it (handler, stream, interceptor) sends that metadata as the trailers.
+ */
+export function grpcError(code: status, message: string, details: ErrorDetails): ServiceError {
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_TRAILER, encodeStatusDetails(code, message, details));
+  return Object.assign(new Error(message), { code, details: message, metadata, richDetails: details });
 }
 
 export function isServiceError(err: unknown): err is ServiceError {
   return err instanceof Error && typeof (err as Partial<ServiceError>).code === 'number';
 }
+
+/** The reason of a request field that is wrong (with a BadRequest field violation per field). */
+export const INVALID_FIELD = 'INVALID_FIELD';
+/** The reason of an error the service did not expect (its message hides the internals). */
+export const INTERNAL_ERROR = 'INTERNAL_ERROR';

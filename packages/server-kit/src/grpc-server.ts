@@ -2,8 +2,12 @@ import { readFileSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
-import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import { HealthImplementation, protoPath as healthProtoPath, service as healthService } from 'grpc-health-check';
+import { clientCertificateLog } from './client-certificate-log';
+import { grpcError } from './grpc-errors';
 import type { Logger } from './logger';
+import { ReloadingTlsCredentials } from './reloading-tls-credentials';
+import type { ServerTransport } from './server-transport-config';
 
 export interface ServiceRegistration {
   /** Fully-qualified service name, for health status. */
@@ -19,7 +23,8 @@ export interface GrpcServerOptions {
   readonly descriptorSetPath: string;
   readonly logger: Logger;
   readonly interceptors?: grpc.ServerInterceptor[];
-  readonly serverOptions?: grpc.ServerOptions;
+  /** TLS and connection options; plaintext with grpc-js defaults when absent. */
+  readonly transport?: ServerTransport;
   /** Health of every service when the server starts listening. */
   readonly initiallyServing: boolean;
 }
@@ -40,20 +45,22 @@ export interface RunningGrpcServer {
 
 /** A grpc-js server with reflection (for grpcurl) and grpc.health.v1 next to the given services. */
 export async function startGrpcServer(options: GrpcServerOptions): Promise<RunningGrpcServer> {
-  const server = new grpc.Server({ ...options.serverOptions, interceptors: options.interceptors ?? [] });
+  const tls = options.transport?.tls === undefined ? undefined : new ReloadingTlsCredentials(options.transport.tls, options.logger);
+  const interceptors = [...(tls !== undefined && options.transport?.tls?.clientCaFile !== undefined ? [clientCertificateLog(options.logger)] : []), ...(options.interceptors ?? [])];
+  const server = new grpc.Server({ ...options.transport?.options, interceptors });
   for (const service of options.services) server.addService(service.definition, service.implementation);
 
   const healthStatus = options.initiallyServing ? 'SERVING' : 'NOT_SERVING';
   const health = new HealthImplementation({ '': healthStatus });
   for (const service of options.services) health.setStatus(service.name, healthStatus);
-  health.addToServer(server);
+  const healthWatches = addHealthService(server, health);
 
   const contract = protoLoader.loadFileDescriptorSetFromBuffer(readFileSync(options.descriptorSetPath));
   const healthDefinition = protoLoader.loadSync(healthProtoPath);
   new ReflectionService({ ...contract, ...healthDefinition }).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+    server.bindAsync(`${options.host}:${options.port}`, tls ?? grpc.ServerCredentials.createInsecure(), (err, bound) =>
       err ? reject(err) : resolve(bound),
     );
   }).catch((err: unknown) => {
@@ -61,6 +68,7 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     throw err;
   });
 
+  const stopWatchingTls = tls?.watch() ?? ((): void => undefined);
   const checks = new Set<string>();
   const setServing = (serving: boolean): void => {
     const value = serving ? 'SERVING' : 'NOT_SERVING';
@@ -75,7 +83,12 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
 
   const shutdown = (graceMs: number): Promise<void> =>
     new Promise((resolve) => {
+      stopWatchingTls();
       setServing(false);
+      // Watch streams never end by themselves: end them after the NOT_SERVING update, or shutdown waits the whole grace.
+      const ending = grpcError(grpc.status.UNAVAILABLE, 'the server is shutting down', { reason: 'SHUTTING_DOWN', retryDelayMs: 1000 });
+      for (const watch of healthWatches) watch.emit('error', ending);
+      healthWatches.clear();
       const timer = setTimeout(() => {
         options.logger.warn({ graceMs }, 'grace period over: cancelling remaining calls');
         server.forceShutdown();
@@ -89,6 +102,27 @@ export async function startGrpcServer(options: GrpcServerOptions): Promise<Runni
     });
 
   return { server, port, setServing, setCheck, shutdown };
+}
+
+/**
+ * grpc.health.v1 from grpc-health-check, with its Watch streams kept in the returned set (until
+ * the client leaves) so that shutdown can end them.
+ */
+function addHealthService(server: grpc.Server, health: HealthImplementation): Set<grpc.ServerWritableStream<unknown, unknown>> {
+  let implementation: grpc.UntypedServiceImplementation | undefined;
+  health.addToServer({ addService: (_definition: unknown, handlers: grpc.UntypedServiceImplementation) => (implementation = handlers) } as unknown as grpc.Server);
+  const watch = implementation?.['watch'] as grpc.handleServerStreamingCall<unknown, unknown> | undefined;
+  if (implementation === undefined || watch === undefined) throw new Error('grpc-health-check registered no Watch handler');
+  const watches = new Set<grpc.ServerWritableStream<unknown, unknown>>();
+  server.addService(healthService as unknown as grpc.ServiceDefinition, {
+    ...implementation,
+    watch: (call: grpc.ServerWritableStream<unknown, unknown>) => {
+      watches.add(call);
+      call.on('cancelled', () => watches.delete(call));
+      watch(call);
+    },
+  });
+  return watches;
 }
 
 /** The address a client on this machine dials to reach a server listening on host:port. */

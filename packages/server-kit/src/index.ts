@@ -5,3 +5,6 @@ export * from './grpc-server';
 export * from './run-main';
 export * from './signals';
 export * from './status-adapter';
+export * from './client-tls';
+export * from './server-transport-config';
+export * from './status-details';

@@ -1,5 +1,5 @@
 import { status, type handleUnaryCall, type ServerUnaryCall, type ServiceError } from '@grpc/grpc-js';
-import { grpcError, isServiceError } from './grpc-errors';
+import { grpcError, INTERNAL_ERROR, INVALID_FIELD, isServiceError, type ErrorDetails } from './grpc-errors';
 import type { Logger } from './logger';
 
 /** A request field is wrong: INVALID_ARGUMENT, with a message that starts with the field's name. */
@@ -16,12 +16,17 @@ export class InvalidFieldError extends Error {
 /** How one class of error reaches the client; undefined for errors of other classes. */
 export type StatusRule = (err: unknown) => ServiceError | undefined;
 
-export function statusRule<E extends Error>(type: abstract new (...args: never[]) => E, answer: (err: E) => readonly [status, string]): StatusRule {
+export function statusRule<E extends Error>(type: abstract new (...args: never[]) => E, answer: (err: E) => readonly [status, string, ErrorDetails]): StatusRule {
   return (err) => {
     if (!(err instanceof type)) return undefined;
-    const [code, message] = answer(err);
-    return grpcError(code, message);
+    const [code, message, details] = answer(err);
+    return grpcError(code, message, details);
   };
+}
+
+/** INVALID_ARGUMENT for one bad field: reason INVALID_FIELD and its BadRequest field violation. */
+export function invalidFieldStatus(field: string, problem: string): ServiceError {
+  return grpcError(status.INVALID_ARGUMENT, `${field}: ${problem}`, { reason: INVALID_FIELD, fieldViolations: [{ field, description: problem }] });
 }
 
 /**
@@ -38,13 +43,13 @@ export class StatusAdapter {
 
   toServiceError(err: unknown, method?: string): ServiceError {
     if (isServiceError(err)) return err;
-    if (err instanceof InvalidFieldError) return grpcError(status.INVALID_ARGUMENT, err.message);
+    if (err instanceof InvalidFieldError) return invalidFieldStatus(err.field, err.problem);
     for (const rule of this.rules) {
       const answer = rule(err);
       if (answer !== undefined) return answer;
     }
     this.logger.error({ err, method }, 'unexpected error in a handler');
-    return grpcError(status.INTERNAL, 'internal error');
+    return grpcError(status.INTERNAL, 'internal error', { reason: INTERNAL_ERROR });
   }
 
   /** A grpc-js unary handler: answers with what run returns, or with the status of what it throws. */

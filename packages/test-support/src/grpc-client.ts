@@ -24,8 +24,8 @@ export function bearer(token: string): grpc.Metadata {
 export class MatchingClient {
   readonly raw: matching.MatchingServiceClient;
 
-  constructor(address: string) {
-    this.raw = new matching.MatchingServiceClient(address, grpc.credentials.createInsecure());
+  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
+    this.raw = new matching.MatchingServiceClient(address, credentials);
   }
 
   placeLimitOrder(request: Partial<matching.PlaceLimitOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.PlaceLimitOrderResponse> {
@@ -63,8 +63,8 @@ export class MatchingClient {
 /** A promise-returning AuthService client. */
 export class AuthClient {
   readonly raw: auth.AuthServiceClient;
-  constructor(address: string, options: grpc.ChannelOptions = {}) {
-    this.raw = new auth.AuthServiceClient(address, grpc.credentials.createInsecure(), options);
+  constructor(address: string, options: grpc.ChannelOptions = {}, credentials = grpc.credentials.createInsecure()) {
+    this.raw = new auth.AuthServiceClient(address, credentials, options);
   }
   signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
     return unary(this.raw, this.raw.signUp, request, new grpc.Metadata());

@@ -1,2 +1,3 @@
 export * from './grpc-client';
 export * from './waiting';
+export * from './test-pki';

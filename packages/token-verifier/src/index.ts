@@ -5,3 +5,4 @@ export * from './jwks-verifier';
 export * from './verification-cache';
 export * from './revocation-watcher';
 export * from './revocation-check';
+export * from './auth-channel';

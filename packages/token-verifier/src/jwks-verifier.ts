@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { auth } from '@orderbook/proto';
 import type { Logger } from '@orderbook/server-kit';
+import type { AuthChannel } from './auth-channel';
 import { importJWK, type KeyLike } from 'jose';
 import { ACCESS_TOKEN_ALGORITHM, verifyAccessToken } from './access-token';
 import { KeysUnavailableError, type TokenVerifier } from './identity';
@@ -21,6 +22,8 @@ export interface JwksVerifierOptions {
   /** Deadline of one GetPublicKeys call. Default 5000. */
   readonly fetchTimeoutMs?: number;
   readonly logger?: Pick<Logger, 'warn'>;
+  /** How to dial the auth service (TLS credentials and their channel options); plaintext when absent. */
+  readonly channel?: AuthChannel;
 }
 
 /** After a failed fetch, retry sooner than after a successful one: the auth service may just be starting. */
@@ -52,7 +55,8 @@ class RemoteKeySet {
     this.minRefreshMs = options.minKeyRefreshIntervalMs ?? 30_000;
     this.maxAgeMs = Math.max(options.maxKeySetAgeMs ?? 300_000, this.minRefreshMs);
     this.fetchTimeoutMs = options.fetchTimeoutMs ?? 5000;
-    this.client = new auth.AuthServiceClient(options.authAddress, grpc.credentials.createInsecure(), {
+    this.client = new auth.AuthServiceClient(options.authAddress, this.options.channel?.credentials ?? grpc.credentials.createInsecure(), {
+      ...this.options.channel?.options,
       // grpc-js backs off up to 2 minutes between reconnects; keys must be reachable soon after auth comes back.
       'grpc.max_reconnect_backoff_ms': 5000,
     });
@@ -104,7 +108,11 @@ class RemoteKeySet {
       }
     } catch (err) {
       this.lastAttemptFailed = true;
-      this.options.logger?.warn({ err, authAddress: this.options.authAddress }, 'fetching signing keys failed');
+      const connection = await this.options.channel?.diagnose?.(this.options.authAddress);
+      this.options.logger?.warn(
+        { err, authAddress: this.options.authAddress, ...(connection === undefined ? {} : { connection }) },
+        connection === undefined ? 'fetching signing keys failed' : `fetching signing keys failed: cannot connect to auth: ${connection}`,
+      );
     }
   }
 

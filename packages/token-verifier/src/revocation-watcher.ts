@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { auth } from '@orderbook/proto';
 import type { Logger } from '@orderbook/server-kit';
+import type { AuthChannel } from './auth-channel';
 
 /** The auth service sends WatchRevocations watchers an empty message this often. */
 export const REVOCATION_HEARTBEAT_MS = 5000;
@@ -18,6 +19,8 @@ export interface RevocationWatcherOptions {
   /** Told when the feed goes up or down. */
   readonly onStateChange?: (up: boolean) => void;
   readonly logger?: Pick<Logger, 'info' | 'warn' | 'error'>;
+  /** How to dial the auth service (TLS credentials and their channel options); plaintext when absent. */
+  readonly channel?: AuthChannel;
 }
 
 /** Whether the feed is live now, and how far it is known to be complete when it is not. */
@@ -47,7 +50,8 @@ export class RevocationWatcher {
 
   constructor(private readonly options: RevocationWatcherOptions) {
     this.backoffMs = options.reconnectMinMs ?? 250;
-    this.client = new auth.AuthServiceClient(options.authAddress, grpc.credentials.createInsecure(), {
+    this.client = new auth.AuthServiceClient(options.authAddress, options.channel?.credentials ?? grpc.credentials.createInsecure(), {
+      ...options.channel?.options,
       // grpc-js backs off up to 2 minutes between reconnects; revocations must flow soon after auth comes back.
       'grpc.max_reconnect_backoff_ms': options.reconnectMaxMs ?? 5000,
     });

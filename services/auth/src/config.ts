@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, ConfigReader, InvalidFieldError, type ConfigVariable, type Env, type LogLevel } from '@orderbook/server-kit';
+import { ConfigError, ConfigReader, InvalidFieldError, readServerTransport, serverTransportVariables, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
 import { parseEncryptionKey } from './security/sealing';
 import { validEmail, validNewPassword, validUsername } from './validation';
 
@@ -38,6 +38,7 @@ export const CONFIG_VARIABLES = [
   { name: 'AUTH_ADMIN_PASSWORD', default: '', meaning: 'Password of the bootstrapped admin (the rules of sign-up: 12-72 bytes, not a common password).' },
   { name: 'AUTH_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  ...serverTransportVariables('AUTH'),
 ] as const satisfies readonly ConfigVariable[];
 
 type VariableName = (typeof CONFIG_VARIABLES)[number]['name'];
@@ -79,6 +80,7 @@ export interface SignUpLimitsConfig {
 
 export interface AuthConfig {
   readonly host: string;
+  readonly transport: ServerTransport;
   readonly port: number;
   readonly dataDir: string;
   /** PostgreSQL when set, else SQLite in dataDir. */
@@ -131,8 +133,10 @@ export function loadConfig(env: Env = process.env): AuthConfig {
   if (previousKeyFiles.length > 0 && signingKeyFile === undefined) {
     throw new ConfigError('AUTH_PREVIOUS_SIGNING_KEY_FILES: only allowed together with AUTH_SIGNING_KEY_FILE');
   }
+  const host = vars.string('AUTH_HOST');
   return {
-    host: vars.string('AUTH_HOST'),
+    host,
+    transport: readServerTransport('AUTH', host, 'AUTH_HOST', env),
     port: vars.int('AUTH_PORT', 0, 65_535),
     dataDir: resolve(vars.string('AUTH_DATA_DIR')),
     ...(databaseUrl === undefined ? {} : { databaseUrl }),

@@ -158,6 +158,7 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
       services: [{ name: 'orderbook.auth.v1.AuthService', definition: auth.AuthServiceService, implementation: authHandlers(new AuthService(deps), feed, logger) }],
       descriptorSetPath,
       logger,
+      transport: config.transport,
       initiallyServing: true,
     });
 

@@ -22,6 +22,15 @@ describe('config', () => {
     const config = loadConfig({});
     expect(config).to.deep.equal({
       host: '127.0.0.1',
+      transport: {
+        options: {
+          'grpc.max_receive_message_length': 4_194_304,
+          'grpc.max_send_message_length': 4_194_304,
+          'grpc.keepalive_time_ms': 60_000,
+          'grpc.keepalive_timeout_ms': 20_000,
+          'grpc.max_concurrent_streams': 1000,
+        },
+      },
       port: 50051,
       dataDir: resolve('./data/auth'),
       bcryptCost: 12,
@@ -53,6 +62,7 @@ describe('config', () => {
   it('reads every setting', () => {
     const config = loadConfig({
       AUTH_HOST: '0.0.0.0',
+      AUTH_ALLOW_PLAINTEXT: 'true',
       AUTH_PORT: '0',
       AUTH_DATA_DIR: '/var/lib/auth',
       DATABASE_URL: 'postgresql://u:p@db/auth',

@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { createLogger, dialableAddress, grpcError, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { clientTlsChannel, createLogger, dialableAddress, grpcError, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -10,6 +10,7 @@ import { acceptEncodedResponses } from './api/encoded-responses';
 import { MarketData } from './api/market-data';
 import { StreamLimits } from './api/stream-limits';
 import { matchingHandlers } from './api/handlers';
+import { createCallTimingInterceptor } from './ops/call-timing';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
@@ -18,6 +19,10 @@ import { openCommandLoop } from './loop/open-command-loop';
 import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
+
+function sessionRevoked(): ServiceError {
+  return grpcError(status.UNAUTHENTICATED, "authorization: the stream's session has been revoked: sign in again", { reason: 'SESSION_REVOKED' });
+}
 
 /** The health check that tells whether the auth service's revocation feed is live. */
 export const REVOCATION_FEED_HEALTH_CHECK = 'revocation-feed';
@@ -59,10 +64,10 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   const markets = new MarketDirectory(config.markets);
   const metrics = new MatchingMetrics();
   const state = new ServiceState();
-  const liveCalls = new LiveCalls();
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
     authAddress: config.authAddress,
+    ...(config.authTls === undefined ? {} : { authChannel: clientTlsChannel(config.authTls) }),
     issuer: config.issuer,
     audience: config.audience,
     keySetMaxAgeSeconds: config.keySetMaxAgeSeconds,
@@ -72,8 +77,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       metrics.revocationFeed(up);
       setFeedHealth?.(up);
     },
-    onRevoked: (count) => metrics.revocationsLearned(count),
+    onRevoked: (sessionIds) => {
+      metrics.revocationsLearned(sessionIds.length);
+      metrics.streamsEndedByRevocation(liveCalls.closeSessions(sessionIds, sessionRevoked));
+    },
   });
+  const liveCalls = new LiveCalls((sessionId) => (tokens.revocations.isRevoked(sessionId) ? sessionRevoked() : undefined));
   const statuses = matchingStatuses(logger);
   const entry = new OrderEntry({ state, markets, metrics, statuses });
   const streamLimits = new StreamLimits({
@@ -109,7 +118,11 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       ],
       descriptorSetPath,
       logger,
-      interceptors: [createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason))],
+      interceptors: [
+        createCallTimingInterceptor((method, code, seconds) => metrics.callFinished(method, code, seconds)),
+        createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
+      ],
+      transport: config.transport,
       initiallyServing: false,
     });
     const started = grpcServer;

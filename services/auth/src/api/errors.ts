@@ -1,4 +1,4 @@
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { status, type ServiceError } from '@grpc/grpc-js';
 import { grpcError } from '@orderbook/server-kit';
 
 /**
@@ -13,9 +13,7 @@ const seconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
 
 /** RetryInfo for clients that decode error details, and the `retry-after-seconds` trailer that earlier versions sent. */
 function retryLater(error: ServiceError, retryAfterMs: number): ServiceError {
-  const metadata = new Metadata();
-  metadata.set('retry-after-seconds', String(seconds(retryAfterMs)));
-  error.metadata = metadata;
+  error.metadata.set('retry-after-seconds', String(seconds(retryAfterMs)));
   return error;
 }
 

@@ -34,7 +34,7 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
       const orderId = valid.orderId(call.request.orderId);
       // The engine looks orders up per user: another user's order is as unknown as a missing one.
       const order = state.current().loop.queries.getOrder(userId, orderId);
-      if (order === undefined) throw grpcError(status.NOT_FOUND, `order_id: no order ${orderId}`);
+      if (order === undefined) throw grpcError(status.NOT_FOUND, `order_id: no order ${orderId}`, { reason: 'ORDER_NOT_FOUND' });
       return { order: orderToProto(order) };
     }),
 

@@ -1,7 +1,7 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { grpcError, type StatusAdapter } from '@orderbook/server-kit';
-import { callerOf } from '../auth/caller-identity';
+import { invalidFieldStatus, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
+import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { OrderEntry } from './order-entry';
@@ -31,7 +31,7 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
       call.emit('error', deps.statuses.toServiceError(err, call.getPath()));
       return;
     }
-    new OrderSession(call, userId, deps).start();
+    new OrderSession(call, userId, deps).start(sessionOf(call));
   };
 }
 
@@ -55,7 +55,7 @@ class OrderSession {
     private readonly deps: OrderSessionDeps,
   ) {}
 
-  start(): void {
+  start(sessionId: string | undefined): void {
     this.deps.metrics.streamOpened('order_session');
     this.call.on('data', (request: matching.OrderSessionRequest) => this.accept(request));
     this.call.on('end', () => {
@@ -68,11 +68,11 @@ class OrderSession {
       this.updateFlow();
     });
     this.unregister = this.deps.liveCalls.register((reason) => {
-      // Shutdown: read nothing more, let the commands in flight finish, then end the session.
+      // Shutdown or a revoked sign-in: read nothing more, let the commands in flight finish, then end the session.
       this.stopping = reason;
       this.updateFlow();
       this.maybeFinish();
-    });
+    }, sessionId);
   }
 
   private accept(request: matching.OrderSessionRequest): void {
@@ -98,7 +98,7 @@ class OrderSession {
       if (request.placeMarketOrder !== undefined) return { requestId, placeMarketOrder: await entry.placeMarketOrder(this.userId, request.placeMarketOrder) };
       if (request.cancelOrder !== undefined) return { requestId, cancelOrder: await entry.cancelOrder(this.userId, request.cancelOrder) };
       this.deps.metrics.commandRejected(status.INVALID_ARGUMENT);
-      return errorResponse(requestId, grpcError(status.INVALID_ARGUMENT, 'command: one of place_limit_order, place_market_order or cancel_order is required'));
+      return errorResponse(requestId, invalidFieldStatus('command', 'one of place_limit_order, place_market_order or cancel_order is required'));
     } catch (err) {
       // OrderEntry already turned the failure into a ServiceError and counted it.
       return errorResponse(requestId, this.deps.statuses.toServiceError(err, this.call.getPath()));
@@ -131,5 +131,5 @@ class OrderSession {
 }
 
 function errorResponse(requestId: bigint, error: ServiceError): matching.OrderSessionResponse {
-  return { requestId, error: { code: error.code, message: error.details } };
+  return { requestId, error: { code: error.code, message: error.details, status: statusDetailsOf(error) } };
 }

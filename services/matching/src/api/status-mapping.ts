@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import type { EngineError, EngineErrorCode } from '@orderbook/engine';
-import { grpcError, statusRule, StatusAdapter, type Logger, type StatusRule } from '@orderbook/server-kit';
+import { grpcError, INVALID_FIELD, statusRule, StatusAdapter, type ErrorDetails, type Logger, type StatusRule } from '@orderbook/server-kit';
 import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError } from '../loop/errors';
 
 /** The engine refused a command (which changed nothing) or a request field; its message names the field. */
@@ -18,13 +18,46 @@ const ENGINE_CODES: Readonly<Record<EngineErrorCode, status>> = {
   ALREADY_EXISTS: status.ALREADY_EXISTS,
 };
 
+/**
+ * The ErrorInfo reason of each engine rejection, by its code and the field it names (the engine
+ * names the field at fault; an overdraft names none). Part of the contract: README "Error reasons".
+ */
+export const ENGINE_REASONS: Readonly<Record<string, string>> = {
+  'FAILED_PRECONDITION ': 'INSUFFICIENT_FUNDS',
+  'FAILED_PRECONDITION quantity': 'INSUFFICIENT_LIQUIDITY',
+  'FAILED_PRECONDITION post_only': 'POST_ONLY_WOULD_TAKE',
+  'FAILED_PRECONDITION time_in_force': 'FOK_NOT_FILLABLE',
+  'FAILED_PRECONDITION self_trade_prevention': 'SELF_TRADE_PREVENTED',
+  'FAILED_PRECONDITION order_id': 'ORDER_NOT_OPEN',
+  'NOT_FOUND order_id': 'ORDER_NOT_FOUND',
+  'ALREADY_EXISTS client_order_id': 'CLIENT_ORDER_ID_IN_USE',
+};
+/** The reason of an engine rejection the table above does not name. */
+export const ORDER_REJECTED = 'ORDER_REJECTED';
+
+function engineDetails(error: EngineError): ErrorDetails {
+  if (error.code === 'INVALID_ARGUMENT') {
+    const field = error.field ?? '';
+    const description = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
+    return { reason: INVALID_FIELD, fieldViolations: [{ field, description }] };
+  }
+  return { reason: ENGINE_REASONS[`${error.code} ${error.field ?? ''}`] ?? ORDER_REJECTED, ...(error.field === undefined ? {} : { metadata: { field: error.field } }) };
+}
+
+/** How long a caller refused because the command queue is full should wait. */
+const OVERLOAD_RETRY_DELAY_MS = 100;
+
 /** The statuses of the matching service's own failures, for the unary RPCs, the streams and OrderSession alike. */
 export function matchingStatuses(logger: Logger): StatusAdapter {
   return new StatusAdapter(
     [
-      statusRule(EngineRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message]),
-      statusRule(OverloadedError, () => [status.RESOURCE_EXHAUSTED, 'too many commands waiting for the matching engine: retry later']),
-      statusRule(ShuttingDownError, () => [status.UNAVAILABLE, 'the matching service is shutting down']),
+      statusRule(EngineRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message, engineDetails(err.error)]),
+      statusRule(OverloadedError, () => [
+        status.RESOURCE_EXHAUSTED,
+        'too many commands waiting for the matching engine: retry later',
+        { reason: 'QUEUE_FULL', retryDelayMs: OVERLOAD_RETRY_DELAY_MS },
+      ]),
+      statusRule(ShuttingDownError, () => [status.UNAVAILABLE, 'the matching service is shutting down', { reason: 'SHUTTING_DOWN', retryDelayMs: 1000 }]),
       diskSpaceLow,
       loopFailed,
     ],

@@ -1,7 +1,7 @@
 import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
 import type { StatusAdapter } from '@orderbook/server-kit';
-import { callerOf } from '../auth/caller-identity';
+import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics, StreamName } from '../ops/metrics';
 import type { Serving, ServiceState } from '../ops/service-state';
@@ -62,7 +62,8 @@ type Start = (out: Subscriber, serving: Serving) => void;
 /**
  * The life of one subscription: validate the request (prepare), take a place within the stream
  * limits (RESOURCE_EXHAUSTED past them), then start delivering; end with UNAVAILABLE at shutdown
- * (naming the cause), and give the place back whenever the stream finishes.
+ * (naming the cause) or UNAUTHENTICATED when the caller's session is revoked, and give the place
+ * back whenever the stream finishes.
  */
 function subscription<Req>(
   deps: StreamDeps,
@@ -93,7 +94,7 @@ function subscription<Req>(
     out.onFinish(() => deps.metrics.streamClosed(name));
     try {
       start(out, serving);
-      out.onFinish(deps.liveCalls.register((reason) => out.fail(reason)));
+      out.onFinish(deps.liveCalls.register((reason) => out.fail(reason), sessionOf(call)));
     } catch (err) {
       out.fail(deps.statuses.toServiceError(err, call.getPath()));
     }

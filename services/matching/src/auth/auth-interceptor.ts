@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { grpcError, type Logger } from '@orderbook/server-kit';
+import { grpcError, INTERNAL_ERROR, type Logger } from '@orderbook/server-kit';
 import {
   bearerToken,
   KeysUnavailableError,
@@ -40,7 +40,8 @@ export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger, o
           })
           .catch((err: unknown) => {
             logger.error({ err, method: method.path }, 'call failed after authentication');
-            call.sendStatus({ code: grpc.status.INTERNAL, details: 'internal error' });
+            const internal = grpcError(grpc.status.INTERNAL, 'internal error', { reason: INTERNAL_ERROR });
+            call.sendStatus({ code: internal.code, details: internal.details, metadata: internal.metadata });
           });
       })
       .build();
@@ -79,7 +80,7 @@ async function authorize(
       return refused(onRefused, 'keys_unavailable', grpcError(grpc.status.UNAVAILABLE, message, { reason: 'SIGNING_KEYS_UNAVAILABLE', retryDelayMs: 1000 }));
     }
     logger.error({ err }, 'token verification failed unexpectedly');
-    return { ok: false, error: grpcError(grpc.status.INTERNAL, 'authorization: token verification failed') };
+    return { ok: false, error: grpcError(grpc.status.INTERNAL, 'authorization: token verification failed', { reason: INTERNAL_ERROR }) };
   }
   if (access === 'admin' && !identity.roles.includes('admin')) {
     return refused(onRefused, 'not_admin', grpcError(grpc.status.PERMISSION_DENIED, 'this method needs the admin role', { reason: 'ADMIN_ROLE_REQUIRED' }));

@@ -19,6 +19,11 @@ export function attachIdentity(metadata: Metadata, identity: VerifiedIdentity): 
  */
 export function callerOf(call: { readonly metadata: Metadata }): VerifiedIdentity {
   const identity = identities.get(call.metadata);
-  if (identity === undefined) throw grpcError(status.UNAUTHENTICATED, 'authorization: this method needs an access token');
+  if (identity === undefined) throw grpcError(status.UNAUTHENTICATED, 'authorization: this method needs an access token', { reason: 'ACCESS_TOKEN_MISSING' });
   return identity;
+}
+
+/** The sign-in session of a call's verified caller; undefined on a public call. */
+export function sessionOf(call: { readonly metadata: Metadata }): string | undefined {
+  return identities.get(call.metadata)?.sessionId;
 }

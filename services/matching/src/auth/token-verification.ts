@@ -1,5 +1,5 @@
 import type { Logger } from '@orderbook/server-kit';
-import { createJwksVerifier, RevocationWatcher, withRevocationCheck, withVerificationCache, type TokenVerifier } from '@orderbook/token-verifier';
+import { createJwksVerifier, RevocationWatcher, withRevocationCheck, withVerificationCache, type AuthChannel, type TokenVerifier } from '@orderbook/token-verifier';
 
 /** Distinct access tokens whose verification is remembered until they expire (one per active session is plenty). */
 const VERIFIED_TOKENS_CACHED = 100_000;
@@ -8,6 +8,8 @@ const MAX_UNKNOWN_KID_REFETCH_MS = 30_000;
 
 export interface TokenVerificationOptions {
   readonly authAddress: string;
+  /** TLS to auth; plaintext when absent. */
+  readonly authChannel?: AuthChannel;
   readonly issuer: string;
   readonly audience: string;
   readonly keySetMaxAgeSeconds: number;
@@ -15,7 +17,8 @@ export interface TokenVerificationOptions {
   readonly logger: Logger;
   /** Told when the revocation feed goes up or down, and of each batch of revocations. */
   readonly onFeedStateChange: (up: boolean) => void;
-  readonly onRevoked: (count: number) => void;
+  /** Told of each batch of revoked sessions, after their cached verifications were dropped. */
+  readonly onRevoked: (sessionIds: readonly string[]) => void;
 }
 
 export interface TokenVerification {
@@ -35,6 +38,7 @@ export function createTokenVerification(options: TokenVerificationOptions): Toke
   const cache = withVerificationCache(
     createJwksVerifier({
       authAddress: options.authAddress,
+      ...(options.authChannel === undefined ? {} : { channel: options.authChannel }),
       issuer: options.issuer,
       audience: options.audience,
       maxKeySetAgeMs,
@@ -45,11 +49,12 @@ export function createTokenVerification(options: TokenVerificationOptions): Toke
   );
   const revocations = new RevocationWatcher({
     authAddress: options.authAddress,
+    ...(options.authChannel === undefined ? {} : { channel: options.authChannel }),
     logger: options.logger,
     onStateChange: options.onFeedStateChange,
     onRevoked: (sessionIds) => {
       for (const sessionId of sessionIds) cache.forgetSession(sessionId);
-      options.onRevoked(sessionIds.length);
+      options.onRevoked(sessionIds);
     },
   });
   const verifier = withRevocationCheck(cache, revocations, { fallbackMaxAgeMs: options.revocationFallbackSeconds * 1000 });

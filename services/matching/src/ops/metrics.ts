@@ -16,10 +16,12 @@ export class MatchingMetrics {
   private readonly trades: Counter<'market'>;
   private readonly rejected: Counter<'code'>;
   private readonly commandDuration: Histogram<'kind' | 'outcome'>;
+  private readonly callDuration: Histogram<'method' | 'code'>;
   private readonly subscribers: Gauge<'stream'>;
   private readonly slowConsumers: Counter<'stream'>;
   private readonly revocationFeedUp: Gauge;
   private readonly revocationsReceived: Counter;
+  private readonly revokedStreams: Counter;
   private readonly callsRefused: Counter<'reason'>;
   private readonly refusedStreams: Counter<'stream'>;
   private readonly bookConflations: Counter;
@@ -49,6 +51,13 @@ export class MatchingMetrics {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
     });
+    this.callDuration = new Histogram({
+      name: 'matching_call_duration_seconds',
+      help: 'Unary RPCs from their arrival to their status being sent (the time spent in this service, token check included), by method and gRPC status code.',
+      labelNames: ['method', 'code'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
     const depth = (): number => this.queueDepth();
     new Gauge({
       name: 'matching_command_queue_depth',
@@ -71,6 +80,11 @@ export class MatchingMetrics {
       registers,
     });
     this.revocationsReceived = new Counter({ name: 'matching_revocations_received_total', help: 'Revoked sessions learned from the auth service.', registers });
+    this.revokedStreams = new Counter({
+      name: 'matching_streams_ended_by_revocation_total',
+      help: 'Open order-update streams and order sessions ended because their sign-in session was revoked.',
+      registers,
+    });
     this.callsRefused = new Counter({
       name: 'matching_calls_unauthorized_total',
       help: 'Calls refused by the token check, by reason (no_token, invalid, revoked, revocation_feed_down, keys_unavailable, not_admin).',
@@ -105,6 +119,14 @@ export class MatchingMetrics {
 
   revocationsLearned(count: number): void {
     this.revocationsReceived.inc(count);
+  }
+
+  callFinished(method: string, code: status, seconds: number): void {
+    this.callDuration.observe({ method, code: status[code] }, seconds);
+  }
+
+  streamsEndedByRevocation(count: number): void {
+    this.revokedStreams.inc(count);
   }
 
   callRefused(reason: string): void {

@@ -35,7 +35,7 @@ export class ServiceState {
   /** The engine to use for this call, or UNAVAILABLE. */
   current(): Serving {
     if (this.stopped !== undefined) throw this.stopped;
-    if (this.serving === undefined) throw grpcError(status.UNAVAILABLE, 'the matching service is starting (replaying its journal): retry shortly');
+    if (this.serving === undefined) throw grpcError(status.UNAVAILABLE, 'the matching service is starting (replaying its journal): retry shortly', { reason: 'STARTING', retryDelayMs: 1000 });
     return this.serving;
   }
 }

@@ -1,4 +1,4 @@
-import type { BalanceView, CommandResult, EngineEvent } from '@orderbook/engine';
+import { BalanceFaultError, type BalanceView, type CommandResult, type EngineEvent } from '@orderbook/engine';
 import { expect } from 'chai';
 import type { CommandInput } from '../../src/loop/command-loop-api';
 import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from '../../src/loop/errors';
@@ -194,6 +194,26 @@ describe('command loop', () => {
 
     const reopened = await recoverDataDir(dataDir);
     expect(usd(reopened.engine.balances('ann'))).to.equal(100_000_000n);
+  });
+
+  it('stops at an engine fault (a balance that would wrap): the caller and every later one are refused', async () => {
+    const dataDir = tempDir();
+    const fatal: Error[] = [];
+    const { loop, engine } = await openHarness(dataDir, { onFatalError: (error) => fatal.push(error) });
+    expect((await loop.submit(deposit('ann'))).ok).to.equal(true);
+    const fault = new BalanceFaultError("fill payment from account #0's USD", 0n, 1n);
+    engine.apply = () => {
+      throw fault;
+    };
+    const error = await rejectionOf(loop.submit(deposit('ben')));
+    expect(error).to.be.instanceOf(CommandLoopFailedError);
+    expect(error.message).to.match(/the engine threw while applying seq 2.*must restart/);
+    expect(error.cause).to.equal(fault);
+    expect(fatal).to.deep.equal([error]);
+    expect(await rejectionOf(loop.submit(deposit('cat')))).to.equal(error);
+    await loop.close();
+    const reopened = await recoverDataDir(dataDir);
+    expect(reopened.engine.lastSeq(), 'the faulted command never reached the journal').to.equal(1);
   });
 
   it('keeps delivering events to other listeners when one throws, and stops after unsubscribe', async () => {

@@ -22,6 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Status } from "../../../google/rpc/status";
 
 export const protobufPackage = "orderbook.matching.v1";
 
@@ -669,6 +670,11 @@ export interface OrderSessionError {
   code: number;
   /** message says what was wrong and which field. */
   message: string;
+  /**
+   * status is what the unary RPC's `grpc-status-details-bin` trailer would have carried: the same
+   * code and message, with google.rpc.ErrorInfo (reason), and BadRequest or RetryInfo where they apply.
+   */
+  status: Status | undefined;
 }
 
 /** OrderSessionResponse answers one OrderSessionRequest. */
@@ -3724,7 +3730,7 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
 };
 
 function createBaseOrderSessionError(): OrderSessionError {
-  return { code: 0, message: "" };
+  return { code: 0, message: "", status: undefined };
 }
 
 export const OrderSessionError: MessageFns<OrderSessionError> = {
@@ -3734,6 +3740,9 @@ export const OrderSessionError: MessageFns<OrderSessionError> = {
     }
     if (message.message !== "") {
       writer.uint32(18).string(message.message);
+    }
+    if (message.status !== undefined) {
+      Status.encode(message.status, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -3761,6 +3770,14 @@ export const OrderSessionError: MessageFns<OrderSessionError> = {
           message.message = reader.string();
           continue;
         }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.status = Status.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3774,6 +3791,7 @@ export const OrderSessionError: MessageFns<OrderSessionError> = {
     return {
       code: isSet(object.code) ? globalThis.Number(object.code) : 0,
       message: isSet(object.message) ? globalThis.String(object.message) : "",
+      status: isSet(object.status) ? Status.fromJSON(object.status) : undefined,
     };
   },
 
@@ -3785,6 +3803,9 @@ export const OrderSessionError: MessageFns<OrderSessionError> = {
     if (message.message !== "") {
       obj.message = message.message;
     }
+    if (message.status !== undefined) {
+      obj.status = Status.toJSON(message.status);
+    }
     return obj;
   },
 
@@ -3795,6 +3816,9 @@ export const OrderSessionError: MessageFns<OrderSessionError> = {
     const message = createBaseOrderSessionError();
     message.code = object.code ?? 0;
     message.message = object.message ?? "";
+    message.status = (object.status !== undefined && object.status !== null)
+      ? Status.fromPartial(object.status)
+      : undefined;
     return message;
   },
 };

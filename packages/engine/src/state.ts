@@ -1,0 +1,73 @@
+/**
+ * Everything the engine holds: markets and their books, assets, accounts, orders, balances and the
+ * counters. Commands change it through the risk, matching and settlement stages; queries and
+ * snapshots read it.
+ */
+import type { EngineConfig } from './api';
+import { Account } from './account';
+import { Balances } from './balances';
+import { Market } from './market';
+import { OrderIndex } from './order-index';
+import { type OrderRef, OrderStore } from './order-store';
+
+export class EngineState {
+  readonly markets: Market[] = [];
+  readonly marketsBySymbol = new Map<string, Market>();
+  /** Every asset of every market, in order of first appearance: asset indexes point here. */
+  readonly assets: string[] = [];
+  readonly assetIndex = new Map<string, number>();
+  readonly accounts = new Map<string, Account>();
+  /** The same accounts by Account.index. */
+  readonly accountList: Account[] = [];
+  /** User ids by Account.index, for the order store. */
+  private readonly userIds: string[] = [];
+  readonly store: OrderStore;
+  /** Every retrievable order by id. */
+  readonly orders = new OrderIndex();
+  readonly balances: Balances;
+  lastSeq = 0;
+  nextTradeId = 1;
+
+  constructor(readonly config: EngineConfig) {
+    const retain = config.closedOrdersRetainedPerUser;
+    if (!Number.isSafeInteger(retain) || retain < 0) throw new Error('closedOrdersRetainedPerUser must be a non-negative integer');
+    const symbols: string[] = [];
+    this.store = new OrderStore(this.userIds, symbols);
+    for (const mc of config.markets) {
+      if (this.marketsBySymbol.has(mc.symbol)) throw new Error(`duplicate market ${mc.symbol}`);
+      if (mc.base === mc.quote) throw new Error(`market ${mc.symbol} trades ${mc.base} against itself`);
+      const market = new Market(mc, this.markets.length, this.assetIndexOf(mc.base), this.assetIndexOf(mc.quote), this.store);
+      this.markets.push(market);
+      symbols.push(mc.symbol);
+      this.marketsBySymbol.set(mc.symbol, market);
+    }
+    this.balances = new Balances(this.assets);
+  }
+
+  private assetIndexOf(asset: string): number {
+    if (typeof asset !== 'string' || asset.length === 0) throw new Error('market assets must be non-empty strings');
+    let index = this.assetIndex.get(asset);
+    if (index === undefined) {
+      index = this.assets.push(asset) - 1;
+      this.assetIndex.set(asset, index);
+    }
+    return index;
+  }
+
+  newAccount(userId: string): Account {
+    const account = new Account(userId, this.accountList.length, this.config.closedOrdersRetainedPerUser);
+    this.accountList.push(account);
+    this.userIds.push(userId);
+    this.balances.addAccount(account.index);
+    this.accounts.set(userId, account);
+    return account;
+  }
+
+  accountOf(order: OrderRef): Account {
+    return this.accountList[this.store.accountIndex(order)]!;
+  }
+
+  marketOf(order: OrderRef): Market {
+    return this.markets[this.store.marketIndex(order)]!;
+  }
+}

@@ -1,0 +1,44 @@
+import { expect } from 'chai';
+import { latencyBetween, parseCallBuckets } from '../src/server-latency';
+
+/** A /metrics page with the call histogram of two order methods, a read method and another metric. */
+function page(place: readonly number[], cancel: readonly number[], reads: readonly number[]): string {
+  const bounds = ['0.0005', '0.001', '0.005', '+Inf'];
+  const series = (method: string, code: string, counts: readonly number[]): string[] =>
+    bounds.map((le, i) => `matching_call_duration_seconds_bucket{le="${le}",method="${method}",code="${code}"} ${counts[i] ?? 0}`);
+  return [
+    '# HELP matching_call_duration_seconds Unary RPCs ...',
+    '# TYPE matching_call_duration_seconds histogram',
+    ...series('PlaceLimitOrder', 'OK', place),
+    ...series('CancelOrder', 'NOT_FOUND', cancel),
+    ...series('GetOrderBook', 'OK', reads),
+    'matching_call_duration_seconds_count{method="PlaceLimitOrder",code="OK"} 999',
+    'matching_command_duration_seconds_bucket{le="0.001",kind="placeLimit",outcome="accepted"} 999',
+  ].join('\n');
+}
+
+describe('time inside matching, from its call histogram', () => {
+  it('sums the order RPCs over methods and codes, and leaves reads and other metrics out', () => {
+    const buckets = parseCallBuckets(page([1, 2, 3, 3], [0, 1, 1, 2], [100, 100, 100, 100]));
+    expect([...buckets.entries()]).to.deep.equal([
+      [0.0005, 1],
+      [0.001, 3],
+      [0.005, 4],
+      [Infinity, 5],
+    ]);
+  });
+
+  it('gives the bucket bound of each quantile over the calls between two scrapes', () => {
+    const before = parseCallBuckets(page([10, 10, 10, 10], [0, 0, 0, 0], [5, 5, 5, 5]));
+    // 100 calls in between: 50 under 0.5 ms, 49 more under 1 ms, the last one under 5 ms.
+    const after = parseCallBuckets(page([60, 109, 110, 110], [0, 0, 0, 0], [500, 500, 500, 500]));
+    expect(latencyBetween(before, after)).to.deep.equal({ count: 100, p50Us: 500, p99Us: 1000 });
+    const slowTail = parseCallBuckets(page([60, 60, 60, 110], [0, 0, 0, 0], [5, 5, 5, 5]));
+    expect(latencyBetween(before, slowTail)).to.deep.equal({ count: 100, p50Us: 500, p99Us: Infinity });
+  });
+
+  it('reports nothing for a phase with no call', () => {
+    const same = parseCallBuckets(page([1, 2, 3, 3], [0, 0, 0, 0], [0, 0, 0, 0]));
+    expect(latencyBetween(same, same)).to.deep.equal({ count: 0, p50Us: 0, p99Us: 0 });
+  });
+});
