@@ -42,12 +42,14 @@ test-deep: setup
 	ENGINE_DEEP_RUNS=$(ENGINE_DEEP_RUNS) $(MOCHA) --timeout 0 packages/engine/test/properties.test.ts packages/engine/test/differential.test.ts
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
-# client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test) and
+# client (polyglot test), jq (the README walk-through), strace (the journal's fdatasync test),
+# promtool (prometheus: the alert rules' tests), chromium (the bench report's rendering test) and
 # nats-server (the JetStream journal's 3-node cluster test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null && command -v nats-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace nats-server; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium && command -v nats-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq strace prometheus chromium nats-server; }
 
+# Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
 bench: setup
 	node --import tsx packages/loadgen/src/main.ts $(ARGS)
 

@@ -5,9 +5,13 @@ import { ENGINE_REASONS, ORDER_REJECTED } from '@orderbook/matching-service/src/
 import { INTERNAL_ERROR, INVALID_FIELD } from '@orderbook/server-kit';
 import { ROOT, sourceFiles } from './import-graph';
 
-/** The services' and packages' own code (not tests, not generated code). */
+/**
+ * The services' and packages' own code (not tests, not generated code, not the client SDK, whose
+ * own reasons, NOT_SIGNED_IN and SECOND_FACTOR_REQUIRED, are raised in the caller's process and
+ * listed in packages/client/README.md).
+ */
 const serviceSources = sourceFiles()
-  .filter((file) => /^(services|packages)\/[^/]+\/src\//.test(file) && !file.includes('/gen/'))
+  .filter((file) => /^(services|packages)\/[^/]+\/src\//.test(file) && !file.includes('/gen/') && !file.startsWith('packages/client/'))
   .map((file) => ({ file, text: readFileSync(join(ROOT, file), 'utf8') }));
 
 /** Every ErrorInfo reason the code can send. */

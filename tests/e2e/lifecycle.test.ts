@@ -86,6 +86,19 @@ describe('service lifecycle: health, metrics, restart, shutdown', () => {
     expect((await fetch(`http://127.0.0.1:${stack.matching.metricsPort}/other`)).status).to.equal(404);
   });
 
+  it('exports what the alert rules compare: journal fsync latency, and each bound beside what it bounds', async () => {
+    const syncs = (page: string): number => sample(page, 'matching_journal_fsync_duration_seconds_count') ?? 0;
+    const before = await metricsPage(stack);
+    await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '1', quantity: '1' }, alice.metadata);
+    const page = await metricsPage(stack);
+    // At least: a command the engine rejected earlier is answered before its record is synced.
+    expect(syncs(page), 'an fdatasync for the accepted order').to.be.at.least(syncs(before) + 1);
+    expect(sample(page, 'matching_command_queue_limit')).to.equal(10_000);
+    expect(sample(page, 'matching_stream_memory_budget_bytes')).to.equal(268_435_456);
+    expect(sample(page, 'matching_disk_reserve_bytes')).to.equal(67_108_864);
+    expect(sample(page, 'matching_disk_free_bytes')).to.be.greaterThan(67_108_864);
+  });
+
   it('keeps orders, trades and balances across a graceful restart, and goes on numbering orders', async () => {
     const { order: open } = await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '20', quantity: '3', clientOrderId: 'kept' }, alice.metadata);
     const state = async (): Promise<unknown> => ({

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
+import { floodBookLevels } from './support/book-flood';
 import { StreamReader } from './support/stream-reader';
 import { TestStack, type Trader } from './support/test-stack';
 
@@ -254,15 +255,8 @@ describe('a book reader that falls behind', () => {
     stream.on('error', () => undefined);
     while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
 
-    // Far more level changes than HTTP/2's 64 KiB window holds while the reader is paused.
-    const session = stack.client.raw.orderSession(maker.metadata);
-    const answered = new StreamReader(session as unknown as grpc.ClientReadableStream<matching.OrderSessionResponse>);
     const total = 3000;
-    for (let i = 0; i < total; i++) {
-      session.write(matching.OrderSessionRequest.fromPartial({ requestId: BigInt(i), placeLimitOrder: { market: 'SOL-USD', side: SIDE_BUY, price: `${1 + (i % 500)}`, quantity: '0.01' } }));
-    }
-    await answered.until((m) => m.length >= total);
-    session.end();
+    await floodBookLevels(stack, maker, 'SOL-USD', total);
     await new Promise((resolve) => setTimeout(resolve, 400));
     stream.resume();
 

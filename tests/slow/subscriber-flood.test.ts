@@ -73,7 +73,9 @@ describe('subscriber flood against a small heap (separate process)', function ()
       { ...testMatchingEnv(dir, auth), LOG_LEVEL: 'info', MATCHING_MAX_STREAMS: String(MAX_STREAMS), MATCHING_MAX_STREAMS_PER_PEER: String(MAX_STREAMS) },
       { nodeFlags: [`--max-old-space-size=${HEAP_MB}`] },
     );
-    for (let i = 0; i < CONNECTIONS; i++) clients.push(new MatchingClient(service.address));
+    // grpc-js shares one connection among clients of one address unless each has its own subchannel
+    // pool; a connection carries at most MATCHING_GRPC_MAX_CONCURRENT_STREAMS (1,000) streams.
+    for (let i = 0; i < CONNECTIONS; i++) clients.push(new MatchingClient(service.address, undefined, { 'grpc.use_local_subchannel_pool': 1 }));
   });
 
   after(async () => {
@@ -87,15 +89,18 @@ describe('subscriber flood against a small heap (separate process)', function ()
 
   it('stays up and within its memory, answers every order, refuses streams past the limit, and readers end with the engine\'s book', async () => {
     const client = (i: number): MatchingClient => clients[i % clients.length]!;
+    const admitted: Promise<unknown>[] = [];
     const idle = Array.from({ length: IDLE }, (_, i) => {
       const call = client(i).raw.streamOrderBook({ market: 'BTC-USD', depth: 1000 });
       // Read the snapshot, then never again (grpc-js would buffer for a stream never read at all).
-      call.once('data', () => call.pause());
+      admitted.push(new Promise((resolve) => call.once('data', () => resolve(call.pause()))));
       call.on('error', () => undefined);
       return call;
     });
     const readers = Array.from({ length: READERS }, (_, i) => new BookReplica(client(i).raw.streamOrderBook({ market: 'BTC-USD', depth: 1000 })));
-    await sleep(3000);
+    // Every stream above holds its place once its snapshot arrived; only then may the extra ones be refused.
+    admitted.push(...readers.map((reader) => new Promise((resolve) => reader.stream.once('data', resolve))));
+    await Promise.all(admitted);
 
     const refused = await new Promise<grpc.ServiceError>((resolve) => {
       const extra = Array.from({ length: 100 }, (_, i) => client(i).raw.streamOrderBook({ market: 'BTC-USD', depth: 1 }));

@@ -1,7 +1,4 @@
-import * as grpc from '@grpc/grpc-js';
-import { auth, matching } from '@orderbook/proto';
-import { bearer } from './clients';
-import { callUnary } from './unary-call';
+import { OrderbookClient } from '@orderbook/client';
 
 /** A signed-up, signed-in and funded user the workers act as. */
 export interface Trader {
@@ -24,24 +21,26 @@ export interface TradersOptions {
 /** Sign-ups run this many at a time: bcrypt runs on the auth service's thread pool (4 threads by default). */
 const SIGN_UP_PARALLELISM = 4;
 
-/** Signs up and signs in `count` traders, then funds each through AddFunds as the admin. */
+/** Signs up and signs in `count` traders with @orderbook/client, then funds each through AddFunds as the admin. */
 export async function createTraders(options: TradersOptions): Promise<Trader[]> {
-  const authClient = new auth.AuthServiceClient(options.authAddress, grpc.credentials.createInsecure());
-  const matchingClient = new matching.MatchingServiceClient(options.matchingAddress, grpc.credentials.createInsecure());
+  const connect = (): OrderbookClient => new OrderbookClient({ authAddress: options.authAddress, matchingAddress: options.matchingAddress });
+  const admin = connect();
   try {
-    const adminSession = await callUnary(authClient.signIn.bind(authClient), { login: options.admin.login, password: options.admin.password });
-    const adminMetadata = bearer(adminSession.tokens?.accessToken ?? '');
+    await admin.signIn(options.admin);
 
     const signUp = async (index: number): Promise<Trader> => {
       const username = `${options.prefix}-${index}`;
       const password = `password-${options.prefix}-${index}`;
-      await callUnary(authClient.signUp.bind(authClient), { username, email: `${username}@example.com`, password });
-      const session = await callUnary(authClient.signIn.bind(authClient), { login: username, password });
-      const userId = session.user?.id ?? '';
-      for (const [asset, amount] of Object.entries(options.funding)) {
-        await callUnary(matchingClient.addFunds.bind(matchingClient), { userId, asset, amount }, adminMetadata);
+      const client = connect();
+      try {
+        await client.signUp({ username, email: `${username}@example.com`, password });
+        const user = await client.signIn({ login: username, password });
+        for (const [asset, amount] of Object.entries(options.funding)) await admin.addFunds({ userId: user.id, asset, amount });
+        // The workers send this token as it is: the bench's tokens live long enough not to need refreshing.
+        return { userId: user.id, username, accessToken: await client.tokens.accessToken() };
+      } finally {
+        client.close();
       }
-      return { userId, username, accessToken: session.tokens?.accessToken ?? '' };
     };
 
     const traders: Trader[] = [];
@@ -51,7 +50,6 @@ export async function createTraders(options: TradersOptions): Promise<Trader[]> 
     }
     return traders;
   } finally {
-    authClient.close();
-    matchingClient.close();
+    admin.close();
   }
 }

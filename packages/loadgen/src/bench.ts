@@ -88,6 +88,7 @@ async function measureTarget(target: Target, options: BenchOptions, halfLoadRate
   const spec = (label: string): PhaseSpec => ({
     label: `${target.name} ${label}`,
     serverPid: target.loaded.pid,
+    server: { pid: target.loaded.pid, rssKiB: () => target.loaded.stats().rssKiB, gcPauseMs: () => target.loaded.gcPauseMs() },
     ...(target.metricsUrl === undefined ? {} : { metricsUrl: target.metricsUrl }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
   });

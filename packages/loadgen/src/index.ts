@@ -10,3 +10,6 @@ export { Random } from './prng';
 export { OrderFlow, DEFAULT_MIX, EXPECTED_REJECTIONS, formatUnits, type Mix, type Operation, type OperationKind } from './workload';
 export { readProcessStats, type ProcessStats } from './proc-stats';
 export { runPhase, type PhaseResult, type PhaseSpec } from './phase';
+export type { TimelinePoint, ServerProbe } from './phase';
+export { renderHtmlReport } from './html-report';
+export type { MachineFacts } from './machine';

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runBench } from './bench';
 import { machineFacts } from './machine';
 import { parseOptions, USAGE, UsageError } from './options';
+import { renderHtmlReport } from './html-report';
 import { renderReport, writeResultFile } from './report';
 
 /** `make bench`: runs the benchmark, prints the report on stdout (progress on stderr) and writes the JSON result. */
@@ -28,8 +29,8 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const command = ['make bench', ...(argv.length > 0 ? [`ARGS="${argv.join(' ')}"`] : [])].join(' ');
   process.stdout.write(renderReport(result, options, machine, command));
-  const path = writeResultFile(cli.outDir, { startedAt, command, machine, options: { ...cli.bench }, result });
-  process.stdout.write(`JSON result: ${path}\n`);
+  const paths = writeResultFile(cli.outDir, { startedAt, command, machine, options: { ...cli.bench }, result }, renderHtmlReport(result, machine, command, startedAt));
+  process.stdout.write(`JSON result: ${paths.json}\nHTML report: ${paths.html}\n`);
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {

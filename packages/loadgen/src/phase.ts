@@ -6,11 +6,33 @@ import { startProgress, type InFlight } from './progress';
 import { latencyBetween, scrapeCallBuckets, type ServerLatency } from './server-latency';
 import { Tally, type TallySnapshot } from './tally';
 
+/** One second of a phase: answers per second, latency, and the loaded server's memory and GC. */
+export interface TimelinePoint {
+  /** Seconds since the phase started, at the end of this interval. */
+  readonly atSeconds: number;
+  readonly throughput: number;
+  /** Latency of the answers of the interval; absent when none came. */
+  readonly p50Us?: number;
+  readonly p99Us?: number;
+  readonly rssKiB?: number;
+  /** Milliseconds of GC pause in the server during the interval. */
+  readonly gcPauseMs?: number;
+}
+
+/** The loaded server as the timeline samples it. */
+export interface ServerProbe {
+  readonly pid: number;
+  rssKiB(): number;
+  gcPauseMs(): number;
+}
+
 /** What a phase is called and who watches it. */
 export interface PhaseSpec {
   readonly label: string;
   /** The server process under load, for its CPU use during the phase. */
   readonly serverPid?: number;
+  /** The server process sampled each second for the timeline (memory, GC). */
+  readonly server?: ServerProbe;
   /** Progress lines go here (stderr in the CLI); undefined for none. */
   readonly progress?: NodeJS.WritableStream;
   /** The server's /metrics, scraped before and after for the time calls spent inside it. */
@@ -39,8 +61,40 @@ export interface PhaseResult extends TallySnapshot {
   readonly otherCpuPercent: number;
   /** Open loop: scheduled requests never sent because too many were still unanswered. */
   readonly unsent?: number;
+  /** Once a second while the phase ran (the HTML report charts it). */
+  readonly timeline: readonly TimelinePoint[];
   /** Unary phases of a server with metrics: the order RPCs' time inside it (arrival to status). */
   readonly serverLatency?: ServerLatency;
+}
+
+const TIMELINE_PERIOD_MS = 1000;
+
+/** Samples the tally (and the server) once a period; returns the function that stops it and gives the points. */
+function startTimeline(tally: Tally, server: ServerProbe | undefined, startedAt: number): () => TimelinePoint[] {
+  const points: TimelinePoint[] = [];
+  let lastAnswered = 0;
+  let lastAt = startedAt;
+  let lastGcMs = server?.gcPauseMs() ?? 0;
+  const sample = (): void => {
+    const now = performance.now();
+    const answered = tally.answered;
+    const gcMs = server?.gcPauseMs() ?? 0;
+    points.push({
+      atSeconds: (now - startedAt) / 1000,
+      throughput: ((answered - lastAnswered) * 1000) / Math.max(1, now - lastAt),
+      ...(tally.interval.count === 0 ? {} : { p50Us: tally.interval.quantile(0.5), p99Us: tally.interval.quantile(0.99) }),
+      ...(server === undefined ? {} : { rssKiB: server.rssKiB(), gcPauseMs: Math.max(0, gcMs - lastGcMs) }),
+    });
+    tally.interval.reset();
+    lastAnswered = answered;
+    lastAt = now;
+    lastGcMs = gcMs;
+  };
+  const timer = setInterval(sample, TIMELINE_PERIOD_MS);
+  return () => {
+    clearInterval(timer);
+    return points;
+  };
 }
 
 /** Runs one phase on the generator's threads with the progress line on, and measures it: answers, latency, CPU of both sides and of the rest. */
@@ -54,7 +108,9 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
   const machineBusyBefore = readMachineBusySeconds();
   const startedAt = performance.now();
   const stopProgress = startProgress(spec.label, tally, inFlight, spec.progress);
+  const stopTimeline = startTimeline(tally, spec.server, startedAt);
   let unsent: number;
+  let timeline: TimelinePoint[];
   try {
     ({ unsent } = await pool.run(command, {
       record: (kind, outcome, micros) => tally.record(kind, outcome, micros),
@@ -62,6 +118,7 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
     }));
   } finally {
     stopProgress();
+    timeline = stopTimeline();
   }
   const seconds = (performance.now() - startedAt) / 1000;
   const generatorCpu = process.cpuUsage(generatorCpuBefore);
@@ -82,6 +139,7 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
     ...(spec.serverPid === undefined ? {} : { serverCpuPercent: (serverCpuSeconds / seconds) * 100, serverCpuSeconds }),
     generatorCpuPercent: (generatorCpuSeconds / seconds) * 100,
     otherCpuPercent: (Math.max(0, machineBusySeconds - serverCpuSeconds - generatorCpuSeconds) / seconds) * 100,
+    timeline,
     ...(serverLatency === undefined || serverLatency.count === 0 ? {} : { serverLatency }),
   };
 }

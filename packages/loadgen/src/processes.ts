@@ -10,12 +10,15 @@ export interface ChildServer {
   readonly pid: number;
   readonly logPath: string;
   stats(): ProcessStats;
+  /** Milliseconds its garbage collections paused it so far (gc-reporter.ts; 0 before the first report). */
+  gcPauseMs(): number;
   isRunning(): boolean;
   /** SIGTERM, then SIGKILL if it has not exited within STOP_GRACE_MS. */
   stop(): Promise<void>;
 }
 
 const STOP_GRACE_MS = 15_000;
+const GC_REPORTER = join(__dirname, 'gc-reporter.ts');
 const LOG_TAIL_CHARS = 4000;
 const running = new Set<ChildProcess>();
 
@@ -53,7 +56,11 @@ export function spawnTsNode(name: string, script: string, env: Readonly<Record<s
   const log = openSync(logPath, 'a');
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
   const profile = profileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, name)}`];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', log, log] });
+  const gcFile = `${logPath}.gc.json`;
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', '--import', GC_REPORTER, script], {
+    env: { ...process.env, ...env, BENCH_GC_FILE: gcFile },
+    stdio: ['ignore', log, log],
+  });
   closeSync(log);
   if (child.pid === undefined) throw new Error(`${name}: could not start ${script}`);
   const pid = child.pid;
@@ -65,6 +72,13 @@ export function spawnTsNode(name: string, script: string, env: Readonly<Record<s
     pid,
     logPath,
     stats: () => readProcessStats(pid),
+    gcPauseMs: () => {
+      try {
+        return (JSON.parse(readFileSync(gcFile, 'utf8')) as { pauseMs: number }).pauseMs;
+      } catch {
+        return 0;
+      }
+    },
     isRunning: () => child.exitCode === null && child.signalCode === null,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;

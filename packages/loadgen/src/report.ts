@@ -143,10 +143,11 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
   ].join('\n');
 }
 
-/** Writes the whole result (every phase, counts by operation and status code) as JSON; returns the path. */
-export function writeResultFile(directory: string, document: object): string {
+/** Writes the whole result (every phase, counts by operation and status code) as JSON and the HTML report beside it; returns both paths. */
+export function writeResultFile(directory: string, document: object, html: string): { readonly json: string; readonly html: string } {
   mkdirSync(directory, { recursive: true });
-  const path = join(directory, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  writeFileSync(path, `${JSON.stringify(document, null, 2)}\n`);
-  return path;
+  const base = join(directory, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  writeFileSync(`${base}.json`, `${JSON.stringify(document, null, 2)}\n`);
+  writeFileSync(`${base}.html`, html);
+  return { json: `${base}.json`, html: `${base}.html` };
 }

@@ -25,6 +25,8 @@ export interface TallySnapshot {
 export class Tally {
   readonly latency = new Histogram();
   readonly window = new Histogram();
+  /** Latency since the timeline's last point (phase.ts reads and resets it). */
+  readonly interval = new Histogram();
   ok = 0;
   rejected = 0;
   errors = 0;
@@ -42,6 +44,7 @@ export class Tally {
   record(kind: OperationKind, outcome: Outcome, micros: number): void {
     this.latency.record(micros);
     this.window.record(micros);
+    this.interval.record(micros);
     const name = status[outcome.code] ?? `CODE_${outcome.code}`;
     const counts = this.byKind[kind];
     counts[name] = (counts[name] ?? 0) + 1;

@@ -5,6 +5,7 @@ export * from './grpc-server';
 export * from './run-main';
 export * from './signals';
 export * from './status-adapter';
+export * from './metrics-http';
 export * from './client-tls';
 export * from './server-transport-config';
 export * from './status-details';

@@ -24,8 +24,8 @@ export function bearer(token: string): grpc.Metadata {
 export class MatchingClient {
   readonly raw: matching.MatchingServiceClient;
 
-  constructor(address: string, credentials = grpc.credentials.createInsecure()) {
-    this.raw = new matching.MatchingServiceClient(address, credentials);
+  constructor(address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}) {
+    this.raw = new matching.MatchingServiceClient(address, credentials, options);
   }
 
   placeLimitOrder(request: Partial<matching.PlaceLimitOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.PlaceLimitOrderResponse> {

@@ -7,6 +7,7 @@ import { validEmail, validNewPassword, validUsername } from './validation';
 export const CONFIG_VARIABLES = [
   { name: 'AUTH_HOST', default: '127.0.0.1', meaning: 'Interface the gRPC server listens on (0.0.0.0 for all).' },
   { name: 'AUTH_PORT', default: '50051', meaning: 'gRPC port; 0 picks a free one.' },
+  { name: 'AUTH_METRICS_PORT', default: '', meaning: 'Port of the Prometheus /metrics HTTP endpoint (auth_rpcs_total by method and code, process metrics) on AUTH_HOST; 0 picks a free one; unset: no endpoint.' },
   { name: 'AUTH_DATA_DIR', default: './data/auth', meaning: 'Directory for the SQLite database (auth.db) and, without AUTH_ENCRYPTION_KEY, the generated data key (encryption.key).' },
   { name: 'DATABASE_URL', default: '', meaning: 'PostgreSQL connection string (postgresql://...); unset means SQLite in AUTH_DATA_DIR. Several instances share one PostgreSQL. A schema can be chosen with ?options=-c%20search_path%3D<schema>.' },
   { name: 'AUTH_ENCRYPTION_KEY', default: '', meaning: 'Data key (base64 of 32 bytes: openssl rand -base64 32) sealing signing keys, TOTP secrets and retried refresh answers at rest (AES-256-GCM). Required with DATABASE_URL, the same on every instance; unset with SQLite, one is generated in AUTH_DATA_DIR.' },
@@ -82,6 +83,8 @@ export interface AuthConfig {
   readonly host: string;
   readonly transport: ServerTransport;
   readonly port: number;
+  /** The /metrics port; no endpoint when absent. */
+  readonly metricsPort?: number;
   readonly dataDir: string;
   /** PostgreSQL when set, else SQLite in dataDir. */
   readonly databaseUrl?: string;
@@ -138,6 +141,7 @@ export function loadConfig(env: Env = process.env): AuthConfig {
     host,
     transport: readServerTransport('AUTH', host, 'AUTH_HOST', env),
     port: vars.int('AUTH_PORT', 0, 65_535),
+    ...(vars.optionalString('AUTH_METRICS_PORT') === undefined ? {} : { metricsPort: vars.int('AUTH_METRICS_PORT', 0, 65_535) }),
     dataDir: resolve(vars.string('AUTH_DATA_DIR')),
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(encryptionKeyText === undefined ? {} : { encryptionKey: parseEncryptionKey(encryptionKeyText) }),

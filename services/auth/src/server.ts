@@ -1,5 +1,5 @@
 import { auth, descriptorSetPath } from '@orderbook/proto';
-import { createLogger, dialableAddress, startGrpcServer, type Logger } from '@orderbook/server-kit';
+import { createLogger, dialableAddress, serveMetrics, startGrpcServer, type Logger } from '@orderbook/server-kit';
 import { REVOCATION_HEARTBEAT_MS } from '@orderbook/token-verifier';
 import { bootstrapAdmin } from './admin-bootstrap';
 import { AuthService } from './api/auth-service';
@@ -7,6 +7,7 @@ import type { AuthDeps } from './api/deps';
 import { authHandlers } from './api/handlers';
 import type { AuthConfig } from './config';
 import { RevocationFeed } from './revocation-feed';
+import { AuthMetrics } from './rpc-metrics';
 import { createBcryptHasher } from './security/passwords';
 import { loadDataKey, Sealer } from './security/sealing';
 import { openAuthStore, type AuthStore } from './storage/auth-store';
@@ -37,6 +38,8 @@ export interface RunningAuthServer {
   readonly port: number;
   /** host:port for clients and token verifiers. */
   readonly address: string;
+  /** The bound port of GET /metrics, when AUTH_METRICS_PORT is set. */
+  readonly metricsPort?: number;
   readonly issuer: string;
   readonly audience: string;
   /** Stops accepting calls, ends revocation watches, lets in-flight calls finish (up to config.shutdownGraceMs), then closes the stores. Idempotent. */
@@ -96,6 +99,7 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
 
   const { store, sealer } = await openStore(config, logger);
   const closers: Array<() => Promise<void>> = [() => store.close()];
+  let metricsPort: number | undefined;
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) await close();
   };
@@ -152,10 +156,22 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
       },
       logger,
     };
+    const metrics = new AuthMetrics();
+    if (config.metricsPort !== undefined) {
+      const endpoint = await serveMetrics(metrics.registry, config.host, config.metricsPort);
+      closers.push(() => endpoint.close());
+      metricsPort = endpoint.port;
+    }
     const grpcServer = await startGrpcServer({
       host: config.host,
       port: config.port,
-      services: [{ name: 'orderbook.auth.v1.AuthService', definition: auth.AuthServiceService, implementation: authHandlers(new AuthService(deps), feed, logger) }],
+      services: [
+        {
+          name: 'orderbook.auth.v1.AuthService',
+          definition: auth.AuthServiceService,
+          implementation: metrics.counting(auth.AuthServiceService, authHandlers(new AuthService(deps), feed, logger)),
+        },
+      ],
       descriptorSetPath,
       logger,
       transport: config.transport,
@@ -201,7 +217,7 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
       })();
       return stopping;
     };
-    return { port: grpcServer.port, address, issuer: config.issuer, audience: config.audience, stop };
+    return { port: grpcServer.port, address, issuer: config.issuer, audience: config.audience, ...(metricsPort === undefined ? {} : { metricsPort }), stop };
   } catch (err) {
     await closeAll();
     throw err;

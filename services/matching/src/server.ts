@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { clientTlsChannel, createLogger, dialableAddress, grpcError, startGrpcServer, type Logger, type RunningGrpcServer } from '@orderbook/server-kit';
+import { clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -14,7 +14,6 @@ import { createCallTimingInterceptor } from './ops/call-timing';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
-import { serveMetrics, type MetricsEndpoint } from './ops/metrics-http';
 import { openCommandLoop } from './loop/open-command-loop';
 import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
@@ -91,6 +90,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     memoryBudgetBytes: config.streamMemoryBudgetBytes,
   });
   metrics.watchStreamBuffers(() => streamLimits.buffered());
+  metrics.bounds(config);
 
   let metricsEndpoint: MetricsEndpoint | undefined;
   let grpcServer: RunningGrpcServer | undefined;
@@ -166,6 +166,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     });
     const readyLoop = loop;
     metrics.watchQueueDepth(() => readyLoop.queueDepth());
+    metrics.watchFreeDisk(() => readyLoop.freeDiskBytes());
     state.serve({ loop, marketData });
     grpcServer.setServing(true);
     logger.info({ address, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');

@@ -24,6 +24,8 @@ export interface Trader {
 export interface StackOptions {
   /** Extra matching environment (e.g. a tiny MATCHING_MAX_QUEUE_DEPTH). */
   readonly matchingEnv?: Readonly<Record<string, string>>;
+  /** Extra auth environment (e.g. AUTH_METRICS_PORT). */
+  readonly authEnv?: Readonly<Record<string, string>>;
 }
 
 const ADMIN_PASSWORD = 'admin-password-for-tests';
@@ -64,6 +66,7 @@ export class TestStack {
         AUTH_ADMIN_EMAIL: 'admin@example.com',
         AUTH_ADMIN_PASSWORD: ADMIN_PASSWORD,
         LOG_LEVEL: 'silent',
+        ...options.authEnv,
       }),
     );
     const stack = new TestStack(dir, auth, privateKey, options.matchingEnv ?? {});

@@ -48,6 +48,8 @@ export function resultOf<K extends CommandKind>(kind: K, result: CommandResult):
 export interface CommandObserver {
   /** Called once per command after its result is durable (or rejected). */
   commandCompleted(kind: CommandKind, ok: boolean, latencySeconds: number): void;
+  /** Called after each journal record is durable, with how long its fsync took. */
+  journalSynced?(seconds: number): void;
 }
 
 /**
@@ -63,6 +65,8 @@ export interface CommandLoop {
   onEvents(listener: (seq: number, events: readonly EngineEvent[]) => void): () => void;
   /** Commands submitted and not yet answered. */
   queueDepth(): number;
+  /** Free bytes of the data directory's file system, as last measured (and estimated since). */
+  freeDiskBytes(): number;
   /** Stop accepting, finish queued commands, flush the journal, write a final snapshot. */
   close(): Promise<void>;
 }

@@ -125,6 +125,10 @@ export class JournaledCommandLoop implements CommandLoop {
     return () => this.listeners.delete(listener);
   }
 
+  freeDiskBytes(): number {
+    return this.parts.diskSpace?.freeBytes() ?? Infinity;
+  }
+
   queueDepth(): number {
     return this.waiting;
   }

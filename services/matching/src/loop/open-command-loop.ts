@@ -77,6 +77,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
       logger,
       truncateDamagedTail: options.truncateDamagedTail === true,
       onAppended: (bytes) => space.wrote(bytes),
+      onSynced: (seconds) => options.observer?.journalSynced?.(seconds),
     });
     journal = options.jetstream ? await openJetStreamJournal(options.jetstream, options.dataDir, dataDir.journal, logger) : dataDir.journal;
     recovered = await recover({ journal, snapshots: dataDir.snapshots }, options.engineConfig, logger);

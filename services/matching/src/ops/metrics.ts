@@ -16,6 +16,11 @@ export class MatchingMetrics {
   private readonly trades: Counter<'market'>;
   private readonly rejected: Counter<'code'>;
   private readonly commandDuration: Histogram<'kind' | 'outcome'>;
+  private readonly journalSync: Histogram;
+  private readonly queueLimit: Gauge;
+  private readonly streamBudget: Gauge;
+  private readonly diskReserve: Gauge;
+  private freeDisk: () => number = () => Infinity;
   private readonly callDuration: Histogram<'method' | 'code'>;
   private readonly subscribers: Gauge<'stream'>;
   private readonly slowConsumers: Counter<'stream'>;
@@ -50,6 +55,24 @@ export class MatchingMetrics {
       labelNames: ['kind', 'outcome'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers,
+    });
+    this.journalSync = new Histogram({
+      name: 'matching_journal_fsync_duration_seconds',
+      help: 'How long each fdatasync of an appended journal record took (every accepted command waits for one).',
+      buckets: [0.0001, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.queueLimit = new Gauge({ name: 'matching_command_queue_limit', help: 'MATCHING_MAX_QUEUE_DEPTH: past it commands are refused with RESOURCE_EXHAUSTED.', registers });
+    this.streamBudget = new Gauge({ name: 'matching_stream_memory_budget_bytes', help: 'MATCHING_STREAM_MEMORY_BUDGET_BYTES: the bound of matching_stream_buffered_bytes.', registers });
+    this.diskReserve = new Gauge({ name: 'matching_disk_reserve_bytes', help: 'MATCHING_DISK_RESERVE_BYTES: below it commands are refused (DISK_SPACE_LOW); 0 when the check is off.', registers });
+    const free = (): number => this.freeDisk();
+    new Gauge({
+      name: 'matching_disk_free_bytes',
+      help: "Free bytes of the data directory's file system, as last measured (estimated from journal writes between measurements).",
+      registers,
+      collect() {
+        this.set(free());
+      },
     });
     this.callDuration = new Histogram({
       name: 'matching_call_duration_seconds',
@@ -133,14 +156,28 @@ export class MatchingMetrics {
     this.callsRefused.inc({ reason });
   }
 
-  /** Durations per command, from the command loop. */
+  /** Durations per command and per journal fsync, from the command loop. */
   readonly observer: CommandObserver = {
     commandCompleted: (kind: CommandKind, ok: boolean, latencySeconds: number): void => {
       this.commandDuration.observe({ kind, outcome: ok ? 'accepted' : 'rejected' }, latencySeconds);
       if (ok && kind === 'placeLimit') this.ordersPlaced.inc({ type: 'limit' });
       if (ok && kind === 'placeMarket') this.ordersPlaced.inc({ type: 'market' });
     },
+    journalSynced: (seconds: number): void => {
+      this.journalSync.observe(seconds);
+    },
   };
+
+  /** The configured bounds, beside the gauges they bound (so that alerts can compare). */
+  bounds(limits: { readonly maxQueueDepth: number; readonly streamMemoryBudgetBytes: number; readonly diskReserveBytes: number }): void {
+    this.queueLimit.set(limits.maxQueueDepth);
+    this.streamBudget.set(limits.streamMemoryBudgetBytes);
+    this.diskReserve.set(limits.diskReserveBytes);
+  }
+
+  watchFreeDisk(read: () => number): void {
+    this.freeDisk = read;
+  }
 
   watchQueueDepth(read: () => number): void {
     this.queueDepth = read;

@@ -15,6 +15,8 @@ export interface FileJournalOptions extends SegmentReadOptions {
   readonly sync?: SyncFile;
   /** Told the size of every record written (the disk-space watch counts it between measurements). */
   readonly onAppended?: (bytes: number) => void;
+  /** Told how long each sync of an appended record took, in seconds. */
+  readonly onSynced?: (seconds: number) => void;
 }
 
 export interface JournalStats {
@@ -111,7 +113,9 @@ export class FileJournal implements Journal {
         written += (await this.file.write(record, written)).bytesWritten;
       }
       this.options.onAppended?.(record.length);
+      const syncStarted = process.hrtime.bigint();
       await this.sync(this.file);
+      this.options.onSynced?.(Number(process.hrtime.bigint() - syncStarted) / 1e9);
     } finally {
       this.appending = false;
     }

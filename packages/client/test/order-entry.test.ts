@@ -1,0 +1,130 @@
+import { credentials, status, type sendUnaryData } from '@grpc/grpc-js';
+import { expect } from 'chai';
+import { matching } from '@orderbook/proto';
+import { OrderbookError } from '../src/errors';
+import { MatchingChannels } from '../src/leader';
+import { OrderEntry } from '../src/order-entry';
+import type { RetryClock } from '../src/retry';
+import { fakeOrder, startFakeMatching, type FakeServer } from './support/fake-matching';
+import { richServiceError } from './support/status-encoding';
+
+const noWait: RetryClock = { random: () => 0, sleep: async () => undefined };
+const limitOrder = { market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '100', quantity: '1' };
+
+/** A leader that keeps placed orders by client_order_id, as the contract says (ALREADY_EXISTS on reuse). */
+class FakeLeader {
+  readonly placed = new Map<string, matching.Order>();
+  readonly requests: matching.PlaceLimitOrderRequest[] = [];
+  /** Answers of the next placements that are lost on the way back (the order is placed all the same). */
+  loseAnswers = 0;
+
+  placeLimitOrder(request: matching.PlaceLimitOrderRequest, callback: sendUnaryData<matching.PlaceLimitOrderResponse>): void {
+    this.requests.push(request);
+    if (this.placed.has(request.clientOrderId)) {
+      callback({ code: status.ALREADY_EXISTS, details: 'client_order_id: already used' });
+      return;
+    }
+    const order = fakeOrder({ orderId: BigInt(this.placed.size + 1), clientOrderId: request.clientOrderId, market: request.market, price: request.price, quantity: request.quantity });
+    this.placed.set(request.clientOrderId, order);
+    if (this.loseAnswers > 0) {
+      this.loseAnswers -= 1;
+      callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+      return;
+    }
+    callback(null, { order, trades: [] });
+  }
+
+  listOrders(request: matching.ListOrdersRequest, callback: sendUnaryData<matching.ListOrdersResponse>): void {
+    callback(null, { orders: [...this.placed.values()].filter((o) => o.market === request.market).reverse(), nextPageToken: '' });
+  }
+}
+
+describe('order entry', () => {
+  const servers: FakeServer[] = [];
+  const channels: MatchingChannels[] = [];
+  afterEach(async () => {
+    for (const channel of channels.splice(0)) channel.close();
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+
+  async function entryTo(leader: FakeLeader): Promise<{ entry: OrderEntry; channel: MatchingChannels; address: string }> {
+    const server = await startFakeMatching({
+      placeLimitOrder: (call, callback) => leader.placeLimitOrder(call.request, callback),
+      listOrders: (call, callback) => leader.listOrders(call.request, callback),
+    });
+    servers.push(server);
+    return { ...entryVia(server.address), address: server.address };
+  }
+
+  function entryVia(address: string): { entry: OrderEntry; channel: MatchingChannels } {
+    const channel = new MatchingChannels(address, credentials.createInsecure());
+    channels.push(channel);
+    const entry = new OrderEntry({ channels: channel, accessToken: async () => 'token', policy: { maxAttempts: 4, initialDelayMs: 1, maxDelayMs: 1 }, clock: noWait, deadlineMs: 5_000 });
+    return { entry, channel };
+  }
+
+  it('gives every placement its own client_order_id, and keeps one the caller chose', async () => {
+    const leader = new FakeLeader();
+    const { entry } = await entryTo(leader);
+    await entry.placeLimitOrder(limitOrder);
+    await entry.placeLimitOrder(limitOrder);
+    await entry.placeLimitOrder({ ...limitOrder, clientOrderId: 'mine-1' });
+    const ids = leader.requests.map((r) => r.clientOrderId);
+    expect(new Set(ids).size).to.equal(3);
+    expect(ids[2]).to.equal('mine-1');
+    expect(ids.every((id) => id.length > 0 && id.length <= 64)).to.equal(true);
+  });
+
+  it('places once when the answer is lost: the retry gets ALREADY_EXISTS and returns the placed order', async () => {
+    const leader = new FakeLeader();
+    leader.loseAnswers = 1;
+    const { entry } = await entryTo(leader);
+    const placed = await entry.placeLimitOrder(limitOrder);
+    expect(leader.requests).to.have.length(2);
+    expect(leader.requests[0]!.clientOrderId).to.equal(leader.requests[1]!.clientOrderId);
+    expect(leader.placed.size).to.equal(1);
+    expect(placed.recovered).to.equal(true);
+    expect(placed.order).to.deep.equal(leader.placed.get(leader.requests[0]!.clientOrderId));
+  });
+
+  it('answers ALREADY_EXISTS on a first attempt to the caller: reusing an id is the caller\'s mistake', async () => {
+    const leader = new FakeLeader();
+    const { entry } = await entryTo(leader);
+    await entry.placeLimitOrder({ ...limitOrder, clientOrderId: 'dup' });
+    const err = await entry.placeLimitOrder({ ...limitOrder, clientOrderId: 'dup' }).catch((e: unknown) => e);
+    expect((err as OrderbookError).code).to.equal(status.ALREADY_EXISTS);
+  });
+
+  it('follows a follower\'s NOT_LEADER answer to the leader_address it names, and keeps writing there', async () => {
+    const leader = new FakeLeader();
+    const { address: leaderAddress } = await entryTo(leader);
+    let refused = 0;
+    const follower = await startFakeMatching({
+      placeLimitOrder: (_call, callback) => {
+        refused += 1;
+        callback(richServiceError({ code: status.UNAVAILABLE, message: 'not the leader', reason: 'NOT_LEADER', metadata: { leader_address: leaderAddress } }));
+      },
+    });
+    servers.push(follower);
+    const { entry, channel } = entryVia(follower.address);
+    const first = await entry.placeLimitOrder(limitOrder);
+    expect(first.recovered).to.equal(false);
+    expect(channel.leaderAddress).to.equal(leaderAddress);
+    await entry.placeLimitOrder(limitOrder);
+    expect([refused, leader.placed.size]).to.deep.equal([1, 2]);
+  });
+
+  it('does not repeat a write that is not idempotent after a lost answer, only after a follower refused it', async () => {
+    let calls = 0;
+    const server = await startFakeMatching({
+      addFunds: (_call, callback) => {
+        calls += 1;
+        callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+      },
+    });
+    servers.push(server);
+    const { entry } = entryVia(server.address);
+    const err = await entry.addFunds({ userId: 'u', asset: 'USD', amount: '1' }).catch((e: unknown) => e);
+    expect([(err as OrderbookError).code, calls]).to.deep.equal([status.UNAVAILABLE, 1]);
+  });
+});
