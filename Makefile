@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run bench bench-engine bench-auth bench-subscribers verify-data
+.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run bench bench-engine bench-auth bench-subscribers bench-journal verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -55,11 +55,11 @@ mutation: setup
 
 # Tools of the slow tier, from Debian's packages, installed only when missing: the Python gRPC
 # client (polyglot test), jq and curl (the README walk-throughs), strace (the journal's fdatasync
-# test), promtool (prometheus: the alert rules' tests) and chromium (the bench report's rendering
-# test and the web console's browser test).
+# test), promtool (prometheus: the alert rules' tests), chromium (the bench report's rendering test
+# and the web console's browser test) and nats-server (the JetStream journal's 3-node cluster test).
 .PHONY: test-tools
 test-tools:
-	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v curl >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq curl strace prometheus chromium; }
+	@/usr/bin/python3 -c 'import grpc, grpc_tools' 2>/dev/null && command -v jq >/dev/null && command -v curl >/dev/null && command -v strace >/dev/null && command -v promtool >/dev/null && test -x /usr/bin/chromium && command -v nats-server >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-grpcio python3-grpc-tools jq curl strace prometheus chromium nats-server; }
 
 # Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
 bench: build
@@ -75,6 +75,11 @@ bench-subscribers: build
 DIR ?= ./data/matching
 verify-data: build
 	node services/matching/dist/src/verify-main.js $(DIR)
+
+# The file journal vs the JetStream journal (NATS on 127.0.0.1:4222, 1 replica; with --cluster also a
+# 3-node cluster from nats-server, 3 replicas) in the same run (~30 s); ARGS e.g. --seconds 20 --clients 100.
+bench-journal: build
+	node services/matching/dist/bench/journal-bench.js $(ARGS)
 
 # Matching engine vs nodejs-order-book on the same seeded workload (~3 min); ARGS e.g. --n 100000 --runs 5.
 bench-engine: build

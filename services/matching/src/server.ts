@@ -139,6 +139,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
       truncateDamagedTail: config.truncateDamagedTail,
+      ...(config.jetstream && { jetstream: config.jetstream }),
       diskReserveBytes: config.diskReserveBytes,
       diskCheckIntervalMs: config.diskCheckIntervalMs,
       observer: metrics.observer,

@@ -2,6 +2,7 @@ import type { Command, CommandResult, Engine, EngineEvent, EngineQueries } from 
 import type { Logger } from '@orderbook/server-kit';
 import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Journal } from '../storage/journal';
+import { LogFencedError } from '../storage/jetstream-log';
 import type { Snapshot, SnapshotStore } from '../storage/snapshot-store';
 import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, type ResultOf } from './command-loop-api';
 import type { DiskSpace } from '../storage/disk-space';
@@ -283,6 +284,7 @@ export class JournaledCommandLoop implements CommandLoop {
 }
 
 function journalFailure(err: unknown): LoopFailure {
+  if (err instanceof LogFencedError) return 'JOURNAL_FENCED';
   return (err as NodeJS.ErrnoException | undefined)?.code === 'ENOSPC' ? 'DISK_FULL' : 'JOURNAL_WRITE_FAILED';
 }
 

@@ -33,11 +33,12 @@ export class DiskSpaceLowError extends Error {
 }
 
 /** Why the loop stopped for good. */
-export type LoopFailure = 'DISK_FULL' | 'JOURNAL_WRITE_FAILED' | 'ENGINE_FAILED';
+export type LoopFailure = 'DISK_FULL' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_FENCED' | 'ENGINE_FAILED';
 
 /**
  * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk; DISK_FULL when
- * the file system said ENOSPC) or the engine threw or answered out of contract mid-command.
+ * the file system said ENOSPC; JOURNAL_FENCED when another leader appended to the replicated
+ * journal, so this process was deposed) or the engine threw or answered out of contract mid-command.
  * Callers whose commands were in flight, and every later caller, get this error; the process must
  * restart and recover from disk.
  */

@@ -4,6 +4,8 @@ import type { Logger } from '@orderbook/server-kit';
 import { lockDataDir } from '../storage/data-dir-lock';
 import { DiskSpace, type MeasureFreeSpace } from '../storage/disk-space';
 import { openDataDir, type DataDir } from '../storage/file-storage';
+import { openJetStreamJournal, type JetStreamJournalConfig } from '../storage/open-jetstream-journal';
+import type { Journal } from '../storage/journal';
 import { recover, type RecoveredState } from '../storage/recovery';
 import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
@@ -30,6 +32,8 @@ export interface CommandLoopOptions {
   readonly measureFreeSpace?: MeasureFreeSpace;
   /** Cut a complete but damaged last journal record instead of refusing to start (an operator's explicit choice). */
   readonly truncateDamagedTail?: boolean;
+  /** When given, the journal is this JetStream stream, with the data directory's file journal as the local copy. */
+  readonly jetstream?: JetStreamJournalConfig;
   /**
    * Called once if the loop stops for good (a journal write or fsync failed, or the engine threw):
    * memory is then ahead of disk, so the process should report NOT_SERVING and exit to recover.
@@ -39,7 +43,8 @@ export interface CommandLoopOptions {
 
 /**
  * Recovers the engine from options.dataDir (newest readable snapshot + journal tail) and starts
- * the command loop on it, appending to the file journal with its default sync (fdatasync).
+ * the command loop on it, appending to the file journal with its default sync (fdatasync), or to
+ * the JetStream stream of options.jetstream (which is then the truth recovery reads) and that file journal.
  * Resolves only when recovery is complete: a server reports NOT_SERVING until then (replay yields
  * to the event loop regularly, so health checks are answered meanwhile). Rejects if the data
  * directory is damaged in a way that could lose acknowledged commands.
@@ -55,6 +60,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
   // Before anything in the directory is touched: another process may be writing there.
   const lock = await lockDataDir(options.dataDir);
   let dataDir: DataDir | undefined;
+  let journal: Journal | undefined;
   let diskSpace: DiskSpace | undefined;
   let recovered: RecoveredState;
   try {
@@ -73,11 +79,12 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
       onAppended: (bytes) => space.wrote(bytes),
       onSynced: (seconds) => options.observer?.journalSynced?.(seconds),
     });
-    recovered = await recover(dataDir, options.engineConfig, logger);
-    await dataDir.journal.resumeAfter(recovered.engine.lastSeq());
+    journal = options.jetstream ? await openJetStreamJournal(options.jetstream, options.dataDir, dataDir.journal, logger) : dataDir.journal;
+    recovered = await recover({ journal, snapshots: dataDir.snapshots }, options.engineConfig, logger);
+    await journal.resumeAfter(recovered.engine.lastSeq());
   } catch (err) {
     diskSpace?.stop();
-    await dataDir?.journal.close();
+    await (journal ?? dataDir?.journal)?.close();
     await lock.release();
     throw err;
   }
@@ -86,7 +93,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
     diskSpace,
     dataDir: options.dataDir,
     engine: recovered.engine,
-    journal: dataDir.journal,
+    journal,
     snapshots: dataDir.snapshots,
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,

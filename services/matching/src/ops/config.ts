@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
+import type { JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import { ConfigError, ConfigReader, isLoopback, readServerTransport, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
 
 /** Every environment variable the matching service reads: the README's configuration table is generated from this. */
@@ -7,6 +8,9 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_HOST', default: '127.0.0.1', meaning: 'Interface the gRPC and metrics servers listen on (0.0.0.0 for all).' },
   { name: 'MATCHING_PORT', default: '50052', meaning: 'gRPC port; 0 picks a free one.' },
   { name: 'MATCHING_DATA_DIR', default: './data/matching', meaning: 'Directory of the command journal and the engine snapshots.' },
+  { name: 'MATCHING_JOURNAL', default: 'file', meaning: '`file`: the command journal is the fsync\'d segment files of MATCHING_DATA_DIR. `nats://host:port[,nats://host:port…]`: it is a NATS JetStream stream (the truth that recovery reads), and the data directory keeps an fsync\'d local copy; a command is acknowledged once both the local fsync and the stream\'s quorum ack are done (see High availability).' },
+  { name: 'MATCHING_JOURNAL_STREAM', default: 'ORDERBOOK_COMMANDS', meaning: 'JetStream stream holding the journal (created with file storage if missing; subject `<stream>.commands`). Used when MATCHING_JOURNAL is nats://.' },
+  { name: 'MATCHING_JOURNAL_REPLICAS', default: '1', meaning: 'Replicas of the JetStream stream when this service creates it: 3 in production (a quorum of 2 stores each message before it is acknowledged), 1 for a single NATS server. Start-up refuses an existing stream with another count.' },
   { name: 'MATCHING_MARKETS', default: 'BTC-USD,ETH-USD,SOL-USD', meaning: 'Comma-separated markets, each BASE-QUOTE (upper-case letters and digits).' },
   { name: 'AUTH_ADDRESS', default: '127.0.0.1:50051', meaning: 'host:port of the auth service, whose public keys verify access tokens.' },
   { name: 'MATCHING_AUTH_TLS_CA_FILE', default: '', meaning: 'CA certificates (PEM) that the auth service\'s certificate must chain to: set, matching dials AUTH_ADDRESS over TLS only (a certificate that does not verify fails the connection, logged; never a plaintext fallback).' },
@@ -41,6 +45,8 @@ export interface MatchingConfig {
   readonly host: string;
   readonly port: number;
   readonly dataDir: string;
+  /** Absent: the file journal alone. */
+  readonly jetstream?: JetStreamJournalConfig;
   readonly markets: readonly MarketConfig[];
   readonly authAddress: string;
   /** TLS to auth; plaintext when absent. */
@@ -76,6 +82,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     host,
     port: vars.int('MATCHING_PORT', 0, 65_535),
     dataDir: resolve(vars.string('MATCHING_DATA_DIR')),
+    ...journalConfig(vars),
     markets: parseMarkets(vars.string('MATCHING_MARKETS')),
     authAddress,
     ...(authTls === undefined ? {} : { authTls }),
@@ -99,6 +106,20 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     metricsPort: vars.int('MATCHING_METRICS_PORT', 0, 65_535),
     logLevel: vars.logLevel('LOG_LEVEL'),
   };
+}
+
+const NATS_URL = /^nats:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
+const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStreamJournalConfig } {
+  const journal = vars.string('MATCHING_JOURNAL');
+  if (journal === 'file') return {};
+  const servers = journal.split(',').map((s) => s.trim());
+  const bad = servers.find((url) => !NATS_URL.test(url));
+  if (bad !== undefined) throw new ConfigError(`MATCHING_JOURNAL: expected "file" or nats://host:port[,nats://host:port…], got "${bad}"`);
+  const stream = vars.string('MATCHING_JOURNAL_STREAM');
+  if (!STREAM_NAME.test(stream)) throw new ConfigError(`MATCHING_JOURNAL_STREAM: "${stream}" is not 1-64 letters, digits, _ or -`);
+  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5) } };
 }
 
 /** Asset symbols are what the engine keys balances by, and appear in market symbols: keep them unambiguous. */

@@ -1,0 +1,171 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  StorageType,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
+
+/** Where the replicated log lives and how it is kept. */
+export interface JetStreamLogOptions {
+  /** NATS server URLs (nats://host:port), any of the cluster. */
+  readonly servers: readonly string[];
+  /** The stream; created with these settings if missing. */
+  readonly stream: string;
+  /** Copies of each message the stream keeps (a quorum of them must store it before it is acked). */
+  readonly replicas: number;
+  /** How long a publish may wait for its ack; past it the outcome is unknown. */
+  readonly publishTimeoutMs?: number;
+}
+
+/** One stored message: its stream sequence and payload. */
+export interface LogEntry {
+  readonly streamSeq: number;
+  readonly data: Uint8Array;
+}
+
+/** The stream holds messages firstSeq..lastSeq (lastSeq 0: it never held any). */
+export interface LogBounds {
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+}
+
+/**
+ * The stream's last sequence was not the one the append expected: another writer appended since
+ * (this process was deposed, or paused past its lease). Nothing was stored.
+ */
+export class LogFencedError extends Error {
+  override readonly name = 'LogFencedError';
+}
+
+const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
+/** Publishes carrying an msgID seen within this window are dropped as duplicates by the stream. */
+const DUPLICATE_WINDOW_MS = 120_000;
+/** Messages asked for at once when reading. */
+const FETCH_BATCH = 256;
+const FETCH_EXPIRES_MS = 2_000;
+/** A reading consumer left behind (a crash) is deleted by the server after this idle time. */
+const READER_INACTIVE_MS = 30_000;
+
+/**
+ * A JetStream stream used as an append-only log with optimistic concurrency: every append names
+ * the sequence it expects to be last, so two writers can never both append after the same entry.
+ * Knows nothing of commands: payloads are opaque bytes.
+ */
+export class JetStreamLog {
+  readonly subject: string;
+
+  private constructor(
+    private readonly nc: NatsConnection,
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    private readonly options: JetStreamLogOptions,
+  ) {
+    this.subject = `${options.stream}.commands`;
+  }
+
+  /** Connects and makes sure the stream exists (file storage, the replicas asked for, the duplicate window). */
+  static async open(options: JetStreamLogOptions): Promise<JetStreamLog> {
+    const nc = await connect({ servers: [...options.servers], name: 'orderbook-matching', maxReconnectAttempts: -1 });
+    try {
+      const jsm = await jetstreamManager(nc);
+      const log = new JetStreamLog(nc, jetstream(nc), jsm, options);
+      await log.ensureStream();
+      return log;
+    } catch (err) {
+      await nc.close();
+      throw err;
+    }
+  }
+
+  private async ensureStream(): Promise<void> {
+    const { stream, replicas } = this.options;
+    try {
+      const info = await this.jsm.streams.info(stream);
+      if (info.config.num_replicas !== replicas) {
+        throw new Error(`stream ${stream} keeps ${info.config.num_replicas} replicas, but ${replicas} were configured`);
+      }
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamNotFound)) throw err;
+      await this.jsm.streams.add({
+        name: stream,
+        subjects: [this.subject],
+        storage: StorageType.File,
+        num_replicas: replicas,
+        duplicate_window: nanos(DUPLICATE_WINDOW_MS),
+      });
+    }
+  }
+
+  async bounds(): Promise<LogBounds> {
+    const { state } = await this.jsm.streams.info(this.options.stream);
+    return { firstSeq: state.first_seq, lastSeq: state.last_seq };
+  }
+
+  /** The message at streamSeq (undefined if the stream does not hold it). */
+  async get(streamSeq: number): Promise<LogEntry | undefined> {
+    const stored = await this.jsm.streams.getMessage(this.options.stream, { seq: streamSeq });
+    return stored === null ? undefined : { streamSeq: stored.seq, data: stored.data };
+  }
+
+  /**
+   * Stores data as the message after expectedLastSeq and resolves with its stream sequence once a
+   * quorum of replicas stored it. Rejects with LogFencedError if the stream's last sequence is
+   * another; any other rejection (a timeout above all) leaves the outcome unknown.
+   */
+  async append(data: Uint8Array, expectedLastSeq: number, msgID: string): Promise<number> {
+    try {
+      const ack = await this.js.publish(this.subject, data, {
+        msgID,
+        expect: { lastSequence: expectedLastSeq },
+        timeout: this.options.publishTimeoutMs ?? DEFAULT_PUBLISH_TIMEOUT_MS,
+      });
+      if (ack.duplicate) throw new Error(`the stream took message ${msgID} as a duplicate of seq ${ack.seq}`);
+      return ack.seq;
+    } catch (err) {
+      if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.StreamWrongLastSequence) {
+        throw new LogFencedError(`stream ${this.options.stream} has moved past seq ${expectedLastSeq}: another writer appended`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  /** The messages fromSeq..toSeq in order, through a consumer of this reader's own. */
+  async *read(fromSeq: number, toSeq: number): AsyncGenerator<LogEntry> {
+    if (fromSeq > toSeq) return;
+    const info = await this.jsm.consumers.add(this.options.stream, {
+      ack_policy: AckPolicy.None,
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: fromSeq,
+      inactive_threshold: nanos(READER_INACTIVE_MS),
+      mem_storage: true,
+      num_replicas: 1,
+    });
+    try {
+      const consumer = await this.js.consumers.get(this.options.stream, info.name);
+      let next = fromSeq;
+      while (next <= toSeq) {
+        const messages = await consumer.fetch({ max_messages: Math.min(FETCH_BATCH, toSeq - next + 1), expires: FETCH_EXPIRES_MS });
+        let received = 0;
+        for await (const msg of messages) {
+          received += 1;
+          if (msg.seq > toSeq) break;
+          next = msg.seq + 1;
+          yield { streamSeq: msg.seq, data: msg.data };
+        }
+        if (received === 0) throw new Error(`reading stream ${this.options.stream}: nothing arrived after seq ${next - 1} (up to ${toSeq} expected)`);
+      }
+    } finally {
+      await this.jsm.consumers.delete(this.options.stream, info.name).catch(() => undefined);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.nc.close();
+  }
+}
