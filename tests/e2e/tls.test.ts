@@ -7,6 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import pino from 'pino';
 import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
+import { loadConfig as loadGatewayConfig, startGateway } from '@orderbook/gateway-service';
 import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
 import { AuthClient, bearer, eventually, expectStatus, MatchingClient, TestPki, type PemFiles } from '@orderbook/test-support';
 
@@ -143,6 +144,44 @@ describe('TLS and mutual TLS (certificates made in the test)', function () {
     } finally {
       client.close();
       await distrustful.stop();
+    }
+  });
+
+  it('the HTTP gateway forwards to auth and matching over mutual TLS, and never in plaintext to a server it cannot verify', async () => {
+    const gatewayCert = pki.issue('gateway');
+    const gatewayEnv = (ca: string): Record<string, string> => ({
+      GATEWAY_PORT: '0',
+      LOG_LEVEL: 'silent',
+      GATEWAY_AUTH_ADDRESS: auth.address,
+      GATEWAY_MATCHING_ADDRESS: matchingServer.address,
+      GATEWAY_AUTH_TLS_CA_FILE: ca,
+      GATEWAY_AUTH_TLS_CERT_FILE: gatewayCert.certFile,
+      GATEWAY_AUTH_TLS_KEY_FILE: gatewayCert.keyFile,
+      GATEWAY_MATCHING_TLS_CA_FILE: ca,
+      GATEWAY_MATCHING_TLS_CERT_FILE: gatewayCert.certFile,
+      GATEWAY_MATCHING_TLS_KEY_FILE: gatewayCert.keyFile,
+    });
+    const trusting = await startGateway(loadGatewayConfig(gatewayEnv(pki.ca.certFile)));
+    const distrusting = await startGateway(loadGatewayConfig(gatewayEnv(otherPki.ca.certFile)));
+    try {
+      const signIn = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'tls-trader', password: 'tls-trader-password' }) };
+      const signedIn = await fetch(`http://${trusting.address}/v1/auth/sign-in`, signIn);
+      expect(signedIn.status).to.equal(200);
+      const httpToken = ((await signedIn.json()) as { tokens: { accessToken: string } }).tokens.accessToken;
+      const balances = await fetch(`http://${trusting.address}/v1/balances`, { headers: { authorization: `Bearer ${httpToken}` } });
+      expect(balances.status, await balances.clone().text()).to.equal(200);
+      // A trader with no funds: the proto3 JSON mapping leaves the empty list out.
+      expect(await balances.json()).to.deep.equal({});
+      const markets = (await (await fetch(`http://${trusting.address}/v1/markets`)).json()) as { markets: { symbol: string }[] };
+      expect(markets.markets.map((m) => m.symbol)).to.deep.equal(['BTC-USD', 'ETH-USD', 'SOL-USD']);
+
+      const refused = await fetch(`http://${distrusting.address}/v1/auth/sign-in`, signIn);
+      expect(refused.status).to.equal(503);
+      const market = await fetch(`http://${distrusting.address}/v1/balances`, { headers: { authorization: `Bearer ${token}` } });
+      expect(market.status).to.equal(503);
+    } finally {
+      await trusting.stop();
+      await distrusting.stop();
     }
   });
 

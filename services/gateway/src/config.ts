@@ -1,4 +1,7 @@
-import { ConfigReader, type ConfigVariable, type Env, type LogLevel } from '@orderbook/server-kit';
+import { clientTlsVariables, ConfigReader, readClientTls, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel } from '@orderbook/server-kit';
+
+const AUTH_DIALLING = { client: 'the gateway', server: 'auth', addressVariable: 'GATEWAY_AUTH_ADDRESS' } as const;
+const MATCHING_DIALLING = { client: 'the gateway', server: 'matching', addressVariable: 'GATEWAY_MATCHING_ADDRESS' } as const;
 
 /** Every environment variable the gateway reads: the README's configuration table shows the same rows. */
 export const CONFIG_VARIABLES = [
@@ -16,14 +19,22 @@ export const CONFIG_VARIABLES = [
   { name: 'GATEWAY_CORS_ORIGINS', default: '', meaning: 'Comma-separated origins (https://app.example.com) whose pages may call the gateway from a browser; unset allows none (same-origin only, as the console is served).' },
   { name: 'GATEWAY_TRUST_PROXY', default: '0', meaning: '1 takes the client address from the last X-Forwarded-For entry (behind a reverse proxy); 0 uses the TCP peer.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  ...clientTlsVariables('GATEWAY_AUTH', AUTH_DIALLING),
+  ...clientTlsVariables('GATEWAY_MATCHING', MATCHING_DIALLING),
 ] as const satisfies readonly ConfigVariable[];
 
 type VariableName = (typeof CONFIG_VARIABLES)[number]['name'];
 
+/** A service the gateway forwards to: its address, and TLS files unless it is dialled in plaintext (loopback, or allowed). */
+export interface Upstream {
+  readonly address: string;
+  readonly tls?: ClientTlsFiles;
+}
+
 export interface GatewayConfig {
   readonly host: string;
   readonly port: number;
-  readonly upstreams: { readonly auth: string; readonly matching: string };
+  readonly upstreams: { readonly auth: Upstream; readonly matching: Upstream };
   readonly maxBodyBytes: number;
   readonly ratePerSecond: number;
   readonly rateBurst: number;
@@ -42,7 +53,10 @@ export function loadConfig(env: Env): GatewayConfig {
   return {
     host: read.string('GATEWAY_HOST'),
     port: read.int('GATEWAY_PORT', 0, 65535),
-    upstreams: { auth: read.string('GATEWAY_AUTH_ADDRESS'), matching: read.string('GATEWAY_MATCHING_ADDRESS') },
+    upstreams: {
+      auth: upstream(read.string('GATEWAY_AUTH_ADDRESS'), readClientTls('GATEWAY_AUTH', AUTH_DIALLING, read.string('GATEWAY_AUTH_ADDRESS'), env)),
+      matching: upstream(read.string('GATEWAY_MATCHING_ADDRESS'), readClientTls('GATEWAY_MATCHING', MATCHING_DIALLING, read.string('GATEWAY_MATCHING_ADDRESS'), env)),
+    },
     maxBodyBytes: read.int('GATEWAY_MAX_BODY_BYTES', 1024, 16 * 1024 * 1024),
     ratePerSecond: read.int('GATEWAY_RATE_PER_SECOND', 1, 1_000_000),
     rateBurst: read.int('GATEWAY_RATE_BURST', 1, 1_000_000),
@@ -54,4 +68,8 @@ export function loadConfig(env: Env): GatewayConfig {
     trustProxy: read.oneOf('GATEWAY_TRUST_PROXY', ['0', '1']) === '1',
     logLevel: read.logLevel('LOG_LEVEL'),
   };
+}
+
+function upstream(address: string, tls: ClientTlsFiles | undefined): Upstream {
+  return tls === undefined ? { address } : { address, tls };
 }

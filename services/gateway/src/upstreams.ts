@@ -1,4 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
+import { clientTlsChannel } from '@orderbook/server-kit';
+import type { Upstream } from './config';
 import type { Rpc, UpstreamName } from './contract';
 
 /** A failed call as the service answered it (or as grpc-js reports an unreachable one). */
@@ -23,11 +25,8 @@ const passBytes = { serialize: (bytes: Uint8Array) => Buffer.from(bytes), deseri
 export class Upstreams {
   private readonly clients: Record<UpstreamName, grpc.Client>;
 
-  constructor(addresses: Readonly<Record<UpstreamName, string>>, credentials = grpc.credentials.createInsecure()) {
-    this.clients = {
-      auth: new grpc.Client(addresses.auth, credentials),
-      matching: new grpc.Client(addresses.matching, credentials),
-    };
+  constructor(upstreams: Readonly<Record<UpstreamName, Upstream>>) {
+    this.clients = { auth: dial(upstreams.auth), matching: dial(upstreams.matching) };
   }
 
   unary(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
@@ -53,4 +52,11 @@ export function forwardedMetadata(authorization: string | undefined): grpc.Metad
   const metadata = new grpc.Metadata();
   if (authorization !== undefined && authorization !== '') metadata.set('authorization', authorization);
   return metadata;
+}
+
+/** Over TLS when the upstream has TLS files (no plaintext fallback), else plaintext. */
+function dial(upstream: Upstream): grpc.Client {
+  if (upstream.tls === undefined) return new grpc.Client(upstream.address, grpc.credentials.createInsecure());
+  const channel = clientTlsChannel(upstream.tls);
+  return new grpc.Client(upstream.address, channel.credentials, channel.options);
 }

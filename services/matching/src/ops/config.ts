@@ -1,7 +1,9 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
 import type { JetStreamJournalConfig } from '../storage/open-jetstream-journal';
-import { ConfigError, ConfigReader, isLoopback, readServerTransport, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
+import { clientTlsVariables, ConfigError, ConfigReader, readClientTls, readServerTransport, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
+
+const AUTH_DIALLING = { client: 'matching', server: 'auth', addressVariable: 'AUTH_ADDRESS' } as const;
 
 /** Every environment variable the matching service reads: the README's configuration table is generated from this. */
 export const CONFIG_VARIABLES = [
@@ -13,11 +15,6 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_JOURNAL_REPLICAS', default: '1', meaning: 'Replicas of the JetStream stream when this service creates it: 3 in production (a quorum of 2 stores each message before it is acknowledged), 1 for a single NATS server. Start-up refuses an existing stream with another count.' },
   { name: 'MATCHING_MARKETS', default: 'BTC-USD,ETH-USD,SOL-USD', meaning: 'Comma-separated markets, each BASE-QUOTE (upper-case letters and digits).' },
   { name: 'AUTH_ADDRESS', default: '127.0.0.1:50051', meaning: 'host:port of the auth service, whose public keys verify access tokens.' },
-  { name: 'MATCHING_AUTH_TLS_CA_FILE', default: '', meaning: 'CA certificates (PEM) that the auth service\'s certificate must chain to: set, matching dials AUTH_ADDRESS over TLS only (a certificate that does not verify fails the connection, logged; never a plaintext fallback).' },
-  { name: 'MATCHING_AUTH_TLS_CERT_FILE', default: '', meaning: 'Client certificate (PEM) matching presents to auth when auth requires mutual TLS; with MATCHING_AUTH_TLS_KEY_FILE and MATCHING_AUTH_TLS_CA_FILE. Read at start.' },
-  { name: 'MATCHING_AUTH_TLS_KEY_FILE', default: '', meaning: 'Private key (PEM) of MATCHING_AUTH_TLS_CERT_FILE.' },
-  { name: 'MATCHING_AUTH_TLS_SERVER_NAME', default: '', meaning: 'Name the auth service\'s certificate must carry when it is not AUTH_ADDRESS\'s host (e.g. dialling by IP address).' },
-  { name: 'MATCHING_AUTH_ALLOW_PLAINTEXT', default: 'false', meaning: 'true lets matching fetch keys and revocations from a non-loopback AUTH_ADDRESS without TLS; otherwise start-up refuses (a forged key set would let anyone mint tokens).' },
   { name: 'AUTH_ISSUER', default: 'orderbook-auth', meaning: 'Expected `iss` claim of access tokens.' },
   { name: 'AUTH_AUDIENCE', default: 'orderbook', meaning: 'Expected `aud` claim of access tokens.' },
   { name: 'MATCHING_AUTH_KEY_SET_MAX_AGE_SECONDS', default: '300', meaning: 'The auth service\'s public keys are fetched again when older than this (and, at most this often, for a token with an unknown kid); keep it below auth\'s AUTH_KEY_PUBLISH_LEAD_SECONDS.' },
@@ -36,6 +33,7 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
   { name: 'MATCHING_METRICS_PORT', default: '9464', meaning: 'Port of the Prometheus /metrics HTTP endpoint; 0 picks a free one.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
+  ...clientTlsVariables('MATCHING_AUTH', AUTH_DIALLING),
   ...serverTransportVariables('MATCHING'),
 ] as const satisfies readonly ConfigVariable[];
 
@@ -77,7 +75,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
   const vars = new ConfigReader<VariableName>(CONFIG_VARIABLES, env);
   const host = vars.string('MATCHING_HOST');
   const authAddress = hostPort(vars.string('AUTH_ADDRESS'), 'AUTH_ADDRESS');
-  const authTls = authTlsFiles(vars, authAddress);
+  const authTls = readClientTls('MATCHING_AUTH', AUTH_DIALLING, authAddress, env);
   return {
     host,
     port: vars.int('MATCHING_PORT', 0, 65_535),
@@ -143,23 +141,3 @@ function hostPort(value: string, name: VariableName): string {
   return value;
 }
 
-function authTlsFiles(vars: ConfigReader<VariableName>, authAddress: string): ClientTlsFiles | undefined {
-  const caFile = vars.optionalString('MATCHING_AUTH_TLS_CA_FILE');
-  const certFile = vars.optionalString('MATCHING_AUTH_TLS_CERT_FILE');
-  const keyFile = vars.optionalString('MATCHING_AUTH_TLS_KEY_FILE');
-  const serverName = vars.optionalString('MATCHING_AUTH_TLS_SERVER_NAME');
-  if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError('MATCHING_AUTH_TLS_CERT_FILE and MATCHING_AUTH_TLS_KEY_FILE: set both or neither');
-  if (caFile === undefined) {
-    if (certFile !== undefined || serverName !== undefined) throw new ConfigError('MATCHING_AUTH_TLS_CA_FILE: required with the other MATCHING_AUTH_TLS_ variables');
-    const host = authAddress.slice(0, authAddress.lastIndexOf(':'));
-    if (!isLoopback(host) && vars.oneOf('MATCHING_AUTH_ALLOW_PLAINTEXT', ['true', 'false']) !== 'true') {
-      throw new ConfigError(`AUTH_ADDRESS ${authAddress} is not a loopback address: set MATCHING_AUTH_TLS_CA_FILE to reach auth over TLS, or MATCHING_AUTH_ALLOW_PLAINTEXT=true`);
-    }
-    return undefined;
-  }
-  return {
-    caFile: resolve(caFile),
-    ...(certFile === undefined || keyFile === undefined ? {} : { certFile: resolve(certFile), keyFile: resolve(keyFile) }),
-    ...(serverName === undefined ? {} : { serverName }),
-  };
-}
