@@ -78,7 +78,7 @@ function codec(): void {
   decodeBatch(payload);
   const decodedAt = performance.now();
   console.log(
-    `codec         JSON: encode ${(((encodedAt - started) * 1000) / commands.length).toFixed(2)} µs, ` +
+    `codec         binary: encode ${(((encodedAt - started) * 1000) / commands.length).toFixed(2)} µs, ` +
       `batch + decode ${(((decodedAt - encodedAt) * 1000) / commands.length).toFixed(2)} µs, ` +
       `${(payload.length / commands.length).toFixed(0)} bytes per command`,
   );
