@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { splitHostPort } from './address';
 import type { ClientTlsFiles } from './client-tls';
 import { ConfigError, ConfigReader, type ConfigVariable, type Env } from './config-table';
 import { isLoopback } from './server-transport-config';
@@ -19,7 +20,7 @@ export function clientTlsVariables<P extends string>(prefix: P, dialling: Dialli
   const { client, server, addressVariable } = dialling;
   const rows: Readonly<Record<(typeof SUFFIXES)[number], readonly [string, string]>> = {
     TLS_CA_FILE: ['', `CA certificates (PEM) that the ${server} service's certificate must chain to: set, ${client} dials ${addressVariable} over TLS only (a certificate that does not verify fails the connection, logged; never a plaintext fallback).`],
-    TLS_CERT_FILE: ['', `Client certificate (PEM) ${client} presents to ${server} when it requires mutual TLS; with ${prefix}_TLS_KEY_FILE and ${prefix}_TLS_CA_FILE. Read at start.`],
+    TLS_CERT_FILE: ['', `Client certificate (PEM) ${client} presents to ${server} when it requires mutual TLS; with ${prefix}_TLS_KEY_FILE and ${prefix}_TLS_CA_FILE. Read again when it changes (checked every second) or on SIGHUP, for new connections.`],
     TLS_KEY_FILE: ['', `Private key (PEM) of ${prefix}_TLS_CERT_FILE.`],
     TLS_SERVER_NAME: ['', `Name the ${server} service's certificate must carry when it is not ${addressVariable}'s host (e.g. dialling by IP address).`],
     ALLOW_PLAINTEXT: ['false', `true lets ${client} dial a non-loopback ${addressVariable} without TLS; otherwise start-up refuses (tokens, passwords or keys would cross the network readable and forgeable).`],
@@ -41,8 +42,7 @@ export function readClientTls<P extends string>(prefix: P, dialling: Dialling, a
   if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError(`${name('TLS_CERT_FILE')} and ${name('TLS_KEY_FILE')}: set both or neither`);
   if (caFile === undefined) {
     if (certFile !== undefined || serverName !== undefined) throw new ConfigError(`${name('TLS_CA_FILE')}: required with the other ${prefix}_TLS_ variables`);
-    const host = address.slice(0, address.lastIndexOf(':'));
-    if (!isLoopback(host) && vars.oneOf(name('ALLOW_PLAINTEXT'), ['true', 'false']) !== 'true') {
+    if (!isLoopback(splitHostPort(address).host) && vars.oneOf(name('ALLOW_PLAINTEXT'), ['true', 'false']) !== 'true') {
       throw new ConfigError(`${dialling.addressVariable} ${address} is not a loopback address: set ${name('TLS_CA_FILE')} to reach ${dialling.server} over TLS, or ${name('ALLOW_PLAINTEXT')}=true`);
     }
     return undefined;
