@@ -1,10 +1,11 @@
 /**
  * Costs of durability, printed as a table:
  *   group commit  throughput, fsyncs and batch sizes, latency, for C concurrent callers
- *   codec         journal encoding + decoding per command
+ *   codec         journal encoding + decoding per command: the binary records beside the JSON ones of earlier versions
  *   replay        recovery speed of a journal with no snapshot
  * (Snapshots: snapshot-bench.ts, make bench-snapshot.)
- * Run: node --conditions=orderbook-ts --import tsx services/matching/bench/durability-bench.ts
+ * Run: node --conditions=orderbook-ts --import tsx services/matching/bench/durability-bench.ts [codec]
+ * (with "codec", only that phase).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -69,19 +70,36 @@ function codec(): void {
     load.observe(input, engine.apply(cmd));
     commands.push(cmd);
   }
-  // Once to warm up the JIT, then measured.
-  decodeBatch(encodeBatch(commands.map(encodeCommand)));
-  const started = performance.now();
-  const encoded = commands.map(encodeCommand);
-  const encodedAt = performance.now();
-  const payload = encodeBatch(encoded);
-  decodeBatch(payload);
-  const decodedAt = performance.now();
-  console.log(
-    `codec         binary: encode ${(((encodedAt - started) * 1000) / commands.length).toFixed(2)} µs, ` +
-      `batch + decode ${(((decodedAt - encodedAt) * 1000) / commands.length).toFixed(2)} µs, ` +
-      `${(payload.length / commands.length).toFixed(0)} bytes per command`,
-  );
+  // The JSON records of earlier versions, as they were written (bigints as decimal strings), as
+  // the baseline: each encoding once to warm up the JIT, then measured in batches of BATCH.
+  const json = (cmd: Command): string => {
+    switch (cmd.kind) {
+      case 'placeLimit':
+        return JSON.stringify({ ...cmd, price: cmd.price.toString(), quantity: cmd.quantity.toString() });
+      case 'placeMarket':
+        return JSON.stringify({ ...cmd, quantity: cmd.quantity.toString() });
+      case 'deposit':
+        return JSON.stringify({ ...cmd, amount: cmd.amount.toString() });
+      case 'cancel':
+        return JSON.stringify(cmd);
+    }
+  };
+  const jsonBatch = (batch: readonly Command[]): Buffer => Buffer.from(`[${batch.map(json).join(',')}]`);
+  const binaryBatch = (batch: readonly Command[]): Buffer => encodeBatch(batch.map(encodeCommand));
+  for (const [name, encode] of [['JSON  ', jsonBatch], ['binary', binaryBatch]] as const) {
+    for (const size of [1, 64]) {
+      encode(commands.slice(0, 1_000));
+      let started = performance.now();
+      const payloads: Buffer[] = [];
+      for (let i = 0; i < commands.length; i += size) payloads.push(encode(commands.slice(i, i + size)));
+      const encodeUs = ((performance.now() - started) * 1000) / commands.length;
+      started = performance.now();
+      for (const payload of payloads) decodeBatch(payload);
+      const decodeUs = ((performance.now() - started) * 1000) / commands.length;
+      const bytes = payloads.reduce((n, p) => n + p.length, 0) / commands.length;
+      console.log(`codec         ${name} batches of ${String(size).padStart(2)}: encode ${encodeUs.toFixed(2)} µs, decode ${decodeUs.toFixed(2)} µs, ${bytes.toFixed(0)} bytes per command`);
+    }
+  }
 }
 
 async function replay(commands: number): Promise<void> {
@@ -111,6 +129,10 @@ async function replay(commands: number): Promise<void> {
 
 async function main(): Promise<void> {
   try {
+    if (process.argv[2] === 'codec') {
+      codec();
+      return;
+    }
     for (const callers of [1, 16, 256]) await groupCommit(callers, 20_000);
     codec();
     await replay(200_000);
