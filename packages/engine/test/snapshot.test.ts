@@ -367,3 +367,44 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(clid)).to.equal('client order id "a-1" of ann is used twice');
   });
 });
+
+describe('snapshot: edges', () => {
+  it('refuses ask levels out of order or at one price twice, and a market renamed with the same assets', () => {
+    const h = new Harness();
+    h.deposit('ann', 'BTC', '10');
+    placed(h.limit('ann', 'BTC-USD', 'sell', '101', '1')); // 1: the best ask
+    placed(h.limit('ann', 'BTC-USD', 'sell', '102', '1')); // 2
+    const bytes = h.engine.snapshot();
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 100_000_000, true)))).to.equal(
+      'the sell levels of BTC-USD are not best first (100000000 after 101000000)',
+    );
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 101_000_000, true)))).to.equal(
+      'the sell levels of BTC-USD are not best first (101000000 after 101000000)',
+    );
+    const renamed = { ...CONFIG, markets: [{ symbol: 'XBT-USD', base: 'BTC', quote: 'USD' }, ...CONFIG.markets.slice(1)] };
+    expect(refusal(bytes, renamed)).to.equal('market BTC-USD (BTC/USD) where the config has XBT-USD (BTC/USD)');
+  });
+
+  it("names an order whose id is not a count by its place in ORDR", () => {
+    const bytes = variedBook().engine.snapshot();
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.id, -1, true)))).to.equal("order #2's id is -1, not a count");
+  });
+
+  it('restores a total supply of exactly 2^64-1', () => {
+    const h = new Harness();
+    h.send({ kind: 'deposit', userId: 'ann', asset: 'BTC', amount: (1n << 64n) - 2n });
+    h.send({ kind: 'deposit', userId: 'bob', asset: 'BTC', amount: 1n });
+    expect(h.balance('bob', 'BTC').available).to.equal(1n);
+    expectSameEngine(Engine.restore(CONFIG, h.engine.snapshot()), h.engine);
+  });
+
+  it('writes names longer than its first buffers', () => {
+    const long = `${'L'.repeat(3_000)}-USD`;
+    const config = { markets: [{ symbol: long, base: 'L'.repeat(3_000), quote: 'USD' }], closedOrdersRetainedPerUser: 5 };
+    const engine = new Engine(config);
+    engine.apply({ kind: 'deposit', seq: 1, timestamp: 1, userId: 'ann', asset: 'USD', amount: 5n });
+    const restored = Engine.restore(config, engine.snapshot());
+    expect(restored.stateHash()).to.equal(engine.stateHash());
+    expect(restored.markets()[0]!.symbol).to.equal(long);
+  });
+});
