@@ -102,6 +102,11 @@ export class JetStreamLog {
     }
   }
 
+  /** The connection, for other state kept on the same NATS servers (the leader lease). */
+  get connection(): NatsConnection {
+    return this.nc;
+  }
+
   async bounds(): Promise<LogBounds> {
     const { state } = await this.jsm.streams.info(this.options.stream);
     return { firstSeq: state.first_seq, lastSeq: state.last_seq };
