@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientTlsChannel } from '@orderbook/server-kit';
+import { clientTlsChannel, FORWARDED_FOR } from '@orderbook/server-kit';
 import type { Upstream } from './config';
 import type { Rpc, UpstreamName } from './contract';
 
@@ -47,10 +47,14 @@ export class Upstreams {
   }
 }
 
-/** The gRPC metadata of a forwarded call: the caller's Authorization header, nothing else. */
-export function forwardedMetadata(authorization: string | undefined): grpc.Metadata {
+/**
+ * The gRPC metadata of a forwarded call: the caller's Authorization header and its address (for the
+ * services' per-client limits, which read it when AUTH_/MATCHING_TRUSTED_PROXIES name the gateway).
+ */
+export function forwardedMetadata(authorization: string | undefined, client: string): grpc.Metadata {
   const metadata = new grpc.Metadata();
   if (authorization !== undefined && authorization !== '') metadata.set('authorization', authorization);
+  metadata.set(FORWARDED_FOR, client);
   return metadata;
 }
 

@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
+import { ClientAddresses, clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -115,6 +115,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             liveCalls,
             metrics,
             streamLimits,
+            clientAddresses: new ClientAddresses(config.trustedProxies),
             maxInFlight: config.sessionMaxInFlight,
             statuses,
           }),
