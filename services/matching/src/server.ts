@@ -157,6 +157,8 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         void (stopService?.(statuses.toServiceError(error)) ?? Promise.resolve()).then(() => options.onFatalError?.(error));
       },
     };
+    // Declared whatever the journal, so that dashboards and alerts find them (without samples when not replicated).
+    const replication = replicationMetrics(metrics.registry);
     let role: string = 'single';
     if (config.jetstream) {
       const replicated = await openReplicatedLoop({
@@ -164,7 +166,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         jetstream: config.jetstream,
         lease: config.lease,
         advertisedAddress: config.advertisedAddress ?? address,
-        replication: replicationMetrics(metrics.registry),
+        replication,
       });
       loop = replicated;
       role = replicated.role();
