@@ -88,8 +88,12 @@ export class ReplicatedCommandLoop implements CommandLoop {
   /** Takes the lease if it is free (then leads), or starts following. Resolves once the role is known. */
   async start(): Promise<void> {
     this.parts.replication?.role('follower');
-    if (await this.tryToLead()) return;
-    this.leaderAddress = (await this.parts.lease.holder().catch(() => undefined))?.address;
+    try {
+      if (await this.tryToLead()) return;
+    } catch (err) {
+      // NATS may still be electing the bucket's leader: following retries the lease.
+      this.parts.logger.warn({ err }, 'asking for the lease failed; following meanwhile');
+    }
     this.following = this.follow();
   }
 

@@ -14,6 +14,8 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_JOURNAL', default: 'file', meaning: '`file`: the command journal is the fsync\'d segment files of MATCHING_DATA_DIR. `nats://host:port[,nats://host:port…]`: it is a NATS JetStream stream (the truth that recovery reads), and the data directory keeps an fsync\'d local copy; a command is acknowledged once both the local fsync and the stream\'s quorum ack are done (see High availability).' },
   { name: 'MATCHING_JOURNAL_STREAM', default: 'ORDERBOOK_COMMANDS', meaning: 'JetStream stream holding the journal (created with file storage if missing; subject `<stream>.commands`). Used when MATCHING_JOURNAL is nats://.' },
   { name: 'MATCHING_JOURNAL_REPLICAS', default: '1', meaning: 'Replicas of the JetStream stream when this service creates it: 3 in production (a quorum of 2 stores each message before it is acknowledged), 1 for a single NATS server. Start-up refuses an existing stream with another count.' },
+  { name: 'MATCHING_NATS_USER', default: '', meaning: 'User name the JetStream journal connects to NATS with, when the servers require one (authorization { user, password }); unset: no credentials.' },
+  { name: 'MATCHING_NATS_PASSWORD', default: '', meaning: 'Password of MATCHING_NATS_USER.' },
   { name: 'MATCHING_LEASE_BUCKET', default: 'ORDERBOOK_LEADER', meaning: 'With the JetStream journal: NATS KV bucket holding the leader lease (created if missing, with MATCHING_JOURNAL_REPLICAS replicas and the lease TTL as its max age).' },
   { name: 'MATCHING_LEASE_KEY', default: 'matching', meaning: 'Key of the leader lease in MATCHING_LEASE_BUCKET; its value names the holder and its MATCHING_ADVERTISED_ADDRESS.' },
   { name: 'MATCHING_LEASE_TTL_MS', default: '3000', meaning: 'A lease not renewed for this long expires and a follower takes over; the holder stops accepting commands once a renewal has not been confirmed within 80 % of it.' },
@@ -133,7 +135,9 @@ function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStrea
   if (bad !== undefined) throw new ConfigError(`MATCHING_JOURNAL: expected "file" or nats://host:port[,nats://host:port…], got "${bad}"`);
   const stream = vars.string('MATCHING_JOURNAL_STREAM');
   if (!STREAM_NAME.test(stream)) throw new ConfigError(`MATCHING_JOURNAL_STREAM: "${stream}" is not 1-64 letters, digits, _ or -`);
-  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5) } };
+  const user = vars.optionalString('MATCHING_NATS_USER');
+  const credentials = user === undefined || user === '' ? {} : { user, password: vars.optionalString('MATCHING_NATS_PASSWORD') ?? '' };
+  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5), ...credentials } };
 }
 
 function leaseConfig(vars: ConfigReader<VariableName>): LeaseConfig {

@@ -19,6 +19,9 @@ export interface JetStreamLogOptions {
   readonly stream: string;
   /** Copies of each message the stream keeps (a quorum of them must store it before it is acked). */
   readonly replicas: number;
+  /** Credentials, when the NATS servers require a user and password. */
+  readonly user?: string;
+  readonly password?: string;
   /** How long a publish may wait for its ack; past it the outcome is unknown. */
   readonly publishTimeoutMs?: number;
 }
@@ -71,7 +74,12 @@ export class JetStreamLog {
 
   /** Connects and makes sure the stream exists (file storage, the replicas asked for, the duplicate window). */
   static async open(options: JetStreamLogOptions): Promise<JetStreamLog> {
-    const nc = await connect({ servers: [...options.servers], name: 'orderbook-matching', maxReconnectAttempts: -1 });
+    const nc = await connect({
+      servers: [...options.servers],
+      name: 'orderbook-matching',
+      maxReconnectAttempts: -1,
+      ...(options.user === undefined ? {} : { user: options.user, pass: options.password ?? '' }),
+    });
     try {
       const jsm = await jetstreamManager(nc);
       const log = new JetStreamLog(nc, jetstream(nc), jsm, options);

@@ -9,6 +9,9 @@ export interface JetStreamJournalConfig {
   readonly servers: readonly string[];
   readonly stream: string;
   readonly replicas: number;
+  /** MATCHING_NATS_USER and MATCHING_NATS_PASSWORD, when the servers require them. */
+  readonly user?: string;
+  readonly password?: string;
 }
 
 /** Connects to the stream (creating it if missing) and pairs it with the local file journal of dataDir. */
