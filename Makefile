@@ -77,7 +77,8 @@ verify-data: build
 	node services/matching/dist/src/verify-main.js $(DIR)
 
 # The file journal vs the JetStream journal (NATS on 127.0.0.1:4222, 1 replica; with --cluster also a
-# 3-node cluster from nats-server, 3 replicas) in the same run (~30 s); ARGS e.g. --seconds 20 --clients 100.
+# 3-node cluster from nats-server, 3 replicas, and a leader with a follower on it: the follower's lag) in the same run (~40 s);
+# ARGS e.g. --seconds 20 --clients 100.
 bench-journal: build
 	node services/matching/dist/bench/journal-bench.js $(ARGS)
 

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -106,5 +107,15 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     expect(rejoined.role()).to.equal('follower');
     await caughtUp(rejoined, follower);
     expect(rejoined.stateHash()).to.equal(follower.stateHash());
+
+    // A new replica seeded with a copy of another's snapshots starts from the newest and reads the stream after it.
+    const seeded = newDir();
+    const snapshotFiles = (await readdir(followerDir)).filter((name) => name.startsWith('snapshot-'));
+    expect(snapshotFiles.length).to.be.above(0);
+    for (const name of snapshotFiles) await copyFile(join(followerDir, name), join(seeded, name));
+    const fromSnapshot = await open(seeded, 'seeded.example:3');
+    expect(fromSnapshot.role()).to.equal('follower');
+    await caughtUp(fromSnapshot, follower);
+    expect(fromSnapshot.stateHash()).to.equal(follower.stateHash());
   });
 });
