@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { copyFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { eventually } from '@orderbook/test-support';
 import { NotLeaderError } from '@orderbook/matching-service/src/loop/errors';
@@ -12,7 +14,7 @@ import { LOAD_ENGINE_CONFIG, RandomLoad } from '@orderbook/matching-service/test
 import { NatsCluster } from '@orderbook/matching-service/test/nats-cluster';
 
 const STREAM = 'REPLICATED_LOOP';
-const LEASE = { bucket: 'REPLICATED_LOOP_LEASE', key: 'matching', ttlMs: 2_000, renewEveryMs: 600, replicas: 3 };
+const LEASE = { key: 'matching', ttlMs: 2_000, renewEveryMs: 600, replicas: 3 };
 
 /**
  * Two replicated command loops (leader and follower, each with its own data directory) on a
@@ -34,22 +36,33 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
+  async function streamState(stream: string): Promise<{ first_seq: number; last_seq: number }> {
+    const nc = await connect({ servers: cluster.urls });
+    try {
+      return (await (await jetstreamManager(nc)).streams.info(stream)).state;
+    } finally {
+      await nc.close();
+    }
+  }
+
   const newDir = (): string => {
     const dir = mkdtempSync(join(tmpdir(), 'replicated-loop-'));
     dirs.push(dir);
     return dir;
   };
 
-  async function open(dataDir: string, address: string): Promise<ReplicatedCommandLoop> {
+  async function open(dataDir: string, address: string, retention?: { stream: string; retainCommands: number }): Promise<ReplicatedCommandLoop> {
+    const stream = retention?.stream ?? STREAM;
     const loop = await openReplicatedLoop({
       dataDir,
       engineConfig: LOAD_ENGINE_CONFIG,
       maxQueueDepth: 10_000,
       snapshotEvery: 300,
       logger: silentLogger,
-      jetstream: { servers: cluster.urls, stream: STREAM, replicas: 3 },
-      lease: LEASE,
+      jetstream: { servers: cluster.urls, stream, replicas: 3 },
+      lease: { ...LEASE, bucket: `${stream}_LEASE` },
       advertisedAddress: address,
+      retainCommands: retention?.retainCommands ?? 0,
     });
     loops.push(loop);
     return loop;
@@ -117,5 +130,38 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     expect(fromSnapshot.role()).to.equal('follower');
     await caughtUp(fromSnapshot, follower);
     expect(fromSnapshot.stateHash()).to.equal(follower.stateHash());
+  });
+
+  it('with retention, drops from the stream only what the leader\'s snapshot covers; a replica seeded with that snapshot starts', async () => {
+    const retention = { stream: 'RETAINED', retainCommands: 100 };
+    const leaderDir = newDir();
+    const leader = await open(leaderDir, 'leader.example:1', retention);
+    expect(leader.role()).to.equal('leader');
+    await drive(leader, new RandomLoad(34), 1_000);
+    const { first_seq: firstMessage } = await eventually(
+      async () => {
+        const state = await streamState(retention.stream);
+        return state.first_seq > 1 ? state : undefined;
+      },
+      'the stream trimmed after a snapshot',
+      30_000,
+    );
+    expect(firstMessage).to.be.above(1);
+
+    // An empty replica cannot start: the stream no longer holds the first commands.
+    const empty = newDir();
+    const refused = await open(empty, 'empty.example:2', retention).then(
+      () => expect.fail('a replica started without the commands the stream dropped'),
+      (err: unknown) => err as Error,
+    );
+    expect(refused.message).to.match(/missing/);
+
+    // Seeded with the leader's newest snapshot, it starts and reaches the leader's state.
+    const seeded = newDir();
+    const snapshots = (await readdir(leaderDir)).filter((name) => name.startsWith('snapshot-')).sort();
+    await copyFile(join(leaderDir, snapshots.at(-1)!), join(seeded, snapshots.at(-1)!));
+    const follower = await open(seeded, 'seeded.example:3', retention);
+    await caughtUp(follower, leader);
+    expect(follower.stateHash()).to.equal(leader.stateHash());
   });
 });

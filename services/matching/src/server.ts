@@ -166,6 +166,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         jetstream: config.jetstream,
         lease: config.lease,
         advertisedAddress: config.advertisedAddress ?? address,
+        retainCommands: config.retainCommands ?? 0,
         replication,
       });
       loop = replicated;

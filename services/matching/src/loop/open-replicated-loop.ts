@@ -9,6 +9,8 @@ export interface ReplicatedLoopOptions extends CommandLoopOptions {
   readonly lease: LeaseConfig;
   /** host:port that clients reach this node's gRPC server at; written into the lease while it leads. */
   readonly advertisedAddress: string;
+  /** Commands the stream keeps before the leader's newest snapshot (0: it keeps every message). */
+  readonly retainCommands?: number;
   /** How often a follower looks for new stream messages (default 20 ms). */
   readonly followPollMs?: number;
   readonly replication?: ReplicationObserver;
@@ -41,6 +43,7 @@ export async function openReplicatedLoop(options: ReplicatedLoopOptions): Promis
       dataDir: options.dataDir,
       maxQueueDepth: options.maxQueueDepth,
       snapshotEvery: options.snapshotEvery,
+      retainCommands: options.retainCommands ?? 0,
       pollMs: options.followPollMs ?? DEFAULT_FOLLOW_POLL_MS,
       leaseCheckMs: options.lease.renewEveryMs,
       logger,

@@ -38,6 +38,11 @@ export interface ReplicatedLoopParts {
   readonly dataDir: string;
   readonly maxQueueDepth: number;
   readonly snapshotEvery: number;
+  /**
+   * When above 0, the leader drops from the stream, after each snapshot it saved at seq S, the
+   * messages holding only commands up to S - retainCommands (MATCHING_JOURNAL_RETAIN_COMMANDS).
+   */
+  readonly retainCommands: number;
   /** How often a follower looks for new stream messages. */
   readonly pollMs: number;
   /** How often a follower asks who holds the lease (and takes it when free). */
@@ -216,7 +221,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
     return new JournaledCommandLoop({
       engine: parts.engine,
       journal: parts.journal,
-      snapshots: parts.snapshots,
+      snapshots: parts.retainCommands > 0 ? this.retainingSnapshots() : parts.snapshots,
       sequencer: new Sequencer({ lastSeq: parts.engine.lastSeq(), lastTimestamp: this.lastTimestamp }),
       snapshotSeq: this.snapshotSeq,
       lastTimestamp: this.lastTimestamp,
@@ -228,6 +233,29 @@ export class ReplicatedCommandLoop implements CommandLoop {
       ...(parts.observer && { observer: parts.observer }),
       onFatalError: (error) => this.fail(error),
     });
+  }
+
+  /**
+   * The snapshot store, trimming the stream once a snapshot is saved: only commands that this
+   * durable snapshot covers are dropped, and retainCommands of them are kept for followers that
+   * restart from older snapshots of their own.
+   */
+  private retainingSnapshots(): SnapshotStore {
+    const { snapshots, journal, retainCommands, logger } = this.parts;
+    return {
+      list: () => snapshots.list(),
+      save: async (snapshot) => {
+        await snapshots.save(snapshot);
+        const keepFrom = snapshot.seq - retainCommands + 1;
+        if (keepFrom <= 1) return;
+        try {
+          const dropped = await journal.dropBefore(keepFrom);
+          if (dropped > 0) logger.info({ dropped, keptFromSeq: keepFrom, snapshotSeq: snapshot.seq }, 'stream retention: dropped messages a snapshot covers');
+        } catch (err) {
+          logger.warn({ err, keptFromSeq: keepFrom }, 'stream retention: dropping old messages failed; they are kept');
+        }
+      },
+    };
   }
 
   private leaseLost(why: string): CommandLoopFailedError {

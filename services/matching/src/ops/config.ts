@@ -14,6 +14,7 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_JOURNAL', default: 'file', meaning: '`file`: the command journal is the fsync\'d segment files of MATCHING_DATA_DIR. `nats://host:port[,nats://host:port…]`: it is a NATS JetStream stream (the truth that recovery reads), and the data directory keeps an fsync\'d local copy; a command is acknowledged once both the local fsync and the stream\'s quorum ack are done (see High availability).' },
   { name: 'MATCHING_JOURNAL_STREAM', default: 'ORDERBOOK_COMMANDS', meaning: 'JetStream stream holding the journal (created with file storage if missing; subject `<stream>.commands`). Used when MATCHING_JOURNAL is nats://.' },
   { name: 'MATCHING_JOURNAL_REPLICAS', default: '1', meaning: 'Replicas of the JetStream stream when this service creates it: 3 in production (a quorum of 2 stores each message before it is acknowledged), 1 for a single NATS server. Start-up refuses an existing stream with another count.' },
+  { name: 'MATCHING_JOURNAL_RETAIN_COMMANDS', default: '0', meaning: 'Stream retention with the JetStream journal: 0 keeps every message; N > 0 makes the leader drop, after each snapshot it saved at seq S, the messages holding only commands up to S - N (never what no snapshot covers). A replica whose own newest snapshot is older than that cannot restart from it: seed it with a copy of a newer snapshot.' },
   { name: 'MATCHING_NATS_USER', default: '', meaning: 'User name the JetStream journal connects to NATS with, when the servers require one (authorization { user, password }); unset: no credentials.' },
   { name: 'MATCHING_NATS_PASSWORD', default: '', meaning: 'Password of MATCHING_NATS_USER.' },
   { name: 'MATCHING_LEASE_BUCKET', default: 'ORDERBOOK_LEADER', meaning: 'With the JetStream journal: NATS KV bucket holding the leader lease (created if missing, with MATCHING_JOURNAL_REPLICAS replicas and the lease TTL as its max age).' },
@@ -54,6 +55,8 @@ export interface MatchingConfig {
   readonly dataDir: string;
   /** Absent: the file journal alone. */
   readonly jetstream?: JetStreamJournalConfig;
+  /** MATCHING_JOURNAL_RETAIN_COMMANDS (with jetstream; 0 or absent: the stream keeps everything). */
+  readonly retainCommands?: number;
   /** The leader lease beside the stream (used with jetstream). */
   readonly lease: LeaseConfig;
   /** host:port clients reach this instance at; undefined: MATCHING_HOST and the bound port. */
@@ -127,7 +130,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
 const NATS_URL = /^nats:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
-function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStreamJournalConfig } {
+function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStreamJournalConfig; retainCommands?: number } {
   const journal = vars.string('MATCHING_JOURNAL');
   if (journal === 'file') return {};
   const servers = journal.split(',').map((s) => s.trim());
@@ -137,7 +140,7 @@ function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStrea
   if (!STREAM_NAME.test(stream)) throw new ConfigError(`MATCHING_JOURNAL_STREAM: "${stream}" is not 1-64 letters, digits, _ or -`);
   const user = vars.optionalString('MATCHING_NATS_USER');
   const credentials = user === undefined || user === '' ? {} : { user, password: vars.optionalString('MATCHING_NATS_PASSWORD') ?? '' };
-  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5), ...credentials } };
+  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5), ...credentials }, retainCommands: vars.int('MATCHING_JOURNAL_RETAIN_COMMANDS', 0, 2 ** 50) };
 }
 
 function leaseConfig(vars: ConfigReader<VariableName>): LeaseConfig {

@@ -114,6 +114,17 @@ export class JetStreamJournal implements Journal {
     this.localEnd = lastSeq;
   }
 
+  /**
+   * Removes from the stream the messages that only hold commands before commandSeq (the message
+   * holding commandSeq stays): what a snapshot covers, less the margin the caller keeps.
+   */
+  async dropBefore(commandSeq: number): Promise<number> {
+    const { log } = this.options;
+    const bounds = await log.bounds();
+    if (bounds.lastSeq === 0) return 0;
+    return log.dropBefore(await this.messageHolding(commandSeq, bounds));
+  }
+
   /** The NATS connection, for the leader lease kept beside the stream. */
   get connection(): NatsConnection {
     return this.options.log.connection;

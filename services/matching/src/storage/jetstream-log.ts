@@ -148,6 +148,12 @@ export class JetStreamLog {
     }
   }
 
+  /** Removes the messages before streamSeq (retention); resolves with how many went. */
+  async dropBefore(streamSeq: number): Promise<number> {
+    const { purged } = await this.jsm.streams.purge(this.options.stream, { seq: streamSeq });
+    return purged;
+  }
+
   /** The messages fromSeq..toSeq in order, through a consumer of this reader's own. */
   async *read(fromSeq: number, toSeq: number): AsyncGenerator<LogEntry> {
     if (fromSeq > toSeq) return;
