@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, createLogger, onTerminationSignal, runMain, type Logger } from '@orderbook/server-kit';
 import type { CommandLoopFailedError } from './loop/errors';
 import { loadConfig, type MatchingConfig } from './ops/config';
-import { startMatchingServer, type RunningMatchingServer } from './server';
+import { MatchingMetrics } from './ops/metrics';
+import { startMatchingServer, type RunningMatchingServer, type StartMatchingServerOptions } from './server';
 
 /**
  * With the replicated journal, a leader deposed (its lease lapsed, or another leader appended) or
@@ -20,22 +21,25 @@ async function main(args: readonly string[]): Promise<void> {
   const config = loadConfig(process.env);
   const logger = createLogger('matching', config.logLevel);
   const exit = (): void => logger.flush(() => process.exit(1));
+  // One set of counts across in-process restarts (a lost lease is counted just before one).
+  const metrics = new MatchingMetrics();
   let server: RunningMatchingServer | undefined;
   const onFatalError = (error: CommandLoopFailedError): void => {
     // Memory is ahead of the journal: only a recovery (from disk, or from the stream) is safe.
     if (config.jetstream === undefined || !REJOINS.has(error.reason)) return exit();
-    void rejoin(config, logger, onFatalError).then((started) => (started ? (server = started) : exit()));
+    void rejoin(config, { logger, metrics, onFatalError }).then((started) => (started ? (server = started) : exit()));
   };
-  server = await startMatchingServer(config, { logger, onFatalError });
+  server = await startMatchingServer(config, { logger, metrics, onFatalError });
   onTerminationSignal(logger, () => server?.stop() ?? Promise.resolve());
 }
 
 /** Starts the server again (it recovers from the stream and follows); undefined after repeated failures. */
-async function rejoin(config: MatchingConfig, logger: Logger, onFatalError: (error: CommandLoopFailedError) => void): Promise<RunningMatchingServer | undefined> {
+async function rejoin(config: MatchingConfig, options: StartMatchingServerOptions & { logger: Logger }): Promise<RunningMatchingServer | undefined> {
+  const { logger } = options;
   for (let attempt = 1; attempt <= REJOIN_ATTEMPTS; attempt++) {
     logger.warn({ attempt }, 'no longer leading: recovering from the stream to rejoin as a follower');
     try {
-      return await startMatchingServer(config, { logger, onFatalError });
+      return await startMatchingServer(config, options);
     } catch (err) {
       logger.error({ err, attempt }, 'rejoining failed');
       await sleep(REJOIN_PAUSE_MS);

@@ -17,7 +17,6 @@ import { MatchingMetrics } from './ops/metrics';
 import { openCommandLoop } from './loop/open-command-loop';
 import { openReplicatedLoop } from './loop/open-replicated-loop';
 import { createSequenceStampInterceptor } from './api/sequence-stamp';
-import { replicationMetrics } from './ops/replication-metrics';
 import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
@@ -55,6 +54,8 @@ export interface StartMatchingServerOptions {
    * exit so that a restart recovers from disk. Default: nothing more.
    */
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
+  /** The metrics to count into (default: new ones); a server started again in the same process keeps its counts. */
+  readonly metrics?: MatchingMetrics;
 }
 
 /**
@@ -64,7 +65,7 @@ export interface StartMatchingServerOptions {
 export async function startMatchingServer(config: MatchingConfig, options: StartMatchingServerOptions = {}): Promise<RunningMatchingServer> {
   const logger = options.logger ?? createLogger('matching', config.logLevel);
   const markets = new MarketDirectory(config.markets);
-  const metrics = new MatchingMetrics();
+  const metrics = options.metrics ?? new MatchingMetrics();
   const state = new ServiceState();
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
@@ -157,8 +158,6 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         void (stopService?.(statuses.toServiceError(error)) ?? Promise.resolve()).then(() => options.onFatalError?.(error));
       },
     };
-    // Declared whatever the journal, so that dashboards and alerts find them (without samples when not replicated).
-    const replication = replicationMetrics(metrics.registry);
     let role: string = 'single';
     if (config.jetstream) {
       const replicated = await openReplicatedLoop({
@@ -167,7 +166,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         lease: config.lease,
         advertisedAddress: config.advertisedAddress ?? address,
         retainCommands: config.retainCommands ?? 0,
-        replication,
+        replication: metrics.replication,
       });
       loop = replicated;
       role = replicated.role();
