@@ -355,7 +355,12 @@ describe('matching high availability on a 3-node NATS cluster (processes, under 
     const natsNode = await cluster.streamLeader(STREAM);
     await cluster.killNode(natsNode);
     const killedAt = performance.now();
-    await eventually(() => ([...load.lastAck.values()].some((a) => a.sentAt > killedAt) ? true : undefined), 'a command sent after the NATS kill acknowledged', 120_000);
+    const resumedAt = await eventually(
+      () => [...load.lastAck.values()].find((a) => a.sentAt > killedAt)?.at,
+      'a command sent after the NATS kill acknowledged',
+      120_000,
+    );
+    console.log(`      NATS server leading the stream killed: first command sent after it acknowledged ${((resumedAt - killedAt) / 1000).toFixed(2)} s later`);
     await moreAcks(load, 200);
     cluster.startNode(natsNode);
     await moreAcks(load, 100);

@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { copyFile, readdir } from 'node:fs/promises';
+import { copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { expect } from 'chai';
 import { eventually } from '@orderbook/test-support';
+import { listSnapshots } from '@orderbook/matching-service/src/storage/data-files';
 import { NotLeaderError } from '@orderbook/matching-service/src/loop/errors';
 import { openReplicatedLoop } from '@orderbook/matching-service/src/loop/open-replicated-loop';
 import type { ReplicatedCommandLoop } from '@orderbook/matching-service/src/loop/replicated-loop';
@@ -123,9 +124,9 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
 
     // A new replica seeded with a copy of another's snapshots starts from the newest and reads the stream after it.
     const seeded = newDir();
-    const snapshotFiles = (await readdir(followerDir)).filter((name) => name.startsWith('snapshot-'));
+    const snapshotFiles = await listSnapshots(followerDir);
     expect(snapshotFiles.length).to.be.above(0);
-    for (const name of snapshotFiles) await copyFile(join(followerDir, name), join(seeded, name));
+    for (const file of snapshotFiles) await copyFile(file.path, join(seeded, basename(file.path)));
     const fromSnapshot = await open(seeded, 'seeded.example:3');
     expect(fromSnapshot.role()).to.equal('follower');
     await caughtUp(fromSnapshot, follower);
@@ -158,8 +159,9 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
 
     // Seeded with the leader's newest snapshot, it starts and reaches the leader's state.
     const seeded = newDir();
-    const snapshots = (await readdir(leaderDir)).filter((name) => name.startsWith('snapshot-')).sort();
-    await copyFile(join(leaderDir, snapshots.at(-1)!), join(seeded, snapshots.at(-1)!));
+    // Complete snapshots only (one may be in the writing); the newest covers what the stream dropped.
+    const newest = (await listSnapshots(leaderDir)).at(-1)!;
+    await copyFile(newest.path, join(seeded, basename(newest.path)));
     const follower = await open(seeded, 'seeded.example:3', retention);
     await caughtUp(follower, leader);
     expect(follower.stateHash()).to.equal(leader.stateHash());

@@ -6,6 +6,7 @@ import type { DiskSpace } from '../storage/disk-space';
 import type { JetStreamJournal } from '../storage/jetstream-journal';
 import { JournalCorruptError } from '../storage/journal';
 import type { LeaderLease } from '../storage/leader-lease';
+import { retainingSnapshotStore } from '../storage/retaining-snapshot-store';
 import type { SnapshotStore } from '../storage/snapshot-store';
 import type { CommandInput, CommandLoop, CommandObserver, ResultOf } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
@@ -221,7 +222,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
     return new JournaledCommandLoop({
       engine: parts.engine,
       journal: parts.journal,
-      snapshots: parts.retainCommands > 0 ? this.retainingSnapshots() : parts.snapshots,
+      snapshots: parts.retainCommands > 0 ? retainingSnapshotStore(parts.snapshots, parts.journal, parts.retainCommands, parts.logger) : parts.snapshots,
       sequencer: new Sequencer({ lastSeq: parts.engine.lastSeq(), lastTimestamp: this.lastTimestamp }),
       snapshotSeq: this.snapshotSeq,
       lastTimestamp: this.lastTimestamp,
@@ -233,29 +234,6 @@ export class ReplicatedCommandLoop implements CommandLoop {
       ...(parts.observer && { observer: parts.observer }),
       onFatalError: (error) => this.fail(error),
     });
-  }
-
-  /**
-   * The snapshot store, trimming the stream once a snapshot is saved: only commands that this
-   * durable snapshot covers are dropped, and retainCommands of them are kept for followers that
-   * restart from older snapshots of their own.
-   */
-  private retainingSnapshots(): SnapshotStore {
-    const { snapshots, journal, retainCommands, logger } = this.parts;
-    return {
-      list: () => snapshots.list(),
-      save: async (snapshot) => {
-        await snapshots.save(snapshot);
-        const keepFrom = snapshot.seq - retainCommands + 1;
-        if (keepFrom <= 1) return;
-        try {
-          const dropped = await journal.dropBefore(keepFrom);
-          if (dropped > 0) logger.info({ dropped, keptFromSeq: keepFrom, snapshotSeq: snapshot.seq }, 'stream retention: dropped messages a snapshot covers');
-        } catch (err) {
-          logger.warn({ err, keptFromSeq: keepFrom }, 'stream retention: dropping old messages failed; they are kept');
-        }
-      },
-    };
   }
 
   private leaseLost(why: string): CommandLoopFailedError {
