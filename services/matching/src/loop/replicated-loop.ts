@@ -257,7 +257,8 @@ export class ReplicatedCommandLoop implements CommandLoop {
     const seq = engine.lastSeq();
     if (seq - this.snapshotSeq < snapshotEvery || this.snapshotWrite !== undefined || diskSpace.isLow()) return;
     this.snapshotSeq = seq;
-    const snapshot = { seq, timestamp: this.lastTimestamp, engineState: engine.snapshot() };
+    // A copy of the typed arrays into fresh memory (no prepared buffer, unlike the leader's loop): the pause delays only this replica's reads.
+    const snapshot = { seq, timestamp: this.lastTimestamp, capture: engine.capture() };
     this.snapshotWrite = snapshots
       .save(snapshot)
       .then(() => logger.info({ seq }, 'follower: wrote snapshot'))
