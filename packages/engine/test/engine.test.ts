@@ -417,7 +417,10 @@ describe('engine: cancel, lookup and retention', () => {
     expect(ids(true)).to.deep.equal([5, 2]);
     expect(ids(false, 4, 2)).to.deep.equal([2, 1]);
     expect(ids(false, undefined, 2)).to.deep.equal([5, 4]);
+    expect(ids(false, undefined, 10, 'BTC-USD')).to.deep.equal([5, 4, 2, 1]);
+    expect(ids(true, 5, 10, 'BTC-USD')).to.deep.equal([2]);
     expect(ids(false, undefined, 10, 'ETH-USD')).to.deep.equal([]);
+    expect(ids(false, undefined, -1)).to.deep.equal([]);
     expect(ids(false, undefined, 10, 'NOPE-USD')).to.deep.equal([]);
     expect(h.engine.listOrders('nobody', { openOnly: false, limit: 10 })).to.deep.equal([]);
   });
