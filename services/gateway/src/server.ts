@@ -72,7 +72,7 @@ export class Gateway {
     private readonly config: GatewayConfig,
     private readonly logger: Logger,
   ) {
-    this.upstreams = new Upstreams(config.upstreams);
+    this.upstreams = new Upstreams(config.upstreams, logger);
     this.rate = new RateLimiter(config.ratePerSecond, config.rateBurst);
     this.slots = new StreamSlots(config.sseMaxPerPeer, config.sseMaxTotal);
     this.cors = new Cors(config.corsOrigins);

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientTlsChannel, FORWARDED_FOR } from '@orderbook/server-kit';
+import { clientTlsChannel, FORWARDED_FOR, type Logger } from '@orderbook/server-kit';
 import type { Upstream } from './config';
 import type { Rpc, UpstreamName } from './contract';
 
@@ -25,8 +25,8 @@ const passBytes = { serialize: (bytes: Uint8Array) => Buffer.from(bytes), deseri
 export class Upstreams {
   private readonly clients: Record<UpstreamName, grpc.Client>;
 
-  constructor(upstreams: Readonly<Record<UpstreamName, Upstream>>) {
-    this.clients = { auth: dial(upstreams.auth), matching: dial(upstreams.matching) };
+  constructor(upstreams: Readonly<Record<UpstreamName, Upstream>>, logger: Logger) {
+    this.clients = { auth: dial(upstreams.auth, logger), matching: dial(upstreams.matching, logger) };
   }
 
   unary(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
@@ -59,8 +59,8 @@ export function forwardedMetadata(authorization: string | undefined, client: str
 }
 
 /** Over TLS when the upstream has TLS files (no plaintext fallback), else plaintext. */
-function dial(upstream: Upstream): grpc.Client {
+function dial(upstream: Upstream, logger: Logger): grpc.Client {
   if (upstream.tls === undefined) return new grpc.Client(upstream.address, grpc.credentials.createInsecure());
-  const channel = clientTlsChannel(upstream.tls);
+  const channel = clientTlsChannel(upstream.tls, logger);
   return new grpc.Client(upstream.address, channel.credentials, channel.options);
 }

@@ -66,7 +66,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
     authAddress: config.authAddress,
-    ...(config.authTls === undefined ? {} : { authChannel: clientTlsChannel(config.authTls) }),
+    ...(config.authTls === undefined ? {} : { authChannel: clientTlsChannel(config.authTls, logger) }),
     issuer: config.issuer,
     audience: config.audience,
     keySetMaxAgeSeconds: config.keySetMaxAgeSeconds,
