@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { decodeBatch } from '@orderbook/matching-service/src/storage/command-codec';
+import { scanRecords } from '@orderbook/matching-service/src/storage/journal-record';
 
 /**
  * Every acknowledged command was on disk before its acknowledgement, in the production wiring:
@@ -55,6 +57,38 @@ function parseTrace(text: string): Syscall[] {
   return calls;
 }
 
+const ESCAPES: Record<string, number> = { n: 10, t: 9, r: 13, v: 11, f: 12, '"': 34, '\\': 92 };
+
+/** The bytes of the buffer strace printed as a write's second argument (C escapes: \n, \", \ooo octal, \xhh). */
+function writtenBytes(line: string): Buffer {
+  const quoted = /^\w+\([^,]*, "((?:[^"\\]|\\.)*)"/.exec(line)?.[1] ?? '';
+  const bytes: number[] = [];
+  for (let i = 0; i < quoted.length; i++) {
+    if (quoted[i] !== '\\') {
+      bytes.push(quoted.charCodeAt(i));
+      continue;
+    }
+    const next = quoted[++i]!;
+    const hex = next === 'x' ? /^[0-9a-f]{1,2}/i.exec(quoted.slice(i + 1))?.[0] : undefined;
+    const octal = /^[0-7]{1,3}/.exec(quoted.slice(i))?.[0];
+    if (hex !== undefined) {
+      bytes.push(parseInt(hex, 16));
+      i += hex.length;
+    } else if (octal !== undefined) {
+      bytes.push(parseInt(octal, 8));
+      i += octal.length - 1;
+    } else {
+      bytes.push(ESCAPES[next] ?? next.charCodeAt(0));
+    }
+  }
+  return Buffer.from(bytes);
+}
+
+/** The seqs of the commands in a journal write (one record per write). */
+function seqsWritten(call: Syscall): number[] {
+  return scanRecords(writtenBytes(call.line)).payloads.flatMap((payload) => decodeBatch(payload).map((c) => c.seq));
+}
+
 const CLIENTS = 4;
 const COMMANDS_PER_CLIENT = 60;
 const JOURNAL_FILE = /\/journal-\d+\.log$/;
@@ -92,8 +126,9 @@ describe('the production journal path syncs each batch before acknowledging it (
     expect(new Set(journalWrites.map((w) => w.path)).size, 'segments rolled during the run').to.be.above(1);
     expect(journalWrites.length, 'group commit: fewer records than commands').to.be.below(acks.length);
 
+    const written = journalWrites.map((w) => ({ write: w, seqs: seqsWritten(w) }));
     for (const { seq, call: ack } of acks) {
-      const holding = journalWrites.filter((w) => w.line.includes(`\\"seq\\":${seq},`));
+      const holding = written.filter((w) => w.seqs.includes(seq)).map((w) => w.write);
       expect(holding, `journal writes holding seq ${seq}`).to.have.length(1);
       const [write] = holding;
       const synced = syncs.some((s) => s.path === write.path && s.entry > write.exit && s.exit < ack.entry);

@@ -81,6 +81,15 @@ export class Account {
     if (clientOrderId !== undefined) (this.clientOrderIds ??= new Map()).set(clientOrderId, order);
   }
 
+  /** The oldest retained closed order (NO_ORDER if none); the others follow through the store's next(). */
+  oldestClosed(): OrderRef {
+    return this.closedHead;
+  }
+
+  retainedClosedCount(): number {
+    return this.closedCount;
+  }
+
   /** Open orders, newest first. */
   openOrders(store: OrderStore): OrderRef[] {
     const orders: OrderRef[] = [];

@@ -124,6 +124,16 @@ export class Balances {
     return true;
   }
 
+  /** Total deposited of an asset (what a snapshot restored counts as deposited). */
+  supplyOf(assetIndex: number): bigint {
+    return this.supply[assetIndex]!;
+  }
+
+  /** A copy of the [available, locked] pairs of the first `accounts` accounts (a snapshot's). */
+  copyUnits(accounts: number): BigUint64Array {
+    return this.units.slice(0, accounts * this.assets.length * 2);
+  }
+
   /** Sets a balance from a snapshot (supply is the sum of what is restored). */
   restore(ref: BalanceRef, available: bigint, locked: bigint): void {
     const asset = ref % this.assets.length;

@@ -40,7 +40,7 @@ import { Queries } from './queries';
 import { lockIndexOf, Risk } from './risk';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
-import { readSnapshot, stateHash, writeSnapshot } from './snapshot';
+import { capture, captureSize, concatParts, encodeAll, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
 import { EngineState } from './state';
 import * as validation from './validation';
 
@@ -69,14 +69,29 @@ export class Engine implements EngineQueries {
     this.queries = new Queries(this.state);
   }
 
-  /** Whole state as deterministic JSON text (amounts as decimal strings). */
-  snapshot(): string {
-    return writeSnapshot(this.state);
+  /**
+   * The state frozen for a snapshot: copies of the engine's typed arrays, to encode with
+   * encodeSnapshot while the engine goes on. `orderBuffer` (captureSize() elements or more), when
+   * given, receives the copy of the order store (see OrderStore.copy).
+   */
+  capture(orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
+    return capture(this.state, orderBuffer);
   }
 
-  static restore(config: EngineConfig, snapshot: string): Engine {
+  /** Float64 elements an orderBuffer of capture() needs now. */
+  captureSize(): number {
+    return captureSize(this.state);
+  }
+
+  /** The whole state as a binary snapshot (snapshot.ts), encoded at once. */
+  snapshot(): Uint8Array {
+    return concatParts(encodeAll(this.capture()));
+  }
+
+  /** An engine in the state of `snapshot`; throws SnapshotInvalidError if it is damaged or inconsistent. */
+  static restore(config: EngineConfig, snapshot: Uint8Array): Engine {
     const engine = new Engine(config);
-    readSnapshot(engine.state, snapshot);
+    restoreSnapshot(engine.state, snapshot);
     return engine;
   }
 

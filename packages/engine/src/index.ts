@@ -1,6 +1,7 @@
 export * from './api';
 export { Engine } from './engine';
 export { BalanceFaultError } from './faults';
+export { encodeSnapshot, type SnapshotCapture, SnapshotInvalidError, snapshotSeq } from './snapshot';
 export {
   AMOUNT_DECIMALS,
   MAX_ORDER_UNITS,

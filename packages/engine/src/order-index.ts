@@ -87,6 +87,13 @@ export class OrderIndex {
     this.size--;
   }
 
+  /** Makes room for `orders` entries at once (a restore knows how many it brings). */
+  reserve(orders: number): void {
+    let capacity = this.mask + 1;
+    while (orders * 2 >= capacity - 1) capacity *= 2;
+    if (capacity !== this.mask + 1) this.resize(capacity);
+  }
+
   private resize(capacity: number): void {
     const oldIds = this.ids;
     const oldRefs = this.refs;

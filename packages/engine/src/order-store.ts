@@ -69,7 +69,7 @@ export class OrderStore {
    * Client order ids by slot, for the orders that have one (flagged, so that the others never look):
    * a Map, as a per-slot array would grow, and be copied, with the store.
    */
-  private readonly clientOrderIds = new Map<OrderRef, string>();
+  private clientOrderIds = new Map<OrderRef, string>();
 
   constructor(
     /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
@@ -135,6 +135,15 @@ export class OrderStore {
     this.free.push(ref);
   }
 
+  /** Makes room for `orders` orders at once (a restore knows how many it brings). */
+  reserve(orders: number): void {
+    if (this.capacity > orders) return;
+    const data = new Float64Array((orders + 1) * STRIDE);
+    data.set(this.data);
+    this.data = data;
+    this.capacity = orders + 1;
+  }
+
   private grow(): OrderRef {
     if (this.top === this.capacity) {
       const data = new Float64Array(this.capacity * 2 * STRIDE);
@@ -143,6 +152,28 @@ export class OrderStore {
       this.capacity *= 2;
     }
     return this.top++;
+  }
+
+  /** Float64 elements that a copy() of the store holds now. */
+  copySize(): number {
+    return this.top * STRIDE;
+  }
+
+  /**
+   * A copy of the store as it is now, to read while this one goes on changing (a snapshot being
+   * encoded). `into`, when large enough, receives the slots: memory written beforehand costs no
+   * page faults, which on a loaded machine cost more than the copy itself.
+   */
+  copy(into?: Float64Array<ArrayBuffer>): OrderStore {
+    const copy = new OrderStore(this.userIds, this.symbols);
+    const size = this.copySize();
+    const data = into !== undefined && into.length >= size ? into : new Float64Array(size);
+    data.set(this.data.subarray(0, size));
+    copy.data = data;
+    copy.capacity = this.top;
+    copy.top = this.top;
+    copy.clientOrderIds = new Map(this.clientOrderIds);
+    return copy;
   }
 
   // ---- reading ----------------------------------------------------------------------------------

@@ -1,163 +1,746 @@
 /**
- * The engine's whole state as canonical JSON text, and back.
+ * The engine's whole state as a binary snapshot, and back.
  *
- * Canonical: the same state always gives the same text — markets in config order, levels best
- * first, orders of a level in queue (time-priority) order, accounts sorted by user id, retained
- * closed orders in closing (eviction) order, amounts in units as decimal strings. Orders are
- * tuples laid out as `orderFields` says, to keep snapshots of millions of orders compact.
+ * Two steps, so that whoever runs the engine pauses it only for a copy: capture() copies the order
+ * store's typed array, the balance table and a few small arrays (level heads, account list ends),
+ * which is memcpy work; encodeSnapshot() turns that frozen copy into bytes in slices (a generator),
+ * which the caller may spread over turns of its event loop while the engine goes on.
+ *
+ * Layout, little-endian: a header — magic "OBSNAPSH", format version u32, section count u32 — then
+ * the sections, each a header — tag (4 ASCII bytes), CRC-32 of the payload u32, payload length
+ * f64 — and its payload:
+ *   SEQN  lastSeq f64: the only section stateHash leaves out
+ *   META  nextTradeId f64, accounts u32, orders u32
+ *   MRKT  per market in config order: symbol, base, quote, bookSeq f64, then for bids and asks the
+ *         number of levels u32 and each level's number of orders u32, best level first
+ *   ACCT  per account in creation order: user id, [available u64, locked u64] per asset (the
+ *         engine's asset order), retained closed orders u32
+ *   ORDR  ORDER_BYTES per order: every book's orders (markets in config order, bids then asks,
+ *         levels best first, each in queue order), then each account's retained closed orders,
+ *         oldest closed first
+ *   CLID  the client order ids of the orders flagged as having one, in ORDR order
+ * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
+ * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
 import { createHash } from 'node:crypto';
-import type { CancelReason, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './api';
+import { crc32 } from 'node:zlib';
+import type { CancelReason, MarketConfig, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './api';
 import type { BookSide } from './book';
+import { MAX_UNITS } from './fixed-point';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
+import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 
-const FORMAT = 'orderbook-engine-snapshot/1';
-const ORDER_FIELDS = [
-  'orderId', 'clientOrderId', 'userId', 'market', 'side', 'type', 'price', 'quantity', 'filled', 'status',
-  'cancelReason', 'timeInForce', 'postOnly', 'selfTradePrevention', 'locked', 'createdAt', 'updatedAt',
-] as const;
+const MAGIC = 'OBSNAPSH';
+export const SNAPSHOT_VERSION = 1;
+const FILE_HEADER_BYTES = 16;
+const SECTION_HEADER_BYTES = 16;
+export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as const;
+export type SectionTag = (typeof SECTION_TAGS)[number];
 
-type OrderTuple = [
-  number, string | null, string, string, Side, OrderType, string | null, string, string, OrderStatus,
-  CancelReason | null, TimeInForce, boolean, SelfTradePrevention, string, number, number,
-];
+/** Byte offsets within an order record of ORDR. */
+export const ORDER_LAYOUT = {
+  id: 0, price: 8, quantity: 16, filled: 24, locked: 32, createdAt: 40, updatedAt: 48, account: 56, market: 60, flags: 64,
+} as const;
+export const ORDER_BYTES = 68;
 
-interface MarketRecord {
-  readonly symbol: string;
-  readonly base: string;
-  readonly quote: string;
-  readonly bookSeq: number;
-  /** Levels best first, each the orders resting there in queue order. */
-  readonly bids: OrderTuple[][];
-  readonly asks: OrderTuple[][];
-}
+// The flags of an order record: each enumeration as its position in the list here. The lists are
+// part of the file format, independent of how the order store packs the same values.
+const SIDES: readonly Side[] = ['buy', 'sell'];
+const TYPES: readonly OrderType[] = ['limit', 'market'];
+const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
+const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+/** [shift, width, values] per flag field, in bit order; the client-id bit follows them. */
+const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS], [9, 2, CANCEL_REASONS]] as const;
+const POST_ONLY_BIT = 6;
+const CLIENT_ID_BIT = 11;
+const KNOWN_FLAG_BITS = (1 << 12) - 1;
 
-interface AccountRecord {
-  readonly userId: string;
-  /** [asset, available, locked] for every engine asset, in EngineState.assets order. */
-  readonly balances: [string, string, string][];
-  /** Retained closed orders, oldest closed first. */
-  readonly closed: OrderTuple[];
-}
+/** Orders encoded between two yields of encodeSnapshot. */
+const ORDERS_PER_SLICE = 16_384;
+/** Accounts encoded between two yields. */
+const ACCOUNTS_PER_SLICE = 4_096;
 
-/** Everything that decides future behaviour except lastSeq (which stateHash leaves out). */
-interface StateRecord {
+/** The state frozen by capture(): copies, so the engine may change while it is encoded. */
+export interface SnapshotCapture {
+  readonly lastSeq: number;
   readonly nextTradeId: number;
-  readonly orderFields: typeof ORDER_FIELDS;
-  readonly markets: MarketRecord[];
-  readonly accounts: AccountRecord[];
+  /** A copy of the order store. */
+  readonly store: OrderStore;
+  readonly assets: readonly string[];
+  /** [available, locked] per (account, asset), as Balances lays them out. */
+  readonly balances: BigUint64Array;
+  readonly markets: readonly CapturedMarket[];
+  /** By account index. */
+  readonly userIds: readonly string[];
+  /** Oldest retained closed order of each account (NO_ORDER if none); the rest follow through next(). */
+  readonly oldestClosed: Float64Array;
+  /** How many closed orders each account retains. */
+  readonly closedCounts: Float64Array;
 }
 
-function encodeOrder(store: OrderStore, o: OrderRef): OrderTuple {
-  return [
-    store.id(o), store.clientOrderId(o) ?? null, store.userId(o), store.symbol(o), store.side(o), store.type(o),
-    store.type(o) === 'limit' ? String(store.price(o)) : null, String(store.quantity(o)), String(store.filled(o)), store.status(o),
-    store.cancelReason(o) ?? null, store.timeInForce(o), store.postOnly(o), store.selfTradePrevention(o), String(store.locked(o)),
-    store.createdAt(o), store.updatedAt(o),
-  ];
+interface CapturedMarket {
+  readonly config: MarketConfig;
+  readonly bookSeq: number;
+  readonly bids: CapturedSide;
+  readonly asks: CapturedSide;
 }
 
-function encodeSide(store: OrderStore, side: BookSide): OrderTuple[][] {
-  const levels: OrderTuple[][] = [];
-  for (let rank = 0; rank < side.levelCount(); rank++) {
-    const orders: OrderTuple[] = [];
-    for (let o = side.nthBest(rank)!.head; o !== NO_ORDER; o = store.next(o)) orders.push(encodeOrder(store, o));
-    levels.push(orders);
+/** The levels of one side of a book, best first. */
+interface CapturedSide {
+  /** The first order of each level. */
+  readonly heads: Float64Array;
+  /** The number of orders of each level. */
+  readonly sizes: Float64Array;
+}
+
+/**
+ * Copies what a snapshot needs. `orderBuffer`, when large enough (see captureSize), receives the
+ * copy of the order store: memory prepared beforehand, so that the copy costs no page faults.
+ */
+export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
+  const accounts = state.accountList;
+  const oldestClosed = new Float64Array(accounts.length);
+  const closedCounts = new Float64Array(accounts.length);
+  const userIds: string[] = new Array<string>(accounts.length);
+  for (let i = 0; i < accounts.length; i++) {
+    oldestClosed[i] = accounts[i]!.oldestClosed();
+    closedCounts[i] = accounts[i]!.retainedClosedCount();
+    userIds[i] = accounts[i]!.userId;
   }
-  return levels;
-}
-
-function encodeState(state: EngineState): StateRecord {
-  const store = state.store;
   return {
+    lastSeq: state.lastSeq,
     nextTradeId: state.nextTradeId,
-    orderFields: ORDER_FIELDS,
+    store: state.store.copy(orderBuffer),
+    assets: state.assets,
+    balances: state.balances.copyUnits(accounts.length),
     markets: state.markets.map((m) => ({
-      symbol: m.symbol,
-      base: m.config.base,
-      quote: m.config.quote,
+      config: m.config,
       bookSeq: m.book.seq,
-      bids: encodeSide(store, m.book.bids),
-      asks: encodeSide(store, m.book.asks),
+      bids: levels(m.book.bids),
+      asks: levels(m.book.asks),
     })),
-    accounts: [...state.accounts.keys()].sort().map((userId) => {
-      const account = state.accounts.get(userId)!;
-      return {
-        userId,
-        balances: state.assets.map((asset, i): [string, string, string] => {
-          const ref = state.balances.ref(account.index, i);
-          return [asset, state.balances.available(ref).toString(), state.balances.locked(ref).toString()];
-        }),
-        closed: account.closedOrders(store).map((o) => encodeOrder(store, o)),
-      };
-    }),
+    userIds,
+    oldestClosed,
+    closedCounts,
   };
 }
 
-export function writeSnapshot(state: EngineState): string {
-  return JSON.stringify({ format: FORMAT, lastSeq: state.lastSeq, ...encodeState(state) });
+/** Float64 elements the order store's copy needs now. */
+export function captureSize(state: EngineState): number {
+  return state.store.copySize();
 }
 
-export function stateHash(state: EngineState): string {
-  return createHash('sha256').update(JSON.stringify({ format: FORMAT, ...encodeState(state) })).digest('hex');
+function levels(side: BookSide): CapturedSide {
+  const heads = new Float64Array(side.levelCount());
+  const sizes = new Float64Array(heads.length);
+  for (let rank = 0; rank < heads.length; rank++) {
+    const level = side.nthBest(rank)!;
+    heads[rank] = level.head;
+    sizes[rank] = level.count;
+  }
+  return { heads, sizes };
 }
 
-function corrupt(what: string): never {
-  throw new Error(`invalid engine snapshot: ${what}`);
-}
+// ---- writing --------------------------------------------------------------------------------------
 
-/** Loads `text` into a freshly constructed (empty) state built from the same config. */
-export function readSnapshot(state: EngineState, text: string): void {
-  const record = JSON.parse(text) as StateRecord & { format: unknown; lastSeq: number };
-  if (record.format !== FORMAT) corrupt(`unknown format ${String(record.format)}`);
-  if (record.markets.length !== state.markets.length) corrupt('markets differ from the config');
-  record.markets.forEach((m, i) => {
-    const config = state.markets[i]!.config;
-    if (m.symbol !== config.symbol || m.base !== config.base || m.quote !== config.quote) {
-      corrupt(`market ${m.symbol} differs from the config`);
-    }
-  });
-  state.lastSeq = record.lastSeq;
-  state.nextTradeId = record.nextTradeId;
+const encoder = new TextEncoder();
 
-  for (const a of record.accounts) {
-    const account = state.newAccount(a.userId);
-    if (a.balances.length !== state.assets.length) corrupt(`balances of ${a.userId} differ from the config assets`);
-    a.balances.forEach(([asset, available, locked], i) => {
-      if (asset !== state.assets[i]) corrupt(`asset ${asset} of ${a.userId} differs from the config`);
-      state.balances.restore(state.balances.ref(account.index, i), BigInt(available), BigInt(locked));
-    });
-    for (const t of a.closed) account.retain(state.store, state.orders, decodeOrder(state, t));
+/** Appends little-endian values to a growing byte array. */
+class ByteWriter {
+  private bytes: Uint8Array;
+  private view: DataView;
+  private length = 0;
+
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+    this.view = new DataView(this.bytes.buffer);
   }
 
-  record.markets.forEach((m, i) => {
-    const book = state.markets[i]!.book;
-    book.seq = m.bookSeq;
-    for (const levels of [m.bids, m.asks]) {
-      for (const level of levels) {
-        for (const t of level) {
-          const order = decodeOrder(state, t);
-          book.add(order);
-          state.accountList[state.store.accountIndex(order)]!.addOpen(state.store, order);
+  private room(n: number): number {
+    const at = this.length;
+    if (at + n > this.bytes.length) {
+      const bytes = new Uint8Array(Math.max(at + n, this.bytes.length * 2));
+      bytes.set(this.bytes);
+      this.bytes = bytes;
+      this.view = new DataView(bytes.buffer);
+    }
+    this.length = at + n;
+    return at;
+  }
+
+  // Each writes after room(): growing replaces bytes and view.
+  u32(value: number): void {
+    const at = this.room(4);
+    this.view.setUint32(at, value, true);
+  }
+
+  f64(value: number): void {
+    const at = this.room(8);
+    this.view.setFloat64(at, value, true);
+  }
+
+  u64(value: bigint): void {
+    const at = this.room(8);
+    this.view.setBigUint64(at, value, true);
+  }
+
+  string(value: string): void {
+    const utf8 = encoder.encode(value);
+    this.u32(utf8.length);
+    const at = this.room(utf8.length);
+    this.bytes.set(utf8, at);
+  }
+
+  finish(): Uint8Array {
+    return this.bytes.subarray(0, this.length);
+  }
+}
+
+function sectionHeader(tag: SectionTag, crc: number, length: number): Uint8Array {
+  const header = new Uint8Array(SECTION_HEADER_BYTES);
+  const view = new DataView(header.buffer);
+  header.set(encoder.encode(tag), 0);
+  view.setUint32(4, crc, true);
+  view.setFloat64(8, length, true);
+  return header;
+}
+
+function fileHeader(sections: number): Uint8Array {
+  const header = new Uint8Array(FILE_HEADER_BYTES);
+  header.set(encoder.encode(MAGIC), 0);
+  const view = new DataView(header.buffer);
+  view.setUint32(8, SNAPSHOT_VERSION, true);
+  view.setUint32(12, sections, true);
+  return header;
+}
+
+/** Frames sections into a snapshot: the file header, then each section's header and payload. */
+export function frameSections(sections: readonly { readonly tag: SectionTag; readonly payload: Uint8Array }[]): Uint8Array[] {
+  const parts = [fileHeader(sections.length)];
+  for (const { tag, payload } of sections) parts.push(sectionHeader(tag, crc32(payload), payload.length), payload);
+  return parts;
+}
+
+function flagsOf(store: OrderStore, o: OrderRef): number {
+  const [side, type, status, tif, stp, reason] = FLAG_FIELDS;
+  return (
+    (side[2].indexOf(store.side(o)) << side[0]) |
+    (type[2].indexOf(store.type(o)) << type[0]) |
+    (status[2].indexOf(store.status(o)) << status[0]) |
+    (tif[2].indexOf(store.timeInForce(o)) << tif[0]) |
+    ((store.postOnly(o) ? 1 : 0) << POST_ONLY_BIT) |
+    (stp[2].indexOf(store.selfTradePrevention(o)) << stp[0]) |
+    (reason[2].indexOf(store.cancelReason(o)) << reason[0]) |
+    ((store.clientOrderId(o) === undefined ? 0 : 1) << CLIENT_ID_BIT)
+  );
+}
+
+/** Writes order records into ORDR, each slice's CRC folded in as it is written. */
+class OrderSection {
+  readonly payload: Uint8Array;
+  private readonly view: DataView;
+  private count = 0;
+  private checked = 0;
+  crc = 0;
+  readonly clientOrderIds = new ByteWriter(256);
+
+  constructor(
+    private readonly store: OrderStore,
+    orders: number,
+  ) {
+    this.payload = new Uint8Array(orders * ORDER_BYTES);
+    this.view = new DataView(this.payload.buffer);
+  }
+
+  /** Appends `o`; true when a slice is full (time to yield). */
+  add(o: OrderRef): boolean {
+    const { store, view } = this;
+    const at = this.count * ORDER_BYTES;
+    view.setFloat64(at + ORDER_LAYOUT.id, store.id(o), true);
+    view.setFloat64(at + ORDER_LAYOUT.price, store.price(o), true);
+    view.setFloat64(at + ORDER_LAYOUT.quantity, store.quantity(o), true);
+    view.setFloat64(at + ORDER_LAYOUT.filled, store.filled(o), true);
+    view.setFloat64(at + ORDER_LAYOUT.locked, store.locked(o), true);
+    view.setFloat64(at + ORDER_LAYOUT.createdAt, store.createdAt(o), true);
+    view.setFloat64(at + ORDER_LAYOUT.updatedAt, store.updatedAt(o), true);
+    view.setUint32(at + ORDER_LAYOUT.account, store.accountIndex(o), true);
+    view.setUint32(at + ORDER_LAYOUT.market, store.marketIndex(o), true);
+    view.setUint32(at + ORDER_LAYOUT.flags, flagsOf(store, o), true);
+    const clientOrderId = store.clientOrderId(o);
+    if (clientOrderId !== undefined) this.clientOrderIds.string(clientOrderId);
+    this.count++;
+    if (this.count - this.checked < ORDERS_PER_SLICE) return false;
+    this.checksum();
+    return true;
+  }
+
+  /** Folds what was written since the last call into crc. */
+  checksum(): void {
+    this.crc = crc32(this.payload.subarray(this.checked * ORDER_BYTES, this.count * ORDER_BYTES), this.crc);
+    this.checked = this.count;
+  }
+}
+
+/**
+ * The snapshot of a capture, as parts to write one after the other. A generator: it yields after
+ * each slice of orders or accounts, so that a caller on an event loop can let other work run.
+ */
+export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint8Array[]> {
+  const { store, assets, balances, userIds, oldestClosed, closedCounts } = snapshot;
+  const markets = new ByteWriter(1024);
+  let total = 0;
+  for (const m of snapshot.markets) {
+    markets.string(m.config.symbol);
+    markets.string(m.config.base);
+    markets.string(m.config.quote);
+    markets.f64(m.bookSeq);
+    for (const { sizes } of [m.bids, m.asks]) {
+      markets.u32(sizes.length);
+      for (const size of sizes) {
+        markets.u32(size);
+        total += size;
+      }
+    }
+  }
+
+  const accounts = new ByteWriter(64 + userIds.length * (48 + assets.length * 16));
+  for (let a = 0; a < userIds.length; a++) {
+    accounts.string(userIds[a]!);
+    for (let i = 0; i < assets.length; i++) {
+      const ref = (a * assets.length + i) * 2;
+      accounts.u64(balances[ref]!);
+      accounts.u64(balances[ref + 1]!);
+    }
+    accounts.u32(closedCounts[a]!);
+    total += closedCounts[a]!;
+    if ((a + 1) % ACCOUNTS_PER_SLICE === 0) yield;
+  }
+
+  const orders = new OrderSection(store, total);
+  /** Walks a list of `size` orders from `first`: a list of another length is an engine bug, not a snapshot. */
+  function* list(first: OrderRef, size: number, what: string): Generator<void> {
+    let o = first;
+    for (let k = 0; k < size; k++, o = store.next(o)) {
+      if (o === NO_ORDER) throw new Error(`${what} counts ${size} orders but links ${k}`);
+      if (orders.add(o)) yield;
+    }
+    if (o !== NO_ORDER) throw new Error(`${what} counts ${size} orders but links more`);
+  }
+  for (const m of snapshot.markets) {
+    for (const [side, { heads, sizes }] of [['bid', m.bids], ['ask', m.asks]] as const) {
+      for (let rank = 0; rank < heads.length; rank++) yield* list(heads[rank]!, sizes[rank]!, `${m.config.symbol} ${side} level ${rank}`);
+    }
+  }
+  for (let a = 0; a < userIds.length; a++) yield* list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
+  orders.checksum();
+
+  const seq = new ByteWriter(8);
+  seq.f64(snapshot.lastSeq);
+  const meta = new ByteWriter(16);
+  meta.f64(snapshot.nextTradeId);
+  meta.u32(userIds.length);
+  meta.u32(total);
+  const small = (tag: SectionTag, payload: Uint8Array): Uint8Array[] => [sectionHeader(tag, crc32(payload), payload.length), payload];
+  return [
+    fileHeader(SECTION_TAGS.length),
+    ...small('SEQN', seq.finish()),
+    ...small('META', meta.finish()),
+    ...small('MRKT', markets.finish()),
+    ...small('ACCT', accounts.finish()),
+    sectionHeader('ORDR', orders.crc, orders.payload.length),
+    orders.payload,
+    ...small('CLID', orders.clientOrderIds.finish()),
+  ];
+}
+
+/** Runs encodeSnapshot to its end at once. */
+export function encodeAll(snapshot: SnapshotCapture): Uint8Array[] {
+  const encoding = encodeSnapshot(snapshot);
+  for (;;) {
+    const step = encoding.next();
+    if (step.done === true) return step.value;
+  }
+}
+
+export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
+  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
+}
+
+/** sha256 (hex) of every section but SEQN: the state, whatever seq it is at. */
+export function stateHash(state: EngineState): string {
+  const parts = encodeAll(capture(state));
+  const hash = createHash('sha256');
+  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2.
+  parts.forEach((part, i) => {
+    if (i > 2) hash.update(part);
+  });
+  return hash.digest('hex');
+}
+
+// ---- reading --------------------------------------------------------------------------------------
+
+/** A snapshot whose bytes are damaged or whose content breaks an invariant of the engine. */
+export class SnapshotInvalidError extends Error {
+  override readonly name = 'SnapshotInvalidError';
+}
+
+function invalid(what: string): never {
+  throw new SnapshotInvalidError(`invalid engine snapshot: ${what}`);
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The sections of a snapshot, after checking its framing and every checksum. */
+export function readSections(bytes: Uint8Array): Map<SectionTag, Uint8Array> {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (bytes.length < FILE_HEADER_BYTES || decoder.decode(bytes.subarray(0, 8)) !== MAGIC) invalid('not a snapshot (no OBSNAPSH header)');
+  const version = view.getUint32(8, true);
+  if (version !== SNAPSHOT_VERSION) invalid(`format version ${version}, this engine reads ${SNAPSHOT_VERSION}`);
+  const count = view.getUint32(12, true);
+  if (count !== SECTION_TAGS.length) invalid(`${count} sections, format ${SNAPSHOT_VERSION} has ${SECTION_TAGS.length}`);
+  const sections = new Map<SectionTag, Uint8Array>();
+  let at = FILE_HEADER_BYTES;
+  for (const tag of SECTION_TAGS) {
+    if (at + SECTION_HEADER_BYTES > bytes.length) invalid(`truncated before section ${tag} (at byte ${at})`);
+    const found = String.fromCharCode(...bytes.subarray(at, at + 4));
+    if (found !== tag) invalid(`section ${JSON.stringify(found)} at byte ${at} where ${tag} belongs`);
+    const length = view.getFloat64(at + 8, true);
+    const start = at + SECTION_HEADER_BYTES;
+    if (!Number.isSafeInteger(length) || length < 0 || start + length > bytes.length) invalid(`section ${tag} is truncated (at byte ${at})`);
+    const payload = bytes.subarray(start, start + length);
+    if (crc32(payload) !== view.getUint32(at + 4, true)) invalid(`section ${tag} fails its checksum (at byte ${at})`);
+    sections.set(tag, payload);
+    at = start + length;
+  }
+  if (at !== bytes.length) invalid(`${bytes.length - at} bytes after the last section`);
+  return sections;
+}
+
+/** Reads the values of one section's payload in order; running past its end is an error. */
+class ByteReader {
+  private readonly view: DataView;
+  private at = 0;
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    private readonly tag: SectionTag,
+  ) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private take(n: number): number {
+    const at = this.at;
+    if (at + n > this.bytes.length) invalid(`section ${this.tag} ends early`);
+    this.at = at + n;
+    return at;
+  }
+
+  u32(): number {
+    return this.view.getUint32(this.take(4), true);
+  }
+
+  f64(): number {
+    return this.view.getFloat64(this.take(8), true);
+  }
+
+  u64(): bigint {
+    return this.view.getBigUint64(this.take(8), true);
+  }
+
+  string(): string {
+    const length = this.u32();
+    const at = this.take(length);
+    try {
+      return decoder.decode(this.bytes.subarray(at, at + length));
+    } catch {
+      return invalid(`section ${this.tag} holds a string that is not UTF-8`);
+    }
+  }
+
+  end(): void {
+    if (this.at !== this.bytes.length) invalid(`section ${this.tag} has ${this.bytes.length - this.at} bytes left over`);
+  }
+}
+
+/** lastSeq of a snapshot whose framing and checksums are sound. */
+export function snapshotSeq(bytes: Uint8Array): number {
+  return new ByteReader(readSections(bytes).get('SEQN')!, 'SEQN').f64();
+}
+
+function count(value: number, what: string): number {
+  if (!Number.isSafeInteger(value) || value < 0) invalid(`${what} is ${value}, not a count`);
+  return value;
+}
+
+/** One decoded order record, checked field by field. */
+interface OrderRecord {
+  id: number;
+  price: number;
+  quantity: number;
+  filled: number;
+  locked: number;
+  createdAt: number;
+  updatedAt: number;
+  account: number;
+  market: number;
+  side: Side;
+  type: OrderType;
+  status: OrderStatus;
+  timeInForce: TimeInForce;
+  postOnly: boolean;
+  selfTradePrevention: SelfTradePrevention;
+  cancelReason: CancelReason | undefined;
+  clientOrderId: string | undefined;
+}
+
+/** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
+function flag<T>(flags: number, [shift, width, list]: readonly [number, number, readonly T[]], id: number): T {
+  const code = (flags >>> shift) & ((1 << width) - 1);
+  if (code >= list.length) invalid(`order ${id} has an unknown value ${code} in flag bits ${shift}-${shift + width - 1}`);
+  return list[code]!;
+}
+
+/** Reads ORDR's records one by one into one reused record (a restore reads millions). */
+class OrderReader {
+  private readonly view: DataView;
+  private index = 0;
+  readonly r: OrderRecord = {
+    id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
+    status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
+  };
+
+  constructor(
+    payload: Uint8Array,
+    private readonly count: number,
+    private readonly clientOrderIds: ByteReader,
+    private readonly state: EngineState,
+  ) {
+    if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
+    this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  }
+
+  private number(at: number, field: string): number {
+    return count(this.view.getFloat64(at, true), `order #${this.index}'s ${field}`);
+  }
+
+  next(): OrderRecord {
+    if (this.index === this.count) invalid(`section ORDR holds ${this.count} orders, fewer than the books and accounts list`);
+    const { view, r, state } = this;
+    const at = this.index * ORDER_BYTES;
+    const id = this.number(at + ORDER_LAYOUT.id, 'id');
+    if (id === 0) invalid(`order #${this.index} has id 0`);
+    const flags = view.getUint32(at + ORDER_LAYOUT.flags, true);
+    if ((flags & ~KNOWN_FLAG_BITS) !== 0) invalid(`order ${id} has unknown flags ${flags}`);
+    r.id = id;
+    r.side = flag(flags, FLAG_FIELDS[0], id);
+    r.type = flag(flags, FLAG_FIELDS[1], id);
+    r.status = flag(flags, FLAG_FIELDS[2], id);
+    r.timeInForce = flag(flags, FLAG_FIELDS[3], id);
+    r.selfTradePrevention = flag(flags, FLAG_FIELDS[4], id);
+    r.cancelReason = flag(flags, FLAG_FIELDS[5], id);
+    r.postOnly = ((flags >>> POST_ONLY_BIT) & 1) === 1;
+    r.account = view.getUint32(at + ORDER_LAYOUT.account, true);
+    if (r.account >= state.accountList.length) invalid(`order ${id} names account #${r.account}, of ${state.accountList.length}`);
+    r.market = view.getUint32(at + ORDER_LAYOUT.market, true);
+    if (r.market >= state.markets.length) invalid(`order ${id} names market #${r.market}, of ${state.markets.length}`);
+    r.quantity = this.number(at + ORDER_LAYOUT.quantity, 'quantity');
+    r.filled = this.number(at + ORDER_LAYOUT.filled, 'filled');
+    if (r.filled > r.quantity) invalid(`order ${id} filled ${r.filled} of ${r.quantity}`);
+    r.price = this.number(at + ORDER_LAYOUT.price, 'price');
+    r.locked = this.number(at + ORDER_LAYOUT.locked, 'locked');
+    r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
+    r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
+    r.clientOrderId = ((flags >>> CLIENT_ID_BIT) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    this.index++;
+    return r;
+  }
+
+  end(): void {
+    if (this.index !== this.count) invalid(`section ORDR holds ${this.count - this.index} orders that no book or account lists`);
+    this.clientOrderIds.end();
+  }
+}
+
+/** Creates the order of `r` in the store and the id index; its owner's lists are the caller's. */
+function createOrder(state: EngineState, r: OrderRecord): OrderRef {
+  if (state.orders.has(r.id)) invalid(`order ${r.id} appears twice`);
+  const owner = state.accountList[r.account]!;
+  if (r.clientOrderId !== undefined && owner.hasClientOrderId(r.clientOrderId)) {
+    invalid(`client order id ${JSON.stringify(r.clientOrderId)} of ${owner.userId} is used twice`);
+  }
+  const market = state.markets[r.market]!;
+  const order = state.store.create(
+    r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
+    r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId,
+  );
+  state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
+  state.orders.add(r.id, order);
+  return order;
+}
+
+/**
+ * Loads a snapshot into a freshly constructed (empty) state built from the same config, refusing
+ * (SnapshotInvalidError, naming what is wrong) a damaged one or one whose state no command
+ * sequence could reach: resting orders that are not open limit orders of their level's side and
+ * price, levels out of order, a crossed book, closed orders that still lock funds or exceed the
+ * retention, duplicate ids, and above all locked balances that differ from what open orders reserve.
+ */
+export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
+  const sections = readSections(bytes);
+  const reader = (tag: SectionTag): ByteReader => new ByteReader(sections.get(tag)!, tag);
+  const seq = reader('SEQN');
+  state.lastSeq = count(seq.f64(), 'lastSeq');
+  seq.end();
+  const meta = reader('META');
+  state.nextTradeId = count(meta.f64(), 'nextTradeId');
+  const accountCount = meta.u32();
+  const orderCount = meta.u32();
+  meta.end();
+
+  const levels = readMarkets(state, reader('MRKT'));
+  const closedCounts = readAccounts(state, reader('ACCT'), accountCount);
+  state.store.reserve(orderCount);
+  state.orders.reserve(orderCount);
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), state);
+  const reserved = new Reservations(state.accountList.length * state.assets.length);
+
+  state.markets.forEach((market, m) => {
+    for (const [s, side] of SIDES.entries()) {
+      const bookSide = side === 'buy' ? market.book.bids : market.book.asks;
+      let previous: number | undefined;
+      for (const size of levels[m * 2 + s]!) {
+        if (size === 0) invalid(`an empty level in the ${side} book of ${market.symbol}`);
+        let level: PriceLevel | undefined;
+        for (let k = 0; k < size; k++) {
+          const r = orders.next();
+          if (r.market !== m || r.side !== side || r.type !== 'limit' || (r.status !== 'open' && r.status !== 'partially_filled')) {
+            invalid(`order ${r.id} rests in the ${side} book of ${market.symbol} but is a ${r.status} ${r.side} ${r.type} order of market #${r.market}`);
+          }
+          if (r.filled === r.quantity || r.price === 0) invalid(`order ${r.id} rests with nothing left or no price`);
+          if (level === undefined) {
+            if (previous !== undefined && (side === 'buy' ? r.price >= previous : r.price <= previous)) {
+              invalid(`the ${side} levels of ${market.symbol} are not best first (${r.price} after ${previous})`);
+            }
+            level = bookSide.levelAt(r.price);
+            previous = r.price;
+          } else if (r.price !== level.price) {
+            invalid(`order ${r.id} at price ${r.price} is in the level of ${level.price}`);
+          }
+          const order = createOrder(state, r);
+          level.append(state.store, order);
+          state.accountList[r.account]!.addOpen(state.store, order);
+          reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
         }
       }
     }
+    const bid = market.book.bids.best();
+    const ask = market.book.asks.best();
+    if (bid !== undefined && ask !== undefined && bid.price >= ask.price) invalid(`the book of ${market.symbol} is crossed (${bid.price} >= ${ask.price})`);
   });
+
+  closedCounts.forEach((closed, a) => {
+    const account = state.accountList[a]!;
+    for (let k = 0; k < closed; k++) {
+      const r = orders.next();
+      if (r.account !== a || (r.status !== 'filled' && r.status !== 'cancelled') || r.locked !== 0) {
+        invalid(`order ${r.id} is listed as closed by ${account.userId} but is ${r.status}, account #${r.account}, locking ${r.locked}`);
+      }
+      account.retain(state.store, state.orders, createOrder(state, r));
+    }
+  });
+  orders.end();
+  checkLocks(state, reserved);
 }
 
-/** Recreates an order from its tuple and indexes it. */
-function decodeOrder(state: EngineState, t: OrderTuple): OrderRef {
-  const [id, clientOrderId, userId, symbol, side, type, price, quantity, filled, status, cancelReason, tif, postOnly, stp, locked, createdAt, updatedAt] = t;
-  const account = state.accounts.get(userId) ?? corrupt(`order ${id} of unknown user ${userId}`);
-  const market = state.markets.find((m) => m.symbol === symbol) ?? corrupt(`order ${id} in unknown market ${symbol}`);
-  if (state.orders.has(id)) corrupt(`order ${id} appears twice`);
-  const order = state.store.create(
-    id, account.index, market.index, side === 'buy' ? market.quoteIndex : market.baseIndex, side, type, price === null ? 0 : Number(price),
-    Number(quantity), Number(locked), createdAt, tif,
-    postOnly, stp, clientOrderId ?? undefined,
-  );
-  state.store.restoreProgress(order, Number(filled), status, cancelReason ?? undefined, updatedAt);
-  state.orders.add(id, order);
-  return order;
+/** Reads MRKT against the config; returns the order count of each level, per market and side. */
+function readMarkets(state: EngineState, r: ByteReader): number[][] {
+  const levels: number[][] = [];
+  for (const market of state.markets) {
+    const { symbol, base, quote } = market.config;
+    const found = [r.string(), r.string(), r.string()];
+    if (found[0] !== symbol || found[1] !== base || found[2] !== quote) {
+      invalid(`market ${found[0]} (${found[1]}/${found[2]}) where the config has ${symbol} (${base}/${quote})`);
+    }
+    market.book.seq = count(r.f64(), `bookSeq of ${symbol}`);
+    for (let side = 0; side < 2; side++) {
+      const sizes: number[] = [];
+      for (let n = r.u32(); n > 0; n--) sizes.push(r.u32());
+      levels.push(sizes);
+    }
+  }
+  r.end();
+  return levels;
+}
+
+/** Reads ACCT into new accounts and their balances; returns each account's count of closed orders. */
+function readAccounts(state: EngineState, r: ByteReader, accountCount: number): number[] {
+  const closed: number[] = [];
+  for (let a = 0; a < accountCount; a++) {
+    const userId = r.string();
+    if (state.accounts.has(userId)) invalid(`account ${userId} appears twice`);
+    const account = state.newAccount(userId);
+    for (let i = 0; i < state.assets.length; i++) {
+      state.balances.restore(state.balances.ref(account.index, i), r.u64(), r.u64());
+    }
+    const retained = r.u32();
+    if (retained > state.config.closedOrdersRetainedPerUser) {
+      invalid(`${userId} has ${retained} closed orders, more than the ${state.config.closedOrdersRetainedPerUser} retained`);
+    }
+    closed.push(retained);
+  }
+  r.end();
+  for (const [i, asset] of state.assets.entries()) {
+    if (state.balances.supplyOf(i) > MAX_UNITS) invalid(`the ${asset} of all accounts adds up past 2^64-1`);
+  }
+  return closed;
+}
+
+/**
+ * What open orders reserve, per balance: exact sums of safe integers, kept as numbers while they
+ * stay below 2^53 (a bigint per order was a third of a restore) and carried into bigints past it.
+ */
+class Reservations {
+  private readonly small: Float64Array;
+  private readonly carried: bigint[];
+
+  constructor(balances: number) {
+    this.small = new Float64Array(balances);
+    this.carried = new Array<bigint>(balances).fill(0n);
+  }
+
+  add(ref: number, amount: number): void {
+    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
+    const sum = this.small[ref]! + amount;
+    if (sum > Number.MAX_SAFE_INTEGER) {
+      this.carried[ref] = this.carried[ref]! + BigInt(this.small[ref]!);
+      this.small[ref] = amount;
+    } else {
+      this.small[ref] = sum;
+    }
+  }
+
+  total(ref: number): bigint {
+    return this.carried[ref]! + BigInt(this.small[ref]!);
+  }
+}
+
+/** Every account's locked balance of every asset equals what its open orders reserve of it. */
+function checkLocks(state: EngineState, reserved: Reservations): void {
+  const { balances } = state;
+  for (let ref = 0; ref < state.accountList.length * state.assets.length; ref++) {
+    const locked = balances.locked(ref);
+    const sum = reserved.total(ref);
+    if (locked !== sum) {
+      invalid(`${state.accountList[balances.accountIndexOf(ref)]!.userId} has ${locked} ${balances.assetOf(ref)} locked but its open orders reserve ${sum}`);
+    }
+  }
 }

@@ -1,7 +1,11 @@
 /** Engine state against the reference exchange's, through the engine's public queries and snapshot. */
 import { expect } from 'chai';
 import fc from 'fast-check';
+import type { BookSide } from '../src/book';
 import type { Engine, Side } from '../src/index';
+import { NO_ORDER } from '../src/order-store';
+import { restoreSnapshot } from '../src/snapshot';
+import { EngineState } from '../src/state';
 import type { ReferenceExchange } from './reference-matcher';
 
 // Under mutation testing a failure is all that matters: stop there instead of shrinking it.
@@ -21,16 +25,28 @@ export function runs(fast: number): number {
 export type Level = [bigint, bigint, number[]];
 export type Book = Record<string, Record<Side, Level[]>>;
 
-/** Every level of every market, best first, with its queue, read from the engine's own snapshot. */
+/**
+ * Every level of every market, best first, with its queue, as the engine's own snapshot restores
+ * them: the differential tests compare the reference with what survives a snapshot.
+ */
 export function engineBook(engine: Engine): Book {
-  const snap = JSON.parse(engine.snapshot()) as { markets: { symbol: string; bids: unknown[][][]; asks: unknown[][][] }[] };
-  const levels = (orders: unknown[][][]): Level[] =>
-    orders.map((level) => [
-      BigInt(level[0]![6] as string),
-      level.reduce((a, o) => a + BigInt(o[7] as string) - BigInt(o[8] as string), 0n),
-      level.map((o) => o[0] as number),
-    ]);
-  return Object.fromEntries(snap.markets.map((m) => [m.symbol, { buy: levels(m.bids), sell: levels(m.asks) }]));
+  const state = new EngineState({ markets: engine.markets(), closedOrdersRetainedPerUser: Number.MAX_SAFE_INTEGER });
+  restoreSnapshot(state, engine.snapshot());
+  const { store } = state;
+  const levels = (side: BookSide): Level[] => {
+    const out: Level[] = [];
+    for (let rank = 0; rank < side.levelCount(); rank++) {
+      const ids: number[] = [];
+      let remaining = 0n;
+      for (let o = side.nthBest(rank)!.head; o !== NO_ORDER; o = store.next(o)) {
+        ids.push(store.id(o));
+        remaining += BigInt(store.remaining(o));
+      }
+      out.push([side.nthBest(rank)!.priceUnits, remaining, ids]);
+    }
+    return out;
+  };
+  return Object.fromEntries(state.markets.map((m) => [m.symbol, { buy: levels(m.book.bids), sell: levels(m.book.asks) }]));
 }
 
 export function referenceBook(reference: ReferenceExchange, symbols: readonly string[]): Book {

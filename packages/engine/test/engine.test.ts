@@ -545,7 +545,7 @@ describe('engine: snapshot and restore', () => {
     const snapshot = h.engine.snapshot();
     const restored = Engine.restore(CONFIG, snapshot);
     expect(restored.stateHash()).to.equal(h.engine.stateHash());
-    expect(restored.snapshot()).to.equal(snapshot);
+    expect(restored.snapshot()).to.deep.equal(snapshot);
     expect(restored.lastSeq()).to.equal(h.engine.lastSeq());
     expect(restored.depth('SOL-USD', 10)).to.deep.equal(h.engine.depth('SOL-USD', 10));
     expect(restored.listOrders('T', { openOnly: false, limit: 10 })).to.deep.equal(h.engine.listOrders('T', { openOnly: false, limit: 10 }));

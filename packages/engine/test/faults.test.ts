@@ -1,12 +1,8 @@
 import { expect } from 'chai';
 import { BalanceFaultError, Engine, MAX_UNITS } from '../src/index';
 import { Balances } from '../src/balances';
-import { CONFIG, Harness } from './harness';
-
-interface SnapshotRecord {
-  accounts: { userId: string; balances: [string, string, string][] }[];
-  markets: { symbol: string; bids: unknown[][][] }[];
-}
+import type { EngineState } from '../src/state';
+import { Harness } from './harness';
 
 /** A book with one resting buy of 1 BTC at 100 by ann (locking 100 USD), and bob holding 1 BTC. */
 function restingBuy(): Harness {
@@ -17,20 +13,21 @@ function restingBuy(): Harness {
   return h;
 }
 
-/** The engine restored from its own snapshot after `edit` changed it: state no command can reach. */
-function doctored(h: Harness, edit: (record: SnapshotRecord) => void): Engine {
-  const record = JSON.parse(h.engine.snapshot()) as SnapshotRecord;
-  edit(record);
-  return Engine.restore(CONFIG, JSON.stringify(record));
+/**
+ * The harness's engine after `edit` changed its state directly: state no command can reach (and
+ * that a snapshot holding it would be refused for).
+ */
+function doctored(h: Harness, edit: (state: EngineState) => void): Engine {
+  edit((h.engine as unknown as { state: EngineState }).state);
+  return h.engine;
 }
 
 /** 2^64-1 as a decimal string, as the fault messages print it. */
 const MAX = '18446744073709551615';
 
-function setUsd(record: SnapshotRecord, userId: string, available: string, locked: string): void {
-  const balance = record.accounts.find((a) => a.userId === userId)!.balances.find(([asset]) => asset === 'USD')!;
-  balance[1] = available;
-  balance[2] = locked;
+function setUsd(state: EngineState, userId: string, available: bigint, locked: bigint): void {
+  const ref = state.balances.ref(state.accounts.get(userId)!.index, state.assetIndex.get('USD')!);
+  state.balances.restore(ref, available, locked);
 }
 
 const sell = { kind: 'placeLimit', seq: 4, timestamp: 1, orderId: 2, userId: 'bob', market: 'BTC-USD', side: 'sell', price: 100_000_000n,
@@ -55,19 +52,17 @@ describe('balance faults: a subtraction that would wrap stops the engine instead
   });
 
   it('a fill whose buyer has less locked than its order reserves is a fault, not a wrapped balance', () => {
-    const engine = doctored(restingBuy(), (r) => setUsd(r, 'ann', '100', '0'));
+    const engine = doctored(restingBuy(), (s) => setUsd(s, 'ann', 100n, 0n));
     expect(() => engine.apply(sell)).to.throw(BalanceFaultError, "fill payment from account #0's USD: taking 10000000000 from 0");
   });
 
   it("a fill that pays more than the order's own lock is a fault", () => {
-    const engine = doctored(restingBuy(), (r) => {
-      r.markets[0]!.bids[0]![0]![14] = '1';
-    });
+    const engine = doctored(restingBuy(), (s) => s.store.setLocked(s.orders.get(1), 1));
     expect(() => engine.apply(sell)).to.throw(BalanceFaultError, 'fill payment from order 1\'s lock: taking 10000000000 from 1');
   });
 
   it('a cancel releasing more than the account has locked is a fault', () => {
-    const engine = doctored(restingBuy(), (r) => setUsd(r, 'ann', '0', '5'));
+    const engine = doctored(restingBuy(), (s) => setUsd(s, 'ann', 0n, 5n));
     expect(() => engine.apply({ kind: 'cancel', seq: 4, timestamp: 1, userId: 'ann', orderId: 1 })).to.throw(
       BalanceFaultError,
       "release from account #0's USD: taking 10000000000 from 5",
@@ -114,7 +109,7 @@ describe('balance faults: an addition that would wrap past 2^64-1 stops the engi
 
   it("a fill whose seller's quote balance would pass 2^64-1 is a fault, not a wrapped balance", () => {
     // No command can get there (deposits keep each asset's supply within 2^64-1); a restored state can.
-    const engine = doctored(restingBuy(), (r) => setUsd(r, 'bob', `${MAX_UNITS - 10n}`, '0'));
+    const engine = doctored(restingBuy(), (s) => setUsd(s, 'bob', MAX_UNITS - 10n, 0n));
     expect(() => engine.apply(sell)).to.throw(BalanceFaultError, `credit into account #1's USD: adding 10000000000 to ${MAX_UNITS - 10n} would go past 2^64-1`);
   });
 });

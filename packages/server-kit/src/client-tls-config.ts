@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { splitHostPort } from './address';
-import type { ClientTlsFiles } from './client-tls';
+import type { ClientTlsFiles } from './client-tls-files';
 import { ConfigError, ConfigReader, type ConfigVariable, type Env } from './config-table';
 import { isLoopback } from './server-transport-config';
 

@@ -4,16 +4,8 @@ import { checkServerIdentity, connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { splitHostPort } from './address';
 import type { Logger } from './logger';
+import type { ClientTlsFiles } from './client-tls-files';
 import { ReloadingClientCertificates } from './reloading-client-certificates';
-
-/** PEM files of a TLS client: the CA the server's certificate must chain to, and optionally a client certificate (mutual TLS). */
-export interface ClientTlsFiles {
-  readonly caFile: string;
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  /** The name the server's certificate must carry, when it is not the host dialled. */
-  readonly serverName?: string;
-}
 
 export interface ClientTlsChannel {
   readonly credentials: grpc.ChannelCredentials;

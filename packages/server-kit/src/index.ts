@@ -7,6 +7,7 @@ export * from './signals';
 export * from './status-adapter';
 export * from './metrics-http';
 export * from './client-tls';
+export * from './client-tls-files';
 export * from './client-tls-config';
 export * from './server-transport-config';
 export * from './status-details';

@@ -2,7 +2,7 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { experimental } from '@grpc/grpc-js';
-import type { ClientTlsFiles } from './client-tls';
+import type { ClientTlsFiles } from './client-tls-files';
 import { ConfigError } from './config-table';
 import type { Logger } from './logger';
 

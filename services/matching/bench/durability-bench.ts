@@ -1,25 +1,22 @@
 /**
  * Costs of durability, printed as a table:
  *   group commit  throughput, fsyncs and batch sizes, latency, for C concurrent callers
- *   codec         journal encoding + decoding per command
- *   snapshot      engine.snapshot(), file write, read + restore, for ORDERS resting orders
+ *   codec         journal encoding + decoding per command: the binary records beside the JSON ones of earlier versions
  *   replay        recovery speed of a journal with no snapshot
- * Run: node --conditions=orderbook-ts --import tsx services/matching/bench/durability-bench.ts [restingOrders]
+ * (Snapshots: snapshot-bench.ts, make bench-snapshot.)
+ * Run: node --conditions=orderbook-ts --import tsx services/matching/bench/durability-bench.ts [codec]
+ * (with "codec", only that phase).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { Engine, type Command } from '@orderbook/engine';
 import { decodeBatch, encodeBatch, encodeCommand } from '../src/storage/command-codec';
-import { listSnapshots } from '../src/storage/data-files';
 import { Sequencer } from '../src/loop/sequencer';
-import { readSnapshot, writeSnapshot } from '../src/storage/snapshot-store';
 import { recoverDataDir } from '../test/helpers';
 import { openHarness } from '../test/loop-harness';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '../test/random-load';
 
-const RESTING_ORDERS = Number(process.argv[2] ?? 500_000);
 const dirs: string[] = [];
 
 function tempDir(): string {
@@ -73,90 +70,36 @@ function codec(): void {
     load.observe(input, engine.apply(cmd));
     commands.push(cmd);
   }
-  // Once to warm up the JIT, then measured.
-  decodeBatch(encodeBatch(commands.map(encodeCommand)));
-  const started = performance.now();
-  const encoded = commands.map(encodeCommand);
-  const encodedAt = performance.now();
-  const payload = encodeBatch(encoded);
-  decodeBatch(payload);
-  const decodedAt = performance.now();
-  console.log(
-    `codec         JSON: encode ${(((encodedAt - started) * 1000) / commands.length).toFixed(2)} µs, ` +
-      `batch + decode ${(((decodedAt - encodedAt) * 1000) / commands.length).toFixed(2)} µs, ` +
-      `${(payload.length / commands.length).toFixed(0)} bytes per command`,
-  );
-}
-
-/** An engine with RESTING_ORDERS orders that do not cross: bids below 30,000, asks above. */
-function bookWithRestingOrders(): Engine {
-  const engine = new Engine(LOAD_ENGINE_CONFIG);
-  let seq = 0;
-  const apply = (cmd: Command): void => {
-    const result = engine.apply(cmd);
-    if (!result.ok) throw new Error(`seq ${cmd.seq}: ${result.error.message}`);
+  // The JSON records of earlier versions, as they were written (bigints as decimal strings), as
+  // the baseline: each encoding once to warm up the JIT, then measured in batches of BATCH.
+  const json = (cmd: Command): string => {
+    switch (cmd.kind) {
+      case 'placeLimit':
+        return JSON.stringify({ ...cmd, price: cmd.price.toString(), quantity: cmd.quantity.toString() });
+      case 'placeMarket':
+        return JSON.stringify({ ...cmd, quantity: cmd.quantity.toString() });
+      case 'deposit':
+        return JSON.stringify({ ...cmd, amount: cmd.amount.toString() });
+      case 'cancel':
+        return JSON.stringify(cmd);
+    }
   };
-  const users = Array.from({ length: 1_000 }, (_, i) => `user-${i}`);
-  for (const userId of users) {
-    apply({ kind: 'deposit', seq: ++seq, timestamp: seq, userId, asset: 'USD', amount: 10n ** 18n });
-    apply({ kind: 'deposit', seq: ++seq, timestamp: seq, userId, asset: 'BTC', amount: 10n ** 15n });
+  const jsonBatch = (batch: readonly Command[]): Buffer => Buffer.from(`[${batch.map(json).join(',')}]`);
+  const binaryBatch = (batch: readonly Command[]): Buffer => encodeBatch(batch.map(encodeCommand));
+  for (const [name, encode] of [['JSON  ', jsonBatch], ['binary', binaryBatch]] as const) {
+    for (const size of [1, 64]) {
+      encode(commands.slice(0, 1_000));
+      let started = performance.now();
+      const payloads: Buffer[] = [];
+      for (let i = 0; i < commands.length; i += size) payloads.push(encode(commands.slice(i, i + size)));
+      const encodeUs = ((performance.now() - started) * 1000) / commands.length;
+      started = performance.now();
+      for (const payload of payloads) decodeBatch(payload);
+      const decodeUs = ((performance.now() - started) * 1000) / commands.length;
+      const bytes = payloads.reduce((n, p) => n + p.length, 0) / commands.length;
+      console.log(`codec         ${name} batches of ${String(size).padStart(2)}: encode ${encodeUs.toFixed(2)} µs, decode ${decodeUs.toFixed(2)} µs, ${bytes.toFixed(0)} bytes per command`);
+    }
   }
-  for (let i = 0; i < RESTING_ORDERS; i++) {
-    const buy = i % 2 === 0;
-    const ticks = BigInt(1 + (i % 5_000));
-    apply({
-      kind: 'placeLimit',
-      seq: ++seq,
-      timestamp: seq,
-      orderId: seq,
-      userId: users[i % users.length],
-      market: 'BTC-USD',
-      side: buy ? 'buy' : 'sell',
-      price: (buy ? 30_000_000_000n - ticks * 1_000_000n : 30_000_000_000n + ticks * 1_000_000n),
-      quantity: 1_000_000n + BigInt(i % 97),
-      timeInForce: 'GTC',
-      postOnly: false,
-      selfTradePrevention: 'cancel_resting',
-    });
-  }
-  return engine;
-}
-
-async function snapshot(): Promise<void> {
-  let started = performance.now();
-  const engine = bookWithRestingOrders();
-  const builtMs = performance.now() - started;
-  started = performance.now();
-  const engineState = engine.snapshot();
-  const captureMs = performance.now() - started;
-  const dir = tempDir();
-  // The write runs beside the loop; what it still blocks (checksum, string to bytes) is the
-  // longest event-loop stall meanwhile.
-  const stalls = monitorEventLoopDelay({ resolution: 10 });
-  stalls.enable();
-  started = performance.now();
-  await writeSnapshot(dir, { seq: engine.lastSeq(), timestamp: 1, engineState });
-  const writeMs = performance.now() - started;
-  stalls.disable();
-  const writeStallMs = stalls.max / 1e6;
-  started = performance.now();
-  const [file] = await listSnapshots(dir);
-  const read = await readSnapshot(file);
-  const readMs = performance.now() - started;
-  started = performance.now();
-  const restored = Engine.restore(LOAD_ENGINE_CONFIG, read.engineState);
-  const restoreMs = performance.now() - started;
-  started = performance.now();
-  const same = restored.stateHash() === engine.stateHash();
-  const hashMs = (performance.now() - started) / 2;
-  const mib = (engineState.length / 2 ** 20).toFixed(0);
-  console.log(
-    `snapshot      ${RESTING_ORDERS.toLocaleString('en')} resting orders (built in ${(builtMs / 1000).toFixed(1)} s): ` +
-      `${mib} MiB, engine.snapshot() ${captureMs.toFixed(0)} ms (blocks the loop), ` +
-      `write + fsync ${writeMs.toFixed(0)} ms (background; longest stall ${writeStallMs.toFixed(0)} ms), ` +
-      `read + verify ${readMs.toFixed(0)} ms, ` +
-      `Engine.restore ${restoreMs.toFixed(0)} ms, stateHash ${hashMs.toFixed(0)} ms, restored hash equal: ${same}`,
-  );
 }
 
 async function replay(commands: number): Promise<void> {
@@ -186,10 +129,13 @@ async function replay(commands: number): Promise<void> {
 
 async function main(): Promise<void> {
   try {
+    if (process.argv[2] === 'codec') {
+      codec();
+      return;
+    }
     for (const callers of [1, 16, 256]) await groupCommit(callers, 20_000);
     codec();
     await replay(200_000);
-    await snapshot();
   } finally {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   }

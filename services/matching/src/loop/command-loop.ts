@@ -3,10 +3,11 @@ import type { Logger } from '@orderbook/server-kit';
 import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Journal } from '../storage/journal';
 import { LogFencedError } from '../storage/jetstream-log';
-import type { Snapshot, SnapshotStore } from '../storage/snapshot-store';
+import type { CapturedSnapshot, SnapshotStore } from '../storage/snapshot-store';
 import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, type ResultOf } from './command-loop-api';
 import type { DiskSpace } from '../storage/disk-space';
 import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError, type LoopFailure } from './errors';
+import { CaptureBuffer } from './capture-buffer';
 import type { Sequencer } from './sequencer';
 
 /** What a command loop is built from (see openCommandLoop, which recovers them from a data dir). */
@@ -58,9 +59,10 @@ type EventListener = (seq: number, events: readonly EngineEvent[]) => void;
  * Group commit: one append (write + fsync) is in flight at a time; commands applied meanwhile
  * wait in `unwritten` and become the next batch. Callers are answered and events delivered only
  * once their batch is durable, in seq order. A snapshot is taken between batches when due: the
- * state is captured synchronously (so it is exactly the state after the batch about to be written),
- * the journal rolls to a new segment once that batch is durable, and the file is written in the
- * background while commands go on.
+ * state is captured synchronously (so it is exactly the state after the batch about to be written)
+ * by copying the engine's typed arrays (into memory prepared beforehand, see CaptureBuffer), the
+ * journal rolls to a new segment once that batch is durable, and the copy is encoded (in slices)
+ * and written in the background while commands go on.
  */
 export class JournaledCommandLoop implements CommandLoop {
   readonly queries: EngineQueries;
@@ -75,9 +77,11 @@ export class JournaledCommandLoop implements CommandLoop {
   private snapshotWrite: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly listeners = new Set<EventListener>();
+  private readonly captureBuffer: CaptureBuffer;
 
   constructor(private readonly parts: CommandLoopParts) {
     this.queries = parts.engine;
+    this.captureBuffer = new CaptureBuffer(parts.logger);
     this.snapshotSeq = parts.snapshotSeq;
     this.lastTimestamp = parts.lastTimestamp;
   }
@@ -197,24 +201,23 @@ export class JournaledCommandLoop implements CommandLoop {
   }
 
   /** The state to snapshot, captured now, when snapshotEvery commands went by since the last. */
-  private captureSnapshotIfDue(): Snapshot | undefined {
+  private captureSnapshotIfDue(): CapturedSnapshot | undefined {
     const due = this.parts.engine.lastSeq() - this.snapshotSeq >= this.parts.snapshotEvery;
     // A snapshot would only eat into the reserve that keeps the journal writable; it can wait.
-    return due && this.snapshotWrite === undefined && this.parts.diskSpace?.isLow() !== true ? this.captureSnapshot() : undefined;
+    if (!due || this.snapshotWrite !== undefined || this.parts.diskSpace?.isLow() === true) return undefined;
+    return this.captureBuffer.isReady(this.parts.engine.captureSize()) ? this.captureSnapshot(this.captureBuffer.take()) : undefined;
   }
 
-  private captureSnapshot(): Snapshot | undefined {
+  /** The state now, copied (into `buffer` when given: see CaptureBuffer). */
+  private captureSnapshot(buffer?: Float64Array<ArrayBuffer>): CapturedSnapshot | undefined {
     const { engine, logger } = this.parts;
     const seq = engine.lastSeq();
     // Set before capturing, so that an engine that cannot snapshot is retried only N commands later.
     this.snapshotSeq = seq;
     const started = performance.now();
     try {
-      const snapshot = { seq, timestamp: this.lastTimestamp, engineState: engine.snapshot() };
-      logger.info(
-        { seq, chars: snapshot.engineState.length, captureMs: Math.round(performance.now() - started) },
-        'captured engine snapshot',
-      );
+      const snapshot = { seq, timestamp: this.lastTimestamp, capture: engine.capture(buffer) };
+      logger.info({ seq, captureMs: Number((performance.now() - started).toFixed(2)) }, 'captured engine snapshot');
       return snapshot;
     } catch (err) {
       logger.error({ err, seq }, 'the engine failed to snapshot; the journal still holds every command');
@@ -223,7 +226,7 @@ export class JournaledCommandLoop implements CommandLoop {
   }
 
   /** Saves the snapshot in the background of the loop. A failure costs only replay time. */
-  private async persistSnapshot(snapshot: Snapshot): Promise<void> {
+  private async persistSnapshot(snapshot: CapturedSnapshot): Promise<void> {
     const { logger } = this.parts;
     const started = performance.now();
     try {

@@ -1,7 +1,5 @@
 import {
   type Command,
-  type PlaceLimitCommand,
-  type PlaceMarketCommand,
   SELF_TRADE_PREVENTIONS,
   type SelfTradePrevention,
   type Side,
@@ -9,178 +7,244 @@ import {
   type TimeInForce,
   TIMES_IN_FORCE,
 } from '@orderbook/engine';
+import { CommandDecodeError } from './command-decode-error';
+import { decodeJsonBatch } from './json-command-codec';
+
+export { CommandDecodeError } from './command-decode-error';
 
 /**
- * The journal's encoding of a command: JSON with every header and body field spelled out and
- * bigints as decimal strings. Fields are copied one by one (never spread) so that whatever else a
- * caller's object carries stays out of the journal, and so that decoding can check each one: a
- * journal written by another version fails loudly instead of replaying into a different state.
+ * The journal's encoding of commands: binary, little-endian. A batch (one journal record's
+ * payload, or one stream message) is the format byte BINARY_FORMAT, the command count u32, each
+ * command, and the byte END_MARK — never zero, because the journal tells a torn record (one that
+ * ends in the zeros of space never written) from a damaged one by a payload's last byte. Each command: kind u8, seq f64, timestamp f64, and its fields in a fixed order per kind —
+ *   placeLimit   orderId f64, userId, market, side u8, selfTradePrevention u8, price, quantity,
+ *                timeInForce u8, postOnly u8, clientOrderId (u8 0 = none, 1 = a string follows)
+ *   placeMarket  orderId f64, userId, market, side u8, selfTradePrevention u8, quantity, clientOrderId
+ *   cancel       userId, orderId f64
+ *   deposit      userId, asset, amount
+ * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
+ * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
+ * still hold them). Enumerations are their positions in the engine's lists. Measured against the
+ * JSON records it replaces (README, Performance): 3-5× faster to encode in batches, 87 bytes
+ * instead of 276 for a limit order.
+ *
+ * Records written by earlier versions are JSON arrays (first byte `[`): decodeBatch reads both.
+ * Fields are copied one by one, never spread, so that whatever else a caller's object carries
+ * stays out of the journal; decoding checks every field and the exact length.
  */
+const BINARY_FORMAT = 0x01;
+const END_MARK = 0xee;
+/** Bytes of a batch besides its commands: the format byte, the count and the end mark. */
+export const BATCH_HEADER_BYTES = 6;
+const JSON_ARRAY = 0x5b;
+const KINDS = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
+const U64_MAX = (1n << 64n) - 1n;
 
-/** A journal record's payload does not describe a command this version understands. */
-export class CommandDecodeError extends Error {
-  override readonly name = 'CommandDecodeError';
+/** Appends values to a growing buffer. */
+class Writer {
+  private buffer: Buffer;
+  private at = 0;
+
+  constructor(capacity: number) {
+    this.buffer = Buffer.allocUnsafe(capacity);
+  }
+
+  private room(n: number): number {
+    const at = this.at;
+    if (at + n > this.buffer.length) {
+      const buffer = Buffer.allocUnsafe(Math.max(at + n, this.buffer.length * 2));
+      this.buffer.copy(buffer, 0, 0, at);
+      this.buffer = buffer;
+    }
+    this.at = at + n;
+    return at;
+  }
+
+  u8(value: number): void {
+    const at = this.room(1);
+    this.buffer[at] = value;
+  }
+
+  u32(value: number): void {
+    const at = this.room(4);
+    this.buffer.writeUInt32LE(value, at);
+  }
+
+  f64(value: number): void {
+    const at = this.room(8);
+    this.buffer.writeDoubleLE(value, at);
+  }
+
+  string(value: string): void {
+    const length = Buffer.byteLength(value);
+    this.u32(length);
+    const at = this.room(length);
+    this.buffer.write(value, at, 'utf8');
+  }
+
+  bigint(value: bigint): void {
+    if (value >= 0n && value <= U64_MAX) {
+      this.u8(0);
+      const at = this.room(8);
+      this.buffer.writeBigUInt64LE(value, at);
+    } else {
+      this.u8(1);
+      this.string(value.toString());
+    }
+  }
+
+  bytes(value: Uint8Array): void {
+    const at = this.room(value.length);
+    this.buffer.set(value, at);
+  }
+
+  finish(): Buffer {
+    return this.buffer.subarray(0, this.at);
+  }
 }
 
-/** One command as JSON text. */
-export function encodeCommand(cmd: Command): string {
+/** One command, encoded (without the batch header). */
+export function encodeCommand(cmd: Command): Buffer {
+  const w = new Writer(96);
+  w.u8(KINDS.indexOf(cmd.kind));
+  w.f64(cmd.seq);
+  w.f64(cmd.timestamp);
   switch (cmd.kind) {
     case 'placeLimit':
-    case 'placeMarket': {
-      // One literal for both kinds (a market order's limit-only fields are undefined, which
-      // JSON leaves out): the journal holds the same bytes as when each kind had its own.
-      const limit = cmd.kind === 'placeLimit' ? cmd : undefined;
-      return JSON.stringify({
-        kind: cmd.kind,
-        seq: cmd.seq,
-        timestamp: cmd.timestamp,
-        orderId: cmd.orderId,
-        userId: cmd.userId,
-        market: cmd.market,
-        side: cmd.side,
-        price: limit?.price.toString(),
-        quantity: cmd.quantity.toString(),
-        timeInForce: limit?.timeInForce,
-        postOnly: limit?.postOnly,
-        selfTradePrevention: cmd.selfTradePrevention,
-        clientOrderId: cmd.clientOrderId,
-      });
-    }
+    case 'placeMarket':
+      w.f64(cmd.orderId);
+      w.string(cmd.userId);
+      w.string(cmd.market);
+      w.u8(SIDES.indexOf(cmd.side));
+      w.u8(SELF_TRADE_PREVENTIONS.indexOf(cmd.selfTradePrevention));
+      if (cmd.kind === 'placeLimit') w.bigint(cmd.price);
+      w.bigint(cmd.quantity);
+      if (cmd.kind === 'placeLimit') {
+        w.u8(TIMES_IN_FORCE.indexOf(cmd.timeInForce));
+        w.u8(cmd.postOnly ? 1 : 0);
+      }
+      if (cmd.clientOrderId === undefined) {
+        w.u8(0);
+      } else {
+        w.u8(1);
+        w.string(cmd.clientOrderId);
+      }
+      break;
     case 'cancel':
-      return JSON.stringify({
-        kind: cmd.kind,
-        seq: cmd.seq,
-        timestamp: cmd.timestamp,
-        userId: cmd.userId,
-        orderId: cmd.orderId,
-      });
+      w.string(cmd.userId);
+      w.f64(cmd.orderId);
+      break;
     case 'deposit':
-      return JSON.stringify({
-        kind: cmd.kind,
-        seq: cmd.seq,
-        timestamp: cmd.timestamp,
-        userId: cmd.userId,
-        asset: cmd.asset,
-        amount: cmd.amount.toString(),
-      });
+      w.string(cmd.userId);
+      w.string(cmd.asset);
+      w.bigint(cmd.amount);
+      break;
   }
+  return w.finish();
 }
 
-/** A batch of encoded commands as one journal record payload: a JSON array. */
-export function encodeBatch(encodedCommands: readonly string[]): Buffer {
-  return Buffer.from(`[${encodedCommands.join(',')}]`, 'utf8');
+/** Encoded commands as one journal record payload. */
+export function encodeBatch(encodedCommands: readonly Uint8Array[]): Buffer {
+  const w = new Writer(BATCH_HEADER_BYTES + encodedCommands.reduce((n, c) => n + c.length, 0));
+  w.u8(BINARY_FORMAT);
+  w.u32(encodedCommands.length);
+  for (const command of encodedCommands) w.bytes(command);
+  w.u8(END_MARK);
+  return w.finish();
 }
 
+/** The commands of a record payload, binary or (from earlier versions) JSON. */
 export function decodeBatch(payload: Buffer): Command[] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(payload.toString('utf8'));
-  } catch (err) {
-    throw new CommandDecodeError(`journal record is not JSON: ${(err as Error).message}`);
-  }
-  if (!Array.isArray(parsed)) throw new CommandDecodeError('journal record is not a JSON array');
-  return parsed.map(decodeCommand);
+  if (payload[0] === JSON_ARRAY) return decodeJsonBatch(payload);
+  if (payload[0] !== BINARY_FORMAT) throw new CommandDecodeError(`journal record of unknown format ${payload[0] ?? '(empty)'}`);
+  const r = new Reader(payload);
+  r.u8();
+  const count = r.u32();
+  const commands: Command[] = [];
+  for (let i = 0; i < count; i++) commands.push(decodeCommand(r));
+  if (r.u8('end mark') !== END_MARK) throw new CommandDecodeError('journal record lacks its end mark after its last command');
+  r.end();
+  return commands;
 }
 
-export function decodeCommand(value: unknown): Command {
-  const r = new FieldReader(value);
-  const kind = r.oneOf('kind', ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const);
+function decodeCommand(r: Reader): Command {
+  const kind = r.oneOf('kind', KINDS);
   const seq = r.integer('seq');
   const timestamp = r.integer('timestamp');
   switch (kind) {
     case 'placeLimit':
-      return withClientOrderId(
-        {
-          kind,
-          seq,
-          timestamp,
-          ...placementFields(r),
-          price: r.bigint('price'),
-          quantity: r.bigint('quantity'),
-          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE),
-          postOnly: r.boolean('postOnly'),
-        },
-        r.optionalString('clientOrderId'),
-      );
-    case 'placeMarket':
-      return withClientOrderId({ kind, seq, timestamp, ...placementFields(r), quantity: r.bigint('quantity') }, r.optionalString('clientOrderId'));
+    case 'placeMarket': {
+      const orderId = r.integer('orderId');
+      const userId = r.string('userId');
+      const market = r.string('market');
+      const side = r.oneOf<Side>('side', SIDES);
+      const selfTradePrevention = r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS);
+      const head = { seq, timestamp, orderId, userId, market, side, selfTradePrevention };
+      const command: Command =
+        kind === 'placeLimit'
+          ? {
+              kind, ...head, price: r.bigint('price'), quantity: r.bigint('quantity'),
+              timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE), postOnly: r.oneOf('postOnly', [false, true]),
+            }
+          : { kind, ...head, quantity: r.bigint('quantity') };
+      // Present only when it was: a decoded command equals the one that was encoded.
+      return r.oneOf('clientOrderId', [false, true]) ? { ...command, clientOrderId: r.string('clientOrderId') } : command;
+    }
     case 'cancel':
       return { kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') };
     case 'deposit':
-      return {
-        kind,
-        seq,
-        timestamp,
-        userId: r.string('userId'),
-        asset: r.string('asset'),
-        amount: r.bigint('amount'),
-      };
+      return { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
   }
 }
 
-/** What both kinds of placement carry besides their header, quantity and prices. */
-function placementFields(r: FieldReader): Pick<PlaceLimitCommand | PlaceMarketCommand, 'orderId' | 'userId' | 'market' | 'side' | 'selfTradePrevention'> {
-  return {
-    orderId: r.integer('orderId'),
-    userId: r.string('userId'),
-    market: r.string('market'),
-    side: r.oneOf<Side>('side', SIDES),
-    selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS),
-  };
-}
+/** Reads a binary batch; every read names its field when the bytes cannot be what was written. */
+class Reader {
+  private at = 0;
 
-/** Adds clientOrderId only when present, so a decoded command equals the one that was encoded. */
-function withClientOrderId<T extends object>(cmd: T, clientOrderId: string | undefined): T {
-  return clientOrderId === undefined ? cmd : { ...cmd, clientOrderId };
-}
+  constructor(private readonly payload: Buffer) {}
 
-class FieldReader {
-  private readonly record: Record<string, unknown>;
+  private take(n: number, field: string): number {
+    const at = this.at;
+    if (at + n > this.payload.length) throw new CommandDecodeError(`journal record ends inside field "${field}" (byte ${at} of ${this.payload.length})`);
+    this.at = at + n;
+    return at;
+  }
 
-  constructor(value: unknown) {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-      throw new CommandDecodeError('journal command is not a JSON object');
-    }
-    this.record = value as Record<string, unknown>;
+  u8(field = 'format'): number {
+    return this.payload[this.take(1, field)]!;
+  }
+
+  u32(): number {
+    return this.payload.readUInt32LE(this.take(4, 'count'));
   }
 
   integer(field: string): number {
-    const value = this.record[field];
-    if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw this.invalid(field, 'an integer');
+    const value = this.payload.readDoubleLE(this.take(8, field));
+    if (!Number.isSafeInteger(value)) throw new CommandDecodeError(`journal command field "${field}" is ${value}, expected an integer`);
     return value;
   }
 
   string(field: string): string {
-    const value = this.record[field];
-    if (typeof value !== 'string') throw this.invalid(field, 'a string');
-    return value;
-  }
-
-  optionalString(field: string): string | undefined {
-    return this.record[field] === undefined ? undefined : this.string(field);
-  }
-
-  boolean(field: string): boolean {
-    const value = this.record[field];
-    if (typeof value !== 'boolean') throw this.invalid(field, 'a boolean');
-    return value;
+    const length = this.payload.readUInt32LE(this.take(4, field));
+    const at = this.take(length, field);
+    return this.payload.toString('utf8', at, at + length);
   }
 
   bigint(field: string): bigint {
-    const value = this.record[field];
-    if (typeof value !== 'string' || !/^-?\d+$/.test(value)) throw this.invalid(field, 'a decimal integer string');
-    return BigInt(value);
+    const tag = this.u8(field);
+    if (tag === 0) return this.payload.readBigUInt64LE(this.take(8, field));
+    const text = this.string(field);
+    if (tag !== 1 || !/^-?\d+$/.test(text)) throw new CommandDecodeError(`journal command field "${field}" is not an amount (tag ${tag})`);
+    return BigInt(text);
   }
 
-  oneOf<T extends string>(field: string, allowed: readonly T[]): T {
-    const value = this.record[field];
-    if (!allowed.includes(value as T)) throw this.invalid(field, `one of ${allowed.join(', ')}`);
-    return value as T;
+  oneOf<T>(field: string, values: readonly T[]): T {
+    const code = this.u8(field);
+    if (code >= values.length) throw new CommandDecodeError(`journal command field "${field}" has code ${code}, expected below ${values.length}`);
+    return values[code]!;
   }
 
-  private invalid(field: string, expected: string): CommandDecodeError {
-    return new CommandDecodeError(
-      `journal command field "${field}" is ${JSON.stringify(this.record[field])}, expected ${expected}`,
-    );
+  end(): void {
+    if (this.at !== this.payload.length) throw new CommandDecodeError(`journal record has ${this.payload.length - this.at} bytes after its last command`);
   }
 }

@@ -6,11 +6,11 @@ import { join } from 'node:path';
  * directory listing reads in order; code still sorts numerically.
  *
  *   journal-<firstSeq>.log   a journal segment: the commands from firstSeq on
- *   snapshot-<seq>.json      the engine state after command seq
+ *   snapshot-<seq>.snap      the engine state after command seq (binary, see snapshot-store.ts)
  */
 const SEQ_DIGITS = 16;
 const JOURNAL_NAME = /^journal-(\d+)\.log$/;
-const SNAPSHOT_NAME = /^snapshot-(\d+)\.json$/;
+const SNAPSHOT_NAME = /^snapshot-(\d+)\.snap$/;
 
 /** A data file and the sequence number in its name. */
 export interface SeqFile {
@@ -23,7 +23,7 @@ export function journalPath(dir: string, firstSeq: number): string {
 }
 
 export function snapshotPath(dir: string, seq: number): string {
-  return join(dir, `snapshot-${String(seq).padStart(SEQ_DIGITS, '0')}.json`);
+  return join(dir, `snapshot-${String(seq).padStart(SEQ_DIGITS, '0')}.snap`);
 }
 
 /** Journal segments, oldest first. */

@@ -2,7 +2,7 @@ import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
-import { decodeBatch, encodeBatch, encodeCommand } from './command-codec';
+import { BATCH_HEADER_BYTES, decodeBatch, encodeBatch, encodeCommand } from './command-codec';
 import { fsyncDirectory, listJournalSegments } from './data-files';
 import type { FileJournal } from './file-journal';
 import { JournalCorruptError, type Journal } from './journal';
@@ -146,18 +146,18 @@ interface Slice {
 /** The batch as consecutive messages, each under maxBytes. */
 function slices(batch: readonly Command[], maxBytes: number): Slice[] {
   const result: Slice[] = [];
-  let encoded: string[] = [];
-  let bytes = 0;
+  let encoded: Buffer[] = [];
+  let bytes = BATCH_HEADER_BYTES;
   let firstSeq = batch[0]?.seq ?? 0;
   for (const cmd of batch) {
-    const text = encodeCommand(cmd);
-    const size = Buffer.byteLength(text) + 1;
-    if (size > maxBytes) throw new RangeError(`command seq ${cmd.seq} encodes to ${size} bytes, over the stream's message limit of ${maxBytes}`);
+    const command = encodeCommand(cmd);
+    const size = command.length;
+    if (BATCH_HEADER_BYTES + size > maxBytes) throw new RangeError(`command seq ${cmd.seq} encodes to ${size} bytes, over the stream's message limit of ${maxBytes}`);
     if (bytes + size > maxBytes) {
       result.push({ firstSeq, data: encodeBatch(encoded) });
-      [encoded, bytes, firstSeq] = [[], 0, cmd.seq];
+      [encoded, bytes, firstSeq] = [[], BATCH_HEADER_BYTES, cmd.seq];
     }
-    encoded.push(text);
+    encoded.push(command);
     bytes += size;
   }
   if (encoded.length > 0) result.push({ firstSeq, data: encodeBatch(encoded) });

@@ -11,7 +11,9 @@ import { crc32 } from 'node:zlib';
  *
  * The checksum covers the length, so a damaged length is caught like damaged data. The magic
  * lets a reader look for intact records after a damaged one cheaply: it contains the byte 0xC0,
- * which valid UTF-8 never uses, so JSON payloads cannot contain it.
+ * which valid UTF-8 never uses, so the JSON payloads of earlier versions cannot contain it (a
+ * binary payload may, by chance; the record must then also pass its checksum to count). No payload
+ * ends in a zero byte (JSON ends in `]`, a binary batch in its end mark), which tells torn from damaged.
  */
 const MAGIC = 0xb7c03a9e;
 const MAGIC_BYTES = Buffer.from([0x9e, 0x3a, 0xc0, 0xb7]);
@@ -79,8 +81,8 @@ function tailKind(bytes: Buffer, offset: number): TailKind {
   const length = rest.readUInt32LE(4);
   if (length > MAX_PAYLOAD_BYTES) return 'damaged';
   const recordEnd = RECORD_HEADER_BYTES + length;
-  // Past the end of the file, or ending in the zeros of space never written (a JSON payload never
-  // ends in a zero byte): the write was interrupted.
+  // Past the end of the file, or ending in the zeros of space never written (no payload ends in
+  // a zero byte): the write was interrupted.
   return recordEnd > rest.length || written < recordEnd ? 'torn' : 'damaged';
 }
 

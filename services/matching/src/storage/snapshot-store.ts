@@ -1,16 +1,25 @@
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
+import { encodeSnapshot, type SnapshotCapture, snapshotSeq } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import { fsyncDirectory, listSnapshots, snapshotPath, type SeqFile } from './data-files';
 import { pruneDataDir } from './retention';
 
-/** The engine's state after command seq, as the engine serialised it. */
+/** The engine's state after command seq, as read back: the engine's binary snapshot (Engine.restore reads it). */
 export interface Snapshot {
   readonly seq: number;
   /** The timestamp of command seq, so that timestamps stay monotonic across a restart. */
   readonly timestamp: number;
-  readonly engineState: string;
+  readonly engineState: Uint8Array;
+}
+
+/** The engine's state after command seq, frozen by Engine.capture() and not yet encoded. */
+export interface CapturedSnapshot {
+  readonly seq: number;
+  readonly timestamp: number;
+  readonly capture: SnapshotCapture;
 }
 
 /** A snapshot as stored: its seq is known at once, its content is read (and checked) on demand. */
@@ -29,7 +38,7 @@ export interface SnapshotStore {
   /** The snapshots held, oldest first. */
   list(): Promise<readonly StoredSnapshot[]>;
   /** Stores a snapshot durably, then drops what it makes redundant. A failure costs only replay time. */
-  save(snapshot: Snapshot): Promise<void>;
+  save(snapshot: CapturedSnapshot): Promise<void>;
 }
 
 /** Snapshot files in a data directory; saving one prunes older snapshots and the journal segments they cover. */
@@ -49,7 +58,7 @@ export class FileSnapshotStore implements SnapshotStore {
     return (await listSnapshots(this.dir)).map((file) => ({ seq: file.seq, location: file.path, read: () => readSnapshot(file) }));
   }
 
-  async save(snapshot: Snapshot): Promise<void> {
+  async save(snapshot: CapturedSnapshot): Promise<void> {
     await writeSnapshot(this.dir, snapshot);
     await pruneDataDir(this.dir, this.logger);
   }
@@ -61,43 +70,45 @@ export class SnapshotCorruptError extends Error {
 }
 
 /**
- * File format (valid JSON, so it stays readable with jq):
- *
- *   {"seq":<seq>,"timestamp":<ms>,"engine":<engine snapshot JSON>,"crc32":<crc>}
- *
- * crc32 is zlib's CRC-32 of the UTF-8 bytes of the engine snapshot text. The text is embedded as a
- * JSON value, not as a string, so that it is never escaped or copied again; the checksum comes
- * last so that the text can be converted, checksummed and written in chunks, each one a short
- * pause of the event loop rather than one long one.
+ * File format: a 28-byte header — magic "OBMSNAP1", seq f64, timestamp f64, CRC-32 of those 24
+ * bytes u32 — then the engine's snapshot (packages/engine/src/snapshot.ts: versioned,
+ * each section with its length and CRC-32), whose own lastSeq must equal the header's seq.
  */
-const HEADER = /^\{"seq":(\d+),"timestamp":(\d+),"engine":/;
-const TRAILER = /,"crc32":(\d+)\}$/;
-/** Long enough for the header or the trailer with any safe integers. */
-const PROBE_BYTES = 64;
-/** Characters converted and written at a time (exported for a test that straddles a boundary). */
-export const WRITE_CHUNK_CHARS = 1 << 22;
+const MAGIC = 'OBMSNAP1';
+const HEADER_BYTES = 28;
 const TEMP_SUFFIX = '.tmp';
 
-/** Writes a snapshot atomically: temp file, fsync, rename, fsync of the directory. */
-export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<void> {
-  const { seq, timestamp, engineState } = snapshot;
-  const finalPath = snapshotPath(dir, seq);
+function header(seq: number, timestamp: number): Buffer {
+  const bytes = Buffer.alloc(HEADER_BYTES);
+  bytes.write(MAGIC, 0, 'latin1');
+  bytes.writeDoubleLE(seq, 8);
+  bytes.writeDoubleLE(timestamp, 16);
+  bytes.writeUInt32LE(crc32(bytes.subarray(0, 24)), 24);
+  return bytes;
+}
+
+/**
+ * Encodes a captured state in slices, yielding to the event loop between them (each slice a short
+ * pause of the command loop, never one long one): the parts of the file, header first.
+ */
+export async function encodeSnapshotFile(snapshot: CapturedSnapshot): Promise<Uint8Array[]> {
+  const encoding = encodeSnapshot(snapshot.capture);
+  for (;;) {
+    const step = encoding.next();
+    if (step.done === true) return [header(snapshot.seq, snapshot.timestamp), ...step.value];
+    await yieldToEventLoop();
+  }
+}
+
+/** Writes a snapshot atomically: encoded in slices, temp file, fsync, rename, fsync of the directory. */
+export async function writeSnapshot(dir: string, snapshot: CapturedSnapshot): Promise<void> {
+  const parts = await encodeSnapshotFile(snapshot);
+  const finalPath = snapshotPath(dir, snapshot.seq);
   const tempPath = finalPath + TEMP_SUFFIX;
   const file = await open(tempPath, 'w');
   try {
     // writeFile, unlike write, loops until everything is written; each continues where the last ended.
-    await file.writeFile(`{"seq":${seq},"timestamp":${timestamp},"engine":`);
-    let crc = 0;
-    for (let start = 0; start < engineState.length; ) {
-      let end = Math.min(start + WRITE_CHUNK_CHARS, engineState.length);
-      // Never split a surrogate pair: each half alone would be encoded as U+FFFD.
-      if (isHighSurrogate(engineState.charCodeAt(end - 1))) end += 1;
-      const chunk = Buffer.from(engineState.slice(start, end), 'utf8');
-      crc = crc32(chunk, crc);
-      await file.writeFile(chunk);
-      start = end;
-    }
-    await file.writeFile(`,"crc32":${crc}}`);
+    for (const part of parts) await file.writeFile(part);
     await file.sync();
   } catch (err) {
     // A half-written snapshot (e.g. ENOSPC) must not keep the space it took from the journal.
@@ -110,25 +121,26 @@ export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<vo
   await fsyncDirectory(dir);
 }
 
-/** Reads and verifies a snapshot file; throws SnapshotCorruptError if it is damaged. */
+/** Reads a snapshot file and verifies its header and every section's checksum; throws SnapshotCorruptError if damaged. */
 export async function readSnapshot(file: SeqFile): Promise<Snapshot> {
   const bytes = await readFile(file.path);
-  const header = HEADER.exec(bytes.subarray(0, PROBE_BYTES).toString('latin1'));
-  const tailStart = Math.max(0, bytes.length - PROBE_BYTES);
-  const trailer = TRAILER.exec(bytes.subarray(tailStart).toString('latin1'));
-  if (!header || !trailer || header[0].length > tailStart + trailer.index) {
-    throw new SnapshotCorruptError(`snapshot ${file.path} has no valid header or is truncated`);
+  if (bytes.length < HEADER_BYTES || bytes.toString('latin1', 0, 8) !== MAGIC) {
+    throw new SnapshotCorruptError(`snapshot ${file.path} has no ${MAGIC} header (damaged, or not a snapshot of this version)`);
   }
-  const [, seqText, timestampText] = header;
-  const body = bytes.subarray(header[0].length, tailStart + trailer.index);
-  if (crc32(body) !== Number(trailer[1])) {
-    throw new SnapshotCorruptError(`snapshot ${file.path} fails its checksum`);
-  }
-  const seq = Number(seqText);
+  if (crc32(bytes.subarray(0, 24)) !== bytes.readUInt32LE(24)) throw new SnapshotCorruptError(`snapshot ${file.path} fails its header checksum`);
+  const seq = bytes.readDoubleLE(8);
   if (seq !== file.seq) {
     throw new SnapshotCorruptError(`snapshot ${file.path} says it is at seq ${seq}, its name says ${file.seq}`);
   }
-  return { seq, timestamp: Number(timestampText), engineState: body.toString('utf8') };
+  const engineState = bytes.subarray(HEADER_BYTES);
+  let engineSeq: number;
+  try {
+    engineSeq = snapshotSeq(engineState);
+  } catch (err) {
+    throw new SnapshotCorruptError(`snapshot ${file.path} is damaged: ${(err as Error).message}`, { cause: err });
+  }
+  if (engineSeq !== seq) throw new SnapshotCorruptError(`snapshot ${file.path} holds the engine at seq ${engineSeq}, its header says ${seq}`);
+  return { seq, timestamp: bytes.readDoubleLE(16), engineState };
 }
 
 /** Deletes temp files a crash left mid-write; they were never renamed, so nothing refers to them. */
@@ -136,8 +148,4 @@ export async function removeUnfinishedSnapshots(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
     if (name.startsWith('snapshot-') && name.endsWith(TEMP_SUFFIX)) await unlink(join(dir, name));
   }
-}
-
-function isHighSurrogate(charCode: number): boolean {
-  return charCode >= 0xd800 && charCode <= 0xdbff;
 }

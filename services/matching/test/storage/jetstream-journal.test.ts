@@ -132,7 +132,7 @@ describe('JetStream journal', function () {
     const dataDir = tempDir();
     const log = await openLog(stream);
     const durable = await openDataDir(dataDir, { logger: silentLogger });
-    const journal = new JetStreamJournal({ log, local: durable.journal, dir: dataDir, writerId: 'w', logger: silentLogger, maxMessageBytes: 1_000 });
+    const journal = new JetStreamJournal({ log, local: durable.journal, dir: dataDir, writerId: 'w', logger: silentLogger, maxMessageBytes: 300 });
     for await (const batch of journal.read(1)) expect.fail(`an empty stream read a batch of ${batch.length}`);
     await journal.resumeAfter(0);
     const commands = sampleCommands(1, 40);

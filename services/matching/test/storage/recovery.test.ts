@@ -1,5 +1,6 @@
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import type { CommandResult } from '@orderbook/engine';
+import { Engine, SnapshotInvalidError, type CommandResult } from '@orderbook/engine';
+import { frameSections, readSections, SECTION_TAGS } from '@orderbook/engine/src/snapshot';
 import { expect } from 'chai';
 import type { CommandLoop } from '../../src/loop/command-loop-api';
 import { journalPath, listJournalSegments, listSnapshots } from '../../src/storage/data-files';
@@ -80,6 +81,24 @@ describe('recovery', () => {
     const bytes = readFileSync(newest.path);
     bytes[Math.floor(bytes.length / 2)] ^= 0x10;
     writeFileSync(newest.path, bytes);
+    const recovered = await recoverDataDir(dataDir);
+    expect(recovered.snapshotSeq).to.equal(snapshots[0]);
+    expect(recovered.engine.stateHash()).to.equal(liveHash);
+  });
+
+  it('falls back to the previous snapshot when the newest is intact but its locks are not what its orders reserve', async () => {
+    const { dataDir, liveHash, snapshots } = await crashedDataDir();
+    const [, newest] = await listSnapshots(dataDir);
+    const file = readFileSync(newest.path);
+    const header = file.subarray(0, 28);
+    const sections = readSections(file.subarray(28));
+    const accounts = Buffer.from(sections.get('ACCT')!);
+    // The first account's first asset: after its user id, available then locked.
+    const lockedAt = 4 + accounts.readUInt32LE(0) + 8;
+    accounts.writeBigUInt64LE(accounts.readBigUInt64LE(lockedAt) + 1n, lockedAt);
+    const framed = frameSections(SECTION_TAGS.map((tag) => ({ tag, payload: tag === 'ACCT' ? accounts : sections.get(tag)! })));
+    writeFileSync(newest.path, Buffer.concat([header, ...framed]));
+    expect(() => Engine.restore(LOAD_ENGINE_CONFIG, Buffer.concat(framed))).to.throw(SnapshotInvalidError, /locked but its open orders reserve/);
     const recovered = await recoverDataDir(dataDir);
     expect(recovered.snapshotSeq).to.equal(snapshots[0]);
     expect(recovered.engine.stateHash()).to.equal(liveHash);

@@ -1,61 +1,93 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { expect } from 'chai';
+import { Engine } from '@orderbook/engine';
 import { listSnapshots, snapshotPath } from '../../src/storage/data-files';
-import {
-  readSnapshot,
-  removeUnfinishedSnapshots,
-  SnapshotCorruptError,
-  WRITE_CHUNK_CHARS,
-  writeSnapshot,
-} from '../../src/storage/snapshot-store';
+import { readSnapshot, removeUnfinishedSnapshots, SnapshotCorruptError, writeSnapshot } from '../../src/storage/snapshot-store';
 import { rejectionOf, tempDirs } from '../helpers';
+import { LOAD_ENGINE_CONFIG } from '../random-load';
 
 const tempDir = tempDirs();
-const engineState = JSON.stringify({ lastSeq: 42, users: { 'zoë': { USD: '100000000' } }, book: [1, 2, 3] });
+
+/** An engine after a deposit of 'zoë' (a non-ASCII user id) and a resting order with a client order id. */
+function engineWithState(): Engine {
+  const engine = new Engine(LOAD_ENGINE_CONFIG);
+  const market = LOAD_ENGINE_CONFIG.markets[0]!;
+  engine.apply({ kind: 'deposit', seq: 1, timestamp: 10, userId: 'zoë', asset: market.quote, amount: 10n ** 12n });
+  const order = { kind: 'placeLimit', seq: 2, timestamp: 11, orderId: 1, userId: 'zoë', market: market.symbol, side: 'buy', price: 1_000_000n,
+    quantity: 100_000_000n, timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', clientOrderId: 'bid-1' } as const;
+  expect(engine.apply(order).ok).to.equal(true);
+  return engine;
+}
 
 describe('snapshot store', () => {
-  it('writes a snapshot atomically under its seq and reads it back verified', async () => {
+  it('writes a snapshot atomically under its seq and reads it back verified, restoring the same engine', async () => {
     const dir = tempDir();
-    await writeSnapshot(dir, { seq: 42, timestamp: 1_700_000_000_123, engineState });
+    const engine = engineWithState();
+    await writeSnapshot(dir, { seq: 2, timestamp: 1_700_000_000_123, capture: engine.capture() });
     const files = await listSnapshots(dir);
-    expect(files).to.deep.equal([{ seq: 42, path: snapshotPath(dir, 42) }]);
-    expect(await readSnapshot(files[0])).to.deep.equal({ seq: 42, timestamp: 1_700_000_000_123, engineState });
-    expect(JSON.parse(readFileSync(files[0].path, 'utf8'))).to.have.property('engine');
-    expect(existsSync(`${files[0].path}.tmp`)).to.equal(false);
+    expect(files).to.deep.equal([{ seq: 2, path: snapshotPath(dir, 2) }]);
+    expect(files[0]!.path).to.match(/snapshot-0{15}2\.snap$/);
+    const read = await readSnapshot(files[0]!);
+    expect([read.seq, read.timestamp]).to.deep.equal([2, 1_700_000_000_123]);
+    expect(Buffer.from(read.engineState).equals(Buffer.from(engine.snapshot()))).to.equal(true);
+    expect(Engine.restore(LOAD_ENGINE_CONFIG, read.engineState).stateHash()).to.equal(engine.stateHash());
+    expect(readFileSync(files[0]!.path).subarray(0, 8).toString('latin1')).to.equal('OBMSNAP1');
+    expect(existsSync(`${files[0]!.path}.tmp`)).to.equal(false);
   });
 
-  it('writes a state longer than a chunk intact, a surrogate pair across the chunk boundary included', async () => {
+  it('captures the state of the moment: what the engine does during the write is not in the file', async () => {
     const dir = tempDir();
-    const large = `{"s":"${'x'.repeat(WRITE_CHUNK_CHARS - 7)}\u{1F600}${'y'.repeat(WRITE_CHUNK_CHARS)}"}`;
-    expect(large.charCodeAt(WRITE_CHUNK_CHARS - 1)).to.equal(0xd83d);
-    await writeSnapshot(dir, { seq: 3, timestamp: 1, engineState: large });
-    const read = await readSnapshot({ seq: 3, path: snapshotPath(dir, 3) });
-    expect(read.engineState === large).to.equal(true);
+    const engine = engineWithState();
+    const hash = engine.stateHash();
+    const writing = writeSnapshot(dir, { seq: 2, timestamp: 11, capture: engine.capture() });
+    engine.apply({ kind: 'cancel', seq: 3, timestamp: 12, userId: 'zoë', orderId: 1 });
+    await writing;
+    const read = await readSnapshot({ seq: 2, path: snapshotPath(dir, 2) });
+    expect(Engine.restore(LOAD_ENGINE_CONFIG, read.engineState).stateHash()).to.equal(hash);
   });
 
-  it('rejects a snapshot with a flipped byte, a truncated one, and one renamed to another seq', async () => {
+  it('detects a flipped bit in every byte of the file, every truncation, and a file renamed to another seq', async () => {
     const dir = tempDir();
-    await writeSnapshot(dir, { seq: 7, timestamp: 1, engineState });
-    const path = snapshotPath(dir, 7);
+    await writeSnapshot(dir, { seq: 2, timestamp: 1, capture: engineWithState().capture() });
+    const path = snapshotPath(dir, 2);
     const bytes = readFileSync(path);
-
-    const flipped = Buffer.from(bytes);
-    flipped[bytes.length - 10] ^= 0x04;
-    writeFileSync(path, flipped);
-    expect(await rejectionOf(readSnapshot({ seq: 7, path }))).to.be.instanceOf(SnapshotCorruptError);
-
-    writeFileSync(path, bytes.subarray(0, bytes.length - 1));
-    expect(await rejectionOf(readSnapshot({ seq: 7, path }))).to.be.instanceOf(SnapshotCorruptError);
+    for (let at = 0; at < bytes.length; at++) {
+      const flipped = Buffer.from(bytes);
+      flipped[at]! ^= 1 << at % 8;
+      writeFileSync(path, flipped);
+      expect(await rejectionOf(readSnapshot({ seq: 2, path })), `bit flipped in byte ${at}`).to.be.instanceOf(SnapshotCorruptError);
+    }
+    for (const length of [0, 7, 27, 28, 43, bytes.length - 1]) {
+      writeFileSync(path, bytes.subarray(0, length));
+      expect(await rejectionOf(readSnapshot({ seq: 2, path })), `cut to ${length} bytes`).to.be.instanceOf(SnapshotCorruptError);
+    }
+    writeFileSync(path, Buffer.concat([bytes, Buffer.from([0])]));
+    expect((await rejectionOf(readSnapshot({ seq: 2, path }))).message).to.match(/1 bytes after the last section/);
 
     writeFileSync(path, bytes);
     renameSync(path, snapshotPath(dir, 8));
     const renamed = await rejectionOf(readSnapshot({ seq: 8, path: snapshotPath(dir, 8) }));
-    expect(renamed.message).to.match(/seq 7/);
+    expect(renamed.message).to.match(/says it is at seq 2, its name says 8/);
+  });
+
+  it('refuses a file whose engine state is at another seq than its header', async () => {
+    const dir = tempDir();
+    await writeSnapshot(dir, { seq: 5, timestamp: 1, capture: engineWithState().capture() });
+    const error = await rejectionOf(readSnapshot({ seq: 5, path: snapshotPath(dir, 5) }));
+    expect(error).to.be.instanceOf(SnapshotCorruptError);
+    expect(error.message).to.match(/holds the engine at seq 2, its header says 5/);
+  });
+
+  it('names a JSON snapshot of an earlier version as not a snapshot of this version', async () => {
+    const dir = tempDir();
+    writeFileSync(snapshotPath(dir, 3), '{"seq":3,"timestamp":1,"engine":{},"crc32":0}');
+    const error = await rejectionOf(readSnapshot({ seq: 3, path: snapshotPath(dir, 3) }));
+    expect(error.message).to.match(/has no OBMSNAP1 header \(damaged, or not a snapshot of this version\)/);
   });
 
   it('removes temp files left by a crash mid-write', async () => {
     const dir = tempDir();
-    writeFileSync(`${snapshotPath(dir, 9)}.tmp`, '{"seq":9');
+    writeFileSync(`${snapshotPath(dir, 9)}.tmp`, 'OBMSNAP1');
     await removeUnfinishedSnapshots(dir);
     expect(existsSync(`${snapshotPath(dir, 9)}.tmp`)).to.equal(false);
   });

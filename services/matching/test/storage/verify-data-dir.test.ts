@@ -1,10 +1,12 @@
 import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { journalPath } from '../../src/storage/data-files';
+import { Engine } from '@orderbook/engine';
+import { journalPath, snapshotPath } from '../../src/storage/data-files';
 import { FileJournal } from '../../src/storage/file-journal';
 import { writeSnapshot } from '../../src/storage/snapshot-store';
 import { renderDataDirReport, verifyDataDir } from '../../src/storage/verify-data-dir';
 import { sampleCommands, silentLogger, tempDirs } from '../helpers';
+import { LOAD_ENGINE_CONFIG } from '../random-load';
 
 const tempDir = tempDirs();
 
@@ -15,7 +17,9 @@ async function dataDir(): Promise<string> {
   await journal.roll(1);
   await journal.append(sampleCommands(1, 3));
   await journal.append(sampleCommands(4, 3));
-  await writeSnapshot(dir, { seq: 6, timestamp: 1, engineState: '{"any":"state"}' });
+  const engine = new Engine(LOAD_ENGINE_CONFIG);
+  for (const command of sampleCommands(1, 6)) engine.apply(command);
+  await writeSnapshot(dir, { seq: 6, timestamp: 1, capture: engine.capture() });
   await journal.roll(7);
   await journal.append(sampleCommands(7, 3));
   await journal.close();
@@ -55,12 +59,14 @@ describe('verify-data (offline check of a data directory)', () => {
     expect(report.segments[1]?.problems.join()).to.match(/complete record at byte 0 .* fails its checksum/);
     expect(renderDataDirReport(report)).to.match(/DAMAGED[\s\S]*result: DAMAGED/);
 
-    const snapshot = `${dir}/snapshot-${'6'.padStart(16, '0')}.json`;
-    writeFileSync(snapshot, readFileSync(snapshot, 'utf8').replace('state', 'stale'));
+    const snapshot = snapshotPath(dir, 6);
+    const snapshotBytes = readFileSync(snapshot);
+    snapshotBytes[62]! ^= 0x10; // inside the first section (SEQN): 28-byte file header, 16-byte engine header, 16-byte section header
+    writeFileSync(snapshot, snapshotBytes);
     const gapDir = await dataDir();
     writeFileSync(journalPath(gapDir, 12), '');
     const [damagedSnapshot, gap] = [await verifyDataDir(dir), await verifyDataDir(gapDir)];
-    expect(damagedSnapshot.snapshots[0]?.problems.join()).to.match(/fails its checksum/);
+    expect(damagedSnapshot.snapshots[0]?.problems.join()).to.match(/is damaged: invalid engine snapshot: section SEQN fails its checksum \(at byte 16\)/);
     expect(damagedSnapshot.recovery.fromSnapshotSeq).to.equal(0);
     expect(gap.problems.join()).to.match(/journal-0+12\.log starts at seq 12 but the segment before ends at seq 9/);
   });

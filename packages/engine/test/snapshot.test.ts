@@ -1,0 +1,410 @@
+import { expect } from 'chai';
+import { Engine, SnapshotInvalidError } from '../src/index';
+import {
+  concatParts,
+  encodeAll,
+  encodeSnapshot,
+  frameSections,
+  ORDER_BYTES,
+  ORDER_LAYOUT,
+  readSections,
+  SECTION_TAGS,
+  type SectionTag,
+  SNAPSHOT_VERSION,
+  snapshotSeq,
+} from '../src/snapshot';
+import { accepted, CONFIG, Harness, placed } from './harness';
+
+const USERS = ['ann', 'bob', 'cy'];
+
+/**
+ * Orders of every kind the format knows: resting bids and asks on several levels (one partially
+ * filled), closed ones filled, cancelled by the user, by IOC and by self-trade prevention, a filled
+ * market order and a filled FOK, post-only and every self-trade prevention, client order ids.
+ */
+function variedBook(): Harness {
+  const h = new Harness();
+  for (const u of USERS) for (const asset of ['USD', 'BTC', 'ETH', 'SOL']) h.deposit(u, asset, '100000');
+  placed(h.limit('ann', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'a-1' })); // 1: partially filled below
+  placed(h.limit('ann', 'BTC-USD', 'buy', '99', '2', { postOnly: true, selfTradePrevention: 'cancel_taker' })); // 2
+  placed(h.limit('bob', 'BTC-USD', 'buy', '100', '1', { selfTradePrevention: 'cancel_both' })); // 3
+  placed(h.limit('bob', 'BTC-USD', 'sell', '101', '1')); // 4: cancelled by bob
+  placed(h.limit('cy', 'BTC-USD', 'sell', '102', '3', { clientOrderId: 'c-1' })); // 5: partially filled by 8
+  placed(h.limit('cy', 'BTC-USD', 'sell', '100', '0.5')); // 6: fills against 1
+  placed(h.limit('cy', 'ETH-USD', 'buy', '10', '1', { timeInForce: 'IOC' })); // 7: cancelled (ioc)
+  accepted(h.cancel('bob', 4));
+  placed(h.market('bob', 'BTC-USD', 'buy', '1', { clientOrderId: 'b-1' })); // 8: filled
+  placed(h.limit('cy', 'ETH-USD', 'sell', '20', '1')); // 9: filled by 10
+  placed(h.limit('bob', 'ETH-USD', 'buy', '20', '1', { timeInForce: 'FOK' })); // 10
+  placed(h.limit('ann', 'SOL-USD', 'sell', '5', '1')); // 11
+  placed(h.limit('ann', 'SOL-USD', 'buy', '5', '1')); // 12: self-trade: 11 cancelled, 12 rests
+  return h;
+}
+
+function expectSameEngine(restored: Engine, original: Engine): void {
+  expect(restored.stateHash()).to.equal(original.stateHash());
+  expect(restored.lastSeq()).to.equal(original.lastSeq());
+  for (const u of USERS) {
+    expect(restored.listOrders(u, { openOnly: false, limit: 100 })).to.deep.equal(original.listOrders(u, { openOnly: false, limit: 100 }));
+    expect(restored.balances(u)).to.deep.equal(original.balances(u));
+  }
+  for (const m of CONFIG.markets) expect(restored.depth(m.symbol, 100)).to.deep.equal(original.depth(m.symbol, 100));
+}
+
+/** `bytes` with one section's payload changed by `change` (in place or replaced), framed again with sound checksums. */
+function edited(bytes: Uint8Array, tag: SectionTag, change: (payload: Uint8Array, view: DataView) => Uint8Array | void): Uint8Array {
+  const sections = readSections(bytes);
+  const payload = Uint8Array.from(sections.get(tag)!);
+  const replaced = change(payload, new DataView(payload.buffer)) ?? payload;
+  return concatParts(frameSections(SECTION_TAGS.map((t) => ({ tag: t, payload: t === tag ? replaced : sections.get(t)! }))));
+}
+
+/** Byte offset in ORDR of the record of order `id`. */
+function orderAt(bytes: Uint8Array, id: number): number {
+  const ordr = readSections(bytes).get('ORDR')!;
+  const view = new DataView(ordr.buffer, ordr.byteOffset, ordr.byteLength);
+  for (let at = 0; at < ordr.length; at += ORDER_BYTES) if (view.getFloat64(at + ORDER_LAYOUT.id, true) === id) return at;
+  throw new Error(`no order ${id}`);
+}
+
+function editOrder(bytes: Uint8Array, id: number, change: (view: DataView, at: number) => void): Uint8Array {
+  const at = orderAt(bytes, id);
+  return edited(bytes, 'ORDR', (_, view) => change(view, at));
+}
+
+function refusal(bytes: Uint8Array, config = CONFIG): string {
+  try {
+    Engine.restore(config, bytes);
+  } catch (err) {
+    expect(err).to.be.instanceOf(SnapshotInvalidError);
+    expect((err as Error).name).to.equal('SnapshotInvalidError');
+    return (err as Error).message.replace('invalid engine snapshot: ', '');
+  }
+  throw new Error('restored');
+}
+
+describe('snapshot: binary format', () => {
+  it('restores every kind of order, every balance, the books and the counters exactly, and the same future', () => {
+    const h = variedBook();
+    const bytes = h.engine.snapshot();
+    const restored = Engine.restore(CONFIG, bytes);
+    expectSameEngine(restored, h.engine);
+    expect(restored.snapshot()).to.deep.equal(bytes);
+    const next = { kind: 'placeLimit', seq: h.engine.lastSeq() + 1, timestamp: 9, orderId: 100, userId: 'bob', market: 'BTC-USD', side: 'sell',
+      price: 99_000_000n, quantity: 300_000_000n, timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting' } as const;
+    expect(restored.apply(next)).to.deep.equal(h.engine.apply(next));
+    expectSameEngine(restored, h.engine);
+  });
+
+  it('is laid out as documented: header, six sections in order, one 68-byte record per retained order', () => {
+    const h = variedBook();
+    const bytes = h.engine.snapshot();
+    expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([1, 6, 1]);
+    const sections = readSections(bytes);
+    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID']);
+    expect(snapshotSeq(bytes)).to.equal(h.engine.lastSeq());
+    const meta = new DataView(sections.get('META')!.slice().buffer);
+    // nextTradeId after the trades of orders 6, 8 and 10; 3 accounts; 12 orders, none evicted.
+    expect([meta.getFloat64(0, true), meta.getUint32(8, true), meta.getUint32(12, true)]).to.deep.equal([4, 3, 12]);
+    expect(sections.get('ORDR')!.length).to.equal(12 * ORDER_BYTES);
+    const clid = new TextDecoder().decode(sections.get('CLID'));
+    expect(clid).to.equal('\u0003\u0000\u0000\u0000a-1\u0003\u0000\u0000\u0000c-1\u0003\u0000\u0000\u0000b-1');
+  });
+
+  it('leaves lastSeq out of stateHash and nothing else: a rejected command changes only SEQN', () => {
+    const h = variedBook();
+    const before = readSections(h.engine.snapshot());
+    const hash = h.engine.stateHash();
+    h.cancel('ann', 999);
+    const after = readSections(h.engine.snapshot());
+    expect(h.engine.stateHash()).to.equal(hash);
+    for (const tag of SECTION_TAGS) expect(after.get(tag), tag).to.deep.equal(tag === 'SEQN' ? after.get(tag) : before.get(tag));
+    expect(after.get('SEQN')).to.not.deep.equal(before.get('SEQN'));
+    h.deposit('ann', 'USD', '1');
+    expect(h.engine.stateHash()).to.not.equal(hash);
+  });
+
+  it('captures a copy: what the engine does after capture() is not in the snapshot, into a prepared buffer or not', () => {
+    const h = variedBook();
+    const bytes = h.engine.snapshot();
+    const small = h.engine.capture(new Float64Array(1));
+    const prepared = h.engine.capture(new Float64Array(h.engine.captureSize() + 32).fill(7));
+    const fresh = h.engine.capture();
+    placed(h.limit('ann', 'BTC-USD', 'buy', '50', '1', { clientOrderId: 'late' }));
+    accepted(h.cancel('bob', 3));
+    h.deposit('zed', 'USD', '5');
+    for (const c of [small, prepared, fresh]) expect(concatParts(encodeAll(c))).to.deep.equal(bytes);
+  });
+
+  it('encodes in slices: large books and many accounts yield, and come out the same as at once', () => {
+    const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 3 });
+    for (let u = 0; u < 4_200; u++) h.deposit(`u${u}`, 'USD', '1000');
+    h.deposit('maker', 'USD', '100000000');
+    for (let i = 0; i < 17_000; i++) h.limit('maker', 'BTC-USD', 'buy', String(1 + (i % 400)), '0.001', { clientOrderId: `m-${i}` });
+    const encoding = encodeSnapshot(h.engine.capture());
+    let yields = 0;
+    let step = encoding.next();
+    for (; step.done !== true; step = encoding.next()) yields++;
+    expect(yields).to.equal(2);
+    const bytes = concatParts(step.value);
+    expect(bytes).to.deep.equal(h.engine.snapshot());
+    const restored = Engine.restore(h.config, bytes);
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    expect(restored.depth('BTC-USD', 1_000)).to.deep.equal(h.engine.depth('BTC-USD', 1_000));
+    expect(restored.listOrders('maker', { openOnly: true, limit: 3 })).to.deep.equal(h.engine.listOrders('maker', { openOnly: true, limit: 3 }));
+  });
+
+  it('keeps the exact sum of locks past 2^53 units', () => {
+    const h = new Harness();
+    h.deposit('whale', 'USD', '1000000000');
+    // Each order locks just below 2^53 units; together they pass it.
+    const price = '90000000';
+    for (let i = 0; i < 3; i++) placed(h.limit('whale', 'BTC-USD', 'buy', price, '1'));
+    expect(h.balance('whale', 'USD').locked > BigInt(Number.MAX_SAFE_INTEGER)).to.equal(true);
+    expectSameEngine(Engine.restore(CONFIG, h.engine.snapshot()), h.engine);
+    const bytes = editOrder(h.engine.snapshot(), 2, (view, at) => view.setFloat64(at + ORDER_LAYOUT.locked, 9_000_000_000_000_001, true));
+    expect(refusal(bytes)).to.equal('whale has 27000000000000000 USD locked but its open orders reserve 27000000000000001');
+  });
+
+  it('encoding a capture whose level counts disagree with its links is an engine fault, named', () => {
+    const h = variedBook();
+    const capture = h.engine.capture();
+    capture.markets[0]!.bids.sizes[0]! += 1;
+    expect(() => encodeAll(capture)).to.throw('BTC-USD bid level 0 counts 3 orders but links 2');
+    capture.markets[0]!.bids.sizes[0]! -= 2;
+    expect(() => encodeAll(capture)).to.throw('BTC-USD bid level 0 counts 1 orders but links more');
+    capture.markets[0]!.bids.sizes[0]! += 1;
+    capture.closedCounts[0]! += 1;
+    expect(() => encodeAll(capture)).to.throw(`the closed orders of ann counts ${capture.closedCounts[0]!} orders but links ${capture.closedCounts[0]! - 1}`);
+  });
+});
+
+describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
+  const bytes = variedBook().engine.snapshot();
+  const view = (b: Uint8Array): DataView => new DataView(b.buffer, b.byteOffset, b.byteLength);
+
+  it('refuses another magic, version or section count, and a file cut short', () => {
+    const copy = (): Uint8Array => Uint8Array.from(bytes);
+    const magic = copy();
+    magic[0] = 0x58;
+    expect(refusal(magic)).to.equal('not a snapshot (no OBSNAPSH header)');
+    expect(refusal(bytes.subarray(0, 15))).to.equal('not a snapshot (no OBSNAPSH header)');
+    const version = copy();
+    view(version).setUint32(8, 2, true);
+    expect(refusal(version)).to.equal('format version 2, this engine reads 1');
+    const count = copy();
+    view(count).setUint32(12, 5, true);
+    expect(refusal(count)).to.equal('5 sections, format 1 has 6');
+    expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
+    expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
+    expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
+    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section CLID is truncated \(at byte \d+\)$/);
+    expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
+  });
+
+  it('refuses a section out of place, a bad length and a checksum mismatch', () => {
+    const tag = Uint8Array.from(bytes);
+    tag[16] = 0x58;
+    expect(refusal(tag)).to.equal('section "XEQN" at byte 16 where SEQN belongs');
+    const negative = Uint8Array.from(bytes);
+    view(negative).setFloat64(24, -8, true);
+    expect(refusal(negative)).to.equal('section SEQN is truncated (at byte 16)');
+    const fraction = Uint8Array.from(bytes);
+    view(fraction).setFloat64(24, 7.5, true);
+    expect(refusal(fraction)).to.equal('section SEQN is truncated (at byte 16)');
+    const flipped = Uint8Array.from(bytes);
+    flipped[32]! ^= 1;
+    expect(refusal(flipped)).to.equal('section SEQN fails its checksum (at byte 16)');
+    expect(() => snapshotSeq(flipped)).to.throw(SnapshotInvalidError);
+  });
+
+  it('refuses sections that end early or carry bytes left over', () => {
+    expect(refusal(edited(bytes, 'META', (p) => p.subarray(0, 15)))).to.equal('section META ends early');
+    expect(refusal(edited(bytes, 'META', (p) => concatParts([p, new Uint8Array(1)])))).to.equal('section META has 1 bytes left over');
+    expect(refusal(edited(bytes, 'SEQN', (p) => concatParts([p, new Uint8Array(2)])))).to.equal('section SEQN has 2 bytes left over');
+    expect(refusal(edited(bytes, 'MRKT', (p) => concatParts([p, new Uint8Array(4)])))).to.equal('section MRKT has 4 bytes left over');
+    expect(refusal(edited(bytes, 'ACCT', (p) => concatParts([p, new Uint8Array(4)])))).to.equal('section ACCT has 4 bytes left over');
+    expect(refusal(edited(bytes, 'CLID', (p) => concatParts([p, new Uint8Array(4)])))).to.equal('section CLID has 4 bytes left over');
+    expect(refusal(edited(bytes, 'CLID', (p) => p.subarray(0, 5)))).to.equal('section CLID ends early');
+    expect(refusal(edited(bytes, 'CLID', (p) => void (p[4] = 0xff)))).to.equal('section CLID holds a string that is not UTF-8');
+    expect(refusal(edited(bytes, 'ORDR', (p) => p.subarray(0, p.length - 1)))).to.equal(`section ORDR holds ${12 * ORDER_BYTES - 1} bytes for 12 orders`);
+  });
+
+  it('refuses counters that are not counts', () => {
+    for (const [value, text] of [[-1, '-1'], [1.5, '1.5'], [Number.NaN, 'NaN']] as const) {
+      expect(refusal(edited(bytes, 'SEQN', (_, v) => v.setFloat64(0, value, true)))).to.equal(`lastSeq is ${text}, not a count`);
+      expect(refusal(edited(bytes, 'META', (_, v) => v.setFloat64(0, value, true)))).to.equal(`nextTradeId is ${text}, not a count`);
+    }
+    expect(refusal(edited(bytes, 'MRKT', (_, v) => v.setFloat64(4 + 7 + 4 + 3 + 4 + 3, -2, true)))).to.equal('bookSeq of BTC-USD is -2, not a count');
+  });
+
+  it('refuses markets other than the config', () => {
+    expect(refusal(bytes, { ...CONFIG, markets: CONFIG.markets.slice(1) })).to.equal('market BTC-USD (BTC/USD) where the config has ETH-USD (ETH/USD)');
+    expect(refusal(bytes, { ...CONFIG, markets: [{ symbol: 'BTC-USD', base: 'BTC', quote: 'EUR' }, ...CONFIG.markets.slice(1)] })).to.equal(
+      'market BTC-USD (BTC/USD) where the config has BTC-USD (BTC/EUR)',
+    );
+    expect(refusal(bytes, { ...CONFIG, markets: [{ symbol: 'BTC-USD', base: 'XBT', quote: 'USD' }, ...CONFIG.markets.slice(1)] })).to.equal(
+      'market BTC-USD (BTC/USD) where the config has BTC-USD (XBT/USD)',
+    );
+    expect(refusal(bytes, { ...CONFIG, markets: [...CONFIG.markets, { symbol: 'XRP-USD', base: 'XRP', quote: 'USD' }] })).to.match(/^section MRKT ends early$/);
+  });
+});
+
+describe('snapshot: a state no command sequence reaches is refused, naming what is wrong', () => {
+  const h = variedBook();
+  const bytes = h.engine.snapshot();
+  /** ACCT offset of the first balance of account #a: accounts are ann, bob, cy (3-byte ids), 4 assets each. */
+  const accountAt = (a: number): number => a * (4 + 3 + 4 * 16 + 4);
+  const setFlags = (id: number, change: (flags: number) => number): Uint8Array =>
+    editOrder(bytes, id, (v, at) => v.setUint32(at + ORDER_LAYOUT.flags, change(v.getUint32(at + ORDER_LAYOUT.flags, true)), true));
+
+  it('locked balances that differ from what open orders reserve', () => {
+    // ann's USD (asset #1) locked, one unit more.
+    const more = edited(bytes, 'ACCT', (_, v) => {
+      const at = accountAt(0) + 7 + 16 + 8;
+      v.setBigUint64(at, v.getBigUint64(at, true) + 1n, true);
+    });
+    expect(refusal(more)).to.equal(`ann has ${h.balance('ann', 'USD').locked + 1n} USD locked but its open orders reserve ${h.balance('ann', 'USD').locked}`);
+    const lock = editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.locked, 1, true));
+    expect(refusal(lock)).to.equal(`ann has ${h.balance('ann', 'USD').locked} USD locked but its open orders reserve ${h.balance('ann', 'USD').locked - 19_800_000_000n + 1n}`);
+  });
+
+  it('balances whose total passes 2^64-1, duplicate accounts, more closed orders than retained', () => {
+    const rich = edited(bytes, 'ACCT', (_, v) => v.setBigUint64(accountAt(1) + 7, 2n ** 64n - 1n, true));
+    expect(refusal(rich)).to.equal('the BTC of all accounts adds up past 2^64-1');
+    const twice = edited(bytes, 'ACCT', (p) => void p.set(new TextEncoder().encode('ann'), accountAt(1) + 4));
+    expect(refusal(twice)).to.equal('account ann appears twice');
+    expect(refusal(bytes, { ...CONFIG, closedOrdersRetainedPerUser: 2 })).to.equal('bob has 3 closed orders, more than the 2 retained');
+  });
+
+  it('orders with impossible fields', () => {
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.id, 0, true)))).to.equal('order #2 has id 0');
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.id, 3, true)))).to.equal('order 3 appears twice');
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, -1, true)))).to.equal("order #2's price is -1, not a count");
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.quantity, 0.5, true)))).to.equal("order #2's quantity is 0.5, not a count");
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, -1, true)))).to.equal("order #2's filled is -1, not a count");
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.locked, -1, true)))).to.equal("order #2's locked is -1, not a count");
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.createdAt, -1, true)))).to.equal("order #2's createdAt is -1, not a count");
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.updatedAt, -1, true)))).to.equal("order #2's updatedAt is -1, not a count");
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, 300_000_000, true)))).to.equal('order 2 filled 300000000 of 200000000');
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 3, true)))).to.equal('order 2 names account #3, of 3');
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 3, true)))).to.equal('order 2 names market #3, of 3');
+    expect(refusal(setFlags(2, (f) => f | (1 << 12)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 12)}`);
+    expect(refusal(setFlags(2, (f) => f | (3 << 4)))).to.equal('order 2 has an unknown value 3 in flag bits 4-5');
+    expect(refusal(setFlags(2, (f) => f | (3 << 7)))).to.equal('order 2 has an unknown value 3 in flag bits 7-8');
+  });
+
+  function orderFlags(id: number): number {
+    const ordr = readSections(bytes).get('ORDR')!;
+    return new DataView(ordr.buffer, ordr.byteOffset).getUint32(orderAt(bytes, id) + ORDER_LAYOUT.flags, true);
+  }
+
+  it('each flag decodes to its own value', () => {
+    // Order 2 is a post-only GTC buy with cancel_taker; order 7 an IOC cancelled for ioc; 8 a market order with a client id.
+    expect(orderFlags(2)).to.equal((0 << 0) | (0 << 1) | (0 << 2) | (0 << 4) | (1 << 6) | (1 << 7));
+    expect(orderFlags(3)).to.equal(2 << 7);
+    expect(orderFlags(4)).to.equal((1 << 0) | (3 << 2) | (1 << 9));
+    expect(orderFlags(7)).to.equal((3 << 2) | (1 << 4) | (2 << 9));
+    expect(orderFlags(8)).to.equal((1 << 1) | (2 << 2) | (2 << 4) | (1 << 11));
+    expect(orderFlags(11)).to.equal((1 << 0) | (3 << 2) | (3 << 9));
+    expect(orderFlags(1)).to.equal((1 << 2) | (1 << 11));
+  });
+
+  it('resting orders that cannot rest where they are', () => {
+    expect(refusal(setFlags(2, (f) => f | 1))).to.equal('order 2 rests in the buy book of BTC-USD but is a open sell limit order of market #0');
+    expect(refusal(setFlags(2, (f) => f | 2))).to.equal('order 2 rests in the buy book of BTC-USD but is a open buy market order of market #0');
+    expect(refusal(setFlags(2, (f) => f | (2 << 2)))).to.equal('order 2 rests in the buy book of BTC-USD but is a filled buy limit order of market #0');
+    expect(refusal(setFlags(2, (f) => f | (3 << 2)))).to.equal('order 2 rests in the buy book of BTC-USD but is a cancelled buy limit order of market #0');
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 1, true)))).to.equal(
+      'order 2 rests in the buy book of BTC-USD but is a open buy limit order of market #1',
+    );
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, 200_000_000, true)))).to.equal('order 2 rests with nothing left or no price');
+    expect(refusal(editOrder(bytes, 12, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 0, true)))).to.equal('order 12 rests with nothing left or no price');
+    expect(refusal(editOrder(bytes, 3, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 100_000_001, true)))).to.equal('order 3 at price 100000001 is in the level of 100000000');
+  });
+
+  it('levels out of order, empty or crossing the other side', () => {
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 100_000_000, true)))).to.equal(
+      'the buy levels of BTC-USD are not best first (100000000 after 100000000)',
+    );
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 101_000_000, true)))).to.equal(
+      'the buy levels of BTC-USD are not best first (101000000 after 100000000)',
+    );
+    // The asks of BTC-USD: one level (order 5 at 102).
+    const asks = editOrder(bytes, 5, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 100_000_000, true));
+    expect(refusal(asks)).to.equal('the book of BTC-USD is crossed (100000000 >= 100000000)');
+    // MRKT of BTC-USD: 3 strings (7 + 3 + 3 bytes + 3 lengths), bookSeq, bids: 2 levels of 2 and 1 orders.
+    const bids = 4 + 7 + 4 + 3 + 4 + 3 + 8;
+    const empty = edited(bytes, 'MRKT', (_, v) => {
+      v.setUint32(bids + 4, 0, true);
+      v.setUint32(bids + 8, 3, true);
+    });
+    expect(refusal(empty)).to.equal('an empty level in the buy book of BTC-USD');
+  });
+
+  it('closed orders that still lock, are open, or belong to another account', () => {
+    // Order 6 (cy's, filled) and 4 (bob's, cancelled) are closed.
+    expect(refusal(editOrder(bytes, 6, (v, at) => v.setFloat64(at + ORDER_LAYOUT.locked, 5, true)))).to.equal(
+      'order 6 is listed as closed by cy but is filled, account #2, locking 5',
+    );
+    expect(refusal(setFlags(4, (f) => f & ~(3 << 2)))).to.equal('order 4 is listed as closed by bob but is open, account #1, locking 0');
+    expect(refusal(setFlags(4, (f) => (f & ~(3 << 2)) | (1 << 2)))).to.equal('order 4 is listed as closed by bob but is partially_filled, account #1, locking 0');
+    expect(refusal(editOrder(bytes, 4, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 2, true)))).to.equal(
+      'order 4 is listed as closed by bob but is cancelled, account #2, locking 0',
+    );
+    expect(Engine.restore(CONFIG, setFlags(4, (f) => (f & ~(3 << 2)) | (2 << 2))).lastSeq()).to.equal(h.engine.lastSeq());
+  });
+
+  it('orders no list holds, lists longer than the orders, and client order ids used twice', () => {
+    const extra = edited(edited(bytes, 'ORDR', (p) => concatParts([p, p.subarray(0, ORDER_BYTES)])), 'META', (_, v) => v.setUint32(12, 13, true));
+    expect(refusal(extra)).to.equal('section ORDR holds 1 orders that no book or account lists');
+    const fewer = edited(edited(bytes, 'ORDR', (p) => p.subarray(0, 11 * ORDER_BYTES)), 'META', (_, v) => v.setUint32(12, 11, true));
+    expect(refusal(fewer)).to.equal('section ORDR holds 11 orders, fewer than the books and accounts list');
+    // Order 2 gets a client order id, the same as ann's order 1: the CLID string goes first.
+    const clid = edited(setFlags(2, (f) => f | (1 << 11)), 'CLID', (p) => concatParts([p.subarray(0, 7), p]));
+    expect(refusal(clid)).to.equal('client order id "a-1" of ann is used twice');
+  });
+});
+
+describe('snapshot: edges', () => {
+  it('refuses ask levels out of order or at one price twice, and a market renamed with the same assets', () => {
+    const h = new Harness();
+    h.deposit('ann', 'BTC', '10');
+    placed(h.limit('ann', 'BTC-USD', 'sell', '101', '1')); // 1: the best ask
+    placed(h.limit('ann', 'BTC-USD', 'sell', '102', '1')); // 2
+    const bytes = h.engine.snapshot();
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 100_000_000, true)))).to.equal(
+      'the sell levels of BTC-USD are not best first (100000000 after 101000000)',
+    );
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.price, 101_000_000, true)))).to.equal(
+      'the sell levels of BTC-USD are not best first (101000000 after 101000000)',
+    );
+    const renamed = { ...CONFIG, markets: [{ symbol: 'XBT-USD', base: 'BTC', quote: 'USD' }, ...CONFIG.markets.slice(1)] };
+    expect(refusal(bytes, renamed)).to.equal('market BTC-USD (BTC/USD) where the config has XBT-USD (BTC/USD)');
+  });
+
+  it("names an order whose id is not a count by its place in ORDR", () => {
+    const bytes = variedBook().engine.snapshot();
+    expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.id, -1, true)))).to.equal("order #2's id is -1, not a count");
+  });
+
+  it('restores a total supply of exactly 2^64-1', () => {
+    const h = new Harness();
+    h.send({ kind: 'deposit', userId: 'ann', asset: 'BTC', amount: (1n << 64n) - 2n });
+    h.send({ kind: 'deposit', userId: 'bob', asset: 'BTC', amount: 1n });
+    expect(h.balance('bob', 'BTC').available).to.equal(1n);
+    expectSameEngine(Engine.restore(CONFIG, h.engine.snapshot()), h.engine);
+  });
+
+  it('writes names longer than its first buffers', () => {
+    const long = `${'L'.repeat(3_000)}-USD`;
+    const config = { markets: [{ symbol: long, base: 'L'.repeat(3_000), quote: 'USD' }], closedOrdersRetainedPerUser: 5 };
+    const engine = new Engine(config);
+    engine.apply({ kind: 'deposit', seq: 1, timestamp: 1, userId: 'ann', asset: 'USD', amount: 5n });
+    const restored = Engine.restore(config, engine.snapshot());
+    expect(restored.stateHash()).to.equal(engine.stateHash());
+    expect(restored.markets()[0]!.symbol).to.equal(long);
+  });
+});
