@@ -1,9 +1,10 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { experimental } from '@grpc/grpc-js';
 import type { ClientTlsFiles } from './client-tls-files';
 import { ConfigError } from './config-table';
+import { readPemFile } from './pem-file';
 import type { Logger } from './logger';
 
 type CaListener = experimental.CaCertificateUpdateListener;
@@ -100,15 +101,8 @@ export class ReloadingClientCertificates implements experimental.CertificateProv
 }
 
 function readClientCertificates(files: ClientTlsFiles): ClientCertificates {
-  const read = (path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new ConfigError(`TLS: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  };
-  const ca = read(files.caFile);
-  const identity = files.certFile === undefined || files.keyFile === undefined ? undefined : { certificate: read(files.certFile), privateKey: read(files.keyFile) };
+  const ca = readPemFile(files.caFile);
+  const identity = files.certFile === undefined || files.keyFile === undefined ? undefined : { certificate: readPemFile(files.certFile), privateKey: readPemFile(files.keyFile) };
   try {
     // Throws for a file that is not PEM or a key that does not match the certificate.
     createSecureContext({ ca, ...(identity === undefined ? {} : { cert: identity.certificate, key: identity.privateKey }) });

@@ -1,8 +1,9 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { unwatchFile, watchFile } from 'node:fs';
 import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import { ServerCredentials } from '@grpc/grpc-js';
 import { ConfigError } from './config-table';
+import { readPemFile } from './pem-file';
 import type { Logger } from './logger';
 import type { ServerTlsFiles } from './server-transport-config';
 
@@ -65,17 +66,10 @@ export class ReloadingTlsCredentials extends ServerCredentials {
 }
 
 function readContext(files: ServerTlsFiles): SecureContextOptions {
-  const read = (path: string): Buffer => {
-    try {
-      return readFileSync(path);
-    } catch (err) {
-      throw new ConfigError(`TLS: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-    }
-  };
   const context: SecureContextOptions = {
-    cert: read(files.certFile),
-    key: read(files.keyFile),
-    ...(files.clientCaFile === undefined ? {} : { ca: read(files.clientCaFile) }),
+    cert: readPemFile(files.certFile),
+    key: readPemFile(files.keyFile),
+    ...(files.clientCaFile === undefined ? {} : { ca: readPemFile(files.clientCaFile) }),
   };
   try {
     // Throws for a key that does not match the certificate, or a file that is not PEM.

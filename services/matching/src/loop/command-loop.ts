@@ -1,4 +1,4 @@
-import type { Command, CommandResult, Engine, EngineEvent, EngineQueries } from '@orderbook/engine';
+import type { Command, CommandResult, Engine, EngineQueries } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Journal } from '../storage/journal';
@@ -8,6 +8,7 @@ import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, ty
 import type { DiskSpace } from '../storage/disk-space';
 import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError, type LoopFailure } from './errors';
 import { CaptureBuffer } from './capture-buffer';
+import { EventListeners, type EventListener } from './event-listeners';
 import type { Sequencer } from './sequencer';
 
 /** What a command loop is built from (see openCommandLoop, which recovers them from a data dir). */
@@ -49,7 +50,6 @@ interface AppliedCommand {
   readonly waiter?: Waiter;
 }
 
-type EventListener = (seq: number, events: readonly EngineEvent[]) => void;
 
 /**
  * The single consumer of all commands, on the main thread. submit() applies the command to the
@@ -76,11 +76,12 @@ export class JournaledCommandLoop implements CommandLoop {
   private lastTimestamp: number;
   private snapshotWrite: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
-  private readonly listeners = new Set<EventListener>();
+  private readonly listeners: EventListeners;
   private readonly captureBuffer: CaptureBuffer;
 
   constructor(private readonly parts: CommandLoopParts) {
     this.queries = parts.engine;
+    this.listeners = new EventListeners(parts.logger);
     this.captureBuffer = new CaptureBuffer(parts.logger);
     this.snapshotSeq = parts.snapshotSeq;
     this.lastTimestamp = parts.lastTimestamp;
@@ -125,8 +126,7 @@ export class JournaledCommandLoop implements CommandLoop {
   }
 
   onEvents(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   freeDiskBytes(): number {
@@ -181,21 +181,11 @@ export class JournaledCommandLoop implements CommandLoop {
 
   private acknowledge(batch: readonly AppliedCommand[]): void {
     for (const c of batch) {
-      if (c.result.ok) this.emit(c.command.seq, c.result.events);
+      if (c.result.ok) this.listeners.emit(c.command.seq, c.result.events);
       if (c.waiter) {
         this.waiting -= 1;
         c.waiter.resolve();
         this.parts.observer?.commandCompleted(c.command.kind, c.result.ok, secondsSince(c.waiter.startedAt));
-      }
-    }
-  }
-
-  private emit(seq: number, events: readonly EngineEvent[]): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(seq, events);
-      } catch (err) {
-        this.parts.logger.error({ err, seq }, 'an event listener threw; the other listeners still get the events');
       }
     }
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine, EngineEvent, EngineQueries } from '@orderbook/engine';
+import type { Engine, EngineQueries } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import type { DataDirLock } from '../storage/data-dir-lock';
 import type { DiskSpace } from '../storage/disk-space';
@@ -10,6 +10,7 @@ import { retainingSnapshotStore } from '../storage/retaining-snapshot-store';
 import type { SnapshotStore } from '../storage/snapshot-store';
 import type { CommandInput, CommandLoop, CommandObserver, ResultOf } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
+import { EventListeners, type EventListener } from './event-listeners';
 import { CommandLoopFailedError, NotLeaderError, ShuttingDownError } from './errors';
 import { Sequencer } from './sequencer';
 
@@ -82,10 +83,11 @@ export class ReplicatedCommandLoop implements CommandLoop {
   private lastTimestamp: number;
   private snapshotSeq: number;
   private snapshotWrite: Promise<void> | undefined;
-  private readonly listeners = new Set<(seq: number, events: readonly EngineEvent[]) => void>();
+  private readonly listeners: EventListeners;
 
   constructor(private readonly parts: ReplicatedLoopParts) {
     this.queries = parts.engine;
+    this.listeners = new EventListeners(parts.logger);
     this.streamSeq = parts.streamSeq;
     this.lastTimestamp = parts.lastTimestamp;
     this.snapshotSeq = parts.snapshotSeq;
@@ -121,9 +123,8 @@ export class ReplicatedCommandLoop implements CommandLoop {
     return this.leader.submit(input);
   }
 
-  onEvents(listener: (seq: number, events: readonly EngineEvent[]) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  onEvents(listener: EventListener): () => void {
+    return this.listeners.add(listener);
   }
 
   queueDepth(): number {
@@ -173,7 +174,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
         const result = engine.apply(cmd);
         if (engine.lastSeq() !== cmd.seq) throw new JournalCorruptError(`applying seq ${cmd.seq} left the engine at seq ${engine.lastSeq()}`);
         this.lastTimestamp = cmd.timestamp;
-        if (result.ok) this.emit(cmd.seq, result.events);
+        if (result.ok) this.listeners.emit(cmd.seq, result.events);
         applied += 1;
       }
       this.streamSeq = streamSeq;
@@ -208,7 +209,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
       throw err;
     }
     this.leader = this.leaderLoop();
-    this.leader.onEvents((seq, events) => this.emit(seq, events));
+    this.leader.onEvents((seq, events) => this.listeners.emit(seq, events));
     this.current = 'leader';
     this.leaderAddress = undefined;
     replication?.role('leader');
@@ -239,16 +240,6 @@ export class ReplicatedCommandLoop implements CommandLoop {
   private leaseLost(why: string): CommandLoopFailedError {
     this.parts.replication?.leaseLost();
     return this.fail(new CommandLoopFailedError(`${why}: this node no longer leads`, 'LEASE_LOST'));
-  }
-
-  private emit(seq: number, events: readonly EngineEvent[]): void {
-    for (const listener of this.listeners) {
-      try {
-        listener(seq, events);
-      } catch (err) {
-        this.parts.logger.error({ err, seq }, 'an event listener threw; the other listeners still get the events');
-      }
-    }
   }
 
   /** A follower's snapshot bounds its restart: the state after what it applied, saved in the background. */
