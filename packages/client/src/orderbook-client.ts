@@ -100,7 +100,7 @@ export class OrderbookClient {
     return this.orders.cancelOrder(orderId);
   }
 
-  addFunds(request: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
+  addFunds(request: matching.DeepPartial<matching.AddFundsRequest>): Promise<matching.AddFundsResponse> {
     return this.orders.addFunds(request);
   }
 

@@ -22,7 +22,11 @@ export interface MarketConfig {
 
 export interface EngineConfig {
   readonly markets: readonly MarketConfig[];
-  /** Closed (filled or cancelled) orders kept per user for GetOrder/ListOrders; oldest evicted first. */
+  /**
+   * Closed (filled or cancelled) orders kept per user for GetOrder/ListOrders; oldest evicted first.
+   * It is also the retry window: a client order id is remembered while its order is open or
+   * retained, and a deposit's request id among the user's last this-many deposits that had one.
+   */
   readonly closedOrdersRetainedPerUser: number;
 }
 
@@ -44,6 +48,11 @@ export interface PlaceLimitCommand extends CommandHeader {
   readonly timeInForce: TimeInForce;
   readonly postOnly: boolean;
   readonly selfTradePrevention: SelfTradePrevention;
+  /**
+   * The caller's idempotency key. A placement repeating a retained one's parameters answers with
+   * that order (as it is now) and the trades it made when placed, and changes nothing; with other
+   * parameters it is rejected (ALREADY_EXISTS).
+   */
   readonly clientOrderId?: string;
 }
 
@@ -55,13 +64,17 @@ export interface PlaceMarketCommand extends CommandHeader {
   readonly side: Side;
   readonly quantity: bigint;
   readonly selfTradePrevention: SelfTradePrevention;
+  /** As PlaceLimitCommand.clientOrderId. */
   readonly clientOrderId?: string;
 }
 
+/** Cancelling an order that is already cancelled answers with it (nothing released) and changes nothing. */
 export interface CancelCommand extends CommandHeader {
   readonly kind: 'cancel';
   readonly userId: string;
+  /** The order; ignored (0 by convention) when clientOrderId names it instead. */
   readonly orderId: number;
+  readonly clientOrderId?: string;
 }
 
 export interface DepositCommand extends CommandHeader {
@@ -69,6 +82,11 @@ export interface DepositCommand extends CommandHeader {
   readonly userId: string;
   readonly asset: string;
   readonly amount: bigint;
+  /**
+   * Idempotency key: a deposit repeating a retained request id with the same asset and amount
+   * credits nothing and answers with the balance as it is; with others it is rejected (ALREADY_EXISTS).
+   */
+  readonly requestId?: string;
 }
 
 export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand;

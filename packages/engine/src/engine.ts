@@ -35,9 +35,10 @@ import { EventRecorder } from './events';
 import { Execution } from './execution';
 import { formatAmount, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
-import { NO_ORDER as NONE } from './order-store';
+import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import { Queries } from './queries';
 import { lockIndexOf, Risk } from './risk';
+import { samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
 import { readSnapshot, stateHash, writeSnapshot } from './snapshot';
@@ -51,7 +52,7 @@ import * as validation from './validation';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amountError, failure, invalid, limitError, placementError, reject, userIdError } = validation;
+const { amountError, invalid, isClientOrderId, limitError, placementError, reject, userIdError } = validation;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
 export class Engine implements EngineQueries {
@@ -119,8 +120,14 @@ export class Engine implements EngineQueries {
     if (market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
     const account = this.state.accounts.get(cmd.userId);
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
-    const fieldError = this.checkPlacement(cmd, account, clientOrderId) ?? limitError(cmd);
+    const fieldError = this.checkPlacement(cmd, clientOrderId);
     if (fieldError !== undefined) return { ok: false, error: fieldError };
+    if (clientOrderId !== undefined && account !== undefined) {
+      const repeat = this.repeatedPlacement(cmd, account, clientOrderId, market.index);
+      if (repeat !== undefined) return repeat;
+    }
+    const limitFieldError = limitError(cmd);
+    if (limitFieldError !== undefined) return { ok: false, error: limitFieldError };
     const price = Number(cmd.price);
     const quantity = Number(cmd.quantity);
     // Bounded for sells too, so that any fill's quote amount is below 2^53 whoever the taker is.
@@ -147,7 +154,7 @@ export class Engine implements EngineQueries {
       cmd.timeInForce, cmd.postOnly, cmd.selfTradePrevention, clientOrderId,
     );
     this.risk.lock(order, lockUnits);
-    return this.execution.execute(order, lockUnits, cmd.price, cmd.quantity);
+    return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, cmd.price, cmd.quantity));
   }
 
   /** Market orders are all-or-nothing: they fill completely now, or are rejected and change nothing. */
@@ -156,8 +163,12 @@ export class Engine implements EngineQueries {
     if (market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
     const account = this.state.accounts.get(cmd.userId);
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
-    const fieldError = this.checkPlacement(cmd, account, clientOrderId);
+    const fieldError = this.checkPlacement(cmd, clientOrderId);
     if (fieldError !== undefined) return { ok: false, error: fieldError };
+    if (clientOrderId !== undefined && account !== undefined) {
+      const repeat = this.repeatedPlacement(cmd, account, clientOrderId, market.index);
+      if (repeat !== undefined) return repeat;
+    }
     const quantity = Number(cmd.quantity);
     const plan = planTake(this.state.store, market.book, account?.index ?? -1, cmd.side, undefined, quantity, cmd.selfTradePrevention);
     if (plan.stoppedBySelfTrade) {
@@ -180,36 +191,67 @@ export class Engine implements EngineQueries {
       'FOK', false, cmd.selfTradePrevention, clientOrderId,
     );
     this.risk.lock(order, lockUnits);
-    return this.execution.execute(order, lockUnits, undefined, cmd.quantity);
+    return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, undefined, cmd.quantity));
   }
 
-  /** The field checks, then what needs the state: order id unused (a caller bug if not), client order id free. */
-  private checkPlacement(
-    cmd: PlaceLimitCommand | PlaceMarketCommand,
-    account: Account | undefined,
-    clientOrderId: string | undefined,
-  ): EngineError | undefined {
+  /** The field checks, then the order id (a caller bug if not unused). */
+  private checkPlacement(cmd: PlaceLimitCommand | PlaceMarketCommand, clientOrderId: string | undefined): EngineError | undefined {
     const fieldError = placementError(cmd, clientOrderId);
     if (fieldError !== undefined) return fieldError;
     // Order ids come from the sequencer, unique by contract: anything else is a bug, caught before it corrupts state.
     if (!Number.isSafeInteger(cmd.orderId) || cmd.orderId <= 0) throw new Error(`order id ${cmd.orderId} is not a positive integer`);
     if (this.state.orders.has(cmd.orderId)) throw new Error(`order id ${cmd.orderId} reused`);
-    if (clientOrderId !== undefined && account?.hasClientOrderId(clientOrderId)) {
-      return failure('ALREADY_EXISTS', 'client_order_id', `client_order_id: "${clientOrderId}" is already used by one of your orders`);
-    }
     return undefined;
   }
 
+  /**
+   * A placement whose client order id is retained: the same parameters are a retry, answered with
+   * that order as it is now and the trades it made when placed, changing nothing; others are refused.
+   */
+  private repeatedPlacement(
+    cmd: PlaceLimitCommand | PlaceMarketCommand,
+    account: Account,
+    clientOrderId: string,
+    marketIndex: number,
+  ): CommandResult | undefined {
+    const order = account.orderByClientOrderId(clientOrderId);
+    if (order === NO_ORDER) return undefined;
+    if (!samePlacement(this.state.store, order, cmd, marketIndex)) {
+      return reject(
+        'ALREADY_EXISTS', 'client_order_id',
+        `client_order_id: "${clientOrderId}" is already used by your order ${this.state.store.id(order)}, with other parameters`,
+      );
+    }
+    const value = { kind: 'placed' as const, order: this.state.store.view(order), trades: account.placementTradesOf(clientOrderId) };
+    return { ok: true, value, events: this.recorder.finish() };
+  }
+
+  /** Keeps an accepted placement's trades for retries of its client order id. */
+  private keptForRetries(owner: Account, clientOrderId: string | undefined, order: OrderRef, result: CommandResult): CommandResult {
+    if (clientOrderId !== undefined && result.ok && result.value.kind === 'placed' && result.value.trades.length > 0) {
+      owner.keepPlacementTrades(clientOrderId, order, result.value.trades);
+    }
+    return result;
+  }
+
   private cancel(cmd: CancelCommand): CommandResult {
+    const byClientOrderId = cmd.clientOrderId !== undefined;
+    const field = byClientOrderId ? 'client_order_id' : 'order_id';
+    const name = byClientOrderId ? `order "${cmd.clientOrderId}"` : `order ${cmd.orderId}`;
+    if (byClientOrderId && !isClientOrderId(cmd.clientOrderId!)) return invalid(field, 'must be 1 to 64 printable ASCII characters');
     // Unknown and someone else's order get the same answer: never reveal that an id exists.
-    const order = this.queries.ownOrder(cmd.userId, cmd.orderId);
-    if (order === NO_ORDER) return reject('NOT_FOUND', 'order_id', `order_id: order ${cmd.orderId} not found`);
+    const order = byClientOrderId ? this.queries.ownOrderByClientOrderId(cmd.userId, cmd.clientOrderId!) : this.queries.ownOrder(cmd.userId, cmd.orderId);
+    if (order === NO_ORDER) return reject('NOT_FOUND', field, `${field}: ${name} not found`);
     const store = this.state.store;
+    const releasedAsset = this.state.assets[store.lockIndex(order)]!;
     if (!store.isOpen(order)) {
-      return reject('FAILED_PRECONDITION', 'order_id', `order_id: order ${cmd.orderId} is already ${store.status(order)}`);
+      // A repeated cancel (a retry after a lost answer) gets the order again, with nothing more released.
+      if (store.status(order) === 'cancelled') {
+        return { ok: true, value: { kind: 'cancelled', order: store.view(order), releasedAsset, releasedAmount: 0n }, events: this.recorder.finish() };
+      }
+      return reject('FAILED_PRECONDITION', field, `${field}: ${name} is already ${store.status(order)}`);
     }
     const releasedAmount = BigInt(store.locked(order));
-    const releasedAsset = this.state.assets[store.lockIndex(order)]!;
     const view = this.execution.cancel(order, 'user', undefined, undefined);
     return { ok: true, value: { kind: 'cancelled', order: view, releasedAsset, releasedAmount }, events: this.recorder.finish() };
   }
@@ -221,13 +263,26 @@ export class Engine implements EngineQueries {
     if (index === undefined) return invalid('asset', `unknown asset "${cmd.asset}"`);
     const error = amountError(cmd.amount);
     if (error !== undefined) return { ok: false, error };
+    const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
+    if (requestId !== undefined && !isClientOrderId(requestId)) return invalid('request_id', 'must be 1 to 64 printable ASCII characters');
     const ledger = this.state.balances;
+    const known = this.state.accounts.get(cmd.userId);
+    const earlier = requestId === undefined ? undefined : known?.depositRequest(requestId);
+    if (earlier !== undefined) {
+      if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) {
+        return reject('ALREADY_EXISTS', 'request_id', `request_id: "${requestId}" is already used by a deposit of another asset or amount`);
+      }
+      const ref = ledger.ref(known!.index, index);
+      const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };
+      return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: this.recorder.finish() };
+    }
     if (!ledger.canDeposit(index, cmd.amount)) {
       return invalid('amount', `the total ${cmd.asset} held by all users would exceed the maximum ${formatAmount(MAX_UNITS)}`);
     }
     const account = this.state.accounts.get(cmd.userId) ?? this.state.newAccount(cmd.userId);
     const ref = ledger.ref(account.index, index);
     ledger.deposit(ref, cmd.amount);
+    if (requestId !== undefined) account.rememberDeposit(requestId, { asset: cmd.asset, amount: cmd.amount });
     this.recorder.balance(ref);
     const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };
     return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: this.recorder.finish() };

@@ -4,10 +4,13 @@
  * Canonical: the same state always gives the same text — markets in config order, levels best
  * first, orders of a level in queue (time-priority) order, accounts sorted by user id, retained
  * closed orders in closing (eviction) order, amounts in units as decimal strings. Orders are
- * tuples laid out as `orderFields` says, to keep snapshots of millions of orders compact.
+ * tuples laid out as `orderFields` says, to keep snapshots of millions of orders compact. The retry
+ * state (placement trades by client order id, deposit request ids) is written only where there is
+ * some, so that snapshots and hashes of states without it read as before it existed.
  */
 import { createHash } from 'node:crypto';
-import type { CancelReason, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './api';
+import type { CancelReason, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce, TradeView } from './api';
+import type { Account } from './account';
 import type { BookSide } from './book';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 import type { EngineState } from './state';
@@ -22,6 +25,9 @@ type OrderTuple = [
   number, string | null, string, string, Side, OrderType, string | null, string, string, OrderStatus,
   CancelReason | null, TimeInForce, boolean, SelfTradePrevention, string, number, number,
 ];
+
+/** TradeView as a tuple: tradeId, market, price, quantity, quoteAmount, maker and taker order ids and users, takerSide, timestamp, seq. */
+type TradeTuple = [number, string, string, string, string, number, number, string, string, Side, number, number];
 
 interface MarketRecord {
   readonly symbol: string;
@@ -39,6 +45,10 @@ interface AccountRecord {
   readonly balances: [string, string, string][];
   /** Retained closed orders, oldest closed first. */
   readonly closed: OrderTuple[];
+  /** What orders with a retained client order id traded when placed, by client order id (sorted). */
+  readonly placementTrades?: [string, TradeTuple[]][];
+  /** Remembered deposit request ids, oldest first: [requestId, asset, amount]. */
+  readonly depositRequests?: [string, string, string][];
 }
 
 /** Everything that decides future behaviour except lastSeq (which stateHash leaves out). */
@@ -56,6 +66,31 @@ function encodeOrder(store: OrderStore, o: OrderRef): OrderTuple {
     store.cancelReason(o) ?? null, store.timeInForce(o), store.postOnly(o), store.selfTradePrevention(o), String(store.locked(o)),
     store.createdAt(o), store.updatedAt(o),
   ];
+}
+
+function encodeTrade(t: TradeView): TradeTuple {
+  return [
+    t.tradeId, t.market, String(t.price), String(t.quantity), String(t.quoteAmount), t.makerOrderId, t.takerOrderId,
+    t.makerUserId, t.takerUserId, t.takerSide, t.timestamp, t.seq,
+  ];
+}
+
+function decodeTrade(t: TradeTuple): TradeView {
+  const [tradeId, market, price, quantity, quoteAmount, makerOrderId, takerOrderId, makerUserId, takerUserId, takerSide, timestamp, seq] = t;
+  return {
+    tradeId, market, price: BigInt(price), quantity: BigInt(quantity), quoteAmount: BigInt(quoteAmount), makerOrderId, takerOrderId,
+    makerUserId, takerUserId, takerSide, timestamp, seq,
+  };
+}
+
+/** The account's retry state, only the parts it has. */
+function encodeRetries(account: Account): Pick<AccountRecord, 'placementTrades' | 'depositRequests'> {
+  const trades = account.allPlacementTrades().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const deposits = account.allDepositRequests();
+  return {
+    ...(trades.length === 0 ? {} : { placementTrades: trades.map(([id, list]): [string, TradeTuple[]] => [id, list.map(encodeTrade)]) }),
+    ...(deposits.length === 0 ? {} : { depositRequests: deposits.map(([id, d]): [string, string, string] => [id, d.asset, String(d.amount)]) }),
+  };
 }
 
 function encodeSide(store: OrderStore, side: BookSide): OrderTuple[][] {
@@ -90,6 +125,7 @@ function encodeState(state: EngineState): StateRecord {
           return [asset, state.balances.available(ref).toString(), state.balances.locked(ref).toString()];
         }),
         closed: account.closedOrders(store).map((o) => encodeOrder(store, o)),
+        ...encodeRetries(account),
       };
     }),
   };
@@ -129,6 +165,7 @@ export function readSnapshot(state: EngineState, text: string): void {
       state.balances.restore(state.balances.ref(account.index, i), BigInt(available), BigInt(locked));
     });
     for (const t of a.closed) account.retain(state.store, state.orders, decodeOrder(state, t));
+    for (const [requestId, asset, amount] of a.depositRequests ?? []) account.rememberDeposit(requestId, { asset, amount: BigInt(amount) });
   }
 
   record.markets.forEach((m, i) => {
@@ -144,6 +181,15 @@ export function readSnapshot(state: EngineState, text: string): void {
       }
     }
   });
+  // Once every retained order (and so every client order id) is back.
+  for (const a of record.accounts) {
+    const account = state.accounts.get(a.userId)!;
+    for (const [clientOrderId, trades] of a.placementTrades ?? []) {
+      const order = account.orderByClientOrderId(clientOrderId);
+      if (order === NO_ORDER) corrupt(`placement trades of unknown client order id ${clientOrderId} of ${a.userId}`);
+      account.keepPlacementTrades(clientOrderId, order, trades.map(decodeTrade));
+    }
+  }
 }
 
 /** Recreates an order from its tuple and indexes it. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { Engine, type EngineEvent, type TradeView } from '../src/index';
-import { accepted, amt, CONFIG, Harness, placed, px, qty, rejected } from './harness';
+import { Engine, type Command, type EngineEvent, type TradeView } from '../src/index';
+import { accepted, amt, CONFIG, Harness, type LimitOptions, placed, px, qty, rejected } from './harness';
 
 const tradeSummary = (t: TradeView) => ({ price: t.price, quantity: t.quantity, quoteAmount: t.quoteAmount, maker: t.makerOrderId });
 
@@ -322,34 +322,119 @@ describe('engine: cancel, lookup and retention', () => {
     expect(h.engine.getOrder('B', 1)).to.include({ orderId: 1, userId: 'B' });
   });
 
-  it('answers FAILED_PRECONDITION for the user’s own closed order', () => {
+  it('answers a repeated cancel with the cancelled order, releasing nothing; a filled order is FAILED_PRECONDITION', () => {
     const h = new Harness();
     accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
     placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
-    accepted(h.cancel('B', 1));
-    expect(rejected(h.cancel('B', 1))).to.deep.equal({
-      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 1 is already cancelled',
+    const first = accepted(h.cancel('B', 1));
+    const hash = h.engine.stateHash();
+    const again = accepted(h.cancel('B', 1));
+    expect(again.value).to.deep.equal({ ...first.value, releasedAmount: 0n });
+    expect(again.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '1'));
+    expect(rejected(h.cancel('B', 2))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 2 is already filled',
     });
   });
 
-  it('keeps client order ids unique among the user’s retained orders', () => {
+  it('cancels by client order id, only the caller’s own, NOT_FOUND otherwise', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('M', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'mine' }));
+    placed(h.limit('M', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'theirs' }));
+    const byOther = rejected(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'theirs' }));
+    expect(byOther).to.deep.equal({ code: 'NOT_FOUND', field: 'client_order_id', message: 'client_order_id: order "theirs" not found' });
+    expect(h.engine.getOrder('M', 2)).to.include({ status: 'open' });
+    const r = accepted(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'mine' }));
+    expect(r.value).to.deep.include({ kind: 'cancelled', releasedAsset: 'USD', releasedAmount: amt('100') });
+    expect(r.value.kind === 'cancelled' && r.value.order).to.include({ orderId: 1, status: 'cancelled' });
+    expect(accepted(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'mine' })).value).to.deep.include({ releasedAmount: 0n });
+    expect(rejected(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 't\tab' }))).to.include({ code: 'INVALID_ARGUMENT', field: 'client_order_id' });
+  });
+
+  it('answers a retried placement with the original order and its placement trades, while its client order id is retained', () => {
     const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 1 });
     accepted(h.deposit('B', 'USD', '1000'));
-    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
-    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '1', '1', { clientOrderId: 'x' }))).to.include({
-      code: 'ALREADY_EXISTS', field: 'client_order_id',
-    });
-    expect(rejected(h.market('B', 'ETH-USD', 'buy', '1', { clientOrderId: 'x' }))).to.include({ code: 'ALREADY_EXISTS' });
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '1', '0.4'));
+    const first = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(first.trades).to.have.length(1);
+    const hash = h.engine.stateHash();
+    const retry = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(retry.order).to.deep.equal(first.order);
+    expect(retry.trades).to.deep.equal(first.trades);
+    expect(retry.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    // The order as it is now: after a cancel, the retry shows it cancelled, with the same trades.
+    accepted(h.cancel('B', 2));
+    const later = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(later.order).to.include({ orderId: 2, status: 'cancelled' });
+    expect(later.trades).to.deep.equal(first.trades);
     accepted(h.deposit('C', 'USD', '1000'));
     placed(h.limit('C', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' })); // another user may
-    accepted(h.cancel('B', 1)); // closed but retained: still taken
-    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
     placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'y' }));
-    accepted(h.cancel('B', 6)); // evicts order 1 (retention 1)
-    const r = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
-    expect(r.order.clientOrderId).to.equal('x');
+    accepted(h.cancel('B', 6)); // evicts order 2 (retention 1): x is free again
+    const fresh = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(fresh.order).to.include({ orderId: 7, clientOrderId: 'x', status: 'open' });
+  });
+
+  it('refuses a client order id repeated with other parameters (ALREADY_EXISTS), changing nothing', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    const hash = h.engine.stateHash();
+    const changes: LimitOptions[] = [{ timeInForce: 'IOC' }, { postOnly: true }, { selfTradePrevention: 'cancel_both' }];
+    for (const o of changes) {
+      expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { ...o, clientOrderId: 'x' }))).to.deep.equal({
+        code: 'ALREADY_EXISTS', field: 'client_order_id', message: 'client_order_id: "x" is already used by your order 1, with other parameters',
+      });
+    }
+    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.limit('B', 'BTC-USD', 'sell', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '2', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '2', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.market('B', 'BTC-USD', 'buy', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(h.engine.stateHash()).to.equal(hash);
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: '' + '\u0007' })).field).to.equal('client_order_id');
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'z'.repeat(65) })).field).to.equal('client_order_id');
+  });
+
+  it('answers a retried market order with its fills, and refuses it as a limit order', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '0.5'));
+    const first = placed(h.market('B', 'BTC-USD', 'buy', '0.5', { clientOrderId: 'm' }));
+    const retry = placed(h.market('B', 'BTC-USD', 'buy', '0.5', { clientOrderId: 'm' }));
+    expect(retry).to.deep.equal({ ...first, events: [] });
+    expect(h.balance('B', 'BTC').available).to.equal(qty('0.5'));
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '100', '0.5', { clientOrderId: 'm' })).code).to.equal('ALREADY_EXISTS');
+  });
+
+  it('credits a deposit once per request id within the window; another asset or amount is ALREADY_EXISTS', () => {
+    const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 2 });
+    const deposit = (requestId: string, asset = 'USD', amount = amt('10')) => h.send({ kind: 'deposit', userId: 'B', asset, amount, requestId });
+    const first = accepted(deposit('r1'));
+    const hash = h.engine.stateHash();
+    const again = accepted(deposit('r1'));
+    expect(again.value).to.deep.equal(first.value);
+    expect(again.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    expect(rejected(deposit('r1', 'BTC'))).to.deep.equal({
+      code: 'ALREADY_EXISTS', field: 'request_id', message: 'request_id: "r1" is already used by a deposit of another asset or amount',
+    });
+    expect(rejected(deposit('r1', 'USD', amt('11'))).code).to.equal('ALREADY_EXISTS');
+    accepted(h.send({ kind: 'deposit', userId: 'C', asset: 'USD', amount: amt('10'), requestId: 'r1' })); // per user
+    accepted(deposit('r2'));
+    accepted(deposit('r3')); // the window holds the last 2: r1 is forgotten
+    accepted(deposit('r1'));
+    expect(h.balance('B', 'USD').available).to.equal(amt('40'));
+    expect(rejected(deposit('\u0000')).field).to.equal('request_id');
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: amt('1'), requestId: '' })); // empty: none
   });
 
   it('retains closed orders up to the limit, oldest closed evicted first; open orders always', () => {
@@ -457,7 +542,10 @@ describe('engine: snapshot and restore', () => {
   it('restores the same state: same hash, same queries, same future', () => {
     const h = seedBook();
     placed(h.limit('T', 'SOL-USD', 'buy', '97', '2', { clientOrderId: 'bid-1' }));
-    placed(h.market('T', 'SOL-USD', 'buy', '6'));
+    placed(h.market('T', 'SOL-USD', 'buy', '6', { clientOrderId: 'mkt-1' }));
+    placed(h.limit('T', 'SOL-USD', 'buy', '100', '1', { clientOrderId: 'bid-2' }));
+    accepted(h.send({ kind: 'deposit', userId: 'T', asset: 'USD', amount: 1n, requestId: 'dep-1' }));
+    accepted(h.send({ kind: 'deposit', userId: 'T', asset: 'USD', amount: 2n, requestId: 'dep-2' }));
     const snapshot = h.engine.snapshot();
     const restored = Engine.restore(CONFIG, snapshot);
     expect(restored.stateHash()).to.equal(h.engine.stateHash());
@@ -468,6 +556,16 @@ describe('engine: snapshot and restore', () => {
     const next = { kind: 'placeMarket', seq: h.engine.lastSeq() + 1, timestamp: 9, orderId: 100, userId: 'T', market: 'SOL-USD', side: 'buy', quantity: qty('4'), selfTradePrevention: 'cancel_resting' } as const;
     expect(restored.apply(next)).to.deep.equal(h.engine.apply(next));
     expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    // The retry state came back: retries answer alike, deposits are not credited twice.
+    const retries: Command[] = [
+      { kind: 'placeMarket', seq: next.seq + 1, timestamp: 10, orderId: 101, userId: 'T', market: 'SOL-USD', side: 'buy', quantity: qty('6'), selfTradePrevention: 'cancel_resting', clientOrderId: 'mkt-1' },
+      { kind: 'placeLimit', seq: next.seq + 2, timestamp: 11, orderId: 102, userId: 'T', market: 'SOL-USD', side: 'buy', price: px('100'), quantity: qty('1'), timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', clientOrderId: 'bid-2' },
+      { kind: 'deposit', seq: next.seq + 3, timestamp: 12, userId: 'T', asset: 'USD', amount: 1n, requestId: 'dep-1' },
+      { kind: 'deposit', seq: next.seq + 4, timestamp: 13, userId: 'T', asset: 'USD', amount: 3n, requestId: 'dep-2' },
+    ];
+    for (const cmd of retries) expect(restored.apply(cmd), cmd.kind).to.deep.equal(h.engine.apply(cmd));
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    expect(h.engine.snapshot()).to.include('"placementTrades"').and.include('"depositRequests"');
   });
 
   it('refuses a snapshot taken under other markets', () => {

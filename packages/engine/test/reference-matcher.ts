@@ -43,11 +43,14 @@ interface RefOrder {
   updatedAt: number;
   resting: boolean;
   arrival: number;
+  /** What it traded when placed: the answer to a retry of its client order id. */
+  placementTrades: TradeView[];
 }
 
 interface RefState {
   orders: RefOrder[]; // every retained order
   closedQueue: Record<string, number[]>; // per user, ids in closing order
+  depositRequests: Record<string, { requestId: string; asset: string; amount: bigint }[]>; // per user, oldest first
   balances: Record<string, { available: bigint; locked: bigint }>; // `${user}\n${asset}`
   supply: Record<string, bigint>;
   bookSeq: Record<string, number>;
@@ -92,7 +95,7 @@ function validClientOrderId(id: string): boolean {
 const badUnits = (value: unknown, max: bigint): boolean => typeof value !== 'bigint' || value < 1n || value > max;
 
 export class ReferenceExchange {
-  private s: RefState = { orders: [], closedQueue: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
+  private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
   private lastSeq = 0;
 
   constructor(private readonly config: EngineConfig) {}
@@ -153,17 +156,36 @@ export class ReferenceExchange {
         if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
         if (!this.assets().includes(cmd.asset)) return fail('INVALID_ARGUMENT', 'asset');
         if (badUnits(cmd.amount, MAX_UNITS)) return fail('INVALID_ARGUMENT', 'amount');
+        const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
+        if (requestId !== undefined && !validClientOrderId(requestId)) return fail('INVALID_ARGUMENT', 'request_id');
+        const requests = (s.depositRequests[cmd.userId] ??= []);
+        const earlier = requests.find((r) => r.requestId === requestId);
+        if (earlier !== undefined) {
+          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) return fail('ALREADY_EXISTS', 'request_id');
+          const balance = { asset: cmd.asset, ...this.balance(cmd.userId, cmd.asset) };
+          return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
+        }
         if ((s.supply[cmd.asset] ?? 0n) + cmd.amount > MAX_UNITS) return fail('INVALID_ARGUMENT', 'amount');
         s.supply[cmd.asset] = (s.supply[cmd.asset] ?? 0n) + cmd.amount;
         const b = this.bal(s, fx, cmd.userId, cmd.asset);
         b.available += cmd.amount;
+        if (requestId !== undefined) {
+          requests.push({ requestId, asset: cmd.asset, amount: cmd.amount });
+          if (requests.length > this.config.closedOrdersRetainedPerUser) requests.shift();
+        }
         const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
         return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
       }
       case 'cancel': {
-        const order = s.orders.find((o) => o.id === cmd.orderId && o.userId === cmd.userId);
-        if (order === undefined) return fail('NOT_FOUND', 'order_id');
-        if (order.status === 'filled' || order.status === 'cancelled') return fail('FAILED_PRECONDITION', 'order_id');
+        const byClientOrderId = cmd.clientOrderId !== undefined;
+        const field = byClientOrderId ? 'client_order_id' : 'order_id';
+        if (byClientOrderId && !validClientOrderId(cmd.clientOrderId!)) return fail('INVALID_ARGUMENT', field);
+        const order = s.orders.find((o) => (byClientOrderId ? o.clientOrderId === cmd.clientOrderId : o.id === cmd.orderId) && o.userId === cmd.userId);
+        if (order === undefined) return fail('NOT_FOUND', field);
+        if (order.status === 'filled') return fail('FAILED_PRECONDITION', field);
+        if (order.status === 'cancelled') {
+          return { ok: true, value: { kind: 'cancelled', order: this.view(order), releasedAsset: this.lockAsset(order), releasedAmount: 0n }, events: [] };
+        }
         const released = order.locked;
         this.cancelOrder(s, fx, order, 'user');
         const view = this.view(order);
@@ -186,15 +208,21 @@ export class ReferenceExchange {
     if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
     if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
-    if (clientOrderId !== undefined && s.orders.some((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId)) {
-      return fail('ALREADY_EXISTS', 'client_order_id');
-    }
     const isLimit = cmd.kind === 'placeLimit';
+    const earlier = clientOrderId === undefined ? undefined : s.orders.find((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId);
+    if (earlier !== undefined) {
+      const same =
+        earlier.market === cmd.market && earlier.side === cmd.side && earlier.quantity === cmd.quantity &&
+        earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') &&
+        (!isLimit || (earlier.price === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly));
+      if (!same) return fail('ALREADY_EXISTS', 'client_order_id');
+      return { ok: true, value: { kind: 'placed', order: this.view(earlier), trades: earlier.placementTrades }, events: [] };
+    }
     const order: RefOrder = {
       id: cmd.orderId, clientOrderId, userId: cmd.userId, market: cmd.market, side: cmd.side, type: isLimit ? 'limit' : 'market',
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
-      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0,
+      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [],
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
@@ -229,6 +257,7 @@ export class ReferenceExchange {
       order.locked = cost;
     }
     const { trades } = this.match(s, fx, order);
+    order.placementTrades = trades;
     return { ok: true, value: { kind: 'placed', order: this.view(order), trades }, events: [] };
   }
 

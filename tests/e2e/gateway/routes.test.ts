@@ -220,14 +220,26 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect((await stack.call('GET', '/v1/orders?pageSize=many', { token: bob.token })).status).to.equal(400);
     });
 
-    it('cancels (DELETE /v1/orders/{order_id}), then 400 FAILED_PRECONDITION for the closed order', async () => {
+    it('cancels (DELETE /v1/orders/{order_id}); a repeat answers the cancelled order, releasing nothing', async () => {
       const cancelled = await route('DELETE', '/v1/orders/{order_id}', `/v1/orders/${ask}`, { token: bob.token });
       expect(cancelled.status).to.equal(200);
       expect(cancelled.json).to.deep.include({ releasedAmount: '0.3', releasedAsset: 'BTC' });
       expect(cancelled.json.order.status).to.equal('ORDER_STATUS_CANCELLED');
       const again = await stack.call('DELETE', `/v1/orders/${ask}`, { token: bob.token });
-      expect(again.status).to.equal(400);
-      expect(again.json.code).to.equal(9);
+      expect(again.status).to.equal(200);
+      expect(again.json).to.deep.include({ releasedAmount: '0', releasedAsset: 'BTC', order: cancelled.json.order });
+    });
+
+    it('cancels by client order id (DELETE /v1/orders/by-client-id/{client_order_id}), 404 for another user\'s', async () => {
+      const body = { market: 'BTC-USD', side: 'SIDE_SELL', price: '40000', quantity: '0.1', clientOrderId: 'bob ask/1' };
+      const placed = await stack.call('POST', '/v1/orders', { token: bob.token, body });
+      expect(placed.status).to.equal(200);
+      const path = `/v1/orders/by-client-id/${encodeURIComponent('bob ask/1')}`;
+      expect((await stack.call('DELETE', path, { token: alice.token })).status).to.equal(404);
+      const cancelled = await route('DELETE', '/v1/orders/by-client-id/{client_order_id}', path, { token: bob.token });
+      expect(cancelled.status).to.equal(200);
+      expect(cancelled.json).to.deep.include({ releasedAmount: '0.1', releasedAsset: 'BTC' });
+      expect(cancelled.json.order).to.include({ orderId: placed.json.order.orderId, clientOrderId: 'bob ask/1', status: 'ORDER_STATUS_CANCELLED' });
     });
   });
 

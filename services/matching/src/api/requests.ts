@@ -44,19 +44,22 @@ export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: 
   return { kind: 'placeMarket', userId, ...fields, ...withClientOrderId(clientOrderId) };
 }
 
+/** The order by order_id or by client_order_id: exactly one of them. */
 export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
-  return { kind: 'cancel', userId, orderId: valid.orderId(req.orderId) };
+  const clientOrderId = valid.clientOrderId(req.clientOrderId);
+  if (clientOrderId === undefined) return { kind: 'cancel', userId, orderId: valid.orderId(req.orderId) };
+  if (req.orderId !== 0n) throw valid.invalidArgument('client_order_id', 'give order_id or client_order_id, not both');
+  return { kind: 'cancel', userId, orderId: 0, clientOrderId };
 }
 
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {
-  return {
-    kind: 'deposit',
-    ...checkFields({
-      userId: () => valid.userId(req.userId),
-      asset: () => valid.asset(req.asset, markets),
-      amount: () => valid.amount(req.amount),
-    }),
-  };
+  const { requestId, ...fields } = checkFields({
+    userId: () => valid.userId(req.userId),
+    asset: () => valid.asset(req.asset, markets),
+    amount: () => valid.amount(req.amount),
+    requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
+  });
+  return { kind: 'deposit', ...fields, ...(requestId === undefined ? {} : { requestId }) };
 }
 
 export interface ListOrdersPage {

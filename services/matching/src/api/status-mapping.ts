@@ -29,8 +29,11 @@ export const ENGINE_REASONS: Readonly<Record<string, string>> = {
   'FAILED_PRECONDITION time_in_force': 'FOK_NOT_FILLABLE',
   'FAILED_PRECONDITION self_trade_prevention': 'SELF_TRADE_PREVENTED',
   'FAILED_PRECONDITION order_id': 'ORDER_NOT_OPEN',
+  'FAILED_PRECONDITION client_order_id': 'ORDER_NOT_OPEN',
   'NOT_FOUND order_id': 'ORDER_NOT_FOUND',
+  'NOT_FOUND client_order_id': 'ORDER_NOT_FOUND',
   'ALREADY_EXISTS client_order_id': 'CLIENT_ORDER_ID_IN_USE',
+  'ALREADY_EXISTS request_id': 'REQUEST_ID_IN_USE',
 };
 /** The reason of an engine rejection the table above does not name. */
 export const ORDER_REJECTED = 'ORDER_REJECTED';

@@ -15,6 +15,8 @@ import {
  * bigints as decimal strings. Fields are copied one by one (never spread) so that whatever else a
  * caller's object carries stays out of the journal, and so that decoding can check each one: a
  * journal written by another version fails loudly instead of replaying into a different state.
+ * Optional fields added later (a cancel's clientOrderId, a deposit's requestId) are left out when
+ * absent, so that journals written before them read the same.
  */
 
 /** A journal record's payload does not describe a command this version understands. */
@@ -53,6 +55,7 @@ export function encodeCommand(cmd: Command): string {
         timestamp: cmd.timestamp,
         userId: cmd.userId,
         orderId: cmd.orderId,
+        clientOrderId: cmd.clientOrderId,
       });
     case 'deposit':
       return JSON.stringify({
@@ -62,6 +65,7 @@ export function encodeCommand(cmd: Command): string {
         userId: cmd.userId,
         asset: cmd.asset,
         amount: cmd.amount.toString(),
+        requestId: cmd.requestId,
       });
   }
 }
@@ -105,16 +109,12 @@ export function decodeCommand(value: unknown): Command {
     case 'placeMarket':
       return withClientOrderId({ kind, seq, timestamp, ...placementFields(r), quantity: r.bigint('quantity') }, r.optionalString('clientOrderId'));
     case 'cancel':
-      return { kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') };
+      return withClientOrderId({ kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') }, r.optionalString('clientOrderId'));
     case 'deposit':
-      return {
-        kind,
-        seq,
-        timestamp,
-        userId: r.string('userId'),
-        asset: r.string('asset'),
-        amount: r.bigint('amount'),
-      };
+      return withRequestId(
+        { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') },
+        r.optionalString('requestId'),
+      );
   }
 }
 
@@ -132,6 +132,11 @@ function placementFields(r: FieldReader): Pick<PlaceLimitCommand | PlaceMarketCo
 /** Adds clientOrderId only when present, so a decoded command equals the one that was encoded. */
 function withClientOrderId<T extends object>(cmd: T, clientOrderId: string | undefined): T {
   return clientOrderId === undefined ? cmd : { ...cmd, clientOrderId };
+}
+
+/** Adds requestId only when present, as withClientOrderId. */
+function withRequestId<T extends object>(cmd: T, requestId: string | undefined): T {
+  return requestId === undefined ? cmd : { ...cmd, requestId };
 }
 
 class FieldReader {

@@ -429,8 +429,9 @@ export interface PlaceLimitOrderRequest {
   /** self_trade_prevention: default cancels the resting order. */
   selfTradePrevention: SelfTradePrevention;
   /**
-   * client_order_id: optional, at most 64 printable ASCII characters, unique among the caller's
-   * retained orders (ALREADY_EXISTS otherwise): a retry with the same id cannot place twice.
+   * client_order_id: optional idempotency key, at most 64 printable ASCII characters. It is
+   * retained while its order is open or among the caller's retained closed orders (the newest
+   * MATCHING_CLOSED_ORDERS_RETAINED); meanwhile a retry with it cannot place twice (see the RPC).
    */
   clientOrderId: string;
 }
@@ -471,8 +472,10 @@ export interface PlaceMarketOrderResponse {
 
 /** CancelOrderRequest is the input of CancelOrder. */
 export interface CancelOrderRequest {
-  /** order_id of one of the caller's open orders. */
+  /** order_id of one of the caller's open orders; 0 when client_order_id names it. */
   orderId: bigint;
+  /** client_order_id the order was placed with, instead of order_id (set exactly one). */
+  clientOrderId: string;
 }
 
 /** CancelOrderResponse is the output of CancelOrder. */
@@ -557,6 +560,11 @@ export interface AddFundsRequest {
   asset: string;
   /** amount: a positive decimal with up to 8 decimals. */
   amount: string;
+  /**
+   * request_id: optional idempotency key (at most 64 printable ASCII characters, e.g. a UUID),
+   * retained among the user's last MATCHING_CLOSED_ORDERS_RETAINED deposits that had one.
+   */
+  requestId: string;
 }
 
 /** AddFundsResponse is the output of AddFunds. */
@@ -2025,7 +2033,7 @@ export const PlaceMarketOrderResponse: MessageFns<PlaceMarketOrderResponse> = {
 };
 
 function createBaseCancelOrderRequest(): CancelOrderRequest {
-  return { orderId: 0n };
+  return { orderId: 0n, clientOrderId: "" };
 }
 
 export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
@@ -2035,6 +2043,9 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
         throw new globalThis.Error("value provided for field message.orderId of type uint64 too large");
       }
       writer.uint32(8).uint64(message.orderId);
+    }
+    if (message.clientOrderId !== "") {
+      writer.uint32(18).string(message.clientOrderId);
     }
     return writer;
   },
@@ -2054,6 +2065,14 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
           message.orderId = reader.uint64() as bigint;
           continue;
         }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.clientOrderId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2064,13 +2083,19 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
   },
 
   fromJSON(object: any): CancelOrderRequest {
-    return { orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n };
+    return {
+      orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n,
+      clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+    };
   },
 
   toJSON(message: CancelOrderRequest): unknown {
     const obj: any = {};
     if (message.orderId !== 0n) {
       obj.orderId = message.orderId.toString();
+    }
+    if (message.clientOrderId !== "") {
+      obj.clientOrderId = message.clientOrderId;
     }
     return obj;
   },
@@ -2081,6 +2106,7 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
   fromPartial(object: DeepPartial<CancelOrderRequest>): CancelOrderRequest {
     const message = createBaseCancelOrderRequest();
     message.orderId = object.orderId ?? 0n;
+    message.clientOrderId = object.clientOrderId ?? "";
     return message;
   },
 };
@@ -2771,7 +2797,7 @@ export const GetBalancesResponse: MessageFns<GetBalancesResponse> = {
 };
 
 function createBaseAddFundsRequest(): AddFundsRequest {
-  return { userId: "", asset: "", amount: "" };
+  return { userId: "", asset: "", amount: "", requestId: "" };
 }
 
 export const AddFundsRequest: MessageFns<AddFundsRequest> = {
@@ -2784,6 +2810,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     }
     if (message.amount !== "") {
       writer.uint32(26).string(message.amount);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
     }
     return writer;
   },
@@ -2819,6 +2848,14 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
           message.amount = reader.string();
           continue;
         }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2833,6 +2870,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
       userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
       asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
       amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      requestId: isSet(object.requestId) ? globalThis.String(object.requestId) : "",
     };
   },
 
@@ -2847,6 +2885,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     if (message.amount !== "") {
       obj.amount = message.amount;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -2858,6 +2899,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     message.userId = object.userId ?? "";
     message.asset = object.asset ?? "";
     message.amount = object.amount ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -3983,6 +4025,9 @@ export const MatchingServiceService = {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
+   * orders with the same parameters answers with that order (as it is now) and the trades it made
+   * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
    */
   placeLimitOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceLimitOrder",
@@ -3998,6 +4043,7 @@ export const MatchingServiceService = {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
+   * Retries with client_order_id as for PlaceLimitOrder.
    */
   placeMarketOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceMarketOrder",
@@ -4011,8 +4057,10 @@ export const MatchingServiceService = {
     responseDeserialize: (value: Buffer): PlaceMarketOrderResponse => PlaceMarketOrderResponse.decode(value),
   },
   /**
-   * CancelOrder cancels one of the caller's open orders and releases what it still locks.
-   * NOT_FOUND for an unknown order or another user's order; FAILED_PRECONDITION if already closed.
+   * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
+   * releases what it still locks. An order already cancelled is returned as it is, with nothing
+   * released (a retry). NOT_FOUND for an unknown order or another user's order;
+   * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder: {
     path: "/orderbook.matching.v1.MatchingService/CancelOrder",
@@ -4064,7 +4112,11 @@ export const MatchingServiceService = {
     responseSerialize: (value: GetBalancesResponse): Buffer => Buffer.from(GetBalancesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBalancesResponse => GetBalancesResponse.decode(value),
   },
-  /** AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED). */
+  /**
+   * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
+   * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
+   * if the retained request_id was used with another asset or amount).
+   */
   addFunds: {
     path: "/orderbook.matching.v1.MatchingService/AddFunds",
     requestStream: false,
@@ -4151,16 +4203,22 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
+   * orders with the same parameters answers with that order (as it is now) and the trades it made
+   * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
    */
   placeLimitOrder: handleUnaryCall<PlaceLimitOrderRequest, PlaceLimitOrderResponse>;
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
+   * Retries with client_order_id as for PlaceLimitOrder.
    */
   placeMarketOrder: handleUnaryCall<PlaceMarketOrderRequest, PlaceMarketOrderResponse>;
   /**
-   * CancelOrder cancels one of the caller's open orders and releases what it still locks.
-   * NOT_FOUND for an unknown order or another user's order; FAILED_PRECONDITION if already closed.
+   * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
+   * releases what it still locks. An order already cancelled is returned as it is, with nothing
+   * released (a retry). NOT_FOUND for an unknown order or another user's order;
+   * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
@@ -4171,7 +4229,11 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   getOrderBook: handleUnaryCall<GetOrderBookRequest, GetOrderBookResponse>;
   /** GetBalances returns the caller's balances, per asset. */
   getBalances: handleUnaryCall<GetBalancesRequest, GetBalancesResponse>;
-  /** AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED). */
+  /**
+   * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
+   * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
+   * if the retained request_id was used with another asset or amount).
+   */
   addFunds: handleUnaryCall<AddFundsRequest, AddFundsResponse>;
   /** ListMarkets lists the markets this service trades. Public. */
   listMarkets: handleUnaryCall<ListMarketsRequest, ListMarketsResponse>;
@@ -4204,6 +4266,9 @@ export interface MatchingServiceClient extends Client {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
+   * orders with the same parameters answers with that order (as it is now) and the trades it made
+   * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
    */
   placeLimitOrder(
     request: PlaceLimitOrderRequest,
@@ -4223,6 +4288,7 @@ export interface MatchingServiceClient extends Client {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
+   * Retries with client_order_id as for PlaceLimitOrder.
    */
   placeMarketOrder(
     request: PlaceMarketOrderRequest,
@@ -4240,8 +4306,10 @@ export interface MatchingServiceClient extends Client {
     callback: (error: ServiceError | null, response: PlaceMarketOrderResponse) => void,
   ): ClientUnaryCall;
   /**
-   * CancelOrder cancels one of the caller's open orders and releases what it still locks.
-   * NOT_FOUND for an unknown order or another user's order; FAILED_PRECONDITION if already closed.
+   * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
+   * releases what it still locks. An order already cancelled is returned as it is, with nothing
+   * released (a retry). NOT_FOUND for an unknown order or another user's order;
+   * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder(
     request: CancelOrderRequest,
@@ -4322,7 +4390,11 @@ export interface MatchingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBalancesResponse) => void,
   ): ClientUnaryCall;
-  /** AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED). */
+  /**
+   * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
+   * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
+   * if the retained request_id was used with another asset or amount).
+   */
   addFunds(
     request: AddFundsRequest,
     callback: (error: ServiceError | null, response: AddFundsResponse) => void,
