@@ -1,7 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
-import { decodeStatusDetails, STATUS_DETAILS_TRAILER } from '@orderbook/server-kit';
+import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@orderbook/client';
 import { expectStatus } from '@orderbook/test-support';
 import { TestStack, type Trader } from './support/test-stack';
 
@@ -10,8 +10,8 @@ const { SIDE_BUY, SIDE_SELL } = matching.Side;
 /** The ErrorInfo reason and the field its metadata names, from the error's trailer. */
 async function refusal(promise: Promise<unknown>, code: grpc.status): Promise<[string | undefined, string | undefined]> {
   const error = await expectStatus(promise, code);
-  const details = decodeStatusDetails(error.metadata.get(STATUS_DETAILS_TRAILER)[0] as Buffer);
-  return [details.errorInfo?.reason, details.errorInfo?.metadata.field ?? details.badRequest?.fieldViolations[0]?.field];
+  const details = decodeStatusDetails(error.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer);
+  return [details.reason, details.metadata.field ?? details.fieldViolations[0]?.field];
 }
 
 /** Retries (AIP-155) through real gRPC: client_order_id on placements and cancels, request_id on AddFunds. */

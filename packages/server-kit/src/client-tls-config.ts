@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { splitHostPort } from './address';
 import type { ClientTlsFiles } from './client-tls';
 import { ConfigError, ConfigReader, type ConfigVariable, type Env } from './config-table';
 import { isLoopback } from './server-transport-config';
@@ -41,8 +42,7 @@ export function readClientTls<P extends string>(prefix: P, dialling: Dialling, a
   if ((certFile === undefined) !== (keyFile === undefined)) throw new ConfigError(`${name('TLS_CERT_FILE')} and ${name('TLS_KEY_FILE')}: set both or neither`);
   if (caFile === undefined) {
     if (certFile !== undefined || serverName !== undefined) throw new ConfigError(`${name('TLS_CA_FILE')}: required with the other ${prefix}_TLS_ variables`);
-    const host = address.slice(0, address.lastIndexOf(':'));
-    if (!isLoopback(host) && vars.oneOf(name('ALLOW_PLAINTEXT'), ['true', 'false']) !== 'true') {
+    if (!isLoopback(splitHostPort(address).host) && vars.oneOf(name('ALLOW_PLAINTEXT'), ['true', 'false']) !== 'true') {
       throw new ConfigError(`${dialling.addressVariable} ${address} is not a loopback address: set ${name('TLS_CA_FILE')} to reach ${dialling.server} over TLS, or ${name('ALLOW_PLAINTEXT')}=true`);
     }
     return undefined;

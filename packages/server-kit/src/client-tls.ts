@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { checkServerIdentity, connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
+import { splitHostPort } from './address';
 
 /** PEM files of a TLS client: the CA the server's certificate must chain to, and optionally a client certificate (mutual TLS). */
 export interface ClientTlsFiles {
@@ -41,13 +42,12 @@ export function clientTlsChannel(files: ClientTlsFiles): ClientTlsChannel {
 }
 
 function handshakeFailure(address: string, files: ClientTlsFiles): Promise<string | undefined> {
-  const separator = address.lastIndexOf(':');
-  const host = address.slice(0, separator).replace(/^\[(.*)\]$/, '$1');
+  const { host, port } = splitHostPort(address);
   const servername = files.serverName ?? host;
   return new Promise((resolve) => {
     const socket = connect({
       host,
-      port: Number(address.slice(separator + 1)),
+      port,
       ca: readFileSync(files.caFile),
       ...(files.certFile === undefined || files.keyFile === undefined ? {} : { cert: readFileSync(files.certFile), key: readFileSync(files.keyFile) }),
       ...(isIP(servername) === 0 ? { servername } : {}),

@@ -48,37 +48,6 @@ export function statusDetailsOf(error: { readonly metadata?: Metadata }): rpcSta
   return bytes instanceof Buffer ? rpcStatus.Status.decode(bytes) : undefined;
 }
 
-/** The details of a trailer, as a client reads them (used by the tests). */
-export interface DecodedStatusDetails {
-  readonly code: number;
-  readonly message: string;
-  readonly errorInfo?: rpcErrorDetails.ErrorInfo;
-  readonly badRequest?: rpcErrorDetails.BadRequest;
-  readonly retryInfo?: rpcErrorDetails.RetryInfo;
-  /** type URLs of the details, in order */
-  readonly types: readonly string[];
-}
-
-export function decodeStatusDetails(bytes: Uint8Array): DecodedStatusDetails {
-  const decoded = rpcStatus.Status.decode(bytes);
-  const find = <T>(type: string, decode: (bytes: Uint8Array) => T): T | undefined => {
-    const any = decoded.details.find((d) => d.typeUrl === TYPE_URL_PREFIX + type);
-    return any === undefined ? undefined : decode(any.value);
-  };
-  return {
-    code: decoded.code,
-    message: decoded.message,
-    ...optional('errorInfo', find('ErrorInfo', (b) => rpcErrorDetails.ErrorInfo.decode(b))),
-    ...optional('badRequest', find('BadRequest', (b) => rpcErrorDetails.BadRequest.decode(b))),
-    ...optional('retryInfo', find('RetryInfo', (b) => rpcErrorDetails.RetryInfo.decode(b))),
-    types: decoded.details.map((d) => d.typeUrl),
-  };
-}
-
 function pack(type: string, value: Uint8Array): { typeUrl: string; value: Buffer } {
   return { typeUrl: TYPE_URL_PREFIX + type, value: Buffer.from(value) };
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
-  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -2,9 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { service as healthService } from 'grpc-health-check';
 import pino from 'pino';
-import { descriptorSetPath } from '@orderbook/proto';
+import { descriptorSetPath, rpcErrorDetails } from '@orderbook/proto';
 import { startGrpcServer } from '../src/grpc-server';
-import { decodeStatusDetails, STATUS_DETAILS_TRAILER } from '../src/status-details';
+import { statusDetailsOf } from '../src/status-details';
 
 const HealthClient = grpc.makeClientConstructor(healthService as unknown as grpc.ServiceDefinition, 'grpc.health.v1.Health');
 
@@ -24,7 +24,8 @@ describe('gRPC server shutdown', () => {
       await server.shutdown(60_000);
       const status = await ended;
       expect(status.code).to.equal(grpc.status.UNAVAILABLE);
-      expect(decodeStatusDetails(status.metadata.get(STATUS_DETAILS_TRAILER)[0] as Buffer).errorInfo?.reason).to.equal('SHUTTING_DOWN');
+      const [errorInfo] = statusDetailsOf(status)?.details ?? [];
+      expect(rpcErrorDetails.ErrorInfo.decode(errorInfo!.value).reason).to.equal('SHUTTING_DOWN');
       expect(statuses).to.deep.equal(['SERVING', 'NOT_SERVING']);
     } finally {
       client.close();
