@@ -67,6 +67,18 @@ export class OrderEntry {
     });
   }
 
+  /**
+   * Amends an open order to a new price and/or quantity. The targets are absolute, so a repeat
+   * after a lost answer asks for what is already there: it changes no price, quantity or lock.
+   */
+  amendOrder(request: matching.DeepPartial<matching.AmendOrderRequest>): Promise<PlacedOrder> {
+    const full = matching.AmendOrderRequest.fromPartial(request);
+    return this.write(async (client) => {
+      const answer = await this.call(client, client.amendOrder, full);
+      return { order: required(answer.order), trades: answer.trades };
+    });
+  }
+
   /** Credits a user (admin role); request_id is made up when not given, so that a retry credits once. */
   addFunds(request: matching.DeepPartial<matching.AddFundsRequest>): Promise<matching.AddFundsResponse> {
     const withId = matching.AddFundsRequest.fromPartial({ ...request, requestId: request.requestId || newClientOrderId() });

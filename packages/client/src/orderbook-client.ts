@@ -100,6 +100,10 @@ export class OrderbookClient {
     return this.orders.cancelOrder(orderId);
   }
 
+  amendOrder(request: matching.DeepPartial<matching.AmendOrderRequest>): Promise<PlacedOrder> {
+    return this.orders.amendOrder(request);
+  }
+
   addFunds(request: matching.DeepPartial<matching.AddFundsRequest>): Promise<matching.AddFundsResponse> {
     return this.orders.addFunds(request);
   }

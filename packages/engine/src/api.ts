@@ -89,7 +89,26 @@ export interface DepositCommand extends CommandHeader {
   readonly requestId?: string;
 }
 
-export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand;
+/**
+ * Changes the price and/or the quantity (the total, filled part included) of an open order. Only
+ * a smaller quantity at the same price keeps the order's place in its queue; anything else moves
+ * it to the back of its (new) level, and a new price that crosses the book trades first, as a
+ * taker would. Its lock becomes exactly what the amended rest reserves: the difference is locked
+ * (refused if not available) or released.
+ */
+export interface AmendCommand extends CommandHeader {
+  readonly kind: 'amend';
+  readonly userId: string;
+  /** The order; ignored (0 by convention) when clientOrderId names it instead. */
+  readonly orderId: number;
+  readonly clientOrderId?: string;
+  /** The new limit price; undefined keeps it. */
+  readonly price?: bigint;
+  /** The new total quantity, above what is filled; undefined keeps it. */
+  readonly quantity?: bigint;
+}
+
+export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand | AmendCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -185,7 +204,14 @@ export interface DepositResult {
   readonly balance: BalanceView;
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult;
+export interface AmendResult {
+  readonly kind: 'amended';
+  /** The order after the amendment (and after the trades a crossing price made). */
+  readonly order: OrderView;
+  readonly trades: readonly TradeView[];
+}
+
+export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =

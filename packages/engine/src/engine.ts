@@ -15,6 +15,7 @@
  * when a request leaves it unspecified.
  */
 import type {
+  AmendCommand,
   BalanceView,
   CancelCommand,
   Command,
@@ -33,7 +34,7 @@ import type {
 import type { Account } from './account';
 import { EventRecorder } from './events';
 import { Execution } from './execution';
-import { formatAmount, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
+import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import { Queries } from './queries';
@@ -52,7 +53,7 @@ import * as validation from './validation';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amountError, invalid, isClientOrderId, limitError, placementError, reject, userIdError } = validation;
+const { amendError, amountError, invalid, isClientOrderId, limitError, placementError, reject, userIdError } = validation;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
 export class Engine implements EngineQueries {
@@ -105,6 +106,9 @@ export class Engine implements EngineQueries {
         break;
       case 'deposit':
         result = this.deposit(cmd);
+        break;
+      case 'amend':
+        result = this.amend(cmd);
         break;
       default:
         throw new Error(`unknown command kind ${(cmd as { kind: unknown }).kind}`);
@@ -234,14 +238,24 @@ export class Engine implements EngineQueries {
     return result;
   }
 
-  private cancel(cmd: CancelCommand): CommandResult {
+  /**
+   * The caller's retained order that a cancel or amend names, by order id or client order id; or
+   * the rejection. Unknown and someone else's order get the same answer: never reveal that an id exists.
+   */
+  private ownOrder(cmd: CancelCommand | AmendCommand): { order: OrderRef; field: string; name: string } | CommandResult {
     const byClientOrderId = cmd.clientOrderId !== undefined;
     const field = byClientOrderId ? 'client_order_id' : 'order_id';
     const name = byClientOrderId ? `order "${cmd.clientOrderId}"` : `order ${cmd.orderId}`;
     if (byClientOrderId && !isClientOrderId(cmd.clientOrderId!)) return invalid(field, 'must be 1 to 64 printable ASCII characters');
-    // Unknown and someone else's order get the same answer: never reveal that an id exists.
     const order = byClientOrderId ? this.queries.ownOrderByClientOrderId(cmd.userId, cmd.clientOrderId!) : this.queries.ownOrder(cmd.userId, cmd.orderId);
     if (order === NO_ORDER) return reject('NOT_FOUND', field, `${field}: ${name} not found`);
+    return { order, field, name };
+  }
+
+  private cancel(cmd: CancelCommand): CommandResult {
+    const found = this.ownOrder(cmd);
+    if (!('order' in found)) return found;
+    const { order, field, name } = found;
     const store = this.state.store;
     const releasedAsset = this.state.assets[store.lockIndex(order)]!;
     if (!store.isOpen(order)) {
@@ -254,6 +268,53 @@ export class Engine implements EngineQueries {
     const releasedAmount = BigInt(store.locked(order));
     const view = this.execution.cancel(order, 'user', undefined, undefined);
     return { ok: true, value: { kind: 'cancelled', order: view, releasedAsset, releasedAmount }, events: this.recorder.finish() };
+  }
+
+  /** See AmendCommand. Every check comes first: a refused amendment changes nothing. */
+  private amend(cmd: AmendCommand): CommandResult {
+    const fieldError = amendError(cmd.price, cmd.quantity);
+    if (fieldError !== undefined) return { ok: false, error: fieldError };
+    const found = this.ownOrder(cmd);
+    if (!('order' in found)) return found;
+    const { order, field, name } = found;
+    const store = this.state.store;
+    if (!store.isOpen(order)) return reject('FAILED_PRECONDITION', field, `${field}: ${name} is already ${store.status(order)}`);
+    const market = this.state.marketOf(order);
+    const oldPrice = store.price(order);
+    const price = cmd.price === undefined ? oldPrice : Number(cmd.price);
+    const quantity = cmd.quantity === undefined ? store.quantity(order) : Number(cmd.quantity);
+    const filled = store.filled(order);
+    if (quantity <= filled) return reject('FAILED_PRECONDITION', 'quantity', `quantity: must be above the filled quantity ${formatQuantity(BigInt(filled))}`);
+    if (buyLockAmount(price, quantity) > ORDER_LIMIT) return this.risk.tooValuable(market);
+    const keepsPlace = quantity <= store.quantity(order);
+    const side = store.side(order);
+    if (price !== oldPrice && store.postOnly(order) && wouldCross(market.book, side, price)) {
+      return reject('FAILED_PRECONDITION', 'post_only', 'post_only: the amended order would trade');
+    }
+    const remaining = quantity - filled;
+    const lock = side === 'buy' ? buyLockAmount(price, remaining) : remaining;
+    const more = lock - store.locked(order);
+    if (more > 0) {
+      const fundsError = this.risk.fundsError(this.state.accountOf(order), store.lockIndex(order), BigInt(more));
+      if (fundsError !== undefined) return fundsError;
+    }
+
+    this.risk.relock(order, lock);
+    if (price === oldPrice) {
+      // It cannot cross at the price it rested at: it stays in its level, in place or at the back.
+      const level = market.book.levelOf(order);
+      if (keepsPlace) level.reduce(BigInt(store.remaining(order) - remaining));
+      else level.remove(store, order);
+      store.amend(order, price, quantity, cmd.timestamp);
+      if (!keepsPlace) level.append(store, order);
+      this.recorder.level(market.book, level);
+      const view = store.view(order);
+      this.recorder.push({ type: 'orderUpdated', order: view, trade: undefined });
+      return { ok: true, value: { kind: 'amended', order: view, trades: [] }, events: this.recorder.finish() };
+    }
+    this.recorder.level(market.book, market.book.remove(order));
+    store.amend(order, price, quantity, cmd.timestamp);
+    return this.execution.reenter(order);
   }
 
   private deposit(cmd: DepositCommand): CommandResult {

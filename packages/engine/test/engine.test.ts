@@ -538,6 +538,112 @@ describe('engine: validation and sequencing', () => {
   });
 });
 
+describe('engine: amending an open order', () => {
+  /** Bids of B at 100 (order 1, 1 BTC) then C at 100 (order 2, 1 BTC); S holds BTC to sell. */
+  function twoBids(): Harness {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('C', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '10'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    placed(h.limit('C', 'BTC-USD', 'buy', '100', '1'));
+    return h;
+  }
+  const amended = (result: ReturnType<Harness['send']>) => {
+    const r = accepted(result);
+    if (r.value.kind !== 'amended') throw new Error(`expected an amendment, got ${r.value.kind}`);
+    return { ...r.value, events: r.events };
+  };
+  const queue = (h: Harness) => JSON.parse(h.engine.snapshot()).markets[0].bids.map((level: unknown[][]) => level.map((o) => o[0]));
+
+  it('a smaller quantity keeps its place and releases exactly the lock it no longer needs', () => {
+    const h = twoBids();
+    const r = amended(h.amend('B', 1, { quantity: '0.4' }));
+    expect(r.order).to.include({ orderId: 1, quantity: qty('0.4'), locked: amt('40'), status: 'open' });
+    expect(r.trades).to.deep.equal([]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('960'), locked: amt('40') });
+    expect(queue(h)).to.deep.equal([[1, 2]]);
+    expect(h.engine.depth('BTC-USD', 1)!.bids).to.deep.equal([{ price: px('100'), quantity: qty('1.4'), orderCount: 2 }]);
+    expect(r.events.map((e) => e.type)).to.deep.equal(['orderUpdated', 'bookLevel', 'balance']);
+    // The first in the queue still trades first.
+    const sell = placed(h.limit('S', 'BTC-USD', 'sell', '100', '0.4'));
+    expect(sell.trades.map((t) => t.makerOrderId)).to.deep.equal([1]);
+  });
+
+  it('a larger quantity goes to the back of its level and locks the difference, refused if not available', () => {
+    const h = twoBids();
+    amended(h.amend('B', 1, { quantity: '3' }));
+    expect(queue(h)).to.deep.equal([[2, 1]]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('700'), locked: amt('300') });
+    const hash = h.engine.stateHash();
+    expect(rejected(h.amend('B', 1, { quantity: '11' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', message: 'insufficient USD: available 700, required 800',
+    });
+    expect(h.engine.stateHash()).to.equal(hash);
+  });
+
+  it('a new price moves it to the back of the new level; a crossing price trades first, as a taker', () => {
+    const h = twoBids();
+    placed(h.limit('S', 'BTC-USD', 'sell', '101', '0.5')); // order 3
+    placed(h.limit('S', 'BTC-USD', 'sell', '102', '2')); // order 4
+    const up = amended(h.amend('C', 2, { price: '99' }));
+    expect(up.order).to.include({ price: px('99'), locked: amt('99') });
+    expect(h.balance('C', 'USD')).to.deep.equal({ available: amt('901'), locked: amt('99') });
+    const cross = amended(h.amend('B', 1, { price: '101.5', quantity: '2' }));
+    expect(cross.trades.map((t) => [t.makerOrderId, t.price, t.quantity, t.takerOrderId])).to.deep.equal([[3, px('101'), qty('0.5'), 1]]);
+    // Locked 2 × 101.5 = 203, paid 50.5 for 0.5: as for a placement, the 0.25 of price improvement
+    // stays locked (beside the 152.25 the rest may cost) until the order closes.
+    expect(cross.order).to.include({ status: 'partially_filled', filled: qty('0.5'), price: px('101.5'), locked: amt('152.5') });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('797'), locked: amt('152.5') });
+    expect(h.engine.depth('BTC-USD', 5)!.bids.map((l) => l.price)).to.deep.equal([px('101.5'), px('99')]);
+    expect(cross.events[0]).to.deep.include({ type: 'orderUpdated' });
+  });
+
+  it('refuses: below the filled quantity, a closed order, another user’s order (NOT_FOUND), bad fields; nothing changes', () => {
+    const h = twoBids();
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '0.5'));
+    const hash = h.engine.stateHash();
+    expect(rejected(h.amend('B', 1, { quantity: '0.5' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'quantity', message: 'quantity: must be above the filled quantity 0.5',
+    });
+    expect(rejected(h.amend('S', 1, { quantity: '0.7' }))).to.deep.equal({ code: 'NOT_FOUND', field: 'order_id', message: 'order_id: order 1 not found' });
+    expect(rejected(h.amend('B', 3, { quantity: '0.7' })).code).to.equal('NOT_FOUND'); // the seller's, filled
+    expect(rejected(h.amend('B', 1, {}))).to.deep.equal({ code: 'INVALID_ARGUMENT', field: 'quantity', message: 'quantity: give a new price, a new quantity or both' });
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 1, price: 0n })).field).to.equal('price');
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 1, quantity: 2n ** 53n })).field).to.equal('quantity');
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 1, price: 2n ** 40n, quantity: 2n ** 40n })).code).to.equal('INVALID_ARGUMENT');
+    expect(h.engine.stateHash()).to.equal(hash);
+    accepted(h.cancel('B', 1));
+    expect(rejected(h.amend('B', 1, { quantity: '2' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 1 is already cancelled',
+    });
+  });
+
+  it('amends by client order id; a post-only order may not cross', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '101', '1'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { postOnly: true, clientOrderId: 'po' }));
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'po', price: px('101') }))).to.include({
+      code: 'FAILED_PRECONDITION', field: 'post_only',
+    });
+    const r = amended(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'po', price: px('100.5') }));
+    expect(r.order).to.include({ orderId: 2, price: px('100.5'), clientOrderId: 'po' });
+    expect(rejected(h.send({ kind: 'amend', userId: 'S', orderId: 0, clientOrderId: 'po', price: px('100') })).code).to.equal('NOT_FOUND');
+  });
+
+  it('replays and restores to the same state', () => {
+    const h = twoBids();
+    amended(h.amend('B', 1, { price: '99', quantity: '2' }));
+    amended(h.amend('C', 2, { quantity: '0.5' }));
+    const replay = new Engine(CONFIG);
+    for (const cmd of h.log) replay.apply(cmd);
+    expect(replay.stateHash()).to.equal(h.engine.stateHash());
+    expect(Engine.restore(CONFIG, h.engine.snapshot()).stateHash()).to.equal(h.engine.stateHash());
+  });
+});
+
 describe('engine: snapshot and restore', () => {
   it('restores the same state: same hash, same queries, same future', () => {
     const h = seedBook();

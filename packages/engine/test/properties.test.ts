@@ -53,7 +53,7 @@ class Distribution {
   command(cmd: Command, result: CommandResult, book: Book): void {
     if (result.ok && result.value.kind === 'placed') this.trades += result.value.trades.length;
     const fok = cmd.kind === 'placeLimit' && cmd.timeInForce === 'FOK';
-    const kind = fok ? 'FOK' : cmd.kind === 'placeMarket' ? 'market' : cmd.kind === 'cancel' ? 'cancel' : undefined;
+    const kind = fok ? 'FOK' : cmd.kind === 'placeMarket' || cmd.kind === 'cancel' || cmd.kind === 'amend' ? cmd.kind : undefined;
     if (kind !== undefined) this.count(`${kind} ${result.ok ? 'accepted' : `${result.error.code}(${result.error.field ?? 'funds'})`}`);
     if (result.ok && result.events.length === 0) this.count(`${cmd.kind} retried`);
     for (const sides of Object.values(book)) {

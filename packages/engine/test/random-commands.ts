@@ -105,6 +105,35 @@ const cancel: fc.Arbitrary<Intent> = fc.record({
   orderId: fc.integer({ min: 1, max: 100 }),
 });
 
+/**
+ * Amendments: targets picked as a cancel's; a new price near the book (crossing it or not) and/or
+ * a new quantity (smaller, larger, below what is filled), sometimes neither, sometimes invalid.
+ */
+const amendPrice = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 4, arbitrary: fc.integer({ min: 98, max: 103 }).map((p) => BigInt(p) * WHOLE) },
+  { weight: 1, arbitrary: fc.constantFrom(0n, 2n ** 53n) },
+);
+const amendQuantity = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 8 }).map((q) => BigInt(q) * LOT) },
+  { weight: 1, arbitrary: fc.constantFrom(1n, 0n, 10n ** 15n) },
+);
+const amend: fc.Arbitrary<Intent> = fc
+  .record({
+    userId: fc.oneof({ weight: 9, arbitrary: fc.constant(OWNER) }, { weight: 1, arbitrary: user }),
+    orderId: fc.integer({ min: 1, max: 100 }),
+    clientOrderId: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('a', 'b') }),
+    price: amendPrice,
+    quantity: amendQuantity,
+  })
+  .map(({ clientOrderId: c, price, quantity, ...r }) => ({
+    kind: 'amend' as const, ...r,
+    ...(c === undefined ? {} : { clientOrderId: c, orderId: 0, userId: r.userId === OWNER ? USERS[0] : r.userId }),
+    ...(price === undefined ? {} : { price }),
+    ...(quantity === undefined ? {} : { quantity }),
+  }));
+
 /** A valid limit order with exactly one field made invalid (as a careless or hostile caller would send it). */
 const invalidLimit: fc.Arbitrary<Intent> = fc
   .tuple(
@@ -122,10 +151,10 @@ const invalidDeposit: fc.Arbitrary<Intent> = deposit.map((body) => ({ ...body, u
 /** Deposits with a few request ids and amounts, so that repeats are retries about as often as conflicts. */
 const requestedDeposit: fc.Arbitrary<Intent> = fc.record({
   kind: fc.constant('deposit' as const),
-  userId: user,
-  asset: fc.constantFrom('USD', 'BTC'),
-  amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
-  requestId: fc.constantFrom('r1', 'r2', 'r3', '', 'bad\n'),
+  userId: fc.constantFrom('u1', 'u2'),
+  asset: fc.constantFrom('USD', 'USD', 'USD', 'BTC'),
+  amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
+  requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
 });
 const retry: fc.Arbitrary<Intent> = fc.integer({ min: 1, max: 8 }).map((pick) => ({
   kind: 'placeMarket' as const, orderId: pick, userId: USERS[0], market: 'BTC-USD', side: 'buy' as const, quantity: LOT,
@@ -146,6 +175,7 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 3, arbitrary: marketOrder.map((i) => [i]) },
   { weight: 3, arbitrary: cancel.map((i) => [i]) },
   { weight: 1, arbitrary: cancelByClientOrderId.map((i) => [i]) },
+  { weight: 3, arbitrary: amend.map((i) => [i]) },
   { weight: 1, arbitrary: requestedDeposit.map((i) => [i]) },
   { weight: 2, arbitrary: retry.map((i) => [i]) },
   { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit).map((i) => [i]) },
@@ -180,7 +210,7 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
       if (repeated.clientOrderId !== undefined) keyed.push(repeated);
       owners.push(repeated.userId);
       body = { ...repeated, orderId: owners.length };
-    } else if (intent.kind === 'cancel' && intent.clientOrderId === undefined) {
+    } else if ((intent.kind === 'cancel' || intent.kind === 'amend') && intent.clientOrderId === undefined) {
       const live = reference.openOrders();
       const pick = intent.orderId;
       const orderId =

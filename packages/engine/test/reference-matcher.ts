@@ -196,7 +196,58 @@ export class ReferenceExchange {
       case 'placeLimit':
       case 'placeMarket':
         return this.place(s, fx, cmd);
+      case 'amend':
+        return this.amend(s, fx, cmd);
     }
+  }
+
+  private amend(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'amend' }>): CommandResult {
+    if (cmd.price === undefined && cmd.quantity === undefined) return fail('INVALID_ARGUMENT', 'quantity');
+    if (cmd.price !== undefined && badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
+    if (cmd.quantity !== undefined && badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
+    const byClientOrderId = cmd.clientOrderId !== undefined;
+    const field = byClientOrderId ? 'client_order_id' : 'order_id';
+    if (byClientOrderId && !validClientOrderId(cmd.clientOrderId!)) return fail('INVALID_ARGUMENT', field);
+    const order = s.orders.find((o) => (byClientOrderId ? o.clientOrderId === cmd.clientOrderId : o.id === cmd.orderId) && o.userId === cmd.userId);
+    if (order === undefined) return fail('NOT_FOUND', field);
+    if (order.status === 'filled' || order.status === 'cancelled') return fail('FAILED_PRECONDITION', field);
+    const price = cmd.price ?? order.price;
+    const quantity = cmd.quantity ?? order.quantity;
+    const filled = order.quantity - order.remaining;
+    if (quantity <= filled) return fail('FAILED_PRECONDITION', 'quantity');
+    if (ceilQuote(price, quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const keepsPlace = price === order.price && quantity <= order.quantity;
+    const best = this.book(order.market, order.side === 'buy' ? 'sell' : 'buy', s)[0];
+    const crosses = best !== undefined && (order.side === 'buy' ? best.price <= price : best.price >= price);
+    if (price !== order.price && order.postOnly && crosses) return fail('FAILED_PRECONDITION', 'post_only');
+    const remaining = quantity - filled;
+    const lock = order.side === 'buy' ? ceilQuote(price, remaining) : remaining;
+    const more = lock - order.locked;
+    const available = s.balances[`${order.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
+    if (more > available) return fail('FAILED_PRECONDITION');
+
+    if (more !== 0n) {
+      const b = this.bal(s, fx, order.userId, this.lockAsset(order));
+      b.available -= more;
+      b.locked += more;
+    }
+    order.locked = lock;
+    this.touchLevel(fx, order);
+    order.price = price;
+    order.quantity = quantity;
+    order.remaining = remaining;
+    order.updatedAt = fx.now;
+    if (keepsPlace) {
+      const view = this.view(order);
+      fx.events.push({ type: 'orderUpdated', order: view, trade: undefined });
+      return { ok: true, value: { kind: 'amended', order: view, trades: [] }, events: [] };
+    }
+    // Back of its new level, behind everything resting: it lost its time priority.
+    order.resting = false;
+    order.arrival = ++s.arrivals;
+    fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+    const { trades } = this.matchTaker(s, fx, order);
+    return { ok: true, value: { kind: 'amended', order: this.view(order), trades }, events: [] };
   }
 
   private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
@@ -277,13 +328,18 @@ export class ReferenceExchange {
 
   /** Locks the taker's funds, matches it, and rests or cancels the rest. */
   private match(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
-    const { base, quote } = this.marketOf(taker.market)!;
     const lockBalance = this.bal(s, fx, taker.userId, this.lockAsset(taker));
     lockBalance.available -= taker.locked;
     lockBalance.locked += taker.locked;
     taker.arrival = ++s.arrivals;
     s.orders.push(taker);
     fx.events.push({ type: 'orderAccepted', order: this.view(taker) });
+    return this.matchTaker(s, fx, taker);
+  }
+
+  /** Matches a taker whose funds are locked against the other side, then rests or cancels the rest. */
+  private matchTaker(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
+    const { base, quote } = this.marketOf(taker.market)!;
     let stopped = false;
     while (taker.remaining > 0n) {
       const maker = this.book(taker.market, taker.side === 'buy' ? 'sell' : 'buy', s)[0];

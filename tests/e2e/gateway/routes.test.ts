@@ -241,6 +241,22 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect(cancelled.json).to.deep.include({ releasedAmount: '0.1', releasedAsset: 'BTC' });
       expect(cancelled.json.order).to.include({ orderId: placed.json.order.orderId, clientOrderId: 'bob ask/1', status: 'ORDER_STATUS_CANCELLED' });
     });
+
+    it('amends (PATCH /v1/orders/{order_id}, PATCH /v1/orders/by-client-id/{client_order_id}), 404 for another user\'s, 400 for a bad field', async () => {
+      const body = { market: 'BTC-USD', side: 'SIDE_SELL', price: '45000', quantity: '0.1', clientOrderId: 'bob-amend' };
+      const placed = await stack.call('POST', '/v1/orders', { token: bob.token, body });
+      const id = placed.json.order.orderId;
+      const byId = await route('PATCH', '/v1/orders/{order_id}', `/v1/orders/${id}`, { token: bob.token, body: { price: '46000' } });
+      expect(byId.status).to.equal(200);
+      expect(byId.json.order).to.include({ orderId: id, price: '46000', quantity: '0.1' });
+      const byClientId = await route('PATCH', '/v1/orders/by-client-id/{client_order_id}', '/v1/orders/by-client-id/bob-amend', { token: bob.token, body: { quantity: '0.05' } });
+      expect(byClientId.status).to.equal(200);
+      expect(byClientId.json.order).to.include({ orderId: id, price: '46000', quantity: '0.05', lockedAmount: '0.05' });
+      expect((await stack.call('PATCH', `/v1/orders/${id}`, { token: alice.token, body: { price: '1' } })).status).to.equal(404);
+      const bad = await stack.call('PATCH', `/v1/orders/${id}`, { token: bob.token, body: { quantity: '-1' } });
+      expect([bad.status, bad.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('quantity: '));
+      expect((await stack.call('DELETE', '/v1/orders/by-client-id/bob-amend', { token: bob.token })).status).to.equal(200);
+    });
   });
 
   describe('the gateway itself', () => {

@@ -15,6 +15,7 @@ export type PlaceLimitInput = Extract<CommandInput, { kind: 'placeLimit' }>;
 export type PlaceMarketInput = Extract<CommandInput, { kind: 'placeMarket' }>;
 export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
+export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
 
 function withClientOrderId(clientOrderId: string | undefined): { clientOrderId?: string } {
   return clientOrderId === undefined ? {} : { clientOrderId };
@@ -44,12 +45,27 @@ export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: 
   return { kind: 'placeMarket', userId, ...fields, ...withClientOrderId(clientOrderId) };
 }
 
-/** The order by order_id or by client_order_id: exactly one of them. */
-export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
+/** The order a cancel or amendment names: by order_id or by client_order_id, exactly one of them. */
+function orderNamed(req: { readonly orderId: bigint; readonly clientOrderId: string }): { orderId: number; clientOrderId?: string } {
   const clientOrderId = valid.clientOrderId(req.clientOrderId);
-  if (clientOrderId === undefined) return { kind: 'cancel', userId, orderId: valid.orderId(req.orderId) };
+  if (clientOrderId === undefined) return { orderId: valid.orderId(req.orderId) };
   if (req.orderId !== 0n) throw valid.invalidArgument('client_order_id', 'give order_id or client_order_id, not both');
-  return { kind: 'cancel', userId, orderId: 0, clientOrderId };
+  return { orderId: 0, clientOrderId };
+}
+
+export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
+  return { kind: 'cancel', userId, ...orderNamed(req) };
+}
+
+/** A new price, a new quantity, or both (an empty field keeps the order's). */
+export function amendInput(req: matching.AmendOrderRequest, userId: string): AmendInput {
+  const { order, price, quantity } = checkFields({
+    order: () => orderNamed(req),
+    price: () => (req.price === '' ? undefined : valid.price(req.price)),
+    quantity: () => (req.quantity === '' ? undefined : valid.quantity(req.quantity)),
+  });
+  if (price === undefined && quantity === undefined) throw valid.invalidArgument('quantity', 'give a new price, a new quantity or both');
+  return { kind: 'amend', userId, ...order, ...(price === undefined ? {} : { price }), ...(quantity === undefined ? {} : { quantity }) };
 }
 
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {

@@ -13,6 +13,7 @@ const MATCHING_ACCESS: Readonly<Record<MatchingMethod, Access>> = {
   placeLimitOrder: 'user',
   placeMarketOrder: 'user',
   cancelOrder: 'user',
+  amendOrder: 'user',
   getOrder: 'user',
   listOrders: 'user',
   getBalances: 'user',

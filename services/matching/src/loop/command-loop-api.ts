@@ -1,4 +1,5 @@
 import type {
+  AmendCommand,
   CancelCommand,
   CommandResult,
   CommandValue,
@@ -17,7 +18,8 @@ export type CommandInput =
   | Omit<Unsequenced<PlaceLimitCommand>, 'orderId'>
   | Omit<Unsequenced<PlaceMarketCommand>, 'orderId'>
   | Unsequenced<CancelCommand>
-  | Unsequenced<DepositCommand>;
+  | Unsequenced<DepositCommand>
+  | Unsequenced<AmendCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -27,6 +29,7 @@ export const VALUE_KINDS = {
   placeMarket: 'placed',
   cancel: 'cancelled',
   deposit: 'deposited',
+  amend: 'amended',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

@@ -40,6 +40,8 @@ export class Sequencer {
         return { ...input, seq, timestamp };
       case 'deposit':
         return { ...input, seq, timestamp };
+      case 'amend':
+        return { ...input, seq, timestamp };
     }
   }
 }

@@ -67,6 +67,17 @@ export function encodeCommand(cmd: Command): string {
         amount: cmd.amount.toString(),
         requestId: cmd.requestId,
       });
+    case 'amend':
+      return JSON.stringify({
+        kind: cmd.kind,
+        seq: cmd.seq,
+        timestamp: cmd.timestamp,
+        userId: cmd.userId,
+        orderId: cmd.orderId,
+        clientOrderId: cmd.clientOrderId,
+        price: cmd.price?.toString(),
+        quantity: cmd.quantity?.toString(),
+      });
   }
 }
 
@@ -88,7 +99,7 @@ export function decodeBatch(payload: Buffer): Command[] {
 
 export function decodeCommand(value: unknown): Command {
   const r = new FieldReader(value);
-  const kind = r.oneOf('kind', ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const);
+  const kind = r.oneOf('kind', ['placeLimit', 'placeMarket', 'cancel', 'deposit', 'amend'] as const);
   const seq = r.integer('seq');
   const timestamp = r.integer('timestamp');
   switch (kind) {
@@ -115,6 +126,18 @@ export function decodeCommand(value: unknown): Command {
         { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') },
         r.optionalString('requestId'),
       );
+    case 'amend': {
+      const price = r.optionalBigint('price');
+      const quantity = r.optionalBigint('quantity');
+      return withClientOrderId(
+        {
+          kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId'),
+          ...(price === undefined ? {} : { price }),
+          ...(quantity === undefined ? {} : { quantity }),
+        },
+        r.optionalString('clientOrderId'),
+      );
+    }
   }
 }
 
@@ -175,6 +198,10 @@ class FieldReader {
     const value = this.record[field];
     if (typeof value !== 'string' || !/^-?\d+$/.test(value)) throw this.invalid(field, 'a decimal integer string');
     return BigInt(value);
+  }
+
+  optionalBigint(field: string): bigint | undefined {
+    return this.record[field] === undefined ? undefined : this.bigint(field);
   }
 
   oneOf<T extends string>(field: string, allowed: readonly T[]): T {

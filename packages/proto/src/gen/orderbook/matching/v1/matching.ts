@@ -490,6 +490,31 @@ export interface CancelOrderResponse {
   releasedAsset: string;
 }
 
+/** AmendOrderRequest is the input of AmendOrder: a new price, a new quantity, or both. */
+export interface AmendOrderRequest {
+  /** order_id of one of the caller's open orders; 0 when client_order_id names it. */
+  orderId: bigint;
+  /** client_order_id the order was placed with, instead of order_id (set exactly one). */
+  clientOrderId: string;
+  /** price: the new limit price (a positive decimal, up to 6 decimals); empty keeps it. */
+  price: string;
+  /**
+   * quantity: the new total quantity, filled part included (a positive decimal, up to 8
+   * decimals, above the filled quantity); empty keeps it.
+   */
+  quantity: string;
+}
+
+/** AmendOrderResponse is the output of AmendOrder. */
+export interface AmendOrderResponse {
+  /** order is the amended order, after the trades a crossing price made. */
+  order:
+    | Order
+    | undefined;
+  /** trades are the fills the amendment made, in execution order (empty unless the new price crossed). */
+  trades: Trade[];
+}
+
 /** GetOrderRequest is the input of GetOrder. */
 export interface GetOrderRequest {
   /** order_id of one of the caller's orders. */
@@ -669,7 +694,11 @@ export interface OrderSessionRequest {
     | PlaceMarketOrderRequest
     | undefined;
   /** cancel_order cancels an order. */
-  cancelOrder?: CancelOrderRequest | undefined;
+  cancelOrder?:
+    | CancelOrderRequest
+    | undefined;
+  /** amend_order amends an order. */
+  amendOrder?: AmendOrderRequest | undefined;
 }
 
 /** OrderSessionError is a failed command on an OrderSession stream. */
@@ -702,7 +731,11 @@ export interface OrderSessionResponse {
     | CancelOrderResponse
     | undefined;
   /** error is why the command failed; nothing was changed. */
-  error?: OrderSessionError | undefined;
+  error?:
+    | OrderSessionError
+    | undefined;
+  /** amend_order is the result of an amendment. */
+  amendOrder?: AmendOrderResponse | undefined;
 }
 
 function createBaseOrder(): Order {
@@ -2203,6 +2236,193 @@ export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
   },
 };
 
+function createBaseAmendOrderRequest(): AmendOrderRequest {
+  return { orderId: 0n, clientOrderId: "", price: "", quantity: "" };
+}
+
+export const AmendOrderRequest: MessageFns<AmendOrderRequest> = {
+  encode(message: AmendOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== 0n) {
+      if (BigInt.asUintN(64, message.orderId) !== message.orderId) {
+        throw new globalThis.Error("value provided for field message.orderId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.orderId);
+    }
+    if (message.clientOrderId !== "") {
+      writer.uint32(18).string(message.clientOrderId);
+    }
+    if (message.price !== "") {
+      writer.uint32(26).string(message.price);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(34).string(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AmendOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAmendOrderRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.orderId = reader.uint64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.clientOrderId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.price = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.quantity = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): AmendOrderRequest {
+    return {
+      orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n,
+      clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+    };
+  },
+
+  toJSON(message: AmendOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== 0n) {
+      obj.orderId = message.orderId.toString();
+    }
+    if (message.clientOrderId !== "") {
+      obj.clientOrderId = message.clientOrderId;
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AmendOrderRequest>): AmendOrderRequest {
+    return AmendOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AmendOrderRequest>): AmendOrderRequest {
+    const message = createBaseAmendOrderRequest();
+    message.orderId = object.orderId ?? 0n;
+    message.clientOrderId = object.clientOrderId ?? "";
+    message.price = object.price ?? "";
+    message.quantity = object.quantity ?? "";
+    return message;
+  },
+};
+
+function createBaseAmendOrderResponse(): AmendOrderResponse {
+  return { order: undefined, trades: [] };
+}
+
+export const AmendOrderResponse: MessageFns<AmendOrderResponse> = {
+  encode(message: AmendOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.trades) {
+      Trade.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AmendOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAmendOrderResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.order = Order.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.trades.push(Trade.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): AmendOrderResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      trades: globalThis.Array.isArray(object?.trades) ? object.trades.map((e: any) => Trade.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AmendOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.trades?.length) {
+      obj.trades = message.trades.map((e) => Trade.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AmendOrderResponse>): AmendOrderResponse {
+    return AmendOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AmendOrderResponse>): AmendOrderResponse {
+    const message = createBaseAmendOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.trades = object.trades?.map((e) => Trade.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseGetOrderRequest(): GetOrderRequest {
   return { orderId: 0n };
 }
@@ -3651,7 +3871,13 @@ export const StreamOrderUpdatesResponse: MessageFns<StreamOrderUpdatesResponse> 
 };
 
 function createBaseOrderSessionRequest(): OrderSessionRequest {
-  return { requestId: 0n, placeLimitOrder: undefined, placeMarketOrder: undefined, cancelOrder: undefined };
+  return {
+    requestId: 0n,
+    placeLimitOrder: undefined,
+    placeMarketOrder: undefined,
+    cancelOrder: undefined,
+    amendOrder: undefined,
+  };
 }
 
 export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
@@ -3670,6 +3896,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.cancelOrder !== undefined) {
       CancelOrderRequest.encode(message.cancelOrder, writer.uint32(34).fork()).join();
+    }
+    if (message.amendOrder !== undefined) {
+      AmendOrderRequest.encode(message.amendOrder, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -3713,6 +3942,14 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
           message.cancelOrder = CancelOrderRequest.decode(reader, reader.uint32());
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.amendOrder = AmendOrderRequest.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3732,6 +3969,7 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
         ? PlaceMarketOrderRequest.fromJSON(object.placeMarketOrder)
         : undefined,
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderRequest.fromJSON(object.cancelOrder) : undefined,
+      amendOrder: isSet(object.amendOrder) ? AmendOrderRequest.fromJSON(object.amendOrder) : undefined,
     };
   },
 
@@ -3748,6 +3986,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.cancelOrder !== undefined) {
       obj.cancelOrder = CancelOrderRequest.toJSON(message.cancelOrder);
+    }
+    if (message.amendOrder !== undefined) {
+      obj.amendOrder = AmendOrderRequest.toJSON(message.amendOrder);
     }
     return obj;
   },
@@ -3766,6 +4007,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       : undefined;
     message.cancelOrder = (object.cancelOrder !== undefined && object.cancelOrder !== null)
       ? CancelOrderRequest.fromPartial(object.cancelOrder)
+      : undefined;
+    message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
+      ? AmendOrderRequest.fromPartial(object.amendOrder)
       : undefined;
     return message;
   },
@@ -3872,6 +4116,7 @@ function createBaseOrderSessionResponse(): OrderSessionResponse {
     placeMarketOrder: undefined,
     cancelOrder: undefined,
     error: undefined,
+    amendOrder: undefined,
   };
 }
 
@@ -3894,6 +4139,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.error !== undefined) {
       OrderSessionError.encode(message.error, writer.uint32(42).fork()).join();
+    }
+    if (message.amendOrder !== undefined) {
+      AmendOrderResponse.encode(message.amendOrder, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -3945,6 +4193,14 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
           message.error = OrderSessionError.decode(reader, reader.uint32());
           continue;
         }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.amendOrder = AmendOrderResponse.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3965,6 +4221,7 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
         : undefined,
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderResponse.fromJSON(object.cancelOrder) : undefined,
       error: isSet(object.error) ? OrderSessionError.fromJSON(object.error) : undefined,
+      amendOrder: isSet(object.amendOrder) ? AmendOrderResponse.fromJSON(object.amendOrder) : undefined,
     };
   },
 
@@ -3984,6 +4241,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.error !== undefined) {
       obj.error = OrderSessionError.toJSON(message.error);
+    }
+    if (message.amendOrder !== undefined) {
+      obj.amendOrder = AmendOrderResponse.toJSON(message.amendOrder);
     }
     return obj;
   },
@@ -4005,6 +4265,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       : undefined;
     message.error = (object.error !== undefined && object.error !== null)
       ? OrderSessionError.fromPartial(object.error)
+      : undefined;
+    message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
+      ? AmendOrderResponse.fromPartial(object.amendOrder)
       : undefined;
     return message;
   },
@@ -4070,6 +4333,24 @@ export const MatchingServiceService = {
     requestDeserialize: (value: Buffer): CancelOrderRequest => CancelOrderRequest.decode(value),
     responseSerialize: (value: CancelOrderResponse): Buffer => Buffer.from(CancelOrderResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelOrderResponse => CancelOrderResponse.decode(value),
+  },
+  /**
+   * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
+   * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
+   * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
+   * price that crosses the book trades first, as a new order would (a post-only order is refused
+   * instead). Its lock becomes what the amended order reserves: the difference is locked
+   * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
+   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   */
+  amendOrder: {
+    path: "/orderbook.matching.v1.MatchingService/AmendOrder",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: AmendOrderRequest): Buffer => Buffer.from(AmendOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AmendOrderRequest => AmendOrderRequest.decode(value),
+    responseSerialize: (value: AmendOrderResponse): Buffer => Buffer.from(AmendOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AmendOrderResponse => AmendOrderResponse.decode(value),
   },
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
   getOrder: {
@@ -4221,6 +4502,16 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
+  /**
+   * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
+   * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
+   * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
+   * price that crosses the book trades first, as a new order would (a post-only order is refused
+   * instead). Its lock becomes what the amended order reserves: the difference is locked
+   * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
+   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   */
+  amendOrder: handleUnaryCall<AmendOrderRequest, AmendOrderResponse>;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
   getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
   /** ListOrders lists the caller's orders, newest first, a page at a time. */
@@ -4325,6 +4616,30 @@ export interface MatchingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
+   * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
+   * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
+   * price that crosses the book trades first, as a new order would (a post-only order is refused
+   * instead). Its lock becomes what the amended order reserves: the difference is locked
+   * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
+   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   */
+  amendOrder(
+    request: AmendOrderRequest,
+    callback: (error: ServiceError | null, response: AmendOrderResponse) => void,
+  ): ClientUnaryCall;
+  amendOrder(
+    request: AmendOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AmendOrderResponse) => void,
+  ): ClientUnaryCall;
+  amendOrder(
+    request: AmendOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AmendOrderResponse) => void,
   ): ClientUnaryCall;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
   getOrder(
