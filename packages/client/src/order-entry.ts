@@ -67,6 +67,12 @@ export class OrderEntry {
     });
   }
 
+  /** Cancels all of the caller's open orders (or one market's, one side's); a repeat finds nothing more to cancel. */
+  cancelAllOrders(request: matching.DeepPartial<matching.CancelAllOrdersRequest> = {}): Promise<matching.CancelAllOrdersResponse> {
+    const full = matching.CancelAllOrdersRequest.fromPartial(request);
+    return this.write((client) => this.call(client, client.cancelAllOrders, full));
+  }
+
   /**
    * Amends an open order to a new price and/or quantity. The targets are absolute, so a repeat
    * after a lost answer asks for what is already there: it changes no price, quantity or lock.

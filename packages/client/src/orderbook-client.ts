@@ -100,6 +100,10 @@ export class OrderbookClient {
     return this.orders.cancelOrder(orderId);
   }
 
+  cancelAllOrders(request: matching.DeepPartial<matching.CancelAllOrdersRequest> = {}): Promise<matching.CancelAllOrdersResponse> {
+    return this.orders.cancelAllOrders(request);
+  }
+
   amendOrder(request: matching.DeepPartial<matching.AmendOrderRequest>): Promise<PlacedOrder> {
     return this.orders.amendOrder(request);
   }

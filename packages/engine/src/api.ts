@@ -108,7 +108,17 @@ export interface AmendCommand extends CommandHeader {
   readonly quantity?: bigint;
 }
 
-export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand | AmendCommand;
+/** Cancels all of the user's open orders, or those of one market and/or side: one command, one seq. */
+export interface CancelAllCommand extends CommandHeader {
+  readonly kind: 'cancelAll';
+  readonly userId: string;
+  /** Only this market; undefined for all. */
+  readonly market?: string;
+  /** Only this side; undefined for both. */
+  readonly side?: Side;
+}
+
+export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand | AmendCommand | CancelAllCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -211,7 +221,15 @@ export interface AmendResult {
   readonly trades: readonly TradeView[];
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult;
+export interface CancelAllResult {
+  readonly kind: 'cancelledAll';
+  /** How many orders were cancelled (each also reported by an orderUpdated event, oldest first). */
+  readonly count: number;
+  /** What their locks gave back, per asset (sorted by asset). */
+  readonly released: readonly { readonly asset: string; readonly amount: bigint }[];
+}
+
+export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =

@@ -16,6 +16,7 @@
  */
 import type {
   AmendCommand,
+  CancelAllCommand,
   BalanceView,
   CancelCommand,
   Command,
@@ -109,6 +110,9 @@ export class Engine implements EngineQueries {
         break;
       case 'amend':
         result = this.amend(cmd);
+        break;
+      case 'cancelAll':
+        result = this.cancelAll(cmd);
         break;
       default:
         throw new Error(`unknown command kind ${(cmd as { kind: unknown }).kind}`);
@@ -268,6 +272,28 @@ export class Engine implements EngineQueries {
     const releasedAmount = BigInt(store.locked(order));
     const view = this.execution.cancel(order, 'user', undefined, undefined);
     return { ok: true, value: { kind: 'cancelled', order: view, releasedAsset, releasedAmount }, events: this.recorder.finish() };
+  }
+
+  /** The user's open orders of the market and side asked for, cancelled oldest (lowest id) first. */
+  private cancelAll(cmd: CancelAllCommand): CommandResult {
+    const market = cmd.market === undefined ? undefined : this.state.marketsBySymbol.get(cmd.market);
+    if (cmd.market !== undefined && market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
+    if (cmd.side !== undefined && cmd.side !== 'buy' && cmd.side !== 'sell') return invalid('side', 'must be buy or sell');
+    const account = this.state.accounts.get(cmd.userId);
+    const store = this.state.store;
+    const chosen = (account?.openOrders(store) ?? []).filter(
+      (o) => (market === undefined || store.marketIndex(o) === market.index) && (cmd.side === undefined || store.side(o) === cmd.side),
+    );
+    // By id, not by the open list, whose order a snapshot does not keep: the same events after a restore.
+    chosen.sort((a, b) => store.id(a) - store.id(b));
+    const released = new Map<string, bigint>();
+    for (const order of chosen) {
+      const asset = this.state.assets[store.lockIndex(order)]!;
+      released.set(asset, (released.get(asset) ?? 0n) + BigInt(store.locked(order)));
+      this.execution.cancel(order, 'user', undefined, undefined);
+    }
+    const amounts = [...released].sort(([a], [b]) => (a < b ? -1 : 1)).map(([asset, amount]) => ({ asset, amount }));
+    return { ok: true, value: { kind: 'cancelledAll', count: chosen.length, released: amounts }, events: this.recorder.finish() };
   }
 
   /** See AmendCommand. Every check comes first: a refused amendment changes nothing. */

@@ -644,6 +644,34 @@ describe('engine: amending an open order', () => {
   });
 });
 
+describe('engine: cancelling all of a user’s orders', () => {
+  it('cancels the chosen open orders in one command, oldest first, reporting the count and what each asset got back', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('B', 'ETH', '10'));
+    accepted(h.deposit('O', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '10', '1')); // 1
+    placed(h.limit('B', 'ETH-USD', 'sell', '20', '2')); // 2
+    placed(h.limit('B', 'ETH-USD', 'buy', '5', '1')); // 3
+    placed(h.limit('O', 'ETH-USD', 'buy', '6', '1')); // 4: someone else's
+    const seq = h.engine.lastSeq();
+    const some = accepted(h.send({ kind: 'cancelAll', userId: 'B', market: 'ETH-USD' }));
+    expect(h.engine.lastSeq()).to.equal(seq + 1);
+    expect(some.value).to.deep.equal({ kind: 'cancelledAll', count: 2, released: [{ asset: 'ETH', amount: amt('2') }, { asset: 'USD', amount: amt('5') }] });
+    expect(some.events.filter((e) => e.type === 'orderUpdated').map((e) => e.type === 'orderUpdated' && e.order.orderId)).to.deep.equal([2, 3]);
+    expect(h.engine.getOrder('O', 4)).to.include({ status: 'open' });
+    expect(h.engine.listOrders('B', { openOnly: true, limit: 10 }).map((o) => o.orderId)).to.deep.equal([1]);
+    const none = accepted(h.send({ kind: 'cancelAll', userId: 'B', side: 'sell' }));
+    expect(none.value).to.deep.equal({ kind: 'cancelledAll', count: 0, released: [] });
+    expect(none.events).to.deep.equal([]);
+    expect(accepted(h.send({ kind: 'cancelAll', userId: 'B' })).value).to.deep.include({ count: 1 });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('1000'), locked: 0n });
+    expect(rejected(h.send({ kind: 'cancelAll', userId: 'B', market: 'DOGE-USD' }))).to.include({ code: 'INVALID_ARGUMENT', field: 'market' });
+    expect(rejected(h.send({ kind: 'cancelAll', userId: 'B', side: 'up' as never }))).to.include({ code: 'INVALID_ARGUMENT', field: 'side' });
+    expect(accepted(h.send({ kind: 'cancelAll', userId: 'nobody' })).value).to.deep.include({ count: 0 });
+  });
+});
+
 describe('engine: snapshot and restore', () => {
   it('restores the same state: same hash, same queries, same future', () => {
     const h = seedBook();

@@ -53,9 +53,9 @@ class Distribution {
   command(cmd: Command, result: CommandResult, book: Book): void {
     if (result.ok && result.value.kind === 'placed') this.trades += result.value.trades.length;
     const fok = cmd.kind === 'placeLimit' && cmd.timeInForce === 'FOK';
-    const kind = fok ? 'FOK' : cmd.kind === 'placeMarket' || cmd.kind === 'cancel' || cmd.kind === 'amend' ? cmd.kind : undefined;
+    const kind = fok ? 'FOK' : cmd.kind === 'placeMarket' || cmd.kind === 'cancel' || cmd.kind === 'amend' || cmd.kind === 'cancelAll' ? cmd.kind : undefined;
     if (kind !== undefined) this.count(`${kind} ${result.ok ? 'accepted' : `${result.error.code}(${result.error.field ?? 'funds'})`}`);
-    if (result.ok && result.events.length === 0) this.count(`${cmd.kind} retried`);
+    if (result.ok && result.events.length === 0) this.count(`${cmd.kind} accepted, nothing to change`);
     for (const sides of Object.values(book)) {
       for (const levels of [sides.buy, sides.sell]) {
         this.levels = Math.max(this.levels, levels.length);

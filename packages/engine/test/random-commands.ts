@@ -134,6 +134,15 @@ const amend: fc.Arbitrary<Intent> = fc
     ...(quantity === undefined ? {} : { quantity }),
   }));
 
+/** Mass cancels: everything, one market and/or one side; sometimes an unknown market. */
+const cancelAll: fc.Arbitrary<Intent> = fc
+  .record({
+    userId: user,
+    market: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: market }),
+    side: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: side }, { weight: 1, arbitrary: fc.constant('up' as Side) }),
+  })
+  .map(({ market: m, side: s, ...r }) => ({ kind: 'cancelAll' as const, ...r, ...(m === undefined ? {} : { market: m }), ...(s === undefined ? {} : { side: s }) }));
+
 /** A valid limit order with exactly one field made invalid (as a careless or hostile caller would send it). */
 const invalidLimit: fc.Arbitrary<Intent> = fc
   .tuple(
@@ -176,6 +185,7 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 3, arbitrary: cancel.map((i) => [i]) },
   { weight: 1, arbitrary: cancelByClientOrderId.map((i) => [i]) },
   { weight: 3, arbitrary: amend.map((i) => [i]) },
+  { weight: 1, arbitrary: cancelAll.map((i) => [i]) },
   { weight: 1, arbitrary: requestedDeposit.map((i) => [i]) },
   { weight: 2, arbitrary: retry.map((i) => [i]) },
   { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit).map((i) => [i]) },

@@ -198,6 +198,23 @@ export class ReferenceExchange {
         return this.place(s, fx, cmd);
       case 'amend':
         return this.amend(s, fx, cmd);
+      case 'cancelAll': {
+        if (cmd.market !== undefined && this.marketOf(cmd.market) === undefined) return fail('INVALID_ARGUMENT', 'market');
+        if (cmd.side !== undefined && !SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
+        const chosen = s.orders
+          .filter((o) => o.userId === cmd.userId && (o.status === 'open' || o.status === 'partially_filled'))
+          .filter((o) => (cmd.market === undefined || o.market === cmd.market) && (cmd.side === undefined || o.side === cmd.side))
+          .sort((a, b) => a.id - b.id);
+        const released: Record<string, bigint> = {};
+        for (const order of chosen) {
+          const asset = this.lockAsset(order);
+          released[asset] = (released[asset] ?? 0n) + order.locked;
+          this.cancelOrder(s, fx, order, 'user');
+          fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+        }
+        const amounts = Object.keys(released).sort().map((asset) => ({ asset, amount: released[asset]! }));
+        return { ok: true, value: { kind: 'cancelledAll', count: chosen.length, released: amounts }, events: [] };
+      }
     }
   }
 

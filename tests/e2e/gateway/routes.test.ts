@@ -257,6 +257,14 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect([bad.status, bad.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('quantity: '));
       expect((await stack.call('DELETE', '/v1/orders/by-client-id/bob-amend', { token: bob.token })).status).to.equal(200);
     });
+
+    it('cancels all of the caller\'s open orders of a market (DELETE /v1/orders?market=), 400 for an unknown one', async () => {
+      await stack.call('POST', '/v1/orders', { token: bob.token, body: { market: 'BTC-USD', side: 'SIDE_SELL', price: '47000', quantity: '0.1' } });
+      const all = await route('DELETE', '/v1/orders', '/v1/orders?market=BTC-USD&side=SIDE_SELL', { token: bob.token });
+      expect(all.status).to.equal(200);
+      expect(all.json).to.deep.equal({ cancelledCount: 1, released: [{ asset: 'BTC', amount: '0.1' }] });
+      expect((await stack.call('DELETE', '/v1/orders?market=NOPE', { token: bob.token })).status).to.equal(400);
+    });
   });
 
   describe('the gateway itself', () => {
@@ -283,7 +291,7 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect(missing.json.details[0]).to.include({ reason: 'ROUTE_NOT_FOUND' });
       const verb = await stack.call('PATCH', '/v1/orders');
       expect(verb.status).to.equal(405);
-      expect(verb.headers.get('allow')).to.equal('POST, GET');
+      expect(verb.headers.get('allow')).to.equal('POST, DELETE, GET');
     });
 
     it('answers 503 UNAVAILABLE with Retry-After when a service is down', async () => {

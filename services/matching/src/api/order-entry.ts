@@ -5,7 +5,7 @@ import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
-import { amendInput, cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
+import { amendInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
 import { balanceToProto, orderToProto, tradeToProto } from './views';
 
@@ -42,6 +42,13 @@ export class OrderEntry {
     return this.counted(async () => {
       const value = await this.run(cancelInput(req, userId));
       return { order: orderToProto(value.order), releasedAmount: formatAmount(value.releasedAmount), releasedAsset: value.releasedAsset };
+    });
+  }
+
+  cancelAllOrders(userId: string, req: matching.CancelAllOrdersRequest): Promise<matching.CancelAllOrdersResponse> {
+    return this.counted(async () => {
+      const value = await this.run(cancelAllInput(req, userId, this.deps.markets));
+      return { cancelledCount: value.count, released: value.released.map((r) => ({ asset: r.asset, amount: formatAmount(r.amount) })) };
     });
   }
 

@@ -1,5 +1,5 @@
 import type { ListOrdersQuery } from '@orderbook/engine';
-import type { matching } from '@orderbook/proto';
+import { matching } from '@orderbook/proto';
 import type { CommandInput } from '../loop/command-loop-api';
 import { checkFields } from '@orderbook/server-kit';
 import type { MarketDirectory } from './markets';
@@ -16,6 +16,7 @@ export type PlaceMarketInput = Extract<CommandInput, { kind: 'placeMarket' }>;
 export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
+export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
 
 function withClientOrderId(clientOrderId: string | undefined): { clientOrderId?: string } {
   return clientOrderId === undefined ? {} : { clientOrderId };
@@ -55,6 +56,15 @@ function orderNamed(req: { readonly orderId: bigint; readonly clientOrderId: str
 
 export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
   return { kind: 'cancel', userId, ...orderNamed(req) };
+}
+
+/** Every open order of the caller, or of one market and/or side (SIDE_UNSPECIFIED: both). */
+export function cancelAllInput(req: matching.CancelAllOrdersRequest, userId: string, markets: MarketDirectory): CancelAllInput {
+  const { market, side } = checkFields({
+    market: () => valid.marketFilter(req.market, markets),
+    side: () => (req.side === matching.Side.SIDE_UNSPECIFIED ? undefined : valid.side(req.side)),
+  });
+  return { kind: 'cancelAll', userId, ...(market === undefined ? {} : { market }), ...(side === undefined ? {} : { side }) };
 }
 
 /** A new price, a new quantity, or both (an empty field keeps the order's). */

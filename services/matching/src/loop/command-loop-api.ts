@@ -1,5 +1,6 @@
 import type {
   AmendCommand,
+  CancelAllCommand,
   CancelCommand,
   CommandResult,
   CommandValue,
@@ -19,7 +20,8 @@ export type CommandInput =
   | Omit<Unsequenced<PlaceMarketCommand>, 'orderId'>
   | Unsequenced<CancelCommand>
   | Unsequenced<DepositCommand>
-  | Unsequenced<AmendCommand>;
+  | Unsequenced<AmendCommand>
+  | Unsequenced<CancelAllCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -30,6 +32,7 @@ export const VALUE_KINDS = {
   cancel: 'cancelled',
   deposit: 'deposited',
   amend: 'amended',
+  cancelAll: 'cancelledAll',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

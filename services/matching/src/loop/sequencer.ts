@@ -42,6 +42,8 @@ export class Sequencer {
         return { ...input, seq, timestamp };
       case 'amend':
         return { ...input, seq, timestamp };
+      case 'cancelAll':
+        return { ...input, seq, timestamp };
     }
   }
 }

@@ -78,6 +78,8 @@ export function encodeCommand(cmd: Command): string {
         price: cmd.price?.toString(),
         quantity: cmd.quantity?.toString(),
       });
+    case 'cancelAll':
+      return JSON.stringify({ kind: cmd.kind, seq: cmd.seq, timestamp: cmd.timestamp, userId: cmd.userId, market: cmd.market, side: cmd.side });
   }
 }
 
@@ -99,7 +101,7 @@ export function decodeBatch(payload: Buffer): Command[] {
 
 export function decodeCommand(value: unknown): Command {
   const r = new FieldReader(value);
-  const kind = r.oneOf('kind', ['placeLimit', 'placeMarket', 'cancel', 'deposit', 'amend'] as const);
+  const kind = r.oneOf('kind', ['placeLimit', 'placeMarket', 'cancel', 'deposit', 'amend', 'cancelAll'] as const);
   const seq = r.integer('seq');
   const timestamp = r.integer('timestamp');
   switch (kind) {
@@ -137,6 +139,11 @@ export function decodeCommand(value: unknown): Command {
         },
         r.optionalString('clientOrderId'),
       );
+    }
+    case 'cancelAll': {
+      const market = r.optionalString('market');
+      const side = r.optionalOneOf<Side>('side', SIDES);
+      return { kind, seq, timestamp, userId: r.string('userId'), ...(market === undefined ? {} : { market }), ...(side === undefined ? {} : { side }) };
     }
   }
 }
@@ -202,6 +209,10 @@ class FieldReader {
 
   optionalBigint(field: string): bigint | undefined {
     return this.record[field] === undefined ? undefined : this.bigint(field);
+  }
+
+  optionalOneOf<T extends string>(field: string, allowed: readonly T[]): T | undefined {
+    return this.record[field] === undefined ? undefined : this.oneOf(field, allowed);
   }
 
   oneOf<T extends string>(field: string, allowed: readonly T[]): T {

@@ -13,12 +13,14 @@ describe('command codec', () => {
     expect(Object.keys(decodeCommand(JSON.parse(encodeCommand(market))))).not.to.include('clientOrderId');
   });
 
-  it('round-trips a cancel by client order id, a deposit with a request id and amendments, and reads journals written without them as before', () => {
+  it('round-trips a cancel by client order id, a deposit with a request id, amendments and mass cancels, and reads journals written without them as before', () => {
     const cancel = { kind: 'cancel', seq: 7, timestamp: 70, userId: 'u', orderId: 0, clientOrderId: 'c-1' } as const;
     const deposit = { kind: 'deposit', seq: 8, timestamp: 80, userId: 'u', asset: 'USD', amount: 5n, requestId: 'r-1' } as const;
     const amendById = { kind: 'amend', seq: 9, timestamp: 90, userId: 'u', orderId: 4, price: 7n } as const;
     const amendByClientId = { kind: 'amend', seq: 10, timestamp: 100, userId: 'u', orderId: 0, clientOrderId: 'c-1', quantity: 8n } as const;
-    const commands = [cancel, deposit, amendById, amendByClientId];
+    const cancelAll = { kind: 'cancelAll', seq: 11, timestamp: 110, userId: 'u', market: 'BTC-USD', side: 'sell' } as const;
+    const cancelEverything = { kind: 'cancelAll', seq: 12, timestamp: 120, userId: 'u' } as const;
+    const commands = [cancel, deposit, amendById, amendByClientId, cancelAll, cancelEverything];
     expect(commands.map((c) => decodeCommand(JSON.parse(encodeCommand(c))))).to.deep.equal(commands);
     const older = decodeBatch(Buffer.from('[{"kind":"cancel","seq":1,"timestamp":2,"userId":"u","orderId":3},{"kind":"deposit","seq":2,"timestamp":3,"userId":"u","asset":"USD","amount":"4"}]'));
     expect(older).to.deep.equal([

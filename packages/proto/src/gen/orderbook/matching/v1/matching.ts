@@ -490,6 +490,30 @@ export interface CancelOrderResponse {
   releasedAsset: string;
 }
 
+/** CancelAllOrdersRequest is the input of CancelAllOrders. */
+export interface CancelAllOrdersRequest {
+  /** market: only this market's orders; empty for all markets. */
+  market: string;
+  /** side: only orders of this side; SIDE_UNSPECIFIED for both. */
+  side: Side;
+}
+
+/** ReleasedAmount is what cancelled orders gave back of one asset. */
+export interface ReleasedAmount {
+  /** asset symbol. */
+  asset: string;
+  /** amount that was unlocked and is available again. */
+  amount: string;
+}
+
+/** CancelAllOrdersResponse is the output of CancelAllOrders. */
+export interface CancelAllOrdersResponse {
+  /** cancelled_count is how many orders were cancelled (each also appears on StreamOrderUpdates). */
+  cancelledCount: number;
+  /** released per asset, sorted by asset; empty when nothing was cancelled. */
+  released: ReleasedAmount[];
+}
+
 /** AmendOrderRequest is the input of AmendOrder: a new price, a new quantity, or both. */
 export interface AmendOrderRequest {
   /** order_id of one of the caller's open orders; 0 when client_order_id names it. */
@@ -2232,6 +2256,236 @@ export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
     message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     message.releasedAmount = object.releasedAmount ?? "";
     message.releasedAsset = object.releasedAsset ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelAllOrdersRequest(): CancelAllOrdersRequest {
+  return { market: "", side: 0 };
+}
+
+export const CancelAllOrdersRequest: MessageFns<CancelAllOrdersRequest> = {
+  encode(message: CancelAllOrdersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.side !== 0) {
+      writer.uint32(16).int32(message.side);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelAllOrdersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCancelAllOrdersRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.side = reader.int32() as any;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CancelAllOrdersRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
+    };
+  },
+
+  toJSON(message: CancelAllOrdersRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.side !== 0) {
+      obj.side = sideToJSON(message.side);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelAllOrdersRequest>): CancelAllOrdersRequest {
+    return CancelAllOrdersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelAllOrdersRequest>): CancelAllOrdersRequest {
+    const message = createBaseCancelAllOrdersRequest();
+    message.market = object.market ?? "";
+    message.side = object.side ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleasedAmount(): ReleasedAmount {
+  return { asset: "", amount: "" };
+}
+
+export const ReleasedAmount: MessageFns<ReleasedAmount> = {
+  encode(message: ReleasedAmount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asset !== "") {
+      writer.uint32(10).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(18).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleasedAmount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReleasedAmount();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.asset = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.amount = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ReleasedAmount {
+    return {
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+    };
+  },
+
+  toJSON(message: ReleasedAmount): unknown {
+    const obj: any = {};
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReleasedAmount>): ReleasedAmount {
+    return ReleasedAmount.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleasedAmount>): ReleasedAmount {
+    const message = createBaseReleasedAmount();
+    message.asset = object.asset ?? "";
+    message.amount = object.amount ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelAllOrdersResponse(): CancelAllOrdersResponse {
+  return { cancelledCount: 0, released: [] };
+}
+
+export const CancelAllOrdersResponse: MessageFns<CancelAllOrdersResponse> = {
+  encode(message: CancelAllOrdersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cancelledCount !== 0) {
+      writer.uint32(8).uint32(message.cancelledCount);
+    }
+    for (const v of message.released) {
+      ReleasedAmount.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelAllOrdersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCancelAllOrdersResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.cancelledCount = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.released.push(ReleasedAmount.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CancelAllOrdersResponse {
+    return {
+      cancelledCount: isSet(object.cancelledCount) ? globalThis.Number(object.cancelledCount) : 0,
+      released: globalThis.Array.isArray(object?.released)
+        ? object.released.map((e: any) => ReleasedAmount.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CancelAllOrdersResponse): unknown {
+    const obj: any = {};
+    if (message.cancelledCount !== 0) {
+      obj.cancelledCount = Math.round(message.cancelledCount);
+    }
+    if (message.released?.length) {
+      obj.released = message.released.map((e) => ReleasedAmount.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelAllOrdersResponse>): CancelAllOrdersResponse {
+    return CancelAllOrdersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelAllOrdersResponse>): CancelAllOrdersResponse {
+    const message = createBaseCancelAllOrdersResponse();
+    message.cancelledCount = object.cancelledCount ?? 0;
+    message.released = object.released?.map((e) => ReleasedAmount.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4335,6 +4589,22 @@ export const MatchingServiceService = {
     responseDeserialize: (value: Buffer): CancelOrderResponse => CancelOrderResponse.decode(value),
   },
   /**
+   * CancelAllOrders cancels all of the caller's open orders, or those of one market and/or one
+   * side, in one command (one sequence number), oldest first, and says how many and what they
+   * released per asset. Other users' orders are never touched. Nothing to cancel is not an error.
+   */
+  cancelAllOrders: {
+    path: "/orderbook.matching.v1.MatchingService/CancelAllOrders",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: CancelAllOrdersRequest): Buffer =>
+      Buffer.from(CancelAllOrdersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelAllOrdersRequest => CancelAllOrdersRequest.decode(value),
+    responseSerialize: (value: CancelAllOrdersResponse): Buffer =>
+      Buffer.from(CancelAllOrdersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelAllOrdersResponse => CancelAllOrdersResponse.decode(value),
+  },
+  /**
    * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
    * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
    * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
@@ -4503,6 +4773,12 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
   /**
+   * CancelAllOrders cancels all of the caller's open orders, or those of one market and/or one
+   * side, in one command (one sequence number), oldest first, and says how many and what they
+   * released per asset. Other users' orders are never touched. Nothing to cancel is not an error.
+   */
+  cancelAllOrders: handleUnaryCall<CancelAllOrdersRequest, CancelAllOrdersResponse>;
+  /**
    * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
    * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
    * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
@@ -4616,6 +4892,26 @@ export interface MatchingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CancelAllOrders cancels all of the caller's open orders, or those of one market and/or one
+   * side, in one command (one sequence number), oldest first, and says how many and what they
+   * released per asset. Other users' orders are never touched. Nothing to cancel is not an error.
+   */
+  cancelAllOrders(
+    request: CancelAllOrdersRequest,
+    callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  cancelAllOrders(
+    request: CancelAllOrdersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  cancelAllOrders(
+    request: CancelAllOrdersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
   ): ClientUnaryCall;
   /**
    * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
