@@ -9,7 +9,7 @@ import pino from 'pino';
 import { loadConfig as loadAuthConfig, startAuthServer, type RunningAuthServer } from '@orderbook/auth-service';
 import { loadConfig as loadGatewayConfig, startGateway } from '@orderbook/gateway-service';
 import { loadConfig as loadMatchingConfig, startMatchingServer, type RunningMatchingServer } from '@orderbook/matching-service';
-import { AuthClient, bearer, eventually, expectStatus, MatchingClient, TestPki, type PemFiles } from '@orderbook/test-support';
+import { AuthClient, bearer, eventually, expectStatus, MatchingClient, TestPki, unusedPort, type PemFiles } from '@orderbook/test-support';
 
 /** A logger whose JSON lines the test reads. */
 function capturedLogger(name: string): { logger: pino.Logger; lines: Record<string, unknown>[] } {
@@ -227,6 +227,64 @@ describe('TLS and mutual TLS (certificates made in the test)', function () {
     } finally {
       open.close();
       await rotating.stop();
+    }
+  });
+
+  it("matching dials auth with a replaced client certificate without a restart: a new connection presents it", async () => {
+    const next = TestPki.createCa(dir, 'next-client');
+    const live = join(dir, 'live-client');
+    mkdirSync(live);
+    const first = pki.issue('to-auth-1');
+    const second = next.issue('to-auth-2');
+    const files = { certFile: join(live, 'client.crt'), keyFile: join(live, 'client.key') };
+    copyFileSync(first.certFile, files.certFile);
+    copyFileSync(first.keyFile, files.keyFile);
+    const authCert = pki.issue('auth-restarting');
+    const port = await unusedPort();
+    const authAt = async (clientCa: string) => {
+      const log = capturedLogger('auth');
+      const server = await startAuthServer(
+        loadAuthConfig({
+          AUTH_PORT: String(port),
+          AUTH_DATA_DIR: join(dir, 'auth-restarting'),
+          AUTH_BCRYPT_COST: '4',
+          AUTH_TLS_CERT_FILE: authCert.certFile,
+          AUTH_TLS_KEY_FILE: authCert.keyFile,
+          AUTH_TLS_CLIENT_CA_FILE: clientCa,
+        }),
+        { logger: log.logger },
+      );
+      return { server, lines: log.lines };
+    };
+    const presented = (lines: Record<string, unknown>[], name: string) => lines.some((l) => l['msg'] === 'client certificate authenticated' && String(l['subject']).includes(`CN=${name}`));
+    let auth = await authAt(pki.ca.certFile);
+    const matchingLog = capturedLogger('matching');
+    const dialling = await startMatchingServer(
+      loadMatchingConfig({
+        MATCHING_PORT: '0',
+        MATCHING_DATA_DIR: join(dir, 'matching-dialling'),
+        AUTH_ADDRESS: auth.server.address,
+        MATCHING_AUTH_TLS_CA_FILE: pki.ca.certFile,
+        MATCHING_AUTH_TLS_CERT_FILE: files.certFile,
+        MATCHING_AUTH_TLS_KEY_FILE: files.keyFile,
+        MATCHING_SHUTDOWN_GRACE_MS: '1000',
+      }),
+      { logger: matchingLog.logger },
+    );
+    try {
+      await eventually(() => (presented(auth.lines, 'to-auth-1') ? true : undefined), 'matching to present its first client certificate');
+      // A half-written replacement (a key that is not the certificate's) is refused; the first pair stays.
+      copyFileSync(second.keyFile, files.keyFile);
+      await eventually(() => (matchingLog.lines.some((l) => l['msg'] === 'client TLS files could not be reloaded: new connections keep the previous certificates') ? true : undefined), 'the broken pair to be refused');
+      copyFileSync(second.certFile, files.certFile);
+      await eventually(() => (matchingLog.lines.some((l) => l['msg'] === 'client TLS certificates reloaded: new connections use them') ? true : undefined), 'the new pair to be taken');
+      // Auth comes back trusting only the new CA: matching reconnects with the new certificate.
+      await auth.server.stop();
+      auth = await authAt(next.ca.certFile);
+      await eventually(() => (presented(auth.lines, 'to-auth-2') ? true : undefined), 'matching to reconnect with the replaced certificate', 30_000);
+    } finally {
+      await dialling.stop();
+      await auth.server.stop();
     }
   });
 });

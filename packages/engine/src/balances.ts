@@ -8,8 +8,10 @@
  * update, no pointer chain to a cold object). u64 would wrap silently, so two rules keep every
  * value in range: callers check `available` before taking from it, and deposits are refused when an
  * asset's total supply would pass 2^64-1 (no balance can exceed the supply, because fills and locks
- * only move units between balances). Every subtraction is checked all the same: one that would
- * wrap is an engine fault (BalanceFaultError), which stops the command loop, never a silent wrap.
+ * only move units between balances). Every subtraction and every addition is checked all the same
+ * (a restored snapshot is trusted, not re-proved): one that would wrap is an engine fault
+ * (BalanceFaultError), which stops the command loop, never a silent wrap. Nothing is written
+ * before both halves of a move are checked, so a call that faults leaves the table as it was.
  */
 import { BalanceFaultError } from './faults';
 import { MAX_UNITS } from './fixed-point';
@@ -66,26 +68,30 @@ export class Balances {
     return this.supply[assetIndex]! + amount <= MAX_UNITS;
   }
 
+  /** Adds `amount` to available; the caller has checked the supply with canDeposit. */
   deposit(ref: BalanceRef, amount: bigint): void {
+    const available = this.sum('deposit', ref, this.units[ref * 2]!, amount);
     const asset = ref % this.assets.length;
     this.supply[asset] = this.supply[asset]! + amount;
-    this.units[ref * 2] = this.units[ref * 2]! + amount;
+    this.units[ref * 2] = available;
   }
 
   /** Moves `amount` from available to locked; the caller has checked that it is available. */
   lock(ref: BalanceRef, amount: bigint): void {
     const available = this.units[ref * 2]!;
     if (amount > available) throw this.fault('lock', ref, available, amount);
+    const locked = this.sum('lock', ref, this.units[ref * 2 + 1]!, amount);
     this.units[ref * 2] = available - amount;
-    this.units[ref * 2 + 1] = this.units[ref * 2 + 1]! + amount;
+    this.units[ref * 2 + 1] = locked;
   }
 
   /** Moves `amount` back from locked to available. */
   release(ref: BalanceRef, amount: bigint): void {
     const locked = this.units[ref * 2 + 1]!;
     if (amount > locked) throw this.fault('release', ref, locked, amount);
+    const available = this.sum('release', ref, this.units[ref * 2]!, amount);
     this.units[ref * 2 + 1] = locked - amount;
-    this.units[ref * 2] = this.units[ref * 2]! + amount;
+    this.units[ref * 2] = available;
   }
 
   /** Pays `amount` out of the locked funds (a fill). */
@@ -97,11 +103,18 @@ export class Balances {
 
   /** Receives `amount` from a fill. */
   credit(ref: BalanceRef, amount: bigint): void {
-    this.units[ref * 2] = this.units[ref * 2]! + amount;
+    this.units[ref * 2] = this.sum('credit', ref, this.units[ref * 2]!, amount);
   }
 
   private fault(operation: string, ref: BalanceRef, from: bigint, amount: bigint): BalanceFaultError {
     return new BalanceFaultError(`${operation} from account #${this.accountIndexOf(ref)}'s ${this.assetOf(ref)}`, from, amount);
+  }
+
+  /** `to` + `amount`, or a fault if a u64 would wrap it. */
+  private sum(operation: string, ref: BalanceRef, to: bigint, amount: bigint): bigint {
+    const sum = to + amount;
+    if (sum > MAX_UNITS) throw new BalanceFaultError(`${operation} into account #${this.accountIndexOf(ref)}'s ${this.assetOf(ref)}`, to, amount, true);
+    return sum;
   }
 
   /** Marks `ref` as touched by command `seq`; true the first time for that command. */

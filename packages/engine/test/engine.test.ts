@@ -232,6 +232,19 @@ describe('engine: self-trade prevention', () => {
     expect(h.engine.depth('BTC-USD', 5)!.asks).to.deep.equal([{ price: px('100'), quantity: qty('1'), orderCount: 1 }]);
   });
 
+  it('FOK: the own resting order is not liquidity (it would be cancelled, not filled)', () => {
+    const h = book();
+    const hash = h.engine.stateHash();
+    expect(rejected(h.limit('U', 'BTC-USD', 'buy', '100', '2', { timeInForce: 'FOK' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'time_in_force', message: 'time_in_force: FOK order cannot be filled completely now',
+    });
+    expect(h.engine.stateHash()).to.equal(hash);
+    const r = placed(h.limit('U', 'BTC-USD', 'buy', '100', '1', { timeInForce: 'FOK' }));
+    expect(r.trades.map((t) => [t.makerOrderId, t.quantity])).to.deep.equal([[2, qty('1')]]);
+    expect(r.order).to.include({ status: 'filled', filled: qty('1') });
+    expect(h.engine.getOrder('U', 1)).to.include({ status: 'cancelled', cancelReason: 'self_trade' });
+  });
+
   it('market orders: own liquidity does not count, and cancel_taker rejects the whole order', () => {
     const h = book();
     const hash = h.engine.stateHash();
@@ -354,6 +367,44 @@ describe('engine: cancel, lookup and retention', () => {
     expect(r.value.kind === 'cancelled' && r.value.order).to.include({ orderId: 1, status: 'cancelled' });
     expect(accepted(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'mine' })).value).to.deep.include({ releasedAmount: 0n });
     expect(rejected(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 't\tab' }))).to.include({ code: 'INVALID_ARGUMENT', field: 'client_order_id' });
+  });
+
+  it('answers FAILED_PRECONDITION for the user’s own filled order, whose lock is already gone', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '1'));
+    expect(rejected(h.cancel('B', 1))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 1 is already filled',
+    });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('900'), locked: 0n });
+  });
+
+  it('keeps 3,000 resting orders (past the order store’s first capacity) apart, each with its own fields', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '100000'));
+    accepted(h.deposit('S', 'ETH', '100000'));
+    const count = 3000;
+    for (let i = 1; i <= count; i++) {
+      // Prices 1.000001 .. 1.003000 for buys (odd ids), 10.000001 .. for sells (even ids); quantity i × 10^-8.
+      const side = i % 2 === 1 ? 'buy' : 'sell';
+      const price = side === 'buy' ? 1_000_000n + BigInt(i) : 10_000_000n + BigInt(i);
+      accepted(h.send({
+        kind: 'placeLimit', orderId: h.nextOrderId++, userId: side === 'buy' ? 'B' : 'S', market: side === 'buy' ? 'BTC-USD' : 'ETH-USD',
+        side, price, quantity: BigInt(i), timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', clientOrderId: `c${i}`,
+      }));
+    }
+    for (let i = 1; i <= count; i++) {
+      const buy = i % 2 === 1;
+      expect(h.engine.getOrder(buy ? 'B' : 'S', i), `order ${i}`).to.deep.include({
+        orderId: i, userId: buy ? 'B' : 'S', market: buy ? 'BTC-USD' : 'ETH-USD', side: buy ? 'buy' : 'sell',
+        price: buy ? 1_000_000n + BigInt(i) : 10_000_000n + BigInt(i), quantity: BigInt(i), filled: 0n, status: 'open',
+        clientOrderId: `c${i}`, createdAt: 1_700_000_000_002 + i,
+      });
+    }
+    expect(h.engine.depth('BTC-USD', 1)!.bids).to.deep.equal([{ price: 1_000_000n + 2999n, quantity: 2999n, orderCount: 1 }]);
+    expect(h.engine.depth('ETH-USD', 1)!.asks).to.deep.equal([{ price: 10_000_000n + 2n, quantity: 2n, orderCount: 1 }]);
   });
 
   it('answers a retried placement with the original order and its placement trades, while its client order id is retained', () => {
@@ -522,19 +573,46 @@ describe('engine: validation and sequencing', () => {
     accepted(h.send({ kind: 'deposit', userId: 'C', asset: 'ETH', amount: 2n ** 64n - 1n }));
   });
 
-  it('throws on a seq out of order, a reused order id, or an unknown command: caller bugs', () => {
+  it('throws on a seq out of order, a bad or reused order id, or an unknown command: caller bugs', () => {
     const h = new Harness();
     accepted(h.deposit('B', 'USD', '10'));
-    expect(() => h.engine.apply({ kind: 'cancel', seq: 5, timestamp: 0, userId: 'B', orderId: 1 })).to.throw(/seq 5 out of order/);
+    expect(() => h.engine.apply({ kind: 'cancel', seq: 5, timestamp: 0, userId: 'B', orderId: 1 })).to.throw('command seq 5 out of order: expected 2');
+    expect(() => h.engine.apply({ kind: 'cancel', seq: 1, timestamp: 0, userId: 'B', orderId: 1 })).to.throw('command seq 1 out of order: expected 2');
+    for (const orderId of [0, -1, 1.5, 2 ** 53]) {
+      h.nextOrderId = orderId;
+      expect(() => h.limit('B', 'BTC-USD', 'buy', '1', '1'), `order id ${orderId}`).to.throw(`order id ${orderId} is not a positive integer`);
+      h.nextOrderId = orderId;
+      expect(() => h.market('B', 'BTC-USD', 'buy', '1'), `order id ${orderId}`).to.throw(`order id ${orderId} is not a positive integer`);
+    }
+    h.nextOrderId = 1;
     placed(h.limit('B', 'BTC-USD', 'buy', '1', '1'));
     h.nextOrderId = 1;
-    expect(() => h.limit('B', 'BTC-USD', 'buy', '1', '1')).to.throw(/order id 1 reused/);
-    expect(() => h.send({ kind: 'withdraw' } as never)).to.throw(/unknown command kind/);
+    expect(() => h.limit('B', 'BTC-USD', 'buy', '1', '1')).to.throw('order id 1 reused');
+    expect(() => h.send({ kind: 'withdraw' } as never)).to.throw('unknown command kind withdraw');
+    expect(h.engine.lastSeq(), 'a command that throws consumes no seq').to.equal(2);
   });
 
-  it('rejects an engine config with duplicate markets or a bad retention', () => {
-    expect(() => new Engine({ markets: [CONFIG.markets[0]!, CONFIG.markets[0]!], closedOrdersRetainedPerUser: 1 })).to.throw(/duplicate/);
-    expect(() => new Engine({ markets: CONFIG.markets, closedOrdersRetainedPerUser: -1 })).to.throw(/closedOrdersRetainedPerUser/);
+  it('rejects an engine config with duplicate markets, a market of one asset, an empty asset or a bad retention', () => {
+    const [btc, eth] = [CONFIG.markets[0]!, CONFIG.markets[1]!];
+    expect(() => new Engine({ markets: [btc, eth, btc], closedOrdersRetainedPerUser: 1 })).to.throw('duplicate market BTC-USD');
+    expect(() => new Engine({ markets: [btc, { symbol: 'BTC-BTC', base: 'BTC', quote: 'BTC' }], closedOrdersRetainedPerUser: 1 })).to.throw(
+      'market BTC-BTC trades BTC against itself',
+    );
+    for (const [base, quote] of [['', 'USD'], ['BTC', ''], [7, 'USD']]) {
+      const market = { symbol: 'X-Y', base, quote } as never;
+      expect(() => new Engine({ markets: [market], closedOrdersRetainedPerUser: 1 }), `${base}/${quote}`).to.throw('market assets must be non-empty strings');
+    }
+    for (const retained of [-1, 1.5, Number.NaN, 2 ** 53]) {
+      expect(() => new Engine({ markets: CONFIG.markets, closedOrdersRetainedPerUser: retained }), `${retained}`).to.throw(
+        'closedOrdersRetainedPerUser must be a non-negative integer',
+      );
+    }
+    // Assets in order of first appearance, a shared one (USD) once; an unknown user holds zero of each.
+    expect(new Engine({ markets: [btc, eth], closedOrdersRetainedPerUser: 0 }).balances('nobody')).to.deep.equal([
+      { asset: 'BTC', available: 0n, locked: 0n },
+      { asset: 'USD', available: 0n, locked: 0n },
+      { asset: 'ETH', available: 0n, locked: 0n },
+    ]);
   });
 });
 
@@ -706,5 +784,63 @@ describe('engine: snapshot and restore', () => {
     const h = seedBook();
     const other = { ...CONFIG, markets: CONFIG.markets.slice(0, 2) };
     expect(() => Engine.restore(other, h.engine.snapshot())).to.throw(/snapshot/);
+  });
+});
+
+describe('engine: the bound on one order, and users the engine has not seen', () => {
+  const LIMIT = 2n ** 53n - 1n;
+  const order = (h: Harness, userId: string, side: 'buy' | 'sell', price: bigint, quantity: bigint) =>
+    h.send({
+      kind: 'placeLimit', orderId: h.nextOrderId++, userId, market: 'BTC-USD', side, price, quantity,
+      timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting',
+    });
+  const tooValuable = { code: 'INVALID_ARGUMENT', field: 'quantity', message: 'quantity: the order is worth more than the maximum 90071992.54740991 USD' };
+
+  it('accepts a limit order worth exactly 2^53-1 quote units and refuses one worth a unit more, buy or sell', () => {
+    const h = new Harness();
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: LIMIT }));
+    accepted(h.send({ kind: 'deposit', userId: 'S', asset: 'BTC', amount: 10n ** 8n }));
+    // (2^53-1) × 10^6 / 10^6: the price in units times 0.01, exactly the bound; 0.01000001 is past it.
+    expect(rejected(order(h, 'B', 'buy', LIMIT, 1_000_001n))).to.deep.equal(tooValuable);
+    expect(rejected(order(h, 'S', 'sell', LIMIT, 1_000_001n)), 'a sell is bounded too').to.deep.equal(tooValuable);
+    const buy = placed(order(h, 'B', 'buy', LIMIT, 1_000_000n));
+    expect(buy.order).to.include({ status: 'open', locked: LIMIT });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: 0n, locked: LIMIT });
+  });
+
+  it('accepts a market buy costing exactly 2^53-1 and refuses one whose fills add up past it', () => {
+    const h = new Harness();
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: LIMIT + 1n }));
+    accepted(h.send({ kind: 'deposit', userId: 'S', asset: 'BTC', amount: 10n ** 8n }));
+    placed(order(h, 'S', 'sell', 1_000_000n, 1n)); // 0.00000001 at 1 costs floor(10^6 × 1 / 10^6) = 1 unit
+    placed(order(h, 'S', 'sell', LIMIT, 1_000_000n)); // costs exactly 2^53-1
+    const hash = h.engine.stateHash();
+    expect(rejected(h.market('B', 'BTC-USD', 'buy', '0.01000001'))).to.deep.equal(tooValuable);
+    expect(h.engine.stateHash()).to.equal(hash);
+    placed(h.market('B', 'BTC-USD', 'buy', '0.00000001'));
+    const r = placed(h.market('B', 'BTC-USD', 'buy', '0.01'));
+    expect(r.trades.map((t) => t.quoteAmount)).to.deep.equal([LIMIT]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: 0n, locked: 0n });
+  });
+
+  it('never takes a user it has not seen for the owner of someone else’s order', () => {
+    const h = new Harness();
+    accepted(h.deposit('A', 'BTC', '1'));
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '1'));
+    // Z has no account: its market order meets S's order as a stranger's, and fails only for funds.
+    expect(rejected(h.market('Z', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_taker' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', message: 'insufficient USD: available 0, required 100',
+    });
+    expect(h.engine.balances('Z')).to.deep.equal([
+      { asset: 'BTC', available: 0n, locked: 0n },
+      { asset: 'USD', available: 0n, locked: 0n },
+      { asset: 'ETH', available: 0n, locked: 0n },
+      { asset: 'SOL', available: 0n, locked: 0n },
+    ]);
+    expect(h.engine.listOrders('Z', { openOnly: false, limit: 10 })).to.deep.equal([]);
+    expect(h.engine.depth('DOGE-USD', 10)).to.equal(undefined);
+    expect(h.engine.listOrders('S', { openOnly: false, limit: 0 })).to.deep.equal([]);
+    expect(h.engine.listOrders('S', { openOnly: false, limit: 1 }).map((o) => o.orderId)).to.deep.equal([1]);
   });
 });

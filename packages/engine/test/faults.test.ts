@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BalanceFaultError, Engine } from '../src/index';
+import { BalanceFaultError, Engine, MAX_UNITS } from '../src/index';
 import { Balances } from '../src/balances';
 import { CONFIG, Harness } from './harness';
 
@@ -23,6 +23,9 @@ function doctored(h: Harness, edit: (record: SnapshotRecord) => void): Engine {
   edit(record);
   return Engine.restore(CONFIG, JSON.stringify(record));
 }
+
+/** 2^64-1 as a decimal string, as the fault messages print it. */
+const MAX = '18446744073709551615';
 
 function setUsd(record: SnapshotRecord, userId: string, available: string, locked: string): void {
   const balance = record.accounts.find((a) => a.userId === userId)!.balances.find(([asset]) => asset === 'USD')!;
@@ -69,5 +72,49 @@ describe('balance faults: a subtraction that would wrap stops the engine instead
       BalanceFaultError,
       "release from account #0's USD: taking 10000000000 from 5",
     );
+  });
+});
+
+describe('balance faults: an addition that would wrap past 2^64-1 stops the engine instead', () => {
+  /** One account's USD set straight to (available, locked), as a restored snapshot may set it. */
+  function usdAt(available: bigint, locked: bigint) {
+    const balances = new Balances(['BTC', 'USD']);
+    balances.addAccount(0);
+    const usd = balances.ref(0, 1);
+    balances.restore(usd, available, locked);
+    const held = (): [bigint, bigint] => [balances.available(usd), balances.locked(usd)];
+    return { balances, usd, held };
+  }
+
+  it('credit and deposit add up to exactly 2^64-1 and refuse one unit more, changing nothing', () => {
+    const { balances, usd, held } = usdAt(MAX_UNITS - 5n, 0n);
+    balances.credit(usd, 5n);
+    expect(held()).to.deep.equal([MAX_UNITS, 0n]);
+    expect(() => balances.credit(usd, 1n)).to.throw(BalanceFaultError, `credit into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(() => balances.deposit(usd, 1n)).to.throw(BalanceFaultError, `deposit into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(held()).to.deep.equal([MAX_UNITS, 0n]);
+    // The refused deposit did not count in the supply either (restored 2^64-6, credits move, not mint).
+    expect(balances.canDeposit(1, 5n)).to.equal(true);
+    expect(balances.canDeposit(1, 6n)).to.equal(false);
+  });
+
+  it('lock refuses to take locked past 2^64-1, release refuses to take available past it; both leave the balance as it was', () => {
+    const locking = usdAt(3n, MAX_UNITS - 1n);
+    locking.balances.lock(locking.usd, 1n);
+    expect(locking.held()).to.deep.equal([2n, MAX_UNITS]);
+    expect(() => locking.balances.lock(locking.usd, 1n)).to.throw(BalanceFaultError, `lock into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(locking.held()).to.deep.equal([2n, MAX_UNITS]);
+
+    const releasing = usdAt(MAX_UNITS - 1n, 3n);
+    releasing.balances.release(releasing.usd, 1n);
+    expect(releasing.held()).to.deep.equal([MAX_UNITS, 2n]);
+    expect(() => releasing.balances.release(releasing.usd, 1n)).to.throw(BalanceFaultError, `release into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(releasing.held()).to.deep.equal([MAX_UNITS, 2n]);
+  });
+
+  it("a fill whose seller's quote balance would pass 2^64-1 is a fault, not a wrapped balance", () => {
+    // No command can get there (deposits keep each asset's supply within 2^64-1); a restored state can.
+    const engine = doctored(restingBuy(), (r) => setUsd(r, 'bob', `${MAX_UNITS - 10n}`, '0'));
+    expect(() => engine.apply(sell)).to.throw(BalanceFaultError, `credit into account #1's USD: adding 10000000000 to ${MAX_UNITS - 10n} would go past 2^64-1`);
   });
 });

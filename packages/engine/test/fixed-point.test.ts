@@ -46,6 +46,25 @@ describe('fixed-point parsing and formatting', () => {
     });
   }
 
+  it('accepts texts up to 20 integer digits, a point and the decimals long, and says how long is too long', () => {
+    // 29 characters for a quantity (8 decimals), 27 for a price (6): leading zeros count.
+    expect(value(parseQuantity(`${'0'.repeat(19)}1.${'0'.repeat(8)}`))).to.equal(100_000_000n);
+    expect(error(parseQuantity(`${'0'.repeat(20)}1.${'0'.repeat(8)}`))).to.deep.equal({
+      code: 'INVALID_ARGUMENT', field: 'quantity', message: 'quantity: too long: at most 29 characters',
+    });
+    expect(value(parsePrice(`${'0'.repeat(19)}1.${'0'.repeat(6)}`))).to.equal(1_000_000n);
+    expect(error(parsePrice(`${'0'.repeat(20)}1.${'0'.repeat(6)}`)).message).to.equal('price: too long: at most 27 characters');
+  });
+
+  it('says what a decimal looks like when given an empty text or no text at all', () => {
+    for (const text of ['', 5, undefined, null]) {
+      expect(error(parseAmount(text as never)), String(text)).to.deep.equal({
+        code: 'INVALID_ARGUMENT', field: 'amount', message: 'amount: must be a decimal number, e.g. "1.5"',
+      });
+    }
+    expect(error(parseAmount('1e3')).message).to.equal(`amount: must be a plain decimal number (digits and at most one inner '.'), got "1e3"`);
+  });
+
   it('rejects a 10,000-digit string by its length, before any BigInt is built', () => {
     const huge = '9'.repeat(10_000);
     const original = globalThis.BigInt;

@@ -20,7 +20,7 @@ export function clientTlsVariables<P extends string>(prefix: P, dialling: Dialli
   const { client, server, addressVariable } = dialling;
   const rows: Readonly<Record<(typeof SUFFIXES)[number], readonly [string, string]>> = {
     TLS_CA_FILE: ['', `CA certificates (PEM) that the ${server} service's certificate must chain to: set, ${client} dials ${addressVariable} over TLS only (a certificate that does not verify fails the connection, logged; never a plaintext fallback).`],
-    TLS_CERT_FILE: ['', `Client certificate (PEM) ${client} presents to ${server} when it requires mutual TLS; with ${prefix}_TLS_KEY_FILE and ${prefix}_TLS_CA_FILE. Read at start.`],
+    TLS_CERT_FILE: ['', `Client certificate (PEM) ${client} presents to ${server} when it requires mutual TLS; with ${prefix}_TLS_KEY_FILE and ${prefix}_TLS_CA_FILE. Read again when it changes (checked every second) or on SIGHUP, for new connections.`],
     TLS_KEY_FILE: ['', `Private key (PEM) of ${prefix}_TLS_CERT_FILE.`],
     TLS_SERVER_NAME: ['', `Name the ${server} service's certificate must carry when it is not ${addressVariable}'s host (e.g. dialling by IP address).`],
     ALLOW_PLAINTEXT: ['false', `true lets ${client} dial a non-loopback ${addressVariable} without TLS; otherwise start-up refuses (tokens, passwords or keys would cross the network readable and forgeable).`],

@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { checkServerIdentity, connect } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { splitHostPort } from './address';
+import type { Logger } from './logger';
+import { ReloadingClientCertificates } from './reloading-client-certificates';
 
 /** PEM files of a TLS client: the CA the server's certificate must chain to, and optionally a client certificate (mutual TLS). */
 export interface ClientTlsFiles {
@@ -27,13 +29,14 @@ export interface ClientTlsChannel {
 /** How long diagnose() waits for a handshake. */
 const DIAGNOSE_TIMEOUT_MS = 5000;
 
-/** A channel that dials over TLS only: a certificate that does not verify fails the connection, there is no plaintext fallback. */
-export function clientTlsChannel(files: ClientTlsFiles): ClientTlsChannel {
-  const credentials = grpc.credentials.createSsl(
-    readFileSync(files.caFile),
-    files.keyFile === undefined ? null : readFileSync(files.keyFile),
-    files.certFile === undefined ? null : readFileSync(files.certFile),
-  );
+/**
+ * A channel that dials over TLS only: a certificate that does not verify fails the connection, there
+ * is no plaintext fallback. The files may be replaced while it runs (certificate rotation): each new
+ * connection uses them as they are then.
+ */
+export function clientTlsChannel(files: ClientTlsFiles, logger: Logger): ClientTlsChannel {
+  const certificates = new ReloadingClientCertificates(files, logger);
+  const credentials = grpc.experimental.createCertificateProviderChannelCredentials(certificates, files.certFile === undefined ? null : certificates);
   return {
     credentials,
     options: files.serverName === undefined ? {} : { 'grpc.ssl_target_name_override': files.serverName },

@@ -11,3 +11,4 @@ export * from './client-tls-config';
 export * from './server-transport-config';
 export * from './status-details';
 export * from './entry-points';
+export * from './client-address';

@@ -72,8 +72,8 @@ export class AuthClient {
   constructor(address: string, options: grpc.ChannelOptions = {}, credentials = grpc.credentials.createInsecure()) {
     this.raw = new auth.AuthServiceClient(address, credentials, options);
   }
-  signUp(request: auth.SignUpRequest): Promise<auth.SignUpResponse> {
-    return unary(this.raw, this.raw.signUp, request, new grpc.Metadata());
+  signUp(request: auth.SignUpRequest, metadata = new grpc.Metadata()): Promise<auth.SignUpResponse> {
+    return unary(this.raw, this.raw.signUp, request, metadata);
   }
   signIn(request: Partial<auth.SignInRequest>, metadata = new grpc.Metadata(), options: Partial<grpc.CallOptions> = {}): Promise<auth.SignInResponse> {
     return unary(this.raw, this.raw.signIn, auth.SignInRequest.fromPartial(request), metadata, options);

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { ConfigError, ConfigReader, InvalidFieldError, readServerTransport, serverTransportVariables, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
+import { ConfigError, ConfigReader, InvalidFieldError, readServerTransport, readTrustedProxies, serverTransportVariables, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
 import { parseEncryptionKey } from './security/sealing';
 import { validEmail, validNewPassword, validUsername } from './validation';
 
@@ -25,6 +25,7 @@ export const CONFIG_VARIABLES = [
   { name: 'AUTH_SIGNIN_MAX_ACCOUNT_DELAY_SECONDS', default: '900', meaning: 'Cap of an account\'s delay.' },
   { name: 'AUTH_SIGNIN_MAX_PEER_DELAY_SECONDS', default: '30', meaning: 'Cap of the delay of a failure answer to one client address.' },
   { name: 'AUTH_SIGNIN_FAILURE_WINDOW_SECONDS', default: '900', meaning: 'Failures of an account or address are forgotten this long after the last one.' },
+  { name: 'AUTH_TRUSTED_PROXIES', default: '', meaning: 'Comma-separated IP addresses of proxies (the HTTP gateway) whose x-forwarded-for metadata names the client the per-address limits count; from anyone else it is ignored. Unset: none.' },
   { name: 'AUTH_SIGNUP_MAX_PER_PEER', default: '20', meaning: 'Sign-up attempts (successful or not) per client address per window; then RESOURCE_EXHAUSTED.' },
   { name: 'AUTH_SIGNUP_MAX_TOTAL', default: '1000', meaning: 'Sign-up attempts from all addresses together per window; then RESOURCE_EXHAUSTED.' },
   { name: 'AUTH_SIGNUP_WINDOW_SECONDS', default: '3600', meaning: 'The window of the sign-up limits.' },
@@ -101,6 +102,8 @@ export interface AuthConfig {
   readonly refreshReuseGraceSeconds: number;
   readonly signInLimits: SignInLimits;
   readonly signUpLimits: SignUpLimitsConfig;
+  /** Peers whose x-forwarded-for names the client (AUTH_TRUSTED_PROXIES). */
+  readonly trustedProxies: ReadonlySet<string>;
   readonly requireTotpForAdmins: boolean;
   readonly revocationPollMs: number;
   readonly keys: KeyConfig;
@@ -161,6 +164,7 @@ export function loadConfig(env: Env = process.env): AuthConfig {
       maxPeerDelaySeconds: vars.int('AUTH_SIGNIN_MAX_PEER_DELAY_SECONDS', 0, 600),
       windowSeconds: vars.int('AUTH_SIGNIN_FAILURE_WINDOW_SECONDS', 1, DAY_SECONDS),
     },
+    trustedProxies: readTrustedProxies(vars, 'AUTH_TRUSTED_PROXIES'),
     signUpLimits: {
       maxPerPeer: vars.int('AUTH_SIGNUP_MAX_PER_PEER', 1, 1_000_000),
       maxTotal: vars.int('AUTH_SIGNUP_MAX_TOTAL', 1, 1_000_000_000),

@@ -1,5 +1,5 @@
 import { auth, descriptorSetPath } from '@orderbook/proto';
-import { createLogger, dialableAddress, serveMetrics, startGrpcServer, type Logger } from '@orderbook/server-kit';
+import { ClientAddresses, createLogger, dialableAddress, serveMetrics, startGrpcServer, type Logger } from '@orderbook/server-kit';
 import { REVOCATION_HEARTBEAT_MS } from '@orderbook/token-verifier';
 import { bootstrapAdmin } from './admin-bootstrap';
 import { AuthService } from './api/auth-service';
@@ -169,7 +169,7 @@ export async function startAuthServer(config: AuthConfig, options: StartAuthServ
         {
           name: 'orderbook.auth.v1.AuthService',
           definition: auth.AuthServiceService,
-          implementation: metrics.counting(auth.AuthServiceService, authHandlers(new AuthService(deps), feed, logger)),
+          implementation: metrics.counting(auth.AuthServiceService, authHandlers(new AuthService(deps), feed, logger, new ClientAddresses(config.trustedProxies))),
         },
       ],
       descriptorSetPath,

@@ -41,6 +41,7 @@ describe('config', () => {
       refreshReuseGraceSeconds: 30,
       redisKeyPrefix: 'orderbook:auth:',
       signInLimits: { freeFailuresPerAccount: 3, freeFailuresPerPeer: 10, baseDelayMs: 1000, maxAccountDelaySeconds: 900, maxPeerDelaySeconds: 30, windowSeconds: 900 },
+      trustedProxies: new Set(),
       signUpLimits: { maxPerPeer: 20, maxTotal: 1000, windowSeconds: 3600 },
       requireTotpForAdmins: false,
       revocationPollMs: 250,

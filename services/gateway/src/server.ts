@@ -72,7 +72,7 @@ export class Gateway {
     private readonly config: GatewayConfig,
     private readonly logger: Logger,
   ) {
-    this.upstreams = new Upstreams(config.upstreams);
+    this.upstreams = new Upstreams(config.upstreams, logger);
     this.rate = new RateLimiter(config.ratePerSecond, config.rateBurst);
     this.slots = new StreamSlots(config.sseMaxPerPeer, config.sseMaxTotal);
     this.cors = new Cors(config.corsOrigins);
@@ -123,7 +123,7 @@ export class Gateway {
     const authorization = req.headers.authorization;
     switch (rpc.method.methodKind) {
       case 'unary':
-        return this.unary(rpc, request, authorization, res);
+        return this.unary(rpc, request, authorization, peer, res);
       case 'server_streaming':
         return this.eventStream(rpc, request, req, res, peer);
       default:
@@ -131,9 +131,9 @@ export class Gateway {
     }
   }
 
-  private async unary(rpc: Rpc, request: Uint8Array, authorization: string | undefined, res: ServerResponse): Promise<void> {
+  private async unary(rpc: Rpc, request: Uint8Array, authorization: string | undefined, peer: string, res: ServerResponse): Promise<void> {
     try {
-      const response = await this.upstreams.unary(rpc, request, forwardedMetadata(authorization));
+      const response = await this.upstreams.unary(rpc, request, forwardedMetadata(authorization, peer));
       sendJson(res, 200, this.responseJson(rpc, response));
     } catch (err) {
       const failure = err as CallFailure;
@@ -158,7 +158,7 @@ export class Gateway {
             : gatewayError(503, Code.UNAVAILABLE, `too many event streams (${this.config.sseMaxTotal}, GATEWAY_SSE_MAX_TOTAL)`, 'TOO_MANY_STREAMS', 1),
         );
       }
-      const call = this.upstreams.serverStream(rpc, request, forwardedMetadata(authorization));
+      const call = this.upstreams.serverStream(rpc, request, forwardedMetadata(authorization, peer));
       feed = new EventFeed(key, call, this.feedCodec(rpc), this.config.sseResumeBuffer, (closed) => {
         this.feeds.remove(closed);
         slot.leave();

@@ -1,5 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
-import { clientTlsChannel } from '@orderbook/server-kit';
+import { clientTlsChannel, FORWARDED_FOR, type Logger } from '@orderbook/server-kit';
 import type { Upstream } from './config';
 import type { Rpc, UpstreamName } from './contract';
 
@@ -25,8 +25,8 @@ const passBytes = { serialize: (bytes: Uint8Array) => Buffer.from(bytes), deseri
 export class Upstreams {
   private readonly clients: Record<UpstreamName, grpc.Client>;
 
-  constructor(upstreams: Readonly<Record<UpstreamName, Upstream>>) {
-    this.clients = { auth: dial(upstreams.auth), matching: dial(upstreams.matching) };
+  constructor(upstreams: Readonly<Record<UpstreamName, Upstream>>, logger: Logger) {
+    this.clients = { auth: dial(upstreams.auth, logger), matching: dial(upstreams.matching, logger) };
   }
 
   unary(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
@@ -47,16 +47,20 @@ export class Upstreams {
   }
 }
 
-/** The gRPC metadata of a forwarded call: the caller's Authorization header, nothing else. */
-export function forwardedMetadata(authorization: string | undefined): grpc.Metadata {
+/**
+ * The gRPC metadata of a forwarded call: the caller's Authorization header and its address (for the
+ * services' per-client limits, which read it when AUTH_/MATCHING_TRUSTED_PROXIES name the gateway).
+ */
+export function forwardedMetadata(authorization: string | undefined, client: string): grpc.Metadata {
   const metadata = new grpc.Metadata();
   if (authorization !== undefined && authorization !== '') metadata.set('authorization', authorization);
+  metadata.set(FORWARDED_FOR, client);
   return metadata;
 }
 
 /** Over TLS when the upstream has TLS files (no plaintext fallback), else plaintext. */
-function dial(upstream: Upstream): grpc.Client {
+function dial(upstream: Upstream, logger: Logger): grpc.Client {
   if (upstream.tls === undefined) return new grpc.Client(upstream.address, grpc.credentials.createInsecure());
-  const channel = clientTlsChannel(upstream.tls);
+  const channel = clientTlsChannel(upstream.tls, logger);
   return new grpc.Client(upstream.address, channel.credentials, channel.options);
 }

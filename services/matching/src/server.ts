@@ -1,6 +1,6 @@
 import { descriptorSetPath, matching } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
-import { clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
+import { ClientAddresses, clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
@@ -66,7 +66,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
     authAddress: config.authAddress,
-    ...(config.authTls === undefined ? {} : { authChannel: clientTlsChannel(config.authTls) }),
+    ...(config.authTls === undefined ? {} : { authChannel: clientTlsChannel(config.authTls, logger) }),
     issuer: config.issuer,
     audience: config.audience,
     keySetMaxAgeSeconds: config.keySetMaxAgeSeconds,
@@ -111,6 +111,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             liveCalls,
             metrics,
             streamLimits,
+            clientAddresses: new ClientAddresses(config.trustedProxies),
             maxInFlight: config.sessionMaxInFlight,
             statuses,
           }),

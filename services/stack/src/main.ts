@@ -95,6 +95,9 @@ async function main(): Promise<number> {
   // The gateway forwards to the services started here, unless told otherwise.
   env['GATEWAY_AUTH_ADDRESS'] ??= authAddress;
   env['GATEWAY_MATCHING_ADDRESS'] ??= matchingAddress;
+  // The gateway dials from loopback: let the services count each HTTP client by the address it forwards.
+  env['AUTH_TRUSTED_PROXIES'] ??= LOOPBACK_PROXIES;
+  env['MATCHING_TRUSTED_PROXIES'] ??= LOOPBACK_PROXIES;
   const gatewayConfig = loadGatewayConfig(env);
   const gatewayAddress = `${loopback(gatewayConfig.host)}:${gatewayConfig.port}`;
   if (authConfig.port === 0 || matchingConfig.port === 0 || gatewayConfig.port === 0) {
@@ -131,6 +134,8 @@ async function main(): Promise<number> {
   const failed = children.some((c) => c.process.exitCode !== 0);
   return failed ? 1 : 0;
 }
+
+const LOOPBACK_PROXIES = '127.0.0.1,::1';
 
 /** The address a local client uses for a server bound to host. */
 function loopback(host: string): string {

@@ -1,5 +1,5 @@
 import { loadConfig, startGateway, type RunningGateway } from '@orderbook/gateway-service';
-import { startInProcessServices, type InProcessServices } from '../../support/in-process-services';
+import { startInProcessServices, type InProcessServices, type ServicesEnv } from '../../support/in-process-services';
 
 export const ADMIN_PASSWORD = 'admin-password-for-gateway-tests';
 
@@ -17,8 +17,8 @@ export class HttpStack {
     readonly gateway: RunningGateway,
   ) {}
 
-  static async start(prefix: string, gatewayEnv: Readonly<Record<string, string>> = {}, adminPassword = ADMIN_PASSWORD): Promise<HttpStack> {
-    const services = await startInProcessServices(prefix, adminPassword);
+  static async start(prefix: string, gatewayEnv: Readonly<Record<string, string>> = {}, adminPassword = ADMIN_PASSWORD, servicesEnv: ServicesEnv = {}): Promise<HttpStack> {
+    const services = await startInProcessServices(prefix, adminPassword, servicesEnv);
     const gateway = await startGateway(
       loadConfig({
         GATEWAY_PORT: '0',

@@ -1,6 +1,6 @@
 import type { Metadata, ServerWritableStream } from '@grpc/grpc-js';
 import { auth } from '@orderbook/proto';
-import { StatusAdapter, type Logger } from '@orderbook/server-kit';
+import { peerAddress, StatusAdapter, type ClientAddresses, type Logger } from '@orderbook/server-kit';
 import { bearerToken } from '@orderbook/token-verifier';
 import type { FeedMessage, FeedWatcher, RevocationFeed } from '../revocation-feed';
 import { ThrottleUnavailableError } from '../throttle/throttle-store';
@@ -12,26 +12,16 @@ import { authErrors } from './errors';
 const MAX_UNREAD_FEED_MESSAGES = 100;
 const MAX_USER_AGENT_LENGTH = 256;
 
-/**
- * The client's IP address from a grpc-js peer string ("1.2.3.4:5678", "[::1]:5678"), without the
- * port, so that one client's connections share one failure budget. IPv4-mapped IPv6 is unmapped.
- */
-export function peerAddress(peer: string): string {
-  const bracketed = /^\[(.+)\]:\d+$/.exec(peer);
-  const host = bracketed?.[1] ?? /^([^:]+):\d+$/.exec(peer)?.[1] ?? peer;
-  return host.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
-}
-
 function userAgentOf(metadata: Metadata): string {
   const [value] = metadata.get('user-agent');
   return typeof value === 'string' ? value.slice(0, MAX_USER_AGENT_LENGTH) : '';
 }
 
-function contextOf(call: { getPeer(): string; readonly metadata: Metadata; getDeadline(): Date | number }): CallContext {
+function contextOf(call: { getPeer(): string; readonly metadata: Metadata; getDeadline(): Date | number }, clients: ClientAddresses): CallContext {
   const token = bearerToken(call.metadata);
   const deadline = call.getDeadline();
   return {
-    peer: peerAddress(call.getPeer()),
+    peer: clients.of(call),
     userAgent: userAgentOf(call.metadata),
     ...(token === undefined ? {} : { accessToken: token }),
     deadlineMs: deadline instanceof Date ? deadline.getTime() : deadline,
@@ -87,35 +77,35 @@ function watchRevocations(feed: RevocationFeed): (call: ServerWritableStream<aut
  * runs the operation. Failures are gRPC errors with a reason, InvalidFieldError for bad input,
  * or an unreachable Redis (UNAVAILABLE); the shared adapter answers them.
  */
-export function authHandlers(service: AuthService, feed: RevocationFeed, logger: Logger): auth.AuthServiceServer {
+export function authHandlers(service: AuthService, feed: RevocationFeed, logger: Logger, clients: ClientAddresses): auth.AuthServiceServer {
   const statuses = new StatusAdapter([(err) => (err instanceof ThrottleUnavailableError ? authErrors.throttleUnavailable() : undefined)], logger);
   return {
-    signUp: statuses.unary((call) => service.signIns.signUp(call.request, contextOf(call))),
-    signIn: statuses.unary((call) => service.signIns.signIn(call.request, contextOf(call))),
-    completeSignIn: statuses.unary((call) => service.signIns.completeSignIn(call.request, contextOf(call))),
-    refreshToken: statuses.unary((call) => service.account.refreshToken(call.request, contextOf(call))),
-    signOut: statuses.unary((call) => service.account.signOut(call.request, contextOf(call))),
-    getMe: statuses.unary((call) => service.account.getMe(contextOf(call))),
+    signUp: statuses.unary((call) => service.signIns.signUp(call.request, contextOf(call, clients))),
+    signIn: statuses.unary((call) => service.signIns.signIn(call.request, contextOf(call, clients))),
+    completeSignIn: statuses.unary((call) => service.signIns.completeSignIn(call.request, contextOf(call, clients))),
+    refreshToken: statuses.unary((call) => service.account.refreshToken(call.request, contextOf(call, clients))),
+    signOut: statuses.unary((call) => service.account.signOut(call.request, contextOf(call, clients))),
+    getMe: statuses.unary((call) => service.account.getMe(contextOf(call, clients))),
     getPublicKeys: statuses.unary(() => service.publicKeys()),
-    changePassword: statuses.unary((call) => service.account.changePassword(call.request, contextOf(call))),
-    listSessions: statuses.unary((call) => service.account.listSessions(contextOf(call))),
-    revokeSession: statuses.unary((call) => service.account.revokeSession(call.request, contextOf(call))),
-    signOutEverywhere: statuses.unary((call) => service.account.signOutEverywhere(contextOf(call))),
+    changePassword: statuses.unary((call) => service.account.changePassword(call.request, contextOf(call, clients))),
+    listSessions: statuses.unary((call) => service.account.listSessions(contextOf(call, clients))),
+    revokeSession: statuses.unary((call) => service.account.revokeSession(call.request, contextOf(call, clients))),
+    signOutEverywhere: statuses.unary((call) => service.account.signOutEverywhere(contextOf(call, clients))),
     beginTotpEnrollment: statuses.unary(async (call) => {
-      const ctx = contextOf(call);
+      const ctx = contextOf(call, clients);
       return service.secondFactors.begin(await service.callers.authenticate(ctx), call.request, ctx);
     }),
     confirmTotpEnrollment: statuses.unary(async (call) => {
-      const ctx = contextOf(call);
+      const ctx = contextOf(call, clients);
       return service.secondFactors.confirm(await service.callers.authenticate(ctx), call.request, ctx);
     }),
     disableTotp: statuses.unary(async (call) => {
-      const ctx = contextOf(call);
+      const ctx = contextOf(call, clients);
       return service.secondFactors.disable(await service.callers.authenticate(ctx), call.request, ctx);
     }),
-    lookupUser: statuses.unary((call) => service.admin.lookupUser(call.request, contextOf(call))),
-    setUserRoles: statuses.unary((call) => service.admin.setUserRoles(call.request, contextOf(call))),
-    listAuditEvents: statuses.unary((call) => service.admin.listAuditEvents(call.request, contextOf(call))),
+    lookupUser: statuses.unary((call) => service.admin.lookupUser(call.request, contextOf(call, clients))),
+    setUserRoles: statuses.unary((call) => service.admin.setUserRoles(call.request, contextOf(call, clients))),
+    listAuditEvents: statuses.unary((call) => service.admin.listAuditEvents(call.request, contextOf(call, clients))),
     watchRevocations: watchRevocations(feed),
   };
 }

@@ -33,11 +33,10 @@ export class StreamLimits {
   constructor(private readonly config: StreamLimitsConfig) {}
 
   /**
-   * Counts a new stream from peer (grpc-js's "address:port"); returns what uncounts it. Throws
-   * RESOURCE_EXHAUSTED, with RetryInfo, past either limit.
+   * Counts a new stream from the client at address (ClientAddresses.of the call); returns what
+   * uncounts it. Throws RESOURCE_EXHAUSTED, with RetryInfo, past either limit.
    */
-  admit(peer: string): () => void {
-    const address = peerAddress(peer);
+  admit(address: string): () => void {
     const fromPeer = this.perPeer.get(address) ?? 0;
     if (this.open >= this.config.maxStreams) {
       throw grpcError(status.RESOURCE_EXHAUSTED, `the service already serves ${this.open} streams (MATCHING_MAX_STREAMS): retry later`, {
@@ -86,14 +85,4 @@ export class StreamLimits {
   buffered(): number {
     return this.bufferedBytes;
   }
-}
-
-/** The client's address without its port: many connections from one host are one peer. */
-export function peerAddress(peer: string): string {
-  const withoutScheme = peer.replace(/^(ipv4|ipv6):/, '');
-  const bracketed = /^\[(.*)\](:\d+)?$/.exec(withoutScheme);
-  if (bracketed) return bracketed[1] ?? withoutScheme;
-  const colon = withoutScheme.lastIndexOf(':');
-  // "::1:5000" is IPv6 with a port; a bare IPv4 "1.2.3.4:5000" likewise: the port follows the last colon.
-  return colon > 0 && /^\d+$/.test(withoutScheme.slice(colon + 1)) ? withoutScheme.slice(0, colon) : withoutScheme;
 }

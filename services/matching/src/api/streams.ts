@@ -1,6 +1,6 @@
 import { Metadata, type handleServerStreamingCall, type ServerWritableStream } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import type { StatusAdapter } from '@orderbook/server-kit';
+import type { ClientAddresses, StatusAdapter } from '@orderbook/server-kit';
 import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics, StreamName } from '../ops/metrics';
@@ -17,6 +17,7 @@ export interface StreamDeps {
   readonly liveCalls: LiveCalls;
   readonly metrics: MatchingMetrics;
   readonly streamLimits: StreamLimits;
+  readonly clientAddresses: ClientAddresses;
   readonly statuses: StatusAdapter;
 }
 
@@ -83,7 +84,7 @@ function subscription<Req>(
       return;
     }
     try {
-      leave = deps.streamLimits.admit(call.getPeer());
+      leave = deps.streamLimits.admit(deps.clientAddresses.of(call));
     } catch (err) {
       deps.metrics.streamRefused(name);
       out.fail(deps.statuses.toServiceError(err, call.getPath()));

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
 import type { JetStreamJournalConfig } from '../storage/open-jetstream-journal';
-import { clientTlsVariables, ConfigError, ConfigReader, readClientTls, readServerTransport, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
+import { clientTlsVariables, ConfigError, ConfigReader, readClientTls, readServerTransport, readTrustedProxies, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
 
 const AUTH_DIALLING = { client: 'matching', server: 'auth', addressVariable: 'AUTH_ADDRESS' } as const;
 
@@ -24,6 +24,7 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_STREAM_BUFFER', default: '4096', meaning: 'Trades or order updates a stream subscriber may fall behind; past it the stream ends with RESOURCE_EXHAUSTED (reason STREAM_CONSUMER_TOO_SLOW). Book readers are never cut: they are conflated (a fresh snapshot).' },
   { name: 'MATCHING_STREAM_MEMORY_BUDGET_BYTES', default: '268435456', meaning: 'Bytes of stream messages written and not yet taken by clients, over all subscribers (256 MiB); at the budget no stream gets more until clients read: book readers are conflated, trades and order updates readers fall behind and are cut.' },
   { name: 'MATCHING_MAX_STREAMS', default: '10000', meaning: 'Open StreamOrderBook, StreamTrades and StreamOrderUpdates streams in total; past it new ones get RESOURCE_EXHAUSTED (reason TOO_MANY_STREAMS, RetryInfo 1 s).' },
+  { name: 'MATCHING_TRUSTED_PROXIES', default: '', meaning: 'Comma-separated IP addresses of proxies (the HTTP gateway) whose x-forwarded-for metadata names the client that MATCHING_MAX_STREAMS_PER_PEER counts; from anyone else it is ignored. Unset: none.' },
   { name: 'MATCHING_MAX_STREAMS_PER_PEER', default: '500', meaning: 'The same per client IP address (any number of connections); past it RESOURCE_EXHAUSTED (reason TOO_MANY_STREAMS_FROM_PEER, RetryInfo 1 s).' },
   { name: 'MATCHING_DISK_RESERVE_BYTES', default: '67108864', meaning: 'Free space the data directory\'s file system must keep (64 MiB); below it commands get UNAVAILABLE (reason DISK_SPACE_LOW, RetryInfo) while reads and streams go on, until space returns. 0 turns the check off.' },
   { name: 'MATCHING_DISK_CHECK_INTERVAL_MS', default: '1000', meaning: 'How often free space is measured while serving (between measurements it is estimated from what the journal wrote).' },
@@ -60,6 +61,8 @@ export interface MatchingConfig {
   readonly streamMemoryBudgetBytes: number;
   readonly maxStreams: number;
   readonly maxStreamsPerPeer: number;
+  /** Peers whose x-forwarded-for names the client (MATCHING_TRUSTED_PROXIES). */
+  readonly trustedProxies: ReadonlySet<string>;
   readonly diskReserveBytes: number;
   readonly diskCheckIntervalMs: number;
   readonly truncateDamagedTail: boolean;
@@ -95,6 +98,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     streamMemoryBudgetBytes: vars.int('MATCHING_STREAM_MEMORY_BUDGET_BYTES', 1 << 20, 2 ** 40),
     maxStreams: vars.int('MATCHING_MAX_STREAMS', 1, 10_000_000),
     maxStreamsPerPeer: vars.int('MATCHING_MAX_STREAMS_PER_PEER', 1, 10_000_000),
+    trustedProxies: readTrustedProxies(vars, 'MATCHING_TRUSTED_PROXIES'),
     diskReserveBytes: vars.int('MATCHING_DISK_RESERVE_BYTES', 0, 2 ** 50),
     diskCheckIntervalMs: vars.int('MATCHING_DISK_CHECK_INTERVAL_MS', 10, 600_000),
     truncateDamagedTail: vars.oneOf('MATCHING_TRUNCATE_DAMAGED_TAIL', ['0', '1']) === '1',
