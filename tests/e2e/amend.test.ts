@@ -79,6 +79,16 @@ describe('AmendOrder', () => {
     expect((await stack.client.getOrder({ orderId: target.orderId }, alice.metadata)).order).to.deep.equal(target);
   });
 
+  it('a retry of the original placement, after an amendment, gets the amended order and places nothing', async () => {
+    const request = { market: 'BTC-USD', side: SIDE_BUY, price: '2', quantity: '1', clientOrderId: 'a-retry' };
+    const { order } = await stack.client.placeLimitOrder(request, alice.metadata);
+    const { order: changed } = await stack.client.amendOrder({ clientOrderId: 'a-retry', price: '3' }, alice.metadata);
+    const retried = await stack.client.placeLimitOrder(request, alice.metadata);
+    expect(retried.order).to.deep.equal(changed);
+    expect(retried.order!.orderId).to.equal(order!.orderId);
+    await stack.client.cancelOrder({ clientOrderId: 'a-retry' }, alice.metadata);
+  });
+
   it('answers NOT_FOUND for another user’s order, by id or client id, and leaves it untouched', async () => {
     const { order } = await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_SELL, price: '150', quantity: '1', clientOrderId: 'b1' }, bob.metadata);
     expect(await refusal(stack.client.amendOrder({ orderId: order!.orderId, price: '90' }, alice.metadata), grpc.status.NOT_FOUND)).to.deep.equal(['ORDER_NOT_FOUND', 'order_id']);

@@ -25,6 +25,12 @@ export interface DepositRecord {
   readonly amount: bigint;
 }
 
+/** An order's price (units; 0 for market orders) and quantity as placed. */
+export interface PlacedAs {
+  readonly price: number;
+  readonly quantity: number;
+}
+
 export class Account {
   /** Newest open order first. */
   private openHead: OrderRef = NO_ORDER;
@@ -36,6 +42,8 @@ export class Account {
   private clientOrderIds: Map<string, OrderRef> | undefined = undefined;
   /** The placement trades of orders with a client order id that traded on arrival. */
   private placementTrades: Map<string, readonly TradeView[]> | undefined = undefined;
+  /** The price and quantity amended orders with a client order id were placed with: what a retry is compared with. */
+  private placedAs: Map<string, PlacedAs> | undefined = undefined;
   /** Request ids of the latest deposits that had one, oldest first (a Map keeps insertion order). */
   private depositRequests: Map<string, DepositRecord> | undefined = undefined;
 
@@ -63,6 +71,22 @@ export class Account {
   /** Every kept placement's trades, by client order id. */
   allPlacementTrades(): [string, readonly TradeView[]][] {
     return this.placementTrades === undefined ? [] : [...this.placementTrades];
+  }
+
+  /** Before its first amendment: remembers what the order with this client order id was placed with. */
+  keepPlacedAs(clientOrderId: string, order: OrderRef, placed: PlacedAs): void {
+    if (this.clientOrderIds?.get(clientOrderId) !== order || this.placedAs?.has(clientOrderId) === true) return;
+    (this.placedAs ??= new Map()).set(clientOrderId, placed);
+  }
+
+  /** What the order with this client order id was placed with, if it has been amended since. */
+  placedAsOf(clientOrderId: string): PlacedAs | undefined {
+    return this.placedAs?.get(clientOrderId);
+  }
+
+  /** Every amended order's placement, by client order id. */
+  allPlacedAs(): [string, PlacedAs][] {
+    return this.placedAs === undefined ? [] : [...this.placedAs];
   }
 
   depositRequest(requestId: string): DepositRecord | undefined {
@@ -116,6 +140,7 @@ export class Account {
       if (clientOrderId !== undefined) {
         this.clientOrderIds!.delete(clientOrderId);
         this.placementTrades?.delete(clientOrderId);
+        this.placedAs?.delete(clientOrderId);
       }
       index.remove(store.id(oldest));
       store.release(oldest);

@@ -224,7 +224,7 @@ export class Engine implements EngineQueries {
   ): CommandResult | undefined {
     const order = account.orderByClientOrderId(clientOrderId);
     if (order === NO_ORDER) return undefined;
-    if (!samePlacement(this.state.store, order, cmd, marketIndex)) {
+    if (!samePlacement(this.state.store, order, cmd, marketIndex, account.placedAsOf(clientOrderId))) {
       return reject(
         'ALREADY_EXISTS', 'client_order_id',
         `client_order_id: "${clientOrderId}" is already used by your order ${this.state.store.id(order)}, with other parameters`,
@@ -325,6 +325,10 @@ export class Engine implements EngineQueries {
       if (fundsError !== undefined) return fundsError;
     }
 
+    const clientOrderId = store.clientOrderId(order);
+    if (clientOrderId !== undefined) {
+      this.state.accountOf(order).keepPlacedAs(clientOrderId, order, { price: oldPrice, quantity: store.quantity(order) });
+    }
     this.risk.relock(order, lock);
     if (price === oldPrice) {
       // It cannot cross at the price it rested at: it stays in its level, in place or at the back.

@@ -47,6 +47,8 @@ interface AccountRecord {
   readonly closed: OrderTuple[];
   /** What orders with a retained client order id traded when placed, by client order id (sorted). */
   readonly placementTrades?: [string, TradeTuple[]][];
+  /** What amended orders with a retained client order id were placed with: [clientOrderId, price, quantity] (sorted). */
+  readonly placedAs?: [string, string, string][];
   /** Remembered deposit request ids, oldest first: [requestId, asset, amount]. */
   readonly depositRequests?: [string, string, string][];
 }
@@ -84,11 +86,14 @@ function decodeTrade(t: TradeTuple): TradeView {
 }
 
 /** The account's retry state, only the parts it has. */
-function encodeRetries(account: Account): Pick<AccountRecord, 'placementTrades' | 'depositRequests'> {
-  const trades = account.allPlacementTrades().sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+function encodeRetries(account: Account): Pick<AccountRecord, 'placementTrades' | 'placedAs' | 'depositRequests'> {
+  const byId = ([a]: [string, unknown], [b]: [string, unknown]): number => (a < b ? -1 : a > b ? 1 : 0);
+  const trades = account.allPlacementTrades().sort(byId);
+  const placed = account.allPlacedAs().sort(byId);
   const deposits = account.allDepositRequests();
   return {
     ...(trades.length === 0 ? {} : { placementTrades: trades.map(([id, list]): [string, TradeTuple[]] => [id, list.map(encodeTrade)]) }),
+    ...(placed.length === 0 ? {} : { placedAs: placed.map(([id, p]): [string, string, string] => [id, String(p.price), String(p.quantity)]) }),
     ...(deposits.length === 0 ? {} : { depositRequests: deposits.map(([id, d]): [string, string, string] => [id, d.asset, String(d.amount)]) }),
   };
 }
@@ -188,6 +193,11 @@ export function readSnapshot(state: EngineState, text: string): void {
       const order = account.orderByClientOrderId(clientOrderId);
       if (order === NO_ORDER) corrupt(`placement trades of unknown client order id ${clientOrderId} of ${a.userId}`);
       account.keepPlacementTrades(clientOrderId, order, trades.map(decodeTrade));
+    }
+    for (const [clientOrderId, price, quantity] of a.placedAs ?? []) {
+      const order = account.orderByClientOrderId(clientOrderId);
+      if (order === NO_ORDER) corrupt(`placement of unknown client order id ${clientOrderId} of ${a.userId}`);
+      account.keepPlacedAs(clientOrderId, order, { price: Number(price), quantity: Number(quantity) });
     }
   }
 }

@@ -711,6 +711,21 @@ describe('engine: amending an open order', () => {
     expect(rejected(h.send({ kind: 'amend', userId: 'S', orderId: 0, clientOrderId: 'po', price: px('100') })).code).to.equal('NOT_FOUND');
   });
 
+  it('a retry of the original placement still gets the order after an amendment; the amended parameters are another request', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'k' }));
+    amended(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'k', price: px('99'), quantity: qty('2') }));
+    amended(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'k', quantity: qty('1.5') }));
+    const retry = placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'k' }));
+    expect(retry.order).to.include({ orderId: 1, price: px('99'), quantity: qty('1.5') });
+    expect(retry.events).to.deep.equal([]);
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '99', '1.5', { clientOrderId: 'k' })).code).to.equal('ALREADY_EXISTS');
+    const restored = Engine.restore(CONFIG, h.engine.snapshot());
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    expect(h.engine.snapshot()).to.include('"placedAs":[["k","100000000","100000000"]]');
+  });
+
   it('replays and restores to the same state', () => {
     const h = twoBids();
     amended(h.amend('B', 1, { price: '99', quantity: '2' }));

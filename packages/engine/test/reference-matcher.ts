@@ -45,6 +45,9 @@ interface RefOrder {
   arrival: number;
   /** What it traded when placed: the answer to a retry of its client order id. */
   placementTrades: TradeView[];
+  /** Price and quantity as placed, which a retry must repeat (an amendment changes price and quantity). */
+  placedPrice: bigint;
+  placedQuantity: bigint;
 }
 
 interface RefState {
@@ -280,9 +283,9 @@ export class ReferenceExchange {
     const earlier = clientOrderId === undefined ? undefined : s.orders.find((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId);
     if (earlier !== undefined) {
       const same =
-        earlier.market === cmd.market && earlier.side === cmd.side && earlier.quantity === cmd.quantity &&
+        earlier.market === cmd.market && earlier.side === cmd.side && earlier.placedQuantity === cmd.quantity &&
         earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') &&
-        (!isLimit || (earlier.price === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly));
+        (!isLimit || (earlier.placedPrice === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly));
       if (!same) return fail('ALREADY_EXISTS', 'client_order_id');
       return { ok: true, value: { kind: 'placed', order: this.view(earlier), trades: earlier.placementTrades }, events: [] };
     }
@@ -290,7 +293,7 @@ export class ReferenceExchange {
       id: cmd.orderId, clientOrderId, userId: cmd.userId, market: cmd.market, side: cmd.side, type: isLimit ? 'limit' : 'market',
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
-      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [],
+      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
