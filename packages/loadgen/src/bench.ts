@@ -104,7 +104,7 @@ function phasesOf(target: Target, options: BenchOptions) {
   const spec = (label: string): PhaseSpec => ({
     label: `${target.name} ${label}`,
     serverPid: target.loaded.pid,
-    server: { pid: target.loaded.pid, rssKiB: () => target.loaded.stats().rssKiB, gcPauseMs: () => target.loaded.gcPauseMs() },
+    server: { pid: target.loaded.pid, rssKiB: () => target.loaded.stats().rssKiB, gcPauseMs: () => target.loaded.gcPauseMs(), heapAfterGcKiB: () => target.loaded.heapAfterGcKiB() },
     ...(target.metricsUrl === undefined ? {} : { metricsUrl: target.metricsUrl }),
     ...(options.progress === undefined ? {} : { progress: options.progress }),
   });

@@ -1,18 +1,21 @@
 import { writeFileSync } from 'node:fs';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
 
 /**
  * Loaded into a bench server process (node --import) when BENCH_GC_FILE is set: keeps the total of
- * its garbage-collection pauses in that file ({"pauseMs": ..., "count": ...}, rewritten four times a
- * second), so that the load generator can chart the GC pauses of ours and of the bare server alike.
+ * its garbage-collection pauses in that file ({"pauseMs": ..., "count": ..., "heapAfterMajorGcBytes": ...},
+ * rewritten four times a second), so that the load generator can chart the GC pauses of ours and of
+ * the bare server alike, and tell a heap that keeps growing (a leak) from an RSS that merely has not
+ * been given back: the heap in use right after the last full (mark-sweep-compact) collection.
  */
 const file = process.env.BENCH_GC_FILE;
 if (file !== undefined && file !== '') {
-  const totals = { pauseMs: 0, count: 0 };
+  const totals = { pauseMs: 0, count: 0, heapAfterMajorGcBytes: undefined as number | undefined };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
       totals.pauseMs += entry.duration;
       totals.count += 1;
+      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) totals.heapAfterMajorGcBytes = process.memoryUsage().heapUsed;
     }
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => writeFileSync(file, JSON.stringify(totals)), 250).unref();

@@ -15,6 +15,8 @@ export interface TimelinePoint {
   readonly p50Us?: number;
   readonly p99Us?: number;
   readonly rssKiB?: number;
+  /** The server's heap in use after its last full GC, as of this second. */
+  readonly heapAfterGcKiB?: number;
   /** Milliseconds of GC pause in the server during the interval. */
   readonly gcPauseMs?: number;
 }
@@ -24,6 +26,7 @@ export interface ServerProbe {
   readonly pid: number;
   rssKiB(): number;
   gcPauseMs(): number;
+  heapAfterGcKiB(): number | undefined;
 }
 
 /** What a phase is called and who watches it. */
@@ -79,11 +82,13 @@ function startTimeline(tally: Tally, server: ServerProbe | undefined, startedAt:
     const now = performance.now();
     const answered = tally.answered;
     const gcMs = server?.gcPauseMs() ?? 0;
+    const heap = server?.heapAfterGcKiB();
     points.push({
       atSeconds: (now - startedAt) / 1000,
       throughput: ((answered - lastAnswered) * 1000) / Math.max(1, now - lastAt),
       ...(tally.interval.count === 0 ? {} : { p50Us: tally.interval.quantile(0.5), p99Us: tally.interval.quantile(0.99) }),
       ...(server === undefined ? {} : { rssKiB: server.rssKiB(), gcPauseMs: Math.max(0, gcMs - lastGcMs) }),
+      ...(heap === undefined ? {} : { heapAfterGcKiB: heap }),
     });
     tally.interval.reset();
     lastAnswered = answered;

@@ -13,6 +13,8 @@ export interface ChildServer {
   stats(): ProcessStats;
   /** Milliseconds its garbage collections paused it so far (gc-reporter.ts; 0 before the first report). */
   gcPauseMs(): number;
+  /** KiB of heap in use right after its last full collection (gc-reporter.ts; undefined before one). */
+  heapAfterGcKiB(): number | undefined;
   isRunning(): boolean;
   /** SIGTERM, then SIGKILL if it has not exited within STOP_GRACE_MS. */
   stop(): Promise<void>;
@@ -77,12 +79,10 @@ export function spawnNode(name: string, packageDirectory: string, entry: string,
     pid,
     logPath,
     stats: () => readProcessStats(pid),
-    gcPauseMs: () => {
-      try {
-        return (JSON.parse(readFileSync(gcFile, 'utf8')) as { pauseMs: number }).pauseMs;
-      } catch {
-        return 0;
-      }
+    gcPauseMs: () => readGcReport(gcFile)?.pauseMs ?? 0,
+    heapAfterGcKiB: () => {
+      const bytes = readGcReport(gcFile)?.heapAfterMajorGcBytes;
+      return bytes === undefined ? undefined : bytes / 1024;
     },
     isRunning: () => child.exitCode === null && child.signalCode === null,
     async stop() {
@@ -93,6 +93,15 @@ export function spawnNode(name: string, packageDirectory: string, entry: string,
       clearTimeout(timer);
     },
   };
+}
+
+/** What gc-reporter.ts last wrote; undefined before its first report. */
+function readGcReport(file: string): { readonly pauseMs: number; readonly heapAfterMajorGcBytes?: number } | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as { pauseMs: number; heapAfterMajorGcBytes?: number };
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { BenchOptions, BenchResult, TargetResult } from './bench';
 import type { MachineFacts } from './machine';
 import { formatCount, formatMs } from './format';
+import { memoryTrend, type MemoryFigure } from './memory-trend';
 import type { PhaseResult } from './phase';
 
 /** The issue's targets: ours at ≥ 0.6 of the bare ceiling, and p99 under 10 ms at half our maximum load. */
@@ -13,6 +14,14 @@ export const DISTURBED_OTHER_CPU_PERCENT = 25;
 
 function mib(kib: number): string {
   return `${(kib / 1024).toFixed(0)} MiB`;
+}
+
+/** Memory over the open-loop phase: with a long --open, the soak that shows a leak as a steady slope of the heap after GC. */
+function halfLoadMemory(target: TargetResult, figure: MemoryFigure): string {
+  const trend = memoryTrend(target.halfLoad.timeline, figure);
+  if (trend === undefined) return `${target.name}: too short to tell`;
+  const slope = trend.slopeKiBPerMinute / 1024;
+  return `${target.name} ${mib(trend.startKiB)} → ${mib(trend.endKiB)} (trend ${slope >= 0 ? '+' : ''}${slope.toFixed(2)} MiB/min over ${trend.seconds.toFixed(0)} s)`;
 }
 
 function disturbed(phase: PhaseResult): boolean {
@@ -134,6 +143,9 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
     sideBySide(result),
     '',
     `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,
+    `server memory through the open loop at half load, first minute → last minute (--open 600 makes it the 10-minute soak):`,
+    `  RSS — ${halfLoadMemory(result.ours, 'rssKiB')}; ${halfLoadMemory(result.bare, 'rssKiB')}`,
+    `  heap after the last full GC — ${halfLoadMemory(result.ours, 'heapAfterGcKiB')}; ${halfLoadMemory(result.bare, 'heapAfterGcKiB')}`,
     `ratio ours/bare (unary):   ${result.unaryRatio.toFixed(2)}   target ≥ ${RATIO_TARGET}: ${verdict(result.unaryRatio >= RATIO_TARGET, [...result.ours.sweep, ...result.bare.sweep])}`,
     `ratio ours/bare (session): ${result.sessionRatio.toFixed(2)}`,
     `unary over TLS (matching restarted with a certificate, same data and flows): ${result.tls.sweep.map((p) => `c=${p.concurrency} ${rate(p)}`).join(', ')}; best ${rate(result.tls.best)} orders/s vs ${rate(result.ours.best)} in plaintext: ratio TLS/plaintext ${result.tls.ratio.toFixed(2)}`,
