@@ -500,6 +500,20 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(restored.stateHash()).to.equal(h.engine.stateHash());
   });
 
+  it('writes placement trades and placements sorted by client order id, whatever order they came in', () => {
+    const h = new Harness();
+    for (const u of USERS) for (const asset of ['USD', 'BTC']) h.deposit(u, asset, '100000');
+    placed(h.limit('bob', 'BTC-USD', 'sell', '100', '2'));
+    for (const id of ['z', 'b']) placed(h.limit('ann', 'BTC-USD', 'buy', '100', '1', { clientOrderId: id }));
+    for (const id of ['y', 'c']) placed(h.limit('ann', 'BTC-USD', 'buy', '90', '1', { clientOrderId: id }));
+    for (const orderId of [4, 5]) accepted(h.amend('ann', orderId, { price: '91' }));
+    const bytes = h.engine.snapshot();
+    const text = Buffer.from(readSections(bytes).get('RTRY')!).toString('latin1');
+    const at = (id: string): number => text.indexOf(`\u0001\u0000\u0000\u0000${id}`);
+    expect([at('b') < at('z'), at('z') < at('c'), at('c') < at('y')]).to.deep.equal([true, true, true]);
+    expect(Engine.restore(CONFIG, bytes).snapshot()).to.deep.equal(bytes);
+  });
+
   it('leaves the state hash of a state without retry data as format 1 had it, and counts retry data in it', () => {
     const quiet = (): Harness => {
       const h = new Harness();
