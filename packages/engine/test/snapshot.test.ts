@@ -585,6 +585,12 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(refused((e) => (e[ann].trades[0]![1][0]!.takerSide = 2))).to.equal('trade 1 has taker side 2');
     expect(refused((e) => (e[ann].trades[0]![1][0]!.tradeId = -1))).to.equal('tradeId is -1, not a count');
     expect(refused((e) => (e[ann].trades[0]![1][0]!.seq = 0.5))).to.equal('seq of trade 1 is 0.5, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.timestamp = -1))).to.equal('timestamp of trade 1 is -1, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.makerOrderId = -1))).to.equal('maker order of trade 1 is -1, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.takerOrderId = 1.5))).to.equal('taker order of trade 1 is 1.5, not a count');
+    expect(refused((e) => e[ann].trades[0]![1].push({ ...raw(trade), takerOrderId: 3 }))).to.equal(
+      'placement trades of "t" of ann are not all of its order 2 as taker',
+    );
     expect(refused((e) => (e[ann].placed[0]![0] = 'q'))).to.equal('placement of unknown client order id "q" of ann');
     expect(refused((e) => e[ann].placed.unshift(['t', 1, 1]))).to.equal('placement of ann: "p" after "t"');
     expect(refused((e) => (e[ann].placed[0]![1] = 1.5))).to.equal('placed price is 1.5, not a count');
