@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run bench bench-engine bench-auth bench-subscribers bench-journal bench-snapshot verify-data
+.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run run-ha bench bench-engine bench-auth bench-subscribers bench-journal bench-snapshot verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -77,7 +77,8 @@ verify-data: build
 	node services/matching/dist/src/verify-main.js $(DIR)
 
 # The file journal vs the JetStream journal (NATS on 127.0.0.1:4222, 1 replica; with --cluster also a
-# 3-node cluster from nats-server, 3 replicas) in the same run (~30 s); ARGS e.g. --seconds 20 --clients 100.
+# 3-node cluster from nats-server, 3 replicas, and a leader with a follower on it: the follower's lag) in the same run (~40 s);
+# ARGS e.g. --seconds 20 --clients 100.
 bench-journal: build
 	node services/matching/dist/bench/journal-bench.js $(ARGS)
 
@@ -94,6 +95,12 @@ bench-engine: build
 # Sign-in latency at the production bcrypt cost and the revocation delay to matching (~1 min); ARGS e.g. --cost 10 --n 50.
 bench-auth: build
 	node packages/loadgen/dist/src/auth-bench.js $(ARGS)
+
+# High availability on this machine: a 3-node NATS cluster from the installed nats-server (user and
+# password), auth, and two matching instances on the replicated journal (:50062, :50063), data under
+# ./data/ha; prints which one leads. Ctrl-C stops all.
+run-ha: build
+	ops/ha/run-ha.sh
 
 # auth + matching + the HTTP gateway (:8080, web console at /) on embedded defaults (SQLite and the
 # journal under ./data); Ctrl-C stops all gracefully.

@@ -8,10 +8,11 @@
  * update, no pointer chain to a cold object). u64 would wrap silently, so two rules keep every
  * value in range: callers check `available` before taking from it, and deposits are refused when an
  * asset's total supply would pass 2^64-1 (no balance can exceed the supply, because fills and locks
- * only move units between balances). Every subtraction and every addition is checked all the same
- * (a restored snapshot is trusted, not re-proved): one that would wrap is an engine fault
- * (BalanceFaultError), which stops the command loop, never a silent wrap. Nothing is written
- * before both halves of a move are checked, so a call that faults leaves the table as it was.
+ * only move units between balances; restore refuses a snapshot whose supply passes it). Every
+ * subtraction and every addition is checked all the same, against a state corrupted some other
+ * way: one that would wrap is an engine fault (BalanceFaultError), which stops the command loop,
+ * never a silent wrap. Nothing is written before both halves of a move are checked, so a call that
+ * faults leaves the table as it was.
  */
 import { BalanceFaultError } from './faults';
 import { MAX_UNITS } from './fixed-point';

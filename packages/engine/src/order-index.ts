@@ -46,6 +46,11 @@ export class OrderIndex {
     }
   }
 
+  /** Slots allocated: bounded by the live orders (a test holds it there under churn), not by all orders ever added. */
+  capacity(): number {
+    return this.mask + 1;
+  }
+
   has(orderId: number): boolean {
     return this.get(orderId) !== NO_ORDER;
   }

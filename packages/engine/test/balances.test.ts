@@ -21,6 +21,17 @@ describe('balances table', () => {
     }
   });
 
+  it('makes room for an account far past the last one in one step', () => {
+    const balances = new Balances(['BTC', 'USD', 'ETH']);
+    balances.addAccount(999);
+    for (let asset = 0; asset < 3; asset++) balances.deposit(balances.ref(999, asset), BigInt(asset + 1));
+    balances.lock(balances.ref(999, 2), 2n);
+    expect([0, 1, 2].map((asset) => [balances.available(balances.ref(999, asset)), balances.locked(balances.ref(999, asset))])).to.deep.equal([
+      [1n, 0n], [2n, 0n], [1n, 2n],
+    ]);
+    expect(balances.available(balances.ref(998, 2))).to.equal(0n);
+  });
+
   it('counts restored balances, available and locked, in the supply that bounds deposits', () => {
     const balances = new Balances(['USD']);
     balances.addAccount(0);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Account } from '../src/account';
 import { Market } from '../src/market';
+import { planTake } from '../src/matching';
 import { NO_ORDER, type OrderRef, OrderStore } from '../src/order-store';
 import type { Side } from '../src/index';
 
@@ -51,6 +52,7 @@ describe('order book', () => {
     book.remove(refs[0]!); // front
     book.remove(refs[4]!); // back
     expect(queue(store, level.head)).to.deep.equal([2, 4]);
+    expect(refs.map((r) => store.isOnBook(r))).to.deep.equal([false, true, false, true, false]);
     expect(store.id(level.tail)).to.equal(4);
     expect(level.volume).to.equal(6n);
     expect(level.count).to.equal(2);
@@ -108,5 +110,23 @@ describe('order book', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('planTake: what a taker would fill, without changing anything', () => {
+  it('reports the quantity and cost it would fill when the book runs short, and where self-trade prevention stops it', () => {
+    const { store, book, order } = fixture();
+    const alice = 0;
+    // Asks: 2 at 100 (bob), 3 at 100 (alice), 4 at 101 (bob); prices in units of 10^-6, quantities of 10^-8.
+    const bob = (price: number, quantity: number) => order('sell', price, quantity, new Account('bob', 1, 10));
+    for (const r of [bob(100_000_000, 2), order('sell', 100_000_000, 3), bob(101_000_000, 4)]) book.add(r);
+    const before = book.asks.depth(10);
+    // Costs: 100_000_000 × 2 / 10^6 = 200 units, × 3 = 300; 101_000_000 × 4 / 10^6 = 404.
+    expect(planTake(store, book, alice, 'buy', undefined, 20, 'cancel_resting')).to.deep.equal({ filled: 6, cost: 604, stoppedBySelfTrade: false });
+    expect(planTake(store, book, alice, 'buy', 100_000_000, 20, 'cancel_resting')).to.deep.equal({ filled: 2, cost: 200, stoppedBySelfTrade: false });
+    expect(planTake(store, book, alice, 'buy', undefined, 20, 'cancel_taker')).to.deep.equal({ filled: 2, cost: 200, stoppedBySelfTrade: true });
+    expect(planTake(store, book, 1, 'buy', undefined, 5, 'cancel_taker')).to.deep.equal({ filled: 0, cost: 0, stoppedBySelfTrade: true });
+    expect(planTake(store, book, 2, 'buy', undefined, 4, 'cancel_taker')).to.deep.equal({ filled: 4, cost: 400, stoppedBySelfTrade: false });
+    expect(book.asks.depth(10)).to.deep.equal(before);
   });
 });

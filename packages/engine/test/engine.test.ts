@@ -250,12 +250,11 @@ describe('engine: self-trade prevention', () => {
     const h = book();
     const hash = h.engine.stateHash();
     expect(rejected(h.market('U', 'BTC-USD', 'buy', '2'))).to.include({ code: 'FAILED_PRECONDITION', field: 'quantity' });
-    expect(rejected(h.market('U', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_taker' }))).to.include({
-      code: 'FAILED_PRECONDITION', field: 'self_trade_prevention',
-    });
-    expect(rejected(h.market('U', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_both' }))).to.include({
-      field: 'self_trade_prevention',
-    });
+    const selfTrade = {
+      code: 'FAILED_PRECONDITION', field: 'self_trade_prevention', message: 'self_trade_prevention: the market order would trade with your own order',
+    };
+    expect(rejected(h.market('U', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_taker' }))).to.deep.equal(selfTrade);
+    expect(rejected(h.market('U', 'BTC-USD', 'buy', '1', { selfTradePrevention: 'cancel_both' }))).to.deep.equal(selfTrade);
     expect(h.engine.stateHash()).to.equal(hash);
     const r = placed(h.market('U', 'BTC-USD', 'buy', '1'));
     expect(r.trades.map((t) => t.makerOrderId)).to.deep.equal([2]);
@@ -451,6 +450,9 @@ describe('engine: cancel, lookup and retention', () => {
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '2', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
     expect(rejected(h.market('B', 'BTC-USD', 'buy', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
     expect(h.engine.stateHash()).to.equal(hash);
+    // An empty client order id means none, for limit and market orders alike.
+    expect(placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: '' })).order).to.include({ clientOrderId: undefined, status: 'open' });
+    expect(rejected(h.market('B', 'ETH-USD', 'buy', '1', { clientOrderId: '' })).field).to.equal('quantity');
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: '' + '\u0007' })).field).to.equal('client_order_id');
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'z'.repeat(65) })).field).to.equal('client_order_id');
   });
@@ -503,7 +505,10 @@ describe('engine: cancel, lookup and retention', () => {
     expect(ids(true)).to.deep.equal([5, 2]);
     expect(ids(false, 4, 2)).to.deep.equal([2, 1]);
     expect(ids(false, undefined, 2)).to.deep.equal([5, 4]);
+    expect(ids(false, undefined, 10, 'BTC-USD')).to.deep.equal([5, 4, 2, 1]);
+    expect(ids(true, 5, 10, 'BTC-USD')).to.deep.equal([2]);
     expect(ids(false, undefined, 10, 'ETH-USD')).to.deep.equal([]);
+    expect(ids(false, undefined, -1)).to.deep.equal([]);
     expect(ids(false, undefined, 10, 'NOPE-USD')).to.deep.equal([]);
     expect(h.engine.listOrders('nobody', { openOnly: false, limit: 10 })).to.deep.equal([]);
   });
@@ -569,7 +574,9 @@ describe('engine: validation and sequencing', () => {
     const h = new Harness();
     accepted(h.send({ kind: 'deposit', userId: 'A', asset: 'BTC', amount: 2n ** 64n - 2n }));
     accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'BTC', amount: 1n }));
-    expect(rejected(h.send({ kind: 'deposit', userId: 'C', asset: 'BTC', amount: 1n }))).to.include({ code: 'INVALID_ARGUMENT', field: 'amount' });
+    expect(rejected(h.send({ kind: 'deposit', userId: 'C', asset: 'BTC', amount: 1n }))).to.deep.equal({
+      code: 'INVALID_ARGUMENT', field: 'amount', message: 'amount: the total BTC held by all users would exceed the maximum 184467440737.09551615',
+    });
     expect(h.balance('A', 'BTC').available).to.equal(2n ** 64n - 2n);
     accepted(h.send({ kind: 'deposit', userId: 'C', asset: 'ETH', amount: 2n ** 64n - 1n }));
   });

@@ -108,7 +108,8 @@ describe('balance faults: an addition that would wrap past 2^64-1 stops the engi
   });
 
   it("a fill whose seller's quote balance would pass 2^64-1 is a fault, not a wrapped balance", () => {
-    // No command can get there (deposits keep each asset's supply within 2^64-1); a restored state can.
+    // No command can get there (deposits keep each asset's supply within 2^64-1), nor a snapshot (restore
+    // refuses a supply past it): the checked addition is the last line, for a state corrupted some other way.
     const engine = doctored(restingBuy(), (s) => setUsd(s, 'bob', MAX_UNITS - 10n, 0n));
     expect(() => engine.apply(sell)).to.throw(BalanceFaultError, `credit into account #1's USD: adding 10000000000 to ${MAX_UNITS - 10n} would go past 2^64-1`);
   });

@@ -6,7 +6,8 @@ import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf
  * its garbage-collection pauses in that file ({"pauseMs": ..., "count": ..., "heapAfterMajorGcBytes": ...},
  * rewritten four times a second), so that the load generator can chart the GC pauses of ours and of
  * the bare server alike, and tell a heap that keeps growing (a leak) from an RSS that merely has not
- * been given back: the heap in use right after the last full (mark-sweep-compact) collection.
+ * been given back: the heap in use plus the memory of Buffers and other off-heap objects (`external`)
+ * right after the last full (mark-sweep-compact) collection.
  */
 const file = process.env.BENCH_GC_FILE;
 if (file !== undefined && file !== '') {
@@ -15,7 +16,10 @@ if (file !== undefined && file !== '') {
     for (const entry of list.getEntries()) {
       totals.pauseMs += entry.duration;
       totals.count += 1;
-      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) totals.heapAfterMajorGcBytes = process.memoryUsage().heapUsed;
+      if ((entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        const { heapUsed, external } = process.memoryUsage();
+        totals.heapAfterMajorGcBytes = heapUsed + external;
+      }
     }
   }).observe({ entryTypes: ['gc'] });
   setInterval(() => writeFileSync(file, JSON.stringify(totals)), 250).unref();

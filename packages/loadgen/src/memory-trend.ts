@@ -12,7 +12,7 @@ export interface MemoryTrend {
 
 const WINDOW_SECONDS = 60;
 
-/** Resident memory, or the heap in use after the last full GC (which a leak makes climb while RSS may not tell). */
+/** Resident memory, or the heap and Buffer memory in use after the last full GC (which a leak makes climb while RSS may not tell). */
 export type MemoryFigure = 'rssKiB' | 'heapAfterGcKiB';
 
 /** The trend of the points that carry the figure; undefined below three samples. */

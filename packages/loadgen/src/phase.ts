@@ -15,7 +15,7 @@ export interface TimelinePoint {
   readonly p50Us?: number;
   readonly p99Us?: number;
   readonly rssKiB?: number;
-  /** The server's heap in use after its last full GC, as of this second. */
+  /** The server's heap and Buffer memory in use after its last full GC, as of this second. */
   readonly heapAfterGcKiB?: number;
   /** Milliseconds of GC pause in the server during the interval. */
   readonly gcPauseMs?: number;

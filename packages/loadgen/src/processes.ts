@@ -13,7 +13,7 @@ export interface ChildServer {
   stats(): ProcessStats;
   /** Milliseconds its garbage collections paused it so far (gc-reporter.ts; 0 before the first report). */
   gcPauseMs(): number;
-  /** KiB of heap in use right after its last full collection (gc-reporter.ts; undefined before one). */
+  /** KiB of heap plus off-heap (Buffer) memory in use right after its last full collection (gc-reporter.ts; undefined before one). */
   heapAfterGcKiB(): number | undefined;
   isRunning(): boolean;
   /** SIGTERM, then SIGKILL if it has not exited within STOP_GRACE_MS. */

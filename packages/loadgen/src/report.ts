@@ -145,7 +145,7 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
     `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,
     `server memory through the open loop at half load, first minute → last minute (--open 600 makes it the 10-minute soak):`,
     `  RSS — ${halfLoadMemory(result.ours, 'rssKiB')}; ${halfLoadMemory(result.bare, 'rssKiB')}`,
-    `  heap after the last full GC — ${halfLoadMemory(result.ours, 'heapAfterGcKiB')}; ${halfLoadMemory(result.bare, 'heapAfterGcKiB')}`,
+    `  heap + Buffers after the last full GC — ${halfLoadMemory(result.ours, 'heapAfterGcKiB')}; ${halfLoadMemory(result.bare, 'heapAfterGcKiB')}`,
     `ratio ours/bare (unary):   ${result.unaryRatio.toFixed(2)}   target ≥ ${RATIO_TARGET}: ${verdict(result.unaryRatio >= RATIO_TARGET, [...result.ours.sweep, ...result.bare.sweep])}`,
     `ratio ours/bare (session): ${result.sessionRatio.toFixed(2)}`,
     `unary over TLS (matching restarted with a certificate, same data and flows): ${result.tls.sweep.map((p) => `c=${p.concurrency} ${rate(p)}`).join(', ')}; best ${rate(result.tls.best)} orders/s vs ${rate(result.ours.best)} in plaintext: ratio TLS/plaintext ${result.tls.ratio.toFixed(2)}`,

@@ -15,6 +15,8 @@ import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
 import { openCommandLoop } from './loop/open-command-loop';
+import { openReplicatedLoop } from './loop/open-replicated-loop';
+import { createSequenceStampInterceptor } from './api/sequence-stamp';
 import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
@@ -52,6 +54,8 @@ export interface StartMatchingServerOptions {
    * exit so that a restart recovers from disk. Default: nothing more.
    */
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
+  /** The metrics to count into (default: new ones); a server started again in the same process keeps its counts. */
+  readonly metrics?: MatchingMetrics;
 }
 
 /**
@@ -61,7 +65,7 @@ export interface StartMatchingServerOptions {
 export async function startMatchingServer(config: MatchingConfig, options: StartMatchingServerOptions = {}): Promise<RunningMatchingServer> {
   const logger = options.logger ?? createLogger('matching', config.logLevel);
   const markets = new MarketDirectory(config.markets);
-  const metrics = new MatchingMetrics();
+  const metrics = options.metrics ?? new MatchingMetrics();
   const state = new ServiceState();
   let setFeedHealth: ((up: boolean) => void) | undefined;
   const tokens = createTokenVerification({
@@ -95,6 +99,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
   let metricsEndpoint: MetricsEndpoint | undefined;
   let grpcServer: RunningGrpcServer | undefined;
   let loop: CommandLoop | undefined;
+  let engineReady: CommandLoop | undefined;
   try {
     metricsEndpoint = await serveMetrics(metrics.registry, config.host, config.metricsPort);
     grpcServer = await startGrpcServer({
@@ -122,6 +127,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       interceptors: [
         createCallTimingInterceptor((method, code, seconds) => metrics.callFinished(method, code, seconds)),
         createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
+        createSequenceStampInterceptor(() => engineReady?.queries.lastSeq()),
       ],
       transport: config.transport,
       initiallyServing: false,
@@ -134,25 +140,39 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
 
     const server = grpcServer;
     let stopService: ((reason: ServiceError) => Promise<void>) | undefined;
-    loop = await openCommandLoop({
+    const loopOptions = {
       dataDir: config.dataDir,
       engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
       truncateDamagedTail: config.truncateDamagedTail,
-      ...(config.jetstream && { jetstream: config.jetstream }),
       diskReserveBytes: config.diskReserveBytes,
       diskCheckIntervalMs: config.diskCheckIntervalMs,
       observer: metrics.observer,
       logger,
-      onFatalError: (error) => {
+      onFatalError: (error: CommandLoopFailedError) => {
         // Every call from now on, and every stream, is answered UNAVAILABLE naming the cause while
         // the server stops gracefully (no caller sees a reset connection); then the process exits.
         state.stop(error);
         logger.fatal({ err: error, reason: error.reason }, 'command loop failed: answering UNAVAILABLE and stopping; a restart recovers from the journal');
         void (stopService?.(statuses.toServiceError(error)) ?? Promise.resolve()).then(() => options.onFatalError?.(error));
       },
-    });
+    };
+    let role: string = 'single';
+    if (config.jetstream) {
+      const replicated = await openReplicatedLoop({
+        ...loopOptions,
+        jetstream: config.jetstream,
+        lease: config.lease,
+        advertisedAddress: config.advertisedAddress ?? address,
+        retainCommands: config.retainCommands ?? 0,
+        replication: metrics.replication,
+      });
+      loop = replicated;
+      role = replicated.role();
+    } else {
+      loop = await openCommandLoop(loopOptions);
+    }
     const marketData = new MarketData({
       markets: config.markets.map((m) => m.symbol),
       queries: loop.queries,
@@ -169,8 +189,9 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     metrics.watchQueueDepth(() => readyLoop.queueDepth());
     metrics.watchFreeDisk(() => readyLoop.freeDiskBytes());
     state.serve({ loop, marketData });
+    engineReady = loop;
     grpcServer.setServing(true);
-    logger.info({ address, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');
+    logger.info({ address, role, metricsPort: metricsEndpoint.port, lastSeq: loop.queries.lastSeq(), markets: config.markets.map((m) => m.symbol) }, 'matching service serving');
 
     const endpoint = metricsEndpoint;
     let stopping: Promise<void> | undefined;

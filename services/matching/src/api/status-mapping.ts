@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import type { EngineError, EngineErrorCode } from '@orderbook/engine';
 import { grpcError, INVALID_FIELD, statusRule, StatusAdapter, type ErrorDetails, type Logger, type StatusRule } from '@orderbook/server-kit';
-import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError } from '../loop/errors';
+import { CommandLoopFailedError, DiskSpaceLowError, NotLeaderError, OverloadedError, ShuttingDownError } from '../loop/errors';
 
 /** The engine refused a command (which changed nothing) or a request field; its message names the field. */
 export class EngineRejectedError extends Error {
@@ -70,6 +70,7 @@ export function matchingStatuses(logger: Logger): StatusAdapter {
       ]),
       statusRule(ShuttingDownError, () => [status.UNAVAILABLE, 'the matching service is shutting down', { reason: 'SHUTTING_DOWN', retryDelayMs: 1000 }]),
       diskSpaceLow,
+      notLeader,
       loopFailed,
     ],
     logger,
@@ -85,6 +86,17 @@ const diskSpaceLow: StatusRule = (err) =>
         reason: 'DISK_SPACE_LOW',
         metadata: { free_bytes: String(err.freeBytes), reserve_bytes: String(err.reserveBytes) },
         retryDelayMs: err.retryDelayMs,
+      })
+    : undefined;
+
+/** How long a caller refused by a follower that knows no leader should wait: about one lease TTL. */
+const NO_LEADER_RETRY_DELAY_MS = 1000;
+
+const notLeader: StatusRule = (err) =>
+  err instanceof NotLeaderError
+    ? grpcError(status.UNAVAILABLE, err.message, {
+        reason: 'NOT_LEADER',
+        ...(err.leaderAddress === undefined ? { retryDelayMs: NO_LEADER_RETRY_DELAY_MS } : { metadata: { leader_address: err.leaderAddress } }),
       })
     : undefined;
 

@@ -33,12 +33,13 @@ export class DiskSpaceLowError extends Error {
 }
 
 /** Why the loop stopped for good. */
-export type LoopFailure = 'DISK_FULL' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_FENCED' | 'ENGINE_FAILED';
+export type LoopFailure = 'DISK_FULL' | 'JOURNAL_WRITE_FAILED' | 'JOURNAL_FENCED' | 'LEASE_LOST' | 'ENGINE_FAILED';
 
 /**
  * The loop cannot go on: a journal write or fsync failed (memory is ahead of disk; DISK_FULL when
  * the file system said ENOSPC; JOURNAL_FENCED when another leader appended to the replicated
- * journal, so this process was deposed) or the engine threw or answered out of contract mid-command.
+ * journal, so this process was deposed; LEASE_LOST when the leader could not renew its lease in
+ * time) or the engine threw or answered out of contract mid-command.
  * Callers whose commands were in flight, and every later caller, get this error; the process must
  * restart and recover from disk.
  */
@@ -50,5 +51,20 @@ export class CommandLoopFailedError extends Error {
     options?: ErrorOptions,
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * This replica follows the leader (the replicated journal's lease holder) and takes no commands:
+ * UNAVAILABLE with reason NOT_LEADER and the leader's address, for the client to send it there.
+ */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  constructor(readonly leaderAddress: string | undefined) {
+    super(
+      leaderAddress === undefined
+        ? 'this matching replica is a follower and no leader is known yet: retry shortly'
+        : `this matching replica is a follower: send commands to the leader at ${leaderAddress}`,
+    );
   }
 }

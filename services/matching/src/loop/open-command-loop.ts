@@ -1,7 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import type { EngineConfig } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
-import { lockDataDir } from '../storage/data-dir-lock';
+import { lockDataDir, type DataDirLock } from '../storage/data-dir-lock';
 import { DiskSpace, type MeasureFreeSpace } from '../storage/disk-space';
 import { openDataDir, type DataDir } from '../storage/file-storage';
 import { openJetStreamJournal, type JetStreamJournalConfig } from '../storage/open-jetstream-journal';
@@ -50,6 +50,43 @@ export interface CommandLoopOptions {
  * directory is damaged in a way that could lose acknowledged commands.
  */
 export async function openCommandLoop(options: CommandLoopOptions): Promise<CommandLoop> {
+  const opened = await openDurableState<Journal>(options, (dataDir) =>
+    options.jetstream ? openJetStreamJournal(options.jetstream, options.dataDir, dataDir.journal, options.logger) : Promise.resolve(dataDir.journal),
+  );
+  const { recovered } = opened;
+  return new JournaledCommandLoop({
+    dataDirLock: opened.lock,
+    diskSpace: opened.diskSpace,
+    dataDir: options.dataDir,
+    engine: recovered.engine,
+    journal: opened.journal,
+    snapshots: opened.dataDir.snapshots,
+    sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
+    snapshotSeq: recovered.snapshotSeq,
+    lastTimestamp: recovered.lastTimestamp,
+    maxQueueDepth: options.maxQueueDepth,
+    snapshotEvery: options.snapshotEvery,
+    logger: options.logger,
+    ...(options.observer && { observer: options.observer }),
+    ...(options.onFatalError && { onFatalError: options.onFatalError }),
+  });
+}
+
+/** A locked, recovered data directory with its journal ready to append after the recovered state. */
+export interface OpenedDataDir<J extends Journal> {
+  readonly lock: DataDirLock;
+  readonly diskSpace: DiskSpace;
+  readonly dataDir: DataDir;
+  readonly journal: J;
+  readonly recovered: RecoveredState;
+}
+
+/**
+ * Locks options.dataDir, watches its free space, opens the journal that openJournal makes of it
+ * and recovers the engine (newest readable snapshot + journal tail). Everything is released if a
+ * step fails.
+ */
+export async function openDurableState<J extends Journal>(options: CommandLoopOptions, openJournal: (dataDir: DataDir) => Promise<J>): Promise<OpenedDataDir<J>> {
   for (const name of ['maxQueueDepth', 'snapshotEvery'] as const) {
     if (!Number.isSafeInteger(options[name]) || options[name] < 1) {
       throw new RangeError(`${name} must be a positive integer, got ${options[name]}`);
@@ -60,9 +97,8 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
   // Before anything in the directory is touched: another process may be writing there.
   const lock = await lockDataDir(options.dataDir);
   let dataDir: DataDir | undefined;
-  let journal: Journal | undefined;
+  let journal: J | undefined;
   let diskSpace: DiskSpace | undefined;
-  let recovered: RecoveredState;
   try {
     // Measured before the first command: a restart on a full disk serves reads and refuses writes.
     diskSpace = await DiskSpace.watch({
@@ -79,29 +115,14 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
       onAppended: (bytes) => space.wrote(bytes),
       onSynced: (seconds) => options.observer?.journalSynced?.(seconds),
     });
-    journal = options.jetstream ? await openJetStreamJournal(options.jetstream, options.dataDir, dataDir.journal, logger) : dataDir.journal;
-    recovered = await recover({ journal, snapshots: dataDir.snapshots }, options.engineConfig, logger);
+    journal = await openJournal(dataDir);
+    const recovered = await recover({ journal, snapshots: dataDir.snapshots }, options.engineConfig, logger);
     await journal.resumeAfter(recovered.engine.lastSeq());
+    return { lock, diskSpace, dataDir, journal, recovered };
   } catch (err) {
     diskSpace?.stop();
     await (journal ?? dataDir?.journal)?.close();
     await lock.release();
     throw err;
   }
-  return new JournaledCommandLoop({
-    dataDirLock: lock,
-    diskSpace,
-    dataDir: options.dataDir,
-    engine: recovered.engine,
-    journal,
-    snapshots: dataDir.snapshots,
-    sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
-    snapshotSeq: recovered.snapshotSeq,
-    lastTimestamp: recovered.lastTimestamp,
-    maxQueueDepth: options.maxQueueDepth,
-    snapshotEvery: options.snapshotEvery,
-    logger,
-    ...(options.observer && { observer: options.observer }),
-    ...(options.onFatalError && { onFatalError: options.onFatalError }),
-  });
 }

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
+import type { LeaseConfig } from '../storage/leader-lease';
 import type { JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import { clientTlsVariables, ConfigError, ConfigReader, readClientTls, readServerTransport, readTrustedProxies, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
 
@@ -13,6 +14,14 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_JOURNAL', default: 'file', meaning: '`file`: the command journal is the fsync\'d segment files of MATCHING_DATA_DIR. `nats://host:port[,nats://host:port…]`: it is a NATS JetStream stream (the truth that recovery reads), and the data directory keeps an fsync\'d local copy; a command is acknowledged once both the local fsync and the stream\'s quorum ack are done (see High availability).' },
   { name: 'MATCHING_JOURNAL_STREAM', default: 'ORDERBOOK_COMMANDS', meaning: 'JetStream stream holding the journal (created with file storage if missing; subject `<stream>.commands`). Used when MATCHING_JOURNAL is nats://.' },
   { name: 'MATCHING_JOURNAL_REPLICAS', default: '1', meaning: 'Replicas of the JetStream stream when this service creates it: 3 in production (a quorum of 2 stores each message before it is acknowledged), 1 for a single NATS server. Start-up refuses an existing stream with another count.' },
+  { name: 'MATCHING_JOURNAL_RETAIN_COMMANDS', default: '0', meaning: 'Stream retention with the JetStream journal: 0 keeps every message; N > 0 makes the leader drop, after each snapshot it saved at seq S, the messages holding only commands up to S - N (never what no snapshot covers). A replica whose own newest snapshot is older than that cannot restart from it: seed it with a copy of a newer snapshot.' },
+  { name: 'MATCHING_NATS_USER', default: '', meaning: 'User name the JetStream journal connects to NATS with, when the servers require one (authorization { user, password }); unset: no credentials.' },
+  { name: 'MATCHING_NATS_PASSWORD', default: '', meaning: 'Password of MATCHING_NATS_USER.' },
+  { name: 'MATCHING_LEASE_BUCKET', default: 'ORDERBOOK_LEADER', meaning: 'With the JetStream journal: NATS KV bucket holding the leader lease (created if missing, with MATCHING_JOURNAL_REPLICAS replicas and the lease TTL as its max age).' },
+  { name: 'MATCHING_LEASE_KEY', default: 'matching', meaning: 'Key of the leader lease in MATCHING_LEASE_BUCKET; its value names the holder and its MATCHING_ADVERTISED_ADDRESS.' },
+  { name: 'MATCHING_LEASE_TTL_MS', default: '3000', meaning: 'A lease not renewed for this long expires and a follower takes over; the holder stops accepting commands once a renewal has not been confirmed within 80 % of it.' },
+  { name: 'MATCHING_LEASE_RENEW_MS', default: '1000', meaning: 'How often the leader renews its lease, and how often a follower asks whether the lease is free. At most a third of MATCHING_LEASE_TTL_MS.' },
+  { name: 'MATCHING_ADVERTISED_ADDRESS', default: '', meaning: 'host:port at which clients reach this instance\'s gRPC server; the leader writes it into the lease, and followers answer commands with it (UNAVAILABLE, reason NOT_LEADER, metadata leader_address). Unset: MATCHING_HOST and the bound port.' },
   { name: 'MATCHING_MARKETS', default: 'BTC-USD,ETH-USD,SOL-USD', meaning: 'Comma-separated markets, each BASE-QUOTE (upper-case letters and digits).' },
   { name: 'AUTH_ADDRESS', default: '127.0.0.1:50051', meaning: 'host:port of the auth service, whose public keys verify access tokens.' },
   { name: 'AUTH_ISSUER', default: 'orderbook-auth', meaning: 'Expected `iss` claim of access tokens.' },
@@ -46,6 +55,12 @@ export interface MatchingConfig {
   readonly dataDir: string;
   /** Absent: the file journal alone. */
   readonly jetstream?: JetStreamJournalConfig;
+  /** MATCHING_JOURNAL_RETAIN_COMMANDS (with jetstream; 0 or absent: the stream keeps everything). */
+  readonly retainCommands?: number;
+  /** The leader lease beside the stream (used with jetstream). */
+  readonly lease: LeaseConfig;
+  /** host:port clients reach this instance at; undefined: MATCHING_HOST and the bound port. */
+  readonly advertisedAddress?: string;
   readonly markets: readonly MarketConfig[];
   readonly authAddress: string;
   /** TLS to auth; plaintext when absent. */
@@ -84,6 +99,8 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     port: vars.int('MATCHING_PORT', 0, 65_535),
     dataDir: resolve(vars.string('MATCHING_DATA_DIR')),
     ...journalConfig(vars),
+    lease: leaseConfig(vars),
+    ...advertised(vars),
     markets: parseMarkets(vars.string('MATCHING_MARKETS')),
     authAddress,
     ...(authTls === undefined ? {} : { authTls }),
@@ -113,7 +130,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
 const NATS_URL = /^nats:\/\/(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/;
 const STREAM_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 
-function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStreamJournalConfig } {
+function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStreamJournalConfig; retainCommands?: number } {
   const journal = vars.string('MATCHING_JOURNAL');
   if (journal === 'file') return {};
   const servers = journal.split(',').map((s) => s.trim());
@@ -121,7 +138,25 @@ function journalConfig(vars: ConfigReader<VariableName>): { jetstream?: JetStrea
   if (bad !== undefined) throw new ConfigError(`MATCHING_JOURNAL: expected "file" or nats://host:port[,nats://host:port…], got "${bad}"`);
   const stream = vars.string('MATCHING_JOURNAL_STREAM');
   if (!STREAM_NAME.test(stream)) throw new ConfigError(`MATCHING_JOURNAL_STREAM: "${stream}" is not 1-64 letters, digits, _ or -`);
-  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5) } };
+  const user = vars.optionalString('MATCHING_NATS_USER');
+  const credentials = user === undefined || user === '' ? {} : { user, password: vars.optionalString('MATCHING_NATS_PASSWORD') ?? '' };
+  return { jetstream: { servers, stream, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5), ...credentials }, retainCommands: vars.int('MATCHING_JOURNAL_RETAIN_COMMANDS', 0, 2 ** 50) };
+}
+
+function leaseConfig(vars: ConfigReader<VariableName>): LeaseConfig {
+  const ttlMs = vars.int('MATCHING_LEASE_TTL_MS', 300, 600_000);
+  const renewEveryMs = vars.int('MATCHING_LEASE_RENEW_MS', 50, 200_000);
+  if (renewEveryMs * 3 > ttlMs) throw new ConfigError(`MATCHING_LEASE_RENEW_MS: ${renewEveryMs} is more than a third of MATCHING_LEASE_TTL_MS (${ttlMs})`);
+  const bucket = vars.string('MATCHING_LEASE_BUCKET');
+  if (!STREAM_NAME.test(bucket)) throw new ConfigError(`MATCHING_LEASE_BUCKET: "${bucket}" is not 1-64 letters, digits, _ or -`);
+  const key = vars.string('MATCHING_LEASE_KEY');
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw new ConfigError(`MATCHING_LEASE_KEY: "${key}" is not 1-64 letters, digits, _ or -`);
+  return { bucket, key, ttlMs, renewEveryMs, replicas: vars.int('MATCHING_JOURNAL_REPLICAS', 1, 5) };
+}
+
+function advertised(vars: ConfigReader<VariableName>): { advertisedAddress?: string } {
+  const value = vars.optionalString('MATCHING_ADVERTISED_ADDRESS');
+  return value === undefined || value === '' ? {} : { advertisedAddress: hostPort(value, 'MATCHING_ADVERTISED_ADDRESS') };
 }
 
 /** Asset symbols are what the engine keys balances by, and appear in market symbols: keep them unambiguous. */

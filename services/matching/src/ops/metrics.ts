@@ -2,6 +2,8 @@ import { status } from '@grpc/grpc-js';
 import type { EngineEvent } from '@orderbook/engine';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommandKind, CommandObserver } from '../loop/command-loop-api';
+import type { ReplicationObserver } from '../loop/replicated-loop';
+import { replicationMetrics } from './replication-metrics';
 
 /** The streams whose subscribers are counted. */
 export type StreamName = 'order_book' | 'trades' | 'order_updates' | 'order_session';
@@ -12,6 +14,8 @@ export type StreamName = 'order_book' | 'trades' | 'order_updates' | 'order_sess
  */
 export class MatchingMetrics {
   readonly registry = new Registry();
+  /** Declared whatever the journal, so that dashboards and alerts find them (without samples when not replicated). */
+  readonly replication: ReplicationObserver;
   private readonly ordersPlaced: Counter<'type'>;
   private readonly trades: Counter<'market'>;
   private readonly rejected: Counter<'code'>;
@@ -35,6 +39,7 @@ export class MatchingMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+    this.replication = replicationMetrics(this.registry);
     const registers = [this.registry];
     this.ordersPlaced = new Counter({
       name: 'matching_orders_placed_total',

@@ -1,6 +1,7 @@
 import { mkdir, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from '@orderbook/engine';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '@orderbook/server-kit';
 import { BATCH_HEADER_BYTES, decodeBatch, encodeBatch, encodeCommand } from './command-codec';
 import { fsyncDirectory, listJournalSegments } from './data-files';
@@ -21,6 +22,12 @@ export interface JetStreamJournalOptions {
   readonly writerId: string;
   readonly logger: Logger;
   readonly maxMessageBytes?: number;
+}
+
+/** One stream message as a follower applies it. */
+export interface StreamBatch {
+  readonly streamSeq: number;
+  readonly batch: readonly Command[];
 }
 
 /** Where reading the stream ended. */
@@ -45,6 +52,8 @@ interface ReadEnd {
 export class JetStreamJournal implements Journal {
   private readEnd: ReadEnd | undefined;
   private lastStreamSeq = 0;
+  /** Seq of the last command of the local copy. */
+  private localEnd = 0;
   private broken: Error | undefined;
 
   constructor(private readonly options: JetStreamJournalOptions) {}
@@ -102,12 +111,65 @@ export class JetStreamJournal implements Journal {
       await readToEnd(local, dir);
     }
     await local.resumeAfter(lastSeq);
+    this.localEnd = lastSeq;
+  }
+
+  /**
+   * Removes from the stream the messages that only hold commands before commandSeq (the message
+   * holding commandSeq stays): what a snapshot covers, less the margin the caller keeps.
+   */
+  async dropBefore(commandSeq: number): Promise<number> {
+    const { log } = this.options;
+    const bounds = await log.bounds();
+    if (bounds.lastSeq === 0) return 0;
+    return log.dropBefore(await this.messageHolding(commandSeq, bounds));
+  }
+
+  /** The NATS connection, for the leader lease kept beside the stream. */
+  get connection(): NatsConnection {
+    return this.options.log.connection;
+  }
+
+  /** The stream sequence that reading ended at (read() first). */
+  readEndStreamSeq(): number {
+    if (this.readEnd === undefined) throw new Error('the journal must be read to its end first');
+    return this.readEnd.streamSeq;
+  }
+
+  /**
+   * The batches the stream holds after stream message afterStreamSeq, up to its end as of now,
+   * each with its stream sequence: how a follower keeps up with the leader. onEnd is told where
+   * the stream ends first (replication lag).
+   */
+  async *readAfter(afterStreamSeq: number, onEnd?: (lastStreamSeq: number) => void): AsyncGenerator<StreamBatch> {
+    const { log } = this.options;
+    const bounds = await log.bounds();
+    onEnd?.(bounds.lastSeq);
+    for await (const entry of log.read(afterStreamSeq + 1, bounds.lastSeq)) {
+      yield { streamSeq: entry.streamSeq, batch: decodeBatch(Buffer.from(entry.data)) };
+    }
+  }
+
+  /**
+   * Prepares a follower that applied the stream up to message streamSeq (command commandSeq) to
+   * append after it: the local copy (left behind while following) is set aside and starts anew.
+   */
+  async takeOver(streamSeq: number, commandSeq: number): Promise<void> {
+    const { local, dir, logger } = this.options;
+    if (this.localEnd !== commandSeq) {
+      const aside = await setSegmentsAside(dir, commandSeq);
+      logger.info({ streamSeq, commandSeq, movedTo: aside }, 'taking over: the local journal copy starts anew at the stream\'s end');
+      await local.roll(commandSeq + 1);
+      this.localEnd = commandSeq;
+    }
+    this.lastStreamSeq = streamSeq;
   }
 
   async append(batch: readonly Command[]): Promise<void> {
     if (this.broken) throw this.broken;
     try {
       await Promise.all([this.options.local.append(batch), this.publish(batch)]);
+      this.localEnd = batch.at(-1)?.seq ?? this.localEnd;
     } catch (err) {
       // Whether the stream stored the last message is unknown: nothing more may follow it.
       this.broken = err instanceof Error ? err : new Error(String(err));

@@ -19,6 +19,9 @@ export interface JetStreamLogOptions {
   readonly stream: string;
   /** Copies of each message the stream keeps (a quorum of them must store it before it is acked). */
   readonly replicas: number;
+  /** Credentials, when the NATS servers require a user and password. */
+  readonly user?: string;
+  readonly password?: string;
   /** How long a publish may wait for its ack; past it the outcome is unknown. */
   readonly publishTimeoutMs?: number;
 }
@@ -71,7 +74,12 @@ export class JetStreamLog {
 
   /** Connects and makes sure the stream exists (file storage, the replicas asked for, the duplicate window). */
   static async open(options: JetStreamLogOptions): Promise<JetStreamLog> {
-    const nc = await connect({ servers: [...options.servers], name: 'orderbook-matching', maxReconnectAttempts: -1 });
+    const nc = await connect({
+      servers: [...options.servers],
+      name: 'orderbook-matching',
+      maxReconnectAttempts: -1,
+      ...(options.user === undefined ? {} : { user: options.user, pass: options.password ?? '' }),
+    });
     try {
       const jsm = await jetstreamManager(nc);
       const log = new JetStreamLog(nc, jetstream(nc), jsm, options);
@@ -100,6 +108,11 @@ export class JetStreamLog {
         duplicate_window: nanos(DUPLICATE_WINDOW_MS),
       });
     }
+  }
+
+  /** The connection, for other state kept on the same NATS servers (the leader lease). */
+  get connection(): NatsConnection {
+    return this.nc;
   }
 
   async bounds(): Promise<LogBounds> {
@@ -133,6 +146,12 @@ export class JetStreamLog {
       }
       throw err;
     }
+  }
+
+  /** Removes the messages before streamSeq (retention); resolves with how many went. */
+  async dropBefore(streamSeq: number): Promise<number> {
+    const { purged } = await this.jsm.streams.purge(this.options.stream, { seq: streamSeq });
+    return purged;
   }
 
   /** The messages fromSeq..toSeq in order, through a consumer of this reader's own. */

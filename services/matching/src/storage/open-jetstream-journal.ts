@@ -9,11 +9,14 @@ export interface JetStreamJournalConfig {
   readonly servers: readonly string[];
   readonly stream: string;
   readonly replicas: number;
+  /** MATCHING_NATS_USER and MATCHING_NATS_PASSWORD, when the servers require them. */
+  readonly user?: string;
+  readonly password?: string;
 }
 
 /** Connects to the stream (creating it if missing) and pairs it with the local file journal of dataDir. */
-export async function openJetStreamJournal(config: JetStreamJournalConfig, dataDir: string, local: FileJournal, logger: Logger): Promise<JetStreamJournal> {
+export async function openJetStreamJournal(config: JetStreamJournalConfig, dataDir: string, local: FileJournal, logger: Logger, writerId: string = randomUUID()): Promise<JetStreamJournal> {
   const log = await JetStreamLog.open(config);
   logger.info({ servers: config.servers, stream: config.stream, replicas: config.replicas }, 'journal: JetStream stream plus the local file copy');
-  return new JetStreamJournal({ log, local, dir: dataDir, writerId: randomUUID(), logger });
+  return new JetStreamJournal({ log, local, dir: dataDir, writerId, logger });
 }

@@ -1,0 +1,24 @@
+import * as grpc from '@grpc/grpc-js';
+
+/** Response header naming the engine seq that an answer reflects (README "High availability"). */
+export const SEQUENCE_HEADER = 'x-orderbook-sequence';
+
+/**
+ * Stamps every answer's initial metadata with the seq of the engine state it was read from, taken
+ * when the headers go out (for unary calls, right after the handler computed the answer; for
+ * streams, at their start: their messages carry sequence numbers of their own). On a follower it
+ * says how far it has applied the leader's stream. Omitted while the engine is not ready.
+ */
+export function createSequenceStampInterceptor(lastSeq: () => number | undefined): grpc.ServerInterceptor {
+  return (_method, call) =>
+    new grpc.ServerInterceptingCall(
+      call,
+      new grpc.ResponderBuilder()
+        .withSendMetadata((metadata, next) => {
+          const seq = lastSeq();
+          if (seq !== undefined) metadata.set(SEQUENCE_HEADER, String(seq));
+          next(metadata);
+        })
+        .build(),
+    );
+}

@@ -1,0 +1,169 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { expect } from 'chai';
+import { eventually } from '@orderbook/test-support';
+import { listSnapshots } from '@orderbook/matching-service/src/storage/data-files';
+import { NotLeaderError } from '@orderbook/matching-service/src/loop/errors';
+import { openReplicatedLoop } from '@orderbook/matching-service/src/loop/open-replicated-loop';
+import type { ReplicatedCommandLoop } from '@orderbook/matching-service/src/loop/replicated-loop';
+import { silentLogger } from '@orderbook/matching-service/test/helpers';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from '@orderbook/matching-service/test/random-load';
+import { NatsCluster } from '@orderbook/matching-service/test/nats-cluster';
+
+const STREAM = 'REPLICATED_LOOP';
+const LEASE = { key: 'matching', ttlMs: 2_000, renewEveryMs: 600, replicas: 3 };
+
+/**
+ * Two replicated command loops (leader and follower, each with its own data directory) on a
+ * 3-node NATS cluster: the follower applies the leader's stream to the same state, restarts from
+ * its own snapshot, and takes over when the leader goes.
+ */
+describe('replicated command loop: leader and follower on a 3-node JetStream cluster', function () {
+  this.timeout(120_000);
+  let cluster: NatsCluster;
+  const dirs: string[] = [];
+  const loops: ReplicatedCommandLoop[] = [];
+
+  before(async () => {
+    cluster = await NatsCluster.start(3);
+  });
+  after(async () => {
+    for (const loop of loops) await loop.close().catch(() => undefined);
+    await cluster.stop();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function streamState(stream: string): Promise<{ first_seq: number; last_seq: number }> {
+    const nc = await connect({ servers: cluster.urls });
+    try {
+      return (await (await jetstreamManager(nc)).streams.info(stream)).state;
+    } finally {
+      await nc.close();
+    }
+  }
+
+  const newDir = (): string => {
+    const dir = mkdtempSync(join(tmpdir(), 'replicated-loop-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  async function open(dataDir: string, address: string, retention?: { stream: string; retainCommands: number }): Promise<ReplicatedCommandLoop> {
+    const stream = retention?.stream ?? STREAM;
+    const loop = await openReplicatedLoop({
+      dataDir,
+      engineConfig: LOAD_ENGINE_CONFIG,
+      maxQueueDepth: 10_000,
+      snapshotEvery: 300,
+      logger: silentLogger,
+      jetstream: { servers: cluster.urls, stream, replicas: 3 },
+      lease: { ...LEASE, bucket: `${stream}_LEASE` },
+      advertisedAddress: address,
+      retainCommands: retention?.retainCommands ?? 0,
+    });
+    loops.push(loop);
+    return loop;
+  }
+
+  async function drive(leader: ReplicatedCommandLoop, load: RandomLoad, commands: number): Promise<void> {
+    for (let i = 0; i < commands; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, () => leader.submit(load.next())));
+    }
+  }
+
+  const caughtUp = (follower: ReplicatedCommandLoop, leader: ReplicatedCommandLoop): Promise<true> =>
+    eventually(() => (follower.queries.lastSeq() === leader.queries.lastSeq() ? true : undefined), 'the follower at the leader\'s seq', 30_000);
+
+  it('keeps the follower at the leader\'s state hash, restarts it from its snapshot, and fails over to it', async () => {
+    const leaderDir = newDir();
+    const followerDir = newDir();
+    const leader = await open(leaderDir, 'leader.example:1');
+    expect(leader.role()).to.equal('leader');
+    let follower = await open(followerDir, 'follower.example:2');
+    expect(follower.role()).to.equal('follower');
+
+    const load = new RandomLoad(12);
+    await drive(leader, load, 1_500);
+    await caughtUp(follower, leader);
+    expect(follower.stateHash()).to.equal(leader.stateHash());
+
+    const refused = await follower.submit(load.next()).then(
+      () => expect.fail('a follower took a command'),
+      (err: unknown) => err,
+    );
+    expect(refused).to.be.instanceOf(NotLeaderError);
+    expect((refused as NotLeaderError).leaderAddress).to.equal('leader.example:1');
+
+    // A follower restarted while the leader goes on recovers from its own snapshot and the stream.
+    await follower.close();
+    await drive(leader, load, 800);
+    follower = await open(followerDir, 'follower.example:2');
+    expect(follower.role()).to.equal('follower');
+    await caughtUp(follower, leader);
+    expect(follower.stateHash()).to.equal(leader.stateHash());
+
+    // The leader stops (releasing its lease): the follower takes over, at the same state.
+    const hash = leader.stateHash();
+    const lastSeq = leader.queries.lastSeq();
+    await leader.close();
+    await eventually(() => (follower.role() === 'leader' ? true : undefined), 'the follower leading', 30_000);
+    expect(follower.queries.lastSeq()).to.equal(lastSeq);
+    expect(follower.stateHash()).to.equal(hash);
+    await drive(follower, load, 100);
+    expect(follower.queries.lastSeq()).to.equal(lastSeq + 100);
+
+    // The old leader rejoins as a follower and catches up with the new one.
+    const rejoined = await open(leaderDir, 'leader.example:1');
+    expect(rejoined.role()).to.equal('follower');
+    await caughtUp(rejoined, follower);
+    expect(rejoined.stateHash()).to.equal(follower.stateHash());
+
+    // A new replica seeded with a copy of another's snapshots starts from the newest and reads the stream after it.
+    const seeded = newDir();
+    const snapshotFiles = await listSnapshots(followerDir);
+    expect(snapshotFiles.length).to.be.above(0);
+    for (const file of snapshotFiles) await copyFile(file.path, join(seeded, basename(file.path)));
+    const fromSnapshot = await open(seeded, 'seeded.example:3');
+    expect(fromSnapshot.role()).to.equal('follower');
+    await caughtUp(fromSnapshot, follower);
+    expect(fromSnapshot.stateHash()).to.equal(follower.stateHash());
+  });
+
+  it('with retention, drops from the stream only what the leader\'s snapshot covers; a replica seeded with that snapshot starts', async () => {
+    const retention = { stream: 'RETAINED', retainCommands: 100 };
+    const leaderDir = newDir();
+    const leader = await open(leaderDir, 'leader.example:1', retention);
+    expect(leader.role()).to.equal('leader');
+    await drive(leader, new RandomLoad(34), 1_000);
+    const { first_seq: firstMessage } = await eventually(
+      async () => {
+        const state = await streamState(retention.stream);
+        return state.first_seq > 1 ? state : undefined;
+      },
+      'the stream trimmed after a snapshot',
+      30_000,
+    );
+    expect(firstMessage).to.be.above(1);
+
+    // An empty replica cannot start: the stream no longer holds the first commands.
+    const empty = newDir();
+    const refused = await open(empty, 'empty.example:2', retention).then(
+      () => expect.fail('a replica started without the commands the stream dropped'),
+      (err: unknown) => err as Error,
+    );
+    expect(refused.message).to.match(/missing/);
+
+    // Seeded with the leader's newest snapshot, it starts and reaches the leader's state.
+    const seeded = newDir();
+    // Complete snapshots only (one may be in the writing); the newest covers what the stream dropped.
+    const newest = (await listSnapshots(leaderDir)).at(-1)!;
+    await copyFile(newest.path, join(seeded, basename(newest.path)));
+    const follower = await open(seeded, 'seeded.example:3', retention);
+    await caughtUp(follower, leader);
+    expect(follower.stateHash()).to.equal(leader.stateHash());
+  });
+});
