@@ -115,6 +115,9 @@ describe('service lifecycle: health, metrics, restart, shutdown', () => {
 
     expect(await state()).to.deep.equal(before);
     expect((await stack.client.getOrder({ orderId: open!.orderId }, alice.metadata)).order).to.deep.equal(open);
+    // The retry window survived: a retry gets the order, another order under its id is refused.
+    const retried = await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '20', quantity: '3', clientOrderId: 'kept' }, alice.metadata);
+    expect(retried.order).to.deep.equal(open);
     await expectStatus(
       stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '1', quantity: '1', clientOrderId: 'kept' }, alice.metadata),
       grpc.status.ALREADY_EXISTS,

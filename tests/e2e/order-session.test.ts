@@ -32,10 +32,13 @@ describe('OrderSession (bidirectional order entry)', () => {
     const got = await stack.client.getOrder({ orderId }, trader.metadata);
     expect(got.order).to.deep.equal(placed.placeLimitOrder!.order);
 
+    const amended = await session.request({ requestId: 2n, amendOrder: { orderId, quantity: '1.5' } });
+    expect(amended.amendOrder?.order).to.include({ orderId, quantity: '1.5', lockedAmount: '150' });
+
     const maxId = 2n ** 64n - 1n;
     const cancelled = await session.request({ requestId: maxId, cancelOrder: { orderId } });
     expect(cancelled.requestId).to.equal(maxId);
-    expect(cancelled.cancelOrder).to.deep.include({ releasedAmount: '200', releasedAsset: 'USD' });
+    expect(cancelled.cancelOrder).to.deep.include({ releasedAmount: '150', releasedAsset: 'USD' });
 
     await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_SELL, price: '100', quantity: '1' }, other.metadata);
     const market = await session.request({ requestId: 3n, placeMarketOrder: { market: 'BTC-USD', side: SIDE_BUY, quantity: '0.5' } });
@@ -43,7 +46,7 @@ describe('OrderSession (bidirectional order entry)', () => {
 
     const status = await session.end();
     expect(grpc.status[status.code]).to.equal('OK');
-    expect(session.responses.map((r) => r.requestId)).to.deep.equal([1n, maxId, 3n]);
+    expect(session.responses.map((r) => r.requestId)).to.deep.equal([1n, 2n, maxId, 3n]);
   });
 
   it('answers a failed command with an OrderSessionError carrying the unary status code, and goes on', async () => {

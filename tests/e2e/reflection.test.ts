@@ -39,6 +39,8 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
     expect(methods.map((m) => m.name).sort()).to.deep.equal(
       [
         'AddFunds',
+        'AmendOrder',
+        'CancelAllOrders',
         'CancelOrder',
         'GetBalances',
         'GetOrder',

@@ -100,7 +100,15 @@ export class OrderbookClient {
     return this.orders.cancelOrder(orderId);
   }
 
-  addFunds(request: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
+  cancelAllOrders(request: matching.DeepPartial<matching.CancelAllOrdersRequest> = {}): Promise<matching.CancelAllOrdersResponse> {
+    return this.orders.cancelAllOrders(request);
+  }
+
+  amendOrder(request: matching.DeepPartial<matching.AmendOrderRequest>): Promise<PlacedOrder> {
+    return this.orders.amendOrder(request);
+  }
+
+  addFunds(request: matching.DeepPartial<matching.AddFundsRequest>): Promise<matching.AddFundsResponse> {
     return this.orders.addFunds(request);
   }
 

@@ -11,7 +11,10 @@ import { richServiceError } from './support/status-encoding';
 const noWait: RetryClock = { random: () => 0, sleep: async () => undefined };
 const limitOrder = { market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '100', quantity: '1' };
 
-/** A leader that keeps placed orders by client_order_id, as the contract says (ALREADY_EXISTS on reuse). */
+/**
+ * A leader that keeps placed orders by client_order_id, as the contract says: a repeat answers
+ * with the placed order, a reuse with other parameters is ALREADY_EXISTS.
+ */
 class FakeLeader {
   readonly placed = new Map<string, matching.Order>();
   readonly requests: matching.PlaceLimitOrderRequest[] = [];
@@ -20,8 +23,10 @@ class FakeLeader {
 
   placeLimitOrder(request: matching.PlaceLimitOrderRequest, callback: sendUnaryData<matching.PlaceLimitOrderResponse>): void {
     this.requests.push(request);
-    if (this.placed.has(request.clientOrderId)) {
-      callback({ code: status.ALREADY_EXISTS, details: 'client_order_id: already used' });
+    const earlier = this.placed.get(request.clientOrderId);
+    if (earlier !== undefined) {
+      if (earlier.price === request.price && earlier.quantity === request.quantity) callback(null, { order: earlier, trades: [] });
+      else callback({ code: status.ALREADY_EXISTS, details: 'client_order_id: already used with other parameters' });
       return;
     }
     const order = fakeOrder({ orderId: BigInt(this.placed.size + 1), clientOrderId: request.clientOrderId, market: request.market, price: request.price, quantity: request.quantity });
@@ -32,10 +37,6 @@ class FakeLeader {
       return;
     }
     callback(null, { order, trades: [] });
-  }
-
-  listOrders(request: matching.ListOrdersRequest, callback: sendUnaryData<matching.ListOrdersResponse>): void {
-    callback(null, { orders: [...this.placed.values()].filter((o) => o.market === request.market).reverse(), nextPageToken: '' });
   }
 }
 
@@ -50,7 +51,6 @@ describe('order entry', () => {
   async function entryTo(leader: FakeLeader): Promise<{ entry: OrderEntry; channel: MatchingChannels; address: string }> {
     const server = await startFakeMatching({
       placeLimitOrder: (call, callback) => leader.placeLimitOrder(call.request, callback),
-      listOrders: (call, callback) => leader.listOrders(call.request, callback),
     });
     servers.push(server);
     return { ...entryVia(server.address), address: server.address };
@@ -75,7 +75,7 @@ describe('order entry', () => {
     expect(ids.every((id) => id.length > 0 && id.length <= 64)).to.equal(true);
   });
 
-  it('places once when the answer is lost: the retry gets ALREADY_EXISTS and returns the placed order', async () => {
+  it('places once when the answer is lost: the retry, with the same client_order_id, gets the placed order', async () => {
     const leader = new FakeLeader();
     leader.loseAnswers = 1;
     const { entry } = await entryTo(leader);
@@ -83,15 +83,15 @@ describe('order entry', () => {
     expect(leader.requests).to.have.length(2);
     expect(leader.requests[0]!.clientOrderId).to.equal(leader.requests[1]!.clientOrderId);
     expect(leader.placed.size).to.equal(1);
-    expect(placed.recovered).to.equal(true);
     expect(placed.order).to.deep.equal(leader.placed.get(leader.requests[0]!.clientOrderId));
   });
 
-  it('answers ALREADY_EXISTS on a first attempt to the caller: reusing an id is the caller\'s mistake', async () => {
+  it('answers ALREADY_EXISTS to the caller, not repeated: reusing an id for another order is the caller\'s mistake', async () => {
     const leader = new FakeLeader();
     const { entry } = await entryTo(leader);
     await entry.placeLimitOrder({ ...limitOrder, clientOrderId: 'dup' });
-    const err = await entry.placeLimitOrder({ ...limitOrder, clientOrderId: 'dup' }).catch((e: unknown) => e);
+    const err = await entry.placeLimitOrder({ ...limitOrder, price: '101', clientOrderId: 'dup' }).catch((e: unknown) => e);
+    expect(leader.requests).to.have.length(2);
     expect((err as OrderbookError).code).to.equal(status.ALREADY_EXISTS);
   });
 
@@ -107,24 +107,28 @@ describe('order entry', () => {
     });
     servers.push(follower);
     const { entry, channel } = entryVia(follower.address);
-    const first = await entry.placeLimitOrder(limitOrder);
-    expect(first.recovered).to.equal(false);
+    await entry.placeLimitOrder(limitOrder);
     expect(channel.leaderAddress).to.equal(leaderAddress);
     await entry.placeLimitOrder(limitOrder);
     expect([refused, leader.placed.size]).to.deep.equal([1, 2]);
   });
 
-  it('does not repeat a write that is not idempotent after a lost answer, only after a follower refused it', async () => {
-    let calls = 0;
+  it('repeats a deposit after a lost answer with the same request_id, made up when not given', async () => {
+    const requestIds: string[] = [];
     const server = await startFakeMatching({
-      addFunds: (_call, callback) => {
-        calls += 1;
-        callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+      addFunds: (call, callback) => {
+        requestIds.push(call.request.requestId);
+        if (requestIds.length === 1) callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+        else callback(null, { userId: call.request.userId, balance: { asset: 'USD', available: '1', locked: '0' } });
       },
     });
     servers.push(server);
     const { entry } = entryVia(server.address);
-    const err = await entry.addFunds({ userId: 'u', asset: 'USD', amount: '1' }).catch((e: unknown) => e);
-    expect([(err as OrderbookError).code, calls]).to.deep.equal([status.UNAVAILABLE, 1]);
+    expect((await entry.addFunds({ userId: 'u', asset: 'USD', amount: '1' })).balance?.available).to.equal('1');
+    expect(requestIds).to.have.length(2);
+    expect(requestIds[0]).to.have.length.within(1, 64);
+    expect(requestIds[1]).to.equal(requestIds[0]);
+    await entry.addFunds({ userId: 'u', asset: 'USD', amount: '1', requestId: 'mine' });
+    expect(requestIds[2]).to.equal('mine');
   });
 });

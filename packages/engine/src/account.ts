@@ -1,13 +1,15 @@
 /**
  * A user as the engine knows them: their row of the balance table, their open orders, and their
  * most recently closed orders up to the retention limit (evicted in the order they closed, oldest
- * first), with the client order ids in use among those.
+ * first), with the client order ids in use among those, the trades each of those orders made when
+ * placed (the answer to a retry), and the request ids of their last deposits (same bound).
  *
  * Both order lists run through the orders' own slots (OrderStore USER_PREV/USER_NEXT for open
  * orders; NEXT, free once an order has left the book, for the closed queue), and their ends are
  * plain fields here: measured, that is far cheaper than per-user Maps or arrays, which cost extra
  * cache misses on every order (lookup by id goes through the engine's one OrderIndex).
  */
+import type { TradeView } from './api';
 import type { OrderIndex } from './order-index';
 import { NO_ORDER as NONE, type OrderRef, type OrderStore } from './order-store';
 
@@ -16,6 +18,18 @@ import { NO_ORDER as NONE, type OrderRef, type OrderStore } from './order-store'
  * measured at 10-15% of the engine's time.
  */
 const NO_ORDER = NONE;
+
+/** What a deposit's request id stands for: a repeat must carry the same. */
+export interface DepositRecord {
+  readonly asset: string;
+  readonly amount: bigint;
+}
+
+/** An order's price (units; 0 for market orders) and quantity as placed. */
+export interface PlacedAs {
+  readonly price: number;
+  readonly quantity: number;
+}
 
 export class Account {
   /** Newest open order first. */
@@ -26,6 +40,12 @@ export class Account {
   private closedCount = 0;
   /** Created on first use: most users never send client order ids. */
   private clientOrderIds: Map<string, OrderRef> | undefined = undefined;
+  /** The placement trades of orders with a client order id that traded on arrival. */
+  private placementTrades: Map<string, readonly TradeView[]> | undefined = undefined;
+  /** The price and quantity amended orders with a client order id were placed with: what a retry is compared with. */
+  private placedAs: Map<string, PlacedAs> | undefined = undefined;
+  /** Request ids of the latest deposits that had one, oldest first (a Map keeps insertion order). */
+  private depositRequests: Map<string, DepositRecord> | undefined = undefined;
 
   constructor(
     readonly userId: string,
@@ -34,8 +54,60 @@ export class Account {
     private readonly retainClosed: number,
   ) {}
 
-  hasClientOrderId(clientOrderId: string): boolean {
-    return this.clientOrderIds !== undefined && this.clientOrderIds.has(clientOrderId);
+  /** The retained order with this client order id, or NO_ORDER. */
+  orderByClientOrderId(clientOrderId: string): OrderRef {
+    return this.clientOrderIds?.get(clientOrderId) ?? NO_ORDER;
+  }
+
+  /** Keeps what `order` traded when placed, for as long as its client order id is retained. */
+  keepPlacementTrades(clientOrderId: string, order: OrderRef, trades: readonly TradeView[]): void {
+    if (this.clientOrderIds?.get(clientOrderId) === order) (this.placementTrades ??= new Map()).set(clientOrderId, trades);
+  }
+
+  placementTradesOf(clientOrderId: string): readonly TradeView[] {
+    return this.placementTrades?.get(clientOrderId) ?? [];
+  }
+
+  /** Every kept placement's trades, by client order id. */
+  allPlacementTrades(): [string, readonly TradeView[]][] {
+    return this.placementTrades === undefined ? [] : [...this.placementTrades];
+  }
+
+  /** Before its first amendment: remembers what the order with this client order id was placed with. */
+  keepPlacedAs(clientOrderId: string, order: OrderRef, placed: PlacedAs): void {
+    if (this.clientOrderIds?.get(clientOrderId) !== order || this.placedAs?.has(clientOrderId) === true) return;
+    (this.placedAs ??= new Map()).set(clientOrderId, placed);
+  }
+
+  /** What the order with this client order id was placed with, if it has been amended since. */
+  placedAsOf(clientOrderId: string): PlacedAs | undefined {
+    return this.placedAs?.get(clientOrderId);
+  }
+
+  /** Every amended order's placement, by client order id. */
+  allPlacedAs(): [string, PlacedAs][] {
+    return this.placedAs === undefined ? [] : [...this.placedAs];
+  }
+
+  depositRequest(requestId: string): DepositRecord | undefined {
+    return this.depositRequests?.get(requestId);
+  }
+
+  /** Remembers a deposit's request id; past the bound the oldest is forgotten. */
+  rememberDeposit(requestId: string, deposit: DepositRecord): void {
+    const requests = (this.depositRequests ??= new Map());
+    requests.set(requestId, deposit);
+    if (requests.size > this.retainClosed) requests.delete(requests.keys().next().value!);
+  }
+
+  /** Whether any placement trades, placement or deposit request id is kept (what a snapshot copies). */
+  hasRetryState(): boolean {
+    return (this.placementTrades?.size ?? 0) + (this.placedAs?.size ?? 0) + (this.depositRequests?.size ?? 0) > 0;
+  }
+
+  /** Remembered deposits, oldest first. */
+  allDepositRequests(): [string, DepositRecord][] {
+    return this.depositRequests === undefined ? [] : [...this.depositRequests];
   }
 
   addOpen(store: OrderStore, order: OrderRef): void {
@@ -70,7 +142,11 @@ export class Account {
       if (this.closedHead === NO_ORDER) this.closedTail = NO_ORDER;
       this.closedCount--;
       const clientOrderId = store.clientOrderId(oldest);
-      if (clientOrderId !== undefined) this.clientOrderIds!.delete(clientOrderId);
+      if (clientOrderId !== undefined) {
+        this.clientOrderIds!.delete(clientOrderId);
+        this.placementTrades?.delete(clientOrderId);
+        this.placedAs?.delete(clientOrderId);
+      }
       index.remove(store.id(oldest));
       store.release(oldest);
     }

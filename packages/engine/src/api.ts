@@ -22,7 +22,11 @@ export interface MarketConfig {
 
 export interface EngineConfig {
   readonly markets: readonly MarketConfig[];
-  /** Closed (filled or cancelled) orders kept per user for GetOrder/ListOrders; oldest evicted first. */
+  /**
+   * Closed (filled or cancelled) orders kept per user for GetOrder/ListOrders; oldest evicted first.
+   * It is also the retry window: a client order id is remembered while its order is open or
+   * retained, and a deposit's request id among the user's last this-many deposits that had one.
+   */
   readonly closedOrdersRetainedPerUser: number;
 }
 
@@ -44,6 +48,11 @@ export interface PlaceLimitCommand extends CommandHeader {
   readonly timeInForce: TimeInForce;
   readonly postOnly: boolean;
   readonly selfTradePrevention: SelfTradePrevention;
+  /**
+   * The caller's idempotency key. A placement repeating a retained one's parameters answers with
+   * that order (as it is now) and the trades it made when placed, and changes nothing; with other
+   * parameters it is rejected (ALREADY_EXISTS).
+   */
   readonly clientOrderId?: string;
 }
 
@@ -55,13 +64,17 @@ export interface PlaceMarketCommand extends CommandHeader {
   readonly side: Side;
   readonly quantity: bigint;
   readonly selfTradePrevention: SelfTradePrevention;
+  /** As PlaceLimitCommand.clientOrderId. */
   readonly clientOrderId?: string;
 }
 
+/** Cancelling an order that is already cancelled answers with it (nothing released) and changes nothing. */
 export interface CancelCommand extends CommandHeader {
   readonly kind: 'cancel';
   readonly userId: string;
+  /** The order; ignored (0 by convention) when clientOrderId names it instead. */
   readonly orderId: number;
+  readonly clientOrderId?: string;
 }
 
 export interface DepositCommand extends CommandHeader {
@@ -69,9 +82,43 @@ export interface DepositCommand extends CommandHeader {
   readonly userId: string;
   readonly asset: string;
   readonly amount: bigint;
+  /**
+   * Idempotency key: a deposit repeating a retained request id with the same asset and amount
+   * credits nothing and answers with the balance as it is; with others it is rejected (ALREADY_EXISTS).
+   */
+  readonly requestId?: string;
 }
 
-export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand;
+/**
+ * Changes the price and/or the quantity (the total, filled part included) of an open order. Only
+ * a smaller quantity at the same price keeps the order's place in its queue; anything else moves
+ * it to the back of its (new) level, and a new price that crosses the book trades first, as a
+ * taker would. Its lock becomes exactly what the amended rest reserves: the difference is locked
+ * (refused if not available) or released.
+ */
+export interface AmendCommand extends CommandHeader {
+  readonly kind: 'amend';
+  readonly userId: string;
+  /** The order; ignored (0 by convention) when clientOrderId names it instead. */
+  readonly orderId: number;
+  readonly clientOrderId?: string;
+  /** The new limit price; undefined keeps it. */
+  readonly price?: bigint;
+  /** The new total quantity, above what is filled; undefined keeps it. */
+  readonly quantity?: bigint;
+}
+
+/** Cancels all of the user's open orders, or those of one market and/or side: one command, one seq. */
+export interface CancelAllCommand extends CommandHeader {
+  readonly kind: 'cancelAll';
+  readonly userId: string;
+  /** Only this market; undefined for all. */
+  readonly market?: string;
+  /** Only this side; undefined for both. */
+  readonly side?: Side;
+}
+
+export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand | AmendCommand | CancelAllCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -167,7 +214,22 @@ export interface DepositResult {
   readonly balance: BalanceView;
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult;
+export interface AmendResult {
+  readonly kind: 'amended';
+  /** The order after the amendment (and after the trades a crossing price made). */
+  readonly order: OrderView;
+  readonly trades: readonly TradeView[];
+}
+
+export interface CancelAllResult {
+  readonly kind: 'cancelledAll';
+  /** How many orders were cancelled (each also reported by an orderUpdated event, oldest first). */
+  readonly count: number;
+  /** What their locks gave back, per asset (sorted by asset). */
+  readonly released: readonly { readonly asset: string; readonly amount: bigint }[];
+}
+
+export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =

@@ -118,6 +118,12 @@ export class OrderBook {
     return level;
   }
 
+  /** The level a resting order stands in. */
+  levelOf(order: OrderRef): PriceLevel {
+    const store = this.store;
+    return (store.isBuy(order) ? this.bids : this.asks).existingLevel(store.price(order))!;
+  }
+
   /** Takes a resting order off the book, dropping its level if it empties; returns the level. */
   remove(order: OrderRef): PriceLevel {
     const store = this.store;

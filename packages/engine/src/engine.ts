@@ -15,6 +15,8 @@
  * when a request leaves it unspecified.
  */
 import type {
+  AmendCommand,
+  CancelAllCommand,
   BalanceView,
   CancelCommand,
   Command,
@@ -33,11 +35,12 @@ import type {
 import type { Account } from './account';
 import { EventRecorder } from './events';
 import { Execution } from './execution';
-import { formatAmount, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
+import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
-import { NO_ORDER as NONE } from './order-store';
+import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import { Queries } from './queries';
 import { lockIndexOf, Risk } from './risk';
+import { samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
 import { capture, captureSize, concatParts, encodeAll, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
@@ -51,7 +54,7 @@ import * as validation from './validation';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amountError, failure, invalid, limitError, placementError, reject, userIdError } = validation;
+const { amendError, amountError, invalid, isClientOrderId, limitError, placementError, reject, userIdError } = validation;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
 export class Engine implements EngineQueries {
@@ -120,6 +123,12 @@ export class Engine implements EngineQueries {
       case 'deposit':
         result = this.deposit(cmd);
         break;
+      case 'amend':
+        result = this.amend(cmd);
+        break;
+      case 'cancelAll':
+        result = this.cancelAll(cmd);
+        break;
       default:
         throw new Error(`unknown command kind ${(cmd as { kind: unknown }).kind}`);
     }
@@ -134,8 +143,14 @@ export class Engine implements EngineQueries {
     if (market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
     const account = this.state.accounts.get(cmd.userId);
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
-    const fieldError = this.checkPlacement(cmd, account, clientOrderId) ?? limitError(cmd);
+    const fieldError = this.checkPlacement(cmd, clientOrderId);
     if (fieldError !== undefined) return { ok: false, error: fieldError };
+    if (clientOrderId !== undefined && account !== undefined) {
+      const repeat = this.repeatedPlacement(cmd, account, clientOrderId, market.index);
+      if (repeat !== undefined) return repeat;
+    }
+    const limitFieldError = limitError(cmd);
+    if (limitFieldError !== undefined) return { ok: false, error: limitFieldError };
     const price = Number(cmd.price);
     const quantity = Number(cmd.quantity);
     // Bounded for sells too, so that any fill's quote amount is below 2^53 whoever the taker is.
@@ -162,7 +177,7 @@ export class Engine implements EngineQueries {
       cmd.timeInForce, cmd.postOnly, cmd.selfTradePrevention, clientOrderId,
     );
     this.risk.lock(order, lockUnits);
-    return this.execution.execute(order, lockUnits, cmd.price, cmd.quantity);
+    return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, cmd.price, cmd.quantity));
   }
 
   /** Market orders are all-or-nothing: they fill completely now, or are rejected and change nothing. */
@@ -171,8 +186,12 @@ export class Engine implements EngineQueries {
     if (market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
     const account = this.state.accounts.get(cmd.userId);
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
-    const fieldError = this.checkPlacement(cmd, account, clientOrderId);
+    const fieldError = this.checkPlacement(cmd, clientOrderId);
     if (fieldError !== undefined) return { ok: false, error: fieldError };
+    if (clientOrderId !== undefined && account !== undefined) {
+      const repeat = this.repeatedPlacement(cmd, account, clientOrderId, market.index);
+      if (repeat !== undefined) return repeat;
+    }
     const quantity = Number(cmd.quantity);
     const plan = planTake(this.state.store, market.book, account?.index ?? -1, cmd.side, undefined, quantity, cmd.selfTradePrevention);
     if (plan.stoppedBySelfTrade) {
@@ -195,38 +214,152 @@ export class Engine implements EngineQueries {
       'FOK', false, cmd.selfTradePrevention, clientOrderId,
     );
     this.risk.lock(order, lockUnits);
-    return this.execution.execute(order, lockUnits, undefined, cmd.quantity);
+    return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, undefined, cmd.quantity));
   }
 
-  /** The field checks, then what needs the state: order id unused (a caller bug if not), client order id free. */
-  private checkPlacement(
-    cmd: PlaceLimitCommand | PlaceMarketCommand,
-    account: Account | undefined,
-    clientOrderId: string | undefined,
-  ): EngineError | undefined {
+  /** The field checks, then the order id (a caller bug if not unused). */
+  private checkPlacement(cmd: PlaceLimitCommand | PlaceMarketCommand, clientOrderId: string | undefined): EngineError | undefined {
     const fieldError = placementError(cmd, clientOrderId);
     if (fieldError !== undefined) return fieldError;
     // Order ids come from the sequencer, unique by contract: anything else is a bug, caught before it corrupts state.
     if (!Number.isSafeInteger(cmd.orderId) || cmd.orderId <= 0) throw new Error(`order id ${cmd.orderId} is not a positive integer`);
     if (this.state.orders.has(cmd.orderId)) throw new Error(`order id ${cmd.orderId} reused`);
-    if (clientOrderId !== undefined && account?.hasClientOrderId(clientOrderId)) {
-      return failure('ALREADY_EXISTS', 'client_order_id', `client_order_id: "${clientOrderId}" is already used by one of your orders`);
-    }
     return undefined;
   }
 
+  /**
+   * A placement whose client order id is retained: the same parameters are a retry, answered with
+   * that order as it is now and the trades it made when placed, changing nothing; others are refused.
+   */
+  private repeatedPlacement(
+    cmd: PlaceLimitCommand | PlaceMarketCommand,
+    account: Account,
+    clientOrderId: string,
+    marketIndex: number,
+  ): CommandResult | undefined {
+    const order = account.orderByClientOrderId(clientOrderId);
+    if (order === NO_ORDER) return undefined;
+    if (!samePlacement(this.state.store, order, cmd, marketIndex, account.placedAsOf(clientOrderId))) {
+      return reject(
+        'ALREADY_EXISTS', 'client_order_id',
+        `client_order_id: "${clientOrderId}" is already used by your order ${this.state.store.id(order)}, with other parameters`,
+      );
+    }
+    const value = { kind: 'placed' as const, order: this.state.store.view(order), trades: account.placementTradesOf(clientOrderId) };
+    return { ok: true, value, events: this.recorder.finish() };
+  }
+
+  /** Keeps an accepted placement's trades for retries of its client order id. */
+  private keptForRetries(owner: Account, clientOrderId: string | undefined, order: OrderRef, result: CommandResult): CommandResult {
+    if (clientOrderId !== undefined && result.ok && result.value.kind === 'placed' && result.value.trades.length > 0) {
+      owner.keepPlacementTrades(clientOrderId, order, result.value.trades);
+    }
+    return result;
+  }
+
+  /**
+   * The caller's retained order that a cancel or amend names, by order id or client order id; or
+   * the rejection. Unknown and someone else's order get the same answer: never reveal that an id exists.
+   */
+  private ownOrder(cmd: CancelCommand | AmendCommand): { order: OrderRef; field: string; name: string } | CommandResult {
+    const byClientOrderId = cmd.clientOrderId !== undefined;
+    const field = byClientOrderId ? 'client_order_id' : 'order_id';
+    const name = byClientOrderId ? `order "${cmd.clientOrderId}"` : `order ${cmd.orderId}`;
+    if (byClientOrderId && !isClientOrderId(cmd.clientOrderId!)) return invalid(field, 'must be 1 to 64 printable ASCII characters');
+    const order = byClientOrderId ? this.queries.ownOrderByClientOrderId(cmd.userId, cmd.clientOrderId!) : this.queries.ownOrder(cmd.userId, cmd.orderId);
+    if (order === NO_ORDER) return reject('NOT_FOUND', field, `${field}: ${name} not found`);
+    return { order, field, name };
+  }
+
   private cancel(cmd: CancelCommand): CommandResult {
-    // Unknown and someone else's order get the same answer: never reveal that an id exists.
-    const order = this.queries.ownOrder(cmd.userId, cmd.orderId);
-    if (order === NO_ORDER) return reject('NOT_FOUND', 'order_id', `order_id: order ${cmd.orderId} not found`);
+    const found = this.ownOrder(cmd);
+    if (!('order' in found)) return found;
+    const { order, field, name } = found;
     const store = this.state.store;
+    const releasedAsset = this.state.assets[store.lockIndex(order)]!;
     if (!store.isOpen(order)) {
-      return reject('FAILED_PRECONDITION', 'order_id', `order_id: order ${cmd.orderId} is already ${store.status(order)}`);
+      // A repeated cancel (a retry after a lost answer) gets the order again, with nothing more released.
+      if (store.status(order) === 'cancelled') {
+        return { ok: true, value: { kind: 'cancelled', order: store.view(order), releasedAsset, releasedAmount: 0n }, events: this.recorder.finish() };
+      }
+      return reject('FAILED_PRECONDITION', field, `${field}: ${name} is already ${store.status(order)}`);
     }
     const releasedAmount = BigInt(store.locked(order));
-    const releasedAsset = this.state.assets[store.lockIndex(order)]!;
     const view = this.execution.cancel(order, 'user', undefined, undefined);
     return { ok: true, value: { kind: 'cancelled', order: view, releasedAsset, releasedAmount }, events: this.recorder.finish() };
+  }
+
+  /** The user's open orders of the market and side asked for, cancelled oldest (lowest id) first. */
+  private cancelAll(cmd: CancelAllCommand): CommandResult {
+    const market = cmd.market === undefined ? undefined : this.state.marketsBySymbol.get(cmd.market);
+    if (cmd.market !== undefined && market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
+    if (cmd.side !== undefined && cmd.side !== 'buy' && cmd.side !== 'sell') return invalid('side', 'must be buy or sell');
+    const account = this.state.accounts.get(cmd.userId);
+    const store = this.state.store;
+    const chosen = (account?.openOrders(store) ?? []).filter(
+      (o) => (market === undefined || store.marketIndex(o) === market.index) && (cmd.side === undefined || store.side(o) === cmd.side),
+    );
+    // By id, not by the open list, whose order a snapshot does not keep: the same events after a restore.
+    chosen.sort((a, b) => store.id(a) - store.id(b));
+    const released = new Map<string, bigint>();
+    for (const order of chosen) {
+      const asset = this.state.assets[store.lockIndex(order)]!;
+      released.set(asset, (released.get(asset) ?? 0n) + BigInt(store.locked(order)));
+      this.execution.cancel(order, 'user', undefined, undefined);
+    }
+    const amounts = [...released].sort(([a], [b]) => (a < b ? -1 : 1)).map(([asset, amount]) => ({ asset, amount }));
+    return { ok: true, value: { kind: 'cancelledAll', count: chosen.length, released: amounts }, events: this.recorder.finish() };
+  }
+
+  /** See AmendCommand. Every check comes first: a refused amendment changes nothing. */
+  private amend(cmd: AmendCommand): CommandResult {
+    const fieldError = amendError(cmd.price, cmd.quantity);
+    if (fieldError !== undefined) return { ok: false, error: fieldError };
+    const found = this.ownOrder(cmd);
+    if (!('order' in found)) return found;
+    const { order, field, name } = found;
+    const store = this.state.store;
+    if (!store.isOpen(order)) return reject('FAILED_PRECONDITION', field, `${field}: ${name} is already ${store.status(order)}`);
+    const market = this.state.marketOf(order);
+    const oldPrice = store.price(order);
+    const price = cmd.price === undefined ? oldPrice : Number(cmd.price);
+    const quantity = cmd.quantity === undefined ? store.quantity(order) : Number(cmd.quantity);
+    const filled = store.filled(order);
+    if (quantity <= filled) return reject('FAILED_PRECONDITION', 'quantity', `quantity: must be above the filled quantity ${formatQuantity(BigInt(filled))}`);
+    if (buyLockAmount(price, quantity) > ORDER_LIMIT) return this.risk.tooValuable(market);
+    const keepsPlace = quantity <= store.quantity(order);
+    const side = store.side(order);
+    if (price !== oldPrice && store.postOnly(order) && wouldCross(market.book, side, price)) {
+      return reject('FAILED_PRECONDITION', 'post_only', 'post_only: the amended order would trade');
+    }
+    const remaining = quantity - filled;
+    const lock = side === 'buy' ? buyLockAmount(price, remaining) : remaining;
+    const more = lock - store.locked(order);
+    if (more > 0) {
+      const fundsError = this.risk.fundsError(this.state.accountOf(order), store.lockIndex(order), BigInt(more));
+      if (fundsError !== undefined) return fundsError;
+    }
+
+    const clientOrderId = store.clientOrderId(order);
+    if (clientOrderId !== undefined) {
+      this.state.accountOf(order).keepPlacedAs(clientOrderId, order, { price: oldPrice, quantity: store.quantity(order) });
+    }
+    this.risk.relock(order, lock);
+    if (price === oldPrice) {
+      // It cannot cross at the price it rested at: it stays in its level, in place or at the back.
+      const level = market.book.levelOf(order);
+      if (keepsPlace) level.reduce(BigInt(store.remaining(order) - remaining));
+      else level.remove(store, order);
+      store.amend(order, price, quantity, cmd.timestamp);
+      if (!keepsPlace) level.append(store, order);
+      this.recorder.level(market.book, level);
+      const view = store.view(order);
+      this.recorder.push({ type: 'orderUpdated', order: view, trade: undefined });
+      return { ok: true, value: { kind: 'amended', order: view, trades: [] }, events: this.recorder.finish() };
+    }
+    this.recorder.level(market.book, market.book.remove(order));
+    store.amend(order, price, quantity, cmd.timestamp);
+    return this.execution.reenter(order);
   }
 
   private deposit(cmd: DepositCommand): CommandResult {
@@ -236,13 +369,26 @@ export class Engine implements EngineQueries {
     if (index === undefined) return invalid('asset', `unknown asset "${cmd.asset}"`);
     const error = amountError(cmd.amount);
     if (error !== undefined) return { ok: false, error };
+    const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
+    if (requestId !== undefined && !isClientOrderId(requestId)) return invalid('request_id', 'must be 1 to 64 printable ASCII characters');
     const ledger = this.state.balances;
+    const known = this.state.accounts.get(cmd.userId);
+    const earlier = requestId === undefined ? undefined : known?.depositRequest(requestId);
+    if (earlier !== undefined) {
+      if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) {
+        return reject('ALREADY_EXISTS', 'request_id', `request_id: "${requestId}" is already used by a deposit of another asset or amount`);
+      }
+      const ref = ledger.ref(known!.index, index);
+      const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };
+      return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: this.recorder.finish() };
+    }
     if (!ledger.canDeposit(index, cmd.amount)) {
       return invalid('amount', `the total ${cmd.asset} held by all users would exceed the maximum ${formatAmount(MAX_UNITS)}`);
     }
     const account = this.state.accounts.get(cmd.userId) ?? this.state.newAccount(cmd.userId);
     const ref = ledger.ref(account.index, index);
     ledger.deposit(ref, cmd.amount);
+    if (requestId !== undefined) account.rememberDeposit(requestId, { asset: cmd.asset, amount: cmd.amount });
     this.recorder.balance(ref);
     const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };
     return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: this.recorder.finish() };

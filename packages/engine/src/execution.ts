@@ -4,7 +4,7 @@
  * trade, order updates and coalesced level and balance events. Also where orders close: off the
  * book, their leftover lock released, into their user's retained closed orders.
  */
-import type { CancelReason, CommandResult, OrderView, TradeView } from './api';
+import type { AmendResult, CancelReason, CommandResult, OrderView, PlaceResult, TradeView } from './api';
 import type { EventRecorder } from './events';
 import * as matching from './matching';
 import type { FillHandler } from './matching';
@@ -44,15 +44,29 @@ export class Execution implements FillHandler {
   /** Matches an order whose funds are locked, then rests or cancels what is left. */
   execute(order: OrderRef, lockUnits: bigint, price: bigint | undefined, quantity: bigint): CommandResult {
     const { store } = this.state;
-    const recorder = this.recorder;
     this.state.orders.add(store.id(order), order);
     this.state.accountOf(order).addOpen(store, order);
+    this.takerView = store.view(order, price, quantity, 0n, lockUnits);
+    this.recorder.push({ type: 'orderAccepted', order: this.takerView });
+    return this.matchAndRest(order, price, quantity, 'placed');
+  }
+
+  /**
+   * An amended order that lost its place (it is off the book, its lock already the amended one):
+   * reported, then matched as a taker would be, and rested at the back of its level.
+   */
+  reenter(order: OrderRef): CommandResult {
+    this.takerView = this.state.store.view(order);
+    this.recorder.push({ type: 'orderUpdated', order: this.takerView, trade: undefined });
+    return this.matchAndRest(order, this.takerView.price, this.takerView.quantity, 'amended');
+  }
+
+  private matchAndRest(order: OrderRef, price: bigint | undefined, quantity: bigint, kind: 'placed' | 'amended'): CommandResult {
+    const { store } = this.state;
+    const recorder = this.recorder;
     this.trades = NO_TRADES;
     this.takerPrice = price;
     this.takerQuantity = quantity;
-    this.takerView = store.view(order, price, quantity, 0n, lockUnits);
-    recorder.push({ type: 'orderAccepted', order: this.takerView });
-
     const book = this.state.marketOf(order).book;
     const stopped = matchOrder(store, book, order, this);
     if (store.remaining(order) > 0) {
@@ -62,7 +76,8 @@ export class Execution implements FillHandler {
         this.takerView = this.cancel(order, stopped ? 'self_trade' : 'ioc', price, quantity);
       }
     }
-    const value = { kind: 'placed' as const, order: this.takerView, trades: this.trades };
+    // One literal for both kinds (a placement and an amendment answer alike).
+    const value = { kind, order: this.takerView!, trades: this.trades } as PlaceResult | AmendResult;
     return { ok: true, value, events: recorder.finish() };
   }
 

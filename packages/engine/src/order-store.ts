@@ -292,6 +292,16 @@ export class OrderStore {
     this.data[at] = (this.data[at]! & ~(1 << ON_BOOK_BIT)) | ((onBook ? 1 : 0) << ON_BOOK_BIT);
   }
 
+  /** New price and total quantity (above what is filled) of an amended open order. */
+  amend(ref: OrderRef, price: number, quantity: number, timestamp: number): void {
+    const d = this.data;
+    const at = ref * STRIDE;
+    d[at + PRICE] = price;
+    d[at + QUANTITY] = quantity;
+    d[at + REMAINING] = quantity - d[at + FILLED]!;
+    d[at + UPDATED_AT] = timestamp;
+  }
+
   recordFill(ref: OrderRef, quantity: number, timestamp: number): void {
     const d = this.data;
     const at = ref * STRIDE;

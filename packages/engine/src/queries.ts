@@ -22,6 +22,11 @@ export class Queries implements EngineQueries {
     return order !== NO_ORDER && this.state.store.userId(order) === userId ? order : NO_ORDER;
   }
 
+  /** The retained order of `userId` with this client order id, else NO_ORDER. */
+  ownOrderByClientOrderId(userId: string, clientOrderId: string): OrderRef {
+    return this.state.accounts.get(userId)?.orderByClientOrderId(clientOrderId) ?? NO_ORDER;
+  }
+
   getOrder(userId: string, orderId: number): OrderView | undefined {
     const order = this.ownOrder(userId, orderId);
     return order === NO_ORDER ? undefined : this.state.store.view(order);

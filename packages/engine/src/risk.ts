@@ -36,6 +36,22 @@ export class Risk {
     return invalid('quantity', `the order is worth more than the maximum ${formatAmount(MAX_ORDER)} ${market.config.quote}`);
   }
 
+  /**
+   * Makes an amended order's lock exactly `lock`: locks the difference (checked by fundsError)
+   * or releases it.
+   */
+  relock(order: OrderRef, lock: number): void {
+    const store = this.state.store;
+    const more = lock - store.locked(order);
+    if (more === 0) return;
+    const ledger = this.state.balances;
+    const balance = ledger.ref(store.accountIndex(order), store.lockIndex(order));
+    if (more > 0) ledger.lock(balance, BigInt(more));
+    else ledger.release(balance, BigInt(-more));
+    store.setLocked(order, lock);
+    this.recorder.balance(balance);
+  }
+
   /** Reserves `amount` for an accepted order (checked by fundsError). */
   lock(order: OrderRef, amount: bigint): void {
     const store = this.state.store;

@@ -19,12 +19,22 @@
  *         levels best first, each in queue order), then each account's retained closed orders,
  *         oldest closed first
  *   CLID  the client order ids of the orders flagged as having one, in ORDR order
+ *   RTRY  the retry window (AIP-155), per account that has some, in creation order: account index
+ *         u32; placement trades u32, each (by client order id, sorted) the id, trades u32 and each
+ *         trade — tradeId f64, market index u32, price u64, quantity u64, quoteAmount u64, maker
+ *         and taker order ids f64, maker and taker user ids, takerSide u8, timestamp f64, seq f64;
+ *         placements of amended orders u32, each (sorted) the client order id, price f64 and
+ *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
+ *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
+ *         that a state without retry data hashes as it did before the section existed.
+ * Version 1 (without RTRY) still restores, with empty retry state.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import type { CancelReason, MarketConfig, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce } from './api';
+import type { DepositRecord, PlacedAs } from './account';
+import type { CancelReason, MarketConfig, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce, TradeView } from './api';
 import type { BookSide } from './book';
 import { MAX_UNITS } from './fixed-point';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
@@ -32,11 +42,13 @@ import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 
 const MAGIC = 'OBSNAPSH';
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as const;
+export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY'] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
+/** The sections of each format version this engine reads. */
+const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -79,6 +91,16 @@ export interface SnapshotCapture {
   readonly oldestClosed: Float64Array;
   /** How many closed orders each account retains. */
   readonly closedCounts: Float64Array;
+  /** The retry state of the accounts that have some, in creation order. */
+  readonly retries: readonly CapturedRetries[];
+}
+
+/** One account's retry window: copies of its lists (the entries themselves are never changed). */
+interface CapturedRetries {
+  readonly account: number;
+  readonly placementTrades: [string, readonly TradeView[]][];
+  readonly placedAs: [string, PlacedAs][];
+  readonly deposits: [string, DepositRecord][];
 }
 
 interface CapturedMarket {
@@ -105,10 +127,15 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
   const oldestClosed = new Float64Array(accounts.length);
   const closedCounts = new Float64Array(accounts.length);
   const userIds: string[] = new Array<string>(accounts.length);
+  const retries: CapturedRetries[] = [];
   for (let i = 0; i < accounts.length; i++) {
-    oldestClosed[i] = accounts[i]!.oldestClosed();
-    closedCounts[i] = accounts[i]!.retainedClosedCount();
-    userIds[i] = accounts[i]!.userId;
+    const account = accounts[i]!;
+    oldestClosed[i] = account.oldestClosed();
+    closedCounts[i] = account.retainedClosedCount();
+    userIds[i] = account.userId;
+    if (account.hasRetryState()) {
+      retries.push({ account: i, placementTrades: account.allPlacementTrades(), placedAs: account.allPlacedAs(), deposits: account.allDepositRequests() });
+    }
   }
   return {
     lastSeq: state.lastSeq,
@@ -125,6 +152,7 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
     userIds,
     oldestClosed,
     closedCounts,
+    retries,
   };
 }
 
@@ -172,6 +200,11 @@ class ByteWriter {
   }
 
   // Each writes after room(): growing replaces bytes and view.
+  u8(value: number): void {
+    const at = this.room(1);
+    this.view.setUint8(at, value);
+  }
+
   u32(value: number): void {
     const at = this.room(4);
     this.view.setUint32(at, value, true);
@@ -353,7 +386,54 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     sectionHeader('ORDR', orders.crc, orders.payload.length),
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
+    ...small('RTRY', encodeRetries(snapshot)),
   ];
+}
+
+/** By client order id, in code unit order: canonical. */
+function byId([a]: [string, unknown], [b]: [string, unknown]): number {
+  return a < b ? -1 : 1;
+}
+
+function encodeRetries(snapshot: SnapshotCapture): Uint8Array {
+  const w = new ByteWriter(snapshot.retries.length * 64);
+  const marketIndex = new Map(snapshot.markets.map((m, i) => [m.config.symbol, i]));
+  const assetIndex = new Map(snapshot.assets.map((asset, i) => [asset, i]));
+  for (const { account, placementTrades, placedAs, deposits } of snapshot.retries) {
+    w.u32(account);
+    w.u32(placementTrades.length);
+    for (const [clientOrderId, trades] of placementTrades.sort(byId)) {
+      w.string(clientOrderId);
+      w.u32(trades.length);
+      for (const t of trades) {
+        w.f64(t.tradeId);
+        w.u32(marketIndex.get(t.market)!);
+        w.u64(t.price);
+        w.u64(t.quantity);
+        w.u64(t.quoteAmount);
+        w.f64(t.makerOrderId);
+        w.f64(t.takerOrderId);
+        w.string(t.makerUserId);
+        w.string(t.takerUserId);
+        w.u8(SIDES.indexOf(t.takerSide));
+        w.f64(t.timestamp);
+        w.f64(t.seq);
+      }
+    }
+    w.u32(placedAs.length);
+    for (const [clientOrderId, { price, quantity }] of placedAs.sort(byId)) {
+      w.string(clientOrderId);
+      w.f64(price);
+      w.f64(quantity);
+    }
+    w.u32(deposits.length);
+    for (const [requestId, { asset, amount }] of deposits) {
+      w.string(requestId);
+      w.u32(assetIndex.get(asset)!);
+      w.u64(amount);
+    }
+  }
+  return w.finish();
 }
 
 /** Runs encodeSnapshot to its end at once. */
@@ -379,9 +459,11 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2.
+  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2, RTRY's the last two.
+  const retries = parts.length - 2;
+  const withRetries = parts[retries + 1]!.length > 0;
   parts.forEach((part, i) => {
-    if (i > 2) hash.update(part);
+    if (i > 2 && (i < retries || withRetries)) hash.update(part);
   });
   return hash.digest('hex');
 }
@@ -404,12 +486,12 @@ export function readSections(bytes: Uint8Array): Map<SectionTag, Uint8Array> {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < FILE_HEADER_BYTES || decoder.decode(bytes.subarray(0, 8)) !== MAGIC) invalid('not a snapshot (no OBSNAPSH header)');
   const version = view.getUint32(8, true);
-  if (version !== SNAPSHOT_VERSION) invalid(`format version ${version}, this engine reads ${SNAPSHOT_VERSION}`);
+  const tags = VERSION_SECTIONS.get(version) ?? invalid(`format version ${version}, this engine reads 1 to ${SNAPSHOT_VERSION}`);
   const count = view.getUint32(12, true);
-  if (count !== SECTION_TAGS.length) invalid(`${count} sections, format ${SNAPSHOT_VERSION} has ${SECTION_TAGS.length}`);
+  if (count !== tags.length) invalid(`${count} sections, format ${version} has ${tags.length}`);
   const sections = new Map<SectionTag, Uint8Array>();
   let at = FILE_HEADER_BYTES;
-  for (const tag of SECTION_TAGS) {
+  for (const tag of tags) {
     if (at + SECTION_HEADER_BYTES > bytes.length) invalid(`truncated before section ${tag} (at byte ${at})`);
     const found = String.fromCharCode(...bytes.subarray(at, at + 4));
     if (found !== tag) invalid(`section ${JSON.stringify(found)} at byte ${at} where ${tag} belongs`);
@@ -444,6 +526,10 @@ class ByteReader {
     return at;
   }
 
+  u8(): number {
+    return this.view.getUint8(this.take(1));
+  }
+
   u32(): number {
     return this.view.getUint32(this.take(4), true);
   }
@@ -468,6 +554,10 @@ class ByteReader {
 
   end(): void {
     if (this.at !== this.bytes.length) invalid(`section ${this.tag} has ${this.bytes.length - this.at} bytes left over`);
+  }
+
+  atEnd(): boolean {
+    return this.at === this.bytes.length;
   }
 }
 
@@ -574,7 +664,7 @@ class OrderReader {
 function createOrder(state: EngineState, r: OrderRecord): OrderRef {
   if (state.orders.has(r.id)) invalid(`order ${r.id} appears twice`);
   const owner = state.accountList[r.account]!;
-  if (r.clientOrderId !== undefined && owner.hasClientOrderId(r.clientOrderId)) {
+  if (r.clientOrderId !== undefined && owner.orderByClientOrderId(r.clientOrderId) !== NO_ORDER) {
     invalid(`client order id ${JSON.stringify(r.clientOrderId)} of ${owner.userId} is used twice`);
   }
   const market = state.markets[r.market]!;
@@ -659,6 +749,89 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   });
   orders.end();
   checkLocks(state, reserved);
+  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+}
+
+/**
+ * Reads RTRY, once every retained order (and so every client order id) is back: each entry must
+ * name a retained order of its account with that client order id, lists come sorted without
+ * repeats, and an account keeps no more deposit request ids than the retention bound.
+ */
+function readRetries(state: EngineState, r: ByteReader): void {
+  let previous = -1;
+  while (!r.atEnd()) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`retry state of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    const account = state.accountList[index]!;
+    const orderOf = (clientOrderId: string, what: string): OrderRef => {
+      const order = account.orderByClientOrderId(clientOrderId);
+      if (order === NO_ORDER) invalid(`${what} of unknown client order id ${JSON.stringify(clientOrderId)} of ${account.userId}`);
+      return order;
+    };
+    const sorted = sortedIds(account.userId);
+    const placements = r.u32();
+    for (let k = 0; k < placements; k++) {
+      const clientOrderId = sorted(r.string(), 'placement trades');
+      const order = orderOf(clientOrderId, 'placement trades');
+      const trades = r.u32();
+      if (trades === 0) invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} list no trade`);
+      const list: TradeView[] = [];
+      for (let n = 0; n < trades; n++) list.push(readTrade(state, r));
+      const id = state.store.id(order);
+      if (list.some((t) => t.takerOrderId !== id || t.takerUserId !== account.userId)) {
+        invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} are not all of its order ${id} as taker`);
+      }
+      account.keepPlacementTrades(clientOrderId, order, list);
+    }
+    const amended = r.u32();
+    const sortedPlacements = sortedIds(account.userId);
+    for (let k = 0; k < amended; k++) {
+      const clientOrderId = sortedPlacements(r.string(), 'placement');
+      const order = orderOf(clientOrderId, 'placement');
+      account.keepPlacedAs(clientOrderId, order, { price: count(r.f64(), 'placed price'), quantity: count(r.f64(), 'placed quantity') });
+    }
+    const deposits = r.u32();
+    const bound = state.config.closedOrdersRetainedPerUser;
+    if (deposits > bound) invalid(`${account.userId} has ${deposits} deposit request ids, more than the ${bound} retained`);
+    for (let k = 0; k < deposits; k++) {
+      const requestId = r.string();
+      if (account.depositRequest(requestId) !== undefined) invalid(`deposit request id ${JSON.stringify(requestId)} of ${account.userId} appears twice`);
+      const asset = r.u32();
+      if (asset >= state.assets.length) invalid(`deposit request id ${JSON.stringify(requestId)} of ${account.userId} names asset #${asset}, of ${state.assets.length}`);
+      account.rememberDeposit(requestId, { asset: state.assets[asset]!, amount: r.u64() });
+    }
+    if (!account.hasRetryState()) invalid(`retry state of ${account.userId} is empty`);
+  }
+}
+
+/** Checks that the ids of one list come in strictly increasing order: sorted, none twice. */
+function sortedIds(userId: string): (id: string, what: string) => string {
+  let previous: string | undefined;
+  return (id, what) => {
+    if (previous !== undefined && id <= previous) invalid(`${what} of ${userId}: ${JSON.stringify(id)} after ${JSON.stringify(previous)}`);
+    previous = id;
+    return id;
+  };
+}
+
+function readTrade(state: EngineState, r: ByteReader): TradeView {
+  const tradeId = count(r.f64(), 'tradeId');
+  const market = r.u32();
+  if (market >= state.markets.length) invalid(`trade ${tradeId} names market #${market}, of ${state.markets.length}`);
+  const price = r.u64();
+  const quantity = r.u64();
+  const quoteAmount = r.u64();
+  const makerOrderId = count(r.f64(), `maker order of trade ${tradeId}`);
+  const takerOrderId = count(r.f64(), `taker order of trade ${tradeId}`);
+  const makerUserId = r.string();
+  const takerUserId = r.string();
+  const side = r.u8();
+  if (side >= SIDES.length) invalid(`trade ${tradeId} has taker side ${side}`);
+  return {
+    tradeId, market: state.markets[market]!.symbol, price, quantity, quoteAmount, makerOrderId, takerOrderId, makerUserId, takerUserId,
+    takerSide: SIDES[side]!, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
+  };
 }
 
 /** Reads MRKT against the config; returns the order count of each level, per market and side. */

@@ -74,3 +74,9 @@ export function limitError(cmd: PlaceLimitCommand): EngineError | undefined {
 }
 
 export const amountError = (amount: bigint): EngineError | undefined => checkAmount(amount);
+
+/** An amendment's new price and quantity: at least one, each valid. */
+export function amendError(price: bigint | undefined, quantity: bigint | undefined): EngineError | undefined {
+  if (price === undefined && quantity === undefined) return invalidArgument('quantity', 'give a new price, a new quantity or both');
+  return (price === undefined ? undefined : checkPrice(price)) ?? (quantity === undefined ? undefined : checkQuantity(quantity));
+}

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
-import { Engine, type EngineEvent, type TradeView } from '../src/index';
-import { accepted, amt, CONFIG, Harness, placed, px, qty, rejected } from './harness';
+import { Engine, type Command, type EngineEvent, type TradeView } from '../src/index';
+import { ORDER_BYTES, ORDER_LAYOUT, readSections } from '../src/snapshot';
+import { accepted, amt, CONFIG, Harness, type LimitOptions, placed, px, qty, rejected } from './harness';
 
 const tradeSummary = (t: TradeView) => ({ price: t.price, quantity: t.quantity, quoteAmount: t.quoteAmount, maker: t.makerOrderId });
 
@@ -334,14 +335,38 @@ describe('engine: cancel, lookup and retention', () => {
     expect(h.engine.getOrder('B', 1)).to.include({ orderId: 1, userId: 'B' });
   });
 
-  it('answers FAILED_PRECONDITION for the user’s own closed order', () => {
+  it('answers a repeated cancel with the cancelled order, releasing nothing; a filled order is FAILED_PRECONDITION', () => {
     const h = new Harness();
     accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
     placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
-    accepted(h.cancel('B', 1));
-    expect(rejected(h.cancel('B', 1))).to.deep.equal({
-      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 1 is already cancelled',
+    const first = accepted(h.cancel('B', 1));
+    const hash = h.engine.stateHash();
+    const again = accepted(h.cancel('B', 1));
+    expect(again.value).to.deep.equal({ ...first.value, releasedAmount: 0n });
+    expect(again.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '1'));
+    expect(rejected(h.cancel('B', 2))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 2 is already filled',
     });
+  });
+
+  it('cancels by client order id, only the caller’s own, NOT_FOUND otherwise', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('M', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'mine' }));
+    placed(h.limit('M', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'theirs' }));
+    const byOther = rejected(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'theirs' }));
+    expect(byOther).to.deep.equal({ code: 'NOT_FOUND', field: 'client_order_id', message: 'client_order_id: order "theirs" not found' });
+    expect(h.engine.getOrder('M', 2)).to.include({ status: 'open' });
+    const r = accepted(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'mine' }));
+    expect(r.value).to.deep.include({ kind: 'cancelled', releasedAsset: 'USD', releasedAmount: amt('100') });
+    expect(r.value.kind === 'cancelled' && r.value.order).to.include({ orderId: 1, status: 'cancelled' });
+    expect(accepted(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 'mine' })).value).to.deep.include({ releasedAmount: 0n });
+    expect(rejected(h.send({ kind: 'cancel', userId: 'B', orderId: 0, clientOrderId: 't\tab' }))).to.include({ code: 'INVALID_ARGUMENT', field: 'client_order_id' });
   });
 
   it('answers FAILED_PRECONDITION for the user’s own filled order, whose lock is already gone', () => {
@@ -382,26 +407,88 @@ describe('engine: cancel, lookup and retention', () => {
     expect(h.engine.depth('ETH-USD', 1)!.asks).to.deep.equal([{ price: 10_000_000n + 2n, quantity: 2n, orderCount: 1 }]);
   });
 
-  it('keeps client order ids unique among the user’s retained orders', () => {
+  it('answers a retried placement with the original order and its placement trades, while its client order id is retained', () => {
     const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 1 });
     accepted(h.deposit('B', 'USD', '1000'));
-    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
-    const taken = { code: 'ALREADY_EXISTS', field: 'client_order_id', message: 'client_order_id: "x" is already used by one of your orders' };
-    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '1', '1', { clientOrderId: 'x' }))).to.deep.equal(taken);
-    expect(rejected(h.market('B', 'ETH-USD', 'buy', '1', { clientOrderId: 'x' }))).to.deep.equal(taken);
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '1', '0.4'));
+    const first = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(first.trades).to.have.length(1);
+    const hash = h.engine.stateHash();
+    const retry = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(retry.order).to.deep.equal(first.order);
+    expect(retry.trades).to.deep.equal(first.trades);
+    expect(retry.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    // The order as it is now: after a cancel, the retry shows it cancelled, with the same trades.
+    accepted(h.cancel('B', 2));
+    const later = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(later.order).to.include({ orderId: 2, status: 'cancelled' });
+    expect(later.trades).to.deep.equal(first.trades);
     accepted(h.deposit('C', 'USD', '1000'));
     placed(h.limit('C', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' })); // another user may
-    accepted(h.cancel('B', 1)); // closed but retained: still taken
-    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
     placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'y' }));
-    accepted(h.cancel('B', 6)); // evicts order 1 (retention 1)
-    const r = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
-    expect(r.order.clientOrderId).to.equal('x');
+    accepted(h.cancel('B', 6)); // evicts order 2 (retention 1): x is free again
+    const fresh = placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    expect(fresh.order).to.include({ orderId: 7, clientOrderId: 'x', status: 'open' });
+  });
+
+  it('refuses a client order id repeated with other parameters (ALREADY_EXISTS), changing nothing', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'x' }));
+    const hash = h.engine.stateHash();
+    const changes: LimitOptions[] = [{ timeInForce: 'IOC' }, { postOnly: true }, { selfTradePrevention: 'cancel_both' }];
+    for (const o of changes) {
+      expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { ...o, clientOrderId: 'x' }))).to.deep.equal({
+        code: 'ALREADY_EXISTS', field: 'client_order_id', message: 'client_order_id: "x" is already used by your order 1, with other parameters',
+      });
+    }
+    expect(rejected(h.limit('B', 'ETH-USD', 'buy', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.limit('B', 'BTC-USD', 'sell', '1', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '2', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '2', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(rejected(h.market('B', 'BTC-USD', 'buy', '1', { clientOrderId: 'x' })).code).to.equal('ALREADY_EXISTS');
+    expect(h.engine.stateHash()).to.equal(hash);
     // An empty client order id means none, for limit and market orders alike.
     expect(placed(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: '' })).order).to.include({ clientOrderId: undefined, status: 'open' });
     expect(rejected(h.market('B', 'ETH-USD', 'buy', '1', { clientOrderId: '' })).field).to.equal('quantity');
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: '' + '\u0007' })).field).to.equal('client_order_id');
     expect(rejected(h.limit('B', 'BTC-USD', 'buy', '1', '1', { clientOrderId: 'z'.repeat(65) })).field).to.equal('client_order_id');
+  });
+
+  it('answers a retried market order with its fills, and refuses it as a limit order', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '0.5'));
+    const first = placed(h.market('B', 'BTC-USD', 'buy', '0.5', { clientOrderId: 'm' }));
+    const retry = placed(h.market('B', 'BTC-USD', 'buy', '0.5', { clientOrderId: 'm' }));
+    expect(retry).to.deep.equal({ ...first, events: [] });
+    expect(h.balance('B', 'BTC').available).to.equal(qty('0.5'));
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '100', '0.5', { clientOrderId: 'm' })).code).to.equal('ALREADY_EXISTS');
+  });
+
+  it('credits a deposit once per request id within the window; another asset or amount is ALREADY_EXISTS', () => {
+    const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 2 });
+    const deposit = (requestId: string, asset = 'USD', amount = amt('10')) => h.send({ kind: 'deposit', userId: 'B', asset, amount, requestId });
+    const first = accepted(deposit('r1'));
+    const hash = h.engine.stateHash();
+    const again = accepted(deposit('r1'));
+    expect(again.value).to.deep.equal(first.value);
+    expect(again.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    expect(rejected(deposit('r1', 'BTC'))).to.deep.equal({
+      code: 'ALREADY_EXISTS', field: 'request_id', message: 'request_id: "r1" is already used by a deposit of another asset or amount',
+    });
+    expect(rejected(deposit('r1', 'USD', amt('11'))).code).to.equal('ALREADY_EXISTS');
+    accepted(h.send({ kind: 'deposit', userId: 'C', asset: 'USD', amount: amt('10'), requestId: 'r1' })); // per user
+    accepted(deposit('r2'));
+    accepted(deposit('r3')); // the window holds the last 2: r1 is forgotten
+    accepted(deposit('r1'));
+    expect(h.balance('B', 'USD').available).to.equal(amt('40'));
+    expect(rejected(deposit('\u0000')).field).to.equal('request_id');
+    accepted(h.send({ kind: 'deposit', userId: 'B', asset: 'USD', amount: amt('1'), requestId: '' })); // empty: none
   });
 
   it('retains closed orders up to the limit, oldest closed evicted first; open orders always', () => {
@@ -537,11 +624,179 @@ describe('engine: validation and sequencing', () => {
   });
 });
 
+describe('engine: amending an open order', () => {
+  /** Bids of B at 100 (order 1, 1 BTC) then C at 100 (order 2, 1 BTC); S holds BTC to sell. */
+  function twoBids(): Harness {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('C', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '10'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1'));
+    placed(h.limit('C', 'BTC-USD', 'buy', '100', '1'));
+    return h;
+  }
+  const amended = (result: ReturnType<Harness['send']>) => {
+    const r = accepted(result);
+    if (r.value.kind !== 'amended') throw new Error(`expected an amendment, got ${r.value.kind}`);
+    return { ...r.value, events: r.events };
+  };
+  /** The order ids of the first market's bid levels, each in queue order: MRKT's level sizes over ORDR's first records. */
+  const queue = (h: Harness): number[][] => {
+    const sections = readSections(h.engine.snapshot());
+    const markets = Buffer.from(sections.get('MRKT')!);
+    const orders = Buffer.from(sections.get('ORDR')!);
+    let at = 0;
+    for (let s = 0; s < 3; s++) at += 4 + markets.readUInt32LE(at);
+    const levels = markets.readUInt32LE(at + 8);
+    let o = 0;
+    return Array.from({ length: levels }, (_, l) =>
+      Array.from({ length: markets.readUInt32LE(at + 12 + 4 * l) }, () => orders.readDoubleLE(ORDER_BYTES * o++ + ORDER_LAYOUT.id)),
+    );
+  };
+
+  it('a smaller quantity keeps its place and releases exactly the lock it no longer needs', () => {
+    const h = twoBids();
+    const r = amended(h.amend('B', 1, { quantity: '0.4' }));
+    expect(r.order).to.include({ orderId: 1, quantity: qty('0.4'), locked: amt('40'), status: 'open' });
+    expect(r.trades).to.deep.equal([]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('960'), locked: amt('40') });
+    expect(queue(h)).to.deep.equal([[1, 2]]);
+    expect(h.engine.depth('BTC-USD', 1)!.bids).to.deep.equal([{ price: px('100'), quantity: qty('1.4'), orderCount: 2 }]);
+    expect(r.events.map((e) => e.type)).to.deep.equal(['orderUpdated', 'bookLevel', 'balance']);
+    // The first in the queue still trades first.
+    const sell = placed(h.limit('S', 'BTC-USD', 'sell', '100', '0.4'));
+    expect(sell.trades.map((t) => t.makerOrderId)).to.deep.equal([1]);
+  });
+
+  it('a larger quantity goes to the back of its level and locks the difference, refused if not available', () => {
+    const h = twoBids();
+    amended(h.amend('B', 1, { quantity: '3' }));
+    expect(queue(h)).to.deep.equal([[2, 1]]);
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('700'), locked: amt('300') });
+    const hash = h.engine.stateHash();
+    expect(rejected(h.amend('B', 1, { quantity: '11' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', message: 'insufficient USD: available 700, required 800',
+    });
+    expect(h.engine.stateHash()).to.equal(hash);
+  });
+
+  it('a new price moves it to the back of the new level; a crossing price trades first, as a taker', () => {
+    const h = twoBids();
+    placed(h.limit('S', 'BTC-USD', 'sell', '101', '0.5')); // order 3
+    placed(h.limit('S', 'BTC-USD', 'sell', '102', '2')); // order 4
+    const up = amended(h.amend('C', 2, { price: '99' }));
+    expect(up.order).to.include({ price: px('99'), locked: amt('99') });
+    expect(h.balance('C', 'USD')).to.deep.equal({ available: amt('901'), locked: amt('99') });
+    const cross = amended(h.amend('B', 1, { price: '101.5', quantity: '2' }));
+    expect(cross.trades.map((t) => [t.makerOrderId, t.price, t.quantity, t.takerOrderId])).to.deep.equal([[3, px('101'), qty('0.5'), 1]]);
+    // Locked 2 × 101.5 = 203, paid 50.5 for 0.5: as for a placement, the 0.25 of price improvement
+    // stays locked (beside the 152.25 the rest may cost) until the order closes.
+    expect(cross.order).to.include({ status: 'partially_filled', filled: qty('0.5'), price: px('101.5'), locked: amt('152.5') });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('797'), locked: amt('152.5') });
+    expect(h.engine.depth('BTC-USD', 5)!.bids.map((l) => l.price)).to.deep.equal([px('101.5'), px('99')]);
+    expect(cross.events[0]).to.deep.include({ type: 'orderUpdated' });
+  });
+
+  it('refuses: below the filled quantity, a closed order, another user’s order (NOT_FOUND), bad fields; nothing changes', () => {
+    const h = twoBids();
+    placed(h.limit('S', 'BTC-USD', 'sell', '100', '0.5'));
+    const hash = h.engine.stateHash();
+    expect(rejected(h.amend('B', 1, { quantity: '0.5' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'quantity', message: 'quantity: must be above the filled quantity 0.5',
+    });
+    expect(rejected(h.amend('S', 1, { quantity: '0.7' }))).to.deep.equal({ code: 'NOT_FOUND', field: 'order_id', message: 'order_id: order 1 not found' });
+    expect(rejected(h.amend('B', 3, { quantity: '0.7' })).code).to.equal('NOT_FOUND'); // the seller's, filled
+    expect(rejected(h.amend('B', 1, {}))).to.deep.equal({ code: 'INVALID_ARGUMENT', field: 'quantity', message: 'quantity: give a new price, a new quantity or both' });
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 1, price: 0n })).field).to.equal('price');
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 1, quantity: 2n ** 53n })).field).to.equal('quantity');
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 1, price: 2n ** 40n, quantity: 2n ** 40n })).code).to.equal('INVALID_ARGUMENT');
+    expect(h.engine.stateHash()).to.equal(hash);
+    accepted(h.cancel('B', 1));
+    expect(rejected(h.amend('B', 1, { quantity: '2' }))).to.deep.equal({
+      code: 'FAILED_PRECONDITION', field: 'order_id', message: 'order_id: order 1 is already cancelled',
+    });
+  });
+
+  it('amends by client order id; a post-only order may not cross', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('S', 'BTC', '1'));
+    placed(h.limit('S', 'BTC-USD', 'sell', '101', '1'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { postOnly: true, clientOrderId: 'po' }));
+    expect(rejected(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'po', price: px('101') }))).to.include({
+      code: 'FAILED_PRECONDITION', field: 'post_only',
+    });
+    const r = amended(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'po', price: px('100.5') }));
+    expect(r.order).to.include({ orderId: 2, price: px('100.5'), clientOrderId: 'po' });
+    expect(rejected(h.send({ kind: 'amend', userId: 'S', orderId: 0, clientOrderId: 'po', price: px('100') })).code).to.equal('NOT_FOUND');
+  });
+
+  it('a retry of the original placement still gets the order after an amendment; the amended parameters are another request', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'k' }));
+    amended(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'k', price: px('99'), quantity: qty('2') }));
+    amended(h.send({ kind: 'amend', userId: 'B', orderId: 0, clientOrderId: 'k', quantity: qty('1.5') }));
+    const retry = placed(h.limit('B', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'k' }));
+    expect(retry.order).to.include({ orderId: 1, price: px('99'), quantity: qty('1.5') });
+    expect(retry.events).to.deep.equal([]);
+    expect(rejected(h.limit('B', 'BTC-USD', 'buy', '99', '1.5', { clientOrderId: 'k' })).code).to.equal('ALREADY_EXISTS');
+    const restored = Engine.restore(CONFIG, h.engine.snapshot());
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    // The restored engine compares a retry with what the order was placed with, not its amended terms.
+    const retryAgain = { kind: 'placeLimit', seq: h.engine.lastSeq() + 1, timestamp: 1, orderId: 50, userId: 'B', market: 'BTC-USD', side: 'buy',
+      price: px('100'), quantity: qty('1'), timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', clientOrderId: 'k' } as const;
+    expect(placed(restored.apply(retryAgain)).order).to.include({ orderId: 1 });
+    expect(rejected(restored.apply({ ...retryAgain, seq: retryAgain.seq + 1, price: px('99'), quantity: qty('1.5') })).code).to.equal('ALREADY_EXISTS');
+  });
+
+  it('replays and restores to the same state', () => {
+    const h = twoBids();
+    amended(h.amend('B', 1, { price: '99', quantity: '2' }));
+    amended(h.amend('C', 2, { quantity: '0.5' }));
+    const replay = new Engine(CONFIG);
+    for (const cmd of h.log) replay.apply(cmd);
+    expect(replay.stateHash()).to.equal(h.engine.stateHash());
+    expect(Engine.restore(CONFIG, h.engine.snapshot()).stateHash()).to.equal(h.engine.stateHash());
+  });
+});
+
+describe('engine: cancelling all of a user’s orders', () => {
+  it('cancels the chosen open orders in one command, oldest first, reporting the count and what each asset got back', () => {
+    const h = new Harness();
+    accepted(h.deposit('B', 'USD', '1000'));
+    accepted(h.deposit('B', 'ETH', '10'));
+    accepted(h.deposit('O', 'USD', '1000'));
+    placed(h.limit('B', 'BTC-USD', 'buy', '10', '1')); // 1
+    placed(h.limit('B', 'ETH-USD', 'sell', '20', '2')); // 2
+    placed(h.limit('B', 'ETH-USD', 'buy', '5', '1')); // 3
+    placed(h.limit('O', 'ETH-USD', 'buy', '6', '1')); // 4: someone else's
+    const seq = h.engine.lastSeq();
+    const some = accepted(h.send({ kind: 'cancelAll', userId: 'B', market: 'ETH-USD' }));
+    expect(h.engine.lastSeq()).to.equal(seq + 1);
+    expect(some.value).to.deep.equal({ kind: 'cancelledAll', count: 2, released: [{ asset: 'ETH', amount: amt('2') }, { asset: 'USD', amount: amt('5') }] });
+    expect(some.events.filter((e) => e.type === 'orderUpdated').map((e) => e.type === 'orderUpdated' && e.order.orderId)).to.deep.equal([2, 3]);
+    expect(h.engine.getOrder('O', 4)).to.include({ status: 'open' });
+    expect(h.engine.listOrders('B', { openOnly: true, limit: 10 }).map((o) => o.orderId)).to.deep.equal([1]);
+    const none = accepted(h.send({ kind: 'cancelAll', userId: 'B', side: 'sell' }));
+    expect(none.value).to.deep.equal({ kind: 'cancelledAll', count: 0, released: [] });
+    expect(none.events).to.deep.equal([]);
+    expect(accepted(h.send({ kind: 'cancelAll', userId: 'B' })).value).to.deep.include({ count: 1 });
+    expect(h.balance('B', 'USD')).to.deep.equal({ available: amt('1000'), locked: 0n });
+    expect(rejected(h.send({ kind: 'cancelAll', userId: 'B', market: 'DOGE-USD' }))).to.include({ code: 'INVALID_ARGUMENT', field: 'market' });
+    expect(rejected(h.send({ kind: 'cancelAll', userId: 'B', side: 'up' as never }))).to.include({ code: 'INVALID_ARGUMENT', field: 'side' });
+    expect(accepted(h.send({ kind: 'cancelAll', userId: 'nobody' })).value).to.deep.include({ count: 0 });
+  });
+});
+
 describe('engine: snapshot and restore', () => {
   it('restores the same state: same hash, same queries, same future', () => {
     const h = seedBook();
     placed(h.limit('T', 'SOL-USD', 'buy', '97', '2', { clientOrderId: 'bid-1' }));
-    placed(h.market('T', 'SOL-USD', 'buy', '6'));
+    placed(h.market('T', 'SOL-USD', 'buy', '6', { clientOrderId: 'mkt-1' }));
+    placed(h.limit('T', 'SOL-USD', 'buy', '100', '1', { clientOrderId: 'bid-2' }));
+    accepted(h.send({ kind: 'deposit', userId: 'T', asset: 'USD', amount: 1n, requestId: 'dep-1' }));
+    accepted(h.send({ kind: 'deposit', userId: 'T', asset: 'USD', amount: 2n, requestId: 'dep-2' }));
     const snapshot = h.engine.snapshot();
     const restored = Engine.restore(CONFIG, snapshot);
     expect(restored.stateHash()).to.equal(h.engine.stateHash());
@@ -552,6 +807,16 @@ describe('engine: snapshot and restore', () => {
     const next = { kind: 'placeMarket', seq: h.engine.lastSeq() + 1, timestamp: 9, orderId: 100, userId: 'T', market: 'SOL-USD', side: 'buy', quantity: qty('4'), selfTradePrevention: 'cancel_resting' } as const;
     expect(restored.apply(next)).to.deep.equal(h.engine.apply(next));
     expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    // The retry state came back: retries answer alike, deposits are not credited twice.
+    const retries: Command[] = [
+      { kind: 'placeMarket', seq: next.seq + 1, timestamp: 10, orderId: 101, userId: 'T', market: 'SOL-USD', side: 'buy', quantity: qty('6'), selfTradePrevention: 'cancel_resting', clientOrderId: 'mkt-1' },
+      { kind: 'placeLimit', seq: next.seq + 2, timestamp: 11, orderId: 102, userId: 'T', market: 'SOL-USD', side: 'buy', price: px('100'), quantity: qty('1'), timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', clientOrderId: 'bid-2' },
+      { kind: 'deposit', seq: next.seq + 3, timestamp: 12, userId: 'T', asset: 'USD', amount: 1n, requestId: 'dep-1' },
+      { kind: 'deposit', seq: next.seq + 4, timestamp: 13, userId: 'T', asset: 'USD', amount: 3n, requestId: 'dep-2' },
+    ];
+    for (const cmd of retries) expect(restored.apply(cmd), cmd.kind).to.deep.equal(h.engine.apply(cmd));
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length.above(0);
   });
 
   it('refuses a snapshot taken under other markets', () => {

@@ -82,6 +82,15 @@ export class Harness {
     return this.send({ kind: 'cancel', userId, orderId });
   }
 
+  /** Amends order `orderId` to a new price and/or quantity (readable decimals; undefined keeps it). */
+  amend(userId: string, orderId: number, change: { price?: string; quantity?: string }): CommandResult {
+    return this.send({
+      kind: 'amend', userId, orderId,
+      ...(change.price === undefined ? {} : { price: px(change.price) }),
+      ...(change.quantity === undefined ? {} : { quantity: qty(change.quantity) }),
+    });
+  }
+
   balance(userId: string, asset: string): { available: bigint; locked: bigint } {
     const b = this.engine.balances(userId).find((x) => x.asset === asset);
     if (b === undefined) throw new Error(`no asset ${asset}`);

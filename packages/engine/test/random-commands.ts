@@ -4,7 +4,9 @@
  * small quantities, so levels hold many orders; bursts of crossing orders sweep several of them;
  * FOK and market orders are sized so that they fill about as often as not; most cancels name a
  * live order (chosen when the sequence is built, from a reference exchange run alongside). Some
- * commands are invalid in exactly one field, so that both sides of every check are exercised.
+ * commands are invalid in exactly one field, so that both sides of every check are exercised. Some
+ * are retries: a placement repeated with its client order id, a deposit with its request id, a
+ * cancel by client order id, a cancel of an order already cancelled.
  */
 import fc from 'fast-check';
 import type { Command, EngineConfig, Side } from '../src/index';
@@ -31,6 +33,8 @@ export const RANDOM_CONFIG: EngineConfig = {
  */
 export type Intent = CommandBody;
 const OWNER = '*owner*';
+/** A placement's client order id that means: repeat one of the latest placements that had one (its orderId picks which). */
+const RETRY = '*retry*';
 const WHOLE = 1_000_000n;
 const LOT = 10_000_000n; // 0.1 of a base asset
 
@@ -101,6 +105,44 @@ const cancel: fc.Arbitrary<Intent> = fc.record({
   orderId: fc.integer({ min: 1, max: 100 }),
 });
 
+/**
+ * Amendments: targets picked as a cancel's; a new price near the book (crossing it or not) and/or
+ * a new quantity (smaller, larger, below what is filled), sometimes neither, sometimes invalid.
+ */
+const amendPrice = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 4, arbitrary: fc.integer({ min: 98, max: 103 }).map((p) => BigInt(p) * WHOLE) },
+  { weight: 1, arbitrary: fc.constantFrom(0n, 2n ** 53n) },
+);
+const amendQuantity = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 8 }).map((q) => BigInt(q) * LOT) },
+  { weight: 1, arbitrary: fc.constantFrom(1n, 0n, 10n ** 15n) },
+);
+const amend: fc.Arbitrary<Intent> = fc
+  .record({
+    userId: fc.oneof({ weight: 9, arbitrary: fc.constant(OWNER) }, { weight: 1, arbitrary: user }),
+    orderId: fc.integer({ min: 1, max: 100 }),
+    clientOrderId: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('a', 'b') }),
+    price: amendPrice,
+    quantity: amendQuantity,
+  })
+  .map(({ clientOrderId: c, price, quantity, ...r }) => ({
+    kind: 'amend' as const, ...r,
+    ...(c === undefined ? {} : { clientOrderId: c, orderId: 0, userId: r.userId === OWNER ? USERS[0] : r.userId }),
+    ...(price === undefined ? {} : { price }),
+    ...(quantity === undefined ? {} : { quantity }),
+  }));
+
+/** Mass cancels: everything, one market and/or one side; sometimes an unknown market. */
+const cancelAll: fc.Arbitrary<Intent> = fc
+  .record({
+    userId: user,
+    market: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: market }),
+    side: fc.oneof({ weight: 2, arbitrary: fc.constant(undefined) }, { weight: 2, arbitrary: side }, { weight: 1, arbitrary: fc.constant('up' as Side) }),
+  })
+  .map(({ market: m, side: s, ...r }) => ({ kind: 'cancelAll' as const, ...r, ...(m === undefined ? {} : { market: m }), ...(s === undefined ? {} : { side: s }) }));
+
 /** A valid limit order with exactly one field made invalid (as a careless or hostile caller would send it). */
 const invalidLimit: fc.Arbitrary<Intent> = fc
   .tuple(
@@ -115,6 +157,24 @@ const invalidMarketOrder: fc.Arbitrary<Intent> = fc
   .tuple(marketOrder, fc.constantFrom<[string, unknown]>(['userId', ''], ['side', 'bid'], ['quantity', 0n], ['selfTradePrevention', ''], ['clientOrderId', '\u0000']))
   .map(([body, [key, value]]) => ({ ...body, [key]: value }) as Intent);
 const invalidDeposit: fc.Arbitrary<Intent> = deposit.map((body) => ({ ...body, userId: '' }));
+/** Deposits with a few request ids and amounts, so that repeats are retries about as often as conflicts. */
+const requestedDeposit: fc.Arbitrary<Intent> = fc.record({
+  kind: fc.constant('deposit' as const),
+  userId: fc.constantFrom('u1', 'u2'),
+  asset: fc.constantFrom('USD', 'USD', 'USD', 'BTC'),
+  amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
+  requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
+});
+const retry: fc.Arbitrary<Intent> = fc.integer({ min: 1, max: 8 }).map((pick) => ({
+  kind: 'placeMarket' as const, orderId: pick, userId: USERS[0], market: 'BTC-USD', side: 'buy' as const, quantity: LOT,
+  selfTradePrevention: 'cancel_resting' as const, clientOrderId: RETRY,
+}));
+const cancelByClientOrderId: fc.Arbitrary<Intent> = fc.record({
+  kind: fc.constant('cancel' as const),
+  userId: user,
+  orderId: fc.constant(0),
+  clientOrderId: fc.constantFrom('a', 'b', 'c', '\u0000'),
+});
 
 const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 1, arbitrary: deposit.map((i) => [i]) },
@@ -123,6 +183,11 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 1, arbitrary: burst },
   { weight: 3, arbitrary: marketOrder.map((i) => [i]) },
   { weight: 3, arbitrary: cancel.map((i) => [i]) },
+  { weight: 1, arbitrary: cancelByClientOrderId.map((i) => [i]) },
+  { weight: 3, arbitrary: amend.map((i) => [i]) },
+  { weight: 1, arbitrary: cancelAll.map((i) => [i]) },
+  { weight: 1, arbitrary: requestedDeposit.map((i) => [i]) },
+  { weight: 2, arbitrary: retry.map((i) => [i]) },
   { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit).map((i) => [i]) },
 );
 
@@ -144,13 +209,18 @@ export const intents = (length: number): fc.Arbitrary<Intent[]> =>
 export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG): Command[] {
   const reference = new ReferenceExchange(config);
   const owners: string[] = [];
+  /** Placements that had a client order id, latest last. */
+  const keyed: Intent[] = [];
   return list.map((intent, i) => {
     const seq = i + 1;
     let body = intent;
     if (intent.kind === 'placeLimit' || intent.kind === 'placeMarket') {
-      owners.push(intent.userId);
-      body = { ...intent, orderId: owners.length };
-    } else if (intent.kind === 'cancel') {
+      const repeated = intent.clientOrderId === RETRY ? (keyed[keyed.length - 1 - (intent.orderId % Math.max(keyed.length, 1))] ?? { ...intent, clientOrderId: 'a' }) : intent;
+      if (repeated.kind !== 'placeLimit' && repeated.kind !== 'placeMarket') throw new Error('only placements are repeated');
+      if (repeated.clientOrderId !== undefined) keyed.push(repeated);
+      owners.push(repeated.userId);
+      body = { ...repeated, orderId: owners.length };
+    } else if ((intent.kind === 'cancel' || intent.kind === 'amend') && intent.clientOrderId === undefined) {
       const live = reference.openOrders();
       const pick = intent.orderId;
       const orderId =

@@ -43,11 +43,17 @@ interface RefOrder {
   updatedAt: number;
   resting: boolean;
   arrival: number;
+  /** What it traded when placed: the answer to a retry of its client order id. */
+  placementTrades: TradeView[];
+  /** Price and quantity as placed, which a retry must repeat (an amendment changes price and quantity). */
+  placedPrice: bigint;
+  placedQuantity: bigint;
 }
 
 interface RefState {
   orders: RefOrder[]; // every retained order
   closedQueue: Record<string, number[]>; // per user, ids in closing order
+  depositRequests: Record<string, { requestId: string; asset: string; amount: bigint }[]>; // per user, oldest first
   balances: Record<string, { available: bigint; locked: bigint }>; // `${user}\n${asset}`
   supply: Record<string, bigint>;
   bookSeq: Record<string, number>;
@@ -92,7 +98,7 @@ function validClientOrderId(id: string): boolean {
 const badUnits = (value: unknown, max: bigint): boolean => typeof value !== 'bigint' || value < 1n || value > max;
 
 export class ReferenceExchange {
-  private s: RefState = { orders: [], closedQueue: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
+  private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
   private lastSeq = 0;
 
   constructor(private readonly config: EngineConfig) {}
@@ -153,17 +159,36 @@ export class ReferenceExchange {
         if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
         if (!this.assets().includes(cmd.asset)) return fail('INVALID_ARGUMENT', 'asset');
         if (badUnits(cmd.amount, MAX_UNITS)) return fail('INVALID_ARGUMENT', 'amount');
+        const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
+        if (requestId !== undefined && !validClientOrderId(requestId)) return fail('INVALID_ARGUMENT', 'request_id');
+        const requests = (s.depositRequests[cmd.userId] ??= []);
+        const earlier = requests.find((r) => r.requestId === requestId);
+        if (earlier !== undefined) {
+          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) return fail('ALREADY_EXISTS', 'request_id');
+          const balance = { asset: cmd.asset, ...this.balance(cmd.userId, cmd.asset) };
+          return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
+        }
         if ((s.supply[cmd.asset] ?? 0n) + cmd.amount > MAX_UNITS) return fail('INVALID_ARGUMENT', 'amount');
         s.supply[cmd.asset] = (s.supply[cmd.asset] ?? 0n) + cmd.amount;
         const b = this.bal(s, fx, cmd.userId, cmd.asset);
         b.available += cmd.amount;
+        if (requestId !== undefined) {
+          requests.push({ requestId, asset: cmd.asset, amount: cmd.amount });
+          if (requests.length > this.config.closedOrdersRetainedPerUser) requests.shift();
+        }
         const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
         return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
       }
       case 'cancel': {
-        const order = s.orders.find((o) => o.id === cmd.orderId && o.userId === cmd.userId);
-        if (order === undefined) return fail('NOT_FOUND', 'order_id');
-        if (order.status === 'filled' || order.status === 'cancelled') return fail('FAILED_PRECONDITION', 'order_id');
+        const byClientOrderId = cmd.clientOrderId !== undefined;
+        const field = byClientOrderId ? 'client_order_id' : 'order_id';
+        if (byClientOrderId && !validClientOrderId(cmd.clientOrderId!)) return fail('INVALID_ARGUMENT', field);
+        const order = s.orders.find((o) => (byClientOrderId ? o.clientOrderId === cmd.clientOrderId : o.id === cmd.orderId) && o.userId === cmd.userId);
+        if (order === undefined) return fail('NOT_FOUND', field);
+        if (order.status === 'filled') return fail('FAILED_PRECONDITION', field);
+        if (order.status === 'cancelled') {
+          return { ok: true, value: { kind: 'cancelled', order: this.view(order), releasedAsset: this.lockAsset(order), releasedAmount: 0n }, events: [] };
+        }
         const released = order.locked;
         this.cancelOrder(s, fx, order, 'user');
         const view = this.view(order);
@@ -174,7 +199,75 @@ export class ReferenceExchange {
       case 'placeLimit':
       case 'placeMarket':
         return this.place(s, fx, cmd);
+      case 'amend':
+        return this.amend(s, fx, cmd);
+      case 'cancelAll': {
+        if (cmd.market !== undefined && this.marketOf(cmd.market) === undefined) return fail('INVALID_ARGUMENT', 'market');
+        if (cmd.side !== undefined && !SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
+        const chosen = s.orders
+          .filter((o) => o.userId === cmd.userId && (o.status === 'open' || o.status === 'partially_filled'))
+          .filter((o) => (cmd.market === undefined || o.market === cmd.market) && (cmd.side === undefined || o.side === cmd.side))
+          .sort((a, b) => a.id - b.id);
+        const released: Record<string, bigint> = {};
+        for (const order of chosen) {
+          const asset = this.lockAsset(order);
+          released[asset] = (released[asset] ?? 0n) + order.locked;
+          this.cancelOrder(s, fx, order, 'user');
+          fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+        }
+        const amounts = Object.keys(released).sort().map((asset) => ({ asset, amount: released[asset]! }));
+        return { ok: true, value: { kind: 'cancelledAll', count: chosen.length, released: amounts }, events: [] };
+      }
     }
+  }
+
+  private amend(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'amend' }>): CommandResult {
+    if (cmd.price === undefined && cmd.quantity === undefined) return fail('INVALID_ARGUMENT', 'quantity');
+    if (cmd.price !== undefined && badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
+    if (cmd.quantity !== undefined && badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
+    const byClientOrderId = cmd.clientOrderId !== undefined;
+    const field = byClientOrderId ? 'client_order_id' : 'order_id';
+    if (byClientOrderId && !validClientOrderId(cmd.clientOrderId!)) return fail('INVALID_ARGUMENT', field);
+    const order = s.orders.find((o) => (byClientOrderId ? o.clientOrderId === cmd.clientOrderId : o.id === cmd.orderId) && o.userId === cmd.userId);
+    if (order === undefined) return fail('NOT_FOUND', field);
+    if (order.status === 'filled' || order.status === 'cancelled') return fail('FAILED_PRECONDITION', field);
+    const price = cmd.price ?? order.price;
+    const quantity = cmd.quantity ?? order.quantity;
+    const filled = order.quantity - order.remaining;
+    if (quantity <= filled) return fail('FAILED_PRECONDITION', 'quantity');
+    if (ceilQuote(price, quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const keepsPlace = price === order.price && quantity <= order.quantity;
+    const best = this.book(order.market, order.side === 'buy' ? 'sell' : 'buy', s)[0];
+    const crosses = best !== undefined && (order.side === 'buy' ? best.price <= price : best.price >= price);
+    if (price !== order.price && order.postOnly && crosses) return fail('FAILED_PRECONDITION', 'post_only');
+    const remaining = quantity - filled;
+    const lock = order.side === 'buy' ? ceilQuote(price, remaining) : remaining;
+    const more = lock - order.locked;
+    const available = s.balances[`${order.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
+    if (more > available) return fail('FAILED_PRECONDITION');
+
+    if (more !== 0n) {
+      const b = this.bal(s, fx, order.userId, this.lockAsset(order));
+      b.available -= more;
+      b.locked += more;
+    }
+    order.locked = lock;
+    this.touchLevel(fx, order);
+    order.price = price;
+    order.quantity = quantity;
+    order.remaining = remaining;
+    order.updatedAt = fx.now;
+    if (keepsPlace) {
+      const view = this.view(order);
+      fx.events.push({ type: 'orderUpdated', order: view, trade: undefined });
+      return { ok: true, value: { kind: 'amended', order: view, trades: [] }, events: [] };
+    }
+    // Back of its new level, behind everything resting: it lost its time priority.
+    order.resting = false;
+    order.arrival = ++s.arrivals;
+    fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+    const { trades } = this.matchTaker(s, fx, order);
+    return { ok: true, value: { kind: 'amended', order: this.view(order), trades }, events: [] };
   }
 
   private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
@@ -186,15 +279,21 @@ export class ReferenceExchange {
     if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
     if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
-    if (clientOrderId !== undefined && s.orders.some((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId)) {
-      return fail('ALREADY_EXISTS', 'client_order_id');
-    }
     const isLimit = cmd.kind === 'placeLimit';
+    const earlier = clientOrderId === undefined ? undefined : s.orders.find((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId);
+    if (earlier !== undefined) {
+      const same =
+        earlier.market === cmd.market && earlier.side === cmd.side && earlier.placedQuantity === cmd.quantity &&
+        earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') &&
+        (!isLimit || (earlier.placedPrice === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly));
+      if (!same) return fail('ALREADY_EXISTS', 'client_order_id');
+      return { ok: true, value: { kind: 'placed', order: this.view(earlier), trades: earlier.placementTrades }, events: [] };
+    }
     const order: RefOrder = {
       id: cmd.orderId, clientOrderId, userId: cmd.userId, market: cmd.market, side: cmd.side, type: isLimit ? 'limit' : 'market',
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
-      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0,
+      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
@@ -229,6 +328,7 @@ export class ReferenceExchange {
       order.locked = cost;
     }
     const { trades } = this.match(s, fx, order);
+    order.placementTrades = trades;
     return { ok: true, value: { kind: 'placed', order: this.view(order), trades }, events: [] };
   }
 
@@ -248,13 +348,18 @@ export class ReferenceExchange {
 
   /** Locks the taker's funds, matches it, and rests or cancels the rest. */
   private match(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
-    const { base, quote } = this.marketOf(taker.market)!;
     const lockBalance = this.bal(s, fx, taker.userId, this.lockAsset(taker));
     lockBalance.available -= taker.locked;
     lockBalance.locked += taker.locked;
     taker.arrival = ++s.arrivals;
     s.orders.push(taker);
     fx.events.push({ type: 'orderAccepted', order: this.view(taker) });
+    return this.matchTaker(s, fx, taker);
+  }
+
+  /** Matches a taker whose funds are locked against the other side, then rests or cancels the rest. */
+  private matchTaker(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
+    const { base, quote } = this.marketOf(taker.market)!;
     let stopped = false;
     while (taker.remaining > 0n) {
       const maker = this.book(taker.market, taker.side === 'buy' ? 'sell' : 'buy', s)[0];

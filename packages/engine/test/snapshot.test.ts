@@ -13,7 +13,8 @@ import {
   SNAPSHOT_VERSION,
   snapshotSeq,
 } from '../src/snapshot';
-import { accepted, CONFIG, Harness, placed } from './harness';
+import type { TradeView } from '../src/index';
+import { accepted, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 const USERS = ['ann', 'bob', 'cy'];
 
@@ -96,14 +97,14 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, six sections in order, one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, seven sections in order, one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
     const view = new DataView(bytes.buffer, bytes.byteOffset);
-    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([1, 6, 1]);
+    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([2, 7, 2]);
     const sections = readSections(bytes);
-    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID']);
+    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY']);
     expect(snapshotSeq(bytes)).to.equal(h.engine.lastSeq());
     const meta = new DataView(sections.get('META')!.slice().buffer);
     // nextTradeId after the trades of orders 6, 8 and 10; 3 accounts; 12 orders, none evicted.
@@ -192,15 +193,21 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(magic)).to.equal('not a snapshot (no OBSNAPSH header)');
     expect(refusal(bytes.subarray(0, 15))).to.equal('not a snapshot (no OBSNAPSH header)');
     const version = copy();
-    view(version).setUint32(8, 2, true);
-    expect(refusal(version)).to.equal('format version 2, this engine reads 1');
+    view(version).setUint32(8, 3, true);
+    expect(refusal(version)).to.equal('format version 3, this engine reads 1 to 2');
+    view(version).setUint32(8, 0, true);
+    expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 2');
     const count = copy();
-    view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 1 has 6');
+    view(count).setUint32(12, 6, true);
+    expect(refusal(count)).to.equal('6 sections, format 2 has 7');
+    view(count).setUint32(8, 1, true);
+    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    view(count).setUint32(12, 7, true);
+    expect(refusal(count)).to.equal('7 sections, format 1 has 6');
     expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
-    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section CLID is truncated \(at byte \d+\)$/);
+    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section RTRY is truncated \(at byte \d+\)$/);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -406,5 +413,192 @@ describe('snapshot: edges', () => {
     const restored = Engine.restore(config, engine.snapshot());
     expect(restored.stateHash()).to.equal(engine.stateHash());
     expect(restored.markets()[0]!.symbol).to.equal(long);
+  });
+});
+
+/** A state with every kind of retry data: placement trades, an amended order's placement, deposit request ids. */
+function retryBook(): { h: Harness; trade: TradeView } {
+  const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 3 });
+  for (const u of USERS) for (const asset of ['USD', 'BTC']) h.deposit(u, asset, '100000');
+  placed(h.limit('bob', 'BTC-USD', 'sell', '100', '2')); // 1
+  const [trade] = placed(h.limit('ann', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 't' })).trades; // 2: trades with 1
+  placed(h.limit('ann', 'BTC-USD', 'buy', '90', '1', { clientOrderId: 'p' })); // 3
+  accepted(h.amend('ann', 3, { price: '95' }));
+  for (const requestId of ['r-2', 'r-1']) accepted(h.send({ kind: 'deposit', userId: 'cy', asset: 'BTC', amount: 7n, requestId }));
+  return { h, trade: trade! };
+}
+
+/** A trade as RTRY holds it: market and taker side as their codes. */
+type RawTrade = Omit<{ -readonly [K in keyof TradeView]: TradeView[K] }, 'market' | 'takerSide'> & { market: number; takerSide: number };
+
+interface RetryEntry {
+  account: number;
+  trades: [string, RawTrade[]][];
+  placed: [string, number, number][];
+  deposits: [string, number, bigint][];
+}
+
+/** An RTRY payload laid out as the format says, from entries that may break its rules. */
+function retryPayload(entries: readonly RetryEntry[]): Uint8Array {
+  const parts: Buffer[] = [];
+  const u32 = (v: number): number => parts.push(Buffer.from(new Uint32Array([v]).buffer));
+  const f64 = (v: number): number => parts.push(Buffer.from(new Float64Array([v]).buffer));
+  const u64 = (v: bigint): number => parts.push(Buffer.from(new BigUint64Array([v]).buffer));
+  const string = (v: string): number => u32(Buffer.byteLength(v)) + parts.push(Buffer.from(v));
+  for (const e of entries) {
+    u32(e.account);
+    u32(e.trades.length);
+    for (const [id, trades] of e.trades) {
+      string(id);
+      u32(trades.length);
+      for (const t of trades) {
+        f64(t.tradeId);
+        u32(t.market);
+        for (const amount of [t.price, t.quantity, t.quoteAmount]) u64(amount);
+        for (const n of [t.makerOrderId, t.takerOrderId]) f64(n);
+        for (const user of [t.makerUserId, t.takerUserId]) string(user);
+        parts.push(Buffer.from([t.takerSide]));
+        for (const n of [t.timestamp, t.seq]) f64(n);
+      }
+    }
+    u32(e.placed.length);
+    for (const [id, price, quantity] of e.placed) [string(id), f64(price), f64(quantity)];
+    u32(e.deposits.length);
+    for (const [id, asset, amount] of e.deposits) [string(id), u32(asset), u64(amount)];
+  }
+  return Uint8Array.from(Buffer.concat(parts));
+}
+
+describe('snapshot: the retry window (RTRY)', () => {
+  const raw = (t: TradeView): RawTrade => ({ ...t, market: 0, takerSide: t.takerSide === 'buy' ? 0 : 1 });
+  /** retryBook's RTRY as entries: ann (#0) has placement trades and a placement, cy (#2) two deposit request ids. */
+  const entries = (trade: TradeView): RetryEntry[] => [
+    { account: 0, trades: [['t', [raw(trade)]]], placed: [['p', Number(px('90')), Number(qty('1'))]], deposits: [] },
+    { account: 2, trades: [], placed: [], deposits: [['r-2', 0, 7n], ['r-1', 0, 7n]] },
+  ];
+
+  it('is laid out as documented and restores to the same bytes, hash and answers to retries', () => {
+    const { h, trade } = retryBook();
+    const bytes = h.engine.snapshot();
+    expect(readSections(bytes).get('RTRY')).to.deep.equal(retryPayload(entries(trade)));
+    const restored = Engine.restore(h.config, bytes);
+    expect(restored.snapshot()).to.deep.equal(bytes);
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    const seq = h.engine.lastSeq();
+    const place = { kind: 'placeLimit', timestamp: 9, orderId: 50, userId: 'ann', market: 'BTC-USD', side: 'buy', timeInForce: 'GTC', postOnly: false,
+      selfTradePrevention: 'cancel_resting', quantity: qty('1') } as const;
+    const retries = [
+      { ...place, seq: seq + 1, price: px('100'), clientOrderId: 't' },
+      { ...place, seq: seq + 2, price: px('90'), clientOrderId: 'p' },
+      { ...place, seq: seq + 3, price: px('95'), clientOrderId: 'p' },
+      { kind: 'deposit', seq: seq + 4, timestamp: 9, userId: 'cy', asset: 'BTC', amount: 7n, requestId: 'r-2' },
+      { kind: 'deposit', seq: seq + 5, timestamp: 9, userId: 'cy', asset: 'BTC', amount: 8n, requestId: 'r-1' },
+    ] as const;
+    for (const cmd of retries) expect(restored.apply(cmd), `seq ${cmd.seq}`).to.deep.equal(h.engine.apply(cmd));
+    expect(placed(restored.apply({ ...retries[0], seq: seq + 6 })).trades).to.deep.equal([trade]);
+    expect(rejected(restored.apply({ ...retries[2], seq: seq + 7 })).code).to.equal('ALREADY_EXISTS');
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+  });
+
+  it('writes placement trades and placements sorted by client order id, whatever order they came in', () => {
+    const h = new Harness();
+    for (const u of USERS) for (const asset of ['USD', 'BTC']) h.deposit(u, asset, '100000');
+    placed(h.limit('bob', 'BTC-USD', 'sell', '100', '2'));
+    for (const id of ['z', 'b']) placed(h.limit('ann', 'BTC-USD', 'buy', '100', '1', { clientOrderId: id }));
+    for (const id of ['y', 'c']) placed(h.limit('ann', 'BTC-USD', 'buy', '90', '1', { clientOrderId: id }));
+    for (const orderId of [4, 5]) accepted(h.amend('ann', orderId, { price: '91' }));
+    const bytes = h.engine.snapshot();
+    const text = Buffer.from(readSections(bytes).get('RTRY')!).toString('latin1');
+    const at = (id: string): number => text.indexOf(`\u0001\u0000\u0000\u0000${id}`);
+    expect([at('b') < at('z'), at('z') < at('c'), at('c') < at('y')]).to.deep.equal([true, true, true]);
+    expect(Engine.restore(CONFIG, bytes).snapshot()).to.deep.equal(bytes);
+  });
+
+  it('leaves the state hash of a state without retry data as format 1 had it, and counts retry data in it', () => {
+    const quiet = (): Harness => {
+      const h = new Harness();
+      for (const u of ['ann', 'bob']) for (const asset of ['USD', 'BTC']) h.deposit(u, asset, '1000');
+      placed(h.limit('ann', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'a-1' }));
+      placed(h.limit('bob', 'BTC-USD', 'sell', '100', '0.25'));
+      placed(h.market('bob', 'BTC-USD', 'sell', '0.25'));
+      placed(h.limit('ann', 'BTC-USD', 'buy', '99', '1', { clientOrderId: 'a-2' }));
+      accepted(h.cancel('ann', 4));
+      return h;
+    };
+    const h = quiet();
+    expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length(0);
+    // What the engine of format 1 computed for this state.
+    expect(h.engine.stateHash()).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    const twin = quiet();
+    accepted(h.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n, requestId: 'r' }));
+    accepted(twin.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n }));
+    expect(h.engine.balances('ann')).to.deep.equal(twin.engine.balances('ann'));
+    expect(h.engine.stateHash()).to.not.equal(twin.engine.stateHash());
+  });
+
+  it('restores a format 1 snapshot with empty retry state', () => {
+    const h = variedBook();
+    const sections = readSections(h.engine.snapshot());
+    const v1 = concatParts(frameSections(SECTION_TAGS.slice(0, 6).map((tag) => ({ tag, payload: sections.get(tag)! }))));
+    new DataView(v1.buffer).setUint32(8, 1, true);
+    const restored = Engine.restore(CONFIG, v1);
+    // variedBook's market order b-1 traded when placed: format 1 could not keep that.
+    expect(readSections(restored.snapshot()).get('RTRY')).to.have.length(0);
+    expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length.above(0);
+    expect(restored.listOrders('bob', { openOnly: false, limit: 100 })).to.deep.equal(h.engine.listOrders('bob', { openOnly: false, limit: 100 }));
+  });
+
+  it('captures a copy of the retry data: placements, amendments, deposits and evictions after capture() are not in the snapshot', () => {
+    const { h } = retryBook();
+    const bytes = h.engine.snapshot();
+    const hash = h.engine.stateHash();
+    const capture = h.engine.capture();
+    placed(h.limit('bob', 'BTC-USD', 'buy', '100', '0.5', { clientOrderId: 'late' })); // trades with 1
+    accepted(h.amend('ann', 3, { price: '96' }));
+    accepted(h.amend('bob', 4, { price: '80' }));
+    for (const requestId of ['r-3', 'r-4']) accepted(h.send({ kind: 'deposit', userId: 'cy', asset: 'USD', amount: 1n, requestId }));
+    for (let i = 0; i < 4; i++) accepted(h.cancel('ann', placed(h.limit('ann', 'BTC-USD', 'buy', '1', '1')).order.orderId)); // evicts t
+    expect(h.engine.stateHash()).to.not.equal(hash);
+    expect(concatParts(encodeAll(capture))).to.deep.equal(bytes);
+  });
+
+  it('refuses retry data that no command sequence leaves, naming what is wrong', () => {
+    const { h, trade } = retryBook();
+    const bytes = h.engine.snapshot();
+    const refused = (change: (e: RetryEntry[]) => void): string => {
+      const e = entries(trade);
+      change(e);
+      return refusal(edited(bytes, 'RTRY', () => retryPayload(e)), h.config);
+    };
+    const [ann, cy] = [0, 1] as const;
+    expect(refused((e) => (e[cy].account = 0))).to.equal('retry state of account #0 after #0, of 3');
+    expect(refused((e) => e.reverse())).to.equal('retry state of account #0 after #2, of 3');
+    expect(refused((e) => (e[cy].account = 3))).to.equal('retry state of account #3 after #0, of 3');
+    expect(refused((e) => (e[ann].trades[0]![0] = 'x'))).to.equal('placement trades of unknown client order id "x" of ann');
+    expect(refused((e) => (e[cy].trades = [['t', [raw(trade)]]]))).to.equal('placement trades of unknown client order id "t" of cy');
+    expect(refused((e) => e[ann].trades.push(['t', [raw(trade)]]))).to.equal('placement trades of ann: "t" after "t"');
+    expect(refused((e) => e[ann].trades.push(['p', [{ ...raw(trade), takerOrderId: 3 }]]))).to.equal('placement trades of ann: "p" after "t"');
+    expect(refused((e) => (e[ann].trades[0]![1] = []))).to.equal('placement trades of "t" of ann list no trade');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.takerOrderId = 3))).to.equal('placement trades of "t" of ann are not all of its order 2 as taker');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.takerUserId = 'bob'))).to.equal('placement trades of "t" of ann are not all of its order 2 as taker');
+    expect(refused((e) => e[ann].trades[0]![1].push({ ...raw(trade), market: 3 }))).to.equal('trade 1 names market #3, of 3');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.takerSide = 2))).to.equal('trade 1 has taker side 2');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.tradeId = -1))).to.equal('tradeId is -1, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.seq = 0.5))).to.equal('seq of trade 1 is 0.5, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.timestamp = -1))).to.equal('timestamp of trade 1 is -1, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.makerOrderId = -1))).to.equal('maker order of trade 1 is -1, not a count');
+    expect(refused((e) => (e[ann].trades[0]![1][0]!.takerOrderId = 1.5))).to.equal('taker order of trade 1 is 1.5, not a count');
+    expect(refused((e) => e[ann].trades[0]![1].push({ ...raw(trade), takerOrderId: 3 }))).to.equal(
+      'placement trades of "t" of ann are not all of its order 2 as taker',
+    );
+    expect(refused((e) => (e[ann].placed[0]![0] = 'q'))).to.equal('placement of unknown client order id "q" of ann');
+    expect(refused((e) => e[ann].placed.unshift(['t', 1, 1]))).to.equal('placement of ann: "p" after "t"');
+    expect(refused((e) => (e[ann].placed[0]![1] = 1.5))).to.equal('placed price is 1.5, not a count');
+    expect(refused((e) => (e[ann].placed[0]![2] = -1))).to.equal('placed quantity is -1, not a count');
+    expect(refused((e) => e[cy].deposits.push(['r-3', 0, 1n], ['r-4', 0, 1n]))).to.equal('cy has 4 deposit request ids, more than the 3 retained');
+    expect(refused((e) => e[cy].deposits.push(['r-2', 0, 1n]))).to.equal('deposit request id "r-2" of cy appears twice');
+    expect(refused((e) => (e[cy].deposits[1]![1] = 4))).to.equal('deposit request id "r-1" of cy names asset #4, of 4');
+    expect(refused((e) => (e[cy].deposits = []))).to.equal('retry state of cy is empty');
+    expect(refusal(edited(bytes, 'RTRY', (payload) => payload.subarray(0, payload.length - 1)), h.config)).to.equal('section RTRY ends early');
   });
 });

@@ -146,6 +146,6 @@ export class OrderFlow {
     const orderId = this.open[index] ?? 0n;
     this.open[index] = this.open[this.open.length - 1] ?? 0n;
     this.open.pop();
-    return { kind: 'cancel', request: { orderId } };
+    return { kind: 'cancel', request: { orderId, clientOrderId: '' } };
   }
 }

@@ -37,6 +37,12 @@ export class MatchingClient {
   cancelOrder(request: Partial<matching.CancelOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelOrderResponse> {
     return unary(this.raw, this.raw.cancelOrder, matching.CancelOrderRequest.fromPartial(request), metadata);
   }
+  cancelAllOrders(request: Partial<matching.CancelAllOrdersRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelAllOrdersResponse> {
+    return unary(this.raw, this.raw.cancelAllOrders, matching.CancelAllOrdersRequest.fromPartial(request), metadata);
+  }
+  amendOrder(request: Partial<matching.AmendOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.AmendOrderResponse> {
+    return unary(this.raw, this.raw.amendOrder, matching.AmendOrderRequest.fromPartial(request), metadata);
+  }
   getOrder(request: Partial<matching.GetOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.GetOrderResponse> {
     return unary(this.raw, this.raw.getOrder, matching.GetOrderRequest.fromPartial(request), metadata);
   }

@@ -29,6 +29,14 @@ export interface HttpBinding {
   readonly path: PathTemplate;
   /** `*` (the whole request is the body), a top-level field name, or '' (no body: query parameters). */
   readonly body: string;
+  /** 0 for the rule itself, 1... for its additional_bindings in order. */
+  readonly ordinal: number;
+}
+
+/** A google.api.HttpRule as @bufbuild/protobuf reads it. */
+interface HttpRule {
+  readonly pattern: { case: string | undefined; value?: unknown };
+  readonly body: string;
 }
 
 /**
@@ -52,12 +60,14 @@ export class Contract {
           const rpc: Rpc = { method, service, upstream, grpcPath: `/${service.typeName}/${method.name}` };
           rpcs.push(rpc);
           if (!hasOption(method, http)) continue;
-          const rule = getOption(method, http) as { pattern: { case: string | undefined; value?: unknown }; body: string };
-          const verb = rule.pattern.case;
-          if (verb !== 'get' && verb !== 'post' && verb !== 'put' && verb !== 'delete' && verb !== 'patch') {
-            throw new Error(`${rpc.grpcPath}: unsupported google.api.http pattern ${String(verb)}`);
-          }
-          bindings.push({ rpc, verb, path: PathTemplate.parse(String(rule.pattern.value)), body: rule.body });
+          const rule = getOption(method, http) as HttpRule & { additionalBindings: HttpRule[] };
+          [rule, ...rule.additionalBindings].forEach((r, ordinal) => {
+            const verb = r.pattern.case;
+            if (verb !== 'get' && verb !== 'post' && verb !== 'put' && verb !== 'delete' && verb !== 'patch') {
+              throw new Error(`${rpc.grpcPath}: unsupported google.api.http pattern ${String(verb)}`);
+            }
+            bindings.push({ rpc, verb, path: PathTemplate.parse(String(r.pattern.value)), body: r.body, ordinal });
+          });
         }
       }
     }

@@ -144,7 +144,9 @@ export function openApiDocument(contract: Contract): Json {
   const paths: { [path: string]: { [verb: string]: Json } } = {};
   for (const binding of contract.bindings) {
     const item = (paths[binding.path.toString()] ??= {});
-    item[binding.verb] = operation(binding.rpc, `${binding.rpc.service.name}_${binding.rpc.method.name}`, binding);
+    // Operation ids are unique: an additional binding of an RPC gets its ordinal.
+    const suffix = binding.ordinal === 0 ? '' : `_${binding.ordinal}`;
+    item[binding.verb] = operation(binding.rpc, `${binding.rpc.service.name}_${binding.rpc.method.name}${suffix}`, binding);
   }
   const rpcs = contract.rpcs.filter((rpc) => rpc.method.methodKind === 'unary' || rpc.method.methodKind === 'server_streaming');
   for (const rpc of rpcs) paths[rpc.grpcPath] = { post: operation(rpc, `${rpc.service.name}_${rpc.method.name}_plain`, undefined) };

@@ -80,7 +80,10 @@ function codec(): void {
         return JSON.stringify({ ...cmd, quantity: cmd.quantity.toString() });
       case 'deposit':
         return JSON.stringify({ ...cmd, amount: cmd.amount.toString() });
+      case 'amend':
+        return JSON.stringify({ ...cmd, price: cmd.price?.toString(), quantity: cmd.quantity?.toString() });
       case 'cancel':
+      case 'cancelAll':
         return JSON.stringify(cmd);
     }
   };

@@ -220,14 +220,50 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect((await stack.call('GET', '/v1/orders?pageSize=many', { token: bob.token })).status).to.equal(400);
     });
 
-    it('cancels (DELETE /v1/orders/{order_id}), then 400 FAILED_PRECONDITION for the closed order', async () => {
+    it('cancels (DELETE /v1/orders/{order_id}); a repeat answers the cancelled order, releasing nothing', async () => {
       const cancelled = await route('DELETE', '/v1/orders/{order_id}', `/v1/orders/${ask}`, { token: bob.token });
       expect(cancelled.status).to.equal(200);
       expect(cancelled.json).to.deep.include({ releasedAmount: '0.3', releasedAsset: 'BTC' });
       expect(cancelled.json.order.status).to.equal('ORDER_STATUS_CANCELLED');
       const again = await stack.call('DELETE', `/v1/orders/${ask}`, { token: bob.token });
-      expect(again.status).to.equal(400);
-      expect(again.json.code).to.equal(9);
+      expect(again.status).to.equal(200);
+      expect(again.json).to.deep.include({ releasedAmount: '0', releasedAsset: 'BTC', order: cancelled.json.order });
+    });
+
+    it('cancels by client order id (DELETE /v1/orders/by-client-id/{client_order_id}), 404 for another user\'s', async () => {
+      const body = { market: 'BTC-USD', side: 'SIDE_SELL', price: '40000', quantity: '0.1', clientOrderId: 'bob ask/1' };
+      const placed = await stack.call('POST', '/v1/orders', { token: bob.token, body });
+      expect(placed.status).to.equal(200);
+      const path = `/v1/orders/by-client-id/${encodeURIComponent('bob ask/1')}`;
+      expect((await stack.call('DELETE', path, { token: alice.token })).status).to.equal(404);
+      const cancelled = await route('DELETE', '/v1/orders/by-client-id/{client_order_id}', path, { token: bob.token });
+      expect(cancelled.status).to.equal(200);
+      expect(cancelled.json).to.deep.include({ releasedAmount: '0.1', releasedAsset: 'BTC' });
+      expect(cancelled.json.order).to.include({ orderId: placed.json.order.orderId, clientOrderId: 'bob ask/1', status: 'ORDER_STATUS_CANCELLED' });
+    });
+
+    it('amends (PATCH /v1/orders/{order_id}, PATCH /v1/orders/by-client-id/{client_order_id}), 404 for another user\'s, 400 for a bad field', async () => {
+      const body = { market: 'BTC-USD', side: 'SIDE_SELL', price: '45000', quantity: '0.1', clientOrderId: 'bob-amend' };
+      const placed = await stack.call('POST', '/v1/orders', { token: bob.token, body });
+      const id = placed.json.order.orderId;
+      const byId = await route('PATCH', '/v1/orders/{order_id}', `/v1/orders/${id}`, { token: bob.token, body: { price: '46000' } });
+      expect(byId.status).to.equal(200);
+      expect(byId.json.order).to.include({ orderId: id, price: '46000', quantity: '0.1' });
+      const byClientId = await route('PATCH', '/v1/orders/by-client-id/{client_order_id}', '/v1/orders/by-client-id/bob-amend', { token: bob.token, body: { quantity: '0.05' } });
+      expect(byClientId.status).to.equal(200);
+      expect(byClientId.json.order).to.include({ orderId: id, price: '46000', quantity: '0.05', lockedAmount: '0.05' });
+      expect((await stack.call('PATCH', `/v1/orders/${id}`, { token: alice.token, body: { price: '1' } })).status).to.equal(404);
+      const bad = await stack.call('PATCH', `/v1/orders/${id}`, { token: bob.token, body: { quantity: '-1' } });
+      expect([bad.status, bad.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('quantity: '));
+      expect((await stack.call('DELETE', '/v1/orders/by-client-id/bob-amend', { token: bob.token })).status).to.equal(200);
+    });
+
+    it('cancels all of the caller\'s open orders of a market (DELETE /v1/orders?market=), 400 for an unknown one', async () => {
+      await stack.call('POST', '/v1/orders', { token: bob.token, body: { market: 'BTC-USD', side: 'SIDE_SELL', price: '47000', quantity: '0.1' } });
+      const all = await route('DELETE', '/v1/orders', '/v1/orders?market=BTC-USD&side=SIDE_SELL', { token: bob.token });
+      expect(all.status).to.equal(200);
+      expect(all.json).to.deep.equal({ cancelledCount: 1, released: [{ asset: 'BTC', amount: '0.1' }] });
+      expect((await stack.call('DELETE', '/v1/orders?market=NOPE', { token: bob.token })).status).to.equal(400);
     });
   });
 
@@ -255,7 +291,7 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect(missing.json.details[0]).to.include({ reason: 'ROUTE_NOT_FOUND' });
       const verb = await stack.call('PATCH', '/v1/orders');
       expect(verb.status).to.equal(405);
-      expect(verb.headers.get('allow')).to.equal('POST, GET');
+      expect(verb.headers.get('allow')).to.equal('POST, DELETE, GET');
     });
 
     it('answers 503 UNAVAILABLE with Retry-After when a service is down', async () => {

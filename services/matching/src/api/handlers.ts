@@ -27,6 +27,8 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
     placeLimitOrder: unary((call) => entry.placeLimitOrder(callerOf(call).userId, call.request)),
     placeMarketOrder: unary((call) => entry.placeMarketOrder(callerOf(call).userId, call.request)),
     cancelOrder: unary((call) => entry.cancelOrder(callerOf(call).userId, call.request)),
+    cancelAllOrders: unary((call) => entry.cancelAllOrders(callerOf(call).userId, call.request)),
+    amendOrder: unary((call) => entry.amendOrder(callerOf(call).userId, call.request)),
     addFunds: unary((call) => entry.addFunds(call.request)),
 
     getOrder: unary((call): matching.GetOrderResponse => {

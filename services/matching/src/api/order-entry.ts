@@ -5,7 +5,7 @@ import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
-import { cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
+import { amendInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
 import { balanceToProto, orderToProto, tradeToProto } from './views';
 
@@ -45,6 +45,20 @@ export class OrderEntry {
     });
   }
 
+  cancelAllOrders(userId: string, req: matching.CancelAllOrdersRequest): Promise<matching.CancelAllOrdersResponse> {
+    return this.counted(async () => {
+      const value = await this.run(cancelAllInput(req, userId, this.deps.markets));
+      return { cancelledCount: value.count, released: value.released.map((r) => ({ asset: r.asset, amount: formatAmount(r.amount) })) };
+    });
+  }
+
+  amendOrder(userId: string, req: matching.AmendOrderRequest): Promise<matching.AmendOrderResponse> {
+    return this.counted(async () => {
+      const value = await this.run(amendInput(req, userId));
+      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+    });
+  }
+
   addFunds(req: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
     return this.counted(async () => {
       const value = await this.run(depositInput(req, this.deps.markets));
@@ -54,7 +68,7 @@ export class OrderEntry {
 
   private async run<I extends CommandInput>(input: I): Promise<ValueOf<I['kind']>> {
     const result = await this.deps.state.current().loop.submit(input);
-    if (!result.ok) throw new EngineRejectedError(result.error);
+    if (!result.ok) throw new EngineRejectedError(result.error, input.kind);
     return result.value;
   }
 

@@ -1,5 +1,5 @@
 import type { ListOrdersQuery } from '@orderbook/engine';
-import type { matching } from '@orderbook/proto';
+import { matching } from '@orderbook/proto';
 import type { CommandInput } from '../loop/command-loop-api';
 import { checkFields } from '@orderbook/server-kit';
 import type { MarketDirectory } from './markets';
@@ -15,6 +15,8 @@ export type PlaceLimitInput = Extract<CommandInput, { kind: 'placeLimit' }>;
 export type PlaceMarketInput = Extract<CommandInput, { kind: 'placeMarket' }>;
 export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
+export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
+export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
 
 function withClientOrderId(clientOrderId: string | undefined): { clientOrderId?: string } {
   return clientOrderId === undefined ? {} : { clientOrderId };
@@ -44,19 +46,46 @@ export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: 
   return { kind: 'placeMarket', userId, ...fields, ...withClientOrderId(clientOrderId) };
 }
 
+/** The order a cancel or amendment names: by order_id or by client_order_id, exactly one of them. */
+function orderNamed(req: { readonly orderId: bigint; readonly clientOrderId: string }): { orderId: number; clientOrderId?: string } {
+  const clientOrderId = valid.clientOrderId(req.clientOrderId);
+  if (clientOrderId === undefined) return { orderId: valid.orderId(req.orderId) };
+  if (req.orderId !== 0n) throw valid.invalidArgument('client_order_id', 'give order_id or client_order_id, not both');
+  return { orderId: 0, clientOrderId };
+}
+
 export function cancelInput(req: matching.CancelOrderRequest, userId: string): CancelInput {
-  return { kind: 'cancel', userId, orderId: valid.orderId(req.orderId) };
+  return { kind: 'cancel', userId, ...orderNamed(req) };
+}
+
+/** Every open order of the caller, or of one market and/or side (SIDE_UNSPECIFIED: both). */
+export function cancelAllInput(req: matching.CancelAllOrdersRequest, userId: string, markets: MarketDirectory): CancelAllInput {
+  const { market, side } = checkFields({
+    market: () => valid.marketFilter(req.market, markets),
+    side: () => (req.side === matching.Side.SIDE_UNSPECIFIED ? undefined : valid.side(req.side)),
+  });
+  return { kind: 'cancelAll', userId, ...(market === undefined ? {} : { market }), ...(side === undefined ? {} : { side }) };
+}
+
+/** A new price, a new quantity, or both (an empty field keeps the order's). */
+export function amendInput(req: matching.AmendOrderRequest, userId: string): AmendInput {
+  const { order, price, quantity } = checkFields({
+    order: () => orderNamed(req),
+    price: () => (req.price === '' ? undefined : valid.price(req.price)),
+    quantity: () => (req.quantity === '' ? undefined : valid.quantity(req.quantity)),
+  });
+  if (price === undefined && quantity === undefined) throw valid.invalidArgument('quantity', 'give a new price, a new quantity or both');
+  return { kind: 'amend', userId, ...order, ...(price === undefined ? {} : { price }), ...(quantity === undefined ? {} : { quantity }) };
 }
 
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {
-  return {
-    kind: 'deposit',
-    ...checkFields({
-      userId: () => valid.userId(req.userId),
-      asset: () => valid.asset(req.asset, markets),
-      amount: () => valid.amount(req.amount),
-    }),
-  };
+  const { requestId, ...fields } = checkFields({
+    userId: () => valid.userId(req.userId),
+    asset: () => valid.asset(req.asset, markets),
+    amount: () => valid.amount(req.amount),
+    requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
+  });
+  return { kind: 'deposit', ...fields, ...(requestId === undefined ? {} : { requestId }) };
 }
 
 export interface ListOrdersPage {

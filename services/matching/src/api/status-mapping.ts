@@ -6,7 +6,11 @@ import { CommandLoopFailedError, DiskSpaceLowError, NotLeaderError, OverloadedEr
 /** The engine refused a command (which changed nothing) or a request field; its message names the field. */
 export class EngineRejectedError extends Error {
   override readonly name = 'EngineRejectedError';
-  constructor(readonly error: EngineError) {
+  constructor(
+    readonly error: EngineError,
+    /** The kind of command refused, where the same code and field mean another thing per kind. */
+    readonly kind?: string,
+  ) {
     super(error.message);
   }
 }
@@ -20,28 +24,35 @@ const ENGINE_CODES: Readonly<Record<EngineErrorCode, status>> = {
 
 /**
  * The ErrorInfo reason of each engine rejection, by its code and the field it names (the engine
- * names the field at fault; an overdraft names none). Part of the contract: README "Error reasons".
+ * names the field at fault; an overdraft names none), or first by the command's kind, code and
+ * field. Part of the contract: README "Error reasons".
  */
 export const ENGINE_REASONS: Readonly<Record<string, string>> = {
+  'amend FAILED_PRECONDITION quantity': 'AMEND_BELOW_FILLED',
   'FAILED_PRECONDITION ': 'INSUFFICIENT_FUNDS',
   'FAILED_PRECONDITION quantity': 'INSUFFICIENT_LIQUIDITY',
   'FAILED_PRECONDITION post_only': 'POST_ONLY_WOULD_TAKE',
   'FAILED_PRECONDITION time_in_force': 'FOK_NOT_FILLABLE',
   'FAILED_PRECONDITION self_trade_prevention': 'SELF_TRADE_PREVENTED',
   'FAILED_PRECONDITION order_id': 'ORDER_NOT_OPEN',
+  'FAILED_PRECONDITION client_order_id': 'ORDER_NOT_OPEN',
   'NOT_FOUND order_id': 'ORDER_NOT_FOUND',
+  'NOT_FOUND client_order_id': 'ORDER_NOT_FOUND',
   'ALREADY_EXISTS client_order_id': 'CLIENT_ORDER_ID_IN_USE',
+  'ALREADY_EXISTS request_id': 'REQUEST_ID_IN_USE',
 };
 /** The reason of an engine rejection the table above does not name. */
 export const ORDER_REJECTED = 'ORDER_REJECTED';
 
-function engineDetails(error: EngineError): ErrorDetails {
+function engineDetails(error: EngineError, kind: string | undefined): ErrorDetails {
   if (error.code === 'INVALID_ARGUMENT') {
     const field = error.field ?? '';
     const description = error.message.startsWith(`${field}: `) ? error.message.slice(field.length + 2) : error.message;
     return { reason: INVALID_FIELD, fieldViolations: [{ field, description }] };
   }
-  return { reason: ENGINE_REASONS[`${error.code} ${error.field ?? ''}`] ?? ORDER_REJECTED, ...(error.field === undefined ? {} : { metadata: { field: error.field } }) };
+  const key = `${error.code} ${error.field ?? ''}`;
+  const reason = ENGINE_REASONS[`${kind} ${key}`] ?? ENGINE_REASONS[key] ?? ORDER_REJECTED;
+  return { reason, ...(error.field === undefined ? {} : { metadata: { field: error.field } }) };
 }
 
 /** How long a caller refused because the command queue is full should wait. */
@@ -51,7 +62,7 @@ const OVERLOAD_RETRY_DELAY_MS = 100;
 export function matchingStatuses(logger: Logger): StatusAdapter {
   return new StatusAdapter(
     [
-      statusRule(EngineRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message, engineDetails(err.error)]),
+      statusRule(EngineRejectedError, (err) => [ENGINE_CODES[err.error.code], err.error.message, engineDetails(err.error, err.kind)]),
       statusRule(OverloadedError, () => [
         status.RESOURCE_EXHAUSTED,
         'too many commands waiting for the matching engine: retry later',

@@ -13,6 +13,8 @@ const MATCHING_ACCESS: Readonly<Record<MatchingMethod, Access>> = {
   placeLimitOrder: 'user',
   placeMarketOrder: 'user',
   cancelOrder: 'user',
+  amendOrder: 'user',
+  cancelAllOrders: 'user',
   getOrder: 'user',
   listOrders: 'user',
   getBalances: 'user',

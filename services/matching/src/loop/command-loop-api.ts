@@ -1,4 +1,6 @@
 import type {
+  AmendCommand,
+  CancelAllCommand,
   CancelCommand,
   CommandResult,
   CommandValue,
@@ -17,7 +19,9 @@ export type CommandInput =
   | Omit<Unsequenced<PlaceLimitCommand>, 'orderId'>
   | Omit<Unsequenced<PlaceMarketCommand>, 'orderId'>
   | Unsequenced<CancelCommand>
-  | Unsequenced<DepositCommand>;
+  | Unsequenced<DepositCommand>
+  | Unsequenced<AmendCommand>
+  | Unsequenced<CancelAllCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -27,6 +31,8 @@ export const VALUE_KINDS = {
   placeMarket: 'placed',
   cancel: 'cancelled',
   deposit: 'deposited',
+  amend: 'amended',
+  cancelAll: 'cancelledAll',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

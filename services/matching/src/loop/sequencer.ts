@@ -40,6 +40,10 @@ export class Sequencer {
         return { ...input, seq, timestamp };
       case 'deposit':
         return { ...input, seq, timestamp };
+      case 'amend':
+        return { ...input, seq, timestamp };
+      case 'cancelAll':
+        return { ...input, seq, timestamp };
     }
   }
 }

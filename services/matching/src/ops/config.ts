@@ -39,7 +39,7 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_DISK_CHECK_INTERVAL_MS', default: '1000', meaning: 'How often free space is measured while serving (between measurements it is estimated from what the journal wrote).' },
   { name: 'MATCHING_TRUNCATE_DAMAGED_TAIL', default: '0', meaning: 'Operator flag: 1 lets recovery cut a complete but damaged last journal record (checksum mismatch), losing the commands in it; by default start-up refuses and names the file and offset. A torn (short) last record is always cut.' },
   { name: 'MATCHING_SESSION_MAX_IN_FLIGHT', default: '256', meaning: 'Commands of one OrderSession stream awaiting their result; at the bound the stream stops reading (flow control) until one completes.' },
-  { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first.' },
+  { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first. Also the retry window: a client_order_id is retained while its order is open or kept, and AddFunds request_ids of the last this-many deposits to the user that had one.' },
   { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
   { name: 'MATCHING_METRICS_PORT', default: '9464', meaning: 'Port of the Prometheus /metrics HTTP endpoint; 0 picks a free one.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },

@@ -18,26 +18,33 @@ export { CommandDecodeError } from './command-decode-error';
  * command, and the byte END_MARK — never zero, because the journal tells a torn record (one that
  * ends in the zeros of space never written) from a damaged one by a payload's last byte. Each command: kind u8, seq f64, timestamp f64, and its fields in a fixed order per kind —
  *   placeLimit   orderId f64, userId, market, side u8, selfTradePrevention u8, price, quantity,
- *                timeInForce u8, postOnly u8, clientOrderId (u8 0 = none, 1 = a string follows)
- *   placeMarket  orderId f64, userId, market, side u8, selfTradePrevention u8, quantity, clientOrderId
- *   cancel       userId, orderId f64
- *   deposit      userId, asset, amount
+ *                timeInForce u8, postOnly u8, clientOrderId?
+ *   placeMarket  orderId f64, userId, market, side u8, selfTradePrevention u8, quantity, clientOrderId?
+ *   cancel       userId, orderId f64, clientOrderId?
+ *   deposit      userId, asset, amount, requestId?
+ *   amend        userId, orderId f64, clientOrderId?, price?, quantity?
+ *   cancelAll    userId, market?, side? (u8 0 = none, 1 + its position)
+ * An optional field (?) is a u8 0 for none, 1 when its value follows.
  * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
  * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
  * still hold them). Enumerations are their positions in the engine's lists. Measured against the
  * JSON records it replaces (README, Performance): 3-5× faster to encode in batches, 87 bytes
  * instead of 276 for a limit order.
  *
- * Records written by earlier versions are JSON arrays (first byte `[`): decodeBatch reads both.
+ * Format 1 (the first binary one) lacks amend and cancelAll and the optional fields of cancel and
+ * deposit: decodeBatch still reads it, and JSON arrays (first byte `[`) of earlier versions.
  * Fields are copied one by one, never spread, so that whatever else a caller's object carries
  * stays out of the journal; decoding checks every field and the exact length.
  */
-const BINARY_FORMAT = 0x01;
+const BINARY_FORMAT = 0x02;
+const BINARY_FORMAT_1 = 0x01;
 const END_MARK = 0xee;
 /** Bytes of a batch besides its commands: the format byte, the count and the end mark. */
 export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
-const KINDS = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
+/** The kinds format 1 knows. */
+const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll'] as const;
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Appends values to a growing buffer. */
@@ -93,6 +100,24 @@ class Writer {
     }
   }
 
+  optionalString(value: string | undefined): void {
+    if (value === undefined) {
+      this.u8(0);
+    } else {
+      this.u8(1);
+      this.string(value);
+    }
+  }
+
+  optionalBigint(value: bigint | undefined): void {
+    if (value === undefined) {
+      this.u8(0);
+    } else {
+      this.u8(1);
+      this.bigint(value);
+    }
+  }
+
   bytes(value: Uint8Array): void {
     const at = this.room(value.length);
     this.buffer.set(value, at);
@@ -123,21 +148,30 @@ export function encodeCommand(cmd: Command): Buffer {
         w.u8(TIMES_IN_FORCE.indexOf(cmd.timeInForce));
         w.u8(cmd.postOnly ? 1 : 0);
       }
-      if (cmd.clientOrderId === undefined) {
-        w.u8(0);
-      } else {
-        w.u8(1);
-        w.string(cmd.clientOrderId);
-      }
+      w.optionalString(cmd.clientOrderId);
       break;
     case 'cancel':
       w.string(cmd.userId);
       w.f64(cmd.orderId);
+      w.optionalString(cmd.clientOrderId);
       break;
     case 'deposit':
       w.string(cmd.userId);
       w.string(cmd.asset);
       w.bigint(cmd.amount);
+      w.optionalString(cmd.requestId);
+      break;
+    case 'amend':
+      w.string(cmd.userId);
+      w.f64(cmd.orderId);
+      w.optionalString(cmd.clientOrderId);
+      w.optionalBigint(cmd.price);
+      w.optionalBigint(cmd.quantity);
+      break;
+    case 'cancelAll':
+      w.string(cmd.userId);
+      w.optionalString(cmd.market);
+      w.u8(cmd.side === undefined ? 0 : 1 + SIDES.indexOf(cmd.side));
       break;
   }
   return w.finish();
@@ -156,12 +190,13 @@ export function encodeBatch(encodedCommands: readonly Uint8Array[]): Buffer {
 /** The commands of a record payload, binary or (from earlier versions) JSON. */
 export function decodeBatch(payload: Buffer): Command[] {
   if (payload[0] === JSON_ARRAY) return decodeJsonBatch(payload);
-  if (payload[0] !== BINARY_FORMAT) throw new CommandDecodeError(`journal record of unknown format ${payload[0] ?? '(empty)'}`);
+  const format = payload[0];
+  if (format !== BINARY_FORMAT && format !== BINARY_FORMAT_1) throw new CommandDecodeError(`journal record of unknown format ${format ?? '(empty)'}`);
   const r = new Reader(payload);
   r.u8();
   const count = r.u32();
   const commands: Command[] = [];
-  for (let i = 0; i < count; i++) commands.push(decodeCommand(r));
+  for (let i = 0; i < count; i++) commands.push(format === BINARY_FORMAT ? decodeCommand(r) : decodeFormat1Command(r));
   if (r.u8('end mark') !== END_MARK) throw new CommandDecodeError('journal record lacks its end mark after its last command');
   r.end();
   return commands;
@@ -173,28 +208,62 @@ function decodeCommand(r: Reader): Command {
   const timestamp = r.integer('timestamp');
   switch (kind) {
     case 'placeLimit':
-    case 'placeMarket': {
-      const orderId = r.integer('orderId');
-      const userId = r.string('userId');
-      const market = r.string('market');
-      const side = r.oneOf<Side>('side', SIDES);
-      const selfTradePrevention = r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS);
-      const head = { seq, timestamp, orderId, userId, market, side, selfTradePrevention };
-      const command: Command =
-        kind === 'placeLimit'
-          ? {
-              kind, ...head, price: r.bigint('price'), quantity: r.bigint('quantity'),
-              timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE), postOnly: r.oneOf('postOnly', [false, true]),
-            }
-          : { kind, ...head, quantity: r.bigint('quantity') };
-      // Present only when it was: a decoded command equals the one that was encoded.
-      return r.oneOf('clientOrderId', [false, true]) ? { ...command, clientOrderId: r.string('clientOrderId') } : command;
+    case 'placeMarket':
+      return decodePlacement(r, kind, seq, timestamp);
+    case 'cancel':
+      return withOptional({ kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') }, 'clientOrderId', r.optionalString('clientOrderId'));
+    case 'deposit': {
+      const deposit = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return withOptional(deposit, 'requestId', r.optionalString('requestId'));
     }
+    case 'amend': {
+      const amend = withOptional({ kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') }, 'clientOrderId', r.optionalString('clientOrderId'));
+      return withOptional(withOptional(amend, 'price', r.optionalBigint('price')), 'quantity', r.optionalBigint('quantity'));
+    }
+    case 'cancelAll': {
+      const cancelAll = withOptional({ kind, seq, timestamp, userId: r.string('userId') }, 'market', r.optionalString('market'));
+      return withOptional(cancelAll, 'side', r.oneOf('side', [undefined, ...SIDES]));
+    }
+  }
+}
+
+/** A command as format 1 wrote it. */
+function decodeFormat1Command(r: Reader): Command {
+  const kind = r.oneOf('kind', KINDS_1);
+  const seq = r.integer('seq');
+  const timestamp = r.integer('timestamp');
+  switch (kind) {
+    case 'placeLimit':
+    case 'placeMarket':
+      return decodePlacement(r, kind, seq, timestamp);
     case 'cancel':
       return { kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') };
     case 'deposit':
       return { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
   }
+}
+
+/** Present only when it was: a decoded command equals the one that was encoded. */
+function withOptional<T extends object, K extends string, V>(command: T, field: K, value: V | undefined): T & { [key in K]?: V } {
+  return value === undefined ? command : { ...command, [field]: value };
+}
+
+/** A placement, the same in both binary formats. */
+function decodePlacement(r: Reader, kind: 'placeLimit' | 'placeMarket', seq: number, timestamp: number): Command {
+  const orderId = r.integer('orderId');
+  const userId = r.string('userId');
+  const market = r.string('market');
+  const side = r.oneOf<Side>('side', SIDES);
+  const selfTradePrevention = r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS);
+  const head = { seq, timestamp, orderId, userId, market, side, selfTradePrevention };
+  const command: Command =
+    kind === 'placeLimit'
+      ? {
+          kind, ...head, price: r.bigint('price'), quantity: r.bigint('quantity'),
+          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE), postOnly: r.oneOf('postOnly', [false, true]),
+        }
+      : { kind, ...head, quantity: r.bigint('quantity') };
+  return withOptional(command, 'clientOrderId', r.optionalString('clientOrderId'));
 }
 
 /** Reads a binary batch; every read names its field when the bytes cannot be what was written. */
@@ -228,6 +297,14 @@ class Reader {
     const length = this.payload.readUInt32LE(this.take(4, field));
     const at = this.take(length, field);
     return this.payload.toString('utf8', at, at + length);
+  }
+
+  optionalString(field: string): string | undefined {
+    return this.oneOf(field, [false, true]) ? this.string(field) : undefined;
+  }
+
+  optionalBigint(field: string): bigint | undefined {
+    return this.oneOf(field, [false, true]) ? this.bigint(field) : undefined;
   }
 
   bigint(field: string): bigint {

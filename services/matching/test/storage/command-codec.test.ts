@@ -30,6 +30,64 @@ describe('command codec', () => {
     expect(Object.keys(decodeBatch(batchOf([market!]))[0]!)).not.to.include('clientOrderId');
   });
 
+  it('round-trips a cancel by client order id, a deposit with a request id, amendments and mass cancels, absent fields staying absent', () => {
+    const commands: Command[] = [
+      { kind: 'cancel', seq: 7, timestamp: 70, userId: 'u', orderId: 0, clientOrderId: 'c-1' },
+      { kind: 'cancel', seq: 8, timestamp: 80, userId: 'u', orderId: 3 },
+      { kind: 'deposit', seq: 9, timestamp: 90, userId: 'u', asset: 'USD', amount: 5n, requestId: 'r-é' },
+      { kind: 'amend', seq: 10, timestamp: 100, userId: 'u', orderId: 4, price: 7n },
+      { kind: 'amend', seq: 11, timestamp: 110, userId: 'u', orderId: 0, clientOrderId: 'c-1', quantity: 1n << 64n },
+      { kind: 'amend', seq: 12, timestamp: 120, userId: 'u', orderId: 5, price: (1n << 64n) - 1n, quantity: -2n },
+      { kind: 'amend', seq: 13, timestamp: 130, userId: 'u', orderId: 6 },
+      { kind: 'cancelAll', seq: 14, timestamp: 140, userId: 'u', market: 'BTC-USD', side: 'sell' },
+      { kind: 'cancelAll', seq: 15, timestamp: 150, userId: 'u', side: 'buy' },
+      { kind: 'cancelAll', seq: 16, timestamp: 160, userId: 'u', market: 'ETH-USD' },
+      { kind: 'cancelAll', seq: 17, timestamp: 170, userId: 'u' },
+    ];
+    const decoded = decodeBatch(batchOf(commands));
+    expect(decoded).to.deep.equal(commands);
+    decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
+    for (const command of commands) expect(decodeBatch(batchOf([command]))).to.deep.equal([command]);
+  });
+
+  it('reads the binary records of format 1, which had no amendments, mass cancels or optional fields of cancels and deposits', () => {
+    // A cancel, a deposit and a market order with a client order id, as format 1 wrote them.
+    const format1 = Buffer.from(
+      '010300000002000000000000f03f0000000000000040010000007500000000000008400300000000000000400000000000000840010000007503000000555344' +
+        '000400000000000000010000000000000840000000000000104000000000000008400100000075070000004254432d555344010100050000000000000001010000006dee',
+      'hex',
+    );
+    expect(decodeBatch(format1)).to.deep.equal([
+      { kind: 'cancel', seq: 1, timestamp: 2, userId: 'u', orderId: 3 },
+      { kind: 'deposit', seq: 2, timestamp: 3, userId: 'u', asset: 'USD', amount: 4n },
+      { kind: 'placeMarket', seq: 3, timestamp: 4, orderId: 3, userId: 'u', market: 'BTC-USD', side: 'sell', selfTradePrevention: 'cancel_taker',
+        quantity: 5n, clientOrderId: 'm' },
+    ]);
+    const amend = Buffer.from(format1);
+    amend[5] = 4;
+    expect(() => decodeBatch(amend)).to.throw(CommandDecodeError, 'journal command field "kind" has code 4, expected below 4');
+    expect(batchOf([]).subarray(0, 1)).to.deep.equal(Buffer.from([2]));
+  });
+
+  it('rejects an optional field whose flag is neither 0 nor 1, and a mass cancel of an unknown side, naming the field', () => {
+    const cancelAll = batchOf([{ kind: 'cancelAll', seq: 1, timestamp: 2, userId: 'u' }]);
+    // The batch header (5), kind, seq, timestamp (17), the user id (4 + 1), then market's flag and the side.
+    const market = Buffer.from(cancelAll);
+    market[27] = 2;
+    expect(() => decodeBatch(market)).to.throw(CommandDecodeError, 'journal command field "market" has code 2, expected below 2');
+    const side = Buffer.from(cancelAll);
+    side[28] = 3;
+    expect(() => decodeBatch(side)).to.throw(CommandDecodeError, 'journal command field "side" has code 3, expected below 3');
+    const amend = batchOf([{ kind: 'amend', seq: 1, timestamp: 2, userId: 'u', orderId: 3 }]);
+    // After the user id: the order id (8), then the flags of clientOrderId, price and quantity.
+    for (const [at, field] of [[35, 'clientOrderId'], [36, 'price'], [37, 'quantity']] as const) {
+      const damaged = Buffer.from(amend);
+      damaged[at] = 7;
+      expect(() => decodeBatch(damaged)).to.throw(CommandDecodeError, `journal command field "${field}" has code 7, expected below 2`);
+    }
+    expect(() => decodeBatch(amend.subarray(0, 37))).to.throw(CommandDecodeError, 'journal record ends inside field "quantity" (byte 37 of 37)');
+  });
+
   it('keeps fields outside the command type out of the journal', () => {
     const [deposit] = sampleCommands(1, 1);
     const encoded = encodeCommand({ ...deposit, password: 'secret' } as typeof deposit & { password: string });
@@ -76,7 +134,7 @@ describe('command codec', () => {
     );
     const kind = Buffer.from(batch);
     kind[5] = 9;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 9, expected below 4');
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 9, expected below 6');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');

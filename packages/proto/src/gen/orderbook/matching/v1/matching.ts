@@ -429,8 +429,9 @@ export interface PlaceLimitOrderRequest {
   /** self_trade_prevention: default cancels the resting order. */
   selfTradePrevention: SelfTradePrevention;
   /**
-   * client_order_id: optional, at most 64 printable ASCII characters, unique among the caller's
-   * retained orders (ALREADY_EXISTS otherwise): a retry with the same id cannot place twice.
+   * client_order_id: optional idempotency key, at most 64 printable ASCII characters. It is
+   * retained while its order is open or among the caller's retained closed orders (the newest
+   * MATCHING_CLOSED_ORDERS_RETAINED); meanwhile a retry with it cannot place twice (see the RPC).
    */
   clientOrderId: string;
 }
@@ -471,8 +472,10 @@ export interface PlaceMarketOrderResponse {
 
 /** CancelOrderRequest is the input of CancelOrder. */
 export interface CancelOrderRequest {
-  /** order_id of one of the caller's open orders. */
+  /** order_id of one of the caller's open orders; 0 when client_order_id names it. */
   orderId: bigint;
+  /** client_order_id the order was placed with, instead of order_id (set exactly one). */
+  clientOrderId: string;
 }
 
 /** CancelOrderResponse is the output of CancelOrder. */
@@ -485,6 +488,55 @@ export interface CancelOrderResponse {
   releasedAmount: string;
   /** released_asset is the asset of released_amount. */
   releasedAsset: string;
+}
+
+/** CancelAllOrdersRequest is the input of CancelAllOrders. */
+export interface CancelAllOrdersRequest {
+  /** market: only this market's orders; empty for all markets. */
+  market: string;
+  /** side: only orders of this side; SIDE_UNSPECIFIED for both. */
+  side: Side;
+}
+
+/** ReleasedAmount is what cancelled orders gave back of one asset. */
+export interface ReleasedAmount {
+  /** asset symbol. */
+  asset: string;
+  /** amount that was unlocked and is available again. */
+  amount: string;
+}
+
+/** CancelAllOrdersResponse is the output of CancelAllOrders. */
+export interface CancelAllOrdersResponse {
+  /** cancelled_count is how many orders were cancelled (each also appears on StreamOrderUpdates). */
+  cancelledCount: number;
+  /** released per asset, sorted by asset; empty when nothing was cancelled. */
+  released: ReleasedAmount[];
+}
+
+/** AmendOrderRequest is the input of AmendOrder: a new price, a new quantity, or both. */
+export interface AmendOrderRequest {
+  /** order_id of one of the caller's open orders; 0 when client_order_id names it. */
+  orderId: bigint;
+  /** client_order_id the order was placed with, instead of order_id (set exactly one). */
+  clientOrderId: string;
+  /** price: the new limit price (a positive decimal, up to 6 decimals); empty keeps it. */
+  price: string;
+  /**
+   * quantity: the new total quantity, filled part included (a positive decimal, up to 8
+   * decimals, above the filled quantity); empty keeps it.
+   */
+  quantity: string;
+}
+
+/** AmendOrderResponse is the output of AmendOrder. */
+export interface AmendOrderResponse {
+  /** order is the amended order, after the trades a crossing price made. */
+  order:
+    | Order
+    | undefined;
+  /** trades are the fills the amendment made, in execution order (empty unless the new price crossed). */
+  trades: Trade[];
 }
 
 /** GetOrderRequest is the input of GetOrder. */
@@ -557,6 +609,11 @@ export interface AddFundsRequest {
   asset: string;
   /** amount: a positive decimal with up to 8 decimals. */
   amount: string;
+  /**
+   * request_id: optional idempotency key (at most 64 printable ASCII characters, e.g. a UUID),
+   * retained among the user's last MATCHING_CLOSED_ORDERS_RETAINED deposits that had one.
+   */
+  requestId: string;
 }
 
 /** AddFundsResponse is the output of AddFunds. */
@@ -661,7 +718,11 @@ export interface OrderSessionRequest {
     | PlaceMarketOrderRequest
     | undefined;
   /** cancel_order cancels an order. */
-  cancelOrder?: CancelOrderRequest | undefined;
+  cancelOrder?:
+    | CancelOrderRequest
+    | undefined;
+  /** amend_order amends an order. */
+  amendOrder?: AmendOrderRequest | undefined;
 }
 
 /** OrderSessionError is a failed command on an OrderSession stream. */
@@ -694,7 +755,11 @@ export interface OrderSessionResponse {
     | CancelOrderResponse
     | undefined;
   /** error is why the command failed; nothing was changed. */
-  error?: OrderSessionError | undefined;
+  error?:
+    | OrderSessionError
+    | undefined;
+  /** amend_order is the result of an amendment. */
+  amendOrder?: AmendOrderResponse | undefined;
 }
 
 function createBaseOrder(): Order {
@@ -2025,7 +2090,7 @@ export const PlaceMarketOrderResponse: MessageFns<PlaceMarketOrderResponse> = {
 };
 
 function createBaseCancelOrderRequest(): CancelOrderRequest {
-  return { orderId: 0n };
+  return { orderId: 0n, clientOrderId: "" };
 }
 
 export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
@@ -2035,6 +2100,9 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
         throw new globalThis.Error("value provided for field message.orderId of type uint64 too large");
       }
       writer.uint32(8).uint64(message.orderId);
+    }
+    if (message.clientOrderId !== "") {
+      writer.uint32(18).string(message.clientOrderId);
     }
     return writer;
   },
@@ -2054,6 +2122,14 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
           message.orderId = reader.uint64() as bigint;
           continue;
         }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.clientOrderId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2064,13 +2140,19 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
   },
 
   fromJSON(object: any): CancelOrderRequest {
-    return { orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n };
+    return {
+      orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n,
+      clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+    };
   },
 
   toJSON(message: CancelOrderRequest): unknown {
     const obj: any = {};
     if (message.orderId !== 0n) {
       obj.orderId = message.orderId.toString();
+    }
+    if (message.clientOrderId !== "") {
+      obj.clientOrderId = message.clientOrderId;
     }
     return obj;
   },
@@ -2081,6 +2163,7 @@ export const CancelOrderRequest: MessageFns<CancelOrderRequest> = {
   fromPartial(object: DeepPartial<CancelOrderRequest>): CancelOrderRequest {
     const message = createBaseCancelOrderRequest();
     message.orderId = object.orderId ?? 0n;
+    message.clientOrderId = object.clientOrderId ?? "";
     return message;
   },
 };
@@ -2173,6 +2256,423 @@ export const CancelOrderResponse: MessageFns<CancelOrderResponse> = {
     message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
     message.releasedAmount = object.releasedAmount ?? "";
     message.releasedAsset = object.releasedAsset ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelAllOrdersRequest(): CancelAllOrdersRequest {
+  return { market: "", side: 0 };
+}
+
+export const CancelAllOrdersRequest: MessageFns<CancelAllOrdersRequest> = {
+  encode(message: CancelAllOrdersRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.side !== 0) {
+      writer.uint32(16).int32(message.side);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelAllOrdersRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCancelAllOrdersRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.side = reader.int32() as any;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CancelAllOrdersRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
+    };
+  },
+
+  toJSON(message: CancelAllOrdersRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.side !== 0) {
+      obj.side = sideToJSON(message.side);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelAllOrdersRequest>): CancelAllOrdersRequest {
+    return CancelAllOrdersRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelAllOrdersRequest>): CancelAllOrdersRequest {
+    const message = createBaseCancelAllOrdersRequest();
+    message.market = object.market ?? "";
+    message.side = object.side ?? 0;
+    return message;
+  },
+};
+
+function createBaseReleasedAmount(): ReleasedAmount {
+  return { asset: "", amount: "" };
+}
+
+export const ReleasedAmount: MessageFns<ReleasedAmount> = {
+  encode(message: ReleasedAmount, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.asset !== "") {
+      writer.uint32(10).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(18).string(message.amount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ReleasedAmount {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseReleasedAmount();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.asset = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.amount = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ReleasedAmount {
+    return {
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+    };
+  },
+
+  toJSON(message: ReleasedAmount): unknown {
+    const obj: any = {};
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ReleasedAmount>): ReleasedAmount {
+    return ReleasedAmount.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ReleasedAmount>): ReleasedAmount {
+    const message = createBaseReleasedAmount();
+    message.asset = object.asset ?? "";
+    message.amount = object.amount ?? "";
+    return message;
+  },
+};
+
+function createBaseCancelAllOrdersResponse(): CancelAllOrdersResponse {
+  return { cancelledCount: 0, released: [] };
+}
+
+export const CancelAllOrdersResponse: MessageFns<CancelAllOrdersResponse> = {
+  encode(message: CancelAllOrdersResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.cancelledCount !== 0) {
+      writer.uint32(8).uint32(message.cancelledCount);
+    }
+    for (const v of message.released) {
+      ReleasedAmount.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelAllOrdersResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCancelAllOrdersResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.cancelledCount = reader.uint32();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.released.push(ReleasedAmount.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CancelAllOrdersResponse {
+    return {
+      cancelledCount: isSet(object.cancelledCount) ? globalThis.Number(object.cancelledCount) : 0,
+      released: globalThis.Array.isArray(object?.released)
+        ? object.released.map((e: any) => ReleasedAmount.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: CancelAllOrdersResponse): unknown {
+    const obj: any = {};
+    if (message.cancelledCount !== 0) {
+      obj.cancelledCount = Math.round(message.cancelledCount);
+    }
+    if (message.released?.length) {
+      obj.released = message.released.map((e) => ReleasedAmount.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelAllOrdersResponse>): CancelAllOrdersResponse {
+    return CancelAllOrdersResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelAllOrdersResponse>): CancelAllOrdersResponse {
+    const message = createBaseCancelAllOrdersResponse();
+    message.cancelledCount = object.cancelledCount ?? 0;
+    message.released = object.released?.map((e) => ReleasedAmount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAmendOrderRequest(): AmendOrderRequest {
+  return { orderId: 0n, clientOrderId: "", price: "", quantity: "" };
+}
+
+export const AmendOrderRequest: MessageFns<AmendOrderRequest> = {
+  encode(message: AmendOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.orderId !== 0n) {
+      if (BigInt.asUintN(64, message.orderId) !== message.orderId) {
+        throw new globalThis.Error("value provided for field message.orderId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.orderId);
+    }
+    if (message.clientOrderId !== "") {
+      writer.uint32(18).string(message.clientOrderId);
+    }
+    if (message.price !== "") {
+      writer.uint32(26).string(message.price);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(34).string(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AmendOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAmendOrderRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.orderId = reader.uint64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.clientOrderId = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.price = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.quantity = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): AmendOrderRequest {
+    return {
+      orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n,
+      clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+    };
+  },
+
+  toJSON(message: AmendOrderRequest): unknown {
+    const obj: any = {};
+    if (message.orderId !== 0n) {
+      obj.orderId = message.orderId.toString();
+    }
+    if (message.clientOrderId !== "") {
+      obj.clientOrderId = message.clientOrderId;
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AmendOrderRequest>): AmendOrderRequest {
+    return AmendOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AmendOrderRequest>): AmendOrderRequest {
+    const message = createBaseAmendOrderRequest();
+    message.orderId = object.orderId ?? 0n;
+    message.clientOrderId = object.clientOrderId ?? "";
+    message.price = object.price ?? "";
+    message.quantity = object.quantity ?? "";
+    return message;
+  },
+};
+
+function createBaseAmendOrderResponse(): AmendOrderResponse {
+  return { order: undefined, trades: [] };
+}
+
+export const AmendOrderResponse: MessageFns<AmendOrderResponse> = {
+  encode(message: AmendOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.trades) {
+      Trade.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AmendOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseAmendOrderResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.order = Order.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.trades.push(Trade.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): AmendOrderResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      trades: globalThis.Array.isArray(object?.trades) ? object.trades.map((e: any) => Trade.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: AmendOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.trades?.length) {
+      obj.trades = message.trades.map((e) => Trade.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AmendOrderResponse>): AmendOrderResponse {
+    return AmendOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AmendOrderResponse>): AmendOrderResponse {
+    const message = createBaseAmendOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.trades = object.trades?.map((e) => Trade.fromPartial(e)) || [];
     return message;
   },
 };
@@ -2771,7 +3271,7 @@ export const GetBalancesResponse: MessageFns<GetBalancesResponse> = {
 };
 
 function createBaseAddFundsRequest(): AddFundsRequest {
-  return { userId: "", asset: "", amount: "" };
+  return { userId: "", asset: "", amount: "", requestId: "" };
 }
 
 export const AddFundsRequest: MessageFns<AddFundsRequest> = {
@@ -2784,6 +3284,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     }
     if (message.amount !== "") {
       writer.uint32(26).string(message.amount);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
     }
     return writer;
   },
@@ -2819,6 +3322,14 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
           message.amount = reader.string();
           continue;
         }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2833,6 +3344,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
       userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
       asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
       amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      requestId: isSet(object.requestId) ? globalThis.String(object.requestId) : "",
     };
   },
 
@@ -2847,6 +3359,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     if (message.amount !== "") {
       obj.amount = message.amount;
     }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
     return obj;
   },
 
@@ -2858,6 +3373,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     message.userId = object.userId ?? "";
     message.asset = object.asset ?? "";
     message.amount = object.amount ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -3609,7 +4125,13 @@ export const StreamOrderUpdatesResponse: MessageFns<StreamOrderUpdatesResponse> 
 };
 
 function createBaseOrderSessionRequest(): OrderSessionRequest {
-  return { requestId: 0n, placeLimitOrder: undefined, placeMarketOrder: undefined, cancelOrder: undefined };
+  return {
+    requestId: 0n,
+    placeLimitOrder: undefined,
+    placeMarketOrder: undefined,
+    cancelOrder: undefined,
+    amendOrder: undefined,
+  };
 }
 
 export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
@@ -3628,6 +4150,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.cancelOrder !== undefined) {
       CancelOrderRequest.encode(message.cancelOrder, writer.uint32(34).fork()).join();
+    }
+    if (message.amendOrder !== undefined) {
+      AmendOrderRequest.encode(message.amendOrder, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -3671,6 +4196,14 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
           message.cancelOrder = CancelOrderRequest.decode(reader, reader.uint32());
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.amendOrder = AmendOrderRequest.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3690,6 +4223,7 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
         ? PlaceMarketOrderRequest.fromJSON(object.placeMarketOrder)
         : undefined,
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderRequest.fromJSON(object.cancelOrder) : undefined,
+      amendOrder: isSet(object.amendOrder) ? AmendOrderRequest.fromJSON(object.amendOrder) : undefined,
     };
   },
 
@@ -3706,6 +4240,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.cancelOrder !== undefined) {
       obj.cancelOrder = CancelOrderRequest.toJSON(message.cancelOrder);
+    }
+    if (message.amendOrder !== undefined) {
+      obj.amendOrder = AmendOrderRequest.toJSON(message.amendOrder);
     }
     return obj;
   },
@@ -3724,6 +4261,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       : undefined;
     message.cancelOrder = (object.cancelOrder !== undefined && object.cancelOrder !== null)
       ? CancelOrderRequest.fromPartial(object.cancelOrder)
+      : undefined;
+    message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
+      ? AmendOrderRequest.fromPartial(object.amendOrder)
       : undefined;
     return message;
   },
@@ -3830,6 +4370,7 @@ function createBaseOrderSessionResponse(): OrderSessionResponse {
     placeMarketOrder: undefined,
     cancelOrder: undefined,
     error: undefined,
+    amendOrder: undefined,
   };
 }
 
@@ -3852,6 +4393,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.error !== undefined) {
       OrderSessionError.encode(message.error, writer.uint32(42).fork()).join();
+    }
+    if (message.amendOrder !== undefined) {
+      AmendOrderResponse.encode(message.amendOrder, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -3903,6 +4447,14 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
           message.error = OrderSessionError.decode(reader, reader.uint32());
           continue;
         }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.amendOrder = AmendOrderResponse.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3923,6 +4475,7 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
         : undefined,
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderResponse.fromJSON(object.cancelOrder) : undefined,
       error: isSet(object.error) ? OrderSessionError.fromJSON(object.error) : undefined,
+      amendOrder: isSet(object.amendOrder) ? AmendOrderResponse.fromJSON(object.amendOrder) : undefined,
     };
   },
 
@@ -3942,6 +4495,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.error !== undefined) {
       obj.error = OrderSessionError.toJSON(message.error);
+    }
+    if (message.amendOrder !== undefined) {
+      obj.amendOrder = AmendOrderResponse.toJSON(message.amendOrder);
     }
     return obj;
   },
@@ -3964,6 +4520,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     message.error = (object.error !== undefined && object.error !== null)
       ? OrderSessionError.fromPartial(object.error)
       : undefined;
+    message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
+      ? AmendOrderResponse.fromPartial(object.amendOrder)
+      : undefined;
     return message;
   },
 };
@@ -3983,6 +4542,9 @@ export const MatchingServiceService = {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
+   * orders with the same parameters answers with that order (as it is now) and the trades it made
+   * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
    */
   placeLimitOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceLimitOrder",
@@ -3998,6 +4560,7 @@ export const MatchingServiceService = {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
+   * Retries with client_order_id as for PlaceLimitOrder.
    */
   placeMarketOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceMarketOrder",
@@ -4011,8 +4574,10 @@ export const MatchingServiceService = {
     responseDeserialize: (value: Buffer): PlaceMarketOrderResponse => PlaceMarketOrderResponse.decode(value),
   },
   /**
-   * CancelOrder cancels one of the caller's open orders and releases what it still locks.
-   * NOT_FOUND for an unknown order or another user's order; FAILED_PRECONDITION if already closed.
+   * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
+   * releases what it still locks. An order already cancelled is returned as it is, with nothing
+   * released (a retry). NOT_FOUND for an unknown order or another user's order;
+   * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder: {
     path: "/orderbook.matching.v1.MatchingService/CancelOrder",
@@ -4022,6 +4587,40 @@ export const MatchingServiceService = {
     requestDeserialize: (value: Buffer): CancelOrderRequest => CancelOrderRequest.decode(value),
     responseSerialize: (value: CancelOrderResponse): Buffer => Buffer.from(CancelOrderResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): CancelOrderResponse => CancelOrderResponse.decode(value),
+  },
+  /**
+   * CancelAllOrders cancels all of the caller's open orders, or those of one market and/or one
+   * side, in one command (one sequence number), oldest first, and says how many and what they
+   * released per asset. Other users' orders are never touched. Nothing to cancel is not an error.
+   */
+  cancelAllOrders: {
+    path: "/orderbook.matching.v1.MatchingService/CancelAllOrders",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: CancelAllOrdersRequest): Buffer =>
+      Buffer.from(CancelAllOrdersRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelAllOrdersRequest => CancelAllOrdersRequest.decode(value),
+    responseSerialize: (value: CancelAllOrdersResponse): Buffer =>
+      Buffer.from(CancelAllOrdersResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelAllOrdersResponse => CancelAllOrdersResponse.decode(value),
+  },
+  /**
+   * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
+   * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
+   * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
+   * price that crosses the book trades first, as a new order would (a post-only order is refused
+   * instead). Its lock becomes what the amended order reserves: the difference is locked
+   * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
+   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   */
+  amendOrder: {
+    path: "/orderbook.matching.v1.MatchingService/AmendOrder",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: AmendOrderRequest): Buffer => Buffer.from(AmendOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AmendOrderRequest => AmendOrderRequest.decode(value),
+    responseSerialize: (value: AmendOrderResponse): Buffer => Buffer.from(AmendOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AmendOrderResponse => AmendOrderResponse.decode(value),
   },
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
   getOrder: {
@@ -4064,7 +4663,11 @@ export const MatchingServiceService = {
     responseSerialize: (value: GetBalancesResponse): Buffer => Buffer.from(GetBalancesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetBalancesResponse => GetBalancesResponse.decode(value),
   },
-  /** AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED). */
+  /**
+   * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
+   * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
+   * if the retained request_id was used with another asset or amount).
+   */
   addFunds: {
     path: "/orderbook.matching.v1.MatchingService/AddFunds",
     requestStream: false,
@@ -4151,18 +4754,40 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
+   * orders with the same parameters answers with that order (as it is now) and the trades it made
+   * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
    */
   placeLimitOrder: handleUnaryCall<PlaceLimitOrderRequest, PlaceLimitOrderResponse>;
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
+   * Retries with client_order_id as for PlaceLimitOrder.
    */
   placeMarketOrder: handleUnaryCall<PlaceMarketOrderRequest, PlaceMarketOrderResponse>;
   /**
-   * CancelOrder cancels one of the caller's open orders and releases what it still locks.
-   * NOT_FOUND for an unknown order or another user's order; FAILED_PRECONDITION if already closed.
+   * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
+   * releases what it still locks. An order already cancelled is returned as it is, with nothing
+   * released (a retry). NOT_FOUND for an unknown order or another user's order;
+   * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
+  /**
+   * CancelAllOrders cancels all of the caller's open orders, or those of one market and/or one
+   * side, in one command (one sequence number), oldest first, and says how many and what they
+   * released per asset. Other users' orders are never touched. Nothing to cancel is not an error.
+   */
+  cancelAllOrders: handleUnaryCall<CancelAllOrdersRequest, CancelAllOrdersResponse>;
+  /**
+   * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
+   * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
+   * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
+   * price that crosses the book trades first, as a new order would (a post-only order is refused
+   * instead). Its lock becomes what the amended order reserves: the difference is locked
+   * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
+   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   */
+  amendOrder: handleUnaryCall<AmendOrderRequest, AmendOrderResponse>;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
   getOrder: handleUnaryCall<GetOrderRequest, GetOrderResponse>;
   /** ListOrders lists the caller's orders, newest first, a page at a time. */
@@ -4171,7 +4796,11 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   getOrderBook: handleUnaryCall<GetOrderBookRequest, GetOrderBookResponse>;
   /** GetBalances returns the caller's balances, per asset. */
   getBalances: handleUnaryCall<GetBalancesRequest, GetBalancesResponse>;
-  /** AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED). */
+  /**
+   * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
+   * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
+   * if the retained request_id was used with another asset or amount).
+   */
   addFunds: handleUnaryCall<AddFundsRequest, AddFundsResponse>;
   /** ListMarkets lists the markets this service trades. Public. */
   listMarkets: handleUnaryCall<ListMarketsRequest, ListMarketsResponse>;
@@ -4204,6 +4833,9 @@ export interface MatchingServiceClient extends Client {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
+   * orders with the same parameters answers with that order (as it is now) and the trades it made
+   * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
    */
   placeLimitOrder(
     request: PlaceLimitOrderRequest,
@@ -4223,6 +4855,7 @@ export interface MatchingServiceClient extends Client {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
+   * Retries with client_order_id as for PlaceLimitOrder.
    */
   placeMarketOrder(
     request: PlaceMarketOrderRequest,
@@ -4240,8 +4873,10 @@ export interface MatchingServiceClient extends Client {
     callback: (error: ServiceError | null, response: PlaceMarketOrderResponse) => void,
   ): ClientUnaryCall;
   /**
-   * CancelOrder cancels one of the caller's open orders and releases what it still locks.
-   * NOT_FOUND for an unknown order or another user's order; FAILED_PRECONDITION if already closed.
+   * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
+   * releases what it still locks. An order already cancelled is returned as it is, with nothing
+   * released (a retry). NOT_FOUND for an unknown order or another user's order;
+   * FAILED_PRECONDITION for a filled one.
    */
   cancelOrder(
     request: CancelOrderRequest,
@@ -4257,6 +4892,50 @@ export interface MatchingServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: CancelOrderResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CancelAllOrders cancels all of the caller's open orders, or those of one market and/or one
+   * side, in one command (one sequence number), oldest first, and says how many and what they
+   * released per asset. Other users' orders are never touched. Nothing to cancel is not an error.
+   */
+  cancelAllOrders(
+    request: CancelAllOrdersRequest,
+    callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  cancelAllOrders(
+    request: CancelAllOrdersRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  cancelAllOrders(
+    request: CancelAllOrdersRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
+   * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
+   * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
+   * price that crosses the book trades first, as a new order would (a post-only order is refused
+   * instead). Its lock becomes what the amended order reserves: the difference is locked
+   * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
+   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   */
+  amendOrder(
+    request: AmendOrderRequest,
+    callback: (error: ServiceError | null, response: AmendOrderResponse) => void,
+  ): ClientUnaryCall;
+  amendOrder(
+    request: AmendOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AmendOrderResponse) => void,
+  ): ClientUnaryCall;
+  amendOrder(
+    request: AmendOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AmendOrderResponse) => void,
   ): ClientUnaryCall;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
   getOrder(
@@ -4322,7 +5001,11 @@ export interface MatchingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetBalancesResponse) => void,
   ): ClientUnaryCall;
-  /** AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED). */
+  /**
+   * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
+   * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
+   * if the retained request_id was used with another asset or amount).
+   */
   addFunds(
     request: AddFundsRequest,
     callback: (error: ServiceError | null, response: AddFundsResponse) => void,
