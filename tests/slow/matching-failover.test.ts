@@ -283,6 +283,19 @@ describe('matching high availability on a 3-node NATS cluster (processes, under 
     expect(refused.code).to.equal(grpc.status.UNAVAILABLE);
     expect(errorInfoOf(refused)?.reason).to.equal('NOT_LEADER');
     expect(errorInfoOf(refused)?.metadata.leader_address).to.equal(nodes[0].address);
+    const follower = clients.get(nodes[1].address)!;
+    const otherWrites: Array<[string, Promise<unknown>]> = [
+      ['PlaceLimitOrder', follower.placeLimitOrder({ market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '1', quantity: '1' }, admin.metadata)],
+      ['AmendOrder', follower.amendOrder({ orderId: 1n, quantity: '1' }, admin.metadata)],
+      ['CancelAllOrders', follower.cancelAllOrders({}, admin.metadata)],
+    ];
+    for (const [rpc, write] of otherWrites) {
+      const error = await write.then(
+        () => expect.fail(`a follower took ${rpc}`),
+        (err: grpc.ServiceError) => err,
+      );
+      expect([error.code, errorInfoOf(error)?.reason], rpc).to.deep.equal([grpc.status.UNAVAILABLE, 'NOT_LEADER']);
+    }
     const sdk = new OrderbookClient({ authAddress: auth.address, matchingAddress: nodes[1].address });
     await sdk.signIn({ login: 'admin', password: ADMIN_PASSWORD });
     await sdk.orders.addFunds(matching.AddFundsRequest.fromPartial({ userId: admin.userId, asset: 'ETH', amount: '1' }));
