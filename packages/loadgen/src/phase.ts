@@ -3,7 +3,7 @@ import type { GeneratorPool } from './generator-pool';
 import type { PhaseCommand } from './generator-thread';
 import { readMachineBusySeconds, readProcessStats } from './proc-stats';
 import { startProgress, type InFlight } from './progress';
-import { latencyBetween, orderCalls, scrapeCallHistograms, type ServerLatency } from './server-latency';
+import { latencyBetween, orderCalls, scrapeServerFigures, type ServerLatency } from './server-latency';
 import { Tally, type TallySnapshot } from './tally';
 
 /** One second of a phase: answers per second, latency, and the loaded server's memory and GC. */
@@ -109,7 +109,7 @@ function startTimeline(tally: Tally, server: ServerProbe | undefined, startedAt:
 /** Runs one phase on the generator's threads with the progress line on, and measures it: answers, latency, CPU of both sides and of the rest. */
 export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: PhaseCommand): Promise<PhaseResult> {
   const tally = new Tally();
-  const callsBefore = spec.metricsUrl === undefined ? undefined : await scrapeCallHistograms(spec.metricsUrl);
+  const callsBefore = spec.metricsUrl === undefined ? undefined : (await scrapeServerFigures(spec.metricsUrl)).calls;
   const gcBefore = spec.server?.gcPauseMs();
   const inFlight: InFlight = { count: 0 };
   const serverCpuBefore = spec.serverPid === undefined ? 0 : readProcessStats(spec.serverPid).cpuSeconds;
@@ -137,7 +137,7 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
   const machineBusySeconds = readMachineBusySeconds() - machineBusyBefore;
   const snapshot = tally.snapshot();
   const serverGcPauseMs = spec.server === undefined || gcBefore === undefined ? undefined : spec.server.gcPauseMs() - gcBefore;
-  const callsAfter = spec.metricsUrl === undefined || callsBefore === undefined ? undefined : await scrapeCallHistograms(spec.metricsUrl);
+  const callsAfter = spec.metricsUrl === undefined || callsBefore === undefined ? undefined : (await scrapeServerFigures(spec.metricsUrl)).calls;
   const serverLatency = callsBefore === undefined || callsAfter === undefined ? undefined : latencyBetween(orderCalls(callsBefore), orderCalls(callsAfter));
   const serverLatencyByMethod =
     callsBefore === undefined || callsAfter === undefined

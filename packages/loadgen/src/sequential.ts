@@ -5,7 +5,7 @@ import { matching } from '@orderbook/proto';
 import { bearer } from './clients';
 import { Histogram, type LatencySummary } from './histogram';
 import { readProcessStats } from './proc-stats';
-import { latencyBetween, scrapeCallHistograms, type ServerLatency } from './server-latency';
+import { latencyBetween, scrapeServerFigures, type ServerLatency } from './server-latency';
 import type { Target } from './targets';
 
 /**
@@ -38,6 +38,8 @@ export interface SequentialResult {
   readonly serverCpuSeconds: number;
   /** Milliseconds its garbage collections paused it over the measured rounds. */
   readonly serverGcPauseMs: number;
+  /** matching's journal syncs (fdatasync) over the measured rounds and their mean duration: the disk's share of a write. */
+  readonly journalSyncs?: { readonly count: number; readonly meanUs: number };
 }
 
 export interface SequentialOptions {
@@ -132,7 +134,7 @@ export async function runSequential(target: Target, options: SequentialOptions):
   try {
     for (let i = 0; i < options.warmupRounds; i++) await round();
     measuring = true;
-    const bucketsBefore = target.metricsUrl === undefined ? undefined : await scrapeCallHistograms(target.metricsUrl);
+    const before = target.metricsUrl === undefined ? undefined : await scrapeServerFigures(target.metricsUrl);
     const cpuBefore = readProcessStats(target.loaded.pid).cpuSeconds;
     const gcBefore = target.loaded.gcPauseMs();
     const startedAt = performance.now();
@@ -140,18 +142,19 @@ export async function runSequential(target: Target, options: SequentialOptions):
     const seconds = (performance.now() - startedAt) / 1000;
     const serverCpuSeconds = readProcessStats(target.loaded.pid).cpuSeconds - cpuBefore;
     const serverGcPauseMs = target.loaded.gcPauseMs() - gcBefore;
-    const bucketsAfter = target.metricsUrl === undefined ? undefined : await scrapeCallHistograms(target.metricsUrl);
+    const after = target.metricsUrl === undefined ? undefined : await scrapeServerFigures(target.metricsUrl);
     const calls = SEQUENTIAL_CALLS.map((name): SequentialCall => {
-      const before = bucketsBefore?.get(name);
-      const after = bucketsAfter?.get(name);
+      const calls = after?.calls.get(name);
       return {
         name,
         latency: histograms.get(name)?.summary() ?? new Histogram().summary(),
         errors: errors.get(name) ?? 0,
-        ...(after === undefined ? {} : { serverLatency: latencyBetween(before, after) }),
+        ...(calls === undefined ? {} : { serverLatency: latencyBetween(before?.calls.get(name), calls) }),
       };
     });
-    return { label: `${target.name} sequential`, rounds: options.rounds, seconds, calls, serverCpuSeconds, serverGcPauseMs };
+    const syncs = before === undefined || after === undefined ? 0 : after.syncs.count - before.syncs.count;
+    const journalSyncs = before === undefined || after === undefined || syncs === 0 ? undefined : { count: syncs, meanUs: ((after.syncs.sumSeconds - before.syncs.sumSeconds) * 1e6) / syncs };
+    return { label: `${target.name} sequential`, rounds: options.rounds, seconds, calls, serverCpuSeconds, serverGcPauseMs, ...(journalSyncs === undefined ? {} : { journalSyncs }) };
   } finally {
     session.close();
     client.close();

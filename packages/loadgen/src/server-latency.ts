@@ -75,9 +75,26 @@ export function latencyBetween(before: CallHistogram | undefined, after: CallHis
   return { count, meanUs, p50Us: quantile(0.5), p99Us: quantile(0.99) };
 }
 
-/** Reads matching's /metrics page for every method's call histogram. */
-export async function scrapeCallHistograms(metricsUrl: string): Promise<ReadonlyMap<string, CallHistogram>> {
+/** How many journal syncs (fdatasync) matching made and the seconds they took, from matching_journal_fsync_duration_seconds. */
+export interface SyncTotals {
+  readonly count: number;
+  readonly sumSeconds: number;
+}
+
+export function parseJournalSyncs(page: string): SyncTotals {
+  const value = (series: string): number => Number(new RegExp(`^matching_journal_fsync_duration_seconds_${series} (\\S+)$`, 'm').exec(page)?.[1] ?? 0);
+  return { count: value('count'), sumSeconds: value('sum') };
+}
+
+export interface ServerFigures {
+  readonly calls: ReadonlyMap<string, CallHistogram>;
+  readonly syncs: SyncTotals;
+}
+
+/** Reads matching's /metrics page for every method's call histogram and the journal's syncs. */
+export async function scrapeServerFigures(metricsUrl: string): Promise<ServerFigures> {
   const response = await fetch(metricsUrl);
   if (!response.ok) throw new Error(`loadgen: ${metricsUrl} answered ${response.status}`);
-  return parseCallHistograms(await response.text());
+  const page = await response.text();
+  return { calls: parseCallHistograms(page), syncs: parseJournalSyncs(page) };
 }

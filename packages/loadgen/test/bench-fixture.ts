@@ -43,6 +43,7 @@ function fakeSequential(name: string, scale: number, inside: boolean): Sequentia
     seconds: 2,
     serverCpuSeconds: 0.05,
     serverGcPauseMs: 3,
+    ...(inside ? { journalSyncs: { count: 200, meanUs: 150 } } : {}),
     calls: SEQUENTIAL_CALLS.map((call, i) => ({
       name: call,
       latency: { count: 100, minUs: 500, meanUs: scale * (1000 + 100 * i), p50Us: scale * 900, p90Us: scale * 1200, p99Us: scale * 2000, p999Us: scale * 3000, maxUs: scale * 4000 },

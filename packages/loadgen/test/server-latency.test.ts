@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { latencyBetween, orderCalls, parseCallHistograms } from '../src/server-latency';
+import { latencyBetween, orderCalls, parseCallHistograms, parseJournalSyncs } from '../src/server-latency';
 
 /** A /metrics page with the call histogram of two order methods, a read method and another metric; each series' sum is its count times 0.4 ms. */
 function page(place: readonly number[], cancel: readonly number[], reads: readonly number[]): string {
@@ -54,5 +54,11 @@ describe('time inside matching, from its call histogram', () => {
     expect(latencyBetween(before.get('PlaceLimitOrder'), after.get('PlaceLimitOrder')!).count).to.equal(0);
     expect(latencyBetween(before.get('GetOrderBook'), after.get('GetOrderBook')!)).to.include({ count: 100, p50Us: 500, p99Us: 1000 });
     expect(latencyBetween(undefined, after.get('GetOrderBook')!)).to.include({ count: 105, p50Us: 500 });
+  });
+
+  it("reads the journal's sync count and seconds, and zeros when matching has not synced yet", () => {
+    const page = ['matching_journal_fsync_duration_seconds_bucket{le="0.0001"} 3', 'matching_journal_fsync_duration_seconds_sum 0.0125', 'matching_journal_fsync_duration_seconds_count 7'].join('\n');
+    expect(parseJournalSyncs(page)).to.deep.equal({ count: 7, sumSeconds: 0.0125 });
+    expect(parseJournalSyncs('')).to.deep.equal({ count: 0, sumSeconds: 0 });
   });
 });
