@@ -27,7 +27,12 @@
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
  *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
  *         that a state without retry data hashes as it did before the section existed.
- * Version 1 (without RTRY) still restores, with empty retry state.
+ *   FEES  fees, in units of the asset each side receives (see settlement.ts): the orders that paid
+ *         some, by id: u32 count, each order id f64 and its sum of fees i64 (negative: rebates);
+ *         then the trades of RTRY that carry a fee, in RTRY's order: u32 count, each tradeId f64,
+ *         maker fee i64 and taker fee i64. Empty when there are none (every market without fees):
+ *         stateHash then leaves it out, as it does an empty RTRY.
+ * Version 1 (without RTRY) and 2 (without FEES) still restore, with empty retry state and no fees.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -42,13 +47,13 @@ import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 
 const MAGIC = 'OBSNAPSH';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY'] as const;
+export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'FEES'] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 /** The sections of each format version this engine reads. */
-const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
+const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [2, SECTION_TAGS.slice(0, 7)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -220,6 +225,11 @@ class ByteWriter {
     this.view.setBigUint64(at, value, true);
   }
 
+  i64(value: bigint): void {
+    const at = this.room(8);
+    this.view.setBigInt64(at, value, true);
+  }
+
   string(value: string): void {
     const utf8 = encoder.encode(value);
     this.u32(utf8.length);
@@ -387,7 +397,28 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
     ...small('RTRY', encodeRetries(snapshot)),
+    ...small('FEES', encodeFees(snapshot)),
   ];
+}
+
+function encodeFees(snapshot: SnapshotCapture): Uint8Array {
+  const { store } = snapshot;
+  const orders = store.feeEntries().map(([order, fee]) => [store.id(order), fee] as const).sort(([a], [b]) => a - b);
+  const trades = snapshot.retries.flatMap((r) => r.placementTrades.sort(byId).flatMap(([, list]) => list)).filter((t) => t.makerFee !== 0n || t.takerFee !== 0n);
+  if (orders.length === 0 && trades.length === 0) return new Uint8Array(0);
+  const w = new ByteWriter(8 + orders.length * 16 + trades.length * 24);
+  w.u32(orders.length);
+  for (const [id, fee] of orders) {
+    w.f64(id);
+    w.i64(fee);
+  }
+  w.u32(trades.length);
+  for (const t of trades) {
+    w.f64(t.tradeId);
+    w.i64(t.makerFee);
+    w.i64(t.takerFee);
+  }
+  return w.finish();
 }
 
 /** By client order id, in code unit order: canonical. */
@@ -459,11 +490,12 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2, RTRY's the last two.
-  const retries = parts.length - 2;
-  const withRetries = parts[retries + 1]!.length > 0;
+  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2. A section from
+  // RTRY on counts only when it holds something, so that states without its data hash as before it existed.
+  const optional = 1 + 2 * SECTION_TAGS.indexOf('RTRY');
   parts.forEach((part, i) => {
-    if (i > 2 && (i < retries || withRetries)) hash.update(part);
+    const payload = i % 2 === 1 ? parts[i + 1]! : part;
+    if (i > 2 && (i < optional || payload.length > 0)) hash.update(part);
   });
   return hash.digest('hex');
 }
@@ -540,6 +572,10 @@ class ByteReader {
 
   u64(): bigint {
     return this.view.getBigUint64(this.take(8), true);
+  }
+
+  i64(): bigint {
+    return this.view.getBigInt64(this.take(8), true);
   }
 
   string(): string {
@@ -749,7 +785,37 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   });
   orders.end();
   checkLocks(state, reserved);
-  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+  const tradeFees = readFees(state, new ByteReader(sections.get('FEES') ?? new Uint8Array(0), 'FEES'));
+  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'), tradeFees);
+  if (tradeFees.size > 0) invalid(`section FEES names trade ${tradeFees.keys().next().value} that no retained placement made`);
+}
+
+interface TradeFees {
+  readonly makerFee: bigint;
+  readonly takerFee: bigint;
+}
+
+/** Reads FEES: sets the orders' fees; returns the placement trades' fees by trade id, for readRetries to take. */
+function readFees(state: EngineState, r: ByteReader): Map<number, TradeFees> {
+  const trades = new Map<number, TradeFees>();
+  if (r.atEnd()) return trades;
+  let previous = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const id = count(r.f64(), 'order id of FEES');
+    const fee = r.i64();
+    const order = state.orders.get(id);
+    if (id <= previous || order === NO_ORDER || fee === 0n) invalid(`section FEES lists order ${id} (after ${previous}) with fees ${fee}`);
+    previous = id;
+    state.store.addFee(order, fee);
+  }
+  for (let n = r.u32(); n > 0; n--) {
+    const tradeId = count(r.f64(), 'trade id of FEES');
+    const fees = { makerFee: r.i64(), takerFee: r.i64() };
+    if (trades.has(tradeId) || (fees.makerFee === 0n && fees.takerFee === 0n)) invalid(`section FEES lists trade ${tradeId} twice or without a fee`);
+    trades.set(tradeId, fees);
+  }
+  r.end();
+  return trades;
 }
 
 /**
@@ -757,7 +823,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
  * name a retained order of its account with that client order id, lists come sorted without
  * repeats, and an account keeps no more deposit request ids than the retention bound.
  */
-function readRetries(state: EngineState, r: ByteReader): void {
+function readRetries(state: EngineState, r: ByteReader, tradeFees: Map<number, TradeFees>): void {
   let previous = -1;
   while (!r.atEnd()) {
     const index = r.u32();
@@ -777,7 +843,7 @@ function readRetries(state: EngineState, r: ByteReader): void {
       const trades = r.u32();
       if (trades === 0) invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} list no trade`);
       const list: TradeView[] = [];
-      for (let n = 0; n < trades; n++) list.push(readTrade(state, r));
+      for (let n = 0; n < trades; n++) list.push(readTrade(state, r, tradeFees));
       const id = state.store.id(order);
       if (list.some((t) => t.takerOrderId !== id || t.takerUserId !== account.userId)) {
         invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} are not all of its order ${id} as taker`);
@@ -815,7 +881,8 @@ function sortedIds(userId: string): (id: string, what: string) => string {
   };
 }
 
-function readTrade(state: EngineState, r: ByteReader): TradeView {
+/** One trade of RTRY, with its fees from FEES (taken out of `tradeFees`). */
+function readTrade(state: EngineState, r: ByteReader, tradeFees: Map<number, TradeFees>): TradeView {
   const tradeId = count(r.f64(), 'tradeId');
   const market = r.u32();
   if (market >= state.markets.length) invalid(`trade ${tradeId} names market #${market}, of ${state.markets.length}`);
@@ -828,9 +895,11 @@ function readTrade(state: EngineState, r: ByteReader): TradeView {
   const takerUserId = r.string();
   const side = r.u8();
   if (side >= SIDES.length) invalid(`trade ${tradeId} has taker side ${side}`);
+  const fees = tradeFees.get(tradeId);
+  tradeFees.delete(tradeId);
   return {
     tradeId, market: state.markets[market]!.symbol, price, quantity, quoteAmount, makerOrderId, takerOrderId, makerUserId, takerUserId,
-    takerSide: SIDES[side]!, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
+    takerSide: SIDES[side]!, makerFee: fees?.makerFee ?? 0n, takerFee: fees?.takerFee ?? 0n, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
   };
 }
 
