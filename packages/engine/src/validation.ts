@@ -26,7 +26,6 @@ import {
   QUANTITY_DECIMALS,
   unitsChecker,
 } from './fixed-point';
-import type { Market } from './market';
 
 export const SIDES: readonly Side[] = ['buy', 'sell'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
@@ -95,12 +94,21 @@ export function amendError(price: bigint | undefined, quantity: bigint | undefin
   return (price === undefined ? undefined : checkPrice(price)) ?? (quantity === undefined ? undefined : checkQuantity(quantity));
 }
 
+/** A market's instrument rules, in units (what Market holds; named here so that validation needs no Market). */
+export interface InstrumentRules {
+  readonly tickSize: number;
+  readonly lotSize: number;
+  readonly minQuantity: number;
+  readonly minNotional: number;
+  readonly config: { readonly quote: string };
+}
+
 /**
  * The instrument rules of a market an order's price (undefined for a market order) and total
  * quantity must keep: the tick size, the lot size and the minimum quantity. The one check of every
  * order that enters a book — limit, market and amended orders alike.
  */
-export function instrumentRuleError(market: Market, price: number | undefined, quantity: number): EngineError | undefined {
+export function instrumentRuleError(market: InstrumentRules, price: number | undefined, quantity: number): EngineError | undefined {
   if (price !== undefined && price % market.tickSize !== 0) {
     return invalidArgument('price', `not a multiple of the tick size ${formatPrice(BigInt(market.tickSize))}`);
   }
@@ -110,7 +118,7 @@ export function instrumentRuleError(market: Market, price: number | undefined, q
 }
 
 /** The minimum notional rule: `notional` is the order's value in quote units (what its fills would pay, for a market order). */
-export function notionalError(market: Market, notional: number): EngineError | undefined {
+export function notionalError(market: InstrumentRules, notional: number): EngineError | undefined {
   if (notional >= market.minNotional) return undefined;
   const quote = market.config.quote;
   return invalidArgument('quantity', `the order's value ${formatAmount(BigInt(notional))} ${quote} is below the minimum notional ${formatAmount(BigInt(market.minNotional))} ${quote}`);
