@@ -6,7 +6,7 @@ const standard = new TextEncoder();
 
 /** An order whose string fields are `text`, encoded by the generated code with the process's text encoding or with `writer`. */
 function encodedOrder(text: string, writer?: BinaryWriter): Uint8Array {
-  const order: matching.Order = {
+  const order = matching.Order.fromPartial({
     orderId: 42n,
     clientOrderId: text,
     market: text,
@@ -23,7 +23,7 @@ function encodedOrder(text: string, writer?: BinaryWriter): Uint8Array {
     createdAtUnixMs: 1n,
     updatedAtUnixMs: 2n,
     lockedAmount: '4.1895',
-  };
+  });
   return matching.PlaceLimitOrderResponse.encode({ order, trades: [] }, writer).finish();
 }
 
