@@ -66,6 +66,7 @@ function placedOrder(
     lockedAmount: rests ? LOCKED : '0',
     feesPaid: '0',
     feeAsset: feeAsset(request.market, request.side),
+    cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED,
   };
 }
 
@@ -110,6 +111,7 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       lockedAmount: '0',
       feesPaid: '0',
       feeAsset: 'BTC',
+      cancelReason: matching.CancelReason.CANCEL_REASON_USER,
     },
     releasedAmount: '4.1895',
     releasedAsset: 'USD',

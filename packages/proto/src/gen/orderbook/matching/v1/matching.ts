@@ -272,6 +272,56 @@ export function orderStatusToJSON(object: OrderStatus): string {
   }
 }
 
+/** CancelReason says why an order was cancelled. */
+export enum CancelReason {
+  /** CANCEL_REASON_UNSPECIFIED - CANCEL_REASON_UNSPECIFIED: the order is not cancelled. */
+  CANCEL_REASON_UNSPECIFIED = 0,
+  /** CANCEL_REASON_USER - CANCEL_REASON_USER: its owner cancelled it (CancelOrder, CancelAllOrders). */
+  CANCEL_REASON_USER = 1,
+  /** CANCEL_REASON_IOC - CANCEL_REASON_IOC: the unfilled rest of an immediate-or-cancel order. */
+  CANCEL_REASON_IOC = 2,
+  /** CANCEL_REASON_SELF_TRADE - CANCEL_REASON_SELF_TRADE: self-trade prevention cancelled it. */
+  CANCEL_REASON_SELF_TRADE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function cancelReasonFromJSON(object: any): CancelReason {
+  switch (object) {
+    case 0:
+    case "CANCEL_REASON_UNSPECIFIED":
+      return CancelReason.CANCEL_REASON_UNSPECIFIED;
+    case 1:
+    case "CANCEL_REASON_USER":
+      return CancelReason.CANCEL_REASON_USER;
+    case 2:
+    case "CANCEL_REASON_IOC":
+      return CancelReason.CANCEL_REASON_IOC;
+    case 3:
+    case "CANCEL_REASON_SELF_TRADE":
+      return CancelReason.CANCEL_REASON_SELF_TRADE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CancelReason.UNRECOGNIZED;
+  }
+}
+
+export function cancelReasonToJSON(object: CancelReason): string {
+  switch (object) {
+    case CancelReason.CANCEL_REASON_UNSPECIFIED:
+      return "CANCEL_REASON_UNSPECIFIED";
+    case CancelReason.CANCEL_REASON_USER:
+      return "CANCEL_REASON_USER";
+    case CancelReason.CANCEL_REASON_IOC:
+      return "CANCEL_REASON_IOC";
+    case CancelReason.CANCEL_REASON_SELF_TRADE:
+      return "CANCEL_REASON_SELF_TRADE";
+    case CancelReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** OrderStatusFilter selects orders in ListOrders. */
 export enum OrderStatusFilter {
   /** ORDER_STATUS_FILTER_UNSPECIFIED - ORDER_STATUS_FILTER_UNSPECIFIED means ORDER_STATUS_FILTER_ALL. */
@@ -357,6 +407,8 @@ export interface Order {
   feesPaid: string;
   /** fee_asset is the asset the order receives and pays its fees in: base for a buy, quote for a sell. */
   feeAsset: string;
+  /** cancel_reason says why a cancelled order was cancelled; unspecified for every other status. */
+  cancelReason: CancelReason;
 }
 
 /** Trade is one match between a resting (maker) and an incoming (taker) order. */
@@ -846,6 +898,7 @@ function createBaseOrder(): Order {
     lockedAmount: "",
     feesPaid: "",
     feeAsset: "",
+    cancelReason: 0,
   };
 }
 
@@ -913,6 +966,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.feeAsset !== "") {
       writer.uint32(186).string(message.feeAsset);
+    }
+    if (message.cancelReason !== 0) {
+      writer.uint32(192).int32(message.cancelReason);
     }
     return writer;
   },
@@ -1068,6 +1124,14 @@ export const Order: MessageFns<Order> = {
           message.feeAsset = reader.string();
           continue;
         }
+        case 24: {
+          if (tag !== 192) {
+            break;
+          }
+
+          message.cancelReason = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1099,6 +1163,7 @@ export const Order: MessageFns<Order> = {
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
       feesPaid: isSet(object.feesPaid) ? globalThis.String(object.feesPaid) : "",
       feeAsset: isSet(object.feeAsset) ? globalThis.String(object.feeAsset) : "",
+      cancelReason: isSet(object.cancelReason) ? cancelReasonFromJSON(object.cancelReason) : 0,
     };
   },
 
@@ -1158,6 +1223,9 @@ export const Order: MessageFns<Order> = {
     if (message.feeAsset !== "") {
       obj.feeAsset = message.feeAsset;
     }
+    if (message.cancelReason !== 0) {
+      obj.cancelReason = cancelReasonToJSON(message.cancelReason);
+    }
     return obj;
   },
 
@@ -1184,6 +1252,7 @@ export const Order: MessageFns<Order> = {
     message.lockedAmount = object.lockedAmount ?? "";
     message.feesPaid = object.feesPaid ?? "";
     message.feeAsset = object.feeAsset ?? "";
+    message.cancelReason = object.cancelReason ?? 0;
     return message;
   },
 };
