@@ -30,11 +30,11 @@
  *   FEES  fees, in units of the asset each side receives (see settlement.ts): the orders that paid
  *         some, by id: u32 count, each order id f64 and its sum of fees i64 (negative: rebates);
  *         then the trades of RTRY that carry a fee, in RTRY's order: u32 count, each tradeId f64,
- *         maker fee i64 and taker fee i64. Absent on markets without fees.
+ *         maker fee i64 and taker fee i64 (every market without fees: none).
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
- * retry state, and 2 (format 1 with RTRY always present).
+ * retry state, and 2 (format 1 with RTRY always present); both without fees.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -424,7 +424,12 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
   meta.u32(userIds.length);
   meta.u32(total);
   const small = (tag: SectionTag, payload: Uint8Array): Uint8Array[] => [sectionHeader(tag, crc32(payload), payload.length), payload];
-  const optional = ([['RTRY', encodeRetries(snapshot)], ['FEES', encodeFees(snapshot)]] as const).filter(([, payload]) => payload.length > 0);
+  const optional = (
+    [
+      ['RTRY', encodeRetries(snapshot)],
+      ['FEES', encodeFees(snapshot)],
+    ] as const
+  ).filter(([, payload]) => payload.length > 0);
   return [
     fileHeader(REQUIRED_TAGS.length + optional.length),
     ...small('SEQN', seq.finish()),
