@@ -1,5 +1,6 @@
 import { rename, writeFile } from 'node:fs/promises';
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { isMainThread } from 'node:worker_threads';
 
 /**
  * Loaded into a bench server process (node --import) when BENCH_GC_FILE is set: keeps the total of
@@ -14,7 +15,9 @@ import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf
  * for milliseconds whenever the disk was busy (seen in a CPU profile of matching under make bench).
  */
 const file = process.env.BENCH_GC_FILE;
-if (file !== undefined && file !== '') {
+// Worker threads inherit --import and the environment (matching runs its snapshot replica in one):
+// their collections do not pause the server's loop, and two writers would overwrite each other's totals.
+if (file !== undefined && file !== '' && isMainThread) {
   const totals = { pauseMs: 0, count: 0, heapAfterMajorGcBytes: undefined as number | undefined };
   new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {
