@@ -110,6 +110,7 @@ export class Execution implements FillHandler {
       timestamp: this.now,
       seq: this.state.lastSeq + 1,
     };
+    this.state.history.record(trade, market.index, store.accountIndex(maker), store.accountIndex(taker), level.price, quantity, quote);
     if (this.trades === NO_TRADES) this.trades = [];
     this.trades.push(trade);
     const makerView = this.viewAfterFill(maker, level.priceUnits, undefined);

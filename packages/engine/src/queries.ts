@@ -1,7 +1,22 @@
 /** The read side: what the engine answers about orders, books and balances. Never changes state. */
-import type { BalanceView, DepthView, EngineQueries, ListOrdersQuery, MarketConfig, OrderView } from './api';
+import type {
+  BalanceView,
+  CandleView,
+  DepthView,
+  EngineQueries,
+  FillView,
+  LedgerEntryView,
+  LedgerQuery,
+  ListFillsQuery,
+  ListOrdersQuery,
+  MarketConfig,
+  OrderView,
+  TickerView,
+  TradeView,
+} from './api';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import type { EngineState } from './state';
+import { TICKER_WINDOW_MINUTES } from './ticker';
 
 /**
  * A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -63,7 +78,67 @@ export class Queries implements EngineQueries {
     });
   }
 
+  listFills(userId: string, query: ListFillsQuery): readonly FillView[] {
+    const account = this.state.accounts.get(userId);
+    const ring = account === undefined ? undefined : this.state.history.existingFills(account.index);
+    if (ring === undefined) return [];
+    const before = query.beforeTradeId ?? Infinity;
+    const from = query.from ?? -Infinity;
+    const to = query.to ?? Infinity;
+    const out: FillView[] = [];
+    for (let i = 0; i < ring.size && out.length < query.limit; i++) {
+      const t = ring.newest(i);
+      if (t.tradeId >= before || t.timestamp < from || t.timestamp >= to || (query.market !== undefined && t.market !== query.market)) continue;
+      out.push(fillOf(t, userId));
+    }
+    return out;
+  }
+
+  recentTrades(market: string, limit: number): readonly TradeView[] | undefined {
+    const found = this.state.marketsBySymbol.get(market);
+    if (found === undefined) return undefined;
+    const ring = this.state.history.markets[found.index]!;
+    const out: TradeView[] = [];
+    for (let i = 0; i < ring.size && i < limit; i++) out.push(ring.newest(i));
+    return out;
+  }
+
+  ticker(market: string, now: number): TickerView | undefined {
+    const found = this.state.marketsBySymbol.get(market);
+    if (found === undefined) return undefined;
+    return this.state.history.tickers[found.index]!.ticker(market, found.book.bestBid(), found.book.bestAsk(), now);
+  }
+
+  candles(market: string, intervalMinutes: number, now: number, limit: number): readonly CandleView[] | undefined {
+    const found = this.state.marketsBySymbol.get(market);
+    if (found === undefined) return undefined;
+    if (!Number.isSafeInteger(intervalMinutes) || intervalMinutes < 1 || TICKER_WINDOW_MINUTES % intervalMinutes !== 0) {
+      throw new RangeError(`candle interval ${intervalMinutes} minutes does not divide ${TICKER_WINDOW_MINUTES}`);
+    }
+    return this.state.history.tickers[found.index]!.candles(intervalMinutes, now, limit);
+  }
+
+  ledger(userId: string, query: LedgerQuery): readonly LedgerEntryView[] {
+    const account = this.state.accounts.get(userId);
+    if (account === undefined) return [];
+    const entries = this.state.ledger.entriesOf(account.index);
+    const before = query.beforeSeq ?? Infinity;
+    const out: LedgerEntryView[] = [];
+    for (let i = entries.length - 1; i >= 0 && out.length < query.limit; i--) if (entries[i]!.seq < before) out.push(entries[i]!);
+    return out;
+  }
+
   lastSeq(): number {
     return this.state.lastSeq;
   }
+}
+
+/** A trade as one of its two users saw it (the other one's id and order stay out). */
+function fillOf(t: TradeView, userId: string): FillView {
+  const taker = t.takerUserId === userId;
+  return {
+    tradeId: t.tradeId, market: t.market, orderId: taker ? t.takerOrderId : t.makerOrderId,
+    side: taker ? t.takerSide : t.takerSide === 'buy' ? 'sell' : 'buy', liquidity: taker ? 'taker' : 'maker',
+    price: t.price, quantity: t.quantity, quoteAmount: t.quoteAmount, timestamp: t.timestamp, seq: t.seq,
+  };
 }

@@ -27,28 +27,53 @@
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
  *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
  *         that a state without retry data hashes as it did before the section existed.
- * Version 1 (without RTRY) still restores, with empty retry state.
+ *   LDGR  the funds ledger, per account that has entries, in creation order: account index u32,
+ *         entries u32, each seq f64, timestamp f64, kind u8 (0 deposit, 1 withdrawal), asset
+ *         index u32, amount u64, request id, admin id and reference each optional (u8 0 none, 1
+ *         and the string), balanceAfter u64. Empty (and left out of stateHash) without entries.
+ *   HIST  trade history, empty (and left out of stateHash) until the first trade: the retained
+ *         trades u32, each as in RTRY, by trade id; per market in config order its ring (trades
+ *         u32, each a position in that list, oldest first), last price f64 (0: none), last trade
+ *         time f64 and its minute buckets u32, each minute f64, open, high, low, close f64, trade
+ *         count f64, volume and quote volume (decimal strings); then the accounts with fills u32,
+ *         each account index u32 and its ring as a market's.
+ * Versions 1 (without RTRY) and 2 (without LDGR and HIST) still restore, with those empty.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { DepositRecord, PlacedAs } from './account';
-import type { CancelReason, MarketConfig, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce, TradeView } from './api';
+import type {
+  CancelReason,
+  LedgerEntryKind,
+  LedgerEntryView,
+  MarketConfig,
+  OrderStatus,
+  OrderType,
+  SelfTradePrevention,
+  Side,
+  TimeInForce,
+  TradeView,
+} from './api';
 import type { BookSide } from './book';
+import { ExactSums } from './exact-sums';
 import { MAX_UNITS } from './fixed-point';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
+import type { MinuteBucket } from './ticker';
 
 const MAGIC = 'OBSNAPSH';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY'] as const;
+export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'LDGR', 'HIST'] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 /** The sections of each format version this engine reads. */
-const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
+const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [2, SECTION_TAGS.slice(0, 7)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
+/** Sections that stateHash leaves out while empty, so that a state without their data hashes as it did before they existed. */
+const OPTIONAL_IN_HASH: ReadonlySet<SectionTag> = new Set(['RTRY', 'LDGR', 'HIST']);
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -93,6 +118,34 @@ export interface SnapshotCapture {
   readonly closedCounts: Float64Array;
   /** The retry state of the accounts that have some, in creation order. */
   readonly retries: readonly CapturedRetries[];
+  /** The funds ledger of the accounts that have entries, by account index. */
+  readonly ledger: readonly [number, readonly LedgerEntryView[]][];
+  /** Trade history; undefined when nothing was ever traded. */
+  readonly history: CapturedHistory | undefined;
+}
+
+interface CapturedHistory {
+  /** Per market: its ring (oldest first), last price and time, and minute buckets. */
+  readonly markets: readonly { readonly trades: readonly TradeView[]; readonly lastPrice: number; readonly lastTradeAt: number; readonly buckets: readonly MinuteBucket[] }[];
+  /** The accounts with fills, by account index, each ring oldest first. */
+  readonly users: readonly [number, readonly TradeView[]][];
+}
+
+function captureHistory(state: EngineState): CapturedHistory | undefined {
+  const { history } = state;
+  if (history.isEmpty()) return undefined;
+  const users: [number, TradeView[]][] = [];
+  for (let a = 0; a < state.accountList.length; a++) {
+    const ring = history.existingFills(a);
+    if (ring !== undefined && ring.size > 0) users.push([a, ring.toArray()]);
+  }
+  return {
+    markets: history.markets.map((ring, m) => {
+      const ticker = history.tickers[m]!;
+      return { trades: ring.toArray(), lastPrice: ticker.lastPrice, lastTradeAt: ticker.lastTradeAt, buckets: ticker.buckets() };
+    }),
+    users,
+  };
 }
 
 /** One account's retry window: copies of its lists (the entries themselves are never changed). */
@@ -153,6 +206,8 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
     oldestClosed,
     closedCounts,
     retries,
+    ledger: state.ledger.copy(),
+    history: captureHistory(state),
   };
 }
 
@@ -387,6 +442,8 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
     ...small('RTRY', encodeRetries(snapshot)),
+    ...small('LDGR', encodeLedger(snapshot)),
+    ...small('HIST', encodeHistory(snapshot)),
   ];
 }
 
@@ -405,20 +462,7 @@ function encodeRetries(snapshot: SnapshotCapture): Uint8Array {
     for (const [clientOrderId, trades] of placementTrades.sort(byId)) {
       w.string(clientOrderId);
       w.u32(trades.length);
-      for (const t of trades) {
-        w.f64(t.tradeId);
-        w.u32(marketIndex.get(t.market)!);
-        w.u64(t.price);
-        w.u64(t.quantity);
-        w.u64(t.quoteAmount);
-        w.f64(t.makerOrderId);
-        w.f64(t.takerOrderId);
-        w.string(t.makerUserId);
-        w.string(t.takerUserId);
-        w.u8(SIDES.indexOf(t.takerSide));
-        w.f64(t.timestamp);
-        w.f64(t.seq);
-      }
+      for (const t of trades) writeTrade(w, t, marketIndex);
     }
     w.u32(placedAs.length);
     for (const [clientOrderId, { price, quantity }] of placedAs.sort(byId)) {
@@ -432,6 +476,82 @@ function encodeRetries(snapshot: SnapshotCapture): Uint8Array {
       w.u32(assetIndex.get(asset)!);
       w.u64(amount);
     }
+  }
+  return w.finish();
+}
+
+function writeTrade(w: ByteWriter, t: TradeView, marketIndex: ReadonlyMap<string, number>): void {
+  w.f64(t.tradeId);
+  w.u32(marketIndex.get(t.market)!);
+  w.u64(t.price);
+  w.u64(t.quantity);
+  w.u64(t.quoteAmount);
+  w.f64(t.makerOrderId);
+  w.f64(t.takerOrderId);
+  w.string(t.makerUserId);
+  w.string(t.takerUserId);
+  w.u8(SIDES.indexOf(t.takerSide));
+  w.f64(t.timestamp);
+  w.f64(t.seq);
+}
+
+const LEDGER_KINDS: readonly LedgerEntryKind[] = ['deposit', 'withdrawal'];
+
+function optionalString(w: ByteWriter, value: string | undefined): void {
+  w.u8(value === undefined ? 0 : 1);
+  if (value !== undefined) w.string(value);
+}
+
+function encodeLedger(snapshot: SnapshotCapture): Uint8Array {
+  const w = new ByteWriter(snapshot.ledger.length * 128);
+  const assetIndex = new Map(snapshot.assets.map((asset, i) => [asset, i]));
+  for (const [account, entries] of snapshot.ledger) {
+    w.u32(account);
+    w.u32(entries.length);
+    for (const e of entries) {
+      w.f64(e.seq);
+      w.f64(e.timestamp);
+      w.u8(LEDGER_KINDS.indexOf(e.kind));
+      w.u32(assetIndex.get(e.asset)!);
+      w.u64(e.amount);
+      optionalString(w, e.requestId);
+      optionalString(w, e.adminId);
+      optionalString(w, e.reference);
+      w.u64(e.balanceAfter);
+    }
+  }
+  return w.finish();
+}
+
+function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
+  const { history } = snapshot;
+  if (history === undefined) return new Uint8Array(0);
+  const rings = [...history.markets.map((m) => m.trades), ...history.users.map(([, trades]) => trades)];
+  const unique = [...new Set(rings.flat())].sort((a, b) => a.tradeId - b.tradeId);
+  const position = new Map(unique.map((t, i) => [t, i]));
+  const marketIndex = new Map(snapshot.markets.map((m, i) => [m.config.symbol, i]));
+  const w = new ByteWriter(64 + unique.length * 96);
+  const ring = (trades: readonly TradeView[]): void => {
+    w.u32(trades.length);
+    for (const t of trades) w.u32(position.get(t)!);
+  };
+  w.u32(unique.length);
+  for (const t of unique) writeTrade(w, t, marketIndex);
+  for (const m of history.markets) {
+    ring(m.trades);
+    w.f64(m.lastPrice);
+    w.f64(m.lastTradeAt);
+    w.u32(m.buckets.length);
+    for (const b of m.buckets) {
+      for (const value of [b.minute, b.open, b.high, b.low, b.close, b.count]) w.f64(value);
+      w.string(b.volume.toString());
+      w.string(b.quoteVolume.toString());
+    }
+  }
+  w.u32(history.users.length);
+  for (const [account, trades] of history.users) {
+    w.u32(account);
+    ring(trades);
   }
   return w.finish();
 }
@@ -455,15 +575,16 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
   return bytes;
 }
 
-/** sha256 (hex) of every section but SEQN: the state, whatever seq it is at. */
+/** sha256 (hex) of every section but SEQN and the empty optional ones: the state, whatever seq it is at. */
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2, RTRY's the last two.
-  const retries = parts.length - 2;
-  const withRetries = parts[retries + 1]!.length > 0;
-  parts.forEach((part, i) => {
-    if (i > 2 && (i < retries || withRetries)) hash.update(part);
+  // parts: the file header, then a header and a payload per section, in SECTION_TAGS order.
+  SECTION_TAGS.forEach((tag, k) => {
+    const payload = parts[2 + 2 * k]!;
+    if (tag === 'SEQN' || (OPTIONAL_IN_HASH.has(tag) && payload.length === 0)) return;
+    hash.update(parts[1 + 2 * k]!);
+    hash.update(payload);
   });
   return hash.digest('hex');
 }
@@ -701,7 +822,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   state.store.reserve(orderCount);
   state.orders.reserve(orderCount);
   const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), state);
-  const reserved = new Reservations(state.accountList.length * state.assets.length);
+  const reserved = new ExactSums(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
     for (const [s, side] of SIDES.entries()) {
@@ -750,6 +871,106 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   orders.end();
   checkLocks(state, reserved);
   readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+  readLedger(state, new ByteReader(sections.get('LDGR') ?? new Uint8Array(0), 'LDGR'));
+  readHistory(state, new ByteReader(sections.get('HIST') ?? new Uint8Array(0), 'HIST'));
+}
+
+/**
+ * Reads LDGR: accounts in increasing order, each with entries in increasing seq, of known assets,
+ * with a positive amount, a withdrawal naming its admin and reference.
+ */
+function readLedger(state: EngineState, r: ByteReader): void {
+  let previous = -1;
+  while (!r.atEnd()) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`ledger of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    const userId = state.accountList[index]!.userId;
+    const entries = r.u32();
+    if (entries === 0) invalid(`ledger of ${userId} lists no entry`);
+    let seq = 0;
+    for (let k = 0; k < entries; k++) {
+      const entrySeq = count(r.f64(), `ledger seq of ${userId}`);
+      if (entrySeq <= seq) invalid(`ledger entry seq ${entrySeq} of ${userId} after ${seq}`);
+      seq = entrySeq;
+      const timestamp = count(r.f64(), `ledger timestamp of ${userId}`);
+      const kind = r.u8();
+      if (kind >= LEDGER_KINDS.length) invalid(`ledger entry ${seq} of ${userId} has kind ${kind}`);
+      const asset = r.u32();
+      if (asset >= state.assets.length) invalid(`ledger entry ${seq} of ${userId} names asset #${asset}, of ${state.assets.length}`);
+      const amount = r.u64();
+      if (amount === 0n) invalid(`ledger entry ${seq} of ${userId} moves nothing`);
+      const requestId = readOptional(r);
+      const adminId = readOptional(r);
+      const reference = readOptional(r);
+      if (LEDGER_KINDS[kind] === 'withdrawal' && (adminId === undefined || reference === undefined)) invalid(`withdrawal ${seq} of ${userId} lacks its admin or reference`);
+      state.ledger.record(index, {
+        seq, timestamp, kind: LEDGER_KINDS[kind]!, asset: state.assets[asset]!, amount,
+        ...(requestId === undefined ? {} : { requestId }), ...(adminId === undefined ? {} : { adminId }),
+        ...(reference === undefined ? {} : { reference }), balanceAfter: r.u64(),
+      });
+    }
+  }
+}
+
+function readOptional(r: ByteReader): string | undefined {
+  const flag = r.u8();
+  if (flag > 1) invalid(`an optional string flagged ${flag}`);
+  return flag === 1 ? r.string() : undefined;
+}
+
+/**
+ * Reads HIST: trades by increasing id, rings no longer than their bounds naming trades of their
+ * market or account, minute buckets each in its own slot with low ≤ open, close ≤ high.
+ */
+function readHistory(state: EngineState, r: ByteReader): void {
+  if (r.atEnd()) return;
+  const { history } = state;
+  const trades: TradeView[] = [];
+  for (let n = r.u32(); n > 0; n--) {
+    const t = readTrade(state, r);
+    if (trades.length > 0 && t.tradeId <= trades[trades.length - 1]!.tradeId) invalid(`history trade ${t.tradeId} after ${trades[trades.length - 1]!.tradeId}`);
+    trades.push(t);
+  }
+  const ring = (bound: number, what: string, belongs: (t: TradeView) => boolean): TradeView[] => {
+    const size = r.u32();
+    if (size > bound) invalid(`${what} holds ${size} trades, more than the ${bound} retained`);
+    const list: TradeView[] = [];
+    for (let k = 0; k < size; k++) {
+      const t = trades[r.u32()] ?? invalid(`${what} names a trade past the ${trades.length} kept`);
+      if (!belongs(t) || (list.length > 0 && t.tradeId <= list[list.length - 1]!.tradeId)) invalid(`${what} holds trade ${t.tradeId} out of place`);
+      list.push(t);
+    }
+    return list;
+  };
+  state.markets.forEach((market, m) => {
+    for (const t of ring(history.perMarket, `the trades of ${market.symbol}`, (t) => t.market === market.symbol)) history.markets[m]!.push(t);
+    const ticker = history.tickers[m]!;
+    ticker.lastPrice = count(r.f64(), `last price of ${market.symbol}`);
+    ticker.lastTradeAt = count(r.f64(), `last trade time of ${market.symbol}`);
+    for (let n = r.u32(); n > 0; n--) {
+      const [minute, open, high, low, close, tradeCount] = [0, 1, 2, 3, 4, 5].map(() => count(r.f64(), `a minute bucket of ${market.symbol}`)) as [number, number, number, number, number, number];
+      if (low > open || low > close || open > high || close > high || tradeCount === 0) invalid(`minute ${minute} of ${market.symbol} is inconsistent`);
+      const bucket = { minute, open, high, low, close, count: tradeCount, volume: decimal(r, market.symbol), quoteVolume: decimal(r, market.symbol) };
+      if (!ticker.restore(bucket)) invalid(`minute ${minute} of ${market.symbol} shares its slot`);
+    }
+  });
+  let previous = -1;
+  for (let n = r.u32(); n > 0; n--) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`fills of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    const { userId } = state.accountList[index]!;
+    const fills = history.fillsOf(index);
+    for (const t of ring(history.perUser, `the fills of ${userId}`, (t) => t.makerUserId === userId || t.takerUserId === userId)) fills.push(t);
+  }
+  r.end();
+}
+
+function decimal(r: ByteReader, symbol: string): bigint {
+  const text = r.string();
+  if (!/^(0|[1-9][0-9]{0,39})$/.test(text)) invalid(`a volume of ${symbol} is ${JSON.stringify(text.slice(0, 50))}`);
+  return BigInt(text);
 }
 
 /**
@@ -877,37 +1098,8 @@ function readAccounts(state: EngineState, r: ByteReader, accountCount: number): 
   return closed;
 }
 
-/**
- * What open orders reserve, per balance: exact sums of safe integers, kept as numbers while they
- * stay below 2^53 (a bigint per order was a third of a restore) and carried into bigints past it.
- */
-class Reservations {
-  private readonly small: Float64Array;
-  private readonly carried: bigint[];
-
-  constructor(balances: number) {
-    this.small = new Float64Array(balances);
-    this.carried = new Array<bigint>(balances).fill(0n);
-  }
-
-  add(ref: number, amount: number): void {
-    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
-    const sum = this.small[ref]! + amount;
-    if (sum > Number.MAX_SAFE_INTEGER) {
-      this.carried[ref] = this.carried[ref]! + BigInt(this.small[ref]!);
-      this.small[ref] = amount;
-    } else {
-      this.small[ref] = sum;
-    }
-  }
-
-  total(ref: number): bigint {
-    return this.carried[ref]! + BigInt(this.small[ref]!);
-  }
-}
-
 /** Every account's locked balance of every asset equals what its open orders reserve of it. */
-function checkLocks(state: EngineState, reserved: Reservations): void {
+function checkLocks(state: EngineState, reserved: ExactSums): void {
   const { balances } = state;
   for (let ref = 0; ref < state.accountList.length * state.assets.length; ref++) {
     const locked = balances.locked(ref);

@@ -6,9 +6,11 @@
 import type { EngineConfig } from './api';
 import { Account } from './account';
 import { Balances } from './balances';
+import { FundsLedger } from './funds-ledger';
 import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { type OrderRef, OrderStore } from './order-store';
+import { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET, TradeHistory } from './trade-history';
 
 export class EngineState {
   readonly markets: Market[] = [];
@@ -25,12 +27,20 @@ export class EngineState {
   /** Every retrievable order by id. */
   readonly orders = new OrderIndex();
   readonly balances: Balances;
+  /** Every deposit and withdrawal. */
+  readonly ledger: FundsLedger;
+  /** Recent trades per market and per user, and the tickers. */
+  readonly history: TradeHistory;
   lastSeq = 0;
   nextTradeId = 1;
 
   constructor(readonly config: EngineConfig) {
     const retain = config.closedOrdersRetainedPerUser;
-    if (!Number.isSafeInteger(retain) || retain < 0) throw new Error('closedOrdersRetainedPerUser must be a non-negative integer');
+    const perUser = config.fillsRetainedPerUser ?? DEFAULT_FILLS_RETAINED_PER_USER;
+    const perMarket = config.tradesRetainedPerMarket ?? DEFAULT_TRADES_RETAINED_PER_MARKET;
+    for (const [name, value] of [['closedOrdersRetainedPerUser', retain], ['fillsRetainedPerUser', perUser], ['tradesRetainedPerMarket', perMarket]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
+    }
     const symbols: string[] = [];
     this.store = new OrderStore(this.userIds, symbols);
     for (const mc of config.markets) {
@@ -42,6 +52,8 @@ export class EngineState {
       this.marketsBySymbol.set(mc.symbol, market);
     }
     this.balances = new Balances(this.assets);
+    this.ledger = new FundsLedger(retain);
+    this.history = new TradeHistory(this.markets.length, perMarket, perUser);
   }
 
   private assetIndexOf(asset: string): number {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { Engine, SnapshotInvalidError } from '../src/index';
 import {
@@ -97,14 +98,14 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, seven sections in order, one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, nine sections in order, one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
     const view = new DataView(bytes.buffer, bytes.byteOffset);
-    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([2, 7, 2]);
+    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([3, 9, 3]);
     const sections = readSections(bytes);
-    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY']);
+    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'LDGR', 'HIST']);
     expect(snapshotSeq(bytes)).to.equal(h.engine.lastSeq());
     const meta = new DataView(sections.get('META')!.slice().buffer);
     // nextTradeId after the trades of orders 6, 8 and 10; 3 accounts; 12 orders, none evicted.
@@ -193,21 +194,22 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(magic)).to.equal('not a snapshot (no OBSNAPSH header)');
     expect(refusal(bytes.subarray(0, 15))).to.equal('not a snapshot (no OBSNAPSH header)');
     const version = copy();
-    view(version).setUint32(8, 3, true);
-    expect(refusal(version)).to.equal('format version 3, this engine reads 1 to 2');
+    view(version).setUint32(8, 4, true);
+    expect(refusal(version)).to.equal('format version 4, this engine reads 1 to 3');
     view(version).setUint32(8, 0, true);
-    expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 2');
+    expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 6, true);
-    expect(refusal(count)).to.equal('6 sections, format 2 has 7');
+    expect(refusal(count)).to.equal('6 sections, format 3 has 9');
     view(count).setUint32(8, 1, true);
-    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
+    expect(refusal(count)).to.equal(`${after} bytes after the last section`);
     view(count).setUint32(12, 7, true);
     expect(refusal(count)).to.equal('7 sections, format 1 has 6');
     expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
-    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section RTRY is truncated \(at byte \d+\)$/);
+    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section HIST is truncated \(at byte \d+\)$/);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -526,9 +528,17 @@ describe('snapshot: the retry window (RTRY)', () => {
       return h;
     };
     const h = quiet();
-    expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length(0);
-    // What the engine of format 1 computed for this state.
-    expect(h.engine.stateHash()).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    const sections = readSections(h.engine.snapshot());
+    expect(sections.get('RTRY')).to.have.length(0);
+    // What the engine of format 1 computed for this state, from the sections it had; the ledger of
+    // its deposits and the history of its trades are state too, since format 3.
+    const format1Hash = (tags: readonly SectionTag[]): string => {
+      const hash = createHash('sha256');
+      for (const [tag, payload] of frameSections(tags.map((tag) => ({ tag, payload: sections.get(tag)! }))).entries()) if (tag > 2) hash.update(payload);
+      return hash.digest('hex');
+    };
+    expect(format1Hash(SECTION_TAGS.slice(0, 6))).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    expect(h.engine.stateHash()).to.equal(format1Hash(SECTION_TAGS.filter((tag) => tag !== 'RTRY')));
     const twin = quiet();
     accepted(h.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n, requestId: 'r' }));
     accepted(twin.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n }));
