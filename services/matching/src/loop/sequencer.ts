@@ -44,6 +44,8 @@ export class Sequencer {
         return { ...input, seq, timestamp };
       case 'cancelAll':
         return { ...input, seq, timestamp };
+      case 'withdraw':
+        return { ...input, seq, timestamp };
     }
   }
 }
