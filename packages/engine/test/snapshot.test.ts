@@ -9,6 +9,7 @@ import {
   ORDER_BYTES,
   ORDER_LAYOUT,
   readSections,
+  REQUIRED_TAGS,
   SECTION_TAGS,
   type SectionTag,
   SNAPSHOT_VERSION,
@@ -43,8 +44,8 @@ function variedBook(): Harness {
   return h;
 }
 
-function expectSameEngine(restored: Engine, original: Engine): void {
-  expect(restored.stateHash()).to.equal(original.stateHash());
+function expectSameEngine(restored: Engine, original: Engine, sameHash = true): void {
+  if (sameHash) expect(restored.stateHash()).to.equal(original.stateHash());
   expect(restored.lastSeq()).to.equal(original.lastSeq());
   for (const u of USERS) {
     expect(restored.listOrders(u, { openOnly: false, limit: 100 })).to.deep.equal(original.listOrders(u, { openOnly: false, limit: 100 }));
@@ -58,7 +59,23 @@ function edited(bytes: Uint8Array, tag: SectionTag, change: (payload: Uint8Array
   const sections = readSections(bytes);
   const payload = Uint8Array.from(sections.get(tag)!);
   const replaced = change(payload, new DataView(payload.buffer)) ?? payload;
-  return concatParts(frameSections(SECTION_TAGS.map((t) => ({ tag: t, payload: t === tag ? replaced : sections.get(t)! }))));
+  return concatParts(frameSections([...sections].map(([t, p]) => ({ tag: t, payload: t === tag ? replaced : p }))));
+}
+
+/** ORDR with each record's flags packed as formats 1 and 2 did instead of format 3's. */
+function withFormat1Flags(ordr: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(ordr);
+  const view = new DataView(copy.buffer);
+  // [format 3's shift, width, format 1's shift] of side, type, status, time in force, post-only,
+  // self-trade prevention, cancel reason and client id.
+  const fields = [[0, 1, 0], [1, 2, 1], [3, 3, 2], [6, 3, 4], [9, 1, 6], [10, 2, 7], [12, 4, 9], [16, 1, 11]] as const;
+  for (let at = ORDER_LAYOUT.flags; at < copy.length; at += ORDER_BYTES) {
+    const flags = view.getUint32(at, true);
+    let narrow = 0;
+    for (const [from, width, to] of fields) narrow |= ((flags >>> from) & ((1 << width) - 1)) << to;
+    view.setUint32(at, narrow, true);
+  }
+  return copy;
 }
 
 /** Byte offset in ORDR of the record of order `id`. */
@@ -199,10 +216,16 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     view(version).setUint32(8, 0, true);
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
+    view(count).setUint32(12, 5, true);
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 9');
+    view(count).setUint32(12, 10, true);
+    expect(refusal(count)).to.equal('10 sections, format 3 has 6 to 9');
     view(count).setUint32(12, 6, true);
-    expect(refusal(count)).to.equal('6 sections, format 3 has 9');
-    view(count).setUint32(8, 1, true);
     const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
+    expect(refusal(count)).to.equal(`${after} bytes after the last section`);
+    view(count).setUint32(8, 2, true);
+    expect(refusal(count)).to.equal('6 sections, format 2 has 7');
+    view(count).setUint32(8, 1, true);
     expect(refusal(count)).to.equal(`${after} bytes after the last section`);
     view(count).setUint32(12, 7, true);
     expect(refusal(count)).to.equal('7 sections, format 1 has 6');
@@ -300,9 +323,12 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, 300_000_000, true)))).to.equal('order 2 filled 300000000 of 200000000');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 3, true)))).to.equal('order 2 names account #3, of 3');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 3, true)))).to.equal('order 2 names market #3, of 3');
-    expect(refusal(setFlags(2, (f) => f | (1 << 12)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 12)}`);
-    expect(refusal(setFlags(2, (f) => f | (3 << 4)))).to.equal('order 2 has an unknown value 3 in flag bits 4-5');
-    expect(refusal(setFlags(2, (f) => f | (3 << 7)))).to.equal('order 2 has an unknown value 3 in flag bits 7-8');
+    expect(refusal(setFlags(2, (f) => f | (1 << 17)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 17)}`);
+    expect(refusal(setFlags(2, (f) => f | (7 << 6)))).to.equal('order 2 has an unknown value 7 in flag bits 6-8');
+    expect(refusal(setFlags(2, (f) => f | (3 << 10)))).to.equal('order 2 has an unknown value 3 in flag bits 10-11');
+    expect(refusal(setFlags(2, (f) => f | (3 << 1)))).to.equal('order 2 has an unknown value 3 in flag bits 1-2');
+    expect(refusal(setFlags(2, (f) => f | (7 << 3)))).to.equal('order 2 has an unknown value 7 in flag bits 3-5');
+    expect(refusal(setFlags(2, (f) => f | (15 << 12)))).to.equal('order 2 has an unknown value 15 in flag bits 12-15');
   });
 
   function orderFlags(id: number): number {
@@ -312,20 +338,20 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
 
   it('each flag decodes to its own value', () => {
     // Order 2 is a post-only GTC buy with cancel_taker; order 7 an IOC cancelled for ioc; 8 a market order with a client id.
-    expect(orderFlags(2)).to.equal((0 << 0) | (0 << 1) | (0 << 2) | (0 << 4) | (1 << 6) | (1 << 7));
-    expect(orderFlags(3)).to.equal(2 << 7);
-    expect(orderFlags(4)).to.equal((1 << 0) | (3 << 2) | (1 << 9));
-    expect(orderFlags(7)).to.equal((3 << 2) | (1 << 4) | (2 << 9));
-    expect(orderFlags(8)).to.equal((1 << 1) | (2 << 2) | (2 << 4) | (1 << 11));
-    expect(orderFlags(11)).to.equal((1 << 0) | (3 << 2) | (3 << 9));
-    expect(orderFlags(1)).to.equal((1 << 2) | (1 << 11));
+    expect(orderFlags(2)).to.equal((0 << 0) | (0 << 1) | (0 << 3) | (0 << 6) | (1 << 9) | (1 << 10));
+    expect(orderFlags(3)).to.equal(2 << 10);
+    expect(orderFlags(4)).to.equal((1 << 0) | (3 << 3) | (1 << 12));
+    expect(orderFlags(7)).to.equal((3 << 3) | (1 << 6) | (2 << 12));
+    expect(orderFlags(8)).to.equal((1 << 1) | (2 << 3) | (2 << 6) | (1 << 16));
+    expect(orderFlags(11)).to.equal((1 << 0) | (3 << 3) | (3 << 12));
+    expect(orderFlags(1)).to.equal((1 << 3) | (1 << 16));
   });
 
   it('resting orders that cannot rest where they are', () => {
     expect(refusal(setFlags(2, (f) => f | 1))).to.equal('order 2 rests in the buy book of BTC-USD but is a open sell limit order of market #0');
     expect(refusal(setFlags(2, (f) => f | 2))).to.equal('order 2 rests in the buy book of BTC-USD but is a open buy market order of market #0');
-    expect(refusal(setFlags(2, (f) => f | (2 << 2)))).to.equal('order 2 rests in the buy book of BTC-USD but is a filled buy limit order of market #0');
-    expect(refusal(setFlags(2, (f) => f | (3 << 2)))).to.equal('order 2 rests in the buy book of BTC-USD but is a cancelled buy limit order of market #0');
+    expect(refusal(setFlags(2, (f) => f | (2 << 3)))).to.equal('order 2 rests in the buy book of BTC-USD but is a filled buy limit order of market #0');
+    expect(refusal(setFlags(2, (f) => f | (3 << 3)))).to.equal('order 2 rests in the buy book of BTC-USD but is a cancelled buy limit order of market #0');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 1, true)))).to.equal(
       'order 2 rests in the buy book of BTC-USD but is a open buy limit order of market #1',
     );
@@ -358,12 +384,12 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(editOrder(bytes, 6, (v, at) => v.setFloat64(at + ORDER_LAYOUT.locked, 5, true)))).to.equal(
       'order 6 is listed as closed by cy but is filled, account #2, locking 5',
     );
-    expect(refusal(setFlags(4, (f) => f & ~(3 << 2)))).to.equal('order 4 is listed as closed by bob but is open, account #1, locking 0');
-    expect(refusal(setFlags(4, (f) => (f & ~(3 << 2)) | (1 << 2)))).to.equal('order 4 is listed as closed by bob but is partially_filled, account #1, locking 0');
+    expect(refusal(setFlags(4, (f) => f & ~(7 << 3)))).to.equal('order 4 is listed as closed by bob but is open, account #1, locking 0');
+    expect(refusal(setFlags(4, (f) => (f & ~(7 << 3)) | (1 << 3)))).to.equal('order 4 is listed as closed by bob but is partially_filled, account #1, locking 0');
     expect(refusal(editOrder(bytes, 4, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 2, true)))).to.equal(
       'order 4 is listed as closed by bob but is cancelled, account #2, locking 0',
     );
-    expect(Engine.restore(CONFIG, setFlags(4, (f) => (f & ~(3 << 2)) | (2 << 2))).lastSeq()).to.equal(h.engine.lastSeq());
+    expect(Engine.restore(CONFIG, setFlags(4, (f) => (f & ~(7 << 3)) | (2 << 3))).lastSeq()).to.equal(h.engine.lastSeq());
   });
 
   it('orders no list holds, lists longer than the orders, and client order ids used twice', () => {
@@ -372,7 +398,7 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     const fewer = edited(edited(bytes, 'ORDR', (p) => p.subarray(0, 11 * ORDER_BYTES)), 'META', (_, v) => v.setUint32(12, 11, true));
     expect(refusal(fewer)).to.equal('section ORDR holds 11 orders, fewer than the books and accounts list');
     // Order 2 gets a client order id, the same as ann's order 1: the CLID string goes first.
-    const clid = edited(setFlags(2, (f) => f | (1 << 11)), 'CLID', (p) => concatParts([p.subarray(0, 7), p]));
+    const clid = edited(setFlags(2, (f) => f | (1 << 16)), 'CLID', (p) => concatParts([p.subarray(0, 7), p]));
     expect(refusal(clid)).to.equal('client order id "a-1" of ann is used twice');
   });
 });
@@ -516,7 +542,7 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(Engine.restore(CONFIG, bytes).snapshot()).to.deep.equal(bytes);
   });
 
-  it('leaves the state hash of a state without retry data as format 1 had it, and counts retry data in it', () => {
+  it('leaves RTRY out of a state without retry data, hashed as before the section existed, and counts retry data in it', () => {
     const quiet = (): Harness => {
       const h = new Harness();
       for (const u of ['ann', 'bob']) for (const asset of ['USD', 'BTC']) h.deposit(u, asset, '1000');
@@ -529,16 +555,19 @@ describe('snapshot: the retry window (RTRY)', () => {
     };
     const h = quiet();
     const sections = readSections(h.engine.snapshot());
-    expect(sections.get('RTRY')).to.have.length(0);
-    // What the engine of format 1 computed for this state, from the sections it had; the ledger of
-    // its deposits and the history of its trades are state too, since format 3.
-    const format1Hash = (tags: readonly SectionTag[]): string => {
+    expect(sections.has('RTRY')).to.equal(false);
+    const hashOf = (parts: readonly Uint8Array[]): string => {
       const hash = createHash('sha256');
-      for (const [tag, payload] of frameSections(tags.map((tag) => ({ tag, payload: sections.get(tag)! }))).entries()) if (tag > 2) hash.update(payload);
+      for (const part of parts.slice(3)) hash.update(part);
       return hash.digest('hex');
     };
-    expect(format1Hash(SECTION_TAGS.slice(0, 6))).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
-    expect(h.engine.stateHash()).to.equal(format1Hash(SECTION_TAGS.filter((tag) => tag !== 'RTRY')));
+    const framed = (tags: readonly SectionTag[]) => frameSections(tags.map((tag) => ({ tag, payload: sections.get(tag)! })));
+    // What the engines of formats 1 and 2 computed for this state: the same sections but SEQN, flags packed narrower.
+    const format1 = frameSections(REQUIRED_TAGS.map((tag) => ({ tag, payload: tag === 'ORDR' ? withFormat1Flags(sections.get(tag)!) : sections.get(tag)! })));
+    expect(hashOf(format1)).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    expect(hashOf(framed(REQUIRED_TAGS))).to.equal('46e95e03c122936249d64d87ba424bbf3e9cc8198afa6b72ec0d94dccbf8c172');
+    // The ledger of its deposits and the history of its trades are state too.
+    expect(h.engine.stateHash()).to.equal(hashOf(framed([...REQUIRED_TAGS, 'LDGR', 'HIST'])));
     const twin = quiet();
     accepted(h.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n, requestId: 'r' }));
     accepted(twin.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n }));
@@ -546,17 +575,27 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(h.engine.stateHash()).to.not.equal(twin.engine.stateHash());
   });
 
-  it('restores a format 1 snapshot with empty retry state', () => {
+  it('restores a format 1 snapshot with empty retry state, and a format 2 one with it', () => {
     const h = variedBook();
     const sections = readSections(h.engine.snapshot());
-    const v1 = concatParts(frameSections(SECTION_TAGS.slice(0, 6).map((tag) => ({ tag, payload: sections.get(tag)! }))));
-    new DataView(v1.buffer).setUint32(8, 1, true);
-    const restored = Engine.restore(CONFIG, v1);
+    const older = (version: number, tags: readonly SectionTag[]): Uint8Array => {
+      const bytes = concatParts(frameSections(tags.map((tag) => ({ tag, payload: tag === 'ORDR' ? withFormat1Flags(sections.get(tag)!) : sections.get(tag)! }))));
+      new DataView(bytes.buffer).setUint32(8, version, true);
+      return bytes;
+    };
+    const v1 = Engine.restore(CONFIG, older(1, REQUIRED_TAGS));
     // variedBook's market order b-1 traded when placed: format 1 could not keep that.
-    expect(readSections(restored.snapshot()).get('RTRY')).to.have.length(0);
+    expect(readSections(v1.snapshot()).get('RTRY')).to.equal(undefined);
     expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length.above(0);
-    expect(restored.listOrders('bob', { openOnly: false, limit: 100 })).to.deep.equal(h.engine.listOrders('bob', { openOnly: false, limit: 100 }));
+    expect(v1.listOrders('bob', { openOnly: false, limit: 100 })).to.deep.equal(h.engine.listOrders('bob', { openOnly: false, limit: 100 }));
+    const v2 = Engine.restore(CONFIG, older(2, [...REQUIRED_TAGS, 'RTRY']));
+    // Format 2 had no funds ledger and no trade history: all the rest comes back.
+    const withoutHistory = concatParts(frameSections(([...REQUIRED_TAGS, 'RTRY'] as const).map((tag) => ({ tag, payload: sections.get(tag)! }))));
+    expectSameEngine(v2, Engine.restore(CONFIG, withoutHistory));
+    expectSameEngine(v2, h.engine, false);
+    expect([v2.ledger('bob', { limit: 9 }), v2.listFills('bob', { limit: 9 })]).to.deep.equal([[], []]);
   });
+
 
   it('captures a copy of the retry data: placements, amendments, deposits and evictions after capture() are not in the snapshot', () => {
     const { h } = retryBook();

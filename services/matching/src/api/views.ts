@@ -5,6 +5,7 @@ import {
   PRICE_DECIMALS,
   QUANTITY_DECIMALS,
   type BalanceView,
+  type CancelReason,
   type CandleView,
   type DepthView,
   type FillView,
@@ -52,6 +53,12 @@ const SELF_TRADE_PREVENTIONS: Readonly<Record<SelfTradePrevention, matching.Self
   cancel_both: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_CANCEL_BOTH,
 };
 
+const CANCEL_REASONS: Readonly<Record<CancelReason, matching.CancelReason>> = {
+  user: matching.CancelReason.CANCEL_REASON_USER,
+  ioc: matching.CancelReason.CANCEL_REASON_IOC,
+  self_trade: matching.CancelReason.CANCEL_REASON_SELF_TRADE,
+};
+
 export function orderToProto(order: OrderView): matching.Order {
   return {
     orderId: BigInt(order.orderId),
@@ -70,6 +77,7 @@ export function orderToProto(order: OrderView): matching.Order {
     createdAtUnixMs: BigInt(order.createdAt),
     updatedAtUnixMs: BigInt(order.updatedAt),
     lockedAmount: formatAmount(order.locked),
+    cancelReason: order.cancelReason === undefined ? matching.CancelReason.CANCEL_REASON_UNSPECIFIED : CANCEL_REASONS[order.cancelReason],
   };
 }
 

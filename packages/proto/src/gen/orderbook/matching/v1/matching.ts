@@ -272,6 +272,56 @@ export function orderStatusToJSON(object: OrderStatus): string {
   }
 }
 
+/** CancelReason says why an order was cancelled. */
+export enum CancelReason {
+  /** CANCEL_REASON_UNSPECIFIED - CANCEL_REASON_UNSPECIFIED: the order is not cancelled. */
+  CANCEL_REASON_UNSPECIFIED = 0,
+  /** CANCEL_REASON_USER - CANCEL_REASON_USER: its owner cancelled it (CancelOrder, CancelAllOrders). */
+  CANCEL_REASON_USER = 1,
+  /** CANCEL_REASON_IOC - CANCEL_REASON_IOC: the unfilled rest of an immediate-or-cancel order. */
+  CANCEL_REASON_IOC = 2,
+  /** CANCEL_REASON_SELF_TRADE - CANCEL_REASON_SELF_TRADE: self-trade prevention cancelled it. */
+  CANCEL_REASON_SELF_TRADE = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function cancelReasonFromJSON(object: any): CancelReason {
+  switch (object) {
+    case 0:
+    case "CANCEL_REASON_UNSPECIFIED":
+      return CancelReason.CANCEL_REASON_UNSPECIFIED;
+    case 1:
+    case "CANCEL_REASON_USER":
+      return CancelReason.CANCEL_REASON_USER;
+    case 2:
+    case "CANCEL_REASON_IOC":
+      return CancelReason.CANCEL_REASON_IOC;
+    case 3:
+    case "CANCEL_REASON_SELF_TRADE":
+      return CancelReason.CANCEL_REASON_SELF_TRADE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CancelReason.UNRECOGNIZED;
+  }
+}
+
+export function cancelReasonToJSON(object: CancelReason): string {
+  switch (object) {
+    case CancelReason.CANCEL_REASON_UNSPECIFIED:
+      return "CANCEL_REASON_UNSPECIFIED";
+    case CancelReason.CANCEL_REASON_USER:
+      return "CANCEL_REASON_USER";
+    case CancelReason.CANCEL_REASON_IOC:
+      return "CANCEL_REASON_IOC";
+    case CancelReason.CANCEL_REASON_SELF_TRADE:
+      return "CANCEL_REASON_SELF_TRADE";
+    case CancelReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** OrderStatusFilter selects orders in ListOrders. */
 export enum OrderStatusFilter {
   /** ORDER_STATUS_FILTER_UNSPECIFIED - ORDER_STATUS_FILTER_UNSPECIFIED means ORDER_STATUS_FILTER_ALL. */
@@ -492,6 +542,8 @@ export interface Order {
   updatedAtUnixMs: bigint;
   /** locked_amount is what the order still locks: quote for a buy, base for a sell. */
   lockedAmount: string;
+  /** cancel_reason says why a cancelled order was cancelled; unspecified for every other status. */
+  cancelReason: CancelReason;
 }
 
 /** Trade is one match between a resting (maker) and an incoming (taker) order. */
@@ -1150,6 +1202,7 @@ function createBaseOrder(): Order {
     createdAtUnixMs: 0n,
     updatedAtUnixMs: 0n,
     lockedAmount: "",
+    cancelReason: 0,
   };
 }
 
@@ -1211,6 +1264,9 @@ export const Order: MessageFns<Order> = {
     }
     if (message.lockedAmount !== "") {
       writer.uint32(130).string(message.lockedAmount);
+    }
+    if (message.cancelReason !== 0) {
+      writer.uint32(192).int32(message.cancelReason);
     }
     return writer;
   },
@@ -1350,6 +1406,14 @@ export const Order: MessageFns<Order> = {
           message.lockedAmount = reader.string();
           continue;
         }
+        case 24: {
+          if (tag !== 192) {
+            break;
+          }
+
+          message.cancelReason = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1379,6 +1443,7 @@ export const Order: MessageFns<Order> = {
       createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
       updatedAtUnixMs: isSet(object.updatedAtUnixMs) ? BigInt(object.updatedAtUnixMs) : 0n,
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
+      cancelReason: isSet(object.cancelReason) ? cancelReasonFromJSON(object.cancelReason) : 0,
     };
   },
 
@@ -1432,6 +1497,9 @@ export const Order: MessageFns<Order> = {
     if (message.lockedAmount !== "") {
       obj.lockedAmount = message.lockedAmount;
     }
+    if (message.cancelReason !== 0) {
+      obj.cancelReason = cancelReasonToJSON(message.cancelReason);
+    }
     return obj;
   },
 
@@ -1456,6 +1524,7 @@ export const Order: MessageFns<Order> = {
     message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
     message.updatedAtUnixMs = object.updatedAtUnixMs ?? 0n;
     message.lockedAmount = object.lockedAmount ?? "";
+    message.cancelReason = object.cancelReason ?? 0;
     return message;
   },
 };
