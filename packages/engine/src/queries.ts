@@ -17,6 +17,8 @@ import type {
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import type { EngineState } from './state';
 import { TICKER_WINDOW_MINUTES } from './ticker';
+import { fillViewOf, tradeViewOf } from './trade-history';
+import { ROW } from './trade-ring';
 
 /**
  * A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -85,11 +87,14 @@ export class Queries implements EngineQueries {
     const before = query.beforeTradeId ?? Infinity;
     const from = query.from ?? -Infinity;
     const to = query.to ?? Infinity;
+    const market = query.market === undefined ? undefined : this.state.marketsBySymbol.get(query.market);
+    if (query.market !== undefined && market === undefined) return [];
     const out: FillView[] = [];
     for (let i = 0; i < ring.size && out.length < query.limit; i++) {
-      const t = ring.newest(i);
-      if (t.tradeId >= before || t.timestamp < from || t.timestamp >= to || (query.market !== undefined && t.market !== query.market)) continue;
-      out.push(fillOf(t, userId));
+      const timestamp = ring.newest(i, ROW.timestamp);
+      if (ring.newest(i, ROW.tradeId) >= before || timestamp < from || timestamp >= to) continue;
+      if (market !== undefined && ring.newest(i, ROW.market) !== market.index) continue;
+      out.push(fillViewOf(ring, i, account!.index, this.state.markets));
     }
     return out;
   }
@@ -98,8 +103,9 @@ export class Queries implements EngineQueries {
     const found = this.state.marketsBySymbol.get(market);
     if (found === undefined) return undefined;
     const ring = this.state.history.markets[found.index]!;
+    const userIds = (account: number): string => this.state.accountList[account]!.userId;
     const out: TradeView[] = [];
-    for (let i = 0; i < ring.size && i < limit; i++) out.push(ring.newest(i));
+    for (let i = 0; i < ring.size && i < limit; i++) out.push(tradeViewOf(ring, i, this.state.markets, userIds));
     return out;
   }
 
@@ -131,14 +137,4 @@ export class Queries implements EngineQueries {
   lastSeq(): number {
     return this.state.lastSeq;
   }
-}
-
-/** A trade as one of its two users saw it (the other one's id and order stay out). */
-function fillOf(t: TradeView, userId: string): FillView {
-  const taker = t.takerUserId === userId;
-  return {
-    tradeId: t.tradeId, market: t.market, orderId: taker ? t.takerOrderId : t.makerOrderId,
-    side: taker ? t.takerSide : t.takerSide === 'buy' ? 'sell' : 'buy', liquidity: taker ? 'taker' : 'maker',
-    price: t.price, quantity: t.quantity, quoteAmount: t.quoteAmount, timestamp: t.timestamp, seq: t.seq,
-  };
 }

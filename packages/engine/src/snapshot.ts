@@ -31,12 +31,11 @@
  *         entries u32, each seq f64, timestamp f64, kind u8 (0 deposit, 1 withdrawal), asset
  *         index u32, amount u64, request id, admin id and reference each optional (u8 0 none, 1
  *         and the string), balanceAfter u64.
- *   HIST  trade history, from the first trade on: the retained trades u32, each as in RTRY, by
- *         trade id; per market in config order its ring (trades u32, each a position in that
- *         list, oldest first), last price f64 (0: none), last trade time f64 and its minute
- *         buckets u32, each minute f64, open, high, low, close f64, trade count f64, volume and
- *         quote volume (decimal strings); then the accounts with fills u32, each account index
- *         u32 and its ring as a market's.
+ *   HIST  trade history, from the first trade on: per market in config order its ring (trades
+ *         u32, then each trade's row, oldest first: the ROW fields of trade-ring.ts, each f64),
+ *         last price f64 (0: none), last trade time f64 and its minute buckets u32, each minute
+ *         f64, open, high, low, close f64, trade count f64, volume and quote volume (decimal
+ *         strings); then the accounts with fills u32, each account index u32 and its ring.
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
@@ -66,6 +65,7 @@ import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 import type { MinuteBucket } from './ticker';
+import { ROW, ROW_FIELDS, type TradeRing } from './trade-ring';
 
 const MAGIC = 'OBSNAPSH';
 export const SNAPSHOT_VERSION = 3;
@@ -161,24 +161,24 @@ export interface SnapshotCapture {
 }
 
 interface CapturedHistory {
-  /** Per market: its ring (oldest first), last price and time, and minute buckets. */
-  readonly markets: readonly { readonly trades: readonly TradeView[]; readonly lastPrice: number; readonly lastTradeAt: number; readonly buckets: readonly MinuteBucket[] }[];
-  /** The accounts with fills, by account index, each ring oldest first. */
-  readonly users: readonly [number, readonly TradeView[]][];
+  /** Per market: its ring's rows (oldest first), last price and time, and minute buckets. */
+  readonly markets: readonly { readonly rows: Float64Array; readonly lastPrice: number; readonly lastTradeAt: number; readonly buckets: readonly MinuteBucket[] }[];
+  /** The accounts with fills, by account index, each ring's rows oldest first. */
+  readonly users: readonly [number, Float64Array][];
 }
 
 function captureHistory(state: EngineState): CapturedHistory | undefined {
   const { history } = state;
   if (history.isEmpty()) return undefined;
-  const users: [number, TradeView[]][] = [];
+  const users: [number, Float64Array][] = [];
   for (let a = 0; a < state.accountList.length; a++) {
     const ring = history.existingFills(a);
-    if (ring !== undefined && ring.size > 0) users.push([a, ring.toArray()]);
+    if (ring !== undefined && ring.size > 0) users.push([a, ring.copyRows()]);
   }
   return {
     markets: history.markets.map((ring, m) => {
       const ticker = history.tickers[m]!;
-      return { trades: ring.toArray(), lastPrice: ticker.lastPrice, lastTradeAt: ticker.lastTradeAt, buckets: ticker.buckets() };
+      return { rows: ring.copyRows(), lastPrice: ticker.lastPrice, lastTradeAt: ticker.lastTradeAt, buckets: ticker.buckets() };
     }),
     users,
   };
@@ -567,19 +567,14 @@ function encodeLedger(snapshot: SnapshotCapture): Uint8Array {
 function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
   const { history } = snapshot;
   if (history === undefined) return new Uint8Array(0);
-  const rings = [...history.markets.map((m) => m.trades), ...history.users.map(([, trades]) => trades)];
-  const unique = [...new Set(rings.flat())].sort((a, b) => a.tradeId - b.tradeId);
-  const position = new Map(unique.map((t, i) => [t, i]));
-  const marketIndex = new Map(snapshot.markets.map((m, i) => [m.config.symbol, i]));
-  const w = new ByteWriter(64 + unique.length * 96);
-  const ring = (trades: readonly TradeView[]): void => {
-    w.u32(trades.length);
-    for (const t of trades) w.u32(position.get(t)!);
+  const rowBytes = history.markets.reduce((n, m) => n + m.rows.length, 0) + history.users.reduce((n, [, rows]) => n + rows.length, 0);
+  const w = new ByteWriter(64 + rowBytes * 8 + history.users.length * 8);
+  const ring = (rows: Float64Array): void => {
+    w.u32(rows.length / ROW_FIELDS);
+    for (const value of rows) w.f64(value);
   };
-  w.u32(unique.length);
-  for (const t of unique) writeTrade(w, t, marketIndex);
   for (const m of history.markets) {
-    ring(m.trades);
+    ring(m.rows);
     w.f64(m.lastPrice);
     w.f64(m.lastTradeAt);
     w.u32(m.buckets.length);
@@ -590,9 +585,9 @@ function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
     }
   }
   w.u32(history.users.length);
-  for (const [account, trades] of history.users) {
+  for (const [account, rows] of history.users) {
     w.u32(account);
-    ring(trades);
+    ring(rows);
   }
   return w.finish();
 }
@@ -980,25 +975,28 @@ function readOptional(r: ByteReader): string | undefined {
 function readHistory(state: EngineState, r: ByteReader): void {
   if (r.atEnd()) return;
   const { history } = state;
-  const trades: TradeView[] = [];
-  for (let n = r.u32(); n > 0; n--) {
-    const t = readTrade(state, r);
-    if (trades.length > 0 && t.tradeId <= trades[trades.length - 1]!.tradeId) invalid(`history trade ${t.tradeId} after ${trades[trades.length - 1]!.tradeId}`);
-    trades.push(t);
-  }
-  const ring = (bound: number, what: string, belongs: (t: TradeView) => boolean): TradeView[] => {
+  const row = new Float64Array(ROW_FIELDS);
+  /** Reads a ring of at most `bound` rows into `into`, each checked and of trades in increasing id order. */
+  const ring = (into: TradeRing, bound: number, what: string, belongs: (row: Float64Array) => boolean): void => {
     const size = r.u32();
     if (size > bound) invalid(`${what} holds ${size} trades, more than the ${bound} retained`);
-    const list: TradeView[] = [];
+    let previous = 0;
     for (let k = 0; k < size; k++) {
-      const t = trades[r.u32()] ?? invalid(`${what} names a trade past the ${trades.length} kept`);
-      if (!belongs(t) || (list.length > 0 && t.tradeId <= list[list.length - 1]!.tradeId)) invalid(`${what} holds trade ${t.tradeId} out of place`);
-      list.push(t);
+      for (let f = 0; f < ROW_FIELDS; f++) row[f] = count(r.f64(), `a trade of ${what}`);
+      const id = row[ROW.tradeId]!;
+      if (id <= previous || row[ROW.market]! >= state.markets.length || row[ROW.takerSells]! > 1 || row[ROW.price] === 0 || row[ROW.quantity] === 0) {
+        invalid(`${what} holds trade ${id} out of place or with impossible fields`);
+      }
+      for (const account of [row[ROW.makerAccount]!, row[ROW.takerAccount]!]) {
+        if (account >= state.accountList.length) invalid(`trade ${id} of ${what} names account #${account}, of ${state.accountList.length}`);
+      }
+      if (!belongs(row)) invalid(`${what} holds trade ${id}, which is not theirs`);
+      previous = id;
+      into.push(row);
     }
-    return list;
   };
   state.markets.forEach((market, m) => {
-    for (const t of ring(history.perMarket, `the trades of ${market.symbol}`, (t) => t.market === market.symbol)) history.markets[m]!.push(t);
+    ring(history.markets[m]!, history.perMarket, `the trades of ${market.symbol}`, (t) => t[ROW.market] === m);
     const ticker = history.tickers[m]!;
     ticker.lastPrice = count(r.f64(), `last price of ${market.symbol}`);
     ticker.lastTradeAt = count(r.f64(), `last trade time of ${market.symbol}`);
@@ -1014,9 +1012,8 @@ function readHistory(state: EngineState, r: ByteReader): void {
     const index = r.u32();
     if (index <= previous || index >= state.accountList.length) invalid(`fills of account #${index} after #${previous}, of ${state.accountList.length}`);
     previous = index;
-    const { userId } = state.accountList[index]!;
-    const fills = history.fillsOf(index);
-    for (const t of ring(history.perUser, `the fills of ${userId}`, (t) => t.makerUserId === userId || t.takerUserId === userId)) fills.push(t);
+    const what = `the fills of ${state.accountList[index]!.userId}`;
+    ring(history.fillsOf(index), history.perUser, what, (t) => t[ROW.makerAccount] === index || t[ROW.takerAccount] === index);
   }
   r.end();
 }

@@ -1,13 +1,14 @@
 /**
  * What the engine keeps of past trades: each market's newest trades and ticker buckets, and each
- * user's newest fills (the trades they were maker or taker in). Part of the state (snapshot and
- * hash), so history survives a restart and is the same on every replica. Bounded: at most
- * tradesRetainedPerMarket trades per market and fillsRetainedPerUser per user, one object per
- * trade shared by every ring that holds it.
+ * user's newest fills (the trades they were maker or taker in), as typed rows (trade-ring.ts).
+ * Part of the state (snapshot and hash), so history survives a restart and is the same on every
+ * replica. Bounded: at most tradesRetainedPerMarket rows per market and fillsRetainedPerUser per
+ * user, 96 bytes each.
  */
-import type { TradeView } from './api';
+import type { FillView, TradeView } from './api';
+import type { Market } from './market';
 import { MarketTicker } from './ticker';
-import { TradeRing } from './trade-ring';
+import { ROW, ROW_FIELDS, TradeRing } from './trade-ring';
 
 export const DEFAULT_FILLS_RETAINED_PER_USER = 100;
 export const DEFAULT_TRADES_RETAINED_PER_MARKET = 1000;
@@ -18,6 +19,8 @@ export class TradeHistory {
   readonly tickers: MarketTicker[] = [];
   /** By account index; created at an account's first fill. */
   private readonly users: (TradeRing | undefined)[] = [];
+  /** The row being recorded: filled in place, then copied into the rings. */
+  private readonly row = new Float64Array(ROW_FIELDS);
 
   constructor(
     marketCount: number,
@@ -30,12 +33,28 @@ export class TradeHistory {
     }
   }
 
-  /** One trade of market `market` between the accounts `maker` and `taker`; price, quantity and quote in units. */
-  record(trade: TradeView, market: number, maker: number, taker: number, price: number, quantity: number, quote: number): void {
-    this.markets[market]!.push(trade);
-    this.tickers[market]!.record(price, quantity, quote, trade.timestamp);
-    this.fillsOf(maker).push(trade);
-    this.fillsOf(taker).push(trade);
+  /** One trade, in units, between the accounts `makerAccount` and `takerAccount`. */
+  record(
+    tradeId: number, market: number, price: number, quantity: number, quoteAmount: number, makerOrderId: number, takerOrderId: number,
+    makerAccount: number, takerAccount: number, takerSells: boolean, timestamp: number, seq: number,
+  ): void {
+    const row = this.row;
+    row[ROW.tradeId] = tradeId;
+    row[ROW.market] = market;
+    row[ROW.price] = price;
+    row[ROW.quantity] = quantity;
+    row[ROW.quoteAmount] = quoteAmount;
+    row[ROW.makerOrderId] = makerOrderId;
+    row[ROW.takerOrderId] = takerOrderId;
+    row[ROW.makerAccount] = makerAccount;
+    row[ROW.takerAccount] = takerAccount;
+    row[ROW.takerSells] = takerSells ? 1 : 0;
+    row[ROW.timestamp] = timestamp;
+    row[ROW.seq] = seq;
+    this.markets[market]!.push(row);
+    this.tickers[market]!.record(price, quantity, quoteAmount, timestamp);
+    this.fillsOf(makerAccount).push(row);
+    this.fillsOf(takerAccount).push(row);
   }
 
   /** The account's ring (created empty if it has none). */
@@ -48,8 +67,46 @@ export class TradeHistory {
     return this.users[account];
   }
 
-  /** Whether nothing was ever traded (what stateHash leaves out). */
+  /** Whether nothing was ever traded (a snapshot then leaves the history out). */
   isEmpty(): boolean {
     return this.tickers.every((t) => t.lastPrice === 0);
   }
+}
+
+/** The i-th newest trade of `ring` as a TradeView; `userIds` by account index. */
+export function tradeViewOf(ring: TradeRing, i: number, markets: readonly Market[], userIds: (account: number) => string): TradeView {
+  const f = (field: number): number => ring.newest(i, field);
+  return {
+    tradeId: f(ROW.tradeId),
+    market: markets[f(ROW.market)]!.symbol,
+    price: BigInt(f(ROW.price)),
+    quantity: BigInt(f(ROW.quantity)),
+    quoteAmount: BigInt(f(ROW.quoteAmount)),
+    makerOrderId: f(ROW.makerOrderId),
+    takerOrderId: f(ROW.takerOrderId),
+    makerUserId: userIds(f(ROW.makerAccount)),
+    takerUserId: userIds(f(ROW.takerAccount)),
+    takerSide: f(ROW.takerSells) === 1 ? 'sell' : 'buy',
+    timestamp: f(ROW.timestamp),
+    seq: f(ROW.seq),
+  };
+}
+
+/** The i-th newest fill of account `account`'s ring, as that user saw it (the other party stays out). */
+export function fillViewOf(ring: TradeRing, i: number, account: number, markets: readonly Market[]): FillView {
+  const f = (field: number): number => ring.newest(i, field);
+  const taker = f(ROW.takerAccount) === account;
+  const takerSide = f(ROW.takerSells) === 1 ? 'sell' : 'buy';
+  return {
+    tradeId: f(ROW.tradeId),
+    market: markets[f(ROW.market)]!.symbol,
+    orderId: taker ? f(ROW.takerOrderId) : f(ROW.makerOrderId),
+    side: taker ? takerSide : takerSide === 'buy' ? 'sell' : 'buy',
+    liquidity: taker ? 'taker' : 'maker',
+    price: BigInt(f(ROW.price)),
+    quantity: BigInt(f(ROW.quantity)),
+    quoteAmount: BigInt(f(ROW.quoteAmount)),
+    timestamp: f(ROW.timestamp),
+    seq: f(ROW.seq),
+  };
 }

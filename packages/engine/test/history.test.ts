@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { Engine, formatQuantity, type CommandResult, type WithdrawCommand } from '../src/index';
 import { readSections } from '../src/snapshot';
+import { ROW, ROW_FIELDS, TradeRing } from '../src/trade-ring';
 import { accepted, amt, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 type WithdrawBody = Omit<WithdrawCommand, 'seq' | 'timestamp' | 'kind'>;
@@ -265,5 +266,24 @@ describe('engine: history and ledger in the snapshot', () => {
     // The restored engine answers a retry of the withdrawal as the original does.
     const retry = { kind: 'withdraw', seq: h.engine.lastSeq() + 1, timestamp: now, userId: 'bob', asset: 'USD', amount: amt('7'), requestId: 'w', adminId: 'a', reference: 'wire 42' } as const;
     expect(restored.apply(retry)).to.deep.equal(h.engine.apply(retry));
+  });
+});
+
+describe('engine: the typed trade ring', () => {
+  it('grows by doubling to its bound, then overwrites the oldest; copies come oldest first', () => {
+    const ring = new TradeRing(10);
+    const row = new Float64Array(ROW_FIELDS);
+    for (let id = 1; id <= 25; id++) {
+      row[ROW.tradeId] = id;
+      row[ROW.seq] = id * 10;
+      ring.push(row);
+      expect(ring.size).to.equal(Math.min(id, 10));
+      expect([ring.newest(0, ROW.tradeId), ring.newest(ring.size - 1, ROW.seq)]).to.deep.equal([id, Math.max(1, id - 9) * 10]);
+    }
+    const copy = ring.copyRows();
+    expect(Array.from({ length: 10 }, (_, k) => copy[k * ROW_FIELDS + ROW.tradeId])).to.deep.equal([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    const none = new TradeRing(0);
+    none.push(row);
+    expect([none.size, none.copyRows().length]).to.deep.equal([0, 0]);
   });
 });

@@ -651,3 +651,23 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(refusal(edited(bytes, 'RTRY', (payload) => payload.subarray(0, payload.length - 1)), h.config)).to.equal('section RTRY ends early');
   });
 });
+
+describe('snapshot: the funds ledger (LDGR) and trade history (HIST)', () => {
+  it('refuses what no command sequence leaves, naming it', () => {
+    const bytes = variedBook().engine.snapshot();
+    // Rings longer than the engine restoring them keeps.
+    expect(refusal(bytes, { ...CONFIG, tradesRetainedPerMarket: 1 })).to.equal('the trades of BTC-USD holds 2 trades, more than the 1 retained');
+    expect(refusal(bytes, { ...CONFIG, fillsRetainedPerUser: 1 })).to.match(/^the fills of \w+ holds \d trades, more than the 1 retained$/);
+    // HIST starts with BTC-USD's ring: its size u32, then rows of 12 f64 (trade-ring.ts ROW).
+    const field = (offset: number): number => 4 + 8 * offset;
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(1), 7, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(7), 99, true)))).to.equal('trade 1 of the trades of BTC-USD names account #99, of 3');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(2), 1.5, true)))).to.equal('a trade of the trades of BTC-USD is 1.5, not a count');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(12), 1, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
+    // LDGR: account u32, entries u32, then seq f64, timestamp f64, kind u8, asset u32, ...
+    expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint32(0, 99, true)))).to.equal('ledger of account #99 after #-1, of 3');
+    expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint8(24, 5)))).to.equal('ledger entry 1 of ann has kind 5');
+    expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint32(25, 9, true)))).to.equal('ledger entry 1 of ann names asset #9, of 4');
+    expect(refusal(edited(bytes, 'LDGR', (p) => p.subarray(0, p.length - 1)))).to.equal('section LDGR ends early');
+  });
+});
