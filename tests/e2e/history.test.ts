@@ -92,13 +92,14 @@ describe('withdrawals, the funds ledger, trade history and the ticker', () => {
     const made = [...(await sell('100', '1')), ...(await sell('100', '1')), ...(await sell('100', '0.5'))];
     expect(made).to.have.length(3);
     const bobs = await stack.client.listTrades({}, bob.metadata);
-    expect(bobs.fills.map((f) => [f.tradeId, f.side, f.liquidity, f.price, f.quantity])).to.deep.equal(
-      [...made].reverse().map((t) => [t.tradeId, SIDE_SELL, LIQUIDITY_TAKER, '100', t.quantity]),
+    // No fees on these markets: each side's fee is 0, in the asset it received.
+    expect(bobs.fills.map((f) => [f.tradeId, f.side, f.liquidity, f.price, f.quantity, f.fee, f.feeAsset])).to.deep.equal(
+      [...made].reverse().map((t) => [t.tradeId, SIDE_SELL, LIQUIDITY_TAKER, '100', t.quantity, '0', 'USD']),
     );
     const alices = await stack.client.listTrades({ pageSize: 2 }, alice.metadata);
-    expect(alices.fills.map((f) => [f.tradeId, f.side, f.liquidity, f.quoteAmount])).to.deep.equal([
-      [made[2]!.tradeId, SIDE_BUY, LIQUIDITY_MAKER, '50'],
-      [made[1]!.tradeId, SIDE_BUY, LIQUIDITY_MAKER, '100'],
+    expect(alices.fills.map((f) => [f.tradeId, f.side, f.liquidity, f.quoteAmount, f.feeAsset])).to.deep.equal([
+      [made[2]!.tradeId, SIDE_BUY, LIQUIDITY_MAKER, '50', 'BTC'],
+      [made[1]!.tradeId, SIDE_BUY, LIQUIDITY_MAKER, '100', 'BTC'],
     ]);
     const next = await stack.client.listTrades({ pageSize: 2, pageToken: alices.nextPageToken }, alice.metadata);
     expect(next.fills.map((f) => f.tradeId)).to.deep.equal([made[0]!.tradeId]);

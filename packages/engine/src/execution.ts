@@ -90,7 +90,8 @@ export class Execution implements FillHandler {
     const quantityUnits = BigInt(quantity);
     const quoteUnits = BigInt(quote);
     const takerBuys = store.isBuy(taker);
-    this.settlement.settleFill(market, maker, taker, takerBuys, quantity, quote, quantityUnits, quoteUnits);
+    const settlement = this.settlement;
+    settlement.settleFill(market, maker, taker, takerBuys, quantity, quote, quantityUnits, quoteUnits);
 
     level.reduce(quantityUnits);
     recorder.level(market.book, level);
@@ -107,12 +108,14 @@ export class Execution implements FillHandler {
       makerUserId: store.userId(maker),
       takerUserId: store.userId(taker),
       takerSide: takerBuys ? 'buy' : 'sell',
+      makerFee: settlement.makerFee,
+      takerFee: settlement.takerFee,
       timestamp: this.now,
       seq: this.state.lastSeq + 1,
     };
     this.state.history.record(
       trade.tradeId, market.index, level.price, quantity, quote, trade.makerOrderId, trade.takerOrderId,
-      store.accountIndex(maker), store.accountIndex(taker), !takerBuys, this.now, trade.seq,
+      store.accountIndex(maker), store.accountIndex(taker), !takerBuys, this.now, trade.seq, Number(trade.makerFee), Number(trade.takerFee),
     );
     if (this.trades === NO_TRADES) this.trades = [];
     this.trades.push(trade);

@@ -3,15 +3,16 @@
  * first: recording a trade copies a dozen numbers and keeps no object alive, so the trade objects
  * of a command stay short-lived (retaining them cost the old generation's collector, measured).
  * The array grows by doubling up to the bound, so a ring that holds few trades costs little.
- * Every field is an integer below 2^53 (the engine bounds prices, quantities and order values).
+ * Every field is an integer of magnitude below 2^53 (the engine bounds prices, quantities and order
+ * values; fees are parts of them, negative for rebates).
  */
 
 /** The fields of a row, at these offsets. */
 export const ROW = {
   tradeId: 0, market: 1, price: 2, quantity: 3, quoteAmount: 4, makerOrderId: 5, takerOrderId: 6,
-  makerAccount: 7, takerAccount: 8, takerSells: 9, timestamp: 10, seq: 11,
+  makerAccount: 7, takerAccount: 8, takerSells: 9, timestamp: 10, seq: 11, makerFee: 12, takerFee: 13,
 } as const;
-export const ROW_FIELDS = 12;
+export const ROW_FIELDS = 14;
 const FIRST_ROWS = 4;
 
 export class TradeRing {
@@ -40,7 +41,10 @@ export class TradeRing {
       slot = this.start;
       this.start = slot + 1 === capacity ? 0 : slot + 1;
     }
-    this.rows.set(row, slot * ROW_FIELDS);
+    // Element by element: measured several times faster than set() for a row this short.
+    const rows = this.rows;
+    const at = slot * ROW_FIELDS;
+    for (let f = 0; f < ROW_FIELDS; f++) rows[at + f] = row[f]!;
   }
 
   get size(): number {

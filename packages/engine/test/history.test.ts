@@ -122,11 +122,11 @@ describe('engine: trade history', () => {
     expect(h.engine.listFills('bob', { limit: 10 })).to.deep.equal([
       {
         tradeId: 4, market: 'BTC-USD', orderId: 6, side: 'buy', liquidity: 'taker', price: px('100'), quantity: qty('0.5'),
-        quoteAmount: amt('50'), timestamp: 1_700_000_000_015, seq: 15,
+        quoteAmount: amt('50'), fee: 0n, feeAsset: 'BTC', timestamp: 1_700_000_000_015, seq: 15,
       },
       {
         tradeId: 3, market: 'ETH-USD', orderId: 5, side: 'buy', liquidity: 'taker', price: px('10'), quantity: qty('0.5'),
-        quoteAmount: amt('5'), timestamp: 1_700_000_000_014, seq: 14,
+        quoteAmount: amt('5'), fee: 0n, feeAsset: 'ETH', timestamp: 1_700_000_000_014, seq: 14,
       },
     ]);
     expect(h.engine.listFills('ann', { limit: 10 }).map((f) => [f.tradeId, f.orderId, f.side, f.liquidity])).to.deep.equal([
@@ -143,6 +143,21 @@ describe('engine: trade history', () => {
     expect(h.engine.recentTrades('ETH-USD', 10)!.map((t) => t.tradeId)).to.deep.equal([3]);
     expect(h.engine.recentTrades('SOL-USD', 10)).to.deep.equal([]);
     expect(h.engine.recentTrades('XRP-USD', 10)).to.equal(undefined);
+  });
+
+  it("shows each user the fee of their side, in the asset they received", () => {
+    const markets = CONFIG.markets.map((m) => (m.symbol === 'BTC-USD' ? { ...m, makerFeeBps: 10, takerFeeBps: 20 } : m));
+    const h = new Harness({ ...CONFIG, markets });
+    for (const u of ['ann', 'bob']) for (const a of ['USD', 'BTC']) h.deposit(u, a, '1000');
+    placed(h.limit('ann', 'BTC-USD', 'sell', '100', '1'));
+    placed(h.market('bob', 'BTC-USD', 'buy', '1'));
+    const [ann] = h.engine.listFills('ann', { limit: 1 });
+    const [bob] = h.engine.listFills('bob', { limit: 1 });
+    expect([ann!.side, ann!.liquidity, ann!.fee, ann!.feeAsset]).to.deep.equal(['sell', 'maker', amt('0.1'), 'USD']);
+    expect([bob!.side, bob!.liquidity, bob!.fee, bob!.feeAsset]).to.deep.equal(['buy', 'taker', qty('0.002'), 'BTC']);
+    const [trade] = h.engine.recentTrades('BTC-USD', 1)!;
+    expect([trade!.makerFee, trade!.takerFee]).to.deep.equal([amt('0.1'), qty('0.002')]);
+    expect(Engine.restore(h.config, h.engine.snapshot()).listFills('ann', { limit: 1 })).to.deep.equal([ann]);
   });
 
   it('retains nothing when told to retain nothing, and refuses a negative retention', () => {

@@ -16,6 +16,7 @@ import {
   snapshotSeq,
 } from '../src/snapshot';
 import type { TradeView } from '../src/index';
+import { ROW, ROW_FIELDS } from '../src/trade-ring';
 import { accepted, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 const USERS = ['ann', 'bob', 'cy'];
@@ -115,7 +116,7 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, nine sections in order, one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, nine sections in order (no fees: no FEES), one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
@@ -217,9 +218,9 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 9');
-    view(count).setUint32(12, 10, true);
-    expect(refusal(count)).to.equal('10 sections, format 3 has 6 to 9');
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 10');
+    view(count).setUint32(12, 11, true);
+    expect(refusal(count)).to.equal('11 sections, format 3 has 6 to 10');
     view(count).setUint32(12, 6, true);
     const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
     expect(refusal(count)).to.equal(`${after} bytes after the last section`);
@@ -233,6 +234,10 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
     expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section HIST is truncated \(at byte \d+\)$/);
+    const withoutHistory = concatParts(frameSections([...readSections(bytes)].filter(([tag]) => tag !== 'HIST').map(([tag, payload]) => ({ tag, payload }))));
+    const longer = Uint8Array.from(withoutHistory);
+    view(longer).setUint32(12, 9, true);
+    expect(refusal(longer)).to.equal(`truncated before section one of HIST (at byte ${withoutHistory.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -658,12 +663,13 @@ describe('snapshot: the funds ledger (LDGR) and trade history (HIST)', () => {
     // Rings longer than the engine restoring them keeps.
     expect(refusal(bytes, { ...CONFIG, tradesRetainedPerMarket: 1 })).to.equal('the trades of BTC-USD holds 2 trades, more than the 1 retained');
     expect(refusal(bytes, { ...CONFIG, fillsRetainedPerUser: 1 })).to.match(/^the fills of \w+ holds \d trades, more than the 1 retained$/);
-    // HIST starts with BTC-USD's ring: its size u32, then rows of 12 f64 (trade-ring.ts ROW).
+    // HIST starts with BTC-USD's ring: its size u32, then rows of ROW_FIELDS f64 (trade-ring.ts ROW).
     const field = (offset: number): number => 4 + 8 * offset;
     expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(1), 7, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
     expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(7), 99, true)))).to.equal('trade 1 of the trades of BTC-USD names account #99, of 3');
     expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(2), 1.5, true)))).to.equal('a trade of the trades of BTC-USD is 1.5, not a count');
-    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(12), 1, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(ROW_FIELDS + ROW.tradeId), 1, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(ROW.makerFee), 0.5, true)))).to.equal('a fee of the trades of BTC-USD is 0.5, not an integer');
     // LDGR: account u32, entries u32, then seq f64, timestamp f64, kind u8, asset u32, ...
     expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint32(0, 99, true)))).to.equal('ledger of account #99 after #-1, of 3');
     expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint8(24, 5)))).to.equal('ledger entry 1 of ann has kind 5');

@@ -163,6 +163,8 @@ export function fillToProto(fill: FillView): matching.Fill {
     quoteAmount: formatAmount(fill.quoteAmount),
     executedAtUnixMs: BigInt(fill.timestamp),
     sequence: BigInt(fill.seq),
+    fee: fill.fee < 0n ? `-${formatAmount(-fill.fee)}` : formatAmount(fill.fee),
+    feeAsset: fill.feeAsset,
   };
 }
 

@@ -1051,6 +1051,13 @@ export interface Fill {
   executedAtUnixMs: bigint;
   /** sequence is the engine sequence number of the command that produced the trade. */
   sequence: bigint;
+  /**
+   * fee is what the caller paid in fees for this fill, in fee_asset: the market's maker or taker
+   * rate on what the caller received. Negative (e.g. "-0.03"): a maker rebate, credited on top.
+   */
+  fee: string;
+  /** fee_asset is the asset the caller received and paid the fee in: base for a buy, quote for a sell. */
+  feeAsset: string;
 }
 
 /** ListTradesRequest is the input of ListTrades. */
@@ -5570,6 +5577,8 @@ function createBaseFill(): Fill {
     quoteAmount: "",
     executedAtUnixMs: 0n,
     sequence: 0n,
+    fee: "",
+    feeAsset: "",
   };
 }
 
@@ -5616,6 +5625,12 @@ export const Fill: MessageFns<Fill> = {
         throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
       }
       writer.uint32(80).uint64(message.sequence);
+    }
+    if (message.fee !== "") {
+      writer.uint32(90).string(message.fee);
+    }
+    if (message.feeAsset !== "") {
+      writer.uint32(98).string(message.feeAsset);
     }
     return writer;
   },
@@ -5707,6 +5722,22 @@ export const Fill: MessageFns<Fill> = {
           message.sequence = reader.uint64() as bigint;
           continue;
         }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.fee = reader.string();
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.feeAsset = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -5728,6 +5759,8 @@ export const Fill: MessageFns<Fill> = {
       quoteAmount: isSet(object.quoteAmount) ? globalThis.String(object.quoteAmount) : "",
       executedAtUnixMs: isSet(object.executedAtUnixMs) ? BigInt(object.executedAtUnixMs) : 0n,
       sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      fee: isSet(object.fee) ? globalThis.String(object.fee) : "",
+      feeAsset: isSet(object.feeAsset) ? globalThis.String(object.feeAsset) : "",
     };
   },
 
@@ -5763,6 +5796,12 @@ export const Fill: MessageFns<Fill> = {
     if (message.sequence !== 0n) {
       obj.sequence = message.sequence.toString();
     }
+    if (message.fee !== "") {
+      obj.fee = message.fee;
+    }
+    if (message.feeAsset !== "") {
+      obj.feeAsset = message.feeAsset;
+    }
     return obj;
   },
 
@@ -5781,6 +5820,8 @@ export const Fill: MessageFns<Fill> = {
     message.quoteAmount = object.quoteAmount ?? "";
     message.executedAtUnixMs = object.executedAtUnixMs ?? 0n;
     message.sequence = object.sequence ?? 0n;
+    message.fee = object.fee ?? "";
+    message.feeAsset = object.feeAsset ?? "";
     return message;
   },
 };
