@@ -34,24 +34,3 @@ export class ExactSums {
     this.carried[slot] = value - small;
   }
 }
-
-/** One exact sum, the same way: for sums made once (a level's volume at restore), without arrays. */
-export class ExactSum {
-  private small = 0;
-  private carried = 0n;
-
-  add(amount: number): void {
-    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
-    const sum = this.small + amount;
-    if (sum > Number.MAX_SAFE_INTEGER) {
-      this.carried += BigInt(this.small);
-      this.small = amount;
-    } else {
-      this.small = sum;
-    }
-  }
-
-  total(): bigint {
-    return this.carried + BigInt(this.small);
-  }
-}

@@ -64,7 +64,7 @@ import type {
   TradeView,
 } from './api';
 import type { BookSide } from './book';
-import { ExactSum, ExactSums } from './exact-sums';
+import { ExactSums } from './exact-sums';
 import { MAX_UNITS } from './fixed-point';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
@@ -1237,6 +1237,27 @@ function readAccounts(state: EngineState, r: ByteReader, accountCount: number): 
     if (state.balances.supplyOf(i) > MAX_UNITS) invalid(`the ${asset} of all accounts adds up past 2^64-1`);
   }
   return closed;
+}
+
+/** An exact sum of safe integers, kept as a number while it stays below 2^53 and carried into a bigint past it. */
+class ExactSum {
+  private small = 0;
+  private carried = 0n;
+
+  add(amount: number): void {
+    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
+    const sum = this.small + amount;
+    if (sum > Number.MAX_SAFE_INTEGER) {
+      this.carried += BigInt(this.small);
+      this.small = amount;
+    } else {
+      this.small = sum;
+    }
+  }
+
+  total(): bigint {
+    return this.carried + BigInt(this.small);
+  }
 }
 
 /** Every account's locked balance of every asset equals what its open orders reserve of it. */

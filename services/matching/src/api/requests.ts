@@ -91,24 +91,24 @@ export function amendInput(req: matching.AmendOrderRequest, userId: string): Ame
 /** A deposit by `adminId`, the verified caller. */
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory, adminId: string): DepositInput {
   const { userId, asset, amount, requestId } = checkFields({
-    userId: () => valid.userId(req.userId),
+    userId: () => valid.creditedUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
   });
-  return Object.assign(withOptional({ kind: 'deposit' as const, userId, asset, amount }, 'requestId', requestId), { adminId });
+  return withOptional({ kind: 'deposit', userId, asset, amount, adminId }, 'requestId', requestId);
 }
 
 /** A withdrawal by `adminId`, the verified caller. */
 export function withdrawInput(req: matching.WithdrawFundsRequest, markets: MarketDirectory, adminId: string): WithdrawInput {
   const { userId, asset, amount, requestId, reference } = checkFields({
-    userId: () => valid.userId(req.userId),
+    userId: () => valid.creditedUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
     reference: () => valid.reference(req.reference),
   });
-  return Object.assign(withOptional({ kind: 'withdraw' as const, userId, asset, amount }, 'requestId', requestId), { adminId, reference });
+  return withOptional({ kind: 'withdraw', userId, asset, amount, reference, adminId }, 'requestId', requestId);
 }
 
 export interface Page<Q> {
