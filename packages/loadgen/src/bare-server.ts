@@ -26,7 +26,17 @@ function trade(orderId: bigint, market: string, side: matching.Side, price: stri
     takerSide: side,
     executedAtUnixMs: now,
     sequence: orderId,
+    makerFee: '',
+    makerFeeAsset: '',
+    takerFee: '0',
+    takerFeeAsset: feeAsset(market, side),
   };
+}
+
+/** What a side receives in a BASE-QUOTE market, as the service names it: base for a buy, quote for a sell. */
+function feeAsset(market: string, side: matching.Side): string {
+  const [base = '', quote = ''] = market.split('-');
+  return side === matching.Side.SIDE_SELL ? quote : base;
 }
 
 /** What a placement's canned order takes from its request. */
@@ -54,6 +64,8 @@ function placedOrder(
     createdAtUnixMs: now,
     updatedAtUnixMs: now,
     lockedAmount: rests ? LOCKED : '0',
+    feesPaid: '0',
+    feeAsset: feeAsset(request.market, request.side),
     cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED,
   };
 }
@@ -97,6 +109,8 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       createdAtUnixMs: now,
       updatedAtUnixMs: now,
       lockedAmount: '0',
+      feesPaid: '0',
+      feeAsset: 'BTC',
       cancelReason: matching.CancelReason.CANCEL_REASON_USER,
     },
     releasedAmount: '4.1895',
@@ -104,7 +118,12 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
   };
 }
 
-/** The order-entry methods of MatchingService with canned answers; the other methods are left UNIMPLEMENTED. */
+/** What a trader of the bench holds: one balance per asset of the three default markets. */
+const CANNED_BALANCES: matching.GetBalancesResponse = {
+  balances: ['BTC', 'ETH', 'SOL', 'USD'].map((asset) => ({ asset, available: asset === 'USD' ? '9999990.25' : '99999.5', locked: '0.001' })),
+};
+
+/** The order-entry methods and the two reads of the sequential phase, with canned answers; the other methods are left UNIMPLEMENTED. */
 function bareImplementation(): grpc.UntypedServiceImplementation {
   let lastOrderId = 0n;
   const placeLimitOrder: grpc.handleUnaryCall<matching.PlaceLimitOrderRequest, matching.PlaceLimitOrderResponse> = (call, callback) =>
@@ -123,7 +142,11 @@ function bareImplementation(): grpc.UntypedServiceImplementation {
     });
     call.on('end', () => call.end());
   };
-  return { placeLimitOrder, placeMarketOrder, cancelOrder, orderSession };
+  const getBalances: grpc.handleUnaryCall<matching.GetBalancesRequest, matching.GetBalancesResponse> = (_call, callback) => callback(null, CANNED_BALANCES);
+  const getOrderBook: grpc.handleUnaryCall<matching.GetOrderBookRequest, matching.GetOrderBookResponse> = (call, callback) =>
+    // The sequential phase reads our book while it is empty: so is this one.
+    callback(null, { market: call.request.market, bids: [], asks: [], sequence: 0n });
+  return { placeLimitOrder, placeMarketOrder, cancelOrder, orderSession, getBalances, getOrderBook };
 }
 
 export interface BareServer {
