@@ -10,6 +10,7 @@ import type {
   EngineQueries,
   PlaceLimitCommand,
   PlaceMarketCommand,
+  WithdrawCommand,
 } from '@orderbook/engine';
 
 type Unsequenced<T> = Omit<T, 'seq' | 'timestamp'>;
@@ -21,7 +22,8 @@ export type CommandInput =
   | Unsequenced<CancelCommand>
   | Unsequenced<DepositCommand>
   | Unsequenced<AmendCommand>
-  | Unsequenced<CancelAllCommand>;
+  | Unsequenced<CancelAllCommand>
+  | Unsequenced<WithdrawCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -33,6 +35,7 @@ export const VALUE_KINDS = {
   deposit: 'deposited',
   amend: 'amended',
   cancelAll: 'cancelledAll',
+  withdraw: 'withdrawn',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

@@ -44,6 +44,7 @@ export class Sequencer {
       case 'deposit':
       case 'amend':
       case 'cancelAll':
+      case 'withdraw':
         return Object.assign({ seq, timestamp }, input);
     }
   }

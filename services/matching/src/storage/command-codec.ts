@@ -24,6 +24,9 @@ export { CommandDecodeError } from './command-decode-error';
  *   deposit      userId, asset, amount, requestId?
  *   amend        userId, orderId f64, clientOrderId?, price?, quantity?
  *   cancelAll    userId, market?, side? (u8 0 = none, 1 + its position)
+ *   withdraw     userId, asset, amount, requestId?, adminId, reference
+ *   adminDeposit userId, asset, amount, requestId?, adminId: a deposit that names its admin (the
+ *                kind code a deposit command with an adminId is written with)
  * An optional field (?) is a u8 0 for none, 1 when its value follows.
  * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
  * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
@@ -44,7 +47,8 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit'] as const;
+const ADMIN_DEPOSIT = KINDS.indexOf('adminDeposit');
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Appends values to a growing buffer. */
@@ -131,7 +135,7 @@ class Writer {
 /** One command, encoded (without the batch header). */
 export function encodeCommand(cmd: Command): Buffer {
   const w = new Writer(96);
-  w.u8(KINDS.indexOf(cmd.kind));
+  w.u8(cmd.kind === 'deposit' && cmd.adminId !== undefined ? ADMIN_DEPOSIT : KINDS.indexOf(cmd.kind));
   w.f64(cmd.seq);
   w.f64(cmd.timestamp);
   switch (cmd.kind) {
@@ -160,6 +164,15 @@ export function encodeCommand(cmd: Command): Buffer {
       w.string(cmd.asset);
       w.bigint(cmd.amount);
       w.optionalString(cmd.requestId);
+      if (cmd.adminId !== undefined) w.string(cmd.adminId);
+      break;
+    case 'withdraw':
+      w.string(cmd.userId);
+      w.string(cmd.asset);
+      w.bigint(cmd.amount);
+      w.optionalString(cmd.requestId);
+      w.string(cmd.adminId);
+      w.string(cmd.reference);
       break;
     case 'amend':
       w.string(cmd.userId);
@@ -215,6 +228,14 @@ function decodeCommand(r: Reader): Command {
     case 'deposit': {
       const deposit = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
       return withOptional(deposit, 'requestId', r.optionalString('requestId'));
+    }
+    case 'adminDeposit': {
+      const deposit = { kind: 'deposit' as const, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return { ...withOptional(deposit, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId') };
+    }
+    case 'withdraw': {
+      const withdraw = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return { ...withOptional(withdraw, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId'), reference: r.string('reference') };
     }
     case 'amend': {
       const amend = withOptional({ kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') }, 'clientOrderId', r.optionalString('clientOrderId'));
