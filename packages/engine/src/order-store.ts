@@ -35,6 +35,12 @@ const FLAGS = 14;
 const LOCK_ASSET = 15; // asset index of what LOCKED reserves
 const STRIDE = 16; // 16 fields: two 64-byte cache lines
 
+/** Position of `value` in `values`, by a plain loop: Array.prototype.indexOf showed in profiles. */
+function code<T>(values: readonly T[], value: T): number {
+  for (let i = 0; i < values.length; i++) if (values[i] === value) return i;
+  throw new Error(`${String(value)} is not one of ${values.join(', ')}`);
+}
+
 // FLAGS bits: the enumerations, packed (each value stored as its position in its list). Module-local
 // copies: tsx (esbuild) compiles each use of an imported binding into getter calls.
 const SIDES: readonly Side[] = rules.SIDES;
@@ -42,22 +48,18 @@ const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = rules.TIMES_IN_FORCE;
 const STPS: readonly SelfTradePrevention[] = rules.SELF_TRADE_PREVENTIONS;
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
+const GTD = code(TIMES_IN_FORCE, 'GTD');
 const SIDE_BIT = 0; // 1 bit
 const TYPE_BIT = 1; // 1 bit
 const STATUS_BIT = 2; // 2 bits
 const TIF_BIT = 4; // 2 bits
 const POST_ONLY_BIT = 6; // 1 bit
 const STP_BIT = 7; // 2 bits
-const REASON_BIT = 9; // 2 bits
-const ON_BOOK_BIT = 11; // 1 bit: resting in a price level
-const CLIENT_ID_BIT = 12; // 1 bit: has a client order id (in clientOrderIds)
+const REASON_BIT = 9; // 3 bits
+const ON_BOOK_BIT = 12; // 1 bit: resting in a price level
+const CLIENT_ID_BIT = 13; // 1 bit: has a client order id (in clientOrderIds)
 const field = (flags: number, bit: number, width: number): number => (flags >>> bit) & ((1 << width) - 1);
-/** Position of `value` in `values`, by a plain loop: Array.prototype.indexOf showed in profiles. */
-function code<T>(values: readonly T[], value: T): number {
-  for (let i = 0; i < values.length; i++) if (values[i] === value) return i;
-  throw new Error(`${String(value)} is not one of ${values.join(', ')}`);
-}
 
 export class OrderStore {
   private data = new Float64Array(1024 * STRIDE);
@@ -70,6 +72,8 @@ export class OrderStore {
    * a Map, as a per-slot array would grow, and be copied, with the store.
    */
   private clientOrderIds = new Map<OrderRef, string>();
+  /** Expiry (Unix ms) by slot, for the GTD orders: a Map for the same reason. */
+  private expireAts = new Map<OrderRef, number>();
 
   constructor(
     /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
@@ -96,6 +100,7 @@ export class OrderStore {
     postOnly: boolean,
     selfTradePrevention: SelfTradePrevention,
     clientOrderId: string | undefined,
+    expireAt: number | undefined,
   ): OrderRef {
     const ref = this.free.length > 0 ? this.free.pop()! : this.grow();
     const d = this.data;
@@ -123,6 +128,7 @@ export class OrderStore {
       (code(STPS, selfTradePrevention) << STP_BIT) |
       ((clientOrderId === undefined ? 0 : 1) << CLIENT_ID_BIT);
     if (clientOrderId !== undefined) this.clientOrderIds.set(ref, clientOrderId);
+    if (expireAt !== undefined) this.expireAts.set(ref, expireAt);
     return ref;
   }
 
@@ -132,6 +138,7 @@ export class OrderStore {
    */
   release(ref: OrderRef): void {
     if (this.hasClientOrderId(ref)) this.clientOrderIds.delete(ref);
+    if (this.isGtd(ref)) this.expireAts.delete(ref);
     this.free.push(ref);
   }
 
@@ -173,6 +180,7 @@ export class OrderStore {
     copy.capacity = this.top;
     copy.top = this.top;
     copy.clientOrderIds = new Map(this.clientOrderIds);
+    copy.expireAts = new Map(this.expireAts);
     return copy;
   }
 
@@ -250,6 +258,13 @@ export class OrderStore {
   isOpen(ref: OrderRef): boolean {
     return field(this.flags(ref), STATUS_BIT, 2) < 2;
   }
+  /** Has an expiry: time in force GTD. */
+  isGtd(ref: OrderRef): boolean {
+    return field(this.flags(ref), TIF_BIT, 2) === GTD;
+  }
+  expireAt(ref: OrderRef): number | undefined {
+    return this.isGtd(ref) ? this.expireAts.get(ref) : undefined;
+  }
   timeInForce(ref: OrderRef): TimeInForce {
     return TIMES_IN_FORCE[field(this.flags(ref), TIF_BIT, 2)]!;
   }
@@ -260,7 +275,7 @@ export class OrderStore {
     return STPS[field(this.flags(ref), STP_BIT, 2)]!;
   }
   cancelReason(ref: OrderRef): CancelReason | undefined {
-    return CANCEL_REASONS[field(this.flags(ref), REASON_BIT, 2)];
+    return CANCEL_REASONS[field(this.flags(ref), REASON_BIT, 3)];
   }
   isOnBook(ref: OrderRef): boolean {
     return field(this.flags(ref), ON_BOOK_BIT, 1) === 1;
@@ -319,7 +334,7 @@ export class OrderStore {
 
   private setStatus(ref: OrderRef, status: OrderStatus, reason: CancelReason | undefined): void {
     const at = ref * STRIDE + FLAGS;
-    const keep = this.data[at]! & ~((3 << STATUS_BIT) | (3 << REASON_BIT));
+    const keep = this.data[at]! & ~((3 << STATUS_BIT) | (7 << REASON_BIT));
     this.data[at] = keep | (code(STATUSES, status) << STATUS_BIT) | (code(CANCEL_REASONS, reason) << REASON_BIT);
   }
 
@@ -352,10 +367,11 @@ export class OrderStore {
       quantity: quantity ?? BigInt(d[at + QUANTITY]!),
       filled: filled ?? BigInt(d[at + FILLED]!),
       status: STATUSES[field(flags, STATUS_BIT, 2)]!,
-      cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, 2)],
+      cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, 3)],
       timeInForce: TIMES_IN_FORCE[field(flags, TIF_BIT, 2)]!,
       postOnly: field(flags, POST_ONLY_BIT, 1) === 1,
       selfTradePrevention: STPS[field(flags, STP_BIT, 2)]!,
+      expireAt: field(flags, TIF_BIT, 2) === GTD ? this.expireAts.get(ref) : undefined,
       locked: locked ?? BigInt(d[at + LOCKED]!),
       createdAt: d[at + CREATED_AT]!,
       updatedAt: d[at + UPDATED_AT]!,

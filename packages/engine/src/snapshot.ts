@@ -27,7 +27,10 @@
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
  *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
  *         that a state without retry data hashes as it did before the section existed.
- * Version 1 (without RTRY) still restores, with empty retry state.
+ *   TIMR  the timers: the expiry f64 of each GTD order (time in force GTD), in ORDR order, then
+ *         the armed dead-man switches u32, each account index u32 and deadline f64, by account.
+ *         Empty when there is neither (and then left out of stateHash, as RTRY).
+ * Version 1 (without RTRY) and version 2 (without TIMR) still restore, with empty retry state and timers.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -42,13 +45,19 @@ import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 
 const MAGIC = 'OBSNAPSH';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY'] as const;
+export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'TIMR'] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 /** The sections of each format version this engine reads. */
-const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
+const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([
+  [1, SECTION_TAGS.slice(0, 6)],
+  [2, SECTION_TAGS.slice(0, 7)],
+  [SNAPSHOT_VERSION, SECTION_TAGS],
+]);
+/** Sections that stateHash leaves out while empty: a state without what they hold hashes as before they existed. */
+const HASHED_WHEN_NOT_EMPTY: ReadonlySet<SectionTag> = new Set(['RTRY', 'TIMR']);
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -61,14 +70,17 @@ export const ORDER_BYTES = 68;
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
-const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTD'];
 const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
 /** [shift, width, values] per flag field, in bit order; the client-id bit follows them. */
-const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS], [9, 2, CANCEL_REASONS]] as const;
+const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS]] as const;
 const POST_ONLY_BIT = 6;
+/** The cancel reason's code: its low two bits at REASON_BIT, its third (version 3) at REASON_HIGH_BIT. */
+const REASON_BIT = 9;
 const CLIENT_ID_BIT = 11;
-const KNOWN_FLAG_BITS = (1 << 12) - 1;
+const REASON_HIGH_BIT = 12;
+const KNOWN_FLAG_BITS = (1 << 13) - 1;
 
 /** Orders encoded between two yields of encodeSnapshot. */
 const ORDERS_PER_SLICE = 16_384;
@@ -93,6 +105,8 @@ export interface SnapshotCapture {
   readonly closedCounts: Float64Array;
   /** The retry state of the accounts that have some, in creation order. */
   readonly retries: readonly CapturedRetries[];
+  /** Armed dead-man switches: [account index, deadline], by account. */
+  readonly deadMan: readonly [number, number][];
 }
 
 /** One account's retry window: copies of its lists (the entries themselves are never changed). */
@@ -153,6 +167,7 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
     oldestClosed,
     closedCounts,
     retries,
+    deadMan: state.timers.deadMan.entries(),
   };
 }
 
@@ -258,7 +273,8 @@ export function frameSections(sections: readonly { readonly tag: SectionTag; rea
 }
 
 function flagsOf(store: OrderStore, o: OrderRef): number {
-  const [side, type, status, tif, stp, reason] = FLAG_FIELDS;
+  const [side, type, status, tif, stp] = FLAG_FIELDS;
+  const reason = CANCEL_REASONS.indexOf(store.cancelReason(o));
   return (
     (side[2].indexOf(store.side(o)) << side[0]) |
     (type[2].indexOf(store.type(o)) << type[0]) |
@@ -266,7 +282,8 @@ function flagsOf(store: OrderStore, o: OrderRef): number {
     (tif[2].indexOf(store.timeInForce(o)) << tif[0]) |
     ((store.postOnly(o) ? 1 : 0) << POST_ONLY_BIT) |
     (stp[2].indexOf(store.selfTradePrevention(o)) << stp[0]) |
-    (reason[2].indexOf(store.cancelReason(o)) << reason[0]) |
+    ((reason & 3) << REASON_BIT) |
+    ((reason >> 2) << REASON_HIGH_BIT) |
     ((store.clientOrderId(o) === undefined ? 0 : 1) << CLIENT_ID_BIT)
   );
 }
@@ -279,6 +296,9 @@ class OrderSection {
   private checked = 0;
   crc = 0;
   readonly clientOrderIds = new ByteWriter(256);
+  /** The expiries of GTD orders: the start of TIMR. */
+  readonly expiries = new ByteWriter(64);
+  gtdOrders = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -304,6 +324,11 @@ class OrderSection {
     view.setUint32(at + ORDER_LAYOUT.flags, flagsOf(store, o), true);
     const clientOrderId = store.clientOrderId(o);
     if (clientOrderId !== undefined) this.clientOrderIds.string(clientOrderId);
+    const expireAt = store.expireAt(o);
+    if (expireAt !== undefined) {
+      this.expiries.f64(expireAt);
+      this.gtdOrders++;
+    }
     this.count++;
     if (this.count - this.checked < ORDERS_PER_SLICE) return false;
     this.checksum();
@@ -387,7 +412,20 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
     ...small('RTRY', encodeRetries(snapshot)),
+    ...small('TIMR', encodeTimers(orders, snapshot.deadMan)),
   ];
+}
+
+/** TIMR: empty when there is no timer at all; see the layout at the top. */
+function encodeTimers(orders: OrderSection, deadMan: readonly [number, number][]): Uint8Array {
+  if (orders.gtdOrders === 0 && deadMan.length === 0) return new Uint8Array(0);
+  const w = orders.expiries;
+  w.u32(deadMan.length);
+  for (const [account, deadline] of deadMan) {
+    w.u32(account);
+    w.f64(deadline);
+  }
+  return w.finish();
 }
 
 /** By client order id, in code unit order: canonical. */
@@ -459,11 +497,12 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2, RTRY's the last two.
-  const retries = parts.length - 2;
-  const withRetries = parts[retries + 1]!.length > 0;
-  parts.forEach((part, i) => {
-    if (i > 2 && (i < retries || withRetries)) hash.update(part);
+  // parts: the file header, then each section's header and payload, in SECTION_TAGS order.
+  SECTION_TAGS.forEach((tag, k) => {
+    const payload = parts[2 + 2 * k]!;
+    if (tag === 'SEQN' || (HASHED_WHEN_NOT_EMPTY.has(tag) && payload.length === 0)) return;
+    hash.update(parts[1 + 2 * k]!);
+    hash.update(payload);
   });
   return hash.digest('hex');
 }
@@ -590,6 +629,7 @@ interface OrderRecord {
   selfTradePrevention: SelfTradePrevention;
   cancelReason: CancelReason | undefined;
   clientOrderId: string | undefined;
+  expireAt: number | undefined;
 }
 
 /** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
@@ -603,15 +643,20 @@ function flag<T>(flags: number, [shift, width, list]: readonly [number, number, 
 class OrderReader {
   private readonly view: DataView;
   private index = 0;
+  /** GTD orders read so far: each took its expiry from TIMR. */
+  gtdOrders = 0;
   readonly r: OrderRecord = {
     id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
     status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
+    expireAt: undefined,
   };
 
   constructor(
     payload: Uint8Array,
     private readonly count: number,
     private readonly clientOrderIds: ByteReader,
+    /** TIMR, read up to its dead-man switches. */
+    private readonly timers: ByteReader,
     private readonly state: EngineState,
   ) {
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
@@ -636,7 +681,9 @@ class OrderReader {
     r.status = flag(flags, FLAG_FIELDS[2], id);
     r.timeInForce = flag(flags, FLAG_FIELDS[3], id);
     r.selfTradePrevention = flag(flags, FLAG_FIELDS[4], id);
-    r.cancelReason = flag(flags, FLAG_FIELDS[5], id);
+    const reason = ((flags >>> REASON_BIT) & 3) | (((flags >>> REASON_HIGH_BIT) & 1) << 2);
+    if (reason >= CANCEL_REASONS.length) invalid(`order ${id} has an unknown cancel reason ${reason}`);
+    r.cancelReason = CANCEL_REASONS[reason];
     r.postOnly = ((flags >>> POST_ONLY_BIT) & 1) === 1;
     r.account = view.getUint32(at + ORDER_LAYOUT.account, true);
     if (r.account >= state.accountList.length) invalid(`order ${id} names account #${r.account}, of ${state.accountList.length}`);
@@ -650,6 +697,11 @@ class OrderReader {
     r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
     r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
     r.clientOrderId = ((flags >>> CLIENT_ID_BIT) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    r.expireAt = undefined;
+    if (r.timeInForce === 'GTD') {
+      r.expireAt = count(this.timers.f64(), `order ${id}'s expiry`);
+      this.gtdOrders++;
+    }
     this.index++;
     return r;
   }
@@ -670,7 +722,7 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
   const market = state.markets[r.market]!;
   const order = state.store.create(
     r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
-    r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId,
+    r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId, r.expireAt,
   );
   state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
   state.orders.add(r.id, order);
@@ -700,7 +752,8 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   const closedCounts = readAccounts(state, reader('ACCT'), accountCount);
   state.store.reserve(orderCount);
   state.orders.reserve(orderCount);
-  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), state);
+  const timers = new ByteReader(sections.get('TIMR') ?? new Uint8Array(0), 'TIMR');
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), timers, state);
   const reserved = new Reservations(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
@@ -726,6 +779,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
             invalid(`order ${r.id} at price ${r.price} is in the level of ${level.price}`);
           }
           const order = createOrder(state, r);
+          if (r.expireAt !== undefined) state.timers.expiries.set(r.id, r.expireAt);
           level.append(state.store, order);
           state.accountList[r.account]!.addOpen(state.store, order);
           reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
@@ -750,6 +804,22 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   orders.end();
   checkLocks(state, reserved);
   readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+  readDeadMan(state, timers, orders.gtdOrders);
+}
+
+/** The rest of TIMR, after the expiries the orders took: the dead-man switches, by account. */
+function readDeadMan(state: EngineState, r: ByteReader, gtdOrders: number): void {
+  if (gtdOrders === 0 && r.atEnd()) return;
+  const switches = r.u32();
+  if (gtdOrders === 0 && switches === 0) invalid('section TIMR lists no timer but is not empty');
+  let previous = -1;
+  for (let n = switches; n > 0; n--) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`dead-man switch of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    state.timers.deadMan.set(index, count(r.f64(), `dead-man deadline of account #${index}`));
+  }
+  r.end();
 }
 
 /**

@@ -9,6 +9,7 @@ import { Balances } from './balances';
 import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { type OrderRef, OrderStore } from './order-store';
+import { Timers } from './timers';
 
 export class EngineState {
   readonly markets: Market[] = [];
@@ -25,6 +26,7 @@ export class EngineState {
   /** Every retrievable order by id. */
   readonly orders = new OrderIndex();
   readonly balances: Balances;
+  readonly timers = new Timers(this.accountList);
   lastSeq = 0;
   nextTradeId = 1;
 
