@@ -17,3 +17,4 @@ export {
   parseQuantity,
 } from './fixed-point';
 export { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId, SELF_TRADE_PREVENTIONS, SIDES, TIMES_IN_FORCE } from './validation';
+export { MAX_DEAD_MAN_SECONDS, MAX_GTD_MS } from './timers';

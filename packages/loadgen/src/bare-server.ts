@@ -54,6 +54,7 @@ function placedOrder(
     createdAtUnixMs: now,
     updatedAtUnixMs: now,
     lockedAmount: rests ? LOCKED : '0',
+    expireAtUnixMs: 0n,
   };
 }
 
@@ -96,6 +97,7 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       createdAtUnixMs: now,
       updatedAtUnixMs: now,
       lockedAmount: '0',
+      expireAtUnixMs: 0n,
     },
     releasedAmount: '4.1895',
     releasedAsset: 'USD',

@@ -119,6 +119,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             clientAddresses: new ClientAddresses(config.trustedProxies),
             maxInFlight: config.sessionMaxInFlight,
             statuses,
+            logger,
           }),
         },
       ],

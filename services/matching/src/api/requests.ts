@@ -17,13 +17,14 @@ export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
 export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
+export type CancelAllAfterInput = Extract<CommandInput, { kind: 'cancelAllAfter' }>;
 
 function withClientOrderId(clientOrderId: string | undefined): { clientOrderId?: string } {
   return clientOrderId === undefined ? {} : { clientOrderId };
 }
 
 export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: string, markets: MarketDirectory): PlaceLimitInput {
-  const { clientOrderId, ...fields } = checkFields({
+  const { clientOrderId, expireAt, ...fields } = checkFields({
     market: () => valid.market(req.market, markets),
     side: () => valid.side(req.side),
     price: () => valid.price(req.price),
@@ -31,8 +32,11 @@ export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: st
     timeInForce: () => valid.timeInForce(req.timeInForce),
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
     clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+    expireAt: () => valid.expireAt(req.expireAtUnixMs),
   });
-  return { kind: 'placeLimit', userId, ...fields, postOnly: req.postOnly, ...withClientOrderId(clientOrderId) };
+  return {
+    kind: 'placeLimit', userId, ...fields, postOnly: req.postOnly, ...withClientOrderId(clientOrderId), ...(expireAt === undefined ? {} : { expireAt }),
+  };
 }
 
 export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: string, markets: MarketDirectory): PlaceMarketInput {
@@ -65,6 +69,10 @@ export function cancelAllInput(req: matching.CancelAllOrdersRequest, userId: str
     side: () => (req.side === matching.Side.SIDE_UNSPECIFIED ? undefined : valid.side(req.side)),
   });
   return { kind: 'cancelAll', userId, ...(market === undefined ? {} : { market }), ...(side === undefined ? {} : { side }) };
+}
+
+export function cancelAllAfterInput(req: matching.CancelAllOrdersAfterRequest, userId: string): CancelAllAfterInput {
+  return { kind: 'cancelAllAfter', userId, timeoutSeconds: valid.deadManTimeout(req.timeoutSeconds) };
 }
 
 /** A new price, a new quantity, or both (an empty field keeps the order's). */

@@ -38,6 +38,7 @@ const TIMES_IN_FORCE: Readonly<Record<TimeInForce, matching.TimeInForce>> = {
   GTC: matching.TimeInForce.TIME_IN_FORCE_GTC,
   IOC: matching.TimeInForce.TIME_IN_FORCE_IOC,
   FOK: matching.TimeInForce.TIME_IN_FORCE_FOK,
+  GTD: matching.TimeInForce.TIME_IN_FORCE_GTD,
 };
 
 const SELF_TRADE_PREVENTIONS: Readonly<Record<SelfTradePrevention, matching.SelfTradePrevention>> = {
@@ -64,6 +65,7 @@ export function orderToProto(order: OrderView): matching.Order {
     createdAtUnixMs: BigInt(order.createdAt),
     updatedAtUnixMs: BigInt(order.updatedAt),
     lockedAmount: formatAmount(order.locked),
+    expireAtUnixMs: BigInt(order.expireAt ?? 0),
   };
 }
 

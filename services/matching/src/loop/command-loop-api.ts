@@ -1,13 +1,16 @@
 import type {
   AmendCommand,
+  CancelAllAfterCommand,
   CancelAllCommand,
   CancelCommand,
+  CancelSessionCommand,
   CommandResult,
   CommandValue,
   DepositCommand,
   EngineError,
   EngineEvent,
   EngineQueries,
+  ExpireCommand,
   PlaceLimitCommand,
   PlaceMarketCommand,
 } from '@orderbook/engine';
@@ -21,7 +24,10 @@ export type CommandInput =
   | Unsequenced<CancelCommand>
   | Unsequenced<DepositCommand>
   | Unsequenced<AmendCommand>
-  | Unsequenced<CancelAllCommand>;
+  | Unsequenced<CancelAllCommand>
+  | Unsequenced<ExpireCommand>
+  | Unsequenced<CancelAllAfterCommand>
+  | Unsequenced<CancelSessionCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -33,6 +39,9 @@ export const VALUE_KINDS = {
   deposit: 'deposited',
   amend: 'amended',
   cancelAll: 'cancelledAll',
+  expire: 'expired',
+  cancelAllAfter: 'cancelAllAfterSet',
+  cancelSession: 'cancelledAll',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

@@ -26,11 +26,19 @@ export class Sequencer {
     this.lastTimestamp = start.lastTimestamp;
   }
 
-  /** The command for input, with the next seq. */
-  next(input: CommandInput): Command {
+  /**
+   * The timestamp the next command gets if it is sequenced now: never below the last one. The
+   * command loop reads it first to see whether a timer is due, then passes it to next().
+   */
+  timestamp(): number {
+    return Math.max(this.lastTimestamp, this.now());
+  }
+
+  /** The command for input, with the next seq, at `timestamp` (now if not given; never below the last). */
+  next(input: CommandInput, timestamp = this.timestamp()): Command {
     const seq = ++this.lastSeq;
-    this.lastTimestamp = Math.max(this.lastTimestamp, this.now());
-    const timestamp = this.lastTimestamp;
+    this.lastTimestamp = Math.max(this.lastTimestamp, timestamp);
+    timestamp = this.lastTimestamp;
     switch (input.kind) {
       case 'placeLimit':
         return { ...input, seq, timestamp, orderId: seq };
@@ -43,6 +51,9 @@ export class Sequencer {
       case 'amend':
         return { ...input, seq, timestamp };
       case 'cancelAll':
+      case 'expire':
+      case 'cancelAllAfter':
+      case 'cancelSession':
         return { ...input, seq, timestamp };
     }
   }
