@@ -17,20 +17,22 @@
  *         engine's asset order), retained closed orders u32
  *   ORDR  ORDER_BYTES per order: every book's orders (markets in config order, bids then asks,
  *         levels best first, each in queue order), then each account's retained closed orders,
- *         oldest closed first
+ *         oldest closed first; its flags pack the enumerations as FLAGS_3 says
  *   CLID  the client order ids of the orders flagged as having one, in ORDR order
+ * then the optional sections (OPTIONAL_TAGS), in that order, each written only when not empty:
  *   RTRY  the retry window (AIP-155), per account that has some, in creation order: account index
  *         u32; placement trades u32, each (by client order id, sorted) the id, trades u32 and each
  *         trade — tradeId f64, market index u32, price u64, quantity u64, quoteAmount u64, maker
  *         and taker order ids f64, maker and taker user ids, takerSide u8, timestamp f64, seq f64;
  *         placements of amended orders u32, each (sorted) the client order id, price f64 and
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
- *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
- *         that a state without retry data hashes as it did before the section existed.
+ *         amount u64.
  *   TIMR  the timers: the expiry f64 of each GTD order (time in force GTD), in ORDR order, then
  *         the armed dead-man switches u32, each account index u32 and deadline f64, by account.
- *         Empty when there is neither (and then left out of stateHash, as RTRY).
- * Version 1 (without RTRY) and version 2 (without TIMR) still restore, with empty retry state and timers.
+ * stateHash covers every section but SEQN, so a state without an optional section's data hashes
+ * as it did before that section existed.
+ * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
+ * retry state, and 2 (format 1 with RTRY always present).
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -48,16 +50,16 @@ const MAGIC = 'OBSNAPSH';
 export const SNAPSHOT_VERSION = 3;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'TIMR'] as const;
+/** The sections every snapshot has, in this order. */
+export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as const;
+/**
+ * The sections that follow them, in this order, each only when its state is not empty: so that a
+ * state holding none of it hashes as it did before the section existed. A new kind of state gets a
+ * new tag at the end of this list.
+ */
+export const OPTIONAL_TAGS = ['RTRY', 'TIMR'] as const;
+export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
-/** The sections of each format version this engine reads. */
-const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([
-  [1, SECTION_TAGS.slice(0, 6)],
-  [2, SECTION_TAGS.slice(0, 7)],
-  [SNAPSHOT_VERSION, SECTION_TAGS],
-]);
-/** Sections that stateHash leaves out while empty: a state without what they hold hashes as before they existed. */
-const HASHED_WHEN_NOT_EMPTY: ReadonlySet<SectionTag> = new Set(['RTRY', 'TIMR']);
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -73,14 +75,40 @@ const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 
 const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTD'];
 const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
 const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
-/** [shift, width, values] per flag field, in bit order; the client-id bit follows them. */
-const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS]] as const;
-const POST_ONLY_BIT = 6;
-/** The cancel reason's code: its low two bits at REASON_BIT, its third (version 3) at REASON_HIGH_BIT. */
-const REASON_BIT = 9;
-const CLIENT_ID_BIT = 11;
-const REASON_HIGH_BIT = 12;
-const KNOWN_FLAG_BITS = (1 << 13) - 1;
+
+type FlagField<T> = readonly [shift: number, width: number, values: readonly T[]];
+/** Where each enumeration sits in an order record's flags: values appended to a list keep their codes. */
+interface FlagLayout {
+  readonly side: FlagField<Side>;
+  readonly type: FlagField<OrderType>;
+  readonly status: FlagField<OrderStatus>;
+  readonly timeInForce: FlagField<TimeInForce>;
+  readonly selfTradePrevention: FlagField<SelfTradePrevention>;
+  readonly cancelReason: FlagField<CancelReason | undefined>;
+  readonly postOnlyBit: number;
+  readonly clientIdBit: number;
+}
+/** Formats 1 and 2: no room for more order types, statuses, times in force or cancel reasons. */
+const FLAGS_1: FlagLayout = {
+  side: [0, 1, SIDES], type: [1, 1, TYPES], status: [2, 2, STATUSES], timeInForce: [4, 2, TIMES_IN_FORCE],
+  selfTradePrevention: [7, 2, STPS], cancelReason: [9, 2, CANCEL_REASONS], postOnlyBit: 6, clientIdBit: 11,
+};
+const FLAGS_3: FlagLayout = {
+  side: [0, 1, SIDES], type: [1, 2, TYPES], status: [3, 3, STATUSES], timeInForce: [6, 3, TIMES_IN_FORCE],
+  selfTradePrevention: [10, 2, STPS], cancelReason: [12, 4, CANCEL_REASONS], postOnlyBit: 9, clientIdBit: 16,
+};
+
+interface Format {
+  readonly required: readonly SectionTag[];
+  readonly optional: readonly SectionTag[];
+  readonly flags: FlagLayout;
+}
+/** What each format version this engine reads holds; it writes SNAPSHOT_VERSION. */
+const FORMATS = new Map<number, Format>([
+  [1, { required: REQUIRED_TAGS, optional: [], flags: FLAGS_1 }],
+  [2, { required: [...REQUIRED_TAGS, 'RTRY'], optional: [], flags: FLAGS_1 }],
+  [SNAPSHOT_VERSION, { required: REQUIRED_TAGS, optional: OPTIONAL_TAGS, flags: FLAGS_3 }],
+]);
 
 /** Orders encoded between two yields of encodeSnapshot. */
 const ORDERS_PER_SLICE = 16_384;
@@ -273,18 +301,16 @@ export function frameSections(sections: readonly { readonly tag: SectionTag; rea
 }
 
 function flagsOf(store: OrderStore, o: OrderRef): number {
-  const [side, type, status, tif, stp] = FLAG_FIELDS;
-  const reason = CANCEL_REASONS.indexOf(store.cancelReason(o));
+  const { side, type, status, timeInForce: tif, selfTradePrevention: stp, cancelReason: reason, postOnlyBit, clientIdBit } = FLAGS_3;
   return (
     (side[2].indexOf(store.side(o)) << side[0]) |
     (type[2].indexOf(store.type(o)) << type[0]) |
     (status[2].indexOf(store.status(o)) << status[0]) |
     (tif[2].indexOf(store.timeInForce(o)) << tif[0]) |
-    ((store.postOnly(o) ? 1 : 0) << POST_ONLY_BIT) |
+    ((store.postOnly(o) ? 1 : 0) << postOnlyBit) |
     (stp[2].indexOf(store.selfTradePrevention(o)) << stp[0]) |
-    ((reason & 3) << REASON_BIT) |
-    ((reason >> 2) << REASON_HIGH_BIT) |
-    ((store.clientOrderId(o) === undefined ? 0 : 1) << CLIENT_ID_BIT)
+    (reason[2].indexOf(store.cancelReason(o)) << reason[0]) |
+    ((store.clientOrderId(o) === undefined ? 0 : 1) << clientIdBit)
   );
 }
 
@@ -402,8 +428,9 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
   meta.u32(userIds.length);
   meta.u32(total);
   const small = (tag: SectionTag, payload: Uint8Array): Uint8Array[] => [sectionHeader(tag, crc32(payload), payload.length), payload];
+  const optional = ([['RTRY', encodeRetries(snapshot)], ['TIMR', encodeTimers(orders, snapshot.deadMan)]] as const).filter(([, payload]) => payload.length > 0);
   return [
-    fileHeader(SECTION_TAGS.length),
+    fileHeader(REQUIRED_TAGS.length + optional.length),
     ...small('SEQN', seq.finish()),
     ...small('META', meta.finish()),
     ...small('MRKT', markets.finish()),
@@ -411,12 +438,11 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     sectionHeader('ORDR', orders.crc, orders.payload.length),
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
-    ...small('RTRY', encodeRetries(snapshot)),
-    ...small('TIMR', encodeTimers(orders, snapshot.deadMan)),
+    ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
 }
 
-/** TIMR: empty when there is no timer at all; see the layout at the top. */
+/** TIMR: empty (left out) when there is no timer at all; see the layout at the top. */
 function encodeTimers(orders: OrderSection, deadMan: readonly [number, number][]): Uint8Array {
   if (orders.gtdOrders === 0 && deadMan.length === 0) return new Uint8Array(0);
   const w = orders.expiries;
@@ -497,13 +523,9 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: the file header, then each section's header and payload, in SECTION_TAGS order.
-  SECTION_TAGS.forEach((tag, k) => {
-    const payload = parts[2 + 2 * k]!;
-    if (tag === 'SEQN' || (HASHED_WHEN_NOT_EMPTY.has(tag) && payload.length === 0)) return;
-    hash.update(parts[1 + 2 * k]!);
-    hash.update(payload);
-  });
+  // parts: the file header (its section count follows from the rest), then header + payload per
+  // section; SEQN's are parts 1 and 2.
+  for (const part of parts.slice(3)) hash.update(part);
   return hash.digest('hex');
 }
 
@@ -522,28 +544,41 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The sections of a snapshot, after checking its framing and every checksum. */
 export function readSections(bytes: Uint8Array): Map<SectionTag, Uint8Array> {
+  return readSnapshot(bytes).sections;
+}
+
+function readSnapshot(bytes: Uint8Array): { readonly format: Format; readonly sections: Map<SectionTag, Uint8Array> } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < FILE_HEADER_BYTES || decoder.decode(bytes.subarray(0, 8)) !== MAGIC) invalid('not a snapshot (no OBSNAPSH header)');
   const version = view.getUint32(8, true);
-  const tags = VERSION_SECTIONS.get(version) ?? invalid(`format version ${version}, this engine reads 1 to ${SNAPSHOT_VERSION}`);
+  const format = FORMATS.get(version) ?? invalid(`format version ${version}, this engine reads 1 to ${SNAPSHOT_VERSION}`);
+  const { required, optional } = format;
   const count = view.getUint32(12, true);
-  if (count !== tags.length) invalid(`${count} sections, format ${version} has ${tags.length}`);
+  if (count < required.length || count > required.length + optional.length) {
+    invalid(`${count} sections, format ${version} has ${required.length}${optional.length > 0 ? ` to ${required.length + optional.length}` : ''}`);
+  }
   const sections = new Map<SectionTag, Uint8Array>();
   let at = FILE_HEADER_BYTES;
-  for (const tag of tags) {
-    if (at + SECTION_HEADER_BYTES > bytes.length) invalid(`truncated before section ${tag} (at byte ${at})`);
+  let nextOptional = 0;
+  for (let i = 0; i < count; i++) {
+    const expected = i < required.length ? required[i]! : `one of ${optional.slice(nextOptional).join(', ')}`;
+    if (at + SECTION_HEADER_BYTES > bytes.length) invalid(`truncated before section ${expected} (at byte ${at})`);
     const found = String.fromCharCode(...bytes.subarray(at, at + 4));
-    if (found !== tag) invalid(`section ${JSON.stringify(found)} at byte ${at} where ${tag} belongs`);
+    const position = i < required.length ? (found === required[i] ? i : -1) : optional.indexOf(found as SectionTag, nextOptional);
+    if (position < 0) invalid(`section ${JSON.stringify(found)} at byte ${at} where ${expected} belongs`);
+    const tag = found as SectionTag;
+    if (i >= required.length) nextOptional = position + 1;
     const length = view.getFloat64(at + 8, true);
     const start = at + SECTION_HEADER_BYTES;
     if (!Number.isSafeInteger(length) || length < 0 || start + length > bytes.length) invalid(`section ${tag} is truncated (at byte ${at})`);
     const payload = bytes.subarray(start, start + length);
     if (crc32(payload) !== view.getUint32(at + 4, true)) invalid(`section ${tag} fails its checksum (at byte ${at})`);
+    if (i >= required.length && length === 0) invalid(`section ${tag} is empty: format ${version} leaves an empty section out`);
     sections.set(tag, payload);
     at = start + length;
   }
   if (at !== bytes.length) invalid(`${bytes.length - at} bytes after the last section`);
-  return sections;
+  return { format, sections };
 }
 
 /** Reads the values of one section's payload in order; running past its end is an error. */
@@ -633,7 +668,7 @@ interface OrderRecord {
 }
 
 /** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
-function flag<T>(flags: number, [shift, width, list]: readonly [number, number, readonly T[]], id: number): T {
+function flag<T>(flags: number, [shift, width, list]: FlagField<T>, id: number): T {
   const code = (flags >>> shift) & ((1 << width) - 1);
   if (code >= list.length) invalid(`order ${id} has an unknown value ${code} in flag bits ${shift}-${shift + width - 1}`);
   return list[code]!;
@@ -643,13 +678,15 @@ function flag<T>(flags: number, [shift, width, list]: readonly [number, number, 
 class OrderReader {
   private readonly view: DataView;
   private index = 0;
-  /** GTD orders read so far: each took its expiry from TIMR. */
-  gtdOrders = 0;
   readonly r: OrderRecord = {
     id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
     status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
     expireAt: undefined,
   };
+  /** GTD orders read so far: each took its expiry from TIMR. */
+  gtdOrders = 0;
+
+  private readonly knownFlagBits: number;
 
   constructor(
     payload: Uint8Array,
@@ -658,7 +695,9 @@ class OrderReader {
     /** TIMR, read up to its dead-man switches. */
     private readonly timers: ByteReader,
     private readonly state: EngineState,
+    private readonly layout: FlagLayout,
   ) {
+    this.knownFlagBits = (1 << (layout.clientIdBit + 1)) - 1;
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   }
@@ -669,22 +708,20 @@ class OrderReader {
 
   next(): OrderRecord {
     if (this.index === this.count) invalid(`section ORDR holds ${this.count} orders, fewer than the books and accounts list`);
-    const { view, r, state } = this;
+    const { view, r, state, layout } = this;
     const at = this.index * ORDER_BYTES;
     const id = this.number(at + ORDER_LAYOUT.id, 'id');
     if (id === 0) invalid(`order #${this.index} has id 0`);
     const flags = view.getUint32(at + ORDER_LAYOUT.flags, true);
-    if ((flags & ~KNOWN_FLAG_BITS) !== 0) invalid(`order ${id} has unknown flags ${flags}`);
+    if ((flags & ~this.knownFlagBits) !== 0) invalid(`order ${id} has unknown flags ${flags}`);
     r.id = id;
-    r.side = flag(flags, FLAG_FIELDS[0], id);
-    r.type = flag(flags, FLAG_FIELDS[1], id);
-    r.status = flag(flags, FLAG_FIELDS[2], id);
-    r.timeInForce = flag(flags, FLAG_FIELDS[3], id);
-    r.selfTradePrevention = flag(flags, FLAG_FIELDS[4], id);
-    const reason = ((flags >>> REASON_BIT) & 3) | (((flags >>> REASON_HIGH_BIT) & 1) << 2);
-    if (reason >= CANCEL_REASONS.length) invalid(`order ${id} has an unknown cancel reason ${reason}`);
-    r.cancelReason = CANCEL_REASONS[reason];
-    r.postOnly = ((flags >>> POST_ONLY_BIT) & 1) === 1;
+    r.side = flag(flags, layout.side, id);
+    r.type = flag(flags, layout.type, id);
+    r.status = flag(flags, layout.status, id);
+    r.timeInForce = flag(flags, layout.timeInForce, id);
+    r.selfTradePrevention = flag(flags, layout.selfTradePrevention, id);
+    r.cancelReason = flag(flags, layout.cancelReason, id);
+    r.postOnly = ((flags >>> layout.postOnlyBit) & 1) === 1;
     r.account = view.getUint32(at + ORDER_LAYOUT.account, true);
     if (r.account >= state.accountList.length) invalid(`order ${id} names account #${r.account}, of ${state.accountList.length}`);
     r.market = view.getUint32(at + ORDER_LAYOUT.market, true);
@@ -696,7 +733,7 @@ class OrderReader {
     r.locked = this.number(at + ORDER_LAYOUT.locked, 'locked');
     r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
     r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
-    r.clientOrderId = ((flags >>> CLIENT_ID_BIT) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    r.clientOrderId = ((flags >>> layout.clientIdBit) & 1) === 1 ? this.clientOrderIds.string() : undefined;
     r.expireAt = undefined;
     if (r.timeInForce === 'GTD') {
       r.expireAt = count(this.timers.f64(), `order ${id}'s expiry`);
@@ -737,7 +774,7 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
  * retention, duplicate ids, and above all locked balances that differ from what open orders reserve.
  */
 export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
-  const sections = readSections(bytes);
+  const { format, sections } = readSnapshot(bytes);
   const reader = (tag: SectionTag): ByteReader => new ByteReader(sections.get(tag)!, tag);
   const seq = reader('SEQN');
   state.lastSeq = count(seq.f64(), 'lastSeq');
@@ -753,7 +790,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   state.store.reserve(orderCount);
   state.orders.reserve(orderCount);
   const timers = new ByteReader(sections.get('TIMR') ?? new Uint8Array(0), 'TIMR');
-  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), timers, state);
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), timers, state, format.flags);
   const reserved = new Reservations(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
@@ -811,7 +848,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
 function readDeadMan(state: EngineState, r: ByteReader, gtdOrders: number): void {
   if (gtdOrders === 0 && r.atEnd()) return;
   const switches = r.u32();
-  if (gtdOrders === 0 && switches === 0) invalid('section TIMR lists no timer but is not empty');
+  if (gtdOrders === 0 && switches === 0) invalid('section TIMR lists no timer');
   let previous = -1;
   for (let n = switches; n > 0; n--) {
     const index = r.u32();

@@ -55,6 +55,7 @@ function placedOrder(
     updatedAtUnixMs: now,
     lockedAmount: rests ? LOCKED : '0',
     expireAtUnixMs: 0n,
+    cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED,
   };
 }
 
@@ -98,6 +99,7 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       updatedAtUnixMs: now,
       lockedAmount: '0',
       expireAtUnixMs: 0n,
+      cancelReason: matching.CancelReason.CANCEL_REASON_USER,
     },
     releasedAmount: '4.1895',
     releasedAsset: 'USD',

@@ -5,6 +5,7 @@ import {
   PRICE_DECIMALS,
   QUANTITY_DECIMALS,
   type BalanceView,
+  type CancelReason,
   type DepthView,
   type LevelView,
   type MarketConfig,
@@ -47,6 +48,15 @@ const SELF_TRADE_PREVENTIONS: Readonly<Record<SelfTradePrevention, matching.Self
   cancel_both: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_CANCEL_BOTH,
 };
 
+const CANCEL_REASONS: Readonly<Record<CancelReason, matching.CancelReason>> = {
+  user: matching.CancelReason.CANCEL_REASON_USER,
+  ioc: matching.CancelReason.CANCEL_REASON_IOC,
+  self_trade: matching.CancelReason.CANCEL_REASON_SELF_TRADE,
+  expired: matching.CancelReason.CANCEL_REASON_EXPIRED,
+  dead_man: matching.CancelReason.CANCEL_REASON_DEAD_MAN,
+  disconnect: matching.CancelReason.CANCEL_REASON_DISCONNECT,
+};
+
 export function orderToProto(order: OrderView): matching.Order {
   return {
     orderId: BigInt(order.orderId),
@@ -66,6 +76,7 @@ export function orderToProto(order: OrderView): matching.Order {
     updatedAtUnixMs: BigInt(order.updatedAt),
     lockedAmount: formatAmount(order.locked),
     expireAtUnixMs: BigInt(order.expireAt ?? 0),
+    cancelReason: order.cancelReason === undefined ? matching.CancelReason.CANCEL_REASON_UNSPECIFIED : CANCEL_REASONS[order.cancelReason],
   };
 }
 

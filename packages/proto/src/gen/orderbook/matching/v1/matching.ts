@@ -282,6 +282,77 @@ export function orderStatusToJSON(object: OrderStatus): string {
   }
 }
 
+/** CancelReason says why an order was cancelled. */
+export enum CancelReason {
+  /** CANCEL_REASON_UNSPECIFIED - CANCEL_REASON_UNSPECIFIED: the order is not cancelled. */
+  CANCEL_REASON_UNSPECIFIED = 0,
+  /** CANCEL_REASON_USER - CANCEL_REASON_USER: its owner cancelled it (CancelOrder, CancelAllOrders). */
+  CANCEL_REASON_USER = 1,
+  /** CANCEL_REASON_IOC - CANCEL_REASON_IOC: the unfilled rest of an immediate-or-cancel order. */
+  CANCEL_REASON_IOC = 2,
+  /** CANCEL_REASON_SELF_TRADE - CANCEL_REASON_SELF_TRADE: self-trade prevention cancelled it. */
+  CANCEL_REASON_SELF_TRADE = 3,
+  /** CANCEL_REASON_EXPIRED - CANCEL_REASON_EXPIRED: a GTD order reached its expire_at_unix_ms. */
+  CANCEL_REASON_EXPIRED = 4,
+  /** CANCEL_REASON_DEAD_MAN - CANCEL_REASON_DEAD_MAN: its owner's dead-man switch fired (CancelAllOrdersAfter). */
+  CANCEL_REASON_DEAD_MAN = 5,
+  /** CANCEL_REASON_DISCONNECT - CANCEL_REASON_DISCONNECT: the order session that placed it with cancel-on-disconnect ended. */
+  CANCEL_REASON_DISCONNECT = 6,
+  UNRECOGNIZED = -1,
+}
+
+export function cancelReasonFromJSON(object: any): CancelReason {
+  switch (object) {
+    case 0:
+    case "CANCEL_REASON_UNSPECIFIED":
+      return CancelReason.CANCEL_REASON_UNSPECIFIED;
+    case 1:
+    case "CANCEL_REASON_USER":
+      return CancelReason.CANCEL_REASON_USER;
+    case 2:
+    case "CANCEL_REASON_IOC":
+      return CancelReason.CANCEL_REASON_IOC;
+    case 3:
+    case "CANCEL_REASON_SELF_TRADE":
+      return CancelReason.CANCEL_REASON_SELF_TRADE;
+    case 4:
+    case "CANCEL_REASON_EXPIRED":
+      return CancelReason.CANCEL_REASON_EXPIRED;
+    case 5:
+    case "CANCEL_REASON_DEAD_MAN":
+      return CancelReason.CANCEL_REASON_DEAD_MAN;
+    case 6:
+    case "CANCEL_REASON_DISCONNECT":
+      return CancelReason.CANCEL_REASON_DISCONNECT;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CancelReason.UNRECOGNIZED;
+  }
+}
+
+export function cancelReasonToJSON(object: CancelReason): string {
+  switch (object) {
+    case CancelReason.CANCEL_REASON_UNSPECIFIED:
+      return "CANCEL_REASON_UNSPECIFIED";
+    case CancelReason.CANCEL_REASON_USER:
+      return "CANCEL_REASON_USER";
+    case CancelReason.CANCEL_REASON_IOC:
+      return "CANCEL_REASON_IOC";
+    case CancelReason.CANCEL_REASON_SELF_TRADE:
+      return "CANCEL_REASON_SELF_TRADE";
+    case CancelReason.CANCEL_REASON_EXPIRED:
+      return "CANCEL_REASON_EXPIRED";
+    case CancelReason.CANCEL_REASON_DEAD_MAN:
+      return "CANCEL_REASON_DEAD_MAN";
+    case CancelReason.CANCEL_REASON_DISCONNECT:
+      return "CANCEL_REASON_DISCONNECT";
+    case CancelReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** OrderStatusFilter selects orders in ListOrders. */
 export enum OrderStatusFilter {
   /** ORDER_STATUS_FILTER_UNSPECIFIED - ORDER_STATUS_FILTER_UNSPECIFIED means ORDER_STATUS_FILTER_ALL. */
@@ -361,6 +432,8 @@ export interface Order {
   lockedAmount: string;
   /** expire_at_unix_ms is when a GTD order expires (Unix milliseconds); 0 for other orders. */
   expireAtUnixMs: bigint;
+  /** cancel_reason says why a cancelled order was cancelled; unspecified for every other status. */
+  cancelReason: CancelReason;
 }
 
 /** Trade is one match between a resting (maker) and an incoming (taker) order. */
@@ -816,6 +889,7 @@ function createBaseOrder(): Order {
     updatedAtUnixMs: 0n,
     lockedAmount: "",
     expireAtUnixMs: 0n,
+    cancelReason: 0,
   };
 }
 
@@ -883,6 +957,9 @@ export const Order: MessageFns<Order> = {
         throw new globalThis.Error("value provided for field message.expireAtUnixMs of type int64 too large");
       }
       writer.uint32(160).int64(message.expireAtUnixMs);
+    }
+    if (message.cancelReason !== 0) {
+      writer.uint32(192).int32(message.cancelReason);
     }
     return writer;
   },
@@ -1030,6 +1107,14 @@ export const Order: MessageFns<Order> = {
           message.expireAtUnixMs = reader.int64() as bigint;
           continue;
         }
+        case 24: {
+          if (tag !== 192) {
+            break;
+          }
+
+          message.cancelReason = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1060,6 +1145,7 @@ export const Order: MessageFns<Order> = {
       updatedAtUnixMs: isSet(object.updatedAtUnixMs) ? BigInt(object.updatedAtUnixMs) : 0n,
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
       expireAtUnixMs: isSet(object.expireAtUnixMs) ? BigInt(object.expireAtUnixMs) : 0n,
+      cancelReason: isSet(object.cancelReason) ? cancelReasonFromJSON(object.cancelReason) : 0,
     };
   },
 
@@ -1116,6 +1202,9 @@ export const Order: MessageFns<Order> = {
     if (message.expireAtUnixMs !== 0n) {
       obj.expireAtUnixMs = message.expireAtUnixMs.toString();
     }
+    if (message.cancelReason !== 0) {
+      obj.cancelReason = cancelReasonToJSON(message.cancelReason);
+    }
     return obj;
   },
 
@@ -1141,6 +1230,7 @@ export const Order: MessageFns<Order> = {
     message.updatedAtUnixMs = object.updatedAtUnixMs ?? 0n;
     message.lockedAmount = object.lockedAmount ?? "";
     message.expireAtUnixMs = object.expireAtUnixMs ?? 0n;
+    message.cancelReason = object.cancelReason ?? 0;
     return message;
   },
 };
