@@ -96,7 +96,8 @@ export class JournaledCommandLoop implements CommandLoop {
     this.captureBuffer = new CaptureBuffer(parts.logger);
     this.snapshotSeq = parts.snapshotSeq;
     this.lastTimestamp = parts.lastTimestamp;
-    this.timer = new DeadlineTimer(() => this.wake());
+    // On the sequencer's clock: the one that stamps the `expire` command decides whether it is due.
+    this.timer = new DeadlineTimer(() => this.wake(), () => parts.sequencer.timestamp());
     this.timer.arm(parts.engine.nextDeadline());
   }
 
