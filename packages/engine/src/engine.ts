@@ -59,7 +59,8 @@ import * as validation from './validation';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amendError, amountError, deadManTimeoutError, invalid, isClientOrderId, limitError, placementError, reject, userIdError } = validation;
+const { amendError, amountError, deadManTimeoutError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, placementError, reject, userIdError } = validation;
+const { quoteAmount } = settlement;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
 export class Engine implements EngineQueries {
@@ -170,6 +171,10 @@ export class Engine implements EngineQueries {
     // Bounded for sells too, so that any fill's quote amount is below 2^53 whoever the taker is.
     const value = buyLockAmount(price, quantity);
     if (value > ORDER_LIMIT) return this.risk.tooValuable(market);
+    if (market.hasRules) {
+      const ruleError = instrumentRuleError(market, price, quantity) ?? notionalError(market, quoteAmount(price, quantity));
+      if (ruleError !== undefined) return { ok: false, error: ruleError };
+    }
 
     const lock = cmd.side === 'buy' ? value : quantity;
     const lockUnits = cmd.side === 'buy' ? BigInt(lock) : cmd.quantity;
@@ -207,6 +212,8 @@ export class Engine implements EngineQueries {
       if (repeat !== undefined) return repeat;
     }
     const quantity = Number(cmd.quantity);
+    const ruleError = market.hasRules ? instrumentRuleError(market, undefined, quantity) : undefined;
+    if (ruleError !== undefined) return { ok: false, error: ruleError };
     const plan = planTake(this.state.store, market.book, account?.index ?? -1, cmd.side, undefined, quantity, cmd.selfTradePrevention);
     if (plan.stoppedBySelfTrade) {
       return reject('FAILED_PRECONDITION', 'self_trade_prevention', 'self_trade_prevention: the market order would trade with your own order');
@@ -215,6 +222,8 @@ export class Engine implements EngineQueries {
       return reject('FAILED_PRECONDITION', 'quantity', 'quantity: insufficient liquidity for market order');
     }
     if (plan.cost > ORDER_LIMIT) return this.risk.tooValuable(market);
+    const notionalRuleError = market.hasRules ? notionalError(market, plan.cost) : undefined;
+    if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
     // Locks exactly what the fills will pay, so the lock ends at zero.
     const lock = cmd.side === 'buy' ? plan.cost : quantity;
     const lockUnits = cmd.side === 'buy' ? BigInt(lock) : cmd.quantity;
@@ -415,6 +424,10 @@ export class Engine implements EngineQueries {
     const filled = store.filled(order);
     if (quantity <= filled) return reject('FAILED_PRECONDITION', 'quantity', `quantity: must be above the filled quantity ${formatQuantity(BigInt(filled))}`);
     if (buyLockAmount(price, quantity) > ORDER_LIMIT) return this.risk.tooValuable(market);
+    if (market.hasRules) {
+      const ruleError = instrumentRuleError(market, price, quantity) ?? notionalError(market, quoteAmount(price, quantity));
+      if (ruleError !== undefined) return { ok: false, error: ruleError };
+    }
     const keepsPlace = quantity <= store.quantity(order);
     const side = store.side(order);
     if (price !== oldPrice && store.postOnly(order) && wouldCross(market.book, side, price)) {

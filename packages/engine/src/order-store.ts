@@ -80,6 +80,11 @@ export class OrderStore {
   private clientOrderIds = new Map<OrderRef, string>();
   /** Expiry (Unix ms) by slot, for the GTD orders: a Map for the same reason. */
   private expireAts = new Map<OrderRef, number>();
+  /**
+   * The fees of the orders that have paid some (or been rebated), in units of the asset each
+   * receives: a Map, empty on markets without fees, rather than a field of every slot.
+   */
+  private fees = new Map<OrderRef, bigint>();
 
   constructor(
     /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
@@ -145,6 +150,7 @@ export class OrderStore {
   release(ref: OrderRef): void {
     if (this.hasClientOrderId(ref)) this.clientOrderIds.delete(ref);
     if (this.isGtd(ref)) this.expireAts.delete(ref);
+    if (this.fees.size > 0) this.fees.delete(ref);
     this.free.push(ref);
   }
 
@@ -187,6 +193,7 @@ export class OrderStore {
     copy.top = this.top;
     copy.clientOrderIds = new Map(this.clientOrderIds);
     copy.expireAts = new Map(this.expireAts);
+    copy.fees = new Map(this.fees);
     return copy;
   }
 
@@ -286,6 +293,10 @@ export class OrderStore {
   isOnBook(ref: OrderRef): boolean {
     return field(this.flags(ref), ON_BOOK_BIT, 1) === 1;
   }
+  /** The sum of the order's fees (negative: rebates), in the asset it receives. */
+  feesPaid(ref: OrderRef): bigint {
+    return this.fees.size === 0 ? 0n : (this.fees.get(ref) ?? 0n);
+  }
   /** Asset index of what the order locks (quote for a buy, base for a sell). */
   lockIndex(ref: OrderRef): number {
     return this.data[ref * STRIDE + LOCK_ASSET]!;
@@ -311,6 +322,19 @@ export class OrderStore {
   setOnBook(ref: OrderRef, onBook: boolean): void {
     const at = ref * STRIDE + FLAGS;
     this.data[at] = (this.data[at]! & ~(1 << ON_BOOK_BIT)) | ((onBook ? 1 : 0) << ON_BOOK_BIT);
+  }
+
+  /** The orders with fees, and their sums (what a snapshot records). */
+  feeEntries(): [OrderRef, bigint][] {
+    return [...this.fees];
+  }
+
+  /** Adds a fill's fee (or rebate, negative) to the order's sum; a snapshot's restore sets it alike. */
+  addFee(ref: OrderRef, fee: bigint): void {
+    if (fee === 0n) return;
+    const sum = this.feesPaid(ref) + fee;
+    if (sum === 0n) this.fees.delete(ref);
+    else this.fees.set(ref, sum);
   }
 
   /** New price and total quantity (above what is filled) of an amended open order. */
@@ -379,6 +403,7 @@ export class OrderStore {
       selfTradePrevention: STPS[field(flags, STP_BIT, 2)]!,
       expireAt: field(flags, TIF_BIT, TIF_WIDTH) === GTD ? this.expireAts.get(ref) : undefined,
       locked: locked ?? BigInt(d[at + LOCKED]!),
+      feesPaid: this.fees.size === 0 ? 0n : (this.fees.get(ref) ?? 0n),
       createdAt: d[at + CREATED_AT]!,
       updatedAt: d[at + UPDATED_AT]!,
     };

@@ -27,12 +27,16 @@
  *         placements of amended orders u32, each (sorted) the client order id, price f64 and
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
  *         amount u64.
+ *   FEES  fees, in units of the asset each side receives (see settlement.ts): the orders that paid
+ *         some, by id: u32 count, each order id f64 and its sum of fees i64 (negative: rebates);
+ *         then the trades of RTRY that carry a fee, in RTRY's order: u32 count, each tradeId f64,
+ *         maker fee i64 and taker fee i64 (every market without fees: none).
  *   TIMR  the timers: the expiry f64 of each GTD order (time in force GTD), in ORDR order, then
  *         the armed dead-man switches u32, each account index u32 and deadline f64, by account.
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
- * retry state, and 2 (format 1 with RTRY always present).
+ * retry state, and 2 (format 1 with RTRY always present); both without fees.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -57,7 +61,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'TIMR'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'TIMR'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -263,6 +267,11 @@ class ByteWriter {
     this.view.setBigUint64(at, value, true);
   }
 
+  i64(value: bigint): void {
+    const at = this.room(8);
+    this.view.setBigInt64(at, value, true);
+  }
+
   string(value: string): void {
     const utf8 = encoder.encode(value);
     this.u32(utf8.length);
@@ -428,7 +437,13 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
   meta.u32(userIds.length);
   meta.u32(total);
   const small = (tag: SectionTag, payload: Uint8Array): Uint8Array[] => [sectionHeader(tag, crc32(payload), payload.length), payload];
-  const optional = ([['RTRY', encodeRetries(snapshot)], ['TIMR', encodeTimers(orders, snapshot.deadMan)]] as const).filter(([, payload]) => payload.length > 0);
+  const optional = (
+    [
+      ['RTRY', encodeRetries(snapshot)],
+      ['FEES', encodeFees(snapshot)],
+      ['TIMR', encodeTimers(orders, snapshot.deadMan)],
+    ] as const
+  ).filter(([, payload]) => payload.length > 0);
   return [
     fileHeader(REQUIRED_TAGS.length + optional.length),
     ...small('SEQN', seq.finish()),
@@ -450,6 +465,26 @@ function encodeTimers(orders: OrderSection, deadMan: readonly [number, number][]
   for (const [account, deadline] of deadMan) {
     w.u32(account);
     w.f64(deadline);
+  }
+  return w.finish();
+}
+
+function encodeFees(snapshot: SnapshotCapture): Uint8Array {
+  const { store } = snapshot;
+  const orders = store.feeEntries().map(([order, fee]) => [store.id(order), fee] as const).sort(([a], [b]) => a - b);
+  const trades = snapshot.retries.flatMap((r) => r.placementTrades.sort(byId).flatMap(([, list]) => list)).filter((t) => t.makerFee !== 0n || t.takerFee !== 0n);
+  if (orders.length === 0 && trades.length === 0) return new Uint8Array(0);
+  const w = new ByteWriter(8 + orders.length * 16 + trades.length * 24);
+  w.u32(orders.length);
+  for (const [id, fee] of orders) {
+    w.f64(id);
+    w.i64(fee);
+  }
+  w.u32(trades.length);
+  for (const t of trades) {
+    w.f64(t.tradeId);
+    w.i64(t.makerFee);
+    w.i64(t.takerFee);
   }
   return w.finish();
 }
@@ -614,6 +649,10 @@ class ByteReader {
 
   u64(): bigint {
     return this.view.getBigUint64(this.take(8), true);
+  }
+
+  i64(): bigint {
+    return this.view.getBigInt64(this.take(8), true);
   }
 
   string(): string {
@@ -840,8 +879,38 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   });
   orders.end();
   checkLocks(state, reserved);
-  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+  const tradeFees = readFees(state, new ByteReader(sections.get('FEES') ?? new Uint8Array(0), 'FEES'));
+  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'), tradeFees);
+  if (tradeFees.size > 0) invalid(`section FEES names trade ${tradeFees.keys().next().value} that no retained placement made`);
   readDeadMan(state, timers, orders.gtdOrders);
+}
+
+interface TradeFees {
+  readonly makerFee: bigint;
+  readonly takerFee: bigint;
+}
+
+/** Reads FEES: sets the orders' fees; returns the placement trades' fees by trade id, for readRetries to take. */
+function readFees(state: EngineState, r: ByteReader): Map<number, TradeFees> {
+  const trades = new Map<number, TradeFees>();
+  if (r.atEnd()) return trades;
+  let previous = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const id = count(r.f64(), 'order id of FEES');
+    const fee = r.i64();
+    const order = state.orders.get(id);
+    if (id <= previous || order === NO_ORDER || fee === 0n) invalid(`section FEES lists order ${id} (after ${previous}) with fees ${fee}`);
+    previous = id;
+    state.store.addFee(order, fee);
+  }
+  for (let n = r.u32(); n > 0; n--) {
+    const tradeId = count(r.f64(), 'trade id of FEES');
+    const fees = { makerFee: r.i64(), takerFee: r.i64() };
+    if (trades.has(tradeId) || (fees.makerFee === 0n && fees.takerFee === 0n)) invalid(`section FEES lists trade ${tradeId} twice or without a fee`);
+    trades.set(tradeId, fees);
+  }
+  r.end();
+  return trades;
 }
 
 /** The rest of TIMR, after the expiries the orders took: the dead-man switches, by account. */
@@ -864,7 +933,7 @@ function readDeadMan(state: EngineState, r: ByteReader, gtdOrders: number): void
  * name a retained order of its account with that client order id, lists come sorted without
  * repeats, and an account keeps no more deposit request ids than the retention bound.
  */
-function readRetries(state: EngineState, r: ByteReader): void {
+function readRetries(state: EngineState, r: ByteReader, tradeFees: Map<number, TradeFees>): void {
   let previous = -1;
   while (!r.atEnd()) {
     const index = r.u32();
@@ -884,7 +953,7 @@ function readRetries(state: EngineState, r: ByteReader): void {
       const trades = r.u32();
       if (trades === 0) invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} list no trade`);
       const list: TradeView[] = [];
-      for (let n = 0; n < trades; n++) list.push(readTrade(state, r));
+      for (let n = 0; n < trades; n++) list.push(readTrade(state, r, tradeFees));
       const id = state.store.id(order);
       if (list.some((t) => t.takerOrderId !== id || t.takerUserId !== account.userId)) {
         invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} are not all of its order ${id} as taker`);
@@ -922,7 +991,8 @@ function sortedIds(userId: string): (id: string, what: string) => string {
   };
 }
 
-function readTrade(state: EngineState, r: ByteReader): TradeView {
+/** One trade of RTRY, with its fees from FEES (taken out of `tradeFees`). */
+function readTrade(state: EngineState, r: ByteReader, tradeFees: Map<number, TradeFees>): TradeView {
   const tradeId = count(r.f64(), 'tradeId');
   const market = r.u32();
   if (market >= state.markets.length) invalid(`trade ${tradeId} names market #${market}, of ${state.markets.length}`);
@@ -935,9 +1005,11 @@ function readTrade(state: EngineState, r: ByteReader): TradeView {
   const takerUserId = r.string();
   const side = r.u8();
   if (side >= SIDES.length) invalid(`trade ${tradeId} has taker side ${side}`);
+  const fees = tradeFees.get(tradeId);
+  tradeFees.delete(tradeId);
   return {
     tradeId, market: state.markets[market]!.symbol, price, quantity, quoteAmount, makerOrderId, takerOrderId, makerUserId, takerUserId,
-    takerSide: SIDES[side]!, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
+    takerSide: SIDES[side]!, makerFee: fees?.makerFee ?? 0n, takerFee: fees?.takerFee ?? 0n, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
   };
 }
 

@@ -16,12 +16,14 @@ import type {
   EngineConfig,
   EngineErrorCode,
   EngineEvent,
+  MarketConfig,
   OrderView,
   SelfTradePrevention,
   Side,
   TimeInForce,
   TradeView,
 } from '../src/index';
+import { FEE_ACCOUNT_ID } from '../src/index';
 
 interface RefOrder {
   id: number;
@@ -49,6 +51,8 @@ interface RefOrder {
   /** Price and quantity as placed, which a retry must repeat (an amendment changes price and quantity). */
   placedPrice: bigint;
   placedQuantity: bigint;
+  /** Sum of its fills' fees, in the asset it receives. */
+  feesPaid: bigint;
 }
 
 interface RefState {
@@ -102,6 +106,19 @@ function validClientOrderId(id: string): boolean {
 }
 
 const badUnits = (value: unknown, max: bigint): boolean => typeof value !== 'bigint' || value < 1n || value > max;
+/** The fee rule, in bigint: ceil(received × bps / 10^4), for fees and rebates alike. */
+const fee = (received: bigint, bps: number): bigint => {
+  const product = received * BigInt(bps);
+  return product >= 0n ? (product + 9_999n) / 10_000n : -(-product / 10_000n);
+};
+
+/** The first instrument rule an order breaks (field name), or undefined. `notional` undefined: not known yet. */
+function brokenRule(m: MarketConfig, price: bigint | undefined, quantity: bigint, notional: bigint | undefined): string | undefined {
+  if (price !== undefined && price % (m.tickSize ?? 1n) !== 0n) return 'price';
+  if (quantity % (m.lotSize ?? 1n) !== 0n || quantity < (m.minQuantity ?? 1n)) return 'quantity';
+  if (notional !== undefined && notional < (m.minNotional ?? 0n)) return 'quantity';
+  return undefined;
+}
 
 export class ReferenceExchange {
   private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0, deadMan: {} };
@@ -299,6 +316,8 @@ export class ReferenceExchange {
     const filled = order.quantity - order.remaining;
     if (quantity <= filled) return fail('FAILED_PRECONDITION', 'quantity');
     if (ceilQuote(price, quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const rule = brokenRule(this.marketOf(order.market)!, price, quantity, floorQuote(price, quantity));
+    if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
     const keepsPlace = price === order.price && quantity <= order.quantity;
     const best = this.book(order.market, order.side === 'buy' ? 'sell' : 'buy', s)[0];
     const crosses = best !== undefined && (order.side === 'buy' ? best.price <= price : best.price >= price);
@@ -336,7 +355,7 @@ export class ReferenceExchange {
   private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
     const market = this.marketOf(cmd.market);
     if (market === undefined) return fail('INVALID_ARGUMENT', 'market');
-    if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+    if (typeof cmd.userId !== 'string' || cmd.userId === '' || cmd.userId === FEE_ACCOUNT_ID) return fail('INVALID_ARGUMENT', 'user_id');
     if (!SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
     if (badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
     if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
@@ -358,6 +377,7 @@ export class ReferenceExchange {
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
       expireAt: isLimit ? cmd.expireAt : undefined, createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
+      feesPaid: 0n,
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
@@ -372,6 +392,8 @@ export class ReferenceExchange {
         }
       }
       if (ceilQuote(cmd.price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      const rule = brokenRule(market, cmd.price, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
+      if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
       const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy', s)[0];
@@ -384,6 +406,8 @@ export class ReferenceExchange {
         if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'time_in_force');
       }
     } else {
+      const rule = brokenRule(market, undefined, cmd.quantity, undefined);
+      if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       // Try it on a copy, with funds to spare, to learn whether it fills and what it costs.
       const trial = structuredClone(s);
       const copy = structuredClone(order);
@@ -392,8 +416,10 @@ export class ReferenceExchange {
       const { trades, stopped } = this.match(trial, this.scratch(fx), copy);
       if (stopped) return fail('FAILED_PRECONDITION', 'self_trade_prevention');
       if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'quantity');
-      const cost = cmd.side === 'buy' ? trades.reduce((a, t) => a + t.quoteAmount, 0n) : cmd.quantity;
+      const notional = trades.reduce((a, t) => a + t.quoteAmount, 0n);
+      const cost = cmd.side === 'buy' ? notional : cmd.quantity;
       if (cost > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      if (brokenRule(market, undefined, cmd.quantity, notional) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
       if (available < cost) return fail('FAILED_PRECONDITION');
       order.locked = cost;
     }
@@ -429,7 +455,8 @@ export class ReferenceExchange {
 
   /** Matches a taker whose funds are locked against the other side, then rests or cancels the rest. */
   private matchTaker(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
-    const { base, quote } = this.marketOf(taker.market)!;
+    const market = this.marketOf(taker.market)!;
+    const { base, quote } = market;
     let stopped = false;
     while (taker.remaining > 0n) {
       const maker = this.book(taker.market, taker.side === 'buy' ? 'sell' : 'buy', s)[0];
@@ -451,10 +478,21 @@ export class ReferenceExchange {
       const [buy, sell] = taker.side === 'buy' ? [taker, maker] : [maker, taker];
       buy.locked -= amount;
       this.bal(s, fx, buy.userId, quote).locked -= amount;
-      this.bal(s, fx, buy.userId, base).available += fill;
       sell.locked -= fill;
       this.bal(s, fx, sell.userId, base).locked -= fill;
-      this.bal(s, fx, sell.userId, quote).available += amount;
+      // Each side pays its fee on what it receives, in that asset; a rebate only as far as the fee account holds it.
+      const [takerGets, makerGets] = taker.side === 'buy' ? [fill, amount] : [amount, fill];
+      const [takerAsset, makerAsset] = taker.side === 'buy' ? [base, quote] : [quote, base];
+      const takerFee = fee(takerGets, market.takerFeeBps ?? 0);
+      let makerFee = fee(makerGets, market.makerFeeBps ?? 0);
+      const feeFunds = s.balances[`${FEE_ACCOUNT_ID}\n${makerAsset}`]?.available ?? 0n;
+      if (-makerFee > feeFunds) makerFee = -feeFunds;
+      this.bal(s, fx, taker.userId, takerAsset).available += takerGets - takerFee;
+      this.bal(s, fx, maker.userId, makerAsset).available += makerGets - makerFee;
+      if (takerFee !== 0n) this.bal(s, fx, FEE_ACCOUNT_ID, takerAsset).available += takerFee;
+      if (makerFee !== 0n) this.bal(s, fx, FEE_ACCOUNT_ID, makerAsset).available += makerFee;
+      taker.feesPaid += takerFee;
+      maker.feesPaid += makerFee;
       this.touchLevel(fx, maker);
       for (const o of [maker, taker]) {
         o.remaining -= fill;
@@ -463,7 +501,8 @@ export class ReferenceExchange {
       }
       const trade: TradeView = {
         tradeId: s.nextTradeId++, market: taker.market, price: maker.price, quantity: fill, quoteAmount: amount, makerOrderId: maker.id,
-        takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId, takerSide: taker.side, timestamp: fx.now, seq: fx.seq,
+        takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId, takerSide: taker.side, makerFee, takerFee,
+        timestamp: fx.now, seq: fx.seq,
       };
       fx.trades.push(trade);
       fx.events.push({ type: 'trade', trade });
@@ -514,7 +553,7 @@ export class ReferenceExchange {
       orderId: order.id, clientOrderId: order.clientOrderId, userId: order.userId, market: order.market, side: order.side, type: order.type,
       price: order.type === 'limit' ? order.price : undefined, quantity: order.quantity, filled: order.quantity - order.remaining,
       status: order.status, cancelReason: order.cancelReason, timeInForce: order.timeInForce, postOnly: order.postOnly,
-      selfTradePrevention: order.selfTradePrevention, expireAt: order.expireAt, locked: order.locked, createdAt: order.createdAt, updatedAt: order.updatedAt,
+      selfTradePrevention: order.selfTradePrevention, expireAt: order.expireAt, locked: order.locked, feesPaid: order.feesPaid, createdAt: order.createdAt, updatedAt: order.updatedAt,
     };
   }
 
