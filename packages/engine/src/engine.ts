@@ -48,7 +48,7 @@ import { lockIndexOf, Risk } from './risk';
 import { samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
-import { capture, captureSize, concatParts, encodeAll, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
+import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
 import { EngineState } from './state';
 import * as validation from './validation';
 
@@ -94,7 +94,7 @@ export class Engine implements EngineQueries {
 
   /** The whole state as a binary snapshot (snapshot.ts), encoded at once. */
   snapshot(): Uint8Array {
-    return concatParts(encodeAll(this.capture()));
+    return encodeNow(this.state);
   }
 
   /** An engine in the state of `snapshot`; throws SnapshotInvalidError if it is damaged or inconsistent. */

@@ -169,6 +169,15 @@ interface CapturedSide {
  * copy of the order store: memory prepared beforehand, so that the copy costs no page faults.
  */
 export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
+  return captureWith(state, state.store.copy(orderBuffer));
+}
+
+/** The state as a binary snapshot, encoded at once: the engine cannot change meanwhile, so its order store is read in place. */
+export function encodeNow(state: EngineState): Uint8Array {
+  return concatParts(encodeAll(captureWith(state, state.store)));
+}
+
+function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
   const accounts = state.accountList;
   const oldestClosed = new Float64Array(accounts.length);
   const closedCounts = new Float64Array(accounts.length);
@@ -186,7 +195,7 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
   return {
     lastSeq: state.lastSeq,
     nextTradeId: state.nextTradeId,
-    store: state.store.copy(orderBuffer),
+    store,
     assets: state.assets,
     balances: state.balances.copyUnits(accounts.length),
     markets: state.markets.map((m) => ({
@@ -556,7 +565,7 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 
 /** sha256 (hex) of every section but SEQN: the state, whatever seq it is at. */
 export function stateHash(state: EngineState): string {
-  const parts = encodeAll(capture(state));
+  const parts = encodeAll(captureWith(state, state.store));
   const hash = createHash('sha256');
   // parts: the file header (its section count follows from the rest), then header + payload per
   // section; SEQN's are parts 1 and 2.
@@ -742,7 +751,9 @@ class OrderReader {
   }
 
   private number(at: number, field: string): number {
-    return count(this.view.getFloat64(at, true), `order #${this.index}'s ${field}`);
+    const value = this.view.getFloat64(at, true);
+    // The message only when it is needed: built for every field, it was a fifth of a restore.
+    return Number.isSafeInteger(value) && value >= 0 ? value : count(value, `order #${this.index}'s ${field}`);
   }
 
   next(): OrderRecord {
@@ -800,7 +811,10 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
     r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
     r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId, r.expireAt,
   );
-  state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
+  // create() leaves an order untouched since its creation: most of a book's are (a fifth of a restore's CPU, measured).
+  if (r.filled !== 0 || r.status !== 'open' || r.cancelReason !== undefined || r.updatedAt !== r.createdAt) {
+    state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
+  }
   state.orders.add(r.id, order);
   return order;
 }
@@ -839,6 +853,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
       for (const size of levels[m * 2 + s]!) {
         if (size === 0) invalid(`an empty level in the ${side} book of ${market.symbol}`);
         let level: PriceLevel | undefined;
+        const volume = new ExactSum();
         for (let k = 0; k < size; k++) {
           const r = orders.next();
           if (r.market !== m || r.side !== side || r.type !== 'limit' || (r.status !== 'open' && r.status !== 'partially_filled')) {
@@ -856,10 +871,12 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
           }
           const order = createOrder(state, r);
           if (r.expireAt !== undefined) state.timers.expiries.set(r.id, r.expireAt);
-          level.append(state.store, order);
+          level.link(state.store, order);
+          volume.add(r.quantity - r.filled);
           state.accountList[r.account]!.addOpen(state.store, order);
           reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
         }
+        level!.volume = volume.total();
       }
     }
     const bid = market.book.bids.best();
@@ -1054,6 +1071,27 @@ function readAccounts(state: EngineState, r: ByteReader, accountCount: number): 
     if (state.balances.supplyOf(i) > MAX_UNITS) invalid(`the ${asset} of all accounts adds up past 2^64-1`);
   }
   return closed;
+}
+
+/** An exact sum of safe integers, kept as a number while it stays below 2^53 and carried into a bigint past it. */
+class ExactSum {
+  private small = 0;
+  private carried = 0n;
+
+  add(amount: number): void {
+    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
+    const sum = this.small + amount;
+    if (sum > Number.MAX_SAFE_INTEGER) {
+      this.carried += BigInt(this.small);
+      this.small = amount;
+    } else {
+      this.small = sum;
+    }
+  }
+
+  total(): bigint {
+    return this.carried + BigInt(this.small);
+  }
 }
 
 /**

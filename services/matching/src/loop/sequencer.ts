@@ -34,27 +34,28 @@ export class Sequencer {
     return Math.max(this.lastTimestamp, this.now());
   }
 
-  /** The command for input, with the next seq, at `timestamp` (now if not given; never below the last). */
+  /**
+   * The command for input, with the next seq, at `timestamp` (now if not given; never below the
+   * last). Built by Object.assign onto a literal, never as `{ ...input, seq }`: in Node 20's V8 a
+   * spread followed by more fields gives every object a hidden class of its own, which costs
+   * microseconds to build and leaves each reader of commands (engine, journal codec) megamorphic.
+   */
   next(input: CommandInput, timestamp = this.timestamp()): Command {
     const seq = ++this.lastSeq;
     this.lastTimestamp = Math.max(this.lastTimestamp, timestamp);
     timestamp = this.lastTimestamp;
     switch (input.kind) {
       case 'placeLimit':
-        return { ...input, seq, timestamp, orderId: seq };
       case 'placeMarket':
-        return { ...input, seq, timestamp, orderId: seq };
+        return Object.assign({ seq, timestamp, orderId: seq }, input);
       case 'cancel':
-        return { ...input, seq, timestamp };
       case 'deposit':
-        return { ...input, seq, timestamp };
       case 'amend':
-        return { ...input, seq, timestamp };
       case 'cancelAll':
       case 'expire':
       case 'cancelAllAfter':
       case 'cancelSession':
-        return { ...input, seq, timestamp };
+        return Object.assign({ seq, timestamp }, input);
     }
   }
 }
