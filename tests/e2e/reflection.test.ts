@@ -44,6 +44,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
         'CancelAllOrdersAfter',
         'CancelOrder',
         'GetBalances',
+        'GetFeeBalances',
         'GetOrder',
         'GetOrderBook',
         'ListMarkets',

@@ -7,7 +7,7 @@ import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
 import { amendInput, cancelAllAfterInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
-import { balanceToProto, orderToProto, tradeToProto } from './views';
+import { balanceToProto, orderToProto, ownTradeToProto } from './views';
 
 export interface OrderEntryDeps {
   readonly state: ServiceState;
@@ -27,14 +27,14 @@ export class OrderEntry {
   placeLimitOrder(userId: string, req: matching.PlaceLimitOrderRequest): Promise<matching.PlaceLimitOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(placeLimitInput(req, userId, this.deps.markets));
-      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 
   placeMarketOrder(userId: string, req: matching.PlaceMarketOrderRequest): Promise<matching.PlaceMarketOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(placeMarketInput(req, userId, this.deps.markets));
-      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 
@@ -70,7 +70,7 @@ export class OrderEntry {
   amendOrder(userId: string, req: matching.AmendOrderRequest): Promise<matching.AmendOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(amendInput(req, userId));
-      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 
