@@ -122,6 +122,10 @@ export class Execution implements FillHandler {
       timestamp: this.now,
       seq: this.state.lastSeq + 1,
     };
+    this.state.history.record(
+      trade.tradeId, market.index, level.price, quantity, quote, trade.makerOrderId, trade.takerOrderId,
+      store.accountIndex(maker), store.accountIndex(taker), !takerBuys, this.now, trade.seq, Number(trade.makerFee), Number(trade.takerFee),
+    );
     if (this.trades === NO_TRADES) this.trades = [];
     this.trades.push(trade);
     const makerView = this.viewAfterFill(maker, level.priceUnits, undefined);

@@ -122,6 +122,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             maxInFlight: config.sessionMaxInFlight,
             statuses,
             logger,
+            now: Date.now,
           }),
         },
       ],
@@ -145,7 +146,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     let stopService: ((reason: ServiceError) => Promise<void>) | undefined;
     const loopOptions = {
       dataDir: config.dataDir,
-      engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
+      engineConfig: {
+        markets: config.markets,
+        closedOrdersRetainedPerUser: config.closedOrdersRetained,
+        fillsRetainedPerUser: config.fillsRetainedPerUser,
+        tradesRetainedPerMarket: config.tradesRetainedPerMarket,
+      },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
       truncateDamagedTail: config.truncateDamagedTail,

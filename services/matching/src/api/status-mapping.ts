@@ -29,6 +29,7 @@ const ENGINE_CODES: Readonly<Record<EngineErrorCode, status>> = {
  */
 export const ENGINE_REASONS: Readonly<Record<string, string>> = {
   'amend FAILED_PRECONDITION quantity': 'AMEND_BELOW_FILLED',
+  'withdraw FAILED_PRECONDITION amount': 'INSUFFICIENT_FUNDS',
   'FAILED_PRECONDITION ': 'INSUFFICIENT_FUNDS',
   'FAILED_PRECONDITION quantity': 'INSUFFICIENT_LIQUIDITY',
   'FAILED_PRECONDITION post_only': 'POST_ONLY_WOULD_TAKE',

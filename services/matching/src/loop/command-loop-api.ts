@@ -13,6 +13,7 @@ import type {
   ExpireCommand,
   PlaceLimitCommand,
   PlaceMarketCommand,
+  WithdrawCommand,
 } from '@orderbook/engine';
 
 type Unsequenced<T> = Omit<T, 'seq' | 'timestamp'>;
@@ -27,7 +28,8 @@ export type CommandInput =
   | Unsequenced<CancelAllCommand>
   | Unsequenced<ExpireCommand>
   | Unsequenced<CancelAllAfterCommand>
-  | Unsequenced<CancelSessionCommand>;
+  | Unsequenced<CancelSessionCommand>
+  | Unsequenced<WithdrawCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -39,6 +41,7 @@ export const VALUE_KINDS = {
   deposit: 'deposited',
   amend: 'amended',
   cancelAll: 'cancelledAll',
+  withdraw: 'withdrawn',
   expire: 'expired',
   cancelAllAfter: 'cancelAllAfterSet',
   cancelSession: 'cancelledAll',

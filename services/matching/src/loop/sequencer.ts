@@ -52,6 +52,7 @@ export class Sequencer {
       case 'deposit':
       case 'amend':
       case 'cancelAll':
+      case 'withdraw':
       case 'expire':
       case 'cancelAllAfter':
       case 'cancelSession':

@@ -24,6 +24,9 @@ export { CommandDecodeError } from './command-decode-error';
  *   deposit      userId, asset, amount, requestId?
  *   amend        userId, orderId f64, clientOrderId?, price?, quantity?
  *   cancelAll    userId, market?, side? (u8 0 = none, 1 + its position)
+ *   withdraw     userId, asset, amount, requestId?, adminId, reference
+ *   adminDeposit userId, asset, amount, requestId?, adminId: a deposit that names its admin (the
+ *                kind code a deposit command with an adminId is written with)
  *   expire       (nothing but the header: the timestamp is what it needs)
  *   cancelAllAfter  userId, timeoutSeconds f64
  *   cancelSession   userId, count u32, orderIds f64 each
@@ -49,7 +52,8 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'expire', 'cancelAllAfter', 'cancelSession'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession'] as const;
+const ADMIN_DEPOSIT = KINDS.indexOf('adminDeposit');
 const POST_ONLY_FLAG = 1;
 const EXPIRE_AT_FLAG = 2;
 const U64_MAX = (1n << 64n) - 1n;
@@ -138,7 +142,7 @@ class Writer {
 /** One command, encoded (without the batch header). */
 export function encodeCommand(cmd: Command): Buffer {
   const w = new Writer(96);
-  w.u8(KINDS.indexOf(cmd.kind));
+  w.u8(cmd.kind === 'deposit' && cmd.adminId !== undefined ? ADMIN_DEPOSIT : KINDS.indexOf(cmd.kind));
   w.f64(cmd.seq);
   w.f64(cmd.timestamp);
   switch (cmd.kind) {
@@ -168,6 +172,15 @@ export function encodeCommand(cmd: Command): Buffer {
       w.string(cmd.asset);
       w.bigint(cmd.amount);
       w.optionalString(cmd.requestId);
+      if (cmd.adminId !== undefined) w.string(cmd.adminId);
+      break;
+    case 'withdraw':
+      w.string(cmd.userId);
+      w.string(cmd.asset);
+      w.bigint(cmd.amount);
+      w.optionalString(cmd.requestId);
+      w.string(cmd.adminId);
+      w.string(cmd.reference);
       break;
     case 'amend':
       w.string(cmd.userId);
@@ -234,6 +247,14 @@ function decodeCommand(r: Reader): Command {
     case 'deposit': {
       const deposit = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
       return withOptional(deposit, 'requestId', r.optionalString('requestId'));
+    }
+    case 'adminDeposit': {
+      const deposit = { kind: 'deposit' as const, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return { ...withOptional(deposit, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId') };
+    }
+    case 'withdraw': {
+      const withdraw = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return { ...withOptional(withdraw, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId'), reference: r.string('reference') };
     }
     case 'amend': {
       const amend = withOptional({ kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') }, 'clientOrderId', r.optionalString('clientOrderId'));
