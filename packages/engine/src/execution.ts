@@ -20,6 +20,7 @@ import type { EngineState } from './state';
  */
 const { matchOrder } = matching;
 const { quoteAmount } = settlement;
+const ZERO = 0n;
 /** The trades of a placement that traded nothing: shared, as most placements do not trade. */
 const NO_TRADES: TradeView[] = [];
 Object.freeze(NO_TRADES);
@@ -117,8 +118,8 @@ export class Execution implements FillHandler {
       makerUserId: store.userId(maker),
       takerUserId: store.userId(taker),
       takerSide: takerBuys ? 'buy' : 'sell',
-      makerFee: settlement.makerFee,
-      takerFee: settlement.takerFee,
+      makerFee: market.chargesFees ? settlement.makerFee : ZERO,
+      takerFee: market.chargesFees ? settlement.takerFee : ZERO,
       timestamp: this.now,
       seq: this.state.lastSeq + 1,
     };

@@ -24,6 +24,7 @@ import {
   type TradeView,
 } from '@orderbook/engine';
 import { matching } from '@orderbook/proto';
+import { writtenRules } from '../storage/market-rules-record';
 
 /** Engine views as proto messages: fixed-point integers as canonical decimal strings, ids as uint64. */
 
@@ -154,18 +155,19 @@ export function balanceToProto(balance: BalanceView): matching.Balance {
 }
 
 export function marketToProto(market: MarketConfig): matching.Market {
+  const rules = writtenRules(market);
   return {
     symbol: market.symbol,
     baseAsset: market.base,
     quoteAsset: market.quote,
     priceDecimals: PRICE_DECIMALS,
     quantityDecimals: QUANTITY_DECIMALS,
-    makerFeeBps: market.makerFeeBps ?? 0,
-    takerFeeBps: market.takerFeeBps ?? 0,
-    tickSize: formatPrice(market.tickSize ?? 1n),
-    lotSize: formatQuantity(market.lotSize ?? 1n),
-    minQuantity: formatQuantity(market.minQuantity ?? 1n),
-    minNotional: formatAmount(market.minNotional ?? 0n),
+    makerFeeBps: rules.maker_fee_bps,
+    takerFeeBps: rules.taker_fee_bps,
+    tickSize: rules.tick_size,
+    lotSize: rules.lot_size,
+    minQuantity: rules.min_quantity,
+    minNotional: rules.min_notional,
   };
 }
 
