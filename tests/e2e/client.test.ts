@@ -95,6 +95,18 @@ describe('@orderbook/client against the real services', () => {
     expect([(broke as OrderbookError).code, (broke as OrderbookError).reason]).to.deep.equal([grpc.status.FAILED_PRECONDITION, 'INSUFFICIENT_FUNDS']);
   });
 
+  it('places a GTD order and arms and disarms the dead-man switch', async () => {
+    const expireAtUnixMs = BigInt(Date.now() + 3_600_000);
+    const { order } = await client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '10', quantity: '1', timeInForce: matching.TimeInForce.TIME_IN_FORCE_GTD, expireAtUnixMs });
+    expect(order.expireAtUnixMs).to.equal(expireAtUnixMs);
+    const armed = await client.cancelAllOrdersAfter(60);
+    expect(armed.triggerTimeUnixMs - armed.currentTimeUnixMs).to.equal(60_000n);
+    expect((await client.cancelAllOrdersAfter(0)).triggerTimeUnixMs).to.equal(0n);
+    const err = await client.cancelAllOrdersAfter(86_401).catch((e: unknown) => e);
+    expect([(err as OrderbookError).code, (err as OrderbookError).fieldViolations.map((v) => v.field)]).to.deep.equal([grpc.status.INVALID_ARGUMENT, ['timeout_seconds']]);
+    await client.cancelOrder(order.orderId);
+  });
+
   it('lists the markets with their fees and rules, and reads the fee account as an admin (PERMISSION_DENIED for a trader)', async () => {
     expect((await client.listMarkets()).map((m) => [m.symbol, m.takerFeeBps, m.tickSize])).to.deep.include(['BTC-USD', 0, '0.000001']);
     const denied = await client.getFeeBalances().catch((e: unknown) => e);

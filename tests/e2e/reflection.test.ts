@@ -41,6 +41,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
         'AddFunds',
         'AmendOrder',
         'CancelAllOrders',
+        'CancelAllOrdersAfter',
         'CancelOrder',
         'GetBalances',
         'GetFeeBalances',
@@ -67,7 +68,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
   it('describes a request message', async () => {
     const descriptor = await reflection.getDescriptorBySymbol('orderbook.matching.v1.PlaceLimitOrderRequest');
     const type = descriptor.getProtobufJsRoot().lookupType('orderbook.matching.v1.PlaceLimitOrderRequest');
-    expect(Object.keys(type.fields)).to.deep.equal(['market', 'side', 'price', 'quantity', 'time_in_force', 'post_only', 'self_trade_prevention', 'client_order_id']);
+    expect(Object.keys(type.fields)).to.deep.equal(['market', 'side', 'price', 'quantity', 'time_in_force', 'post_only', 'self_trade_prevention', 'client_order_id', 'expire_at_unix_ms']);
   });
 
   it('calls public and authenticated methods with JSON, enums by name and uint64 as strings', async () => {

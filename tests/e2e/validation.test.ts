@@ -92,7 +92,7 @@ describe('request validation: INVALID_ARGUMENT naming the field, nothing changed
   });
 
   it('time_in_force and self_trade_prevention out of range', async () => {
-    await invalid(limit({ timeInForce: 4 as matching.TimeInForce }), 'time_in_force');
+    await invalid(limit({ timeInForce: 5 as matching.TimeInForce }), 'time_in_force');
     await invalid(limit({ timeInForce: -3 as matching.TimeInForce }), 'time_in_force');
     await invalid(limit({ selfTradePrevention: 4 as matching.SelfTradePrevention }), 'self_trade_prevention');
     await invalid(market({ selfTradePrevention: 77 as matching.SelfTradePrevention }), 'self_trade_prevention');

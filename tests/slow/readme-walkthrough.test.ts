@@ -84,5 +84,9 @@ describe('README grpcurl walk-through, pasted into bash against real services', 
       ['LEDGER_ENTRY_KIND_WITHDRAWAL', '1900', '80000'],
       ['LEDGER_ENTRY_KIND_DEPOSIT', '100000', '100000'],
     ]);
+    const expired = documents.find((d) => (d.order as { timeInForce?: string } | undefined)?.timeInForce === 'TIME_IN_FORCE_GTD');
+    expect(expired?.order).to.include({ status: 'ORDER_STATUS_CANCELLED', cancelReason: 'CANCEL_REASON_EXPIRED', lockedAmount: '0' });
+    const switches = documents.filter((d) => 'currentTimeUnixMs' in d) as Array<{ currentTimeUnixMs: string; triggerTimeUnixMs?: string }>;
+    expect(switches.map((d) => (d.triggerTimeUnixMs === undefined ? 0 : Number(d.triggerTimeUnixMs) - Number(d.currentTimeUnixMs)))).to.deep.equal([60_000, 0]);
   });
 });

@@ -133,6 +133,37 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     expect(fromSnapshot.stateHash()).to.equal(follower.stateHash());
   });
 
+  it('fires timers on the leader only, and on a new leader a switch that came due around the failover', async () => {
+    const timers = { stream: 'TIMERS_LOOP', retainCommands: 0 };
+    const leader = await open(newDir(), 'leader.example:1', timers);
+    const follower = await open(newDir(), 'follower.example:2', timers);
+    expect([leader.role(), follower.role()]).to.deep.equal(['leader', 'follower']);
+    const placed = async (expireAt?: number): Promise<number> => {
+      const base = { kind: 'placeLimit', userId: 'ann', market: 'BTC-USD', side: 'buy', price: 1_000_000n, quantity: 100_000_000n, postOnly: false, selfTradePrevention: 'cancel_resting' } as const;
+      const result = await leader.submit(expireAt === undefined ? { ...base, timeInForce: 'GTC' } : { ...base, timeInForce: 'GTD', expireAt });
+      if (!result.ok || result.value.kind !== 'placed') throw new Error('not placed');
+      return result.value.order.orderId;
+    };
+    await leader.submit({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 10n ** 12n });
+    const gtd = await placed(Date.now() + 200);
+    // The leader fires the expiry; the follower applies the leader's expire command (it fires nothing itself).
+    const expired = await eventually(() => (follower.queries.getOrder('ann', gtd)?.status === 'cancelled' ? follower.queries.getOrder('ann', gtd) : undefined), 'the expiry on the follower', 30_000);
+    expect(expired.cancelReason).to.equal('expired');
+    await caughtUp(follower, leader);
+    expect(follower.stateHash()).to.equal(leader.stateHash());
+
+    // A dead-man switch comes due around the handover: the follower fires it once it leads (at once if overdue).
+    await leader.submit({ kind: 'cancelAllAfter', userId: 'ann', timeoutSeconds: 1 });
+    const open2 = await placed();
+    await caughtUp(follower, leader);
+    const seq = leader.queries.lastSeq();
+    await leader.close();
+    await eventually(() => (follower.role() === 'leader' ? true : undefined), 'the follower leading', 30_000);
+    const fired = await eventually(() => (follower.queries.getOrder('ann', open2)?.status === 'cancelled' ? follower.queries.getOrder('ann', open2) : undefined), 'the switch on the new leader', 30_000);
+    expect(fired.cancelReason).to.equal('dead_man');
+    expect(follower.queries.lastSeq()).to.equal(seq + 1);
+  });
+
   it('with retention, drops from the stream only what the leader\'s snapshot covers; a replica seeded with that snapshot starts', async () => {
     const retention = { stream: 'RETAINED', retainCommands: 100 };
     const leaderDir = newDir();

@@ -74,6 +74,16 @@ export class OrderEntry {
   }
 
   /**
+   * Arms (or renews) the dead-man switch: all of the caller's open orders are cancelled
+   * timeoutSeconds from now unless called again first; 0 disarms it. A repeat after a lost answer
+   * sets the deadline again from the repeat's time, which a renewal does anyway.
+   */
+  cancelAllOrdersAfter(timeoutSeconds: number): Promise<matching.CancelAllOrdersAfterResponse> {
+    const request = matching.CancelAllOrdersAfterRequest.fromPartial({ timeoutSeconds });
+    return this.write((client) => this.call(client, client.cancelAllOrdersAfter, request));
+  }
+
+  /**
    * Amends an open order to a new price and/or quantity. The targets are absolute, so a repeat
    * after a lost answer asks for what is already there: it changes no price, quantity or lock.
    */

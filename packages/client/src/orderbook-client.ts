@@ -108,6 +108,11 @@ export class OrderbookClient {
     return this.orders.amendOrder(request);
   }
 
+  /** The dead-man switch (see OrderEntry.cancelAllOrdersAfter): timeoutSeconds 0 disarms it. */
+  cancelAllOrdersAfter(timeoutSeconds: number): Promise<matching.CancelAllOrdersAfterResponse> {
+    return this.orders.cancelAllOrdersAfter(timeoutSeconds);
+  }
+
   addFunds(request: matching.DeepPartial<matching.AddFundsRequest>): Promise<matching.AddFundsResponse> {
     return this.orders.addFunds(request);
   }

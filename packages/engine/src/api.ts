@@ -7,11 +7,17 @@
  */
 
 export type Side = 'buy' | 'sell';
-export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
+/** GTD: good till date, a GTC order that the engine cancels (reason 'expired') at its expireAt. */
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTD';
 export type SelfTradePrevention = 'cancel_resting' | 'cancel_taker' | 'cancel_both';
 export type OrderType = 'limit' | 'market';
 export type OrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled';
-export type CancelReason = 'user' | 'ioc' | 'self_trade';
+/**
+ * Why an order was cancelled: its user; the unfilled rest of an IOC/FOK order; self-trade
+ * prevention; its GTD expiry; its user's dead-man switch (CancelAllAfterCommand); the end of the
+ * order session that placed it with cancel-on-disconnect (CancelSessionCommand).
+ */
+export type CancelReason = 'user' | 'ioc' | 'self_trade' | 'expired' | 'dead_man' | 'disconnect';
 
 export interface MarketConfig {
   /** "BASE-QUOTE", e.g. "BTC-USD". */
@@ -77,6 +83,11 @@ export interface PlaceLimitCommand extends CommandHeader {
   readonly timeInForce: TimeInForce;
   readonly postOnly: boolean;
   readonly selfTradePrevention: SelfTradePrevention;
+  /**
+   * Unix milliseconds at which a GTD order expires: required with GTD (after the command's
+   * timestamp, at most MAX_GTD_MS after it), absent with every other time in force.
+   */
+  readonly expireAt?: number;
   /**
    * The caller's idempotency key. A placement repeating a retained one's parameters answers with
    * that order (as it is now) and the trades it made when placed, and changes nothing; with other
@@ -170,7 +181,50 @@ export interface CancelAllCommand extends CommandHeader {
   readonly side?: Side;
 }
 
-export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand | AmendCommand | CancelAllCommand | WithdrawCommand;
+/**
+ * The timer command: fires what is due at its timestamp — each dead-man switch whose deadline and
+ * each GTD order whose expiry is at or before it, earliest first (at the same instant switches
+ * before expiries; switches by user id, orders by id). Only this command fires timers:
+ * the service sequences one whenever nextDeadline() is reached, and before any command whose
+ * timestamp reaches it, so no other command sees an order past its expiry.
+ */
+export interface ExpireCommand extends CommandHeader {
+  readonly kind: 'expire';
+}
+
+/**
+ * The dead-man switch (Kraken's CancelAllOrdersAfter): unless renewed, all of the user's open
+ * orders are cancelled (reason 'dead_man') timeoutSeconds after this command. Renewing replaces
+ * the deadline; 0 disarms. 1 to MAX_DEAD_MAN_SECONDS.
+ */
+export interface CancelAllAfterCommand extends CommandHeader {
+  readonly kind: 'cancelAllAfter';
+  readonly userId: string;
+  readonly timeoutSeconds: number;
+}
+
+/**
+ * Cancel on disconnect: cancels those of `orderIds` that are the user's and still open (reason
+ * 'disconnect'), oldest first, in one command — the orders an order session placed, when it ended.
+ * Ids that are closed, unknown or someone else's are skipped.
+ */
+export interface CancelSessionCommand extends CommandHeader {
+  readonly kind: 'cancelSession';
+  readonly userId: string;
+  readonly orderIds: readonly number[];
+}
+
+export type Command =
+  | PlaceLimitCommand
+  | PlaceMarketCommand
+  | CancelCommand
+  | DepositCommand
+  | AmendCommand
+  | CancelAllCommand
+  | ExpireCommand
+  | CancelAllAfterCommand
+  | CancelSessionCommand
+  | WithdrawCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -188,6 +242,8 @@ export interface OrderView {
   readonly timeInForce: TimeInForce;
   readonly postOnly: boolean;
   readonly selfTradePrevention: SelfTradePrevention;
+  /** Unix milliseconds at which a GTD order expires; undefined for other orders. */
+  readonly expireAt: number | undefined;
   /** What the order still locks: quote for a buy, base for a sell. */
   readonly locked: bigint;
   /**
@@ -370,7 +426,25 @@ export interface CancelAllResult {
   readonly released: readonly { readonly asset: string; readonly amount: bigint }[];
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult | WithdrawResult;
+export interface ExpireResult {
+  readonly kind: 'expired';
+  /** GTD orders cancelled at their expiry. */
+  readonly expiredOrders: number;
+  /** Dead-man switches that fired (each cancelling all of its user's open orders). */
+  readonly deadManSwitches: number;
+  /** Orders those switches cancelled. */
+  readonly deadManOrders: number;
+}
+
+export interface CancelAllAfterResult {
+  readonly kind: 'cancelAllAfterSet';
+  /** The command's timestamp (Unix ms). */
+  readonly currentTime: number;
+  /** When the switch fires unless renewed (Unix ms); undefined when disarmed. */
+  readonly triggerTime: number | undefined;
+}
+
+export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult | ExpireResult | CancelAllAfterResult | WithdrawResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =
@@ -432,4 +506,11 @@ export interface EngineQueries {
   ledger(userId: string, query: LedgerQuery): readonly LedgerEntryView[];
   /** The seq of the last command applied (0 before any). */
   lastSeq(): number;
+  /**
+   * The earliest dead-man deadline or GTD expiry (Unix ms), Infinity when there is none: when the
+   * next ExpireCommand has something to do.
+   */
+  nextDeadline(): number;
+  /** When the user's dead-man switch fires (Unix ms); undefined when it is not armed. */
+  deadManDeadline(userId: string): number | undefined;
 }

@@ -16,7 +16,12 @@
  */
 import type {
   AmendCommand,
+  CancelAllAfterCommand,
   CancelAllCommand,
+  CancelAllResult,
+  CancelReason,
+  CancelSessionCommand,
+  ExpireCommand,
   BalanceView,
   CancelCommand,
   CandleView,
@@ -62,7 +67,7 @@ import { isAdminId, Withdrawals } from './withdrawal';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amendError, amountError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, placementError, reject, userIdError } = validation;
+const { amendError, amountError, deadManTimeoutError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, placementError, reject, userIdError } = validation;
 const { quoteAmount } = settlement;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
@@ -140,6 +145,15 @@ export class Engine implements EngineQueries {
       case 'cancelAll':
         result = this.cancelAll(cmd);
         break;
+      case 'expire':
+        result = this.expire(cmd);
+        break;
+      case 'cancelAllAfter':
+        result = this.cancelAllAfter(cmd);
+        break;
+      case 'cancelSession':
+        result = this.cancelSession(cmd);
+        break;
       case 'withdraw':
         result = this.withdrawals.apply(cmd);
         break;
@@ -192,7 +206,7 @@ export class Engine implements EngineQueries {
     const owner = account ?? this.state.newAccount(cmd.userId);
     const order = this.state.store.create(
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
-      cmd.timeInForce, cmd.postOnly, cmd.selfTradePrevention, clientOrderId,
+      cmd.timeInForce, cmd.postOnly, cmd.selfTradePrevention, clientOrderId, cmd.expireAt,
     );
     this.risk.lock(order, lockUnits);
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, cmd.price, cmd.quantity));
@@ -233,7 +247,7 @@ export class Engine implements EngineQueries {
     const owner = account ?? this.state.newAccount(cmd.userId);
     const order = this.state.store.create(
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'market', 0, quantity, lock, cmd.timestamp,
-      'FOK', false, cmd.selfTradePrevention, clientOrderId,
+      'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
     this.risk.lock(order, lockUnits);
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, undefined, cmd.quantity));
@@ -321,16 +335,90 @@ export class Engine implements EngineQueries {
     const chosen = (account?.openOrders(store) ?? []).filter(
       (o) => (market === undefined || store.marketIndex(o) === market.index) && (cmd.side === undefined || store.side(o) === cmd.side),
     );
-    // By id, not by the open list, whose order a snapshot does not keep: the same events after a restore.
-    chosen.sort((a, b) => store.id(a) - store.id(b));
+    return { ok: true, value: this.cancelEach(chosen, 'user'), events: this.recorder.finish() };
+  }
+
+  /**
+   * Cancels open orders oldest (lowest id) first — by id, not by the open list, whose order a
+   * snapshot does not keep: the same events after a restore — and sums what they release.
+   */
+  private cancelEach(orders: OrderRef[], reason: CancelReason): CancelAllResult {
+    const store = this.state.store;
+    orders.sort((a, b) => store.id(a) - store.id(b));
     const released = new Map<string, bigint>();
-    for (const order of chosen) {
+    for (const order of orders) {
       const asset = this.state.assets[store.lockIndex(order)]!;
       released.set(asset, (released.get(asset) ?? 0n) + BigInt(store.locked(order)));
-      this.execution.cancel(order, 'user', undefined, undefined);
+      this.execution.cancel(order, reason, undefined, undefined);
     }
     const amounts = [...released].sort(([a], [b]) => (a < b ? -1 : 1)).map(([asset, amount]) => ({ asset, amount }));
-    return { ok: true, value: { kind: 'cancelledAll', count: chosen.length, released: amounts }, events: this.recorder.finish() };
+    return { kind: 'cancelledAll', count: orders.length, released: amounts };
+  }
+
+  /** Cancel on disconnect: those of the session's orders that are the user's and still open. */
+  private cancelSession(cmd: CancelSessionCommand): CommandResult {
+    const userError = userIdError(cmd.userId);
+    if (userError !== undefined) return { ok: false, error: userError };
+    if (!Array.isArray(cmd.orderIds) || !cmd.orderIds.every((id) => Number.isSafeInteger(id) && id > 0)) {
+      return invalid('order_ids', 'must be positive integers');
+    }
+    const store = this.state.store;
+    const chosen = new Set<OrderRef>();
+    for (const id of cmd.orderIds) {
+      const order = this.queries.ownOrder(cmd.userId, id);
+      if (order !== NO_ORDER && store.isOpen(order)) chosen.add(order);
+    }
+    return { ok: true, value: this.cancelEach([...chosen], 'disconnect'), events: this.recorder.finish() };
+  }
+
+  /** Arms (or renews) the user's dead-man switch, or disarms it (timeout 0). */
+  private cancelAllAfter(cmd: CancelAllAfterCommand): CommandResult {
+    const error = userIdError(cmd.userId) ?? deadManTimeoutError(cmd.timeoutSeconds);
+    if (error !== undefined) return { ok: false, error };
+    const deadMan = this.state.timers.deadMan;
+    let triggerTime: number | undefined;
+    if (cmd.timeoutSeconds === 0) {
+      const account = this.state.accounts.get(cmd.userId);
+      if (account !== undefined) deadMan.delete(account.index);
+    } else {
+      const account = this.state.accounts.get(cmd.userId) ?? this.state.newAccount(cmd.userId);
+      triggerTime = cmd.timestamp + cmd.timeoutSeconds * 1000;
+      deadMan.set(account.index, triggerTime);
+    }
+    return { ok: true, value: { kind: 'cancelAllAfterSet', currentTime: cmd.timestamp, triggerTime }, events: this.recorder.finish() };
+  }
+
+  /**
+   * Fires every timer due at the command's timestamp, earliest first: at the same instant
+   * dead-man switches before expiries (see ExpireCommand). Each timer leaves its queue before it
+   * fires, so the loop ends.
+   */
+  private expire(cmd: ExpireCommand): CommandResult {
+    const { expiries, deadMan } = this.state.timers;
+    const store = this.state.store;
+    let expiredOrders = 0;
+    let deadManSwitches = 0;
+    let deadManOrders = 0;
+    for (;;) {
+      const switchAt = deadMan.peekDeadline();
+      const expiryAt = expiries.peekDeadline();
+      if (switchAt <= cmd.timestamp && switchAt <= expiryAt) {
+        const account = this.state.accountList[deadMan.peekKey()]!;
+        deadMan.delete(account.index);
+        const orders = account.openOrders(store);
+        deadManSwitches++;
+        deadManOrders += orders.length;
+        this.cancelEach(orders, 'dead_man');
+      } else if (expiryAt <= cmd.timestamp) {
+        const orderId = expiries.peekKey();
+        expiries.delete(orderId);
+        this.execution.cancel(this.state.orders.get(orderId), 'expired', undefined, undefined);
+        expiredOrders++;
+      } else {
+        break;
+      }
+    }
+    return { ok: true, value: { kind: 'expired', expiredOrders, deadManSwitches, deadManOrders }, events: this.recorder.finish() };
   }
 
   /** See AmendCommand. Every check comes first: a refused amendment changes nothing. */
@@ -470,5 +558,13 @@ export class Engine implements EngineQueries {
 
   lastSeq(): number {
     return this.state.lastSeq;
+  }
+
+  nextDeadline(): number {
+    return this.queries.nextDeadline();
+  }
+
+  deadManDeadline(userId: string): number | undefined {
+    return this.queries.deadManDeadline(userId);
   }
 }

@@ -71,7 +71,7 @@ export class Execution implements FillHandler {
     const book = this.state.marketOf(order).book;
     const stopped = matchOrder(store, book, order, this);
     if (store.remaining(order) > 0) {
-      if (!stopped && store.type(order) === 'limit' && store.timeInForce(order) === 'GTC') {
+      if (!stopped && store.type(order) === 'limit' && this.rests(order)) {
         recorder.level(book, book.add(order));
       } else {
         this.takerView = this.cancel(order, stopped ? 'self_trade' : 'ioc', price, quantity);
@@ -80,6 +80,15 @@ export class Execution implements FillHandler {
     // One literal for both kinds (a placement and an amendment answer alike).
     const value = { kind, order: this.takerView!, trades: this.trades } as PlaceResult | AmendResult;
     return { ok: true, value, events: recorder.finish() };
+  }
+
+  /** GTC and GTD orders rest; a GTD order's expiry is then due in the engine's timers. */
+  private rests(order: OrderRef): boolean {
+    const { store } = this.state;
+    const timeInForce = store.timeInForce(order);
+    if (timeInForce !== 'GTD') return timeInForce === 'GTC';
+    this.state.timers.expiries.set(store.id(order), store.expireAt(order)!);
+    return true;
   }
 
   /** FillHandler: one fill at the maker's price, settled from both orders' locks. */
@@ -167,6 +176,8 @@ export class Execution implements FillHandler {
    * may evict and free the oldest of them (the order itself when nothing is retained).
    */
   private retire(order: OrderRef): void {
-    this.state.accountOf(order).close(this.state.store, this.state.orders, order);
+    const { store } = this.state;
+    if (store.isGtd(order)) this.state.timers.expiries.delete(store.id(order));
+    this.state.accountOf(order).close(store, this.state.orders, order);
   }
 }

@@ -20,3 +20,4 @@ export {
   parseQuantity,
 } from './fixed-point';
 export { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId, marketConfigError, SELF_TRADE_PREVENTIONS, SIDES, TIMES_IN_FORCE } from './validation';
+export { MAX_DEAD_MAN_SECONDS, MAX_GTD_MS } from './timers';

@@ -35,6 +35,12 @@ const FLAGS = 14;
 const LOCK_ASSET = 15; // asset index of what LOCKED reserves
 const STRIDE = 16; // 16 fields: two 64-byte cache lines
 
+/** Position of `value` in `values`, by a plain loop: Array.prototype.indexOf showed in profiles. */
+function code<T>(values: readonly T[], value: T): number {
+  for (let i = 0; i < values.length; i++) if (values[i] === value) return i;
+  throw new Error(`${String(value)} is not one of ${values.join(', ')}`);
+}
+
 // FLAGS bits: the enumerations, packed (each value stored as its position in its list). Module-local
 // copies: tsx (esbuild) compiles each use of an imported binding into getter calls.
 const SIDES: readonly Side[] = rules.SIDES;
@@ -42,7 +48,8 @@ const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = rules.TIMES_IN_FORCE;
 const STPS: readonly SelfTradePrevention[] = rules.SELF_TRADE_PREVENTIONS;
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
+const GTD = code(TIMES_IN_FORCE, 'GTD');
 // Each field has room for the values other order kinds and cancel reasons will add; the snapshot's
 // flag layout (snapshot.ts) is separate, so this packing may change without a format change.
 const SIDE_BIT = 0; // 1 bit
@@ -59,11 +66,6 @@ const REASON_WIDTH = 4;
 const ON_BOOK_BIT = 16; // 1 bit: resting in a price level
 const CLIENT_ID_BIT = 17; // 1 bit: has a client order id (in clientOrderIds)
 const field = (flags: number, bit: number, width: number): number => (flags >>> bit) & ((1 << width) - 1);
-/** Position of `value` in `values`, by a plain loop: Array.prototype.indexOf showed in profiles. */
-function code<T>(values: readonly T[], value: T): number {
-  for (let i = 0; i < values.length; i++) if (values[i] === value) return i;
-  throw new Error(`${String(value)} is not one of ${values.join(', ')}`);
-}
 
 export class OrderStore {
   private data = new Float64Array(1024 * STRIDE);
@@ -76,6 +78,8 @@ export class OrderStore {
    * a Map, as a per-slot array would grow, and be copied, with the store.
    */
   private clientOrderIds = new Map<OrderRef, string>();
+  /** Expiry (Unix ms) by slot, for the GTD orders: a Map for the same reason. */
+  private expireAts = new Map<OrderRef, number>();
   /**
    * The fees of the orders that have paid some (or been rebated), in units of the asset each
    * receives: a Map, empty on markets without fees, rather than a field of every slot.
@@ -107,6 +111,7 @@ export class OrderStore {
     postOnly: boolean,
     selfTradePrevention: SelfTradePrevention,
     clientOrderId: string | undefined,
+    expireAt: number | undefined,
   ): OrderRef {
     const ref = this.free.length > 0 ? this.free.pop()! : this.grow();
     const d = this.data;
@@ -134,6 +139,7 @@ export class OrderStore {
       (code(STPS, selfTradePrevention) << STP_BIT) |
       ((clientOrderId === undefined ? 0 : 1) << CLIENT_ID_BIT);
     if (clientOrderId !== undefined) this.clientOrderIds.set(ref, clientOrderId);
+    if (expireAt !== undefined) this.expireAts.set(ref, expireAt);
     return ref;
   }
 
@@ -143,6 +149,7 @@ export class OrderStore {
    */
   release(ref: OrderRef): void {
     if (this.hasClientOrderId(ref)) this.clientOrderIds.delete(ref);
+    if (this.isGtd(ref)) this.expireAts.delete(ref);
     if (this.fees.size > 0) this.fees.delete(ref);
     this.free.push(ref);
   }
@@ -185,6 +192,7 @@ export class OrderStore {
     copy.capacity = this.top;
     copy.top = this.top;
     copy.clientOrderIds = new Map(this.clientOrderIds);
+    copy.expireAts = new Map(this.expireAts);
     copy.fees = new Map(this.fees);
     return copy;
   }
@@ -262,6 +270,13 @@ export class OrderStore {
   }
   isOpen(ref: OrderRef): boolean {
     return field(this.flags(ref), STATUS_BIT, STATUS_WIDTH) < 2;
+  }
+  /** Has an expiry: time in force GTD. */
+  isGtd(ref: OrderRef): boolean {
+    return field(this.flags(ref), TIF_BIT, TIF_WIDTH) === GTD;
+  }
+  expireAt(ref: OrderRef): number | undefined {
+    return this.isGtd(ref) ? this.expireAts.get(ref) : undefined;
   }
   timeInForce(ref: OrderRef): TimeInForce {
     return TIMES_IN_FORCE[field(this.flags(ref), TIF_BIT, TIF_WIDTH)]!;
@@ -386,6 +401,7 @@ export class OrderStore {
       timeInForce: TIMES_IN_FORCE[field(flags, TIF_BIT, TIF_WIDTH)]!,
       postOnly: field(flags, POST_ONLY_BIT, 1) === 1,
       selfTradePrevention: STPS[field(flags, STP_BIT, 2)]!,
+      expireAt: field(flags, TIF_BIT, TIF_WIDTH) === GTD ? this.expireAts.get(ref) : undefined,
       locked: locked ?? BigInt(d[at + LOCKED]!),
       feesPaid: this.fees.size === 0 ? 0n : (this.fees.get(ref) ?? 0n),
       createdAt: d[at + CREATED_AT]!,

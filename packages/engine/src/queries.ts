@@ -137,4 +137,13 @@ export class Queries implements EngineQueries {
   lastSeq(): number {
     return this.state.lastSeq;
   }
+
+  nextDeadline(): number {
+    return this.state.timers.nextDeadline();
+  }
+
+  deadManDeadline(userId: string): number | undefined {
+    const account = this.state.accounts.get(userId);
+    return account === undefined ? undefined : this.state.timers.deadMan.deadlineOf(account.index);
+  }
 }

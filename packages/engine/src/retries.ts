@@ -29,6 +29,7 @@ export function samePlacement(
     store.type(order) === 'limit' &&
     BigInt(placed.price) === cmd.price &&
     store.timeInForce(order) === cmd.timeInForce &&
-    store.postOnly(order) === cmd.postOnly
+    store.postOnly(order) === cmd.postOnly &&
+    store.expireAt(order) === cmd.expireAt
   );
 }

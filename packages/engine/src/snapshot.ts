@@ -41,6 +41,8 @@
  *         last price f64 (0: none), last trade time f64 and its minute buckets u32, each minute
  *         f64, open, high, low, close f64, trade count f64, volume and quote volume (decimal
  *         strings); then the accounts with fills u32, each account index u32 and its ring.
+ *   TIMR  the timers: the expiry f64 of each GTD order (time in force GTD), in ORDR order, then
+ *         the armed dead-man switches u32, each account index u32 and deadline f64, by account.
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
@@ -83,7 +85,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -98,9 +100,9 @@ export const ORDER_BYTES = 68;
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
-const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
+const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTD'];
 const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
 
 type FlagField<T> = readonly [shift: number, width: number, values: readonly T[]];
 /** Where each enumeration sits in an order record's flags: values appended to a list keep their codes. */
@@ -159,6 +161,8 @@ export interface SnapshotCapture {
   readonly closedCounts: Float64Array;
   /** The retry state of the accounts that have some, in creation order. */
   readonly retries: readonly CapturedRetries[];
+  /** Armed dead-man switches: [account index, deadline], by account. */
+  readonly deadMan: readonly [number, number][];
   /** The funds ledger of the accounts that have entries, by account index. */
   readonly ledger: readonly [number, readonly LedgerEntryView[]][];
   /** Trade history; undefined when nothing was ever traded. */
@@ -256,6 +260,7 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
     oldestClosed,
     closedCounts,
     retries,
+    deadMan: state.timers.deadMan.entries(),
     ledger: state.ledger.copy(),
     history: captureHistory(state),
   };
@@ -389,6 +394,9 @@ class OrderSection {
   private checked = 0;
   crc = 0;
   readonly clientOrderIds = new ByteWriter(256);
+  /** The expiries of GTD orders: the start of TIMR. */
+  readonly expiries = new ByteWriter(64);
+  gtdOrders = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -414,6 +422,11 @@ class OrderSection {
     view.setUint32(at + ORDER_LAYOUT.flags, flagsOf(store, o), true);
     const clientOrderId = store.clientOrderId(o);
     if (clientOrderId !== undefined) this.clientOrderIds.string(clientOrderId);
+    const expireAt = store.expireAt(o);
+    if (expireAt !== undefined) {
+      this.expiries.f64(expireAt);
+      this.gtdOrders++;
+    }
     this.count++;
     if (this.count - this.checked < ORDERS_PER_SLICE) return false;
     this.checksum();
@@ -493,6 +506,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
       ['FEES', encodeFees(snapshot)],
       ['LDGR', encodeLedger(snapshot)],
       ['HIST', encodeHistory(snapshot)],
+      ['TIMR', encodeTimers(orders, snapshot.deadMan)],
     ] as const
   ).filter(([, payload]) => payload.length > 0);
   return [
@@ -506,6 +520,18 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     ...small('CLID', orders.clientOrderIds.finish()),
     ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
+}
+
+/** TIMR: empty (left out) when there is no timer at all; see the layout at the top. */
+function encodeTimers(orders: OrderSection, deadMan: readonly [number, number][]): Uint8Array {
+  if (orders.gtdOrders === 0 && deadMan.length === 0) return new Uint8Array(0);
+  const w = orders.expiries;
+  w.u32(deadMan.length);
+  for (const [account, deadline] of deadMan) {
+    w.u32(account);
+    w.f64(deadline);
+  }
+  return w.finish();
 }
 
 function encodeFees(snapshot: SnapshotCapture): Uint8Array {
@@ -800,6 +826,7 @@ interface OrderRecord {
   selfTradePrevention: SelfTradePrevention;
   cancelReason: CancelReason | undefined;
   clientOrderId: string | undefined;
+  expireAt: number | undefined;
 }
 
 /** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
@@ -816,7 +843,10 @@ class OrderReader {
   readonly r: OrderRecord = {
     id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
     status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
+    expireAt: undefined,
   };
+  /** GTD orders read so far: each took its expiry from TIMR. */
+  gtdOrders = 0;
 
   private readonly knownFlagBits: number;
 
@@ -824,6 +854,8 @@ class OrderReader {
     payload: Uint8Array,
     private readonly count: number,
     private readonly clientOrderIds: ByteReader,
+    /** TIMR, read up to its dead-man switches. */
+    private readonly timers: ByteReader,
     private readonly state: EngineState,
     private readonly layout: FlagLayout,
   ) {
@@ -866,6 +898,11 @@ class OrderReader {
     r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
     r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
     r.clientOrderId = ((flags >>> layout.clientIdBit) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    r.expireAt = undefined;
+    if (r.timeInForce === 'GTD') {
+      r.expireAt = count(this.timers.f64(), `order ${id}'s expiry`);
+      this.gtdOrders++;
+    }
     this.index++;
     return r;
   }
@@ -886,7 +923,7 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
   const market = state.markets[r.market]!;
   const order = state.store.create(
     r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
-    r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId,
+    r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId, r.expireAt,
   );
   // create() leaves an order untouched since its creation: most of a book's are (a fifth of a restore's CPU, measured).
   if (r.filled !== 0 || r.status !== 'open' || r.cancelReason !== undefined || r.updatedAt !== r.createdAt) {
@@ -919,7 +956,8 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   const closedCounts = readAccounts(state, reader('ACCT'), accountCount);
   state.store.reserve(orderCount);
   state.orders.reserve(orderCount);
-  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), state, format.flags);
+  const timers = new ByteReader(sections.get('TIMR') ?? new Uint8Array(0), 'TIMR');
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), timers, state, format.flags);
   const reserved = new ExactSums(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
@@ -946,6 +984,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
             invalid(`order ${r.id} at price ${r.price} is in the level of ${level.price}`);
           }
           const order = createOrder(state, r);
+          if (r.expireAt !== undefined) state.timers.expiries.set(r.id, r.expireAt);
           level.link(state.store, order);
           volume.add(r.quantity - r.filled);
           state.accountList[r.account]!.addOpen(state.store, order);
@@ -976,6 +1015,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   if (tradeFees.size > 0) invalid(`section FEES names trade ${tradeFees.keys().next().value} that no retained placement made`);
   readLedger(state, new ByteReader(sections.get('LDGR') ?? new Uint8Array(0), 'LDGR'));
   readHistory(state, new ByteReader(sections.get('HIST') ?? new Uint8Array(0), 'HIST'));
+  readDeadMan(state, timers, orders.gtdOrders);
 }
 
 interface TradeFees {
@@ -1004,6 +1044,21 @@ function readFees(state: EngineState, r: ByteReader): Map<number, TradeFees> {
   }
   r.end();
   return trades;
+}
+
+/** The rest of TIMR, after the expiries the orders took: the dead-man switches, by account. */
+function readDeadMan(state: EngineState, r: ByteReader, gtdOrders: number): void {
+  if (gtdOrders === 0 && r.atEnd()) return;
+  const switches = r.u32();
+  if (gtdOrders === 0 && switches === 0) invalid('section TIMR lists no timer');
+  let previous = -1;
+  for (let n = switches; n > 0; n--) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`dead-man switch of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    state.timers.deadMan.set(index, count(r.f64(), `dead-man deadline of account #${index}`));
+  }
+  r.end();
 }
 
 /**

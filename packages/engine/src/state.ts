@@ -11,6 +11,7 @@ import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { marketConfigError } from './validation';
 import { type OrderRef, OrderStore } from './order-store';
+import { Timers } from './timers';
 import { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET, TradeHistory } from './trade-history';
 
 export class EngineState {
@@ -28,6 +29,7 @@ export class EngineState {
   /** Every retrievable order by id. */
   readonly orders = new OrderIndex();
   readonly balances: Balances;
+  readonly timers = new Timers(this.accountList);
   /** Every deposit and withdrawal. */
   readonly ledger: FundsLedger;
   /** Recent trades per market and per user, and the tickers. */

@@ -12,7 +12,7 @@ function fixture() {
   const market = new Market({ symbol: 'BTC-USD', base: 'BTC', quote: 'USD' }, 0, 0, 1, store);
   let nextId = 1;
   const order = (side: Side, price: number, quantity: number, account = accounts[0]!): OrderRef =>
-    store.create(nextId++, account.index, market.index, side === 'buy' ? 1 : 0, side, 'limit', price, quantity, quantity, 0, 'GTC', false, 'cancel_resting', undefined);
+    store.create(nextId++, account.index, market.index, side === 'buy' ? 1 : 0, side, 'limit', price, quantity, quantity, 0, 'GTC', false, 'cancel_resting', undefined, undefined);
   return { store, book: market.book, order };
 }
 

@@ -55,7 +55,8 @@ export function referenceBook(reference: ReferenceExchange, symbols: readonly st
 
 /**
  * The book at full depth (every queue in order, and what the depth query shows), every balance of
- * every user, and every retained order's view agree with the reference.
+ * every user, every retained order's view, the dead-man switches and the next deadline agree with
+ * the reference.
  */
 export function expectSameState(
   engine: Engine,
@@ -81,6 +82,7 @@ export function expectSameState(
       expect({ available, locked }, `${where} ${userId} ${asset}`).to.deep.equal(reference.balance(userId, asset));
     }
     expect(engine.listOrders(userId, { openOnly: false, limit: 1_000_000 }), `${where} ${userId} orders`).to.deep.equal(reference.listOrders(userId));
+    expect(engine.deadManDeadline(userId), `${where} ${userId} dead-man switch`).to.equal(reference.deadManDeadline(userId));
     expect(engine.ledger(userId, { limit: 1_000_000 }), `${where} ${userId} ledger`).to.deep.equal(reference.ledger(userId));
     expect(engine.listFills(userId, { limit: 1_000_000 }), `${where} ${userId} fills`).to.deep.equal(reference.fills(userId));
   }
@@ -97,4 +99,5 @@ export function expectSameTickers(engine: Engine, reference: ReferenceExchange, 
       expect(engine.candles(symbol, interval, now, 1_000_000), `${where} ${symbol} ${interval}m candles`).to.deep.equal(reference.candles(symbol, interval, now));
     }
   }
+  expect(engine.nextDeadline(), `${where} next deadline`).to.equal(reference.nextDeadline());
 }

@@ -547,9 +547,9 @@ describe('engine: validation and sequencing', () => {
       [{ quantity: 2n ** 64n }, 'quantity', 'exceeds the maximum 90071992.54740991'],
       // Worth 10^9 USD > 2^53-1 units.
       [{ price: px('1000000'), quantity: qty('1000') }, 'quantity', 'the order is worth more than the maximum 90071992.54740991 USD'],
-      [{ timeInForce: 'GTD' }, 'time_in_force', 'must be GTC, IOC or FOK'],
+      [{ timeInForce: 'GTT' }, 'time_in_force', 'must be GTC, IOC, FOK or GTD'],
       [{ postOnly: 'yes' }, 'post_only', 'must be a boolean'],
-      [{ postOnly: true, timeInForce: 'IOC' }, 'post_only', 'requires time_in_force GTC'],
+      [{ postOnly: true, timeInForce: 'IOC' }, 'post_only', 'requires time_in_force GTC or GTD'],
       [{ selfTradePrevention: 'none' }, 'self_trade_prevention', 'must be cancel_resting, cancel_taker or cancel_both'],
       [{ clientOrderId: 'x'.repeat(65) }, 'client_order_id', 'must be 1 to 64 printable ASCII characters'],
       [{ clientOrderId: 'caf\u00e9' }, 'client_order_id', 'must be 1 to 64 printable ASCII characters'],

@@ -34,6 +34,8 @@ export const amt = (text: string): bigint => units(parseAmount(text));
 
 export interface LimitOptions {
   timeInForce?: TimeInForce;
+  /** Unix ms; for GTD orders. */
+  expireAt?: number;
   postOnly?: boolean;
   selfTradePrevention?: SelfTradePrevention;
   clientOrderId?: string;
@@ -46,15 +48,27 @@ export class Harness {
   engine: Engine;
   nextOrderId = 1;
   readonly log: Command[] = [];
+  /** Added to every later timestamp: advance() moves the clock on. */
+  private skew = 0;
 
   constructor(readonly config: EngineConfig = CONFIG) {
     this.engine = new Engine(config);
   }
 
+  /** The timestamp the next command gets. */
+  now(): number {
+    return 1_700_000_000_000 + this.engine.lastSeq() + 1 + this.skew;
+  }
+
+  /** Moves the clock `ms` on for the commands that follow. */
+  advance(ms: number): void {
+    this.skew += ms;
+  }
+
   /** Applies a command body with the next seq (and a timestamp derived from it). */
   send(body: CommandBody): CommandResult {
     const seq = this.engine.lastSeq() + 1;
-    const cmd = { ...body, seq, timestamp: 1_700_000_000_000 + seq } as Command;
+    const cmd = { ...body, seq, timestamp: this.now() } as Command;
     this.log.push(cmd);
     return this.engine.apply(cmd);
   }
@@ -68,6 +82,7 @@ export class Harness {
       kind: 'placeLimit', orderId: this.nextOrderId++, userId, market, side, price: px(price), quantity: qty(quantity),
       timeInForce: o.timeInForce ?? 'GTC', postOnly: o.postOnly ?? false,
       selfTradePrevention: o.selfTradePrevention ?? 'cancel_resting', ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
+      ...(o.expireAt === undefined ? {} : { expireAt: o.expireAt }),
     });
   }
 

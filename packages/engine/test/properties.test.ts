@@ -80,7 +80,14 @@ class Distribution {
       }
     }
     const fok = cmd.kind === 'placeLimit' && cmd.timeInForce === 'FOK';
-    const kind = fok ? 'FOK' : cmd.kind === 'placeMarket' || cmd.kind === 'cancel' || cmd.kind === 'amend' || cmd.kind === 'cancelAll' || cmd.kind === 'withdraw' ? cmd.kind : undefined;
+    const gtd = cmd.kind === 'placeLimit' && cmd.timeInForce === 'GTD';
+    const counted = ['placeMarket', 'cancel', 'amend', 'cancelAll', 'cancelAllAfter', 'cancelSession', 'withdraw'].includes(cmd.kind);
+    const kind = fok ? 'FOK' : gtd ? 'GTD' : counted ? cmd.kind : undefined;
+    if (result.ok && result.value.kind === 'expired') {
+      const { expiredOrders, deadManSwitches, deadManOrders } = result.value;
+      const fired = [expiredOrders > 0 && 'expiries', deadManSwitches > 0 && 'dead-man switches', deadManOrders > 0 && 'dead-man cancels'].filter(Boolean);
+      this.count(`expire: ${fired.length === 0 ? 'nothing due' : fired.join(' + ')}`);
+    }
     if (kind !== undefined) this.count(`${kind} ${result.ok ? 'accepted' : `${result.error.code}(${result.error.field ?? 'funds'})`}`);
     if (result.ok && result.events.length === 0) this.count(`${cmd.kind} accepted, nothing to change`);
     for (const sides of Object.values(book)) {
@@ -144,8 +151,15 @@ for (const [name, CONFIG] of [['without fees', RANDOM_CONFIG], ['with fees and i
           expect(engine.lastSeq()).to.equal(cmd.seq);
           expect(result.ok, `${where} accepted`).to.equal(expected.ok);
           // A rejection changes nothing; so does an accepted command without events: a retry (a repeated
-          // placement or deposit, a cancel of a cancelled order), answered with what the original did.
-          if (!result.ok || result.events.length === 0) expect(engine.stateHash(), `${where} changed state without events`).to.equal(before);
+          // placement or deposit, a cancel of a cancelled order), answered with what the original did, or
+          // a timer command with nothing due. Only arming a dead-man switch, or one firing for a user
+          // without open orders, changes state without an event.
+          const switched = cmd.kind === 'cancelAllAfter' || (result.ok && result.value.kind === 'expired' && result.value.deadManSwitches > 0);
+          if (!result.ok || (result.events.length === 0 && !switched)) {
+            expect(engine.stateHash(), `${where} changed state without events`).to.equal(before);
+          }
+          // The timer command leaves nothing due at its time.
+          if (cmd.kind === 'expire') expect(engine.nextDeadline() > cmd.timestamp, `${where} left something due`).to.equal(true);
           if (result.ok && expected.ok && result.value.kind === 'placed' && expected.value.kind === 'placed') {
             // The exact makers, in the exact order (price, then time priority), for the exact quantities.
             const fills = (trades: typeof result.value.trades) => trades.map((t) => [t.makerOrderId, t.quantity, t.price, t.quoteAmount, t.makerFee, t.takerFee]);

@@ -9,6 +9,8 @@
  * request id, a cancel by client order id, a cancel of an order already cancelled. Admins withdraw
  * about as often as they are refused for want of available funds. Commands come seconds apart,
  * with a jump of 97 minutes every fifth, so that a sequence spans more than a day of the ticker.
+ * GTD expiries (relative in the intents) and dead-man switches of a few seconds fall due within a
+ * sequence; timer commands come at random, as the service's timer would send them.
  */
 import fc from 'fast-check';
 import { type Command, type EngineConfig, FEE_ACCOUNT_ID, type Side } from '../src/index';
@@ -95,7 +97,7 @@ const deposit: fc.Arbitrary<Intent> = fc.record({
 const limitWith = (
   price: (s: Side) => fc.Arbitrary<bigint>,
   size: fc.Arbitrary<bigint>,
-  timeInForce: fc.Arbitrary<'GTC' | 'IOC' | 'FOK'>,
+  timeInForce: fc.Arbitrary<'GTC' | 'IOC' | 'FOK' | 'GTD'>,
 ): fc.Arbitrary<Intent> =>
   side.chain((s) =>
     fc.record({
@@ -105,6 +107,38 @@ const limitWith = (
   ).map(({ clientOrderId: c, ...r }) => withClientOrderId({ kind: 'placeLimit' as const, orderId: 0, ...r }, c));
 
 const resting = limitWith(restingPrice, quantity, fc.constantFrom('GTC', 'GTC', 'GTC', 'GTC', 'IOC') as fc.Arbitrary<'GTC' | 'IOC'>);
+/**
+ * GTD orders: expireAt is relative here (ms after the command's timestamp; toCommands makes it
+ * absolute), mostly within a few commands, sometimes invalid: now, past, beyond 90 days, missing.
+ */
+const gtd: fc.Arbitrary<Intent> = fc
+  .tuple(
+    limitWith(restingPrice, quantity, fc.constant('GTD' as const)),
+    fc.oneof(
+      { weight: 12, arbitrary: fc.integer({ min: 1, max: 30_000 }) },
+      { weight: 1, arbitrary: fc.constantFrom<number | undefined>(0, -5, 90 * 86_400_000 + 1, 90 * 86_400_000, undefined, 0.5) },
+    ),
+  )
+  .map(([body, expireAt]) => (expireAt === undefined ? body : ({ ...body, expireAt } as Intent)));
+/** An expiry on an order that is not GTD: refused. */
+const notGtdWithExpiry: fc.Arbitrary<Intent> = resting.map((body) => ({ ...body, expireAt: 1000 }) as Intent);
+const timer: fc.Arbitrary<Intent> = fc.constant({ kind: 'expire' as const });
+/** Dead-man switches: armed for seconds (a few commands), renewed, disarmed; sometimes out of bounds. */
+const deadMan: fc.Arbitrary<Intent> = fc.record({
+  kind: fc.constant('cancelAllAfter' as const),
+  userId: fc.oneof({ weight: 9, arbitrary: user }, { weight: 1, arbitrary: fc.constant('') }),
+  timeoutSeconds: fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(1, 5, 10, 20, 30) },
+    { weight: 2, arbitrary: fc.constant(0) },
+    { weight: 1, arbitrary: fc.constantFrom(86_400, 86_401, -1, 1.5) },
+  ),
+});
+/** Cancel on disconnect: a user's session orders, picked as cancels pick (live orders, recent ones, unknown ids). */
+const cancelSession: fc.Arbitrary<Intent> = fc.record({
+  kind: fc.constant('cancelSession' as const),
+  userId: user,
+  orderIds: fc.array(fc.integer({ min: 1, max: 100 }), { maxLength: 6 }),
+});
 const crossing = limitWith(crossingPrice, takerQuantity, fc.constantFrom('GTC', 'IOC', 'FOK') as fc.Arbitrary<'GTC' | 'IOC' | 'FOK'>);
 const marketOrder: fc.Arbitrary<Intent> = fc
   .record({ userId: user, market, side, quantity: takerQuantity, selfTradePrevention: stp, clientOrderId })
@@ -242,7 +276,11 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 1, arbitrary: requestedWithdrawal.map((i) => [i]) },
   { weight: 1, arbitrary: adminDeposit.map((i) => [i]) },
   { weight: 2, arbitrary: retry.map((i) => [i]) },
-  { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit).map((i) => [i]) },
+  { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit, notGtdWithExpiry).map((i) => [i]) },
+  { weight: 4, arbitrary: gtd.map((i) => [i]) },
+  { weight: 3, arbitrary: timer.map((i) => [i]) },
+  { weight: 1, arbitrary: deadMan.map((i) => [i]) },
+  { weight: 1, arbitrary: cancelSession.map((i) => [i]) },
 );
 
 /** Funding every user first, then about `length` random commands. */
@@ -276,13 +314,21 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
   const keyed: Intent[] = [];
   return list.map((intent, i) => {
     const seq = i + 1;
+    timestamp += timeStep(seq);
     let body = intent;
-    if (intent.kind === 'placeLimit' || intent.kind === 'placeMarket') {
+    if (intent.kind === 'cancelSession') {
+      const live = reference.openOrders().filter((o) => o.userId === intent.userId);
+      const orderIds = intent.orderIds.map((pick) =>
+        pick <= 80 && live.length > 0 ? live[pick % live.length]!.orderId : pick <= 90 && owners.length > 0 ? owners.length - (pick % Math.min(owners.length, 8)) : 1000 + pick,
+      );
+      body = { ...intent, orderIds };
+    } else if (intent.kind === 'placeLimit' || intent.kind === 'placeMarket') {
       const repeated = intent.clientOrderId === RETRY ? (keyed[keyed.length - 1 - (intent.orderId % Math.max(keyed.length, 1))] ?? { ...intent, clientOrderId: 'a' }) : intent;
       if (repeated.kind !== 'placeLimit' && repeated.kind !== 'placeMarket') throw new Error('only placements are repeated');
       if (repeated.clientOrderId !== undefined) keyed.push(repeated);
       owners.push(repeated.userId);
       body = { ...repeated, orderId: owners.length };
+      if (body.kind === 'placeLimit' && body.expireAt !== undefined && repeated === intent) body = { ...body, expireAt: timestamp + body.expireAt };
     } else if ((intent.kind === 'cancel' || intent.kind === 'amend') && intent.clientOrderId === undefined) {
       const live = reference.openOrders();
       const pick = intent.orderId;
@@ -292,7 +338,6 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
         : 1000 + pick;
       body = { ...intent, orderId, userId: intent.userId === OWNER ? (owners[orderId - 1] ?? USERS[0]) : intent.userId };
     }
-    timestamp += timeStep(seq);
     const cmd = { ...body, seq, timestamp } as Command;
     reference.apply(cmd);
     return cmd;

@@ -45,6 +45,7 @@ interface RefOrder {
   timeInForce: TimeInForce;
   postOnly: boolean;
   selfTradePrevention: SelfTradePrevention;
+  expireAt: number | undefined;
   createdAt: number;
   updatedAt: number;
   resting: boolean;
@@ -67,6 +68,8 @@ interface RefState {
   bookSeq: Record<string, number>;
   nextTradeId: number;
   arrivals: number;
+  /** Armed dead-man switches: deadline per user. */
+  deadMan: Record<string, number>;
   /** Every trade ever, oldest first. */
   trades: TradeView[];
   /** Per user, every deposit and withdrawal, oldest first. */
@@ -90,7 +93,10 @@ const MAX_ORDER = 2n ** 53n - 1n;
 const floorQuote = (price: bigint, quantity: bigint): bigint => (price * quantity) / 1_000_000n;
 const ceilQuote = (price: bigint, quantity: bigint): bigint => (price * quantity + 999_999n) / 1_000_000n;
 const SIDES: readonly unknown[] = ['buy', 'sell'];
-const TIMES_IN_FORCE: readonly unknown[] = ['GTC', 'IOC', 'FOK'];
+const TIMES_IN_FORCE: readonly unknown[] = ['GTC', 'IOC', 'FOK', 'GTD'];
+const MAX_GTD_MS = 90 * 86_400_000;
+const MAX_DEAD_MAN_SECONDS = 86_400;
+const isOpen = (o: RefOrder): boolean => o.status === 'open' || o.status === 'partially_filled';
 const STPS: readonly unknown[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
 
 function fail(code: EngineErrorCode, field?: string): CommandResult {
@@ -131,7 +137,7 @@ function brokenRule(m: MarketConfig, price: bigint | undefined, quantity: bigint
 }
 
 export class ReferenceExchange {
-  private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0, trades: [], ledger: {} };
+  private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0, trades: [], ledger: {}, deadMan: {} };
   private lastSeq = 0;
 
   constructor(private readonly config: EngineConfig) {}
@@ -329,19 +335,76 @@ export class ReferenceExchange {
         if (cmd.side !== undefined && !SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
         const chosen = s.orders
           .filter((o) => o.userId === cmd.userId && (o.status === 'open' || o.status === 'partially_filled'))
-          .filter((o) => (cmd.market === undefined || o.market === cmd.market) && (cmd.side === undefined || o.side === cmd.side))
-          .sort((a, b) => a.id - b.id);
-        const released: Record<string, bigint> = {};
-        for (const order of chosen) {
-          const asset = this.lockAsset(order);
-          released[asset] = (released[asset] ?? 0n) + order.locked;
-          this.cancelOrder(s, fx, order, 'user');
-          fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
-        }
-        const amounts = Object.keys(released).sort().map((asset) => ({ asset, amount: released[asset]! }));
-        return { ok: true, value: { kind: 'cancelledAll', count: chosen.length, released: amounts }, events: [] };
+          .filter((o) => (cmd.market === undefined || o.market === cmd.market) && (cmd.side === undefined || o.side === cmd.side));
+        return { ok: true, value: this.cancelEach(s, fx, chosen, 'user'), events: [] };
+      }
+      case 'cancelSession': {
+        if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+        if (!cmd.orderIds.every((id) => Number.isSafeInteger(id) && id > 0)) return fail('INVALID_ARGUMENT', 'order_ids');
+        const chosen = s.orders.filter((o) => o.userId === cmd.userId && isOpen(o) && cmd.orderIds.includes(o.id));
+        return { ok: true, value: this.cancelEach(s, fx, chosen, 'disconnect'), events: [] };
+      }
+      case 'cancelAllAfter': {
+        if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+        const t = cmd.timeoutSeconds;
+        if (!Number.isSafeInteger(t) || t < 0 || t > MAX_DEAD_MAN_SECONDS) return fail('INVALID_ARGUMENT', 'timeout_seconds');
+        const triggerTime = t === 0 ? undefined : fx.now + t * 1000;
+        if (triggerTime === undefined) delete s.deadMan[cmd.userId];
+        else s.deadMan[cmd.userId] = triggerTime;
+        return { ok: true, value: { kind: 'cancelAllAfterSet', currentTime: fx.now, triggerTime }, events: [] };
+      }
+      case 'expire':
+        return { ok: true, value: this.expire(s, fx), events: [] };
+    }
+  }
+
+  /** Every timer due now, earliest first; at one instant switches (by user) before expiries (by order id). */
+  private expire(s: RefState, fx: Effects) {
+    type Due = { at: number; kind: 0 | 1; userId: string; orderId: number };
+    const due: Due[] = [
+      ...Object.entries(s.deadMan).filter(([, at]) => at <= fx.now).map(([userId, at]): Due => ({ at, kind: 0, userId, orderId: 0 })),
+      ...s.orders.filter((o) => isOpen(o) && o.expireAt !== undefined && o.expireAt <= fx.now).map((o): Due => ({ at: o.expireAt!, kind: 1, userId: '', orderId: o.id })),
+    ].sort((a, b) => a.at - b.at || a.kind - b.kind || (a.userId < b.userId ? -1 : a.userId > b.userId ? 1 : 0) || a.orderId - b.orderId);
+    let expiredOrders = 0;
+    let deadManSwitches = 0;
+    let deadManOrders = 0;
+    for (const d of due) {
+      if (d.kind === 0) {
+        delete s.deadMan[d.userId];
+        deadManSwitches++;
+        deadManOrders += this.cancelEach(s, fx, s.orders.filter((o) => o.userId === d.userId && isOpen(o)), 'dead_man').count;
+      } else {
+        const order = s.orders.find((o) => o.id === d.orderId);
+        if (order === undefined || !isOpen(order)) continue;
+        this.cancelOrder(s, fx, order, 'expired');
+        fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+        expiredOrders++;
       }
     }
+    return { kind: 'expired' as const, expiredOrders, deadManSwitches, deadManOrders };
+  }
+
+  /** Cancels open orders, oldest (lowest id) first, and sums what they release per asset. */
+  private cancelEach(s: RefState, fx: Effects, orders: RefOrder[], reason: CancelReason) {
+    const released: Record<string, bigint> = {};
+    for (const order of [...orders].sort((a, b) => a.id - b.id)) {
+      const asset = this.lockAsset(order);
+      released[asset] = (released[asset] ?? 0n) + order.locked;
+      this.cancelOrder(s, fx, order, reason);
+      fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+    }
+    const amounts = Object.keys(released).sort().map((asset) => ({ asset, amount: released[asset]! }));
+    return { kind: 'cancelledAll' as const, count: orders.length, released: amounts };
+  }
+
+  /** When the next timer is due: the earliest armed switch or open GTD order's expiry. */
+  nextDeadline(): number {
+    const times = [...Object.values(this.s.deadMan), ...this.s.orders.filter((o) => isOpen(o) && o.expireAt !== undefined).map((o) => o.expireAt!)];
+    return Math.min(Infinity, ...times);
+  }
+
+  deadManDeadline(userId: string): number | undefined {
+    return this.s.deadMan[userId];
   }
 
   private amend(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'amend' }>): CommandResult {
@@ -410,7 +473,8 @@ export class ReferenceExchange {
       const same =
         earlier.market === cmd.market && earlier.side === cmd.side && earlier.placedQuantity === cmd.quantity &&
         earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') &&
-        (!isLimit || (earlier.placedPrice === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly));
+        (!isLimit ||
+          (earlier.placedPrice === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly && earlier.expireAt === cmd.expireAt));
       if (!same) return fail('ALREADY_EXISTS', 'client_order_id');
       return { ok: true, value: { kind: 'placed', order: this.view(earlier), trades: earlier.placementTrades }, events: [] };
     }
@@ -418,7 +482,7 @@ export class ReferenceExchange {
       id: cmd.orderId, clientOrderId, userId: cmd.userId, market: cmd.market, side: cmd.side, type: isLimit ? 'limit' : 'market',
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
-      createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
+      expireAt: isLimit ? cmd.expireAt : undefined, createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
       feesPaid: 0n,
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
@@ -426,7 +490,13 @@ export class ReferenceExchange {
       if (badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
       if (!TIMES_IN_FORCE.includes(cmd.timeInForce)) return fail('INVALID_ARGUMENT', 'time_in_force');
       if (typeof cmd.postOnly !== 'boolean') return fail('INVALID_ARGUMENT', 'post_only');
-      if (cmd.postOnly && cmd.timeInForce !== 'GTC') return fail('INVALID_ARGUMENT', 'post_only');
+      if (cmd.postOnly && cmd.timeInForce !== 'GTC' && cmd.timeInForce !== 'GTD') return fail('INVALID_ARGUMENT', 'post_only');
+      if (cmd.timeInForce === 'GTD' || cmd.expireAt !== undefined) {
+        const e = cmd.expireAt;
+        if (cmd.timeInForce !== 'GTD' || e === undefined || !Number.isSafeInteger(e) || e <= fx.now || e - fx.now > MAX_GTD_MS) {
+          return fail('INVALID_ARGUMENT', 'expire_at_unix_ms');
+        }
+      }
       if (ceilQuote(cmd.price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
       const rule = brokenRule(market, cmd.price, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
@@ -549,7 +619,7 @@ export class ReferenceExchange {
       }
     }
     if (taker.remaining > 0n) {
-      if (!stopped && taker.type === 'limit' && taker.timeInForce === 'GTC') {
+      if (!stopped && taker.type === 'limit' && (taker.timeInForce === 'GTC' || taker.timeInForce === 'GTD')) {
         taker.resting = true;
         this.touchLevel(fx, taker);
       } else {
@@ -590,7 +660,7 @@ export class ReferenceExchange {
       orderId: order.id, clientOrderId: order.clientOrderId, userId: order.userId, market: order.market, side: order.side, type: order.type,
       price: order.type === 'limit' ? order.price : undefined, quantity: order.quantity, filled: order.quantity - order.remaining,
       status: order.status, cancelReason: order.cancelReason, timeInForce: order.timeInForce, postOnly: order.postOnly,
-      selfTradePrevention: order.selfTradePrevention, locked: order.locked, feesPaid: order.feesPaid, createdAt: order.createdAt, updatedAt: order.updatedAt,
+      selfTradePrevention: order.selfTradePrevention, expireAt: order.expireAt, locked: order.locked, feesPaid: order.feesPaid, createdAt: order.createdAt, updatedAt: order.updatedAt,
     };
   }
 

@@ -218,9 +218,9 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 10');
-    view(count).setUint32(12, 11, true);
-    expect(refusal(count)).to.equal('11 sections, format 3 has 6 to 10');
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 11');
+    view(count).setUint32(12, 12, true);
+    expect(refusal(count)).to.equal('12 sections, format 3 has 6 to 11');
     view(count).setUint32(12, 6, true);
     const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
     expect(refusal(count)).to.equal(`${after} bytes after the last section`);
@@ -237,7 +237,7 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     const withoutHistory = concatParts(frameSections([...readSections(bytes)].filter(([tag]) => tag !== 'HIST').map(([tag, payload]) => ({ tag, payload }))));
     const longer = Uint8Array.from(withoutHistory);
     view(longer).setUint32(12, 9, true);
-    expect(refusal(longer)).to.equal(`truncated before section one of HIST (at byte ${withoutHistory.length})`);
+    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR (at byte ${withoutHistory.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -654,6 +654,49 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(refused((e) => (e[cy].deposits[1]![1] = 4))).to.equal('deposit request id "r-1" of cy names asset #4, of 4');
     expect(refused((e) => (e[cy].deposits = []))).to.equal('retry state of cy is empty');
     expect(refusal(edited(bytes, 'RTRY', (payload) => payload.subarray(0, payload.length - 1)), h.config)).to.equal('section RTRY ends early');
+  });
+});
+
+describe('snapshot: the timers (TIMR)', () => {
+  /** ann's GTD order rests, bob's expired; cy armed a dead-man switch. */
+  function timerBook(): Harness {
+    const h = new Harness();
+    for (const u of ['ann', 'bob', 'cy']) h.deposit(u, 'USD', '1000');
+    placed(h.limit('ann', 'BTC-USD', 'buy', '100', '1', { timeInForce: 'GTD', expireAt: h.now() + 60_000 }));
+    placed(h.limit('bob', 'BTC-USD', 'buy', '99', '1', { timeInForce: 'GTD', expireAt: h.now() + 10 }));
+    accepted(h.send({ kind: 'cancelAllAfter', userId: 'cy', timeoutSeconds: 30 }));
+    h.advance(20);
+    accepted(h.send({ kind: 'expire' }));
+    return h;
+  }
+
+  it('holds each GTD order\'s expiry in ORDR order, then the switches by account; absent when there is no timer', () => {
+    const h = timerBook();
+    const bytes = h.engine.snapshot();
+    const timers = readSections(bytes).get('TIMR')!;
+    const view = new DataView(timers.slice().buffer);
+    // ORDR: ann's resting order (book first), then bob's expired one (retained closed orders).
+    expect([view.getFloat64(0, true), view.getFloat64(8, true)]).to.deep.equal([h.engine.getOrder('ann', 1)!.expireAt, h.engine.getOrder('bob', 2)!.expireAt]);
+    expect([view.getUint32(16, true), view.getUint32(20, true), view.getFloat64(24, true)]).to.deep.equal([1, 2, h.engine.deadManDeadline('cy')]);
+    expect(timers.length).to.equal(32);
+    expect(readSections(new Harness().engine.snapshot()).has('TIMR')).to.equal(false);
+  });
+
+  it('refuses switches out of order or of unknown accounts, a missing expiry, and a section listing nothing', () => {
+    const bytes = timerBook().engine.snapshot();
+    expect(refusal(edited(bytes, 'TIMR', (_, v) => v.setUint32(20, 3, true)))).to.equal('dead-man switch of account #3 after #-1, of 3');
+    expect(refusal(edited(bytes, 'TIMR', (_, v) => v.setFloat64(24, -1, true)))).to.equal('dead-man deadline of account #2 is -1, not a count');
+    expect(refusal(edited(bytes, 'TIMR', (_, v) => v.setFloat64(0, 0.5, true)))).to.equal("order 1's expiry is 0.5, not a count");
+    // A GTC order made GTD (time in force code 3) takes the first expiry; the section then comes up short.
+    const gtc = new Harness();
+    gtc.deposit('ann', 'USD', '1000');
+    placed(gtc.limit('ann', 'BTC-USD', 'buy', '100', '1'));
+    const plain = gtc.engine.snapshot();
+    expect(refusal(editOrder(plain, 1, (v, at) => v.setUint32(at + ORDER_LAYOUT.flags, v.getUint32(at + ORDER_LAYOUT.flags, true) | (3 << 6), true)))).to.equal(
+      'section TIMR ends early',
+    );
+    const noTimer = [...readSections(plain)].map(([tag, payload]) => ({ tag, payload }));
+    expect(refusal(concatParts(frameSections([...noTimer, { tag: 'TIMR', payload: new Uint8Array(4) }])))).to.equal('section TIMR lists no timer');
   });
 });
 

@@ -123,6 +123,7 @@ export class OrderFlow {
         postOnly: false,
         selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
         clientOrderId: '',
+        expireAtUnixMs: 0n,
       },
     };
   }

@@ -40,6 +40,9 @@ export class MatchingClient {
   cancelAllOrders(request: Partial<matching.CancelAllOrdersRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelAllOrdersResponse> {
     return unary(this.raw, this.raw.cancelAllOrders, matching.CancelAllOrdersRequest.fromPartial(request), metadata);
   }
+  cancelAllOrdersAfter(request: Partial<matching.CancelAllOrdersAfterRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelAllOrdersAfterResponse> {
+    return unary(this.raw, this.raw.cancelAllOrdersAfter, matching.CancelAllOrdersAfterRequest.fromPartial(request), metadata);
+  }
   amendOrder(request: Partial<matching.AmendOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.AmendOrderResponse> {
     return unary(this.raw, this.raw.amendOrder, matching.AmendOrderRequest.fromPartial(request), metadata);
   }

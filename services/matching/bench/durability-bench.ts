@@ -85,6 +85,9 @@ function codec(): void {
         return JSON.stringify({ ...cmd, price: cmd.price?.toString(), quantity: cmd.quantity?.toString() });
       case 'cancel':
       case 'cancelAll':
+      case 'expire':
+      case 'cancelAllAfter':
+      case 'cancelSession':
         return JSON.stringify(cmd);
     }
   };

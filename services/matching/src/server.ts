@@ -121,6 +121,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             clientAddresses: new ClientAddresses(config.trustedProxies),
             maxInFlight: config.sessionMaxInFlight,
             statuses,
+            logger,
             now: Date.now,
           }),
         },

@@ -15,6 +15,8 @@ export interface HarnessOptions {
   readonly snapshotEvery?: number;
   readonly sync?: SyncFile;
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
+  /** The sequencer's clock (Unix ms); Date.now by default. */
+  readonly now?: () => number;
 }
 
 export interface Harness {
@@ -35,7 +37,7 @@ export async function openHarness(dataDir: string, options: HarnessOptions = {})
     journal: durable.journal,
     snapshots: durable.snapshots,
     replica,
-    sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
+    sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }, options.now),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,
     maxQueueDepth: options.maxQueueDepth ?? 10_000,

@@ -274,6 +274,24 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect(all.json).to.deep.equal({ cancelledCount: 1, released: [{ asset: 'BTC', amount: '0.1' }] });
       expect((await stack.call('DELETE', '/v1/orders?market=NOPE', { token: bob.token })).status).to.equal(400);
     });
+
+    it('places a GTD order (POST /v1/orders with expireAtUnixMs) and arms the dead-man switch (POST /v1/orders/cancel-all-after), 400 out of bounds', async () => {
+      const expireAt = String(Date.now() + 3_600_000);
+      const body = { market: 'BTC-USD', side: 'SIDE_SELL', price: '48000', quantity: '0.1', timeInForce: 'TIME_IN_FORCE_GTD', expireAtUnixMs: expireAt };
+      const gtd = await stack.call('POST', '/v1/orders', { token: bob.token, body });
+      expect(gtd.status).to.equal(200);
+      expect(gtd.json.order).to.include({ timeInForce: 'TIME_IN_FORCE_GTD', expireAtUnixMs: expireAt, status: 'ORDER_STATUS_OPEN' });
+      const missing = await stack.call('POST', '/v1/orders', { token: bob.token, body: { ...body, expireAtUnixMs: '0' } });
+      expect([missing.status, missing.json.message]).to.deep.equal([400, 'expire_at_unix_ms: is required with time_in_force GTD']);
+      const armed = await route('POST', '/v1/orders/cancel-all-after', '/v1/orders/cancel-all-after', { token: bob.token, body: { timeoutSeconds: 60 } });
+      expect(armed.status).to.equal(200);
+      expect(Number(armed.json.triggerTimeUnixMs) - Number(armed.json.currentTimeUnixMs)).to.equal(60_000);
+      const disarmed = await stack.call('POST', '/v1/orders/cancel-all-after', { token: bob.token, body: { timeoutSeconds: 0 } });
+      expect(disarmed.json.triggerTimeUnixMs ?? '0').to.equal('0');
+      const tooLong = await stack.call('POST', '/v1/orders/cancel-all-after', { token: bob.token, body: { timeoutSeconds: 86_401 } });
+      expect([tooLong.status, tooLong.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('timeout_seconds: '));
+      expect((await stack.call('DELETE', '/v1/orders?market=BTC-USD', { token: bob.token })).json.cancelledCount).to.equal(1);
+    });
   });
 
   describe('history', () => {

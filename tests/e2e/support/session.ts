@@ -43,4 +43,10 @@ export class Session {
     this.call.end();
     return this.ended;
   }
+
+  /** Cancels the stream from the client side, as a client that gives up on it does. */
+  cancel(): Promise<grpc.StatusObject> {
+    this.call.cancel();
+    return this.ended;
+  }
 }

@@ -31,6 +31,7 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
     placeMarketOrder: unary((call) => entry.placeMarketOrder(callerOf(call).userId, call.request)),
     cancelOrder: unary((call) => entry.cancelOrder(callerOf(call).userId, call.request)),
     cancelAllOrders: unary((call) => entry.cancelAllOrders(callerOf(call).userId, call.request)),
+    cancelAllOrdersAfter: unary((call) => entry.cancelAllOrdersAfter(callerOf(call).userId, call.request)),
     amendOrder: unary((call) => entry.amendOrder(callerOf(call).userId, call.request)),
     addFunds: unary((call) => entry.addFunds(callerOf(call).userId, call.request)),
     withdrawFunds: unary((call) => entry.withdrawFunds(callerOf(call).userId, call.request)),

@@ -5,7 +5,7 @@ import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
-import { amendInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, withdrawInput } from './requests';
+import { amendInput, cancelAllAfterInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, withdrawInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
 import { balanceToProto, ledgerEntryToProto, orderToProto, ownTradeToProto } from './views';
 
@@ -50,6 +50,21 @@ export class OrderEntry {
       const value = await this.run(cancelAllInput(req, userId, this.deps.markets));
       return { cancelledCount: value.count, released: value.released.map((r) => ({ asset: r.asset, amount: formatAmount(r.amount) })) };
     });
+  }
+
+  cancelAllOrdersAfter(userId: string, req: matching.CancelAllOrdersAfterRequest): Promise<matching.CancelAllOrdersAfterResponse> {
+    return this.counted(async () => {
+      const value = await this.run(cancelAllAfterInput(req, userId));
+      return { currentTimeUnixMs: BigInt(value.currentTime), triggerTimeUnixMs: BigInt(value.triggerTime ?? 0) };
+    });
+  }
+
+  /**
+   * Cancel on disconnect: those of `orderIds` (an ended session's) that are still open. Resolves
+   * with how many were cancelled.
+   */
+  cancelSessionOrders(userId: string, orderIds: readonly number[]): Promise<number> {
+    return this.counted(async () => (await this.run({ kind: 'cancelSession', userId, orderIds })).count);
   }
 
   amendOrder(userId: string, req: matching.AmendOrderRequest): Promise<matching.AmendOrderResponse> {

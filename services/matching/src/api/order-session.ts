@@ -1,10 +1,15 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { invalidFieldStatus, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
+import { invalidFieldStatus, type Logger, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
 import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics } from '../ops/metrics';
+import type { ServiceState } from '../ops/service-state';
 import type { OrderEntry } from './order-entry';
+import { SessionOrders } from './session-orders';
+
+/** The request metadata that opens a session with cancel-on-disconnect: `true` (or `false`, the default). */
+export const CANCEL_ON_DISCONNECT = 'cancel-on-disconnect';
 
 export interface OrderSessionDeps {
   readonly entry: OrderEntry;
@@ -13,6 +18,8 @@ export interface OrderSessionDeps {
   /** Commands of one session awaiting their result; at the bound the session stops reading. */
   readonly maxInFlight: number;
   readonly statuses: StatusAdapter;
+  readonly state: ServiceState;
+  readonly logger: Logger;
 }
 
 type Call = ServerDuplexStream<matching.OrderSessionRequest, matching.OrderSessionResponse>;
@@ -25,15 +32,36 @@ type Call = ServerDuplexStream<matching.OrderSessionRequest, matching.OrderSessi
 export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreamingCall<matching.OrderSessionRequest, matching.OrderSessionResponse> {
   return (call) => {
     let userId: string;
+    let cancelOnDisconnect: boolean;
     try {
       userId = callerOf(call).userId;
+      cancelOnDisconnect = cancelOnDisconnectOption(call.metadata.get(CANCEL_ON_DISCONNECT));
     } catch (err) {
       call.emit('error', deps.statuses.toServiceError(err, call.getPath()));
       return;
     }
-    new OrderSession(call, userId, deps).start(sessionOf(call));
+    const orders = cancelOnDisconnect ? new SessionOrders((orderId) => stillOpen(deps.state, userId, orderId)) : undefined;
+    new OrderSession(call, userId, deps, orders).start(sessionOf(call));
   };
 }
+
+/** Whether the order is open; when the engine stopped, kept as open (the cancel will be refused anyway). */
+function stillOpen(state: ServiceState, userId: string, orderId: number): boolean {
+  let status: string | undefined;
+  try {
+    status = state.current().loop.queries.getOrder(userId, orderId)?.status;
+  } catch {
+    return true;
+  }
+  return status === 'open' || status === 'partially_filled';
+}
+
+function cancelOnDisconnectOption(values: readonly (string | Buffer)[]): boolean {
+  if (values.length === 0) return false;
+  if (values.length === 1 && (values[0] === 'true' || values[0] === 'false')) return values[0] === 'true';
+  throw invalidFieldStatus(CANCEL_ON_DISCONNECT, 'request metadata must be "true" or "false", once');
+}
+
 
 /**
  * Flow control instead of errors: the session reads requests only while fewer than maxInFlight
@@ -48,11 +76,14 @@ class OrderSession {
   private responsesBlocked = false;
   private finished = false;
   private unregister: () => void = () => undefined;
+  private ordersCancelled = false;
 
   constructor(
     private readonly call: Call,
     private readonly userId: string,
     private readonly deps: OrderSessionDeps,
+    /** With cancel-on-disconnect: the orders to cancel when the session ends. */
+    private readonly orders: SessionOrders | undefined,
   ) {}
 
   start(sessionId: string | undefined): void {
@@ -81,12 +112,15 @@ class OrderSession {
     this.updateFlow();
     this.execute(request)
       .then((response) => {
+        // Recorded even after the stream ended: a placement answered late is cancelled all the same.
+        this.orders?.placed(response.placeLimitOrder?.order);
         if (!this.finished) this.responsesBlocked = !this.call.write(response);
       })
       .finally(() => {
         this.inFlight--;
         this.updateFlow();
         this.maybeFinish();
+        this.cancelOnDisconnect();
       });
   }
 
@@ -128,6 +162,24 @@ class OrderSession {
     this.finished = true;
     this.unregister();
     this.deps.metrics.streamClosed('order_session');
+    this.cancelOnDisconnect();
+  }
+
+  /**
+   * Once the session ended and its last command was answered: cancels its open orders in one
+   * command, unless the server is shutting down (orders survive a restart).
+   */
+  private cancelOnDisconnect(): void {
+    if (this.orders === undefined || !this.finished || this.inFlight > 0 || this.ordersCancelled) return;
+    this.ordersCancelled = true;
+    if (this.deps.liveCalls.isClosing()) return;
+    const orderIds = this.orders.open();
+    if (orderIds.length === 0) return;
+    const { logger } = this.deps;
+    this.deps.entry.cancelSessionOrders(this.userId, orderIds).then(
+      (cancelled) => logger.info({ userId: this.userId, cancelled }, 'order session ended: its open orders cancelled (cancel-on-disconnect)'),
+      (err: unknown) => logger.warn({ err, userId: this.userId, orders: orderIds.length }, 'order session ended: cancelling its open orders failed'),
+    );
   }
 }
 

@@ -17,6 +17,7 @@ export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
 export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
+export type CancelAllAfterInput = Extract<CommandInput, { kind: 'cancelAllAfter' }>;
 export type WithdrawInput = Extract<CommandInput, { kind: 'withdraw' }>;
 
 /**
@@ -37,9 +38,15 @@ export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: st
     timeInForce: () => valid.timeInForce(req.timeInForce),
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
     clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+    expireAt: () => valid.expireAt(req.expireAtUnixMs),
   });
   const { market, side, price, quantity, timeInForce, selfTradePrevention } = fields;
-  return withOptional({ kind: 'placeLimit', userId, market, side, price, quantity, timeInForce, selfTradePrevention, postOnly: req.postOnly }, 'clientOrderId', fields.clientOrderId);
+  const input = withOptional(
+    { kind: 'placeLimit' as const, userId, market, side, price, quantity, timeInForce, selfTradePrevention, postOnly: req.postOnly },
+    'clientOrderId',
+    fields.clientOrderId,
+  );
+  return withOptional(input, 'expireAt', fields.expireAt);
 }
 
 export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: string, markets: MarketDirectory): PlaceMarketInput {
@@ -74,6 +81,10 @@ export function cancelAllInput(req: matching.CancelAllOrdersRequest, userId: str
     side: () => (req.side === matching.Side.SIDE_UNSPECIFIED ? undefined : valid.side(req.side)),
   });
   return withOptional(withOptional({ kind: 'cancelAll', userId }, 'market', market), 'side', side);
+}
+
+export function cancelAllAfterInput(req: matching.CancelAllOrdersAfterRequest, userId: string): CancelAllAfterInput {
+  return { kind: 'cancelAllAfter', userId, timeoutSeconds: valid.deadManTimeout(req.timeoutSeconds) };
 }
 
 /** A new price, a new quantity, or both (an empty field keeps the order's). */

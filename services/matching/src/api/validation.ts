@@ -4,6 +4,7 @@ import {
   REFERENCE_MAX_LENGTH,
   TICKER_WINDOW_MINUTES,
   isClientOrderId,
+  MAX_DEAD_MAN_SECONDS,
   parseAmount,
   parsePrice,
   parseQuantity,
@@ -64,9 +65,29 @@ export function timeInForce(value: matching.TimeInForce, field = 'time_in_force'
       return 'IOC';
     case matching.TimeInForce.TIME_IN_FORCE_FOK:
       return 'FOK';
+    case matching.TimeInForce.TIME_IN_FORCE_GTD:
+      return 'GTD';
     default:
-      throw invalidArgument(field, `unknown value ${value}, expected TIME_IN_FORCE_GTC, TIME_IN_FORCE_IOC or TIME_IN_FORCE_FOK`);
+      throw invalidArgument(field, `unknown value ${value}, expected TIME_IN_FORCE_GTC, TIME_IN_FORCE_IOC, TIME_IN_FORCE_FOK or TIME_IN_FORCE_GTD`);
   }
+}
+
+/**
+ * A GTD order's expiry (0: none). Its form only: whether it is after the order's time, and not
+ * too far from it, is the engine's rule (the sequencer's timestamp decides).
+ */
+export function expireAt(value: bigint, field = 'expire_at_unix_ms'): number | undefined {
+  if (value === 0n) return undefined;
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(field, `must be a time in Unix milliseconds, got ${value}`);
+  return Number(value);
+}
+
+/** A dead-man timeout in seconds: 0 (disarm) to one day. */
+export function deadManTimeout(value: number, field = 'timeout_seconds'): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_DEAD_MAN_SECONDS) {
+    throw invalidArgument(field, `must be 0 (disarm) to ${MAX_DEAD_MAN_SECONDS} (one day), got ${value}`);
+  }
+  return value;
 }
 
 export function selfTradePrevention(value: matching.SelfTradePrevention, field = 'self_trade_prevention'): SelfTradePrevention {

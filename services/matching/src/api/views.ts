@@ -46,6 +46,7 @@ const TIMES_IN_FORCE: Readonly<Record<TimeInForce, matching.TimeInForce>> = {
   GTC: matching.TimeInForce.TIME_IN_FORCE_GTC,
   IOC: matching.TimeInForce.TIME_IN_FORCE_IOC,
   FOK: matching.TimeInForce.TIME_IN_FORCE_FOK,
+  GTD: matching.TimeInForce.TIME_IN_FORCE_GTD,
 };
 
 const SELF_TRADE_PREVENTIONS: Readonly<Record<SelfTradePrevention, matching.SelfTradePrevention>> = {
@@ -58,6 +59,9 @@ const CANCEL_REASONS: Readonly<Record<CancelReason, matching.CancelReason>> = {
   user: matching.CancelReason.CANCEL_REASON_USER,
   ioc: matching.CancelReason.CANCEL_REASON_IOC,
   self_trade: matching.CancelReason.CANCEL_REASON_SELF_TRADE,
+  expired: matching.CancelReason.CANCEL_REASON_EXPIRED,
+  dead_man: matching.CancelReason.CANCEL_REASON_DEAD_MAN,
+  disconnect: matching.CancelReason.CANCEL_REASON_DISCONNECT,
 };
 
 export function orderToProto(order: OrderView): matching.Order {
@@ -78,6 +82,7 @@ export function orderToProto(order: OrderView): matching.Order {
     createdAtUnixMs: BigInt(order.createdAt),
     updatedAtUnixMs: BigInt(order.updatedAt),
     lockedAmount: formatAmount(order.locked),
+    expireAtUnixMs: BigInt(order.expireAt ?? 0),
     feesPaid: formatSignedAmount(order.feesPaid),
     feeAsset: feeAssetOf(order),
     cancelReason: order.cancelReason === undefined ? matching.CancelReason.CANCEL_REASON_UNSPECIFIED : CANCEL_REASONS[order.cancelReason],

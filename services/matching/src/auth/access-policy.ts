@@ -15,6 +15,7 @@ const MATCHING_ACCESS: Readonly<Record<MatchingMethod, Access>> = {
   cancelOrder: 'user',
   amendOrder: 'user',
   cancelAllOrders: 'user',
+  cancelAllOrdersAfter: 'user',
   getOrder: 'user',
   listOrders: 'user',
   getBalances: 'user',

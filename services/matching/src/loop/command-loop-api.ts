@@ -1,13 +1,16 @@
 import type {
   AmendCommand,
+  CancelAllAfterCommand,
   CancelAllCommand,
   CancelCommand,
+  CancelSessionCommand,
   CommandResult,
   CommandValue,
   DepositCommand,
   EngineError,
   EngineEvent,
   EngineQueries,
+  ExpireCommand,
   PlaceLimitCommand,
   PlaceMarketCommand,
   WithdrawCommand,
@@ -23,6 +26,9 @@ export type CommandInput =
   | Unsequenced<DepositCommand>
   | Unsequenced<AmendCommand>
   | Unsequenced<CancelAllCommand>
+  | Unsequenced<ExpireCommand>
+  | Unsequenced<CancelAllAfterCommand>
+  | Unsequenced<CancelSessionCommand>
   | Unsequenced<WithdrawCommand>;
 
 export type CommandKind = CommandInput['kind'];
@@ -36,6 +42,9 @@ export const VALUE_KINDS = {
   amend: 'amended',
   cancelAll: 'cancelledAll',
   withdraw: 'withdrawn',
+  expire: 'expired',
+  cancelAllAfter: 'cancelAllAfterSet',
+  cancelSession: 'cancelledAll',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

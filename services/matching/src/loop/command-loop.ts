@@ -7,6 +7,7 @@ import type { SnapshotStore } from '../storage/snapshot-store';
 import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, type ResultOf } from './command-loop-api';
 import type { DiskSpace } from '../storage/disk-space';
 import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError, type LoopFailure } from './errors';
+import { DeadlineTimer } from './deadline-timer';
 import { EventListeners, type EventListener } from './event-listeners';
 import type { Sequencer } from './sequencer';
 import type { SnapshotReplica } from './snapshot-replica';
@@ -35,6 +36,8 @@ export interface CommandLoopParts {
   readonly logger: Logger;
   readonly observer?: CommandObserver;
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
+  /** When given, timers fire only while it answers true (a replicated leader: while it holds its lease). */
+  readonly mayFireTimers?: () => boolean;
 }
 
 /** A snapshot to take: the state after command seq, whose timestamp it was. */
@@ -70,6 +73,13 @@ interface AppliedCommand {
  * (a second engine in a worker thread). A snapshot is due between batches: it is the state after
  * the batch about to be written; once that batch is durable the journal rolls to a new segment,
  * and the replica encodes its state at that seq while commands go on: the loop never pauses for it.
+ *
+ * Timers (GTD expiries, dead-man switches): the engine says when the next is due
+ * (nextDeadline()); a DeadlineTimer wakes the loop then, and it sequences an `expire` command —
+ * journaled like any other, so a replay fires the same timers at the same seqs. A command whose
+ * timestamp reaches a deadline is preceded by that `expire` command, so no command sees an order
+ * past its expiry; nothing is journaled while nothing is due. Recovered state that is overdue
+ * (a restart, a failover) fires at once.
  */
 export class JournaledCommandLoop implements CommandLoop {
   readonly queries: EngineQueries;
@@ -84,12 +94,16 @@ export class JournaledCommandLoop implements CommandLoop {
   private snapshotWrite: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly listeners: EventListeners;
+  private readonly timer: DeadlineTimer;
 
   constructor(private readonly parts: CommandLoopParts) {
     this.queries = parts.engine;
     this.listeners = new EventListeners(parts.logger);
     this.snapshotSeq = parts.snapshotSeq;
     this.lastTimestamp = parts.lastTimestamp;
+    // On the sequencer's clock: the one that stamps the `expire` command decides whether it is due.
+    this.timer = new DeadlineTimer(() => this.wake(), () => parts.sequencer.timestamp());
+    this.timer.arm(parts.engine.nextDeadline());
   }
 
   submit<I extends CommandInput>(input: I): Promise<ResultOf<I['kind']>> {
@@ -103,14 +117,17 @@ export class JournaledCommandLoop implements CommandLoop {
       return Promise.reject(new OverloadedError(`${this.waiting} commands are already waiting; try again later`));
     }
     const startedAt = performance.now();
-    const { engine } = this.parts;
-    const cmd = this.parts.sequencer.next(input);
+    const { engine, sequencer } = this.parts;
+    const timestamp = sequencer.timestamp();
+    if (engine.nextDeadline() <= timestamp && !this.fireTimers(timestamp)) return Promise.reject(this.failure);
+    const cmd = sequencer.next(input, timestamp);
     let result: CommandResult;
     try {
       result = engine.apply(cmd);
     } catch (err) {
       return Promise.reject(this.fail(`the engine threw while applying seq ${cmd.seq}`, 'ENGINE_FAILED', err, []));
     }
+    this.timer.arm(engine.nextDeadline());
     // The engine spends a seq on every command, accepted or rejected, and answers each kind with
     // its kind of value: anything else means the engine and the journal no longer agree.
     const typed = resultOf<I['kind']>(input.kind, result);
@@ -132,6 +149,37 @@ export class JournaledCommandLoop implements CommandLoop {
 
   onEvents(listener: EventListener): () => void {
     return this.listeners.add(listener);
+  }
+
+  /** The timer's wake-up: fires what is due now, if anything, and arms the next wake-up. */
+  private wake(): void {
+    if (this.state !== 'accepting' || this.parts.mayFireTimers?.() === false) return;
+    const { engine, sequencer, diskSpace } = this.parts;
+    // Like a command, a timer waits while the journal's reserve is short.
+    if (diskSpace?.isLow()) return this.timer.arm(sequencer.timestamp() + diskSpace.retryDelayMs);
+    const timestamp = sequencer.timestamp();
+    if (engine.nextDeadline() <= timestamp && !this.fireTimers(timestamp)) return;
+    this.timer.arm(engine.nextDeadline());
+  }
+
+  /** Applies and journals an `expire` command at `timestamp`; false if the loop failed doing so. */
+  private fireTimers(timestamp: number): boolean {
+    const { engine } = this.parts;
+    const cmd = this.parts.sequencer.next({ kind: 'expire' }, timestamp);
+    let result: CommandResult;
+    try {
+      result = engine.apply(cmd);
+    } catch (err) {
+      this.fail(`the engine threw while applying seq ${cmd.seq} (expire)`, 'ENGINE_FAILED', err, []);
+      return false;
+    }
+    if (engine.lastSeq() !== cmd.seq || !result.ok || result.value.kind !== 'expired') {
+      this.fail(`the engine answered seq ${cmd.seq} (expire) out of contract, now at seq ${engine.lastSeq()}`, 'ENGINE_FAILED', undefined, []);
+      return false;
+    }
+    this.journal(cmd, result, undefined);
+    this.parts.observer?.commandCompleted('expire', true, 0);
+    return true;
   }
 
   freeDiskBytes(): number {
@@ -223,6 +271,7 @@ export class JournaledCommandLoop implements CommandLoop {
 
   private async shutDown(): Promise<void> {
     if (this.state === 'accepting') this.state = 'closing';
+    this.timer.stop();
     await this.flushed();
     await this.snapshotWrite;
     try {
@@ -250,6 +299,7 @@ export class JournaledCommandLoop implements CommandLoop {
   private fail(reason: string, kind: LoopFailure, cause: unknown, batch: readonly AppliedCommand[]): CommandLoopFailedError {
     if (this.failure) return this.failure;
     this.state = 'failed';
+    this.timer.stop();
     this.failure = new CommandLoopFailedError(
       `${reason}; the matching engine stopped accepting commands and must restart to recover from its journal`,
       kind,

@@ -240,6 +240,8 @@ export class ReplicatedCommandLoop implements CommandLoop {
       logger: parts.logger,
       ...(parts.observer && { observer: parts.observer }),
       onFatalError: (error) => this.fail(error),
+      // Only a leader fires timers, and only while it leads: followers apply the leader's `expire` commands.
+      mayFireTimers: () => this.failure === undefined && this.closing === undefined && parts.lease.isHeld(),
     });
   }
 

@@ -27,15 +27,23 @@ export class Sequencer {
   }
 
   /**
-   * The command for input, with the next seq. Built by Object.assign onto a literal, never as
-   * `{ ...input, seq }`: in Node 20's V8 a spread followed by more fields gives every object a
-   * hidden class of its own, which costs microseconds to build and leaves each reader of commands
-   * (engine, journal codec) megamorphic.
+   * The timestamp the next command gets if it is sequenced now: never below the last one. The
+   * command loop reads it first to see whether a timer is due, then passes it to next().
    */
-  next(input: CommandInput): Command {
+  timestamp(): number {
+    return Math.max(this.lastTimestamp, this.now());
+  }
+
+  /**
+   * The command for input, with the next seq, at `timestamp` (now if not given; never below the
+   * last). Built by Object.assign onto a literal, never as `{ ...input, seq }`: in Node 20's V8 a
+   * spread followed by more fields gives every object a hidden class of its own, which costs
+   * microseconds to build and leaves each reader of commands (engine, journal codec) megamorphic.
+   */
+  next(input: CommandInput, timestamp = this.timestamp()): Command {
     const seq = ++this.lastSeq;
-    this.lastTimestamp = Math.max(this.lastTimestamp, this.now());
-    const timestamp = this.lastTimestamp;
+    this.lastTimestamp = Math.max(this.lastTimestamp, timestamp);
+    timestamp = this.lastTimestamp;
     switch (input.kind) {
       case 'placeLimit':
       case 'placeMarket':
@@ -45,6 +53,9 @@ export class Sequencer {
       case 'amend':
       case 'cancelAll':
       case 'withdraw':
+      case 'expire':
+      case 'cancelAllAfter':
+      case 'cancelSession':
         return Object.assign({ seq, timestamp }, input);
     }
   }

@@ -62,6 +62,11 @@ export class LiveCalls {
     return closed;
   }
 
+  /** True once shutdown began (closeAll): streams ending now end because the server stops. */
+  isClosing(): boolean {
+    return this.closedWith !== undefined;
+  }
+
   closeAll(reason: ServiceError): void {
     this.closedWith ??= reason;
     for (const close of [...this.closers]) close(reason);

@@ -18,7 +18,7 @@ export { CommandDecodeError } from './command-decode-error';
  * command, and the byte END_MARK — never zero, because the journal tells a torn record (one that
  * ends in the zeros of space never written) from a damaged one by a payload's last byte. Each command: kind u8, seq f64, timestamp f64, and its fields in a fixed order per kind —
  *   placeLimit   orderId f64, userId, market, side u8, selfTradePrevention u8, price, quantity,
- *                timeInForce u8, postOnly u8, clientOrderId?
+ *                timeInForce u8, flags u8 (bit 0 postOnly; bit 1: expireAt f64 follows), expireAt, clientOrderId?
  *   placeMarket  orderId f64, userId, market, side u8, selfTradePrevention u8, quantity, clientOrderId?
  *   cancel       userId, orderId f64, clientOrderId?
  *   deposit      userId, asset, amount, requestId?
@@ -27,6 +27,9 @@ export { CommandDecodeError } from './command-decode-error';
  *   withdraw     userId, asset, amount, requestId?, adminId, reference
  *   adminDeposit userId, asset, amount, requestId?, adminId: a deposit that names its admin (the
  *                kind code a deposit command with an adminId is written with)
+ *   expire       (nothing but the header: the timestamp is what it needs)
+ *   cancelAllAfter  userId, timeoutSeconds f64
+ *   cancelSession   userId, count u32, orderIds f64 each
  * An optional field (?) is a u8 0 for none, 1 when its value follows.
  * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
  * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
@@ -35,7 +38,9 @@ export { CommandDecodeError } from './command-decode-error';
  * instead of 276 for a limit order.
  *
  * Format 1 (the first binary one) lacks amend and cancelAll and the optional fields of cancel and
- * deposit: decodeBatch still reads it, and JSON arrays (first byte `[`) of earlier versions.
+ * deposit: decodeBatch still reads it, and JSON arrays (first byte `[`) of earlier versions. The
+ * kinds after cancelAll and the flag bit of expireAt came later within format 2: its earlier
+ * records never have them (a postOnly byte was 0 or 1), so they read as before.
  * Fields are copied one by one, never spread, so that whatever else a caller's object carries
  * stays out of the journal; decoding checks every field and the exact length.
  */
@@ -47,8 +52,10 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession'] as const;
 const ADMIN_DEPOSIT = KINDS.indexOf('adminDeposit');
+const POST_ONLY_FLAG = 1;
+const EXPIRE_AT_FLAG = 2;
 const U64_MAX = (1n << 64n) - 1n;
 
 /** Appends values to a growing buffer. */
@@ -150,7 +157,8 @@ export function encodeCommand(cmd: Command): Buffer {
       w.bigint(cmd.quantity);
       if (cmd.kind === 'placeLimit') {
         w.u8(TIMES_IN_FORCE.indexOf(cmd.timeInForce));
-        w.u8(cmd.postOnly ? 1 : 0);
+        w.u8((cmd.postOnly ? POST_ONLY_FLAG : 0) | (cmd.expireAt === undefined ? 0 : EXPIRE_AT_FLAG));
+        if (cmd.expireAt !== undefined) w.f64(cmd.expireAt);
       }
       w.optionalString(cmd.clientOrderId);
       break;
@@ -185,6 +193,17 @@ export function encodeCommand(cmd: Command): Buffer {
       w.string(cmd.userId);
       w.optionalString(cmd.market);
       w.u8(cmd.side === undefined ? 0 : 1 + SIDES.indexOf(cmd.side));
+      break;
+    case 'expire':
+      break;
+    case 'cancelAllAfter':
+      w.string(cmd.userId);
+      w.f64(cmd.timeoutSeconds);
+      break;
+    case 'cancelSession':
+      w.string(cmd.userId);
+      w.u32(cmd.orderIds.length);
+      for (const orderId of cmd.orderIds) w.f64(orderId);
       break;
   }
   return w.finish();
@@ -245,6 +264,16 @@ function decodeCommand(r: Reader): Command {
       const cancelAll = withOptional({ kind, seq, timestamp, userId: r.string('userId') }, 'market', r.optionalString('market'));
       return withOptional(cancelAll, 'side', r.oneOf('side', [undefined, ...SIDES]));
     }
+    case 'expire':
+      return { kind, seq, timestamp };
+    case 'cancelAllAfter':
+      return { kind, seq, timestamp, userId: r.string('userId'), timeoutSeconds: r.integer('timeoutSeconds') };
+    case 'cancelSession': {
+      const userId = r.string('userId');
+      const orderIds: number[] = [];
+      for (let n = r.u32('orderIds'); n > 0; n--) orderIds.push(r.integer('orderIds'));
+      return { kind, seq, timestamp, userId, orderIds };
+    }
   }
 }
 
@@ -277,13 +306,11 @@ function decodePlacement(r: Reader, kind: 'placeLimit' | 'placeMarket', seq: num
   const side = r.oneOf<Side>('side', SIDES);
   const selfTradePrevention = r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS);
   const head = { seq, timestamp, orderId, userId, market, side, selfTradePrevention };
-  const command: Command =
-    kind === 'placeLimit'
-      ? {
-          kind, ...head, price: r.bigint('price'), quantity: r.bigint('quantity'),
-          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE), postOnly: r.oneOf('postOnly', [false, true]),
-        }
-      : { kind, ...head, quantity: r.bigint('quantity') };
+  if (kind === 'placeMarket') return withOptional({ kind, ...head, quantity: r.bigint('quantity') }, 'clientOrderId', r.optionalString('clientOrderId'));
+  const limit = { kind, ...head, price: r.bigint('price'), quantity: r.bigint('quantity'), timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE) };
+  const flags = r.oneOf('postOnly', [0, 1, 2, 3]);
+  const expireAt = (flags & EXPIRE_AT_FLAG) === 0 ? undefined : r.integer('expireAt');
+  const command = withOptional({ ...limit, postOnly: (flags & POST_ONLY_FLAG) !== 0 }, 'expireAt', expireAt);
   return withOptional(command, 'clientOrderId', r.optionalString('clientOrderId'));
 }
 
@@ -304,8 +331,8 @@ class Reader {
     return this.payload[this.take(1, field)]!;
   }
 
-  u32(): number {
-    return this.payload.readUInt32LE(this.take(4, 'count'));
+  u32(field = 'count'): number {
+    return this.payload.readUInt32LE(this.take(4, field));
   }
 
   integer(field: string): number {

@@ -43,7 +43,8 @@ export function decodeJsonCommand(value: unknown): Command {
           ...placementFields(r),
           price: r.bigint('price'),
           quantity: r.bigint('quantity'),
-          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE),
+          // The JSON records predate GTD.
+          timeInForce: r.oneOf<TimeInForce>('timeInForce', TIMES_IN_FORCE.slice(0, 3)),
           postOnly: r.boolean('postOnly'),
         },
         r.optionalString('clientOrderId'),

@@ -5,6 +5,7 @@ import { createLogger, StatusAdapter } from '@orderbook/server-kit';
 import { attachIdentity } from '../../src/auth/caller-identity';
 import { LiveCalls } from '../../src/ops/live-calls';
 import { MatchingMetrics } from '../../src/ops/metrics';
+import { ServiceState } from '../../src/ops/service-state';
 import type { OrderEntry } from '../../src/api/order-entry';
 import { orderSessionHandler } from '../../src/api/order-session';
 
@@ -53,7 +54,10 @@ describe('OrderSession flow control', () => {
     server = new grpc.Server({ interceptors: [identify] });
     const logger = createLogger('order-session-test', 'silent');
     server.addService(matching.MatchingServiceService, {
-      orderSession: orderSessionHandler({ entry, liveCalls: new LiveCalls(), metrics: new MatchingMetrics(), maxInFlight: MAX_IN_FLIGHT, statuses: new StatusAdapter([], logger) }),
+      orderSession: orderSessionHandler({
+        entry, liveCalls: new LiveCalls(), metrics: new MatchingMetrics(), maxInFlight: MAX_IN_FLIGHT, statuses: new StatusAdapter([], logger),
+        state: new ServiceState(), logger,
+      }),
     });
     const port = await new Promise<number>((resolve, reject) =>
       server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),

@@ -50,6 +50,32 @@ describe('command codec', () => {
     for (const command of commands) expect(decodeBatch(batchOf([command]))).to.deep.equal([command]);
   });
 
+  it('round-trips the timer commands and GTD placements; a limit order without an expiry encodes as before', () => {
+    const [, limit] = sampleCommands(1, 2) as [Command, Extract<Command, { kind: 'placeLimit' }>];
+    const commands: Command[] = [
+      { ...limit, seq: 20, timeInForce: 'GTD', expireAt: 1_700_000_060_000, postOnly: true },
+      { ...limit, seq: 21, timeInForce: 'GTC', expireAt: 5 },
+      { kind: 'expire', seq: 22, timestamp: 220 },
+      { kind: 'cancelAllAfter', seq: 23, timestamp: 230, userId: 'u', timeoutSeconds: 60 },
+      { kind: 'cancelAllAfter', seq: 24, timestamp: 240, userId: 'u', timeoutSeconds: 0 },
+      { kind: 'cancelSession', seq: 25, timestamp: 250, userId: 'ü', orderIds: [3, 1, 2 ** 53 - 1] },
+      { kind: 'cancelSession', seq: 26, timestamp: 260, userId: 'u', orderIds: [] },
+    ];
+    const decoded = decodeBatch(batchOf(commands));
+    expect(decoded).to.deep.equal(commands);
+    decoded.forEach((command, i) => expect(Object.keys(command).sort(), `command ${i}`).to.deep.equal(Object.keys(commands[i]!).sort()));
+    // Without an expiry the flags byte is the postOnly byte that format 2 always had: 0 or 1.
+    const plain = encodeCommand({ ...limit, postOnly: true });
+    const gtd = encodeCommand({ ...limit, postOnly: true, timeInForce: 'GTD', expireAt: 1 });
+    expect(gtd.length - plain.length).to.equal(8);
+    // The flags byte comes before the client order id: present (1), its length (4) and its bytes.
+    const flagsAt = plain.length - 1 - 1 - 4 - Buffer.byteLength(limit.clientOrderId!);
+    expect([plain[flagsAt], gtd[flagsAt]]).to.deep.equal([1, 3]);
+    const bad = batchOf([{ ...limit, postOnly: true }]);
+    bad[5 + flagsAt] = 4;
+    expect(() => decodeBatch(bad)).to.throw(CommandDecodeError, 'journal command field "postOnly" has code 4, expected below 4');
+  });
+
   it('round-trips withdrawals and deposits that name their admin; a deposit without one is written as before', () => {
     const commands: Command[] = [
       { kind: 'withdraw', seq: 1, timestamp: 10, userId: 'u', asset: 'USD', amount: 5n, adminId: 'admin-1', reference: 'wire 1' },
@@ -151,8 +177,8 @@ describe('command codec', () => {
       'journal record lacks its end mark after its last command',
     );
     const kind = Buffer.from(batch);
-    kind[5] = 9;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 9, expected below 8');
+    kind[5] = 11;
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 11, expected below 11');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');

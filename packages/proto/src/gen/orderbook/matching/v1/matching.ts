@@ -122,6 +122,11 @@ export enum TimeInForce {
   TIME_IN_FORCE_IOC = 2,
   /** TIME_IN_FORCE_FOK - TIME_IN_FORCE_FOK fills the whole quantity at once or rejects the order (fill or kill). */
   TIME_IN_FORCE_FOK = 3,
+  /**
+   * TIME_IN_FORCE_GTD - TIME_IN_FORCE_GTD rests the remainder like GTC until expire_at_unix_ms (good till date), when
+   * the service cancels it and releases what it locks.
+   */
+  TIME_IN_FORCE_GTD = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -139,6 +144,9 @@ export function timeInForceFromJSON(object: any): TimeInForce {
     case 3:
     case "TIME_IN_FORCE_FOK":
       return TimeInForce.TIME_IN_FORCE_FOK;
+    case 4:
+    case "TIME_IN_FORCE_GTD":
+      return TimeInForce.TIME_IN_FORCE_GTD;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -156,6 +164,8 @@ export function timeInForceToJSON(object: TimeInForce): string {
       return "TIME_IN_FORCE_IOC";
     case TimeInForce.TIME_IN_FORCE_FOK:
       return "TIME_IN_FORCE_FOK";
+    case TimeInForce.TIME_IN_FORCE_GTD:
+      return "TIME_IN_FORCE_GTD";
     case TimeInForce.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -282,6 +292,12 @@ export enum CancelReason {
   CANCEL_REASON_IOC = 2,
   /** CANCEL_REASON_SELF_TRADE - CANCEL_REASON_SELF_TRADE: self-trade prevention cancelled it. */
   CANCEL_REASON_SELF_TRADE = 3,
+  /** CANCEL_REASON_EXPIRED - CANCEL_REASON_EXPIRED: a GTD order reached its expire_at_unix_ms. */
+  CANCEL_REASON_EXPIRED = 4,
+  /** CANCEL_REASON_DEAD_MAN - CANCEL_REASON_DEAD_MAN: its owner's dead-man switch fired (CancelAllOrdersAfter). */
+  CANCEL_REASON_DEAD_MAN = 5,
+  /** CANCEL_REASON_DISCONNECT - CANCEL_REASON_DISCONNECT: the order session that placed it with cancel-on-disconnect ended. */
+  CANCEL_REASON_DISCONNECT = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -299,6 +315,15 @@ export function cancelReasonFromJSON(object: any): CancelReason {
     case 3:
     case "CANCEL_REASON_SELF_TRADE":
       return CancelReason.CANCEL_REASON_SELF_TRADE;
+    case 4:
+    case "CANCEL_REASON_EXPIRED":
+      return CancelReason.CANCEL_REASON_EXPIRED;
+    case 5:
+    case "CANCEL_REASON_DEAD_MAN":
+      return CancelReason.CANCEL_REASON_DEAD_MAN;
+    case 6:
+    case "CANCEL_REASON_DISCONNECT":
+      return CancelReason.CANCEL_REASON_DISCONNECT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -316,6 +341,12 @@ export function cancelReasonToJSON(object: CancelReason): string {
       return "CANCEL_REASON_IOC";
     case CancelReason.CANCEL_REASON_SELF_TRADE:
       return "CANCEL_REASON_SELF_TRADE";
+    case CancelReason.CANCEL_REASON_EXPIRED:
+      return "CANCEL_REASON_EXPIRED";
+    case CancelReason.CANCEL_REASON_DEAD_MAN:
+      return "CANCEL_REASON_DEAD_MAN";
+    case CancelReason.CANCEL_REASON_DISCONNECT:
+      return "CANCEL_REASON_DISCONNECT";
     case CancelReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -542,6 +573,8 @@ export interface Order {
   updatedAtUnixMs: bigint;
   /** locked_amount is what the order still locks: quote for a buy, base for a sell. */
   lockedAmount: string;
+  /** expire_at_unix_ms is when a GTD order expires (Unix milliseconds); 0 for other orders. */
+  expireAtUnixMs: bigint;
   /**
    * fees_paid is the sum of the fees of the order's fills, in fee_asset (8 decimals): each fill
    * charges ceil(received × fee_bps / 10^4) of what the order received (see Market). Negative
@@ -669,7 +702,7 @@ export interface PlaceLimitOrderRequest {
   price: string;
   /** quantity: a positive decimal with up to 8 decimals. */
   quantity: string;
-  /** time_in_force: GTC (default), IOC or FOK. */
+  /** time_in_force: GTC (default), IOC, FOK or GTD (then expire_at_unix_ms is required). */
   timeInForce: TimeInForce;
   /** post_only: reject the order (FAILED_PRECONDITION) if any part of it would match at once. */
   postOnly: boolean;
@@ -681,6 +714,12 @@ export interface PlaceLimitOrderRequest {
    * MATCHING_CLOSED_ORDERS_RETAINED); meanwhile a retry with it cannot place twice (see the RPC).
    */
   clientOrderId: string;
+  /**
+   * expire_at_unix_ms: with time_in_force GTD (only then), when the order expires, in Unix
+   * milliseconds: after the time the service sequences the order and at most 90 days after it.
+   * The order is cancelled at that time, to the millisecond of the service's clock at best.
+   */
+  expireAtUnixMs: bigint;
 }
 
 /** PlaceLimitOrderResponse is the output of PlaceLimitOrder. */
@@ -759,6 +798,23 @@ export interface CancelAllOrdersResponse {
   cancelledCount: number;
   /** released per asset, sorted by asset; empty when nothing was cancelled. */
   released: ReleasedAmount[];
+}
+
+/** CancelAllOrdersAfterRequest is the input of CancelAllOrdersAfter. */
+export interface CancelAllOrdersAfterRequest {
+  /**
+   * timeout_seconds: cancel all of the caller's open orders this many seconds from now unless
+   * renewed (at most 86400, one day); 0 disarms the switch.
+   */
+  timeoutSeconds: number;
+}
+
+/** CancelAllOrdersAfterResponse is the output of CancelAllOrdersAfter. */
+export interface CancelAllOrdersAfterResponse {
+  /** current_time_unix_ms is the service's time of the request (Unix milliseconds). */
+  currentTimeUnixMs: bigint;
+  /** trigger_time_unix_ms is when the switch fires unless renewed; 0 when disarmed. */
+  triggerTimeUnixMs: bigint;
 }
 
 /** AmendOrderRequest is the input of AmendOrder: a new price, a new quantity, or both. */
@@ -1273,6 +1329,7 @@ function createBaseOrder(): Order {
     createdAtUnixMs: 0n,
     updatedAtUnixMs: 0n,
     lockedAmount: "",
+    expireAtUnixMs: 0n,
     feesPaid: "",
     feeAsset: "",
     cancelReason: 0,
@@ -1337,6 +1394,12 @@ export const Order: MessageFns<Order> = {
     }
     if (message.lockedAmount !== "") {
       writer.uint32(130).string(message.lockedAmount);
+    }
+    if (message.expireAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.expireAtUnixMs) !== message.expireAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.expireAtUnixMs of type int64 too large");
+      }
+      writer.uint32(160).int64(message.expireAtUnixMs);
     }
     if (message.feesPaid !== "") {
       writer.uint32(178).string(message.feesPaid);
@@ -1485,6 +1548,14 @@ export const Order: MessageFns<Order> = {
           message.lockedAmount = reader.string();
           continue;
         }
+        case 20: {
+          if (tag !== 160) {
+            break;
+          }
+
+          message.expireAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
         case 22: {
           if (tag !== 178) {
             break;
@@ -1538,6 +1609,7 @@ export const Order: MessageFns<Order> = {
       createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
       updatedAtUnixMs: isSet(object.updatedAtUnixMs) ? BigInt(object.updatedAtUnixMs) : 0n,
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
+      expireAtUnixMs: isSet(object.expireAtUnixMs) ? BigInt(object.expireAtUnixMs) : 0n,
       feesPaid: isSet(object.feesPaid) ? globalThis.String(object.feesPaid) : "",
       feeAsset: isSet(object.feeAsset) ? globalThis.String(object.feeAsset) : "",
       cancelReason: isSet(object.cancelReason) ? cancelReasonFromJSON(object.cancelReason) : 0,
@@ -1594,6 +1666,9 @@ export const Order: MessageFns<Order> = {
     if (message.lockedAmount !== "") {
       obj.lockedAmount = message.lockedAmount;
     }
+    if (message.expireAtUnixMs !== 0n) {
+      obj.expireAtUnixMs = message.expireAtUnixMs.toString();
+    }
     if (message.feesPaid !== "") {
       obj.feesPaid = message.feesPaid;
     }
@@ -1627,6 +1702,7 @@ export const Order: MessageFns<Order> = {
     message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
     message.updatedAtUnixMs = object.updatedAtUnixMs ?? 0n;
     message.lockedAmount = object.lockedAmount ?? "";
+    message.expireAtUnixMs = object.expireAtUnixMs ?? 0n;
     message.feesPaid = object.feesPaid ?? "";
     message.feeAsset = object.feeAsset ?? "";
     message.cancelReason = object.cancelReason ?? 0;
@@ -2358,6 +2434,7 @@ function createBasePlaceLimitOrderRequest(): PlaceLimitOrderRequest {
     postOnly: false,
     selfTradePrevention: 0,
     clientOrderId: "",
+    expireAtUnixMs: 0n,
   };
 }
 
@@ -2386,6 +2463,12 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     }
     if (message.clientOrderId !== "") {
       writer.uint32(66).string(message.clientOrderId);
+    }
+    if (message.expireAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.expireAtUnixMs) !== message.expireAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.expireAtUnixMs of type int64 too large");
+      }
+      writer.uint32(80).int64(message.expireAtUnixMs);
     }
     return writer;
   },
@@ -2461,6 +2544,14 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
           message.clientOrderId = reader.string();
           continue;
         }
+        case 10: {
+          if (tag !== 80) {
+            break;
+          }
+
+          message.expireAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2482,6 +2573,7 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
         ? selfTradePreventionFromJSON(object.selfTradePrevention)
         : 0,
       clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      expireAtUnixMs: isSet(object.expireAtUnixMs) ? BigInt(object.expireAtUnixMs) : 0n,
     };
   },
 
@@ -2511,6 +2603,9 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     if (message.clientOrderId !== "") {
       obj.clientOrderId = message.clientOrderId;
     }
+    if (message.expireAtUnixMs !== 0n) {
+      obj.expireAtUnixMs = message.expireAtUnixMs.toString();
+    }
     return obj;
   },
 
@@ -2527,6 +2622,7 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     message.postOnly = object.postOnly ?? false;
     message.selfTradePrevention = object.selfTradePrevention ?? 0;
     message.clientOrderId = object.clientOrderId ?? "";
+    message.expireAtUnixMs = object.expireAtUnixMs ?? 0n;
     return message;
   },
 };
@@ -3206,6 +3302,146 @@ export const CancelAllOrdersResponse: MessageFns<CancelAllOrdersResponse> = {
     const message = createBaseCancelAllOrdersResponse();
     message.cancelledCount = object.cancelledCount ?? 0;
     message.released = object.released?.map((e) => ReleasedAmount.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseCancelAllOrdersAfterRequest(): CancelAllOrdersAfterRequest {
+  return { timeoutSeconds: 0 };
+}
+
+export const CancelAllOrdersAfterRequest: MessageFns<CancelAllOrdersAfterRequest> = {
+  encode(message: CancelAllOrdersAfterRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.timeoutSeconds !== 0) {
+      writer.uint32(8).uint32(message.timeoutSeconds);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelAllOrdersAfterRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCancelAllOrdersAfterRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.timeoutSeconds = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CancelAllOrdersAfterRequest {
+    return { timeoutSeconds: isSet(object.timeoutSeconds) ? globalThis.Number(object.timeoutSeconds) : 0 };
+  },
+
+  toJSON(message: CancelAllOrdersAfterRequest): unknown {
+    const obj: any = {};
+    if (message.timeoutSeconds !== 0) {
+      obj.timeoutSeconds = Math.round(message.timeoutSeconds);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelAllOrdersAfterRequest>): CancelAllOrdersAfterRequest {
+    return CancelAllOrdersAfterRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelAllOrdersAfterRequest>): CancelAllOrdersAfterRequest {
+    const message = createBaseCancelAllOrdersAfterRequest();
+    message.timeoutSeconds = object.timeoutSeconds ?? 0;
+    return message;
+  },
+};
+
+function createBaseCancelAllOrdersAfterResponse(): CancelAllOrdersAfterResponse {
+  return { currentTimeUnixMs: 0n, triggerTimeUnixMs: 0n };
+}
+
+export const CancelAllOrdersAfterResponse: MessageFns<CancelAllOrdersAfterResponse> = {
+  encode(message: CancelAllOrdersAfterResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.currentTimeUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.currentTimeUnixMs) !== message.currentTimeUnixMs) {
+        throw new globalThis.Error("value provided for field message.currentTimeUnixMs of type int64 too large");
+      }
+      writer.uint32(8).int64(message.currentTimeUnixMs);
+    }
+    if (message.triggerTimeUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.triggerTimeUnixMs) !== message.triggerTimeUnixMs) {
+        throw new globalThis.Error("value provided for field message.triggerTimeUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.triggerTimeUnixMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CancelAllOrdersAfterResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCancelAllOrdersAfterResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.currentTimeUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.triggerTimeUnixMs = reader.int64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): CancelAllOrdersAfterResponse {
+    return {
+      currentTimeUnixMs: isSet(object.currentTimeUnixMs) ? BigInt(object.currentTimeUnixMs) : 0n,
+      triggerTimeUnixMs: isSet(object.triggerTimeUnixMs) ? BigInt(object.triggerTimeUnixMs) : 0n,
+    };
+  },
+
+  toJSON(message: CancelAllOrdersAfterResponse): unknown {
+    const obj: any = {};
+    if (message.currentTimeUnixMs !== 0n) {
+      obj.currentTimeUnixMs = message.currentTimeUnixMs.toString();
+    }
+    if (message.triggerTimeUnixMs !== 0n) {
+      obj.triggerTimeUnixMs = message.triggerTimeUnixMs.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CancelAllOrdersAfterResponse>): CancelAllOrdersAfterResponse {
+    return CancelAllOrdersAfterResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CancelAllOrdersAfterResponse>): CancelAllOrdersAfterResponse {
+    const message = createBaseCancelAllOrdersAfterResponse();
+    message.currentTimeUnixMs = object.currentTimeUnixMs ?? 0n;
+    message.triggerTimeUnixMs = object.triggerTimeUnixMs ?? 0n;
     return message;
   },
 };
@@ -7495,6 +7731,25 @@ export const MatchingServiceService = {
     responseDeserialize: (value: Buffer): CancelAllOrdersResponse => CancelAllOrdersResponse.decode(value),
   },
   /**
+   * CancelAllOrdersAfter is a dead-man switch (Kraken's CancelAllOrdersAfter): all of the
+   * caller's open orders, whenever placed, are cancelled timeout_seconds from now unless the
+   * caller calls again first (each call replaces the deadline); timeout_seconds 0 disarms it.
+   * Call it every few seconds with a timeout of a minute or so: if the caller goes away, its
+   * orders go too. The deadline is kept across restarts; a switch that came due meanwhile fires
+   * at the restart. INVALID_ARGUMENT above 86400 (one day).
+   */
+  cancelAllOrdersAfter: {
+    path: "/orderbook.matching.v1.MatchingService/CancelAllOrdersAfter",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: CancelAllOrdersAfterRequest): Buffer =>
+      Buffer.from(CancelAllOrdersAfterRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CancelAllOrdersAfterRequest => CancelAllOrdersAfterRequest.decode(value),
+    responseSerialize: (value: CancelAllOrdersAfterResponse): Buffer =>
+      Buffer.from(CancelAllOrdersAfterResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CancelAllOrdersAfterResponse => CancelAllOrdersAfterResponse.decode(value),
+  },
+  /**
    * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
    * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
    * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
@@ -7642,6 +7897,11 @@ export const MatchingServiceService = {
   /**
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
+   * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
+   * session cancels the orders it placed that are still open when the stream ends for any
+   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
+   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
+   * metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession: {
     path: "/orderbook.matching.v1.MatchingService/OrderSession",
@@ -7772,6 +8032,15 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    */
   cancelAllOrders: handleUnaryCall<CancelAllOrdersRequest, CancelAllOrdersResponse>;
   /**
+   * CancelAllOrdersAfter is a dead-man switch (Kraken's CancelAllOrdersAfter): all of the
+   * caller's open orders, whenever placed, are cancelled timeout_seconds from now unless the
+   * caller calls again first (each call replaces the deadline); timeout_seconds 0 disarms it.
+   * Call it every few seconds with a timeout of a minute or so: if the caller goes away, its
+   * orders go too. The deadline is kept across restarts; a switch that came due meanwhile fires
+   * at the restart. INVALID_ARGUMENT above 86400 (one day).
+   */
+  cancelAllOrdersAfter: handleUnaryCall<CancelAllOrdersAfterRequest, CancelAllOrdersAfterResponse>;
+  /**
    * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
    * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
    * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
@@ -7823,6 +8092,11 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   /**
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
+   * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
+   * session cancels the orders it placed that are still open when the stream ends for any
+   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
+   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
+   * metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession: handleBidiStreamingCall<OrderSessionRequest, OrderSessionResponse>;
   /**
@@ -7947,6 +8221,29 @@ export interface MatchingServiceClient extends Client {
     callback: (error: ServiceError | null, response: CancelAllOrdersResponse) => void,
   ): ClientUnaryCall;
   /**
+   * CancelAllOrdersAfter is a dead-man switch (Kraken's CancelAllOrdersAfter): all of the
+   * caller's open orders, whenever placed, are cancelled timeout_seconds from now unless the
+   * caller calls again first (each call replaces the deadline); timeout_seconds 0 disarms it.
+   * Call it every few seconds with a timeout of a minute or so: if the caller goes away, its
+   * orders go too. The deadline is kept across restarts; a switch that came due meanwhile fires
+   * at the restart. INVALID_ARGUMENT above 86400 (one day).
+   */
+  cancelAllOrdersAfter(
+    request: CancelAllOrdersAfterRequest,
+    callback: (error: ServiceError | null, response: CancelAllOrdersAfterResponse) => void,
+  ): ClientUnaryCall;
+  cancelAllOrdersAfter(
+    request: CancelAllOrdersAfterRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CancelAllOrdersAfterResponse) => void,
+  ): ClientUnaryCall;
+  cancelAllOrdersAfter(
+    request: CancelAllOrdersAfterRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CancelAllOrdersAfterResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * AmendOrder changes the price and/or the quantity of one of the caller's open orders, named by
    * order_id or client_order_id. A smaller quantity at the same price keeps the order's place in
    * its queue; a larger quantity or a new price moves it to the back of its (new) level, and a new
@@ -8134,6 +8431,11 @@ export interface MatchingServiceClient extends Client {
   /**
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
+   * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
+   * session cancels the orders it placed that are still open when the stream ends for any
+   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
+   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
+   * metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession(): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
   orderSession(options: Partial<CallOptions>): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
