@@ -10,8 +10,10 @@ export type Side = 'buy' | 'sell';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK';
 export type SelfTradePrevention = 'cancel_resting' | 'cancel_taker' | 'cancel_both';
 export type OrderType = 'limit' | 'market';
-export type OrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled';
-export type CancelReason = 'user' | 'ioc' | 'self_trade';
+/** 'untriggered': a stop order waiting for its trigger, off the book (stops.ts). */
+export type OrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled' | 'untriggered';
+/** 'oco': the other order of its one-cancels-other pair filled, triggered or was cancelled. */
+export type CancelReason = 'user' | 'ioc' | 'self_trade' | 'oco';
 
 export interface MarketConfig {
   /** "BASE-QUOTE", e.g. "BTC-USD". */
@@ -54,6 +56,11 @@ export interface PlaceLimitCommand extends CommandHeader {
    * parameters it is rejected (ALREADY_EXISTS).
    */
   readonly clientOrderId?: string;
+  /**
+   * Makes it a stop-limit order (stops.ts): it waits off the book, locking what the limit order
+   * locks, until a trade of its market prints at or beyond this price. Time in force GTC or IOC, not post-only.
+   */
+  readonly stopPrice?: bigint;
 }
 
 export interface PlaceMarketCommand extends CommandHeader {
@@ -66,6 +73,35 @@ export interface PlaceMarketCommand extends CommandHeader {
   readonly selfTradePrevention: SelfTradePrevention;
   /** As PlaceLimitCommand.clientOrderId. */
   readonly clientOrderId?: string;
+  /**
+   * Makes it a stop-market order (stops.ts): a sell locks its quantity, a buy what the quantity
+   * costs at the stop price plus STOP_MARKET_BUY_BAND_PERCENT; triggered, it fills completely
+   * within that lock or is cancelled.
+   */
+  readonly stopPrice?: bigint;
+}
+
+/**
+ * A one-cancels-other pair (stops.ts): a GTC limit order and a stop order of the same user, market,
+ * side and quantity, placed together; each locks its own funds. Any fill of the limit order, the
+ * trigger of the stop, or a cancel of either cancels the other (reason 'oco').
+ */
+export interface PlaceOcoCommand extends CommandHeader {
+  readonly kind: 'placeOco';
+  /** The limit order's id; the stop's is stopOrderId. */
+  readonly orderId: number;
+  readonly stopOrderId: number;
+  readonly userId: string;
+  readonly market: string;
+  readonly side: Side;
+  readonly quantity: bigint;
+  /** The limit order's price. */
+  readonly price: bigint;
+  /** The stop's trigger: below price for a sell, above it for a buy. */
+  readonly stopPrice: bigint;
+  /** The stop's limit price once triggered (a stop-limit); undefined for a stop-market. */
+  readonly stopLimitPrice?: bigint;
+  readonly selfTradePrevention: SelfTradePrevention;
 }
 
 /** Cancelling an order that is already cancelled answers with it (nothing released) and changes nothing. */
@@ -118,7 +154,14 @@ export interface CancelAllCommand extends CommandHeader {
   readonly side?: Side;
 }
 
-export type Command = PlaceLimitCommand | PlaceMarketCommand | CancelCommand | DepositCommand | AmendCommand | CancelAllCommand;
+export type Command =
+  | PlaceLimitCommand
+  | PlaceMarketCommand
+  | CancelCommand
+  | DepositCommand
+  | AmendCommand
+  | CancelAllCommand
+  | PlaceOcoCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -140,6 +183,10 @@ export interface OrderView {
   readonly locked: bigint;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** A stop order's trigger price (waiting or triggered); undefined for other orders. */
+  readonly stopPrice?: bigint;
+  /** The other order of its one-cancels-other pair while both are open. */
+  readonly ocoOrderId?: number;
 }
 
 export interface TradeView {
@@ -229,7 +276,16 @@ export interface CancelAllResult {
   readonly released: readonly { readonly asset: string; readonly amount: bigint }[];
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult;
+export interface OcoResult {
+  readonly kind: 'placedOco';
+  /** The limit order, after the trades it made on arrival. */
+  readonly order: OrderView;
+  /** The stop order: untriggered, or cancelled if the limit order traded on arrival. */
+  readonly stopOrder: OrderView;
+  readonly trades: readonly TradeView[];
+}
+
+export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult | OcoResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =

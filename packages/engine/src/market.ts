@@ -2,10 +2,13 @@
 import type { MarketConfig } from './api';
 import { OrderBook } from './book';
 import type { OrderStore } from './order-store';
+import { StopQueue } from './stops';
 
 export class Market {
   readonly symbol: string;
   readonly book: OrderBook;
+  /** Its stop orders waiting for their trigger. */
+  readonly stops: StopQueue;
 
   constructor(
     readonly config: MarketConfig,
@@ -18,5 +21,6 @@ export class Market {
   ) {
     this.symbol = config.symbol;
     this.book = new OrderBook(config.symbol, store);
+    this.stops = new StopQueue(store);
   }
 }

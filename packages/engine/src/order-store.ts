@@ -42,16 +42,19 @@ const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = rules.TIMES_IN_FORCE;
 const STPS: readonly SelfTradePrevention[] = rules.SELF_TRADE_PREVENTIONS;
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'oco'];
 const SIDE_BIT = 0; // 1 bit
 const TYPE_BIT = 1; // 1 bit
 const STATUS_BIT = 2; // 2 bits
 const TIF_BIT = 4; // 2 bits
 const POST_ONLY_BIT = 6; // 1 bit
 const STP_BIT = 7; // 2 bits
-const REASON_BIT = 9; // 2 bits
-const ON_BOOK_BIT = 11; // 1 bit: resting in a price level
-const CLIENT_ID_BIT = 12; // 1 bit: has a client order id (in clientOrderIds)
+const REASON_BIT = 9; // 3 bits
+const ON_BOOK_BIT = 12; // 1 bit: resting in a price level
+const CLIENT_ID_BIT = 13; // 1 bit: has a client order id (in clientOrderIds)
+const STOP_BIT = 14; // 1 bit: a stop order (its stop price in stopPrices)
+const WAITING_BIT = 15; // 1 bit: a stop waiting for its trigger (status 'untriggered'; STATUS says open)
+const OCO_BIT = 16; // 1 bit: one leg of an open one-cancels-other pair (its partner in ocoPartners)
 const field = (flags: number, bit: number, width: number): number => (flags >>> bit) & ((1 << width) - 1);
 /** Position of `value` in `values`, by a plain loop: Array.prototype.indexOf showed in profiles. */
 function code<T>(values: readonly T[], value: T): number {
@@ -70,6 +73,10 @@ export class OrderStore {
    * a Map, as a per-slot array would grow, and be copied, with the store.
    */
   private clientOrderIds = new Map<OrderRef, string>();
+  /** Stop prices of the orders flagged as stops, by slot; the same reasoning. */
+  private stopPrices = new Map<OrderRef, number>();
+  /** Each open one-cancels-other leg's partner, both ways. */
+  private ocoPartners = new Map<OrderRef, OrderRef>();
 
   constructor(
     /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
@@ -98,6 +105,8 @@ export class OrderStore {
     clientOrderId: string | undefined,
   ): OrderRef {
     const ref = this.free.length > 0 ? this.free.pop()! : this.grow();
+    // A freed stop's price stays readable (release) until its slot is reused, here.
+    if (this.stopPrices.size > 0) this.stopPrices.delete(ref);
     const d = this.data;
     const at = ref * STRIDE;
     d[at + ID] = id;
@@ -127,8 +136,8 @@ export class OrderStore {
   }
 
   /**
-   * Frees the slot of an order nothing refers to any more. Its fields stay readable until the next
-   * create(), which only a new command does: the closing command may still look at it.
+   * Frees the slot of an order nothing refers to any more. Its fields (its stop price too) stay
+   * readable until the next create(), which only a new command does: the closing command may still look at it.
    */
   release(ref: OrderRef): void {
     if (this.hasClientOrderId(ref)) this.clientOrderIds.delete(ref);
@@ -173,6 +182,8 @@ export class OrderStore {
     copy.capacity = this.top;
     copy.top = this.top;
     copy.clientOrderIds = new Map(this.clientOrderIds);
+    copy.stopPrices = new Map(this.stopPrices);
+    copy.ocoPartners = new Map(this.ocoPartners);
     return copy;
   }
 
@@ -245,7 +256,33 @@ export class OrderStore {
     return TYPES[field(this.flags(ref), TYPE_BIT, 1)]!;
   }
   status(ref: OrderRef): OrderStatus {
-    return STATUSES[field(this.flags(ref), STATUS_BIT, 2)]!;
+    const flags = this.flags(ref);
+    return field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, 2)]!;
+  }
+  /** A stop order, waiting or triggered. */
+  isStop(ref: OrderRef): boolean {
+    return field(this.flags(ref), STOP_BIT, 1) === 1;
+  }
+  /** A stop order still waiting for its trigger (open, off the book). */
+  isWaiting(ref: OrderRef): boolean {
+    return field(this.flags(ref), WAITING_BIT, 1) === 1;
+  }
+  /** The stop price of a stop order (isStop). */
+  stopPrice(ref: OrderRef): number {
+    return this.stopPrices.get(ref)!;
+  }
+  /** The one-cancels-other pairs by order id, each once (lower id first), sorted. */
+  ocoPairs(): [number, number][] {
+    const pairs: [number, number][] = [];
+    for (const [a, b] of this.ocoPartners) if (this.id(a) < this.id(b)) pairs.push([this.id(a), this.id(b)]);
+    return pairs.sort(([a], [b]) => a - b);
+  }
+  hasOcoPartner(ref: OrderRef): boolean {
+    return field(this.flags(ref), OCO_BIT, 1) === 1;
+  }
+  /** The other leg of an open one-cancels-other pair (hasOcoPartner). */
+  ocoPartner(ref: OrderRef): OrderRef {
+    return this.ocoPartners.get(ref)!;
   }
   isOpen(ref: OrderRef): boolean {
     return field(this.flags(ref), STATUS_BIT, 2) < 2;
@@ -260,7 +297,7 @@ export class OrderStore {
     return STPS[field(this.flags(ref), STP_BIT, 2)]!;
   }
   cancelReason(ref: OrderRef): CancelReason | undefined {
-    return CANCEL_REASONS[field(this.flags(ref), REASON_BIT, 2)];
+    return CANCEL_REASONS[field(this.flags(ref), REASON_BIT, 3)];
   }
   isOnBook(ref: OrderRef): boolean {
     return field(this.flags(ref), ON_BOOK_BIT, 1) === 1;
@@ -288,8 +325,35 @@ export class OrderStore {
     this.data[ref * STRIDE + USER_NEXT] = next;
   }
   setOnBook(ref: OrderRef, onBook: boolean): void {
+    this.setBit(ref, ON_BOOK_BIT, onBook);
+  }
+  private setBit(ref: OrderRef, bit: number, on: boolean): void {
     const at = ref * STRIDE + FLAGS;
-    this.data[at] = (this.data[at]! & ~(1 << ON_BOOK_BIT)) | ((onBook ? 1 : 0) << ON_BOOK_BIT);
+    this.data[at] = (this.data[at]! & ~(1 << bit)) | ((on ? 1 : 0) << bit);
+  }
+
+  /** Makes a just-created order a stop with this stop price, waiting for its trigger or (a restore) triggered. */
+  makeStop(ref: OrderRef, stopPrice: number, waiting: boolean): void {
+    this.stopPrices.set(ref, stopPrice);
+    this.setBit(ref, STOP_BIT, true);
+    this.setBit(ref, WAITING_BIT, waiting);
+  }
+  /** A waiting stop's trigger: from now on an ordinary open order (that keeps its stop price). */
+  trigger(ref: OrderRef, timestamp: number): void {
+    this.setBit(ref, WAITING_BIT, false);
+    this.data[ref * STRIDE + UPDATED_AT] = timestamp;
+  }
+  linkOco(a: OrderRef, b: OrderRef): void {
+    this.ocoPartners.set(a, b);
+    this.ocoPartners.set(b, a);
+    this.setBit(a, OCO_BIT, true);
+    this.setBit(b, OCO_BIT, true);
+  }
+  unlinkOco(a: OrderRef, b: OrderRef): void {
+    this.ocoPartners.delete(a);
+    this.ocoPartners.delete(b);
+    this.setBit(a, OCO_BIT, false);
+    this.setBit(b, OCO_BIT, false);
   }
 
   /** New price and total quantity (above what is filled) of an amended open order. */
@@ -313,13 +377,14 @@ export class OrderStore {
   }
 
   cancel(ref: OrderRef, reason: CancelReason, timestamp: number): void {
+    this.setBit(ref, WAITING_BIT, false);
     this.setStatus(ref, 'cancelled', reason);
     this.data[ref * STRIDE + UPDATED_AT] = timestamp;
   }
 
   private setStatus(ref: OrderRef, status: OrderStatus, reason: CancelReason | undefined): void {
     const at = ref * STRIDE + FLAGS;
-    const keep = this.data[at]! & ~((3 << STATUS_BIT) | (3 << REASON_BIT));
+    const keep = this.data[at]! & ~((3 << STATUS_BIT) | (7 << REASON_BIT));
     this.data[at] = keep | (code(STATUSES, status) << STATUS_BIT) | (code(CANCEL_REASONS, reason) << REASON_BIT);
   }
 
@@ -351,14 +416,16 @@ export class OrderStore {
       price: isLimit ? (price ?? BigInt(d[at + PRICE]!)) : undefined,
       quantity: quantity ?? BigInt(d[at + QUANTITY]!),
       filled: filled ?? BigInt(d[at + FILLED]!),
-      status: STATUSES[field(flags, STATUS_BIT, 2)]!,
-      cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, 2)],
+      status: field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, 2)]!,
+      cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, 3)],
       timeInForce: TIMES_IN_FORCE[field(flags, TIF_BIT, 2)]!,
       postOnly: field(flags, POST_ONLY_BIT, 1) === 1,
       selfTradePrevention: STPS[field(flags, STP_BIT, 2)]!,
       locked: locked ?? BigInt(d[at + LOCKED]!),
       createdAt: d[at + CREATED_AT]!,
       updatedAt: d[at + UPDATED_AT]!,
+      stopPrice: field(flags, STOP_BIT, 1) === 1 ? BigInt(this.stopPrices.get(ref)!) : undefined,
+      ocoOrderId: field(flags, OCO_BIT, 1) === 1 ? d[this.ocoPartners.get(ref)! * STRIDE + ID] : undefined,
     };
   }
 }

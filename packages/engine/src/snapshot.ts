@@ -27,7 +27,13 @@
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
  *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
  *         that a state without retry data hashes as it did before the section existed.
- * Version 1 (without RTRY) still restores, with empty retry state.
+ *   STOP  stop orders (stops.ts): the number of waiting stops u32, the stop price f64 of each
+ *         order of ORDR flagged as a stop, in ORDR order, then the one-cancels-other pairs u32,
+ *         each the two order ids f64 (lower first; pairs by lower id). ORDR lists the waiting
+ *         stops last, after the closed orders:
+ *         per market in config order, buy stops then sell stops, each in trigger order. Empty when
+ *         no order is a stop (there is then no pair either): stateHash leaves it out, as RTRY.
+ * Version 1 (without RTRY) and version 2 (without STOP) still restore, with that state empty.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -42,13 +48,19 @@ import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 
 const MAGIC = 'OBSNAPSH';
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY'] as const;
+export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'STOP'] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 /** The sections of each format version this engine reads. */
-const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([[1, SECTION_TAGS.slice(0, 6)], [SNAPSHOT_VERSION, SECTION_TAGS]]);
+const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([
+  [1, SECTION_TAGS.slice(0, 6)],
+  [2, SECTION_TAGS.slice(0, 7)],
+  [SNAPSHOT_VERSION, SECTION_TAGS],
+]);
+/** The sections from RTRY on: left out of stateHash when empty, so that their state's absence hashes as before them. */
+const FIRST_OPTIONAL_SECTION = SECTION_TAGS.indexOf('RTRY');
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -63,12 +75,18 @@ const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'oco'];
 /** [shift, width, values] per flag field, in bit order; the client-id bit follows them. */
-const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS], [9, 2, CANCEL_REASONS]] as const;
+const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS]] as const;
+/** The cancel reason: its low two bits at 9-10, its third (format 3) at REASON_HIGH_BIT. */
+const REASON_BIT = 9;
+const REASON_HIGH_BIT = 12;
 const POST_ONLY_BIT = 6;
 const CLIENT_ID_BIT = 11;
-const KNOWN_FLAG_BITS = (1 << 12) - 1;
+/** Format 3: a stop order (its stop price in STOP), and one waiting for its trigger (status open). */
+const STOP_BIT = 13;
+const WAITING_BIT = 14;
+const KNOWN_FLAG_BITS = (1 << 15) - 1;
 
 /** Orders encoded between two yields of encodeSnapshot. */
 const ORDERS_PER_SLICE = 16_384;
@@ -93,6 +111,8 @@ export interface SnapshotCapture {
   readonly closedCounts: Float64Array;
   /** The retry state of the accounts that have some, in creation order. */
   readonly retries: readonly CapturedRetries[];
+  /** Each market's waiting stops, buys then sells, in trigger order. */
+  readonly stops: readonly Float64Array[];
 }
 
 /** One account's retry window: copies of its lists (the entries themselves are never changed). */
@@ -153,8 +173,11 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
     oldestClosed,
     closedCounts,
     retries,
+    stops: state.markets.map((m) => (m.stops.size === 0 ? NO_STOPS : Float64Array.from(m.stops.all()))),
   };
 }
+
+const NO_STOPS = new Float64Array(0);
 
 /** Float64 elements the order store's copy needs now. */
 export function captureSize(state: EngineState): number {
@@ -227,6 +250,11 @@ class ByteWriter {
     this.bytes.set(utf8, at);
   }
 
+  copy(value: Uint8Array): void {
+    const at = this.room(value.length);
+    this.bytes.set(value, at);
+  }
+
   finish(): Uint8Array {
     return this.bytes.subarray(0, this.length);
   }
@@ -258,16 +286,21 @@ export function frameSections(sections: readonly { readonly tag: SectionTag; rea
 }
 
 function flagsOf(store: OrderStore, o: OrderRef): number {
-  const [side, type, status, tif, stp, reason] = FLAG_FIELDS;
+  const [side, type, status, tif, stp] = FLAG_FIELDS;
+  const reason = CANCEL_REASONS.indexOf(store.cancelReason(o));
+  const waiting = store.isWaiting(o);
   return (
     (side[2].indexOf(store.side(o)) << side[0]) |
     (type[2].indexOf(store.type(o)) << type[0]) |
-    (status[2].indexOf(store.status(o)) << status[0]) |
+    (status[2].indexOf(waiting ? 'open' : store.status(o)) << status[0]) |
     (tif[2].indexOf(store.timeInForce(o)) << tif[0]) |
     ((store.postOnly(o) ? 1 : 0) << POST_ONLY_BIT) |
     (stp[2].indexOf(store.selfTradePrevention(o)) << stp[0]) |
-    (reason[2].indexOf(store.cancelReason(o)) << reason[0]) |
-    ((store.clientOrderId(o) === undefined ? 0 : 1) << CLIENT_ID_BIT)
+    ((reason & 3) << REASON_BIT) |
+    ((reason >>> 2) << REASON_HIGH_BIT) |
+    ((store.clientOrderId(o) === undefined ? 0 : 1) << CLIENT_ID_BIT) |
+    ((store.isStop(o) ? 1 : 0) << STOP_BIT) |
+    ((waiting ? 1 : 0) << WAITING_BIT)
   );
 }
 
@@ -279,6 +312,8 @@ class OrderSection {
   private checked = 0;
   crc = 0;
   readonly clientOrderIds = new ByteWriter(256);
+  readonly stopPrices = new ByteWriter(64);
+  stopCount = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -304,6 +339,10 @@ class OrderSection {
     view.setUint32(at + ORDER_LAYOUT.flags, flagsOf(store, o), true);
     const clientOrderId = store.clientOrderId(o);
     if (clientOrderId !== undefined) this.clientOrderIds.string(clientOrderId);
+    if (store.isStop(o)) {
+      this.stopPrices.f64(store.stopPrice(o));
+      this.stopCount++;
+    }
     this.count++;
     if (this.count - this.checked < ORDERS_PER_SLICE) return false;
     this.checksum();
@@ -351,6 +390,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     total += closedCounts[a]!;
     if ((a + 1) % ACCOUNTS_PER_SLICE === 0) yield;
   }
+  for (const stops of snapshot.stops) total += stops.length;
 
   const orders = new OrderSection(store, total);
   /** Walks a list of `size` orders from `first`: a list of another length is an engine bug, not a snapshot. */
@@ -368,6 +408,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     }
   }
   for (let a = 0; a < userIds.length; a++) yield* list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
+  for (const stops of snapshot.stops) for (const stop of stops) if (orders.add(stop)) yield;
   orders.checksum();
 
   const seq = new ByteWriter(8);
@@ -387,7 +428,23 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
     ...small('RTRY', encodeRetries(snapshot)),
+    ...small('STOP', encodeStops(store, orders, snapshot.stops)),
   ];
+}
+
+/** STOP: nothing at all without stop orders; else the waiting count, their stop prices (ORDR order), then the pairs. */
+function encodeStops(store: OrderStore, orders: OrderSection, waiting: readonly Float64Array[]): Uint8Array {
+  if (orders.stopCount === 0) return new Uint8Array(0);
+  const w = new ByteWriter(16 + orders.stopCount * 8);
+  w.u32(waiting.reduce((n, stops) => n + stops.length, 0));
+  w.copy(orders.stopPrices.finish());
+  const pairs = store.ocoPairs();
+  w.u32(pairs.length);
+  for (const [a, b] of pairs) {
+    w.f64(a);
+    w.f64(b);
+  }
+  return w.finish();
 }
 
 /** By client order id, in code unit order: canonical. */
@@ -459,12 +516,13 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: file header, then header + payload per section; SEQN's are parts 1 and 2, RTRY's the last two.
-  const retries = parts.length - 2;
-  const withRetries = parts[retries + 1]!.length > 0;
-  parts.forEach((part, i) => {
-    if (i > 2 && (i < retries || withRetries)) hash.update(part);
-  });
+  // parts: file header, then header + payload per section (section k at 1 + 2k); SEQN is section 0.
+  for (let k = 1; k < SECTION_TAGS.length; k++) {
+    const payload = parts[2 + 2 * k]!;
+    if (k >= FIRST_OPTIONAL_SECTION && payload.length === 0) continue;
+    hash.update(parts[1 + 2 * k]!);
+    hash.update(payload);
+  }
   return hash.digest('hex');
 }
 
@@ -590,6 +648,9 @@ interface OrderRecord {
   selfTradePrevention: SelfTradePrevention;
   cancelReason: CancelReason | undefined;
   clientOrderId: string | undefined;
+  /** A stop order's stop price; undefined for others. */
+  stopPrice: number | undefined;
+  waiting: boolean;
 }
 
 /** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
@@ -606,20 +667,22 @@ class OrderReader {
   readonly r: OrderRecord = {
     id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
     status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
+    stopPrice: undefined, waiting: false,
   };
 
   constructor(
     payload: Uint8Array,
     private readonly count: number,
     private readonly clientOrderIds: ByteReader,
+    private readonly stopPrices: ByteReader,
     private readonly state: EngineState,
   ) {
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   }
 
-  private number(at: number, field: string): number {
-    return count(this.view.getFloat64(at, true), `order #${this.index}'s ${field}`);
+  private number(at: number, field: string, value = this.view.getFloat64(at, true)): number {
+    return count(value, `order #${this.index}'s ${field}`);
   }
 
   next(): OrderRecord {
@@ -636,7 +699,9 @@ class OrderReader {
     r.status = flag(flags, FLAG_FIELDS[2], id);
     r.timeInForce = flag(flags, FLAG_FIELDS[3], id);
     r.selfTradePrevention = flag(flags, FLAG_FIELDS[4], id);
-    r.cancelReason = flag(flags, FLAG_FIELDS[5], id);
+    const reason = ((flags >>> REASON_BIT) & 3) | (((flags >>> REASON_HIGH_BIT) & 1) << 2);
+    if (reason >= CANCEL_REASONS.length) invalid(`order ${id} has an unknown cancel reason ${reason}`);
+    r.cancelReason = CANCEL_REASONS[reason];
     r.postOnly = ((flags >>> POST_ONLY_BIT) & 1) === 1;
     r.account = view.getUint32(at + ORDER_LAYOUT.account, true);
     if (r.account >= state.accountList.length) invalid(`order ${id} names account #${r.account}, of ${state.accountList.length}`);
@@ -650,9 +715,13 @@ class OrderReader {
     r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
     r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
     r.clientOrderId = ((flags >>> CLIENT_ID_BIT) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    r.stopPrice = ((flags >>> STOP_BIT) & 1) === 1 ? this.number(0, 'stop price', this.stopPrices.f64()) : undefined;
+    r.waiting = ((flags >>> WAITING_BIT) & 1) === 1;
+    if (r.waiting && (r.stopPrice === undefined || r.status !== 'open' || r.filled !== 0)) invalid(`order ${id} waits for a trigger but is not an untouched open stop`);
     this.index++;
     return r;
   }
+
 
   end(): void {
     if (this.index !== this.count) invalid(`section ORDR holds ${this.count - this.index} orders that no book or account lists`);
@@ -673,6 +742,7 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
     r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId,
   );
   state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
+  if (r.stopPrice !== undefined) state.store.makeStop(order, r.stopPrice, r.waiting);
   state.orders.add(r.id, order);
   return order;
 }
@@ -700,7 +770,9 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   const closedCounts = readAccounts(state, reader('ACCT'), accountCount);
   state.store.reserve(orderCount);
   state.orders.reserve(orderCount);
-  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), state);
+  const stops = new ByteReader(sections.get('STOP') ?? new Uint8Array(0), 'STOP');
+  const waiting = stops.atEnd() ? 0 : stops.u32();
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), stops, state);
   const reserved = new Reservations(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
@@ -712,7 +784,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
         let level: PriceLevel | undefined;
         for (let k = 0; k < size; k++) {
           const r = orders.next();
-          if (r.market !== m || r.side !== side || r.type !== 'limit' || (r.status !== 'open' && r.status !== 'partially_filled')) {
+          if (r.market !== m || r.side !== side || r.type !== 'limit' || r.waiting || (r.status !== 'open' && r.status !== 'partially_filled')) {
             invalid(`order ${r.id} rests in the ${side} book of ${market.symbol} but is a ${r.status} ${r.side} ${r.type} order of market #${r.market}`);
           }
           if (r.filled === r.quantity || r.price === 0) invalid(`order ${r.id} rests with nothing left or no price`);
@@ -747,9 +819,39 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
       account.retain(state.store, state.orders, createOrder(state, r));
     }
   });
+  let market = 0;
+  for (let k = 0; k < waiting; k++) {
+    const r = orders.next();
+    if (!r.waiting || r.market < market) invalid(`order ${r.id} follows the closed orders or the stops of market #${market} but is not a waiting stop of a later market`);
+    market = r.market;
+    const order = createOrder(state, r);
+    if (!state.markets[r.market]!.stops.restore(order)) invalid(`stop order ${r.id} is out of trigger order`);
+    state.accountList[r.account]!.addOpen(state.store, order);
+    reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
+  }
   orders.end();
+  readPairs(state, stops);
   checkLocks(state, reserved);
   readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+}
+
+/** The pairs of STOP, after the stop prices: open orders, each in one pair at most, one of them a waiting stop. */
+function readPairs(state: EngineState, r: ByteReader): void {
+  if (r.atEnd()) return;
+  const store = state.store;
+  let previous = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const [a, b] = [count(r.f64(), 'paired order id'), count(r.f64(), 'paired order id')];
+    if (a <= previous || b <= a) invalid(`one-cancels-other pair ${a}, ${b} out of order`);
+    previous = a;
+    const [first, second] = [state.orders.get(a), state.orders.get(b)];
+    const open = (o: OrderRef): boolean => o !== NO_ORDER && store.isOpen(o) && !store.hasOcoPartner(o);
+    if (!open(first) || !open(second) || store.accountIndex(first) !== store.accountIndex(second) || store.isWaiting(first) === store.isWaiting(second)) {
+      invalid(`one-cancels-other pair ${a}, ${b} is not an open order and a waiting stop of one user, each in no other pair`);
+    }
+    store.linkOco(first, second);
+  }
+  r.end();
 }
 
 /**

@@ -97,14 +97,14 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, seven sections in order, one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, eight sections in order, one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
     const view = new DataView(bytes.buffer, bytes.byteOffset);
-    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([2, 7, 2]);
+    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([3, 8, 3]);
     const sections = readSections(bytes);
-    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY']);
+    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'STOP']);
     expect(snapshotSeq(bytes)).to.equal(h.engine.lastSeq());
     const meta = new DataView(sections.get('META')!.slice().buffer);
     // nextTradeId after the trades of orders 6, 8 and 10; 3 accounts; 12 orders, none evicted.
@@ -193,21 +193,22 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(magic)).to.equal('not a snapshot (no OBSNAPSH header)');
     expect(refusal(bytes.subarray(0, 15))).to.equal('not a snapshot (no OBSNAPSH header)');
     const version = copy();
-    view(version).setUint32(8, 3, true);
-    expect(refusal(version)).to.equal('format version 3, this engine reads 1 to 2');
+    view(version).setUint32(8, 4, true);
+    expect(refusal(version)).to.equal('format version 4, this engine reads 1 to 3');
     view(version).setUint32(8, 0, true);
-    expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 2');
+    expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 6, true);
-    expect(refusal(count)).to.equal('6 sections, format 2 has 7');
+    expect(refusal(count)).to.equal('6 sections, format 3 has 8');
     view(count).setUint32(8, 1, true);
-    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    // RTRY and STOP (empty here) are left over.
+    expect(refusal(count)).to.equal(`${32 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
     view(count).setUint32(12, 7, true);
     expect(refusal(count)).to.equal('7 sections, format 1 has 6');
     expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
-    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section RTRY is truncated \(at byte \d+\)$/);
+    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^truncated before section STOP \(at byte \d+\)$/);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -298,7 +299,7 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, 300_000_000, true)))).to.equal('order 2 filled 300000000 of 200000000');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 3, true)))).to.equal('order 2 names account #3, of 3');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 3, true)))).to.equal('order 2 names market #3, of 3');
-    expect(refusal(setFlags(2, (f) => f | (1 << 12)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 12)}`);
+    expect(refusal(setFlags(2, (f) => f | (1 << 15)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 15)}`);
     expect(refusal(setFlags(2, (f) => f | (3 << 4)))).to.equal('order 2 has an unknown value 3 in flag bits 4-5');
     expect(refusal(setFlags(2, (f) => f | (3 << 7)))).to.equal('order 2 has an unknown value 3 in flag bits 7-8');
   });

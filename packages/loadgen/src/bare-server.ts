@@ -54,6 +54,8 @@ function placedOrder(
     createdAtUnixMs: now,
     updatedAtUnixMs: now,
     lockedAmount: rests ? LOCKED : '0',
+    stopPrice: '',
+    ocoOrderId: 0n,
   };
 }
 
@@ -96,6 +98,8 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       createdAtUnixMs: now,
       updatedAtUnixMs: now,
       lockedAmount: '0',
+      stopPrice: '',
+      ocoOrderId: 0n,
     },
     releasedAmount: '4.1895',
     releasedAsset: 'USD',

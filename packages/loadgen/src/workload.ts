@@ -123,6 +123,7 @@ export class OrderFlow {
         postOnly: false,
         selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
         clientOrderId: '',
+        stopPrice: '',
       },
     };
   }
@@ -136,6 +137,7 @@ export class OrderFlow {
         quantity: formatUnits(this.random.int(1, MAX_MARKET_LOTS), LOT_DECIMALS),
         selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
         clientOrderId: '',
+        stopPrice: '',
       },
     };
   }

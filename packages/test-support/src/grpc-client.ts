@@ -40,6 +40,9 @@ export class MatchingClient {
   cancelAllOrders(request: Partial<matching.CancelAllOrdersRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelAllOrdersResponse> {
     return unary(this.raw, this.raw.cancelAllOrders, matching.CancelAllOrdersRequest.fromPartial(request), metadata);
   }
+  placeOcoOrder(request: Partial<matching.PlaceOcoOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.PlaceOcoOrderResponse> {
+    return unary(this.raw, this.raw.placeOcoOrder, matching.PlaceOcoOrderRequest.fromPartial(request), metadata);
+  }
   amendOrder(request: Partial<matching.AmendOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.AmendOrderResponse> {
     return unary(this.raw, this.raw.amendOrder, matching.AmendOrderRequest.fromPartial(request), metadata);
   }

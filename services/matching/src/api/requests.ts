@@ -17,9 +17,17 @@ export type CancelInput = Extract<CommandInput, { kind: 'cancel' }>;
 export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
 export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
+export type PlaceOcoInput = Extract<CommandInput, { kind: 'placeOco' }>;
 
 function withClientOrderId(clientOrderId: string | undefined): { clientOrderId?: string } {
   return clientOrderId === undefined ? {} : { clientOrderId };
+}
+
+/** An optional price field: empty means none. */
+const optionalPrice = (text: string, field: string): bigint | undefined => (text === '' ? undefined : valid.price(text, field));
+
+function withStopPrice(stopPrice: bigint | undefined): { stopPrice?: bigint } {
+  return stopPrice === undefined ? {} : { stopPrice };
 }
 
 export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: string, markets: MarketDirectory): PlaceLimitInput {
@@ -31,8 +39,10 @@ export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: st
     timeInForce: () => valid.timeInForce(req.timeInForce),
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
     clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+    stopPrice: () => optionalPrice(req.stopPrice, 'stop_price'),
   });
-  return { kind: 'placeLimit', userId, ...fields, postOnly: req.postOnly, ...withClientOrderId(clientOrderId) };
+  const { stopPrice, ...rest } = fields;
+  return { kind: 'placeLimit', userId, ...rest, postOnly: req.postOnly, ...withClientOrderId(clientOrderId), ...withStopPrice(stopPrice) };
 }
 
 export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: string, markets: MarketDirectory): PlaceMarketInput {
@@ -42,8 +52,24 @@ export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: 
     quantity: () => valid.quantity(req.quantity),
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
     clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+    stopPrice: () => optionalPrice(req.stopPrice, 'stop_price'),
   });
-  return { kind: 'placeMarket', userId, ...fields, ...withClientOrderId(clientOrderId) };
+  const { stopPrice, ...rest } = fields;
+  return { kind: 'placeMarket', userId, ...rest, ...withClientOrderId(clientOrderId), ...withStopPrice(stopPrice) };
+}
+
+/** A one-cancels-other pair; an empty stop_limit_price makes its stop a stop-market. */
+export function placeOcoInput(req: matching.PlaceOcoOrderRequest, userId: string, markets: MarketDirectory): PlaceOcoInput {
+  const { stopLimitPrice, ...fields } = checkFields({
+    market: () => valid.market(req.market, markets),
+    side: () => valid.side(req.side),
+    quantity: () => valid.quantity(req.quantity),
+    price: () => valid.price(req.price),
+    stopPrice: () => valid.price(req.stopPrice, 'stop_price'),
+    stopLimitPrice: () => optionalPrice(req.stopLimitPrice, 'stop_limit_price'),
+    selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
+  });
+  return { kind: 'placeOco', userId, ...fields, ...(stopLimitPrice === undefined ? {} : { stopLimitPrice }) };
 }
 
 /** The order a cancel or amendment names: by order_id or by client_order_id, exactly one of them. */

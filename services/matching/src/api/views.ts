@@ -26,12 +26,18 @@ const ORDER_TYPES: Readonly<Record<OrderType, matching.OrderType>> = {
   limit: matching.OrderType.ORDER_TYPE_LIMIT,
   market: matching.OrderType.ORDER_TYPE_MARKET,
 };
+/** The type of an order placed with a stop price (waiting or triggered). */
+const STOP_ORDER_TYPES: Readonly<Record<OrderType, matching.OrderType>> = {
+  limit: matching.OrderType.ORDER_TYPE_STOP_LIMIT,
+  market: matching.OrderType.ORDER_TYPE_STOP_MARKET,
+};
 
 const STATUSES: Readonly<Record<OrderStatus, matching.OrderStatus>> = {
   open: matching.OrderStatus.ORDER_STATUS_OPEN,
   partially_filled: matching.OrderStatus.ORDER_STATUS_PARTIALLY_FILLED,
   filled: matching.OrderStatus.ORDER_STATUS_FILLED,
   cancelled: matching.OrderStatus.ORDER_STATUS_CANCELLED,
+  untriggered: matching.OrderStatus.ORDER_STATUS_UNTRIGGERED,
 };
 
 const TIMES_IN_FORCE: Readonly<Record<TimeInForce, matching.TimeInForce>> = {
@@ -52,7 +58,7 @@ export function orderToProto(order: OrderView): matching.Order {
     clientOrderId: order.clientOrderId ?? '',
     market: order.market,
     side: SIDES[order.side],
-    type: ORDER_TYPES[order.type],
+    type: (order.stopPrice === undefined ? ORDER_TYPES : STOP_ORDER_TYPES)[order.type],
     price: order.price === undefined ? '' : formatPrice(order.price),
     quantity: formatQuantity(order.quantity),
     filledQuantity: formatQuantity(order.filled),
@@ -64,6 +70,8 @@ export function orderToProto(order: OrderView): matching.Order {
     createdAtUnixMs: BigInt(order.createdAt),
     updatedAtUnixMs: BigInt(order.updatedAt),
     lockedAmount: formatAmount(order.locked),
+    stopPrice: order.stopPrice === undefined ? '' : formatPrice(order.stopPrice),
+    ocoOrderId: BigInt(order.ocoOrderId ?? 0),
   };
 }
 

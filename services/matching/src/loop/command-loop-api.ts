@@ -10,18 +10,20 @@ import type {
   EngineQueries,
   PlaceLimitCommand,
   PlaceMarketCommand,
+  PlaceOcoCommand,
 } from '@orderbook/engine';
 
 type Unsequenced<T> = Omit<T, 'seq' | 'timestamp'>;
 
-/** A command as a handler builds it; the sequencer adds seq and timestamp (and the order id: orderId = seq). */
+/** A command as a handler builds it; the sequencer adds seq and timestamp (and the order ids: see Sequencer). */
 export type CommandInput =
   | Omit<Unsequenced<PlaceLimitCommand>, 'orderId'>
   | Omit<Unsequenced<PlaceMarketCommand>, 'orderId'>
   | Unsequenced<CancelCommand>
   | Unsequenced<DepositCommand>
   | Unsequenced<AmendCommand>
-  | Unsequenced<CancelAllCommand>;
+  | Unsequenced<CancelAllCommand>
+  | Omit<Unsequenced<PlaceOcoCommand>, 'orderId' | 'stopOrderId'>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -33,6 +35,7 @@ export const VALUE_KINDS = {
   deposit: 'deposited',
   amend: 'amended',
   cancelAll: 'cancelledAll',
+  placeOco: 'placedOco',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

@@ -77,6 +77,10 @@ export enum OrderType {
   ORDER_TYPE_LIMIT = 1,
   /** ORDER_TYPE_MARKET - ORDER_TYPE_MARKET takes whatever the book offers, all or nothing. */
   ORDER_TYPE_MARKET = 2,
+  /** ORDER_TYPE_STOP_LIMIT - ORDER_TYPE_STOP_LIMIT is a limit order that waited for its stop price (Order.stop_price). */
+  ORDER_TYPE_STOP_LIMIT = 3,
+  /** ORDER_TYPE_STOP_MARKET - ORDER_TYPE_STOP_MARKET is a market order that waited for its stop price (Order.stop_price). */
+  ORDER_TYPE_STOP_MARKET = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -91,6 +95,12 @@ export function orderTypeFromJSON(object: any): OrderType {
     case 2:
     case "ORDER_TYPE_MARKET":
       return OrderType.ORDER_TYPE_MARKET;
+    case 3:
+    case "ORDER_TYPE_STOP_LIMIT":
+      return OrderType.ORDER_TYPE_STOP_LIMIT;
+    case 4:
+    case "ORDER_TYPE_STOP_MARKET":
+      return OrderType.ORDER_TYPE_STOP_MARKET;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -106,6 +116,10 @@ export function orderTypeToJSON(object: OrderType): string {
       return "ORDER_TYPE_LIMIT";
     case OrderType.ORDER_TYPE_MARKET:
       return "ORDER_TYPE_MARKET";
+    case OrderType.ORDER_TYPE_STOP_LIMIT:
+      return "ORDER_TYPE_STOP_LIMIT";
+    case OrderType.ORDER_TYPE_STOP_MARKET:
+      return "ORDER_TYPE_STOP_MARKET";
     case OrderType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -227,6 +241,11 @@ export enum OrderStatus {
    * prevention); filled_quantity says how much traded before.
    */
   ORDER_STATUS_CANCELLED = 4,
+  /**
+   * ORDER_STATUS_UNTRIGGERED - ORDER_STATUS_UNTRIGGERED is a stop order waiting for its trigger, off the book, its funds
+   * locked. Open: ListOrders' open filter shows it, CancelOrder and CancelAllOrders cancel it.
+   */
+  ORDER_STATUS_UNTRIGGERED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -247,6 +266,9 @@ export function orderStatusFromJSON(object: any): OrderStatus {
     case 4:
     case "ORDER_STATUS_CANCELLED":
       return OrderStatus.ORDER_STATUS_CANCELLED;
+    case 5:
+    case "ORDER_STATUS_UNTRIGGERED":
+      return OrderStatus.ORDER_STATUS_UNTRIGGERED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -266,6 +288,8 @@ export function orderStatusToJSON(object: OrderStatus): string {
       return "ORDER_STATUS_FILLED";
     case OrderStatus.ORDER_STATUS_CANCELLED:
       return "ORDER_STATUS_CANCELLED";
+    case OrderStatus.ORDER_STATUS_UNTRIGGERED:
+      return "ORDER_STATUS_UNTRIGGERED";
     case OrderStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -349,6 +373,16 @@ export interface Order {
   updatedAtUnixMs: bigint;
   /** locked_amount is what the order still locks: quote for a buy, base for a sell. */
   lockedAmount: string;
+  /**
+   * stop_price of a stop order (waiting or triggered); empty for other orders. A buy stop triggers
+   * on a trade at or above it, a sell stop at or below; only trades after the order's acceptance
+   * count. The stops one command's trades reach trigger in the same command: buy stops lowest
+   * first, then sell stops highest first, ties by arrival, in rounds (a triggered stop's trades
+   * make the next round), at most 64 per command (the rest wait for the next trade reaching them).
+   */
+  stopPrice: string;
+  /** oco_order_id is the other order of its one-cancels-other pair while both are open; 0 otherwise. */
+  ocoOrderId: bigint;
 }
 
 /** Trade is one match between a resting (maker) and an incoming (taker) order. */
@@ -434,6 +468,11 @@ export interface PlaceLimitOrderRequest {
    * MATCHING_CLOSED_ORDERS_RETAINED); meanwhile a retry with it cannot place twice (see the RPC).
    */
   clientOrderId: string;
+  /**
+   * stop_price, when set, makes it a stop-limit order (see Order.stop_price): time_in_force GTC
+   * or IOC (FOK is INVALID_ARGUMENT), not post-only. Same format and bounds as price.
+   */
+  stopPrice: string;
 }
 
 /** PlaceLimitOrderResponse is the output of PlaceLimitOrder. */
@@ -458,6 +497,43 @@ export interface PlaceMarketOrderRequest {
   selfTradePrevention: SelfTradePrevention;
   /** client_order_id: as in PlaceLimitOrderRequest. */
   clientOrderId: string;
+  /** stop_price, when set, makes it a stop-market order (see PlaceMarketOrder and Order.stop_price). */
+  stopPrice: string;
+}
+
+/** PlaceOcoOrderRequest places a one-cancels-other pair (PlaceOcoOrder). */
+export interface PlaceOcoOrderRequest {
+  /** market symbol, e.g. "BTC-USD". */
+  market: string;
+  /** side of both orders. */
+  side: Side;
+  /** quantity of each order. */
+  quantity: string;
+  /** price of the limit order. */
+  price: string;
+  /** stop_price of the stop order: below price for a sell, above it for a buy (else INVALID_ARGUMENT). */
+  stopPrice: string;
+  /**
+   * stop_limit_price, when set, is the stop's limit price once triggered (a stop-limit, GTC);
+   * empty for a stop-market.
+   */
+  stopLimitPrice: string;
+  /** self_trade_prevention of both orders. */
+  selfTradePrevention: SelfTradePrevention;
+}
+
+/** PlaceOcoOrderResponse is the pair as placed. */
+export interface PlaceOcoOrderResponse {
+  /** order is the limit order, after the trades it made on arrival. */
+  order:
+    | Order
+    | undefined;
+  /** stop_order is the stop: untriggered, or cancelled if the limit order traded on arrival. */
+  stopOrder:
+    | Order
+    | undefined;
+  /** trades the limit order made on arrival. */
+  trades: Trade[];
 }
 
 /** PlaceMarketOrderResponse is the output of PlaceMarketOrder. */
@@ -722,7 +798,11 @@ export interface OrderSessionRequest {
     | CancelOrderRequest
     | undefined;
   /** amend_order amends an order. */
-  amendOrder?: AmendOrderRequest | undefined;
+  amendOrder?:
+    | AmendOrderRequest
+    | undefined;
+  /** place_oco_order places a one-cancels-other pair. */
+  placeOcoOrder?: PlaceOcoOrderRequest | undefined;
 }
 
 /** OrderSessionError is a failed command on an OrderSession stream. */
@@ -759,7 +839,11 @@ export interface OrderSessionResponse {
     | OrderSessionError
     | undefined;
   /** amend_order is the result of an amendment. */
-  amendOrder?: AmendOrderResponse | undefined;
+  amendOrder?:
+    | AmendOrderResponse
+    | undefined;
+  /** place_oco_order is the result of a one-cancels-other pair. */
+  placeOcoOrder?: PlaceOcoOrderResponse | undefined;
 }
 
 function createBaseOrder(): Order {
@@ -780,6 +864,8 @@ function createBaseOrder(): Order {
     createdAtUnixMs: 0n,
     updatedAtUnixMs: 0n,
     lockedAmount: "",
+    stopPrice: "",
+    ocoOrderId: 0n,
   };
 }
 
@@ -841,6 +927,15 @@ export const Order: MessageFns<Order> = {
     }
     if (message.lockedAmount !== "") {
       writer.uint32(130).string(message.lockedAmount);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(138).string(message.stopPrice);
+    }
+    if (message.ocoOrderId !== 0n) {
+      if (BigInt.asUintN(64, message.ocoOrderId) !== message.ocoOrderId) {
+        throw new globalThis.Error("value provided for field message.ocoOrderId of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.ocoOrderId);
     }
     return writer;
   },
@@ -980,6 +1075,22 @@ export const Order: MessageFns<Order> = {
           message.lockedAmount = reader.string();
           continue;
         }
+        case 17: {
+          if (tag !== 138) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
+        case 18: {
+          if (tag !== 144) {
+            break;
+          }
+
+          message.ocoOrderId = reader.uint64() as bigint;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1009,6 +1120,8 @@ export const Order: MessageFns<Order> = {
       createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
       updatedAtUnixMs: isSet(object.updatedAtUnixMs) ? BigInt(object.updatedAtUnixMs) : 0n,
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
+      ocoOrderId: isSet(object.ocoOrderId) ? BigInt(object.ocoOrderId) : 0n,
     };
   },
 
@@ -1062,6 +1175,12 @@ export const Order: MessageFns<Order> = {
     if (message.lockedAmount !== "") {
       obj.lockedAmount = message.lockedAmount;
     }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
+    if (message.ocoOrderId !== 0n) {
+      obj.ocoOrderId = message.ocoOrderId.toString();
+    }
     return obj;
   },
 
@@ -1086,6 +1205,8 @@ export const Order: MessageFns<Order> = {
     message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
     message.updatedAtUnixMs = object.updatedAtUnixMs ?? 0n;
     message.lockedAmount = object.lockedAmount ?? "";
+    message.stopPrice = object.stopPrice ?? "";
+    message.ocoOrderId = object.ocoOrderId ?? 0n;
     return message;
   },
 };
@@ -1638,6 +1759,7 @@ function createBasePlaceLimitOrderRequest(): PlaceLimitOrderRequest {
     postOnly: false,
     selfTradePrevention: 0,
     clientOrderId: "",
+    stopPrice: "",
   };
 }
 
@@ -1666,6 +1788,9 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     }
     if (message.clientOrderId !== "") {
       writer.uint32(66).string(message.clientOrderId);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(74).string(message.stopPrice);
     }
     return writer;
   },
@@ -1741,6 +1866,14 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
           message.clientOrderId = reader.string();
           continue;
         }
+        case 9: {
+          if (tag !== 74) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1762,6 +1895,7 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
         ? selfTradePreventionFromJSON(object.selfTradePrevention)
         : 0,
       clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
     };
   },
 
@@ -1791,6 +1925,9 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     if (message.clientOrderId !== "") {
       obj.clientOrderId = message.clientOrderId;
     }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
     return obj;
   },
 
@@ -1807,6 +1944,7 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     message.postOnly = object.postOnly ?? false;
     message.selfTradePrevention = object.selfTradePrevention ?? 0;
     message.clientOrderId = object.clientOrderId ?? "";
+    message.stopPrice = object.stopPrice ?? "";
     return message;
   },
 };
@@ -1888,7 +2026,7 @@ export const PlaceLimitOrderResponse: MessageFns<PlaceLimitOrderResponse> = {
 };
 
 function createBasePlaceMarketOrderRequest(): PlaceMarketOrderRequest {
-  return { market: "", side: 0, quantity: "", selfTradePrevention: 0, clientOrderId: "" };
+  return { market: "", side: 0, quantity: "", selfTradePrevention: 0, clientOrderId: "", stopPrice: "" };
 }
 
 export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
@@ -1907,6 +2045,9 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
     }
     if (message.clientOrderId !== "") {
       writer.uint32(42).string(message.clientOrderId);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(50).string(message.stopPrice);
     }
     return writer;
   },
@@ -1958,6 +2099,14 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
           message.clientOrderId = reader.string();
           continue;
         }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1976,6 +2125,7 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
         ? selfTradePreventionFromJSON(object.selfTradePrevention)
         : 0,
       clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
     };
   },
 
@@ -1996,6 +2146,9 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
     if (message.clientOrderId !== "") {
       obj.clientOrderId = message.clientOrderId;
     }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
     return obj;
   },
 
@@ -2009,6 +2162,259 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
     message.quantity = object.quantity ?? "";
     message.selfTradePrevention = object.selfTradePrevention ?? 0;
     message.clientOrderId = object.clientOrderId ?? "";
+    message.stopPrice = object.stopPrice ?? "";
+    return message;
+  },
+};
+
+function createBasePlaceOcoOrderRequest(): PlaceOcoOrderRequest {
+  return { market: "", side: 0, quantity: "", price: "", stopPrice: "", stopLimitPrice: "", selfTradePrevention: 0 };
+}
+
+export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
+  encode(message: PlaceOcoOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.side !== 0) {
+      writer.uint32(16).int32(message.side);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(26).string(message.quantity);
+    }
+    if (message.price !== "") {
+      writer.uint32(34).string(message.price);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(42).string(message.stopPrice);
+    }
+    if (message.stopLimitPrice !== "") {
+      writer.uint32(50).string(message.stopLimitPrice);
+    }
+    if (message.selfTradePrevention !== 0) {
+      writer.uint32(56).int32(message.selfTradePrevention);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOcoOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBasePlaceOcoOrderRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.side = reader.int32() as any;
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.quantity = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.price = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.stopLimitPrice = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.selfTradePrevention = reader.int32() as any;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): PlaceOcoOrderRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
+      stopLimitPrice: isSet(object.stopLimitPrice) ? globalThis.String(object.stopLimitPrice) : "",
+      selfTradePrevention: isSet(object.selfTradePrevention)
+        ? selfTradePreventionFromJSON(object.selfTradePrevention)
+        : 0,
+    };
+  },
+
+  toJSON(message: PlaceOcoOrderRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.side !== 0) {
+      obj.side = sideToJSON(message.side);
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
+    if (message.stopLimitPrice !== "") {
+      obj.stopLimitPrice = message.stopLimitPrice;
+    }
+    if (message.selfTradePrevention !== 0) {
+      obj.selfTradePrevention = selfTradePreventionToJSON(message.selfTradePrevention);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOcoOrderRequest>): PlaceOcoOrderRequest {
+    return PlaceOcoOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOcoOrderRequest>): PlaceOcoOrderRequest {
+    const message = createBasePlaceOcoOrderRequest();
+    message.market = object.market ?? "";
+    message.side = object.side ?? 0;
+    message.quantity = object.quantity ?? "";
+    message.price = object.price ?? "";
+    message.stopPrice = object.stopPrice ?? "";
+    message.stopLimitPrice = object.stopLimitPrice ?? "";
+    message.selfTradePrevention = object.selfTradePrevention ?? 0;
+    return message;
+  },
+};
+
+function createBasePlaceOcoOrderResponse(): PlaceOcoOrderResponse {
+  return { order: undefined, stopOrder: undefined, trades: [] };
+}
+
+export const PlaceOcoOrderResponse: MessageFns<PlaceOcoOrderResponse> = {
+  encode(message: PlaceOcoOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    if (message.stopOrder !== undefined) {
+      Order.encode(message.stopOrder, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.trades) {
+      Trade.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOcoOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBasePlaceOcoOrderResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.order = Order.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.stopOrder = Order.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.trades.push(Trade.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): PlaceOcoOrderResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      stopOrder: isSet(object.stopOrder) ? Order.fromJSON(object.stopOrder) : undefined,
+      trades: globalThis.Array.isArray(object?.trades) ? object.trades.map((e: any) => Trade.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PlaceOcoOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.stopOrder !== undefined) {
+      obj.stopOrder = Order.toJSON(message.stopOrder);
+    }
+    if (message.trades?.length) {
+      obj.trades = message.trades.map((e) => Trade.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOcoOrderResponse>): PlaceOcoOrderResponse {
+    return PlaceOcoOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOcoOrderResponse>): PlaceOcoOrderResponse {
+    const message = createBasePlaceOcoOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.stopOrder = (object.stopOrder !== undefined && object.stopOrder !== null)
+      ? Order.fromPartial(object.stopOrder)
+      : undefined;
+    message.trades = object.trades?.map((e) => Trade.fromPartial(e)) || [];
     return message;
   },
 };
@@ -4131,6 +4537,7 @@ function createBaseOrderSessionRequest(): OrderSessionRequest {
     placeMarketOrder: undefined,
     cancelOrder: undefined,
     amendOrder: undefined,
+    placeOcoOrder: undefined,
   };
 }
 
@@ -4153,6 +4560,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.amendOrder !== undefined) {
       AmendOrderRequest.encode(message.amendOrder, writer.uint32(42).fork()).join();
+    }
+    if (message.placeOcoOrder !== undefined) {
+      PlaceOcoOrderRequest.encode(message.placeOcoOrder, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -4204,6 +4614,14 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
           message.amendOrder = AmendOrderRequest.decode(reader, reader.uint32());
           continue;
         }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.placeOcoOrder = PlaceOcoOrderRequest.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -4224,6 +4642,7 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
         : undefined,
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderRequest.fromJSON(object.cancelOrder) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderRequest.fromJSON(object.amendOrder) : undefined,
+      placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderRequest.fromJSON(object.placeOcoOrder) : undefined,
     };
   },
 
@@ -4243,6 +4662,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.amendOrder !== undefined) {
       obj.amendOrder = AmendOrderRequest.toJSON(message.amendOrder);
+    }
+    if (message.placeOcoOrder !== undefined) {
+      obj.placeOcoOrder = PlaceOcoOrderRequest.toJSON(message.placeOcoOrder);
     }
     return obj;
   },
@@ -4264,6 +4686,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       : undefined;
     message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
       ? AmendOrderRequest.fromPartial(object.amendOrder)
+      : undefined;
+    message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
+      ? PlaceOcoOrderRequest.fromPartial(object.placeOcoOrder)
       : undefined;
     return message;
   },
@@ -4371,6 +4796,7 @@ function createBaseOrderSessionResponse(): OrderSessionResponse {
     cancelOrder: undefined,
     error: undefined,
     amendOrder: undefined,
+    placeOcoOrder: undefined,
   };
 }
 
@@ -4396,6 +4822,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.amendOrder !== undefined) {
       AmendOrderResponse.encode(message.amendOrder, writer.uint32(50).fork()).join();
+    }
+    if (message.placeOcoOrder !== undefined) {
+      PlaceOcoOrderResponse.encode(message.placeOcoOrder, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -4455,6 +4884,14 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
           message.amendOrder = AmendOrderResponse.decode(reader, reader.uint32());
           continue;
         }
+        case 16: {
+          if (tag !== 130) {
+            break;
+          }
+
+          message.placeOcoOrder = PlaceOcoOrderResponse.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -4476,6 +4913,7 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderResponse.fromJSON(object.cancelOrder) : undefined,
       error: isSet(object.error) ? OrderSessionError.fromJSON(object.error) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderResponse.fromJSON(object.amendOrder) : undefined,
+      placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderResponse.fromJSON(object.placeOcoOrder) : undefined,
     };
   },
 
@@ -4498,6 +4936,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.amendOrder !== undefined) {
       obj.amendOrder = AmendOrderResponse.toJSON(message.amendOrder);
+    }
+    if (message.placeOcoOrder !== undefined) {
+      obj.placeOcoOrder = PlaceOcoOrderResponse.toJSON(message.placeOcoOrder);
     }
     return obj;
   },
@@ -4523,6 +4964,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
       ? AmendOrderResponse.fromPartial(object.amendOrder)
       : undefined;
+    message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
+      ? PlaceOcoOrderResponse.fromPartial(object.placeOcoOrder)
+      : undefined;
     return message;
   },
 };
@@ -4542,6 +4986,9 @@ export const MatchingServiceService = {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * With stop_price it is a stop-limit order: it locks the same, but waits off the book
+   * (ORDER_STATUS_UNTRIGGERED) until a trade of its market prints at or above the stop price (a
+   * buy) or at or below it (a sell), then executes as this limit order; see Order.stop_price.
    * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
    * orders with the same parameters answers with that order (as it is now) and the trades it made
    * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
@@ -4560,7 +5007,10 @@ export const MatchingServiceService = {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
-   * Retries with client_order_id as for PlaceLimitOrder.
+   * Retries with client_order_id as for PlaceLimitOrder. With stop_price it is a stop-market
+   * order: it waits (ORDER_STATUS_UNTRIGGERED) like a stop-limit order, locking its quantity (a
+   * sell) or what the quantity costs at the stop price plus a tenth, rounded up (a buy); triggered,
+   * it fills completely within that lock or is cancelled (ORDER_STATUS_CANCELLED, funds released).
    */
   placeMarketOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceMarketOrder",
@@ -4574,10 +5024,27 @@ export const MatchingServiceService = {
     responseDeserialize: (value: Buffer): PlaceMarketOrderResponse => PlaceMarketOrderResponse.decode(value),
   },
   /**
+   * PlaceOcoOrder places a one-cancels-other pair: a GTC limit order and a stop order (stop-limit
+   * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
+   * its own funds (both must be available). Any fill of the limit order (even partial), the
+   * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   */
+  placeOcoOrder: {
+    path: "/orderbook.matching.v1.MatchingService/PlaceOcoOrder",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: PlaceOcoOrderRequest): Buffer => Buffer.from(PlaceOcoOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceOcoOrderRequest => PlaceOcoOrderRequest.decode(value),
+    responseSerialize: (value: PlaceOcoOrderResponse): Buffer =>
+      Buffer.from(PlaceOcoOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlaceOcoOrderResponse => PlaceOcoOrderResponse.decode(value),
+  },
+  /**
    * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
    * releases what it still locks. An order already cancelled is returned as it is, with nothing
    * released (a retry). NOT_FOUND for an unknown order or another user's order;
-   * FAILED_PRECONDITION for a filled one.
+   * FAILED_PRECONDITION for a filled one. Cancelling one order of a one-cancels-other pair
+   * cancels the other.
    */
   cancelOrder: {
     path: "/orderbook.matching.v1.MatchingService/CancelOrder",
@@ -4611,7 +5078,8 @@ export const MatchingServiceService = {
    * price that crosses the book trades first, as a new order would (a post-only order is refused
    * instead). Its lock becomes what the amended order reserves: the difference is locked
    * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
-   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   * quantity not above the filled quantity or a closed order, a stop order waiting for its trigger
+   * or an order of a one-cancels-other pair; NOT_FOUND for another user's order.
    */
   amendOrder: {
     path: "/orderbook.matching.v1.MatchingService/AmendOrder",
@@ -4754,6 +5222,9 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * With stop_price it is a stop-limit order: it locks the same, but waits off the book
+   * (ORDER_STATUS_UNTRIGGERED) until a trade of its market prints at or above the stop price (a
+   * buy) or at or below it (a sell), then executes as this limit order; see Order.stop_price.
    * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
    * orders with the same parameters answers with that order (as it is now) and the trades it made
    * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
@@ -4762,14 +5233,25 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
-   * Retries with client_order_id as for PlaceLimitOrder.
+   * Retries with client_order_id as for PlaceLimitOrder. With stop_price it is a stop-market
+   * order: it waits (ORDER_STATUS_UNTRIGGERED) like a stop-limit order, locking its quantity (a
+   * sell) or what the quantity costs at the stop price plus a tenth, rounded up (a buy); triggered,
+   * it fills completely within that lock or is cancelled (ORDER_STATUS_CANCELLED, funds released).
    */
   placeMarketOrder: handleUnaryCall<PlaceMarketOrderRequest, PlaceMarketOrderResponse>;
+  /**
+   * PlaceOcoOrder places a one-cancels-other pair: a GTC limit order and a stop order (stop-limit
+   * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
+   * its own funds (both must be available). Any fill of the limit order (even partial), the
+   * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   */
+  placeOcoOrder: handleUnaryCall<PlaceOcoOrderRequest, PlaceOcoOrderResponse>;
   /**
    * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
    * releases what it still locks. An order already cancelled is returned as it is, with nothing
    * released (a retry). NOT_FOUND for an unknown order or another user's order;
-   * FAILED_PRECONDITION for a filled one.
+   * FAILED_PRECONDITION for a filled one. Cancelling one order of a one-cancels-other pair
+   * cancels the other.
    */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
   /**
@@ -4785,7 +5267,8 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * price that crosses the book trades first, as a new order would (a post-only order is refused
    * instead). Its lock becomes what the amended order reserves: the difference is locked
    * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
-   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   * quantity not above the filled quantity or a closed order, a stop order waiting for its trigger
+   * or an order of a one-cancels-other pair; NOT_FOUND for another user's order.
    */
   amendOrder: handleUnaryCall<AmendOrderRequest, AmendOrderResponse>;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
@@ -4833,6 +5316,9 @@ export interface MatchingServiceClient extends Client {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * With stop_price it is a stop-limit order: it locks the same, but waits off the book
+   * (ORDER_STATUS_UNTRIGGERED) until a trade of its market prints at or above the stop price (a
+   * buy) or at or below it (a sell), then executes as this limit order; see Order.stop_price.
    * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
    * orders with the same parameters answers with that order (as it is now) and the trades it made
    * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
@@ -4855,7 +5341,10 @@ export interface MatchingServiceClient extends Client {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
-   * Retries with client_order_id as for PlaceLimitOrder.
+   * Retries with client_order_id as for PlaceLimitOrder. With stop_price it is a stop-market
+   * order: it waits (ORDER_STATUS_UNTRIGGERED) like a stop-limit order, locking its quantity (a
+   * sell) or what the quantity costs at the stop price plus a tenth, rounded up (a buy); triggered,
+   * it fills completely within that lock or is cancelled (ORDER_STATUS_CANCELLED, funds released).
    */
   placeMarketOrder(
     request: PlaceMarketOrderRequest,
@@ -4873,10 +5362,32 @@ export interface MatchingServiceClient extends Client {
     callback: (error: ServiceError | null, response: PlaceMarketOrderResponse) => void,
   ): ClientUnaryCall;
   /**
+   * PlaceOcoOrder places a one-cancels-other pair: a GTC limit order and a stop order (stop-limit
+   * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
+   * its own funds (both must be available). Any fill of the limit order (even partial), the
+   * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   */
+  placeOcoOrder(
+    request: PlaceOcoOrderRequest,
+    callback: (error: ServiceError | null, response: PlaceOcoOrderResponse) => void,
+  ): ClientUnaryCall;
+  placeOcoOrder(
+    request: PlaceOcoOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlaceOcoOrderResponse) => void,
+  ): ClientUnaryCall;
+  placeOcoOrder(
+    request: PlaceOcoOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlaceOcoOrderResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
    * releases what it still locks. An order already cancelled is returned as it is, with nothing
    * released (a retry). NOT_FOUND for an unknown order or another user's order;
-   * FAILED_PRECONDITION for a filled one.
+   * FAILED_PRECONDITION for a filled one. Cancelling one order of a one-cancels-other pair
+   * cancels the other.
    */
   cancelOrder(
     request: CancelOrderRequest,
@@ -4920,7 +5431,8 @@ export interface MatchingServiceClient extends Client {
    * price that crosses the book trades first, as a new order would (a post-only order is refused
    * instead). Its lock becomes what the amended order reserves: the difference is locked
    * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
-   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   * quantity not above the filled quantity or a closed order, a stop order waiting for its trigger
+   * or an order of a one-cancels-other pair; NOT_FOUND for another user's order.
    */
   amendOrder(
     request: AmendOrderRequest,
