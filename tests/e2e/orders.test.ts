@@ -161,7 +161,7 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
 
       const cancelled = await stack.client.cancelOrder({ orderId: placed[1].orderId }, alice.metadata);
       expect(cancelled).to.deep.include({ releasedAmount: '11', releasedAsset: 'USD' });
-      expect(cancelled.order).to.include({ status: ORDER_STATUS_CANCELLED, lockedAmount: '0' });
+      expect(cancelled.order).to.include({ status: ORDER_STATUS_CANCELLED, cancelReason: matching.CancelReason.CANCEL_REASON_USER, lockedAmount: '0' });
       // A repeat (a retry after a lost answer) gets the cancelled order, releasing nothing more.
       const again = await stack.client.cancelOrder({ orderId: placed[1].orderId }, alice.metadata);
       expect(again).to.deep.equal({ ...cancelled, releasedAmount: '0' });
@@ -217,16 +217,26 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
         alice.metadata,
       );
       expect(trades.map((t) => [t.price, t.quantity, t.quoteAmount])).to.deep.equal([['200', '1.5', '300']]);
-      expect(order).to.include({ status: ORDER_STATUS_CANCELLED, filledQuantity: '1.5', remainingQuantity: '0.5', lockedAmount: '0' });
+      expect(order).to.include({ status: ORDER_STATUS_CANCELLED, cancelReason: matching.CancelReason.CANCEL_REASON_IOC, filledQuantity: '1.5', remainingQuantity: '0.5', lockedAmount: '0' });
       expect((await stack.balances(alice))['ETH']).to.deep.equal(['1.5', '0']);
       expect((await stack.client.getOrderBook({ market: 'ETH-USD' })).asks).to.deep.equal([]);
+    });
+
+    it('says why an order was cancelled: self-trade prevention cancels the resting order of the same user', async () => {
+      const { order: resting } = await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_SELL, price: '250', quantity: '0.5' }, alice.metadata);
+      const { order: taker, trades } = await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '250', quantity: '0.5' }, alice.metadata);
+      expect(trades).to.deep.equal([]);
+      const { order } = await stack.client.getOrder({ orderId: resting!.orderId }, alice.metadata);
+      expect(order).to.include({ status: ORDER_STATUS_CANCELLED, cancelReason: matching.CancelReason.CANCEL_REASON_SELF_TRADE });
+      expect(taker).to.include({ status: ORDER_STATUS_OPEN, cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED });
+      await stack.client.cancelOrder({ orderId: taker!.orderId }, alice.metadata);
     });
 
     it('partially fills a resting order and reports it', async () => {
       const { order: resting } = await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_SELL, price: '300', quantity: '2' }, bob.metadata);
       await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '300', quantity: '0.5' }, alice.metadata);
       const { order } = await stack.client.getOrder({ orderId: resting!.orderId }, bob.metadata);
-      expect(order).to.include({ status: ORDER_STATUS_PARTIALLY_FILLED, filledQuantity: '0.5', remainingQuantity: '1.5', lockedAmount: '1.5' });
+      expect(order).to.include({ status: ORDER_STATUS_PARTIALLY_FILLED, cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED, filledQuantity: '0.5', remainingQuantity: '1.5', lockedAmount: '1.5' });
     });
 
     it('returns balances sorted by asset and the markets with their decimals', async () => {

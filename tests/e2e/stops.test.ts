@@ -103,7 +103,7 @@ describe('stop orders and OCO pairs', () => {
     ]);
     await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '120', quantity: '0.25' }, bob.metadata);
     const stop = (await stack.client.getOrder({ orderId: pair.stopOrder!.orderId }, alice.metadata)).order!;
-    expect(stop).to.include({ status: ORDER_STATUS_CANCELLED, lockedAmount: '0' });
+    expect(stop).to.include({ status: ORDER_STATUS_CANCELLED, cancelReason: matching.CancelReason.CANCEL_REASON_OCO, lockedAmount: '0' });
     expect((await stack.balances(alice)).BTC).to.deep.equal(['1', '0.75']);
 
     const second = await stack.client.placeOcoOrder({ market: 'BTC-USD', side: SIDE_SELL, quantity: '0.5', price: '130', stopPrice: '80' }, alice.metadata);

@@ -43,18 +43,24 @@ const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 
 const TIMES_IN_FORCE: readonly TimeInForce[] = rules.TIMES_IN_FORCE;
 const STPS: readonly SelfTradePrevention[] = rules.SELF_TRADE_PREVENTIONS;
 const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'oco'];
+// Each field has room for the values other order kinds and cancel reasons will add; the snapshot's
+// flag layout (snapshot.ts) is separate, so this packing may change without a format change.
 const SIDE_BIT = 0; // 1 bit
-const TYPE_BIT = 1; // 1 bit
-const STATUS_BIT = 2; // 2 bits
-const TIF_BIT = 4; // 2 bits
-const POST_ONLY_BIT = 6; // 1 bit
-const STP_BIT = 7; // 2 bits
-const REASON_BIT = 9; // 3 bits
-const ON_BOOK_BIT = 12; // 1 bit: resting in a price level
-const CLIENT_ID_BIT = 13; // 1 bit: has a client order id (in clientOrderIds)
-const STOP_BIT = 14; // 1 bit: a stop order (its stop price in stopPrices)
-const WAITING_BIT = 15; // 1 bit: a stop waiting for its trigger (status 'untriggered'; STATUS says open)
-const OCO_BIT = 16; // 1 bit: one leg of an open one-cancels-other pair (its partner in ocoPartners)
+const TYPE_BIT = 1; // 2 bits
+const TYPE_WIDTH = 2;
+const STATUS_BIT = 3; // 3 bits
+const STATUS_WIDTH = 3;
+const TIF_BIT = 6; // 3 bits
+const TIF_WIDTH = 3;
+const POST_ONLY_BIT = 9; // 1 bit
+const STP_BIT = 10; // 2 bits
+const REASON_BIT = 12; // 4 bits
+const REASON_WIDTH = 4;
+const ON_BOOK_BIT = 16; // 1 bit: resting in a price level
+const CLIENT_ID_BIT = 17; // 1 bit: has a client order id (in clientOrderIds)
+const STOP_BIT = 18; // 1 bit: a stop order (its stop price in stopPrices)
+const WAITING_BIT = 19; // 1 bit: a stop waiting for its trigger (status 'untriggered'; STATUS says open)
+const OCO_BIT = 20; // 1 bit: one leg of an open one-cancels-other pair (its partner in ocoPartners)
 const field = (flags: number, bit: number, width: number): number => (flags >>> bit) & ((1 << width) - 1);
 /** Position of `value` in `values`, by a plain loop: Array.prototype.indexOf showed in profiles. */
 function code<T>(values: readonly T[], value: T): number {
@@ -126,7 +132,7 @@ export class OrderStore {
     d[at + LOCK_ASSET] = lockIndex;
     d[at + FLAGS] =
       ((side === 'buy' ? 0 : 1) << SIDE_BIT) |
-      ((type === 'limit' ? 0 : 1) << TYPE_BIT) |
+      ((type === 'limit' ? 0 : code(TYPES, type)) << TYPE_BIT) |
       (code(TIMES_IN_FORCE, timeInForce) << TIF_BIT) |
       ((postOnly ? 1 : 0) << POST_ONLY_BIT) |
       (code(STPS, selfTradePrevention) << STP_BIT) |
@@ -253,11 +259,11 @@ export class OrderStore {
     return SIDES[field(this.flags(ref), SIDE_BIT, 1)]!;
   }
   type(ref: OrderRef): OrderType {
-    return TYPES[field(this.flags(ref), TYPE_BIT, 1)]!;
+    return TYPES[field(this.flags(ref), TYPE_BIT, TYPE_WIDTH)]!;
   }
   status(ref: OrderRef): OrderStatus {
     const flags = this.flags(ref);
-    return field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, 2)]!;
+    return field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, STATUS_WIDTH)]!;
   }
   /** A stop order, waiting or triggered. */
   isStop(ref: OrderRef): boolean {
@@ -285,10 +291,10 @@ export class OrderStore {
     return this.ocoPartners.get(ref)!;
   }
   isOpen(ref: OrderRef): boolean {
-    return field(this.flags(ref), STATUS_BIT, 2) < 2;
+    return field(this.flags(ref), STATUS_BIT, STATUS_WIDTH) < 2;
   }
   timeInForce(ref: OrderRef): TimeInForce {
-    return TIMES_IN_FORCE[field(this.flags(ref), TIF_BIT, 2)]!;
+    return TIMES_IN_FORCE[field(this.flags(ref), TIF_BIT, TIF_WIDTH)]!;
   }
   postOnly(ref: OrderRef): boolean {
     return field(this.flags(ref), POST_ONLY_BIT, 1) === 1;
@@ -297,7 +303,7 @@ export class OrderStore {
     return STPS[field(this.flags(ref), STP_BIT, 2)]!;
   }
   cancelReason(ref: OrderRef): CancelReason | undefined {
-    return CANCEL_REASONS[field(this.flags(ref), REASON_BIT, 3)];
+    return CANCEL_REASONS[field(this.flags(ref), REASON_BIT, REASON_WIDTH)];
   }
   isOnBook(ref: OrderRef): boolean {
     return field(this.flags(ref), ON_BOOK_BIT, 1) === 1;
@@ -384,7 +390,7 @@ export class OrderStore {
 
   private setStatus(ref: OrderRef, status: OrderStatus, reason: CancelReason | undefined): void {
     const at = ref * STRIDE + FLAGS;
-    const keep = this.data[at]! & ~((3 << STATUS_BIT) | (7 << REASON_BIT));
+    const keep = this.data[at]! & ~((((1 << STATUS_WIDTH) - 1) << STATUS_BIT) | (((1 << REASON_WIDTH) - 1) << REASON_BIT));
     this.data[at] = keep | (code(STATUSES, status) << STATUS_BIT) | (code(CANCEL_REASONS, reason) << REASON_BIT);
   }
 
@@ -405,7 +411,7 @@ export class OrderStore {
     const d = this.data;
     const at = ref * STRIDE;
     const flags = d[at + FLAGS]!;
-    const isLimit = field(flags, TYPE_BIT, 1) === 0;
+    const isLimit = field(flags, TYPE_BIT, TYPE_WIDTH) === 0;
     return {
       orderId: d[at + ID]!,
       clientOrderId: field(flags, CLIENT_ID_BIT, 1) === 1 ? this.clientOrderIds.get(ref) : undefined,
@@ -416,9 +422,9 @@ export class OrderStore {
       price: isLimit ? (price ?? BigInt(d[at + PRICE]!)) : undefined,
       quantity: quantity ?? BigInt(d[at + QUANTITY]!),
       filled: filled ?? BigInt(d[at + FILLED]!),
-      status: field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, 2)]!,
-      cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, 3)],
-      timeInForce: TIMES_IN_FORCE[field(flags, TIF_BIT, 2)]!,
+      status: field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, STATUS_WIDTH)]!,
+      cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, REASON_WIDTH)],
+      timeInForce: TIMES_IN_FORCE[field(flags, TIF_BIT, TIF_WIDTH)]!,
       postOnly: field(flags, POST_ONLY_BIT, 1) === 1,
       selfTradePrevention: STPS[field(flags, STP_BIT, 2)]!,
       locked: locked ?? BigInt(d[at + LOCKED]!),

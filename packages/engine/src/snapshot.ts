@@ -17,23 +17,25 @@
  *         engine's asset order), retained closed orders u32
  *   ORDR  ORDER_BYTES per order: every book's orders (markets in config order, bids then asks,
  *         levels best first, each in queue order), then each account's retained closed orders,
- *         oldest closed first
+ *         oldest closed first; its flags pack the enumerations as FLAGS_3 says
  *   CLID  the client order ids of the orders flagged as having one, in ORDR order
+ * then the optional sections (OPTIONAL_TAGS), in that order, each written only when not empty:
  *   RTRY  the retry window (AIP-155), per account that has some, in creation order: account index
  *         u32; placement trades u32, each (by client order id, sorted) the id, trades u32 and each
  *         trade — tradeId f64, market index u32, price u64, quantity u64, quoteAmount u64, maker
  *         and taker order ids f64, maker and taker user ids, takerSide u8, timestamp f64, seq f64;
  *         placements of amended orders u32, each (sorted) the client order id, price f64 and
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
- *         amount u64. Empty when no account has any: stateHash then leaves the section out, so
- *         that a state without retry data hashes as it did before the section existed.
- *   STOP  stop orders (stops.ts): the number of waiting stops u32, the stop price f64 of each
- *         order of ORDR flagged as a stop, in ORDR order, then the one-cancels-other pairs u32,
- *         each the two order ids f64 (lower first; pairs by lower id). ORDR lists the waiting
- *         stops last, after the closed orders:
- *         per market in config order, buy stops then sell stops, each in trigger order. Empty when
- *         no order is a stop (there is then no pair either): stateHash leaves it out, as RTRY.
- * Version 1 (without RTRY) and version 2 (without STOP) still restore, with that state empty.
+ *         amount u64.
+ *   STOP  stop orders (stops.ts), written when some order of ORDR is one (flagged): the number of
+ *         waiting stops u32, the stop price f64 of each flagged order in ORDR order, then the
+ *         one-cancels-other pairs u32, each the two order ids f64 (lower first; pairs by lower
+ *         id). ORDR lists the waiting stops (status untriggered) last, after the closed orders:
+ *         per market in config order, buy stops then sell stops, each in trigger order.
+ * stateHash covers every section but SEQN, so a state without an optional section's data hashes
+ * as it did before that section existed.
+ * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
+ * retry state, and 2 (format 1 with RTRY always present).
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -51,16 +53,16 @@ const MAGIC = 'OBSNAPSH';
 export const SNAPSHOT_VERSION = 3;
 const FILE_HEADER_BYTES = 16;
 const SECTION_HEADER_BYTES = 16;
-export const SECTION_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'STOP'] as const;
+/** The sections every snapshot has, in this order. */
+export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as const;
+/**
+ * The sections that follow them, in this order, each only when its state is not empty: so that a
+ * state holding none of it hashes as it did before the section existed. A new kind of state gets a
+ * new tag at the end of this list.
+ */
+export const OPTIONAL_TAGS = ['RTRY', 'STOP'] as const;
+export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
-/** The sections of each format version this engine reads. */
-const VERSION_SECTIONS = new Map<number, readonly SectionTag[]>([
-  [1, SECTION_TAGS.slice(0, 6)],
-  [2, SECTION_TAGS.slice(0, 7)],
-  [SNAPSHOT_VERSION, SECTION_TAGS],
-]);
-/** The sections from RTRY on: left out of stateHash when empty, so that their state's absence hashes as before them. */
-const FIRST_OPTIONAL_SECTION = SECTION_TAGS.indexOf('RTRY');
 
 /** Byte offsets within an order record of ORDR. */
 export const ORDER_LAYOUT = {
@@ -72,21 +74,46 @@ export const ORDER_BYTES = 68;
 // part of the file format, independent of how the order store packs the same values.
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const TYPES: readonly OrderType[] = ['limit', 'market'];
-const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
+const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled', 'untriggered'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
 const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
 const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'oco'];
-/** [shift, width, values] per flag field, in bit order; the client-id bit follows them. */
-const FLAG_FIELDS = [[0, 1, SIDES], [1, 1, TYPES], [2, 2, STATUSES], [4, 2, TIMES_IN_FORCE], [7, 2, STPS]] as const;
-/** The cancel reason: its low two bits at 9-10, its third (format 3) at REASON_HIGH_BIT. */
-const REASON_BIT = 9;
-const REASON_HIGH_BIT = 12;
-const POST_ONLY_BIT = 6;
-const CLIENT_ID_BIT = 11;
-/** Format 3: a stop order (its stop price in STOP), and one waiting for its trigger (status open). */
-const STOP_BIT = 13;
-const WAITING_BIT = 14;
-const KNOWN_FLAG_BITS = (1 << 15) - 1;
+
+type FlagField<T> = readonly [shift: number, width: number, values: readonly T[]];
+/** Where each enumeration sits in an order record's flags: values appended to a list keep their codes. */
+interface FlagLayout {
+  readonly side: FlagField<Side>;
+  readonly type: FlagField<OrderType>;
+  readonly status: FlagField<OrderStatus>;
+  readonly timeInForce: FlagField<TimeInForce>;
+  readonly selfTradePrevention: FlagField<SelfTradePrevention>;
+  readonly cancelReason: FlagField<CancelReason | undefined>;
+  readonly postOnlyBit: number;
+  readonly clientIdBit: number;
+  /** Set for a stop order, whose stop price is in STOP (format 3). */
+  readonly stopBit?: number;
+}
+/** Formats 1 and 2: no room for more order types, statuses, times in force or cancel reasons. */
+const FLAGS_1: FlagLayout = {
+  side: [0, 1, SIDES], type: [1, 1, TYPES], status: [2, 2, STATUSES], timeInForce: [4, 2, TIMES_IN_FORCE],
+  selfTradePrevention: [7, 2, STPS], cancelReason: [9, 2, CANCEL_REASONS], postOnlyBit: 6, clientIdBit: 11,
+};
+const FLAGS_3: FlagLayout = {
+  side: [0, 1, SIDES], type: [1, 2, TYPES], status: [3, 3, STATUSES], timeInForce: [6, 3, TIMES_IN_FORCE],
+  selfTradePrevention: [10, 2, STPS], cancelReason: [12, 4, CANCEL_REASONS], postOnlyBit: 9, clientIdBit: 16, stopBit: 17,
+};
+
+interface Format {
+  readonly required: readonly SectionTag[];
+  readonly optional: readonly SectionTag[];
+  readonly flags: FlagLayout;
+}
+/** What each format version this engine reads holds; it writes SNAPSHOT_VERSION. */
+const FORMATS = new Map<number, Format>([
+  [1, { required: REQUIRED_TAGS, optional: [], flags: FLAGS_1 }],
+  [2, { required: [...REQUIRED_TAGS, 'RTRY'], optional: [], flags: FLAGS_1 }],
+  [SNAPSHOT_VERSION, { required: REQUIRED_TAGS, optional: OPTIONAL_TAGS, flags: FLAGS_3 }],
+]);
 
 /** Orders encoded between two yields of encodeSnapshot. */
 const ORDERS_PER_SLICE = 16_384;
@@ -286,21 +313,17 @@ export function frameSections(sections: readonly { readonly tag: SectionTag; rea
 }
 
 function flagsOf(store: OrderStore, o: OrderRef): number {
-  const [side, type, status, tif, stp] = FLAG_FIELDS;
-  const reason = CANCEL_REASONS.indexOf(store.cancelReason(o));
-  const waiting = store.isWaiting(o);
+  const { side, type, status, timeInForce: tif, selfTradePrevention: stp, cancelReason: reason, postOnlyBit, clientIdBit, stopBit } = FLAGS_3;
   return (
     (side[2].indexOf(store.side(o)) << side[0]) |
     (type[2].indexOf(store.type(o)) << type[0]) |
-    (status[2].indexOf(waiting ? 'open' : store.status(o)) << status[0]) |
+    (status[2].indexOf(store.status(o)) << status[0]) |
     (tif[2].indexOf(store.timeInForce(o)) << tif[0]) |
-    ((store.postOnly(o) ? 1 : 0) << POST_ONLY_BIT) |
+    ((store.postOnly(o) ? 1 : 0) << postOnlyBit) |
     (stp[2].indexOf(store.selfTradePrevention(o)) << stp[0]) |
-    ((reason & 3) << REASON_BIT) |
-    ((reason >>> 2) << REASON_HIGH_BIT) |
-    ((store.clientOrderId(o) === undefined ? 0 : 1) << CLIENT_ID_BIT) |
-    ((store.isStop(o) ? 1 : 0) << STOP_BIT) |
-    ((waiting ? 1 : 0) << WAITING_BIT)
+    (reason[2].indexOf(store.cancelReason(o)) << reason[0]) |
+    ((store.clientOrderId(o) === undefined ? 0 : 1) << clientIdBit) |
+    ((store.isStop(o) ? 1 : 0) << stopBit!)
   );
 }
 
@@ -418,8 +441,14 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
   meta.u32(userIds.length);
   meta.u32(total);
   const small = (tag: SectionTag, payload: Uint8Array): Uint8Array[] => [sectionHeader(tag, crc32(payload), payload.length), payload];
+  const optional = (
+    [
+      ['RTRY', encodeRetries(snapshot)],
+      ['STOP', encodeStops(store, orders, snapshot.stops)],
+    ] as const
+  ).filter(([, payload]) => payload.length > 0);
   return [
-    fileHeader(SECTION_TAGS.length),
+    fileHeader(REQUIRED_TAGS.length + optional.length),
     ...small('SEQN', seq.finish()),
     ...small('META', meta.finish()),
     ...small('MRKT', markets.finish()),
@@ -427,8 +456,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     sectionHeader('ORDR', orders.crc, orders.payload.length),
     orders.payload,
     ...small('CLID', orders.clientOrderIds.finish()),
-    ...small('RTRY', encodeRetries(snapshot)),
-    ...small('STOP', encodeStops(store, orders, snapshot.stops)),
+    ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
 }
 
@@ -516,13 +544,9 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 export function stateHash(state: EngineState): string {
   const parts = encodeAll(capture(state));
   const hash = createHash('sha256');
-  // parts: file header, then header + payload per section (section k at 1 + 2k); SEQN is section 0.
-  for (let k = 1; k < SECTION_TAGS.length; k++) {
-    const payload = parts[2 + 2 * k]!;
-    if (k >= FIRST_OPTIONAL_SECTION && payload.length === 0) continue;
-    hash.update(parts[1 + 2 * k]!);
-    hash.update(payload);
-  }
+  // parts: the file header (its section count follows from the rest), then header + payload per
+  // section; SEQN's are parts 1 and 2.
+  for (const part of parts.slice(3)) hash.update(part);
   return hash.digest('hex');
 }
 
@@ -541,28 +565,41 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /** The sections of a snapshot, after checking its framing and every checksum. */
 export function readSections(bytes: Uint8Array): Map<SectionTag, Uint8Array> {
+  return readSnapshot(bytes).sections;
+}
+
+function readSnapshot(bytes: Uint8Array): { readonly format: Format; readonly sections: Map<SectionTag, Uint8Array> } {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.length < FILE_HEADER_BYTES || decoder.decode(bytes.subarray(0, 8)) !== MAGIC) invalid('not a snapshot (no OBSNAPSH header)');
   const version = view.getUint32(8, true);
-  const tags = VERSION_SECTIONS.get(version) ?? invalid(`format version ${version}, this engine reads 1 to ${SNAPSHOT_VERSION}`);
+  const format = FORMATS.get(version) ?? invalid(`format version ${version}, this engine reads 1 to ${SNAPSHOT_VERSION}`);
+  const { required, optional } = format;
   const count = view.getUint32(12, true);
-  if (count !== tags.length) invalid(`${count} sections, format ${version} has ${tags.length}`);
+  if (count < required.length || count > required.length + optional.length) {
+    invalid(`${count} sections, format ${version} has ${required.length}${optional.length > 0 ? ` to ${required.length + optional.length}` : ''}`);
+  }
   const sections = new Map<SectionTag, Uint8Array>();
   let at = FILE_HEADER_BYTES;
-  for (const tag of tags) {
-    if (at + SECTION_HEADER_BYTES > bytes.length) invalid(`truncated before section ${tag} (at byte ${at})`);
+  let nextOptional = 0;
+  for (let i = 0; i < count; i++) {
+    const expected = i < required.length ? required[i]! : `one of ${optional.slice(nextOptional).join(', ')}`;
+    if (at + SECTION_HEADER_BYTES > bytes.length) invalid(`truncated before section ${expected} (at byte ${at})`);
     const found = String.fromCharCode(...bytes.subarray(at, at + 4));
-    if (found !== tag) invalid(`section ${JSON.stringify(found)} at byte ${at} where ${tag} belongs`);
+    const position = i < required.length ? (found === required[i] ? i : -1) : optional.indexOf(found as SectionTag, nextOptional);
+    if (position < 0) invalid(`section ${JSON.stringify(found)} at byte ${at} where ${expected} belongs`);
+    const tag = found as SectionTag;
+    if (i >= required.length) nextOptional = position + 1;
     const length = view.getFloat64(at + 8, true);
     const start = at + SECTION_HEADER_BYTES;
     if (!Number.isSafeInteger(length) || length < 0 || start + length > bytes.length) invalid(`section ${tag} is truncated (at byte ${at})`);
     const payload = bytes.subarray(start, start + length);
     if (crc32(payload) !== view.getUint32(at + 4, true)) invalid(`section ${tag} fails its checksum (at byte ${at})`);
+    if (i >= required.length && length === 0) invalid(`section ${tag} is empty: format ${version} leaves an empty section out`);
     sections.set(tag, payload);
     at = start + length;
   }
   if (at !== bytes.length) invalid(`${bytes.length - at} bytes after the last section`);
-  return sections;
+  return { format, sections };
 }
 
 /** Reads the values of one section's payload in order; running past its end is an error. */
@@ -650,11 +687,10 @@ interface OrderRecord {
   clientOrderId: string | undefined;
   /** A stop order's stop price; undefined for others. */
   stopPrice: number | undefined;
-  waiting: boolean;
 }
 
 /** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
-function flag<T>(flags: number, [shift, width, list]: readonly [number, number, readonly T[]], id: number): T {
+function flag<T>(flags: number, [shift, width, list]: FlagField<T>, id: number): T {
   const code = (flags >>> shift) & ((1 << width) - 1);
   if (code >= list.length) invalid(`order ${id} has an unknown value ${code} in flag bits ${shift}-${shift + width - 1}`);
   return list[code]!;
@@ -667,8 +703,10 @@ class OrderReader {
   readonly r: OrderRecord = {
     id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
     status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
-    stopPrice: undefined, waiting: false,
+    stopPrice: undefined,
   };
+
+  private readonly knownFlagBits: number;
 
   constructor(
     payload: Uint8Array,
@@ -676,7 +714,9 @@ class OrderReader {
     private readonly clientOrderIds: ByteReader,
     private readonly stopPrices: ByteReader,
     private readonly state: EngineState,
+    private readonly layout: FlagLayout,
   ) {
+    this.knownFlagBits = (1 << ((layout.stopBit ?? layout.clientIdBit) + 1)) - 1;
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   }
@@ -687,22 +727,20 @@ class OrderReader {
 
   next(): OrderRecord {
     if (this.index === this.count) invalid(`section ORDR holds ${this.count} orders, fewer than the books and accounts list`);
-    const { view, r, state } = this;
+    const { view, r, state, layout } = this;
     const at = this.index * ORDER_BYTES;
     const id = this.number(at + ORDER_LAYOUT.id, 'id');
     if (id === 0) invalid(`order #${this.index} has id 0`);
     const flags = view.getUint32(at + ORDER_LAYOUT.flags, true);
-    if ((flags & ~KNOWN_FLAG_BITS) !== 0) invalid(`order ${id} has unknown flags ${flags}`);
+    if ((flags & ~this.knownFlagBits) !== 0) invalid(`order ${id} has unknown flags ${flags}`);
     r.id = id;
-    r.side = flag(flags, FLAG_FIELDS[0], id);
-    r.type = flag(flags, FLAG_FIELDS[1], id);
-    r.status = flag(flags, FLAG_FIELDS[2], id);
-    r.timeInForce = flag(flags, FLAG_FIELDS[3], id);
-    r.selfTradePrevention = flag(flags, FLAG_FIELDS[4], id);
-    const reason = ((flags >>> REASON_BIT) & 3) | (((flags >>> REASON_HIGH_BIT) & 1) << 2);
-    if (reason >= CANCEL_REASONS.length) invalid(`order ${id} has an unknown cancel reason ${reason}`);
-    r.cancelReason = CANCEL_REASONS[reason];
-    r.postOnly = ((flags >>> POST_ONLY_BIT) & 1) === 1;
+    r.side = flag(flags, layout.side, id);
+    r.type = flag(flags, layout.type, id);
+    r.status = flag(flags, layout.status, id);
+    r.timeInForce = flag(flags, layout.timeInForce, id);
+    r.selfTradePrevention = flag(flags, layout.selfTradePrevention, id);
+    r.cancelReason = flag(flags, layout.cancelReason, id);
+    r.postOnly = ((flags >>> layout.postOnlyBit) & 1) === 1;
     r.account = view.getUint32(at + ORDER_LAYOUT.account, true);
     if (r.account >= state.accountList.length) invalid(`order ${id} names account #${r.account}, of ${state.accountList.length}`);
     r.market = view.getUint32(at + ORDER_LAYOUT.market, true);
@@ -714,14 +752,13 @@ class OrderReader {
     r.locked = this.number(at + ORDER_LAYOUT.locked, 'locked');
     r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
     r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
-    r.clientOrderId = ((flags >>> CLIENT_ID_BIT) & 1) === 1 ? this.clientOrderIds.string() : undefined;
-    r.stopPrice = ((flags >>> STOP_BIT) & 1) === 1 ? this.number(0, 'stop price', this.stopPrices.f64()) : undefined;
-    r.waiting = ((flags >>> WAITING_BIT) & 1) === 1;
-    if (r.waiting && (r.stopPrice === undefined || r.status !== 'open' || r.filled !== 0)) invalid(`order ${id} waits for a trigger but is not an untouched open stop`);
+    r.clientOrderId = ((flags >>> layout.clientIdBit) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    const stop = layout.stopBit !== undefined && ((flags >>> layout.stopBit) & 1) === 1;
+    r.stopPrice = stop ? this.number(0, 'stop price', this.stopPrices.f64()) : undefined;
+    if (r.status === 'untriggered' && (r.stopPrice === undefined || r.filled !== 0)) invalid(`order ${id} waits for a trigger but is not an untouched stop`);
     this.index++;
     return r;
   }
-
 
   end(): void {
     if (this.index !== this.count) invalid(`section ORDR holds ${this.count - this.index} orders that no book or account lists`);
@@ -741,8 +778,9 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
     r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
     r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId,
   );
-  state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
-  if (r.stopPrice !== undefined) state.store.makeStop(order, r.stopPrice, r.waiting);
+  const waiting = r.status === 'untriggered';
+  state.store.restoreProgress(order, r.filled, waiting ? 'open' : r.status, r.cancelReason, r.updatedAt);
+  if (r.stopPrice !== undefined) state.store.makeStop(order, r.stopPrice, waiting);
   state.orders.add(r.id, order);
   return order;
 }
@@ -755,7 +793,7 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
  * retention, duplicate ids, and above all locked balances that differ from what open orders reserve.
  */
 export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
-  const sections = readSections(bytes);
+  const { format, sections } = readSnapshot(bytes);
   const reader = (tag: SectionTag): ByteReader => new ByteReader(sections.get(tag)!, tag);
   const seq = reader('SEQN');
   state.lastSeq = count(seq.f64(), 'lastSeq');
@@ -772,7 +810,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   state.orders.reserve(orderCount);
   const stops = new ByteReader(sections.get('STOP') ?? new Uint8Array(0), 'STOP');
   const waiting = stops.atEnd() ? 0 : stops.u32();
-  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), stops, state);
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), stops, state, format.flags);
   const reserved = new Reservations(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
@@ -784,7 +822,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
         let level: PriceLevel | undefined;
         for (let k = 0; k < size; k++) {
           const r = orders.next();
-          if (r.market !== m || r.side !== side || r.type !== 'limit' || r.waiting || (r.status !== 'open' && r.status !== 'partially_filled')) {
+          if (r.market !== m || r.side !== side || r.type !== 'limit' || (r.status !== 'open' && r.status !== 'partially_filled')) {
             invalid(`order ${r.id} rests in the ${side} book of ${market.symbol} but is a ${r.status} ${r.side} ${r.type} order of market #${r.market}`);
           }
           if (r.filled === r.quantity || r.price === 0) invalid(`order ${r.id} rests with nothing left or no price`);
@@ -822,7 +860,9 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   let market = 0;
   for (let k = 0; k < waiting; k++) {
     const r = orders.next();
-    if (!r.waiting || r.market < market) invalid(`order ${r.id} follows the closed orders or the stops of market #${market} but is not a waiting stop of a later market`);
+    if (r.status !== 'untriggered' || r.market < market) {
+      invalid(`order ${r.id} follows the closed orders or the stops of market #${market} but is not a waiting stop of a later market`);
+    }
     market = r.market;
     const order = createOrder(state, r);
     if (!state.markets[r.market]!.stops.restore(order)) invalid(`stop order ${r.id} is out of trigger order`);

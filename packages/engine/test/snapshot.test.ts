@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { expect } from 'chai';
 import { Engine, SnapshotInvalidError } from '../src/index';
 import {
@@ -8,6 +9,7 @@ import {
   ORDER_BYTES,
   ORDER_LAYOUT,
   readSections,
+  REQUIRED_TAGS,
   SECTION_TAGS,
   type SectionTag,
   SNAPSHOT_VERSION,
@@ -57,7 +59,23 @@ function edited(bytes: Uint8Array, tag: SectionTag, change: (payload: Uint8Array
   const sections = readSections(bytes);
   const payload = Uint8Array.from(sections.get(tag)!);
   const replaced = change(payload, new DataView(payload.buffer)) ?? payload;
-  return concatParts(frameSections(SECTION_TAGS.map((t) => ({ tag: t, payload: t === tag ? replaced : sections.get(t)! }))));
+  return concatParts(frameSections([...sections].map(([t, p]) => ({ tag: t, payload: t === tag ? replaced : p }))));
+}
+
+/** ORDR with each record's flags packed as formats 1 and 2 did instead of format 3's. */
+function withFormat1Flags(ordr: Uint8Array): Uint8Array {
+  const copy = Uint8Array.from(ordr);
+  const view = new DataView(copy.buffer);
+  // [format 3's shift, width, format 1's shift] of side, type, status, time in force, post-only,
+  // self-trade prevention, cancel reason and client id.
+  const fields = [[0, 1, 0], [1, 2, 1], [3, 3, 2], [6, 3, 4], [9, 1, 6], [10, 2, 7], [12, 4, 9], [16, 1, 11]] as const;
+  for (let at = ORDER_LAYOUT.flags; at < copy.length; at += ORDER_BYTES) {
+    const flags = view.getUint32(at, true);
+    let narrow = 0;
+    for (const [from, width, to] of fields) narrow |= ((flags >>> from) & ((1 << width) - 1)) << to;
+    view.setUint32(at, narrow, true);
+  }
+  return copy;
 }
 
 /** Byte offset in ORDR of the record of order `id`. */
@@ -97,14 +115,14 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, eight sections in order, one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, seven sections in order, one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
     const view = new DataView(bytes.buffer, bytes.byteOffset);
-    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([3, 8, 3]);
+    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([3, 7, 3]);
     const sections = readSections(bytes);
-    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'STOP']);
+    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY']);
     expect(snapshotSeq(bytes)).to.equal(h.engine.lastSeq());
     const meta = new DataView(sections.get('META')!.slice().buffer);
     // nextTradeId after the trades of orders 6, 8 and 10; 3 accounts; 12 orders, none evicted.
@@ -198,17 +216,22 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     view(version).setUint32(8, 0, true);
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
+    view(count).setUint32(12, 5, true);
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 8');
+    view(count).setUint32(12, 9, true);
+    expect(refusal(count)).to.equal('9 sections, format 3 has 6 to 8');
     view(count).setUint32(12, 6, true);
-    expect(refusal(count)).to.equal('6 sections, format 3 has 8');
+    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    view(count).setUint32(8, 2, true);
+    expect(refusal(count)).to.equal('6 sections, format 2 has 7');
     view(count).setUint32(8, 1, true);
-    // RTRY and STOP (empty here) are left over.
-    expect(refusal(count)).to.equal(`${32 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
     view(count).setUint32(12, 7, true);
     expect(refusal(count)).to.equal('7 sections, format 1 has 6');
     expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
-    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^truncated before section STOP \(at byte \d+\)$/);
+    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section RTRY is truncated \(at byte \d+\)$/);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -299,9 +322,12 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, 300_000_000, true)))).to.equal('order 2 filled 300000000 of 200000000');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 3, true)))).to.equal('order 2 names account #3, of 3');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 3, true)))).to.equal('order 2 names market #3, of 3');
-    expect(refusal(setFlags(2, (f) => f | (1 << 15)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 15)}`);
-    expect(refusal(setFlags(2, (f) => f | (3 << 4)))).to.equal('order 2 has an unknown value 3 in flag bits 4-5');
-    expect(refusal(setFlags(2, (f) => f | (3 << 7)))).to.equal('order 2 has an unknown value 3 in flag bits 7-8');
+    expect(refusal(setFlags(2, (f) => f | (1 << 18)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 18)}`);
+    expect(refusal(setFlags(2, (f) => f | (7 << 6)))).to.equal('order 2 has an unknown value 7 in flag bits 6-8');
+    expect(refusal(setFlags(2, (f) => f | (3 << 10)))).to.equal('order 2 has an unknown value 3 in flag bits 10-11');
+    expect(refusal(setFlags(2, (f) => f | (3 << 1)))).to.equal('order 2 has an unknown value 3 in flag bits 1-2');
+    expect(refusal(setFlags(2, (f) => f | (7 << 3)))).to.equal('order 2 has an unknown value 7 in flag bits 3-5');
+    expect(refusal(setFlags(2, (f) => f | (15 << 12)))).to.equal('order 2 has an unknown value 15 in flag bits 12-15');
   });
 
   function orderFlags(id: number): number {
@@ -311,20 +337,20 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
 
   it('each flag decodes to its own value', () => {
     // Order 2 is a post-only GTC buy with cancel_taker; order 7 an IOC cancelled for ioc; 8 a market order with a client id.
-    expect(orderFlags(2)).to.equal((0 << 0) | (0 << 1) | (0 << 2) | (0 << 4) | (1 << 6) | (1 << 7));
-    expect(orderFlags(3)).to.equal(2 << 7);
-    expect(orderFlags(4)).to.equal((1 << 0) | (3 << 2) | (1 << 9));
-    expect(orderFlags(7)).to.equal((3 << 2) | (1 << 4) | (2 << 9));
-    expect(orderFlags(8)).to.equal((1 << 1) | (2 << 2) | (2 << 4) | (1 << 11));
-    expect(orderFlags(11)).to.equal((1 << 0) | (3 << 2) | (3 << 9));
-    expect(orderFlags(1)).to.equal((1 << 2) | (1 << 11));
+    expect(orderFlags(2)).to.equal((0 << 0) | (0 << 1) | (0 << 3) | (0 << 6) | (1 << 9) | (1 << 10));
+    expect(orderFlags(3)).to.equal(2 << 10);
+    expect(orderFlags(4)).to.equal((1 << 0) | (3 << 3) | (1 << 12));
+    expect(orderFlags(7)).to.equal((3 << 3) | (1 << 6) | (2 << 12));
+    expect(orderFlags(8)).to.equal((1 << 1) | (2 << 3) | (2 << 6) | (1 << 16));
+    expect(orderFlags(11)).to.equal((1 << 0) | (3 << 3) | (3 << 12));
+    expect(orderFlags(1)).to.equal((1 << 3) | (1 << 16));
   });
 
   it('resting orders that cannot rest where they are', () => {
     expect(refusal(setFlags(2, (f) => f | 1))).to.equal('order 2 rests in the buy book of BTC-USD but is a open sell limit order of market #0');
     expect(refusal(setFlags(2, (f) => f | 2))).to.equal('order 2 rests in the buy book of BTC-USD but is a open buy market order of market #0');
-    expect(refusal(setFlags(2, (f) => f | (2 << 2)))).to.equal('order 2 rests in the buy book of BTC-USD but is a filled buy limit order of market #0');
-    expect(refusal(setFlags(2, (f) => f | (3 << 2)))).to.equal('order 2 rests in the buy book of BTC-USD but is a cancelled buy limit order of market #0');
+    expect(refusal(setFlags(2, (f) => f | (2 << 3)))).to.equal('order 2 rests in the buy book of BTC-USD but is a filled buy limit order of market #0');
+    expect(refusal(setFlags(2, (f) => f | (3 << 3)))).to.equal('order 2 rests in the buy book of BTC-USD but is a cancelled buy limit order of market #0');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 1, true)))).to.equal(
       'order 2 rests in the buy book of BTC-USD but is a open buy limit order of market #1',
     );
@@ -357,12 +383,12 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(editOrder(bytes, 6, (v, at) => v.setFloat64(at + ORDER_LAYOUT.locked, 5, true)))).to.equal(
       'order 6 is listed as closed by cy but is filled, account #2, locking 5',
     );
-    expect(refusal(setFlags(4, (f) => f & ~(3 << 2)))).to.equal('order 4 is listed as closed by bob but is open, account #1, locking 0');
-    expect(refusal(setFlags(4, (f) => (f & ~(3 << 2)) | (1 << 2)))).to.equal('order 4 is listed as closed by bob but is partially_filled, account #1, locking 0');
+    expect(refusal(setFlags(4, (f) => f & ~(7 << 3)))).to.equal('order 4 is listed as closed by bob but is open, account #1, locking 0');
+    expect(refusal(setFlags(4, (f) => (f & ~(7 << 3)) | (1 << 3)))).to.equal('order 4 is listed as closed by bob but is partially_filled, account #1, locking 0');
     expect(refusal(editOrder(bytes, 4, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 2, true)))).to.equal(
       'order 4 is listed as closed by bob but is cancelled, account #2, locking 0',
     );
-    expect(Engine.restore(CONFIG, setFlags(4, (f) => (f & ~(3 << 2)) | (2 << 2))).lastSeq()).to.equal(h.engine.lastSeq());
+    expect(Engine.restore(CONFIG, setFlags(4, (f) => (f & ~(7 << 3)) | (2 << 3))).lastSeq()).to.equal(h.engine.lastSeq());
   });
 
   it('orders no list holds, lists longer than the orders, and client order ids used twice', () => {
@@ -371,7 +397,7 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     const fewer = edited(edited(bytes, 'ORDR', (p) => p.subarray(0, 11 * ORDER_BYTES)), 'META', (_, v) => v.setUint32(12, 11, true));
     expect(refusal(fewer)).to.equal('section ORDR holds 11 orders, fewer than the books and accounts list');
     // Order 2 gets a client order id, the same as ann's order 1: the CLID string goes first.
-    const clid = edited(setFlags(2, (f) => f | (1 << 11)), 'CLID', (p) => concatParts([p.subarray(0, 7), p]));
+    const clid = edited(setFlags(2, (f) => f | (1 << 16)), 'CLID', (p) => concatParts([p.subarray(0, 7), p]));
     expect(refusal(clid)).to.equal('client order id "a-1" of ann is used twice');
   });
 });
@@ -515,7 +541,7 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(Engine.restore(CONFIG, bytes).snapshot()).to.deep.equal(bytes);
   });
 
-  it('leaves the state hash of a state without retry data as format 1 had it, and counts retry data in it', () => {
+  it('leaves RTRY out of a state without retry data, hashed as before the section existed, and counts retry data in it', () => {
     const quiet = (): Harness => {
       const h = new Harness();
       for (const u of ['ann', 'bob']) for (const asset of ['USD', 'BTC']) h.deposit(u, asset, '1000');
@@ -527,9 +553,14 @@ describe('snapshot: the retry window (RTRY)', () => {
       return h;
     };
     const h = quiet();
-    expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length(0);
-    // What the engine of format 1 computed for this state.
-    expect(h.engine.stateHash()).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    const sections = readSections(h.engine.snapshot());
+    expect(sections.has('RTRY')).to.equal(false);
+    // What the engines of formats 1 and 2 computed for this state: the same sections but SEQN, flags packed narrower.
+    const format1 = frameSections(REQUIRED_TAGS.map((tag) => ({ tag, payload: tag === 'ORDR' ? withFormat1Flags(sections.get(tag)!) : sections.get(tag)! })));
+    const hash = createHash('sha256');
+    for (const part of format1.slice(3)) hash.update(part);
+    expect(hash.digest('hex')).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    expect(h.engine.stateHash()).to.equal('46e95e03c122936249d64d87ba424bbf3e9cc8198afa6b72ec0d94dccbf8c172');
     const twin = quiet();
     accepted(h.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n, requestId: 'r' }));
     accepted(twin.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n }));
@@ -537,17 +568,24 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(h.engine.stateHash()).to.not.equal(twin.engine.stateHash());
   });
 
-  it('restores a format 1 snapshot with empty retry state', () => {
+  it('restores a format 1 snapshot with empty retry state, and a format 2 one with it', () => {
     const h = variedBook();
     const sections = readSections(h.engine.snapshot());
-    const v1 = concatParts(frameSections(SECTION_TAGS.slice(0, 6).map((tag) => ({ tag, payload: sections.get(tag)! }))));
-    new DataView(v1.buffer).setUint32(8, 1, true);
-    const restored = Engine.restore(CONFIG, v1);
+    const older = (version: number, tags: readonly SectionTag[]): Uint8Array => {
+      const bytes = concatParts(frameSections(tags.map((tag) => ({ tag, payload: tag === 'ORDR' ? withFormat1Flags(sections.get(tag)!) : sections.get(tag)! }))));
+      new DataView(bytes.buffer).setUint32(8, version, true);
+      return bytes;
+    };
+    const v1 = Engine.restore(CONFIG, older(1, REQUIRED_TAGS));
     // variedBook's market order b-1 traded when placed: format 1 could not keep that.
-    expect(readSections(restored.snapshot()).get('RTRY')).to.have.length(0);
+    expect(readSections(v1.snapshot()).get('RTRY')).to.equal(undefined);
     expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length.above(0);
-    expect(restored.listOrders('bob', { openOnly: false, limit: 100 })).to.deep.equal(h.engine.listOrders('bob', { openOnly: false, limit: 100 }));
+    expect(v1.listOrders('bob', { openOnly: false, limit: 100 })).to.deep.equal(h.engine.listOrders('bob', { openOnly: false, limit: 100 }));
+    const v2 = Engine.restore(CONFIG, older(2, [...REQUIRED_TAGS, 'RTRY']));
+    expectSameEngine(v2, h.engine);
+    expect(v2.stateHash()).to.equal(h.engine.stateHash());
   });
+
 
   it('captures a copy of the retry data: placements, amendments, deposits and evictions after capture() are not in the snapshot', () => {
     const { h } = retryBook();

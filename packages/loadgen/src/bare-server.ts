@@ -56,6 +56,7 @@ function placedOrder(
     lockedAmount: rests ? LOCKED : '0',
     stopPrice: '',
     ocoOrderId: 0n,
+    cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED,
   };
 }
 
@@ -100,6 +101,7 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       lockedAmount: '0',
       stopPrice: '',
       ocoOrderId: 0n,
+      cancelReason: matching.CancelReason.CANCEL_REASON_USER,
     },
     releasedAmount: '4.1895',
     releasedAsset: 'USD',

@@ -5,6 +5,7 @@ import {
   PRICE_DECIMALS,
   QUANTITY_DECIMALS,
   type BalanceView,
+  type CancelReason,
   type DepthView,
   type LevelView,
   type MarketConfig,
@@ -52,6 +53,13 @@ const SELF_TRADE_PREVENTIONS: Readonly<Record<SelfTradePrevention, matching.Self
   cancel_both: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_CANCEL_BOTH,
 };
 
+const CANCEL_REASONS: Readonly<Record<CancelReason, matching.CancelReason>> = {
+  user: matching.CancelReason.CANCEL_REASON_USER,
+  ioc: matching.CancelReason.CANCEL_REASON_IOC,
+  self_trade: matching.CancelReason.CANCEL_REASON_SELF_TRADE,
+  oco: matching.CancelReason.CANCEL_REASON_OCO,
+};
+
 export function orderToProto(order: OrderView): matching.Order {
   return {
     orderId: BigInt(order.orderId),
@@ -72,6 +80,7 @@ export function orderToProto(order: OrderView): matching.Order {
     lockedAmount: formatAmount(order.locked),
     stopPrice: order.stopPrice === undefined ? '' : formatPrice(order.stopPrice),
     ocoOrderId: BigInt(order.ocoOrderId ?? 0),
+    cancelReason: order.cancelReason === undefined ? matching.CancelReason.CANCEL_REASON_UNSPECIFIED : CANCEL_REASONS[order.cancelReason],
   };
 }
 

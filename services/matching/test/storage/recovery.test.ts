@@ -1,6 +1,6 @@
 import { readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { Engine, SnapshotInvalidError, type CommandResult } from '@orderbook/engine';
-import { frameSections, readSections, SECTION_TAGS } from '@orderbook/engine/src/snapshot';
+import { frameSections, readSections } from '@orderbook/engine/src/snapshot';
 import { expect } from 'chai';
 import type { CommandLoop } from '../../src/loop/command-loop-api';
 import { journalPath, listJournalSegments, listSnapshots } from '../../src/storage/data-files';
@@ -96,7 +96,7 @@ describe('recovery', () => {
     // The first account's first asset: after its user id, available then locked.
     const lockedAt = 4 + accounts.readUInt32LE(0) + 8;
     accounts.writeBigUInt64LE(accounts.readBigUInt64LE(lockedAt) + 1n, lockedAt);
-    const framed = frameSections(SECTION_TAGS.map((tag) => ({ tag, payload: tag === 'ACCT' ? accounts : sections.get(tag)! })));
+    const framed = frameSections([...sections].map(([tag, payload]) => ({ tag, payload: tag === 'ACCT' ? accounts : payload })));
     writeFileSync(newest.path, Buffer.concat([header, ...framed]));
     expect(() => Engine.restore(LOAD_ENGINE_CONFIG, Buffer.concat(framed))).to.throw(SnapshotInvalidError, /locked but its open orders reserve/);
     const recovered = await recoverDataDir(dataDir);

@@ -296,6 +296,66 @@ export function orderStatusToJSON(object: OrderStatus): string {
   }
 }
 
+/** CancelReason says why an order was cancelled. */
+export enum CancelReason {
+  /** CANCEL_REASON_UNSPECIFIED - CANCEL_REASON_UNSPECIFIED: the order is not cancelled. */
+  CANCEL_REASON_UNSPECIFIED = 0,
+  /** CANCEL_REASON_USER - CANCEL_REASON_USER: its owner cancelled it (CancelOrder, CancelAllOrders). */
+  CANCEL_REASON_USER = 1,
+  /** CANCEL_REASON_IOC - CANCEL_REASON_IOC: the unfilled rest of an immediate-or-cancel order. */
+  CANCEL_REASON_IOC = 2,
+  /** CANCEL_REASON_SELF_TRADE - CANCEL_REASON_SELF_TRADE: self-trade prevention cancelled it. */
+  CANCEL_REASON_SELF_TRADE = 3,
+  /**
+   * CANCEL_REASON_OCO - CANCEL_REASON_OCO: the other order of its one-cancels-other pair filled (even in part),
+   * triggered or was cancelled.
+   */
+  CANCEL_REASON_OCO = 7,
+  UNRECOGNIZED = -1,
+}
+
+export function cancelReasonFromJSON(object: any): CancelReason {
+  switch (object) {
+    case 0:
+    case "CANCEL_REASON_UNSPECIFIED":
+      return CancelReason.CANCEL_REASON_UNSPECIFIED;
+    case 1:
+    case "CANCEL_REASON_USER":
+      return CancelReason.CANCEL_REASON_USER;
+    case 2:
+    case "CANCEL_REASON_IOC":
+      return CancelReason.CANCEL_REASON_IOC;
+    case 3:
+    case "CANCEL_REASON_SELF_TRADE":
+      return CancelReason.CANCEL_REASON_SELF_TRADE;
+    case 7:
+    case "CANCEL_REASON_OCO":
+      return CancelReason.CANCEL_REASON_OCO;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CancelReason.UNRECOGNIZED;
+  }
+}
+
+export function cancelReasonToJSON(object: CancelReason): string {
+  switch (object) {
+    case CancelReason.CANCEL_REASON_UNSPECIFIED:
+      return "CANCEL_REASON_UNSPECIFIED";
+    case CancelReason.CANCEL_REASON_USER:
+      return "CANCEL_REASON_USER";
+    case CancelReason.CANCEL_REASON_IOC:
+      return "CANCEL_REASON_IOC";
+    case CancelReason.CANCEL_REASON_SELF_TRADE:
+      return "CANCEL_REASON_SELF_TRADE";
+    case CancelReason.CANCEL_REASON_OCO:
+      return "CANCEL_REASON_OCO";
+    case CancelReason.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** OrderStatusFilter selects orders in ListOrders. */
 export enum OrderStatusFilter {
   /** ORDER_STATUS_FILTER_UNSPECIFIED - ORDER_STATUS_FILTER_UNSPECIFIED means ORDER_STATUS_FILTER_ALL. */
@@ -383,6 +443,8 @@ export interface Order {
   stopPrice: string;
   /** oco_order_id is the other order of its one-cancels-other pair while both are open; 0 otherwise. */
   ocoOrderId: bigint;
+  /** cancel_reason says why a cancelled order was cancelled; unspecified for every other status. */
+  cancelReason: CancelReason;
 }
 
 /** Trade is one match between a resting (maker) and an incoming (taker) order. */
@@ -866,6 +928,7 @@ function createBaseOrder(): Order {
     lockedAmount: "",
     stopPrice: "",
     ocoOrderId: 0n,
+    cancelReason: 0,
   };
 }
 
@@ -936,6 +999,9 @@ export const Order: MessageFns<Order> = {
         throw new globalThis.Error("value provided for field message.ocoOrderId of type uint64 too large");
       }
       writer.uint32(144).uint64(message.ocoOrderId);
+    }
+    if (message.cancelReason !== 0) {
+      writer.uint32(192).int32(message.cancelReason);
     }
     return writer;
   },
@@ -1091,6 +1157,14 @@ export const Order: MessageFns<Order> = {
           message.ocoOrderId = reader.uint64() as bigint;
           continue;
         }
+        case 24: {
+          if (tag !== 192) {
+            break;
+          }
+
+          message.cancelReason = reader.int32() as any;
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1122,6 +1196,7 @@ export const Order: MessageFns<Order> = {
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
       stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
       ocoOrderId: isSet(object.ocoOrderId) ? BigInt(object.ocoOrderId) : 0n,
+      cancelReason: isSet(object.cancelReason) ? cancelReasonFromJSON(object.cancelReason) : 0,
     };
   },
 
@@ -1181,6 +1256,9 @@ export const Order: MessageFns<Order> = {
     if (message.ocoOrderId !== 0n) {
       obj.ocoOrderId = message.ocoOrderId.toString();
     }
+    if (message.cancelReason !== 0) {
+      obj.cancelReason = cancelReasonToJSON(message.cancelReason);
+    }
     return obj;
   },
 
@@ -1207,6 +1285,7 @@ export const Order: MessageFns<Order> = {
     message.lockedAmount = object.lockedAmount ?? "";
     message.stopPrice = object.stopPrice ?? "";
     message.ocoOrderId = object.ocoOrderId ?? 0n;
+    message.cancelReason = object.cancelReason ?? 0;
     return message;
   },
 };
