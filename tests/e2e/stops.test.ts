@@ -1,20 +1,13 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@orderbook/client';
 import { matching } from '@orderbook/proto';
 import { expectStatus } from '@orderbook/test-support';
+import { refusal } from './support/refusal';
 import { Session } from './support/session';
 import { TestStack, type Trader } from './support/test-stack';
 
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
 const { ORDER_STATUS_UNTRIGGERED, ORDER_STATUS_CANCELLED, ORDER_STATUS_FILLED, ORDER_STATUS_OPEN } = matching.OrderStatus;
-
-/** The ErrorInfo reason and the field it names, from the error's trailer. */
-async function refusal(promise: Promise<unknown>, code: grpc.status): Promise<[string | undefined, string | undefined]> {
-  const error = await expectStatus(promise, code);
-  const details = decodeStatusDetails(error.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer);
-  return [details.reason, details.metadata.field ?? details.fieldViolations[0]?.field];
-}
 
 /** Stop orders and one-cancels-other pairs through real gRPC: waiting, triggering, refusals, other users. */
 describe('stop orders and OCO pairs', () => {

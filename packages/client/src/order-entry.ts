@@ -68,18 +68,20 @@ export class OrderEntry {
   }
 
   /**
-   * Places a one-cancels-other pair. Sent once, never repeated: a pair carries no client order id,
-   * so a repeat after a lost answer could place a second pair (ListOrders tells what happened).
+   * Places a one-cancels-other pair. A pair carries no client order id, so a repeat after a lost
+   * answer could place a second pair: it is never repeated (ListOrders tells what happened), except
+   * after a follower's NOT_LEADER, which placed nothing, to the leader that refusal names.
    */
   async placeOcoOrder(pair: OcoOrder): Promise<PlacedOco> {
     const request = matching.PlaceOcoOrderRequest.fromPartial(pair);
     const { channels } = this.context;
-    try {
-      const answer = await this.call(channels.writes, channels.writes.placeOcoOrder, request);
-      return { order: required(answer.order), stopOrder: required(answer.stopOrder), trades: answer.trades };
-    } catch (err) {
-      channels.follow(err);
-      throw err;
+    for (;;) {
+      try {
+        const answer = await this.call(channels.writes, channels.writes.placeOcoOrder, request);
+        return { order: required(answer.order), stopOrder: required(answer.stopOrder), trades: answer.trades };
+      } catch (err) {
+        if (!channels.follow(err)) throw err;
+      }
     }
   }
 

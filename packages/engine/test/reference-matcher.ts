@@ -286,13 +286,19 @@ export class ReferenceExchange {
     return { ok: true, value, events: [] };
   }
 
-  private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
-    const market = this.marketOf(cmd.market);
-    if (market === undefined) return fail('INVALID_ARGUMENT', 'market');
+  /** The fields every placement has: market, user, side, quantity, self-trade prevention. */
+  private placementError(cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' | 'placeOco' }>): CommandResult | undefined {
+    if (this.marketOf(cmd.market) === undefined) return fail('INVALID_ARGUMENT', 'market');
     if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
     if (!SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
     if (badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
     if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
+    return undefined;
+  }
+
+  private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
+    const invalid = this.placementError(cmd);
+    if (invalid !== undefined) return invalid;
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
     if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
     const isLimit = cmd.kind === 'placeLimit';
@@ -381,12 +387,8 @@ export class ReferenceExchange {
   }
 
   private placeOco(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeOco' }>): CommandResult {
-    const market = this.marketOf(cmd.market);
-    if (market === undefined) return fail('INVALID_ARGUMENT', 'market');
-    if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
-    if (!SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
-    if (badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
-    if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
+    const invalid = this.placementError(cmd);
+    if (invalid !== undefined) return invalid;
     if (badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
     if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
     if (cmd.stopLimitPrice !== undefined && badUnits(cmd.stopLimitPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_limit_price');

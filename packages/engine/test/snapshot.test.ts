@@ -641,3 +641,21 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(refusal(edited(bytes, 'RTRY', (payload) => payload.subarray(0, payload.length - 1)), h.config)).to.equal('section RTRY ends early');
   });
 });
+
+describe('snapshot: stop orders (STOP)', () => {
+  it('refuses stops or pairs no command could make, naming what is wrong', () => {
+    const h = new Harness();
+    for (const u of ['ann', 'bob']) for (const asset of ['USD', 'SOL']) h.deposit(u, asset, '1000');
+    placed(h.limit('bob', 'SOL-USD', 'sell', '100', '1')); // order 1
+    accepted(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '1')); // orders 2 (limit) and 3 (stop)
+    placed(h.stopMarket('ann', 'SOL-USD', 'buy', '100', '1')); // order 4
+    const bytes = h.engine.snapshot();
+    // STOP: waiting u32 (2), the stop prices of orders 3 and 4 (f64 each), pairs u32 (1), ids 2 and 3 (f64 each).
+    const stop = (change: (view: DataView) => void): Uint8Array => edited(bytes, 'STOP', (_, view) => change(view));
+    expect(Engine.restore(CONFIG, stop(() => undefined)).stateHash()).to.equal(h.engine.stateHash());
+    expect(refusal(stop((v) => v.setFloat64(24, 1, true)))).to.equal('one-cancels-other pair 1, 3 is not an open order and a waiting stop of one user, each in no other pair');
+    expect(refusal(stop((v) => v.setFloat64(32, 2, true)))).to.equal('one-cancels-other pair 2, 2 out of order');
+    expect(refusal(stop((v) => v.setUint32(0, 1, true)))).to.equal('section ORDR holds 1 orders that no book or account lists');
+    expect(refusal(stop((v) => v.setFloat64(4, -1, true)))).to.equal("order #2's stop price is -1, not a count");
+  });
+});
