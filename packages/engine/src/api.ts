@@ -20,7 +20,31 @@ export interface MarketConfig {
   readonly symbol: string;
   readonly base: string;
   readonly quote: string;
+  /**
+   * Fee of a fill's maker, in basis points of what the maker receives (see settlement.ts for the
+   * fee rule): an integer from -takerFeeBps (a rebate) to MAX_FEE_BPS. Default 0.
+   */
+  readonly makerFeeBps?: number;
+  /** Fee of a fill's taker, in basis points of what the taker receives: 0 to MAX_FEE_BPS. Default 0. */
+  readonly takerFeeBps?: number;
+  /** Prices must be multiples of this, in price units (10^-6). Default 1 (any price). */
+  readonly tickSize?: bigint;
+  /** Quantities must be multiples of this, in quantity units (10^-8). Default 1 (any quantity). */
+  readonly lotSize?: bigint;
+  /** The smallest order quantity, in quantity units. Default 1. */
+  readonly minQuantity?: bigint;
+  /** The smallest order value (floor(price × quantity / 10^6)), in quote units (10^-8). Default 0 (none). */
+  readonly minNotional?: bigint;
 }
+
+/**
+ * The account every fee is credited to and every maker rebate paid from. Not a possible user id of
+ * the auth service (those are UUIDs), so no one can sign up as it; it never trades (placements
+ * naming it are refused), and an admin may fund it with a deposit so that it can pay rebates.
+ */
+export const FEE_ACCOUNT_ID = 'exchange:fees';
+/** The largest fee, in basis points (10 %): a fee never takes more than a tenth of what a side receives. */
+export const MAX_FEE_BPS = 1000;
 
 export interface EngineConfig {
   readonly markets: readonly MarketConfig[];
@@ -181,6 +205,11 @@ export interface OrderView {
   readonly selfTradePrevention: SelfTradePrevention;
   /** What the order still locks: quote for a buy, base for a sell. */
   readonly locked: bigint;
+  /**
+   * The sum of the fees of its fills, in the asset it receives (base for a buy, quote for a sell);
+   * negative when rebates outweigh them.
+   */
+  readonly feesPaid: bigint;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** A stop order's trigger price (waiting or triggered); undefined for other orders. */
@@ -201,6 +230,13 @@ export interface TradeView {
   readonly makerUserId: string;
   readonly takerUserId: string;
   readonly takerSide: Side;
+  /**
+   * What the maker paid in fees, in the asset the maker receives (base if it bought, quote if it
+   * sold): its credit is that much less. Negative: a rebate, credited on top.
+   */
+  readonly makerFee: bigint;
+  /** What the taker paid in fees, in the asset the taker receives; never negative. */
+  readonly takerFee: bigint;
   readonly timestamp: number;
   readonly seq: number;
 }

@@ -102,6 +102,13 @@ export class Balances {
     this.units[ref * 2 + 1] = locked - amount;
   }
 
+  /** Pays `amount` out of available (a maker rebate from the fee account); the caller has checked that it is available. */
+  debit(ref: BalanceRef, amount: bigint): void {
+    const available = this.units[ref * 2]!;
+    if (amount > available) throw this.fault('rebate', ref, available, amount);
+    this.units[ref * 2] = available - amount;
+  }
+
   /** Receives `amount` from a fill. */
   credit(ref: BalanceRef, amount: bigint): void {
     this.units[ref * 2] = this.sum('credit', ref, this.units[ref * 2]!, amount);

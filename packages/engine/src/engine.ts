@@ -44,7 +44,7 @@ import { lockIndexOf, Risk } from './risk';
 import { samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
-import { capture, captureSize, concatParts, encodeAll, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
+import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
 import { EngineState } from './state';
 import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
@@ -56,8 +56,9 @@ import * as validation from './validation';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amendError, amountError, invalid, isClientOrderId, limitError, ocoPriceError, placementError, reject, stopLimitError, stopPriceError, userIdError } =
-  validation;
+const { amendError, amountError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, ocoPriceError, placementError, reject } = validation;
+const { invalidArgument, stopLimitError, stopPriceError, userIdError } = validation;
+const { quoteAmount } = settlement;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
 export class Engine implements EngineQueries {
@@ -91,7 +92,7 @@ export class Engine implements EngineQueries {
 
   /** The whole state as a binary snapshot (snapshot.ts), encoded at once. */
   snapshot(): Uint8Array {
-    return concatParts(encodeAll(this.capture()));
+    return encodeNow(this.state);
   }
 
   /** An engine in the state of `snapshot`; throws SnapshotInvalidError if it is damaged or inconsistent. */
@@ -162,6 +163,10 @@ export class Engine implements EngineQueries {
     // Bounded for sells too, so that any fill's quote amount is below 2^53 whoever the taker is.
     const value = buyLockAmount(price, quantity);
     if (value > ORDER_LIMIT) return this.risk.tooValuable(market);
+    if (market.hasRules) {
+      const ruleError = instrumentRuleError(market, price, quantity) ?? notionalError(market, quoteAmount(price, quantity));
+      if (ruleError !== undefined) return { ok: false, error: ruleError };
+    }
 
     const lock = cmd.side === 'buy' ? value : quantity;
     const lockUnits = cmd.side === 'buy' ? BigInt(lock) : cmd.quantity;
@@ -207,6 +212,8 @@ export class Engine implements EngineQueries {
       if (repeat !== undefined) return repeat;
     }
     const quantity = Number(cmd.quantity);
+    const ruleError = market.hasRules ? instrumentRuleError(market, undefined, quantity) : undefined;
+    if (ruleError !== undefined) return { ok: false, error: ruleError };
     if (cmd.stopPrice !== undefined) return this.placeStopMarket(cmd, account, clientOrderId, quantity);
     const plan = planTake(this.state.store, market.book, account?.index ?? -1, cmd.side, undefined, quantity, cmd.selfTradePrevention);
     if (plan.stoppedBySelfTrade) {
@@ -216,6 +223,8 @@ export class Engine implements EngineQueries {
       return reject('FAILED_PRECONDITION', 'quantity', 'quantity: insufficient liquidity for market order');
     }
     if (plan.cost > ORDER_LIMIT) return this.risk.tooValuable(market);
+    const notionalRuleError = market.hasRules ? notionalError(market, plan.cost) : undefined;
+    if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
     // Locks exactly what the fills will pay, so the lock ends at zero.
     const lock = cmd.side === 'buy' ? plan.cost : quantity;
     const lockUnits = cmd.side === 'buy' ? BigInt(lock) : cmd.quantity;
@@ -243,6 +252,9 @@ export class Engine implements EngineQueries {
     const stopPrice = Number(cmd.stopPrice);
     const value = buyLockAmount(stopMarketBuyLockPrice(stopPrice), quantity);
     if (value > ORDER_LIMIT) return this.risk.tooValuable(market);
+    // Its value for the minimum notional: its quantity at the stop price.
+    const notionalRuleError = market.hasRules ? notionalError(market, quoteAmount(stopPrice, quantity)) : undefined;
+    if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
     const lock = cmd.side === 'buy' ? value : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
     const fundsError = this.risk.fundsError(account, lockIndex, BigInt(lock));
@@ -282,6 +294,13 @@ export class Engine implements EngineQueries {
     const limitValue = buyLockAmount(price, quantity);
     const stopValue = buyLockAmount(stopLimit ?? stopMarketBuyLockPrice(stopPrice), quantity);
     if (limitValue > ORDER_LIMIT || stopValue > ORDER_LIMIT) return this.risk.tooValuable(market);
+    if (market.hasRules) {
+      const ruleError =
+        instrumentRuleError(market, price, quantity) ??
+        (stopLimit !== undefined && stopLimit % market.tickSize !== 0 ? invalidArgument('stop_limit_price', 'not a multiple of the tick size') : undefined) ??
+        notionalError(market, quoteAmount(price, quantity));
+      if (ruleError !== undefined) return { ok: false, error: ruleError };
+    }
     const buy = cmd.side === 'buy';
     const limitLock = buy ? limitValue : quantity;
     const stopLock = buy ? stopValue : quantity;
@@ -434,6 +453,10 @@ export class Engine implements EngineQueries {
     const filled = store.filled(order);
     if (quantity <= filled) return reject('FAILED_PRECONDITION', 'quantity', `quantity: must be above the filled quantity ${formatQuantity(BigInt(filled))}`);
     if (buyLockAmount(price, quantity) > ORDER_LIMIT) return this.risk.tooValuable(market);
+    if (market.hasRules) {
+      const ruleError = instrumentRuleError(market, price, quantity) ?? notionalError(market, quoteAmount(price, quantity));
+      if (ruleError !== undefined) return { ok: false, error: ruleError };
+    }
     const keepsPlace = quantity <= store.quantity(order);
     const side = store.side(order);
     if (price !== oldPrice && store.postOnly(order) && wouldCross(market.book, side, price)) {

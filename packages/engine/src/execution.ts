@@ -179,7 +179,8 @@ export class Execution implements FillHandler {
     const quantityUnits = BigInt(quantity);
     const quoteUnits = BigInt(quote);
     const takerBuys = store.isBuy(taker);
-    this.settlement.settleFill(market, maker, taker, takerBuys, quantity, quote, quantityUnits, quoteUnits);
+    const settlement = this.settlement;
+    settlement.settleFill(market, maker, taker, takerBuys, quantity, quote, quantityUnits, quoteUnits);
 
     level.reduce(quantityUnits);
     recorder.level(market.book, level);
@@ -196,6 +197,8 @@ export class Execution implements FillHandler {
       makerUserId: store.userId(maker),
       takerUserId: store.userId(taker),
       takerSide: takerBuys ? 'buy' : 'sell',
+      makerFee: settlement.makerFee,
+      takerFee: settlement.takerFee,
       timestamp: this.now,
       seq: this.state.lastSeq + 1,
     };

@@ -16,4 +16,4 @@ export {
   parsePrice,
   parseQuantity,
 } from './fixed-point';
-export { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId, SELF_TRADE_PREVENTIONS, SIDES, TIMES_IN_FORCE } from './validation';
+export { CLIENT_ORDER_ID_MAX_LENGTH, isClientOrderId, marketConfigError, SELF_TRADE_PREVENTIONS, SIDES, TIMES_IN_FORCE } from './validation';

@@ -83,6 +83,11 @@ export class OrderStore {
   private stopPrices = new Map<OrderRef, number>();
   /** Each open one-cancels-other leg's partner, both ways. */
   private ocoPartners = new Map<OrderRef, OrderRef>();
+  /**
+   * The fees of the orders that have paid some (or been rebated), in units of the asset each
+   * receives: a Map, empty on markets without fees, rather than a field of every slot.
+   */
+  private fees = new Map<OrderRef, bigint>();
 
   constructor(
     /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
@@ -147,6 +152,7 @@ export class OrderStore {
    */
   release(ref: OrderRef): void {
     if (this.hasClientOrderId(ref)) this.clientOrderIds.delete(ref);
+    if (this.fees.size > 0) this.fees.delete(ref);
     this.free.push(ref);
   }
 
@@ -190,6 +196,7 @@ export class OrderStore {
     copy.clientOrderIds = new Map(this.clientOrderIds);
     copy.stopPrices = new Map(this.stopPrices);
     copy.ocoPartners = new Map(this.ocoPartners);
+    copy.fees = new Map(this.fees);
     return copy;
   }
 
@@ -308,6 +315,10 @@ export class OrderStore {
   isOnBook(ref: OrderRef): boolean {
     return field(this.flags(ref), ON_BOOK_BIT, 1) === 1;
   }
+  /** The sum of the order's fees (negative: rebates), in the asset it receives. */
+  feesPaid(ref: OrderRef): bigint {
+    return this.fees.size === 0 ? 0n : (this.fees.get(ref) ?? 0n);
+  }
   /** Asset index of what the order locks (quote for a buy, base for a sell). */
   lockIndex(ref: OrderRef): number {
     return this.data[ref * STRIDE + LOCK_ASSET]!;
@@ -360,6 +371,19 @@ export class OrderStore {
     this.ocoPartners.delete(b);
     this.setBit(a, OCO_BIT, false);
     this.setBit(b, OCO_BIT, false);
+  }
+
+  /** The orders with fees, and their sums (what a snapshot records). */
+  feeEntries(): [OrderRef, bigint][] {
+    return [...this.fees];
+  }
+
+  /** Adds a fill's fee (or rebate, negative) to the order's sum; a snapshot's restore sets it alike. */
+  addFee(ref: OrderRef, fee: bigint): void {
+    if (fee === 0n) return;
+    const sum = this.feesPaid(ref) + fee;
+    if (sum === 0n) this.fees.delete(ref);
+    else this.fees.set(ref, sum);
   }
 
   /** New price and total quantity (above what is filled) of an amended open order. */
@@ -428,6 +452,7 @@ export class OrderStore {
       postOnly: field(flags, POST_ONLY_BIT, 1) === 1,
       selfTradePrevention: STPS[field(flags, STP_BIT, 2)]!,
       locked: locked ?? BigInt(d[at + LOCKED]!),
+      feesPaid: this.fees.size === 0 ? 0n : (this.fees.get(ref) ?? 0n),
       createdAt: d[at + CREATED_AT]!,
       updatedAt: d[at + UPDATED_AT]!,
       stopPrice: field(flags, STOP_BIT, 1) === 1 ? BigInt(this.stopPrices.get(ref)!) : undefined,

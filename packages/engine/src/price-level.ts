@@ -31,13 +31,21 @@ export class PriceLevel {
 
   /** Queues `order` behind every order already at this price (time priority). */
   append(store: OrderStore, order: OrderRef): void {
+    this.link(store, order);
+    this.volume += BigInt(store.remaining(order));
+  }
+
+  /**
+   * Queues `order` like append() but leaves the volume to the caller: a restore sums a level's
+   * quantities as numbers and converts once per level, not a bigint per order.
+   */
+  link(store: OrderStore, order: OrderRef): void {
     store.setPrev(order, this.tail);
     store.setNext(order, NO_ORDER);
     if (this.tail === NO_ORDER) this.head = order;
     else store.setNext(this.tail, order);
     this.tail = order;
     store.setOnBook(order, true);
-    this.volume += BigInt(store.remaining(order));
     this.count++;
   }
 

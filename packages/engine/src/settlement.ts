@@ -14,15 +14,34 @@
  * cancelled) its leftover lock — price improvement plus rounding dust — returns to available.
  * A sell order locks exactly its base quantity; each fill pays exactly fillQty of it.
  *
+ * Fees. Each side of a fill pays its market's fee rate (maker or taker, in basis points) on what
+ * it receives — the buyer on the base quantity, the seller on the quote amount — in that asset:
+ *
+ *   fee = ceil(received × bps / 10^4)      in units of the received asset
+ *
+ * one rule for every fee, rounded in the exchange's favour (a fee up, a rebate — negative bps —
+ * down in size). The side is credited received - fee; the fee account (api.ts FEE_ACCOUNT_ID) is
+ * credited the fee. Fees never touch locks: a buyer pays its fee out of the base it receives, so
+ * its lock stays the quote its fills cost, and locked == what open orders reserve holds exactly.
+ * A fee is at most MAX_FEE_BPS (10 %) of what it is charged on, so no credit is ever negative.
+ * A maker rebate is paid in the asset the maker receives — never the one the taker's fee of the
+ * same fill is paid in — out of the fee account's available balance of that asset, and only as far
+ * as that balance goes (a smaller, possibly zero, rebate otherwise): the fee account can never go
+ * negative, and every asset is conserved exactly (what a side is charged or rebated is what the
+ * fee account gains or pays). Markets bound a rebate rate by their taker fee rate, so that at the
+ * trade price the fee account earns at least what it pays out; an admin may fund it by a deposit.
+ *
  * Order-side values are JS numbers, exact because the engine bounds every price, quantity and order
  * value (ceil(price × quantity / 10^6)) to at most 2^53-1 units; balances are exact u64 (balances.ts).
  */
+import { FEE_ACCOUNT_ID } from './api';
 import type { EventRecorder } from './events';
 import { BalanceFaultError } from './faults';
 import type { Market } from './market';
 import type { OrderRef } from './order-store';
 import type { EngineState } from './state';
 
+const ZERO = 0n;
 const SCALE = 1_000_000;
 
 /**
@@ -44,10 +63,24 @@ export function buyLockAmount(price: number, quantity: number): number {
 }
 
 /**
+ * ceil(amount × bps / 10^4), the fee rule, exact for amount ≤ 2^53-1 and |bps| ≤ 10^4: the amount
+ * is split at 10^4 so that no product passes 2^53, and the quotient of the low part, below 10^3 in
+ * size, is at least 10^-4 away from an integer unless it is one, so Math.ceil of it is exact.
+ */
+export function feeOf(amount: number, bps: number): number {
+  const low = amount % 10_000;
+  return ((amount - low) / 10_000) * bps + Math.ceil((low * bps) / 10_000);
+}
+
+/**
  * The settlement stage, after matching: moves the funds of each fill between buyer and seller, and
  * gives back what a closing order still reserves.
  */
 export class Settlement {
+  /** The fees of the last fill settled, in the asset each side received (see TradeView). */
+  makerFee = ZERO;
+  takerFee = ZERO;
+
   constructor(
     private readonly state: EngineState,
     private readonly recorder: EventRecorder,
@@ -77,15 +110,68 @@ export class Settlement {
     const sellerBase = balances.ref(seller, market.baseIndex);
     const sellerQuote = balances.ref(seller, market.quoteIndex);
     balances.spendLocked(buyerQuote, quoteUnits);
-    balances.credit(buyerBase, quantityUnits);
     balances.spendLocked(sellerBase, quantityUnits);
-    balances.credit(sellerQuote, quoteUnits);
+    if (market.chargesFees) {
+      this.creditWithFees(market, maker, taker, takerBuys, buyerBase, sellerQuote, quantity, quote);
+    } else {
+      balances.credit(buyerBase, quantityUnits);
+      balances.credit(sellerQuote, quoteUnits);
+      this.makerFee = ZERO;
+      this.takerFee = ZERO;
+    }
     recorder.balance(buyerQuote);
     recorder.balance(buyerBase);
     recorder.balance(sellerBase);
     recorder.balance(sellerQuote);
     this.takeFromLock(maker, takerBuys ? quantity : quote);
     this.takeFromLock(taker, takerBuys ? quote : quantity);
+  }
+
+  /**
+   * Credits both sides what they received less their fees, and the fee account the fees (a maker
+   * rebate: paid from it, as far as its available balance of that asset goes).
+   */
+  private creditWithFees(
+    market: Market,
+    maker: OrderRef,
+    taker: OrderRef,
+    takerBuys: boolean,
+    buyerBase: number,
+    sellerQuote: number,
+    quantity: number,
+    quote: number,
+  ): void {
+    const { balances, store } = this.state;
+    const takerReceives = takerBuys ? quantity : quote;
+    const makerReceives = takerBuys ? quote : quantity;
+    const takerFee = feeOf(takerReceives, market.takerFeeBps);
+    let makerFee = feeOf(makerReceives, market.makerFeeBps);
+    const makerAsset = takerBuys ? market.quoteIndex : market.baseIndex;
+    if (makerFee < 0) {
+      const account = this.state.feeAccount;
+      const funds = account === undefined ? ZERO : balances.available(balances.ref(account.index, makerAsset));
+      if (BigInt(-makerFee) > funds) makerFee = -Number(funds);
+    }
+    balances.credit(takerBuys ? buyerBase : sellerQuote, BigInt(takerReceives - takerFee));
+    balances.credit(takerBuys ? sellerQuote : buyerBase, BigInt(makerReceives - makerFee));
+    if (takerFee !== 0 || makerFee !== 0) {
+      const fees = (this.state.feeAccount ?? this.state.newAccount(FEE_ACCOUNT_ID)).index;
+      if (takerFee !== 0) {
+        const ref = balances.ref(fees, takerBuys ? market.baseIndex : market.quoteIndex);
+        balances.credit(ref, BigInt(takerFee));
+        this.recorder.balance(ref);
+      }
+      if (makerFee !== 0) {
+        const ref = balances.ref(fees, makerAsset);
+        if (makerFee > 0) balances.credit(ref, BigInt(makerFee));
+        else balances.debit(ref, BigInt(-makerFee));
+        this.recorder.balance(ref);
+      }
+    }
+    this.makerFee = BigInt(makerFee);
+    this.takerFee = BigInt(takerFee);
+    store.addFee(maker, this.makerFee);
+    store.addFee(taker, this.takerFee);
   }
 
   /** Pays `amount` of a fill out of the order's own lock, which must cover it (else: an engine fault). */

@@ -27,6 +27,10 @@
  *         placements of amended orders u32, each (sorted) the client order id, price f64 and
  *         quantity f64; deposit request ids u32, each (oldest first) the id, asset index u32 and
  *         amount u64.
+ *   FEES  fees, in units of the asset each side receives (see settlement.ts): the orders that paid
+ *         some, by id: u32 count, each order id f64 and its sum of fees i64 (negative: rebates);
+ *         then the trades of RTRY that carry a fee, in RTRY's order: u32 count, each tradeId f64,
+ *         maker fee i64 and taker fee i64 (every market without fees: none).
  *   STOP  stop orders (stops.ts), written when some order of ORDR is one (flagged): the number of
  *         waiting stops u32, the stop price f64 of each flagged order in ORDR order, then the
  *         one-cancels-other pairs u32, each the two order ids f64 (lower first; pairs by lower
@@ -35,7 +39,7 @@
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
- * retry state, and 2 (format 1 with RTRY always present).
+ * retry state, and 2 (format 1 with RTRY always present); both without fees.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
@@ -60,7 +64,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'STOP'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'STOP'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -170,6 +174,15 @@ interface CapturedSide {
  * copy of the order store: memory prepared beforehand, so that the copy costs no page faults.
  */
 export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
+  return captureWith(state, state.store.copy(orderBuffer));
+}
+
+/** The state as a binary snapshot, encoded at once: the engine cannot change meanwhile, so its order store is read in place. */
+export function encodeNow(state: EngineState): Uint8Array {
+  return concatParts(encodeAll(captureWith(state, state.store)));
+}
+
+function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
   const accounts = state.accountList;
   const oldestClosed = new Float64Array(accounts.length);
   const closedCounts = new Float64Array(accounts.length);
@@ -187,7 +200,7 @@ export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuff
   return {
     lastSeq: state.lastSeq,
     nextTradeId: state.nextTradeId,
-    store: state.store.copy(orderBuffer),
+    store,
     assets: state.assets,
     balances: state.balances.copyUnits(accounts.length),
     markets: state.markets.map((m) => ({
@@ -268,6 +281,11 @@ class ByteWriter {
   u64(value: bigint): void {
     const at = this.room(8);
     this.view.setBigUint64(at, value, true);
+  }
+
+  i64(value: bigint): void {
+    const at = this.room(8);
+    this.view.setBigInt64(at, value, true);
   }
 
   string(value: string): void {
@@ -444,6 +462,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
   const optional = (
     [
       ['RTRY', encodeRetries(snapshot)],
+      ['FEES', encodeFees(snapshot)],
       ['STOP', encodeStops(store, orders, snapshot.stops)],
     ] as const
   ).filter(([, payload]) => payload.length > 0);
@@ -458,6 +477,26 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     ...small('CLID', orders.clientOrderIds.finish()),
     ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
+}
+
+function encodeFees(snapshot: SnapshotCapture): Uint8Array {
+  const { store } = snapshot;
+  const orders = store.feeEntries().map(([order, fee]) => [store.id(order), fee] as const).sort(([a], [b]) => a - b);
+  const trades = snapshot.retries.flatMap((r) => r.placementTrades.sort(byId).flatMap(([, list]) => list)).filter((t) => t.makerFee !== 0n || t.takerFee !== 0n);
+  if (orders.length === 0 && trades.length === 0) return new Uint8Array(0);
+  const w = new ByteWriter(8 + orders.length * 16 + trades.length * 24);
+  w.u32(orders.length);
+  for (const [id, fee] of orders) {
+    w.f64(id);
+    w.i64(fee);
+  }
+  w.u32(trades.length);
+  for (const t of trades) {
+    w.f64(t.tradeId);
+    w.i64(t.makerFee);
+    w.i64(t.takerFee);
+  }
+  return w.finish();
 }
 
 /** STOP: nothing at all without stop orders; else the waiting count, their stop prices (ORDR order), then the pairs. */
@@ -542,7 +581,7 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 
 /** sha256 (hex) of every section but SEQN: the state, whatever seq it is at. */
 export function stateHash(state: EngineState): string {
-  const parts = encodeAll(capture(state));
+  const parts = encodeAll(captureWith(state, state.store));
   const hash = createHash('sha256');
   // parts: the file header (its section count follows from the rest), then header + payload per
   // section; SEQN's are parts 1 and 2.
@@ -637,6 +676,10 @@ class ByteReader {
     return this.view.getBigUint64(this.take(8), true);
   }
 
+  i64(): bigint {
+    return this.view.getBigInt64(this.take(8), true);
+  }
+
   string(): string {
     const length = this.u32();
     const at = this.take(length);
@@ -722,7 +765,8 @@ class OrderReader {
   }
 
   private number(at: number, field: string, value = this.view.getFloat64(at, true)): number {
-    return count(value, `order #${this.index}'s ${field}`);
+    // The message only when it is needed: built for every field, it was a fifth of a restore.
+    return Number.isSafeInteger(value) && value >= 0 ? value : count(value, `order #${this.index}'s ${field}`);
   }
 
   next(): OrderRecord {
@@ -779,7 +823,10 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
     r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId,
   );
   const waiting = r.status === 'untriggered';
-  state.store.restoreProgress(order, r.filled, waiting ? 'open' : r.status, r.cancelReason, r.updatedAt);
+  // create() leaves an order untouched since its creation: most of a book's are (a fifth of a restore's CPU, measured).
+  if (r.filled !== 0 || (r.status !== 'open' && !waiting) || r.cancelReason !== undefined || r.updatedAt !== r.createdAt) {
+    state.store.restoreProgress(order, r.filled, waiting ? 'open' : r.status, r.cancelReason, r.updatedAt);
+  }
   if (r.stopPrice !== undefined) state.store.makeStop(order, r.stopPrice, waiting);
   state.orders.add(r.id, order);
   return order;
@@ -820,6 +867,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
       for (const size of levels[m * 2 + s]!) {
         if (size === 0) invalid(`an empty level in the ${side} book of ${market.symbol}`);
         let level: PriceLevel | undefined;
+        const volume = new ExactSum();
         for (let k = 0; k < size; k++) {
           const r = orders.next();
           if (r.market !== m || r.side !== side || r.type !== 'limit' || (r.status !== 'open' && r.status !== 'partially_filled')) {
@@ -836,10 +884,12 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
             invalid(`order ${r.id} at price ${r.price} is in the level of ${level.price}`);
           }
           const order = createOrder(state, r);
-          level.append(state.store, order);
+          level.link(state.store, order);
+          volume.add(r.quantity - r.filled);
           state.accountList[r.account]!.addOpen(state.store, order);
           reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
         }
+        level!.volume = volume.total();
       }
     }
     const bid = market.book.bids.best();
@@ -872,7 +922,37 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   orders.end();
   readPairs(state, stops);
   checkLocks(state, reserved);
-  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'));
+  const tradeFees = readFees(state, new ByteReader(sections.get('FEES') ?? new Uint8Array(0), 'FEES'));
+  readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'), tradeFees);
+  if (tradeFees.size > 0) invalid(`section FEES names trade ${tradeFees.keys().next().value} that no retained placement made`);
+}
+
+interface TradeFees {
+  readonly makerFee: bigint;
+  readonly takerFee: bigint;
+}
+
+/** Reads FEES: sets the orders' fees; returns the placement trades' fees by trade id, for readRetries to take. */
+function readFees(state: EngineState, r: ByteReader): Map<number, TradeFees> {
+  const trades = new Map<number, TradeFees>();
+  if (r.atEnd()) return trades;
+  let previous = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const id = count(r.f64(), 'order id of FEES');
+    const fee = r.i64();
+    const order = state.orders.get(id);
+    if (id <= previous || order === NO_ORDER || fee === 0n) invalid(`section FEES lists order ${id} (after ${previous}) with fees ${fee}`);
+    previous = id;
+    state.store.addFee(order, fee);
+  }
+  for (let n = r.u32(); n > 0; n--) {
+    const tradeId = count(r.f64(), 'trade id of FEES');
+    const fees = { makerFee: r.i64(), takerFee: r.i64() };
+    if (trades.has(tradeId) || (fees.makerFee === 0n && fees.takerFee === 0n)) invalid(`section FEES lists trade ${tradeId} twice or without a fee`);
+    trades.set(tradeId, fees);
+  }
+  r.end();
+  return trades;
 }
 
 /** The pairs of STOP, after the stop prices: open orders, each in one pair at most, one of them a waiting stop. */
@@ -899,7 +979,7 @@ function readPairs(state: EngineState, r: ByteReader): void {
  * name a retained order of its account with that client order id, lists come sorted without
  * repeats, and an account keeps no more deposit request ids than the retention bound.
  */
-function readRetries(state: EngineState, r: ByteReader): void {
+function readRetries(state: EngineState, r: ByteReader, tradeFees: Map<number, TradeFees>): void {
   let previous = -1;
   while (!r.atEnd()) {
     const index = r.u32();
@@ -919,7 +999,7 @@ function readRetries(state: EngineState, r: ByteReader): void {
       const trades = r.u32();
       if (trades === 0) invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} list no trade`);
       const list: TradeView[] = [];
-      for (let n = 0; n < trades; n++) list.push(readTrade(state, r));
+      for (let n = 0; n < trades; n++) list.push(readTrade(state, r, tradeFees));
       const id = state.store.id(order);
       if (list.some((t) => t.takerOrderId !== id || t.takerUserId !== account.userId)) {
         invalid(`placement trades of ${JSON.stringify(clientOrderId)} of ${account.userId} are not all of its order ${id} as taker`);
@@ -957,7 +1037,8 @@ function sortedIds(userId: string): (id: string, what: string) => string {
   };
 }
 
-function readTrade(state: EngineState, r: ByteReader): TradeView {
+/** One trade of RTRY, with its fees from FEES (taken out of `tradeFees`). */
+function readTrade(state: EngineState, r: ByteReader, tradeFees: Map<number, TradeFees>): TradeView {
   const tradeId = count(r.f64(), 'tradeId');
   const market = r.u32();
   if (market >= state.markets.length) invalid(`trade ${tradeId} names market #${market}, of ${state.markets.length}`);
@@ -970,9 +1051,11 @@ function readTrade(state: EngineState, r: ByteReader): TradeView {
   const takerUserId = r.string();
   const side = r.u8();
   if (side >= SIDES.length) invalid(`trade ${tradeId} has taker side ${side}`);
+  const fees = tradeFees.get(tradeId);
+  tradeFees.delete(tradeId);
   return {
     tradeId, market: state.markets[market]!.symbol, price, quantity, quoteAmount, makerOrderId, takerOrderId, makerUserId, takerUserId,
-    takerSide: SIDES[side]!, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
+    takerSide: SIDES[side]!, makerFee: fees?.makerFee ?? 0n, takerFee: fees?.takerFee ?? 0n, timestamp: count(r.f64(), `timestamp of trade ${tradeId}`), seq: count(r.f64(), `seq of trade ${tradeId}`),
   };
 }
 
@@ -1017,6 +1100,27 @@ function readAccounts(state: EngineState, r: ByteReader, accountCount: number): 
     if (state.balances.supplyOf(i) > MAX_UNITS) invalid(`the ${asset} of all accounts adds up past 2^64-1`);
   }
   return closed;
+}
+
+/** An exact sum of safe integers, kept as a number while it stays below 2^53 and carried into a bigint past it. */
+class ExactSum {
+  private small = 0;
+  private carried = 0n;
+
+  add(amount: number): void {
+    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
+    const sum = this.small + amount;
+    if (sum > Number.MAX_SAFE_INTEGER) {
+      this.carried += BigInt(this.small);
+      this.small = amount;
+    } else {
+      this.small = sum;
+    }
+  }
+
+  total(): bigint {
+    return this.carried + BigInt(this.small);
+  }
 }
 
 /**

@@ -3,11 +3,12 @@
  * counters. Commands change it through the risk, matching and settlement stages; queries and
  * snapshots read it.
  */
-import type { EngineConfig } from './api';
+import { type EngineConfig, FEE_ACCOUNT_ID } from './api';
 import { Account } from './account';
 import { Balances } from './balances';
 import { Market } from './market';
 import { OrderIndex } from './order-index';
+import { marketConfigError } from './validation';
 import { type OrderRef, OrderStore } from './order-store';
 
 export class EngineState {
@@ -27,6 +28,8 @@ export class EngineState {
   readonly balances: Balances;
   lastSeq = 0;
   nextTradeId = 1;
+  /** The account of FEE_ACCOUNT_ID, once a fee or a deposit has created it. */
+  feeAccount: Account | undefined = undefined;
 
   constructor(readonly config: EngineConfig) {
     const retain = config.closedOrdersRetainedPerUser;
@@ -36,6 +39,8 @@ export class EngineState {
     for (const mc of config.markets) {
       if (this.marketsBySymbol.has(mc.symbol)) throw new Error(`duplicate market ${mc.symbol}`);
       if (mc.base === mc.quote) throw new Error(`market ${mc.symbol} trades ${mc.base} against itself`);
+      const rulesError = marketConfigError(mc);
+      if (rulesError !== undefined) throw new Error(`market ${mc.symbol}: ${rulesError}`);
       const market = new Market(mc, this.markets.length, this.assetIndexOf(mc.base), this.assetIndexOf(mc.quote), this.store);
       this.markets.push(market);
       symbols.push(mc.symbol);
@@ -60,6 +65,7 @@ export class EngineState {
     this.userIds.push(userId);
     this.balances.addAccount(account.index);
     this.accounts.set(userId, account);
+    if (userId === FEE_ACCOUNT_ID) this.feeAccount = account;
     return account;
   }
 

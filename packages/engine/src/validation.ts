@@ -3,18 +3,30 @@
  * map their requests onto these (one owner per rule): they export the enumerations and the client
  * order id rule rather than repeat them.
  */
-import type {
-  CommandResult,
-  EngineError,
-  EngineErrorCode,
-  PlaceLimitCommand,
-  PlaceMarketCommand,
-  PlaceOcoCommand,
-  SelfTradePrevention,
-  Side,
-  TimeInForce,
+import {
+  type CommandResult,
+  type EngineError,
+  type EngineErrorCode,
+  FEE_ACCOUNT_ID,
+  MAX_FEE_BPS,
+  type MarketConfig,
+  type PlaceLimitCommand,
+  type PlaceMarketCommand,
+  type PlaceOcoCommand,
+  type SelfTradePrevention,
+  type Side,
+  type TimeInForce,
 } from './api';
-import { AMOUNT_DECIMALS, MAX_ORDER_UNITS, PRICE_DECIMALS, QUANTITY_DECIMALS, unitsChecker } from './fixed-point';
+import {
+  AMOUNT_DECIMALS,
+  formatAmount,
+  formatPrice,
+  formatQuantity,
+  MAX_ORDER_UNITS,
+  PRICE_DECIMALS,
+  QUANTITY_DECIMALS,
+  unitsChecker,
+} from './fixed-point';
 
 export const SIDES: readonly Side[] = ['buy', 'sell'];
 export const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK'];
@@ -54,6 +66,7 @@ export const userIdError = (userId: unknown): EngineError | undefined =>
 export function placementError(cmd: PlaceLimitCommand | PlaceMarketCommand | PlaceOcoCommand, clientOrderId: string | undefined): EngineError | undefined {
   const userError = userIdError(cmd.userId);
   if (userError !== undefined) return userError;
+  if (cmd.userId === FEE_ACCOUNT_ID) return invalidArgument('user_id', 'the fee account does not trade');
   if (!isSide(cmd.side)) return invalidArgument('side', 'must be buy or sell');
   const quantityError = checkQuantity(cmd.quantity);
   if (quantityError !== undefined) return quantityError;
@@ -102,5 +115,59 @@ export function ocoPriceError(cmd: PlaceOcoCommand): EngineError | undefined {
   if (error !== undefined) return error;
   if (cmd.side === 'sell' && cmd.stopPrice >= cmd.price) return invalidArgument('stop_price', 'a sell pair\'s stop price must be below its limit price');
   if (cmd.side === 'buy' && cmd.stopPrice <= cmd.price) return invalidArgument('stop_price', 'a buy pair\'s stop price must be above its limit price');
+  return undefined;
+}
+
+/** A market's instrument rules, in units (what Market holds; named here so that validation needs no Market). */
+export interface InstrumentRules {
+  readonly tickSize: number;
+  readonly lotSize: number;
+  readonly minQuantity: number;
+  readonly minNotional: number;
+  readonly config: { readonly quote: string };
+}
+
+/**
+ * The instrument rules of a market an order's price (undefined for a market order) and total
+ * quantity must keep: the tick size, the lot size and the minimum quantity. The one check of every
+ * order that enters a book — limit, market and amended orders alike.
+ */
+export function instrumentRuleError(market: InstrumentRules, price: number | undefined, quantity: number): EngineError | undefined {
+  if (price !== undefined && price % market.tickSize !== 0) {
+    return invalidArgument('price', `not a multiple of the tick size ${formatPrice(BigInt(market.tickSize))}`);
+  }
+  if (quantity % market.lotSize !== 0) return invalidArgument('quantity', `not a multiple of the lot size ${formatQuantity(BigInt(market.lotSize))}`);
+  if (quantity < market.minQuantity) return invalidArgument('quantity', `below the minimum quantity ${formatQuantity(BigInt(market.minQuantity))}`);
+  return undefined;
+}
+
+/** The minimum notional rule: `notional` is the order's value in quote units (what its fills would pay, for a market order). */
+export function notionalError(market: InstrumentRules, notional: number): EngineError | undefined {
+  if (notional >= market.minNotional) return undefined;
+  const quote = market.config.quote;
+  return invalidArgument('quantity', `the order's value ${formatAmount(BigInt(notional))} ${quote} is below the minimum notional ${formatAmount(BigInt(market.minNotional))} ${quote}`);
+}
+
+/**
+ * What is wrong with a market's fees and rules, naming the field as the markets file spells it;
+ * undefined when they are valid. Fees are integers of basis points, the taker's from 0 to
+ * MAX_FEE_BPS and the maker's from -takerFeeBps (a rebate never exceeds the taker's fee rate) to
+ * MAX_FEE_BPS; rule sizes are positive and within the engine's bound on an order.
+ */
+export function marketConfigError(config: MarketConfig): string | undefined {
+  const taker = config.takerFeeBps ?? 0;
+  const maker = config.makerFeeBps ?? 0;
+  if (!Number.isSafeInteger(taker) || taker < 0 || taker > MAX_FEE_BPS) return `taker_fee_bps: must be an integer from 0 to ${MAX_FEE_BPS}, got ${taker}`;
+  if (!Number.isSafeInteger(maker) || maker < -taker || maker > MAX_FEE_BPS) {
+    return `maker_fee_bps: must be an integer from -taker_fee_bps (${-taker}) to ${MAX_FEE_BPS}, got ${maker}`;
+  }
+  const sizes = [['tick_size', config.tickSize], ['lot_size', config.lotSize], ['min_quantity', config.minQuantity]] as const;
+  for (const [name, size] of sizes) {
+    if (size !== undefined && (typeof size !== 'bigint' || size < 1n || size > MAX_ORDER)) return `${name}: must be from 1 to ${MAX_ORDER} units`;
+  }
+  const minNotional = config.minNotional;
+  if (minNotional !== undefined && (typeof minNotional !== 'bigint' || minNotional < 0n || minNotional > MAX_ORDER)) {
+    return `min_notional: must be from 0 to ${MAX_ORDER} units`;
+  }
   return undefined;
 }

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Engine, type CommandResult, type EngineEvent } from '../src/index';
 import { expectSameState, runs } from './compare-state';
-import { ASSETS, intents, RANDOM_CONFIG, toCommands, USERS } from './random-commands';
+import { ACCOUNTS, ASSETS, FEE_CONFIG, intents, RANDOM_CONFIG, toCommands } from './random-commands';
 import { ReferenceExchange } from './reference-matcher';
 
 type Coalesced = Extract<EngineEvent, { type: 'bookLevel' | 'balance' }>;
@@ -37,8 +37,10 @@ export function comparable(result: CommandResult): unknown {
 
 describe('differential: engine vs a naive reference exchange', () => {
   // Retaining nothing frees an order's slot as soon as it closes, even mid-match: worth its own run.
-  for (const config of [RANDOM_CONFIG, { ...RANDOM_CONFIG, closedOrdersRetainedPerUser: 0 }]) {
-    it(`agrees on every field of every result and event, and on the whole state after every command (${config.closedOrdersRetainedPerUser} closed orders retained)`, function () {
+  // And with fees and instrument rules, which the reference computes on its own.
+  for (const config of [RANDOM_CONFIG, { ...RANDOM_CONFIG, closedOrdersRetainedPerUser: 0 }, FEE_CONFIG]) {
+    const fees = config === FEE_CONFIG ? ', fees and instrument rules' : '';
+    it(`agrees on every field of every result and event, and on the whole state after every command (${config.closedOrdersRetainedPerUser} closed orders retained${fees})`, function () {
       this.timeout(0);
       fc.assert(
         fc.property(intents(100), (list) => {
@@ -47,7 +49,7 @@ describe('differential: engine vs a naive reference exchange', () => {
           for (const cmd of toCommands(list, config)) {
             const where = `seq ${cmd.seq} ${cmd.kind}`;
             expect(comparable(engine.apply(cmd)), where).to.deep.equal(comparable(reference.apply(cmd)));
-            expectSameState(engine, reference, USERS, ASSETS, where);
+            expectSameState(engine, reference, ACCOUNTS, ASSETS, where);
           }
         }),
         { numRuns: runs(15) },

@@ -2,16 +2,16 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { Engine, type Command, type CommandResult } from '../src/index';
 import { type Book, engineBook, expectSameState, runs } from './compare-state';
-import { ASSETS, intents, RANDOM_CONFIG, toCommands, USERS } from './random-commands';
+import { ACCOUNTS, ASSETS, FEE_CONFIG, intents, RANDOM_CONFIG, toCommands } from './random-commands';
 import { ReferenceExchange } from './reference-matcher';
 
-const MARKETS = RANDOM_CONFIG.markets;
 /** What a buy of `quantity` at `price` must still reserve: ceil(price × quantity / 10^6), in bigint. */
 const buyReserve = (price: bigint, quantity: bigint): bigint => (price * quantity + 999_999n) / 1_000_000n;
 
 /** Invariants that need no reference: each computed here from the engine's public answers. */
 function checkInvariants(engine: Engine, book: Book, deposits: Map<string, bigint>, where: string): void {
-  for (const { symbol } of MARKETS) {
+  const markets = engine.markets();
+  for (const { symbol } of markets) {
     const { buy, sell } = book[symbol]!;
     // Never crossed at rest; levels strictly best first.
     if (buy.length > 0 && sell.length > 0) expect(buy[0]![0] < sell[0]![0], `${where} crossed`).to.equal(true);
@@ -19,10 +19,11 @@ function checkInvariants(engine: Engine, book: Book, deposits: Map<string, bigin
     for (let i = 1; i < sell.length; i++) expect(sell[i]![0] > sell[i - 1]![0], `${where} asks order`).to.equal(true);
   }
   const totals = new Map<string, bigint>();
-  for (const userId of USERS) {
+  // The fee account too: conservation holds only with what it was paid and paid out.
+  for (const userId of ACCOUNTS) {
     const reserved = new Map<string, bigint>();
     for (const order of engine.listOrders(userId, { openOnly: true, limit: 1_000_000 })) {
-      const market = MARKETS.find((m) => m.symbol === order.market)!;
+      const market = markets.find((m) => m.symbol === order.market)!;
       const asset = order.side === 'buy' ? market.quote : market.base;
       reserved.set(asset, (reserved.get(asset) ?? 0n) + order.locked);
       const remaining = order.quantity - order.filled;
@@ -33,6 +34,8 @@ function checkInvariants(engine: Engine, book: Book, deposits: Map<string, bigin
       else expect(order.locked, `${where} order ${order.orderId} lock`).to.equal(remaining);
     }
     for (const { asset, available, locked } of engine.balances(userId)) {
+      // No balance is ever negative: the u64 table would fault first, but the views say it too.
+      expect(available >= 0n && locked >= 0n, `${where} ${userId} ${asset} negative`).to.equal(true);
       // What a user has locked is exactly what their open orders reserve.
       expect(locked, `${where} ${userId} ${asset} locked`).to.equal(reserved.get(asset) ?? 0n);
       totals.set(asset, (totals.get(asset) ?? 0n) + available + locked);
@@ -53,7 +56,13 @@ class Distribution {
   private levels = 0;
 
   command(cmd: Command, result: CommandResult, book: Book): void {
-    if (result.ok && result.value.kind === 'placed') this.trades += result.value.trades.length;
+    if (result.ok && result.value.kind === 'placed') {
+      this.trades += result.value.trades.length;
+      for (const t of result.value.trades) {
+        if (t.makerFee < 0n) this.count('fill with a maker rebate');
+        if (t.takerFee > 0n) this.count('fill with a taker fee');
+      }
+    }
     const fok = cmd.kind === 'placeLimit' && cmd.timeInForce === 'FOK';
     const kind =
       fok ? 'FOK'
@@ -102,17 +111,23 @@ class Distribution {
   }
 }
 
-describe('properties: invariants on random command sequences, against an independent model', () => {
+/** The fee rule, computed here on its own: ceil(received × bps / 10^4). */
+const feeOn = (received: bigint, bps: number): bigint => {
+  const product = received * BigInt(bps);
+  return product >= 0n ? (product + 9_999n) / 10_000n : -(-product / 10_000n);
+};
+
+for (const [name, CONFIG] of [['without fees', RANDOM_CONFIG], ['with fees and instrument rules', FEE_CONFIG]] as const) describe(`properties (${name}): invariants on random command sequences, against an independent model`, () => {
   it('hold after every command; rejected commands change nothing; snapshots restore the same state', function () {
     this.timeout(0);
     const distribution = new Distribution();
     fc.assert(
       fc.property(intents(100), (list) => {
-        const engine = new Engine(RANDOM_CONFIG);
-        // The independent model: balances, locks, reserves per order and the book come from it.
-        const model = new ReferenceExchange(RANDOM_CONFIG);
+        const engine = new Engine(CONFIG);
+        // The independent model: balances, locks, reserves per order, fees and the book come from it.
+        const model = new ReferenceExchange(CONFIG);
         const deposits = new Map<string, bigint>();
-        for (const cmd of toCommands(list)) {
+        for (const cmd of toCommands(list, CONFIG)) {
           const before = engine.stateHash();
           const result = engine.apply(cmd);
           const expected = model.apply(cmd);
@@ -124,14 +139,23 @@ describe('properties: invariants on random command sequences, against an indepen
           if (!result.ok || result.events.length === 0) expect(engine.stateHash(), `${where} changed state without events`).to.equal(before);
           if (result.ok && expected.ok && result.value.kind === 'placed' && expected.value.kind === 'placed') {
             // The exact makers, in the exact order (price, then time priority), for the exact quantities.
-            const fills = (trades: typeof result.value.trades) => trades.map((t) => [t.makerOrderId, t.quantity, t.price, t.quoteAmount]);
+            const fills = (trades: typeof result.value.trades) => trades.map((t) => [t.makerOrderId, t.quantity, t.price, t.quoteAmount, t.makerFee, t.takerFee]);
             expect(fills(result.value.trades), `${where} fills`).to.deep.equal(fills(expected.value.trades));
+            for (const t of result.value.trades) {
+              const market = CONFIG.markets.find((m) => m.symbol === t.market)!;
+              const [takerGets, makerGets] = t.takerSide === 'buy' ? [t.quantity, t.quoteAmount] : [t.quoteAmount, t.quantity];
+              expect(t.takerFee, `${where} taker fee`).to.equal(feeOn(takerGets, market.takerFeeBps ?? 0));
+              // A rebate is the rule's, or less when the fee account cannot pay it all; a fee is the rule's.
+              const makerFee = feeOn(makerGets, market.makerFeeBps ?? 0);
+              if (makerFee >= 0n) expect(t.makerFee, `${where} maker fee`).to.equal(makerFee);
+              else expect(t.makerFee >= makerFee && t.makerFee <= 0n, `${where} maker rebate`).to.equal(true);
+            }
           }
           if (cmd.kind === 'deposit' && result.ok && result.events.length > 0) deposits.set(cmd.asset, (deposits.get(cmd.asset) ?? 0n) + cmd.amount);
           const book = engineBook(engine);
           checkInvariants(engine, book, deposits, where);
-          expectSameState(engine, model, USERS, ASSETS, where);
-          expect(Engine.restore(RANDOM_CONFIG, engine.snapshot()).stateHash(), `${where} restore`).to.equal(engine.stateHash());
+          expectSameState(engine, model, ACCOUNTS, ASSETS, where);
+          expect(Engine.restore(CONFIG, engine.snapshot()).stateHash(), `${where} restore`).to.equal(engine.stateHash());
           distribution.command(cmd, result, book);
         }
         distribution.sequenceEnd();
@@ -145,18 +169,18 @@ describe('properties: invariants on random command sequences, against an indepen
     this.timeout(0);
     fc.assert(
       fc.property(intents(100), fc.nat(), (list, cut) => {
-        const commands = toCommands(list);
+        const commands = toCommands(list, CONFIG);
         const split = cut % commands.length;
-        const engine = new Engine(RANDOM_CONFIG);
+        const engine = new Engine(CONFIG);
         const results = commands.map((cmd) => engine.apply(cmd));
-        const replay = new Engine(RANDOM_CONFIG);
+        const replay = new Engine(CONFIG);
         expect(commands.map((cmd) => replay.apply(cmd))).to.deep.equal(results);
         expect(replay.stateHash()).to.equal(engine.stateHash());
         expect(replay.snapshot()).to.deep.equal(engine.snapshot());
 
-        const first = new Engine(RANDOM_CONFIG);
+        const first = new Engine(CONFIG);
         for (const cmd of commands.slice(0, split)) first.apply(cmd);
-        const restored = Engine.restore(RANDOM_CONFIG, first.snapshot());
+        const restored = Engine.restore(CONFIG, first.snapshot());
         expect(commands.slice(split).map((cmd) => restored.apply(cmd))).to.deep.equal(results.slice(split));
         expect(restored.stateHash()).to.equal(engine.stateHash());
       }),

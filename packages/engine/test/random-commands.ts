@@ -10,7 +10,7 @@
  * pairs trigger around the same prices, so that trades reach them and cascades happen.
  */
 import fc from 'fast-check';
-import type { Command, EngineConfig, Side } from '../src/index';
+import { type Command, type EngineConfig, FEE_ACCOUNT_ID, type Side } from '../src/index';
 import type { CommandBody } from './harness';
 import { ReferenceExchange } from './reference-matcher';
 
@@ -26,6 +26,20 @@ export const RANDOM_CONFIG: EngineConfig = {
   // Small, so that eviction (and NOT_FOUND for evicted orders) happens within a sequence.
   closedOrdersRetainedPerUser: 3,
 };
+/**
+ * The same markets with fees and instrument rules: BTC-USD pays makers a rebate (the fee account
+ * pays it only while it holds the asset) and has every rule, tuned so that the generated orders
+ * break each now and then; ETH-USD charges both sides.
+ */
+export const FEE_CONFIG: EngineConfig = {
+  ...RANDOM_CONFIG,
+  markets: [
+    { symbol: 'BTC-USD', base: 'BTC', quote: 'USD', makerFeeBps: -3, takerFeeBps: 7, tickSize: 10_000n, lotSize: 1_000_000n, minQuantity: 2_000_000n, minNotional: 300_000_000n },
+    { symbol: 'ETH-USD', base: 'ETH', quote: 'USD', makerFeeBps: 10, takerFeeBps: 25 },
+  ],
+};
+/** Every account whose balances the tests check: the users and the fee account. */
+export const ACCOUNTS = [...USERS, FEE_ACCOUNT_ID] as const;
 
 /**
  * A command before its ids are assigned. A cancel's `orderId` is a pick: 1-80 a live order (the
@@ -69,7 +83,8 @@ const withClientOrderId = <T extends object>(body: T, c: string | undefined): T 
 
 const deposit: fc.Arbitrary<Intent> = fc.record({
   kind: fc.constant('deposit' as const),
-  userId: user,
+  // Now and then the fee account is funded, so that it can pay rebates.
+  userId: fc.oneof({ weight: 5, arbitrary: user }, { weight: 1, arbitrary: fc.constant(FEE_ACCOUNT_ID) }),
   asset: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...ASSETS) }, { weight: 1, arbitrary: fc.constant('XRP') }),
   amount: fc.oneof({ weight: 9, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 11n }) }, { weight: 1, arbitrary: fc.constantFrom(0n, 2n ** 64n) }),
 });
@@ -149,7 +164,7 @@ const invalidLimit: fc.Arbitrary<Intent> = fc
   .tuple(
     resting,
     fc.constantFrom<[string, unknown]>(
-      ['userId', ''], ['side', 'up'], ['quantity', 0n], ['quantity', -LOT], ['price', 0n], ['timeInForce', 'GTD'], ['postOnly', 'yes'],
+      ['userId', ''], ['userId', FEE_ACCOUNT_ID], ['side', 'up'], ['quantity', 0n], ['quantity', -LOT], ['price', 0n], ['timeInForce', 'GTD'], ['postOnly', 'yes'],
       ['selfTradePrevention', 'none'], ['clientOrderId', 'x'.repeat(65)], ['clientOrderId', 'tab\there'], ['clientOrderId', 'caf\u00e9'],
     ),
   )

@@ -19,12 +19,14 @@ import type {
   EngineConfig,
   EngineErrorCode,
   EngineEvent,
+  MarketConfig,
   OrderView,
   SelfTradePrevention,
   Side,
   TimeInForce,
   TradeView,
 } from '../src/index';
+import { FEE_ACCOUNT_ID } from '../src/index';
 
 interface RefOrder {
   id: number;
@@ -56,6 +58,8 @@ interface RefOrder {
   waiting: boolean;
   /** Its one-cancels-other partner's id, while both are open. */
   oco: number | undefined;
+  /** Sum of its fills' fees, in the asset it receives. */
+  feesPaid: bigint;
 }
 
 interface RefState {
@@ -107,6 +111,19 @@ function validClientOrderId(id: string): boolean {
 }
 
 const badUnits = (value: unknown, max: bigint): boolean => typeof value !== 'bigint' || value < 1n || value > max;
+/** The fee rule, in bigint: ceil(received × bps / 10^4), for fees and rebates alike. */
+const fee = (received: bigint, bps: number): bigint => {
+  const product = received * BigInt(bps);
+  return product >= 0n ? (product + 9_999n) / 10_000n : -(-product / 10_000n);
+};
+
+/** The first instrument rule an order breaks (field name), or undefined. `notional` undefined: not known yet. */
+function brokenRule(m: MarketConfig, price: bigint | undefined, quantity: bigint, notional: bigint | undefined): string | undefined {
+  if (price !== undefined && price % (m.tickSize ?? 1n) !== 0n) return 'price';
+  if (quantity % (m.lotSize ?? 1n) !== 0n || quantity < (m.minQuantity ?? 1n)) return 'quantity';
+  if (notional !== undefined && notional < (m.minNotional ?? 0n)) return 'quantity';
+  return undefined;
+}
 
 export class ReferenceExchange {
   private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
@@ -250,6 +267,8 @@ export class ReferenceExchange {
     const filled = order.quantity - order.remaining;
     if (quantity <= filled) return fail('FAILED_PRECONDITION', 'quantity');
     if (ceilQuote(price, quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const rule = brokenRule(this.marketOf(order.market)!, price, quantity, floorQuote(price, quantity));
+    if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
     const keepsPlace = price === order.price && quantity <= order.quantity;
     const best = this.book(order.market, order.side === 'buy' ? 'sell' : 'buy', s)[0];
     const crosses = best !== undefined && (order.side === 'buy' ? best.price <= price : best.price >= price);
@@ -289,7 +308,7 @@ export class ReferenceExchange {
   /** The fields every placement has: market, user, side, quantity, self-trade prevention. */
   private placementError(cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' | 'placeOco' }>): CommandResult | undefined {
     if (this.marketOf(cmd.market) === undefined) return fail('INVALID_ARGUMENT', 'market');
-    if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+    if (typeof cmd.userId !== 'string' || cmd.userId === '' || cmd.userId === FEE_ACCOUNT_ID) return fail('INVALID_ARGUMENT', 'user_id');
     if (!SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
     if (badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
     if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
@@ -299,6 +318,7 @@ export class ReferenceExchange {
   private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
     const invalid = this.placementError(cmd);
     if (invalid !== undefined) return invalid;
+    const market = this.marketOf(cmd.market)!;
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
     if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
     const isLimit = cmd.kind === 'placeLimit';
@@ -316,7 +336,7 @@ export class ReferenceExchange {
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
       createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
-      stopPrice: cmd.stopPrice, waiting: cmd.stopPrice !== undefined, oco: undefined,
+      stopPrice: cmd.stopPrice, waiting: cmd.stopPrice !== undefined, oco: undefined, feesPaid: 0n,
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
@@ -330,6 +350,8 @@ export class ReferenceExchange {
         if (cmd.postOnly) return fail('INVALID_ARGUMENT', 'post_only');
       }
       if (ceilQuote(cmd.price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      const rule = brokenRule(market, cmd.price, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
+      if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
       if (cmd.stopPrice !== undefined) return this.placeWaiting(s, fx, order);
@@ -343,13 +365,18 @@ export class ReferenceExchange {
         if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'time_in_force');
       }
     } else if (cmd.stopPrice !== undefined) {
+      const rule = brokenRule(market, undefined, cmd.quantity, undefined);
+      if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
       const value = ceilQuote(stopMarketBuyLockPrice(cmd.stopPrice), cmd.quantity);
       if (value > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      if (brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.stopPrice, cmd.quantity)) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
       order.locked = cmd.side === 'buy' ? value : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
       return this.placeWaiting(s, fx, order);
     } else {
+      const rule = brokenRule(market, undefined, cmd.quantity, undefined);
+      if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       // Try it on a copy, with funds to spare, to learn whether it fills and what it costs.
       const trial = structuredClone(s);
       const copy = structuredClone(order);
@@ -358,8 +385,10 @@ export class ReferenceExchange {
       const { trades, stopped } = this.match(trial, this.scratch(fx), copy);
       if (stopped) return fail('FAILED_PRECONDITION', 'self_trade_prevention');
       if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'quantity');
-      const cost = cmd.side === 'buy' ? trades.reduce((a, t) => a + t.quoteAmount, 0n) : cmd.quantity;
+      const notional = trades.reduce((a, t) => a + t.quoteAmount, 0n);
+      const cost = cmd.side === 'buy' ? notional : cmd.quantity;
       if (cost > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      if (brokenRule(market, undefined, cmd.quantity, notional) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
       if (available < cost) return fail('FAILED_PRECONDITION');
       order.locked = cost;
     }
@@ -396,11 +425,17 @@ export class ReferenceExchange {
     const limitValue = ceilQuote(cmd.price, cmd.quantity);
     const stopValue = ceilQuote(cmd.stopLimitPrice ?? stopMarketBuyLockPrice(cmd.stopPrice), cmd.quantity);
     if (limitValue > MAX_ORDER || stopValue > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const market = this.marketOf(cmd.market)!;
+    const rule =
+      brokenRule(market, cmd.price, cmd.quantity, undefined) ??
+      (cmd.stopLimitPrice !== undefined && cmd.stopLimitPrice % (market.tickSize ?? 1n) !== 0n ? 'stop_limit_price' : undefined) ??
+      brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
+    if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
     const buy = cmd.side === 'buy';
     const base = {
       clientOrderId: undefined, userId: cmd.userId, market: cmd.market, side: cmd.side, quantity: cmd.quantity, remaining: cmd.quantity,
       status: 'open' as const, cancelReason: undefined, postOnly: false, selfTradePrevention: cmd.selfTradePrevention, createdAt: fx.now,
-      updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedQuantity: cmd.quantity,
+      updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedQuantity: cmd.quantity, feesPaid: 0n,
     };
     const stop: RefOrder = {
       ...base, id: cmd.stopOrderId, type: cmd.stopLimitPrice === undefined ? 'market' : 'limit', price: cmd.stopLimitPrice ?? 0n,
@@ -517,7 +552,8 @@ export class ReferenceExchange {
 
   /** Matches a taker whose funds are locked against the other side, then rests or cancels the rest; returns its trades. */
   private matchTaker(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
-    const { base, quote } = this.marketOf(taker.market)!;
+    const market = this.marketOf(taker.market)!;
+    const { base, quote } = market;
     const first = fx.trades.length;
     let stopped = false;
     while (taker.remaining > 0n) {
@@ -537,10 +573,21 @@ export class ReferenceExchange {
       const [buy, sell] = taker.side === 'buy' ? [taker, maker] : [maker, taker];
       buy.locked -= amount;
       this.bal(s, fx, buy.userId, quote).locked -= amount;
-      this.bal(s, fx, buy.userId, base).available += fill;
       sell.locked -= fill;
       this.bal(s, fx, sell.userId, base).locked -= fill;
-      this.bal(s, fx, sell.userId, quote).available += amount;
+      // Each side pays its fee on what it receives, in that asset; a rebate only as far as the fee account holds it.
+      const [takerGets, makerGets] = taker.side === 'buy' ? [fill, amount] : [amount, fill];
+      const [takerAsset, makerAsset] = taker.side === 'buy' ? [base, quote] : [quote, base];
+      const takerFee = fee(takerGets, market.takerFeeBps ?? 0);
+      let makerFee = fee(makerGets, market.makerFeeBps ?? 0);
+      const feeFunds = s.balances[`${FEE_ACCOUNT_ID}\n${makerAsset}`]?.available ?? 0n;
+      if (-makerFee > feeFunds) makerFee = -feeFunds;
+      this.bal(s, fx, taker.userId, takerAsset).available += takerGets - takerFee;
+      this.bal(s, fx, maker.userId, makerAsset).available += makerGets - makerFee;
+      if (takerFee !== 0n) this.bal(s, fx, FEE_ACCOUNT_ID, takerAsset).available += takerFee;
+      if (makerFee !== 0n) this.bal(s, fx, FEE_ACCOUNT_ID, makerAsset).available += makerFee;
+      taker.feesPaid += takerFee;
+      maker.feesPaid += makerFee;
       this.touchLevel(fx, maker);
       for (const o of [maker, taker]) {
         o.remaining -= fill;
@@ -549,7 +596,8 @@ export class ReferenceExchange {
       }
       const trade: TradeView = {
         tradeId: s.nextTradeId++, market: taker.market, price: maker.price, quantity: fill, quoteAmount: amount, makerOrderId: maker.id,
-        takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId, takerSide: taker.side, timestamp: fx.now, seq: fx.seq,
+        takerOrderId: taker.id, makerUserId: maker.userId, takerUserId: taker.userId, takerSide: taker.side, makerFee, takerFee,
+        timestamp: fx.now, seq: fx.seq,
       };
       fx.trades.push(trade);
       fx.events.push({ type: 'trade', trade });
@@ -602,7 +650,7 @@ export class ReferenceExchange {
       orderId: order.id, clientOrderId: order.clientOrderId, userId: order.userId, market: order.market, side: order.side, type: order.type,
       price: order.type === 'limit' ? order.price : undefined, quantity: order.quantity, filled: order.quantity - order.remaining,
       status: order.waiting ? 'untriggered' : order.status, cancelReason: order.cancelReason, timeInForce: order.timeInForce, postOnly: order.postOnly,
-      selfTradePrevention: order.selfTradePrevention, locked: order.locked, createdAt: order.createdAt, updatedAt: order.updatedAt,
+      selfTradePrevention: order.selfTradePrevention, locked: order.locked, feesPaid: order.feesPaid, createdAt: order.createdAt, updatedAt: order.updatedAt,
       stopPrice: order.stopPrice, ocoOrderId: order.oco,
     };
   }

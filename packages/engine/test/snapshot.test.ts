@@ -115,7 +115,7 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, seven sections in order, one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, seven sections in order (no fees: no FEES), one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
@@ -217,21 +217,28 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 8');
-    view(count).setUint32(12, 9, true);
-    expect(refusal(count)).to.equal('9 sections, format 3 has 6 to 8');
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 9');
+    view(count).setUint32(12, 10, true);
+    expect(refusal(count)).to.equal('10 sections, format 3 has 6 to 9');
+    view(count).setUint32(12, 8, true);
+    expect(refusal(count)).to.match(/^truncated before section one of FEES, STOP \(at byte \d+\)$/);
     view(count).setUint32(12, 6, true);
-    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    const sections = readSections(bytes);
+    const optional = 16 + sections.get('RTRY')!.length;
+    expect(refusal(count)).to.equal(`${optional} bytes after the last section`);
     view(count).setUint32(8, 2, true);
     expect(refusal(count)).to.equal('6 sections, format 2 has 7');
     view(count).setUint32(8, 1, true);
-    expect(refusal(count)).to.equal(`${16 + readSections(bytes).get('RTRY')!.length} bytes after the last section`);
+    expect(refusal(count)).to.equal(`${optional} bytes after the last section`);
     view(count).setUint32(12, 7, true);
     expect(refusal(count)).to.equal('7 sections, format 1 has 6');
     expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
     expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section RTRY is truncated \(at byte \d+\)$/);
+    const longer = Uint8Array.from(bytes);
+    view(longer).setUint32(12, 8, true);
+    expect(refusal(longer)).to.equal(`truncated before section one of FEES, STOP (at byte ${bytes.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 

@@ -108,7 +108,12 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
   };
 }
 
-/** The order-entry methods of MatchingService with canned answers; the other methods are left UNIMPLEMENTED. */
+/** What a trader of the bench holds: one balance per asset of the three default markets. */
+const CANNED_BALANCES: matching.GetBalancesResponse = {
+  balances: ['BTC', 'ETH', 'SOL', 'USD'].map((asset) => ({ asset, available: asset === 'USD' ? '9999990.25' : '99999.5', locked: '0.001' })),
+};
+
+/** The order-entry methods and the two reads of the sequential phase, with canned answers; the other methods are left UNIMPLEMENTED. */
 function bareImplementation(): grpc.UntypedServiceImplementation {
   let lastOrderId = 0n;
   const placeLimitOrder: grpc.handleUnaryCall<matching.PlaceLimitOrderRequest, matching.PlaceLimitOrderResponse> = (call, callback) =>
@@ -127,7 +132,11 @@ function bareImplementation(): grpc.UntypedServiceImplementation {
     });
     call.on('end', () => call.end());
   };
-  return { placeLimitOrder, placeMarketOrder, cancelOrder, orderSession };
+  const getBalances: grpc.handleUnaryCall<matching.GetBalancesRequest, matching.GetBalancesResponse> = (_call, callback) => callback(null, CANNED_BALANCES);
+  const getOrderBook: grpc.handleUnaryCall<matching.GetOrderBookRequest, matching.GetOrderBookResponse> = (call, callback) =>
+    // The sequential phase reads our book while it is empty: so is this one.
+    callback(null, { market: call.request.market, bids: [], asks: [], sequence: 0n });
+  return { placeLimitOrder, placeMarketOrder, cancelOrder, orderSession, getBalances, getOrderBook };
 }
 
 export interface BareServer {

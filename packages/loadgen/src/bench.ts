@@ -2,6 +2,7 @@ import { GeneratorPool } from './generator-pool';
 import type { EntryKind, PhaseCommand } from './generator-thread';
 import { runPhase, type PhaseResult, type PhaseSpec } from './phase';
 import type { ProcessStats } from './proc-stats';
+import { runSequential, type SequentialResult } from './sequential';
 import { startBare, startOurs, type Target } from './targets';
 import type { Mix } from './workload';
 
@@ -24,6 +25,8 @@ export interface BenchOptions {
   /** Bound on the requests of any one phase. */
   readonly maxRequestsPerPhase: number;
   readonly deadlineMs: number;
+  /** Measured rounds of the sequential phase (one call at a time; see sequential.ts). */
+  readonly sequentialRounds: number;
   /** Scratch space for data directories and server logs. */
   readonly workDir: string;
   /** Progress lines and phase announcements; undefined for silence. */
@@ -32,6 +35,8 @@ export interface BenchOptions {
 
 export interface TargetResult {
   readonly name: string;
+  /** One call at a time, before the load phases. */
+  readonly sequential: SequentialResult;
   readonly warmup: PhaseResult;
   readonly sweep: readonly PhaseResult[];
   /** The sweep step with the highest throughput. */
@@ -65,6 +70,8 @@ export interface BenchResult {
 
 /** In-flight requests allowed in open loop before sends are held back (memory bound if the server stalls). */
 const OPEN_LOOP_MAX_IN_FLIGHT = 10_000;
+/** Rounds of the sequential phase run before it measures (connection set up, code paths compiled): at least this many. */
+const SEQUENTIAL_MIN_WARMUP_ROUNDS = 100;
 /** Answers still awaited at the end of a phase get this long. */
 const DRAIN_MS = 15_000;
 
@@ -127,6 +134,13 @@ function phasesOf(target: Target, options: BenchOptions) {
 async function measureTarget(target: Target, options: BenchOptions, halfLoadRate: number | undefined): Promise<TargetResult> {
   const { pool, spec, closed, unarySweep, workers } = phasesOf(target, options);
   try {
+    announce(options, `${target.name}: ${options.sequentialRounds} sequential rounds (one call at a time)`);
+    const sequential = await runSequential(target, {
+      rounds: options.sequentialRounds,
+      warmupRounds: Math.max(SEQUENTIAL_MIN_WARMUP_ROUNDS, Math.ceil(options.sequentialRounds / 5)),
+      market: options.markets[0] ?? 'BTC-USD',
+      deadlineMs: options.deadlineMs,
+    });
     const { warmup, sweep } = await unarySweep();
     const rate = halfLoadRate ?? Math.max(1, Math.floor(bestOf(sweep).throughput / 2));
     const halfLoad = await runPhase(pool, spec(`unary open loop ${rate}/s`), {
@@ -136,7 +150,7 @@ async function measureTarget(target: Target, options: BenchOptions, halfLoadRate
     });
     const session = await runPhase(pool, spec(`session c=${workers}`), closed('session', workers, options.sessionSeconds));
     const processes = Object.fromEntries(target.servers.map((server) => [server.name, server.stats()]));
-    return { name: target.name, warmup, sweep, best: bestOf(sweep), halfLoad, session, processes };
+    return { name: target.name, sequential, warmup, sweep, best: bestOf(sweep), halfLoad, session, processes };
   } finally {
     await pool.close();
   }

@@ -1,5 +1,6 @@
 import type { BenchResult, TargetResult } from './bench';
 import type { MachineFacts } from './machine';
+import type { LatencySummary } from './histogram';
 import type { PhaseResult, TimelinePoint } from './phase';
 import { formatCount, formatMs } from './format';
 import { escapeHtml, renderLineChart, type ChartSeries } from './svg-chart';
@@ -45,6 +46,21 @@ function phaseSection(title: string, ours: PhaseResult, bare: PhaseResult | unde
   return `<section class="phase"><h2>${escapeHtml(title)}</h2><ul>${figures('ours', ours)}${figures('bare', bare)}</ul><div class="charts">${charts.join('')}</div></section>`;
 }
 
+/** One call at a time: client-side mean and percentiles per call, ours beside bare, and the time inside matching. */
+function sequentialSection(result: BenchResult): string {
+  const ours = result.ours.sequential;
+  const bare = result.bare.sequential;
+  const cells = (latency: LatencySummary | undefined): string =>
+    latency === undefined ? '<td>-</td>'.repeat(4) : [latency.meanUs, latency.p50Us, latency.p90Us, latency.p99Us].map((us) => `<td>${formatMs(us)}</td>`).join('');
+  const rows = ours.calls.map((call) => {
+    const twin = bare.calls.find((c) => c.name === call.name);
+    const inside = call.serverLatency === undefined ? '-' : `${formatMs(call.serverLatency.meanUs)} mean`;
+    return `<tr><th>${escapeHtml(call.name)}</th>${cells(twin?.latency)}${cells(call.latency)}<td>${escapeHtml(inside)}</td></tr>`;
+  });
+  const head = '<tr><th>call</th><th>bare mean</th><th>p50</th><th>p90</th><th>p99</th><th>ours mean</th><th>p50</th><th>p90</th><th>p99</th><th>inside matching</th></tr>';
+  return `<section class="sequential"><h2>One call at a time (${formatCount(ours.rounds)} rounds)</h2><p>One client, one connection, each call sent once the previous one was answered.</p><table>${head}${rows.join('')}</table></section>`;
+}
+
 /**
  * The benchmark as one self-contained HTML page (inline SVG, no script, nothing fetched): for each
  * phase, throughput, p50/p99, GC pauses and RSS of the loaded server over time, ours beside bare.
@@ -53,11 +69,12 @@ export function renderHtmlReport(result: BenchResult, machine: MachineFacts, com
   const sections = phasePairs(result).map(({ title, ours, bare }) => phaseSection(title, ours, bare));
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Orderbook bench ${escapeHtml(startedAt)}</title>
-<style>body{font-family:sans-serif;margin:24px;color:#222}.charts{display:flex;flex-wrap:wrap;gap:12px}svg{background:#fff;border:1px solid #eee}h2{margin-top:32px}</style>
+<style>body{font-family:sans-serif;margin:24px;color:#222}.charts{display:flex;flex-wrap:wrap;gap:12px}svg{background:#fff;border:1px solid #eee}h2{margin-top:32px}td,th{padding:2px 8px;text-align:right}</style>
 </head><body>
 <h1>Orderbook benchmark</h1>
 <p>${escapeHtml(command)} — started ${escapeHtml(startedAt)}; ${machine.cpus} × ${escapeHtml(machine.cpuModel)}, ${machine.memoryGiB} GiB, Linux ${escapeHtml(machine.kernel)}, Node ${escapeHtml(machine.node)}, commit ${escapeHtml(machine.commit)}; CPU busy before the run: ${machine.busyBeforePercent}% of one core (other work on the machine skews every figure: compare ours with bare, measured in the same run).</p>
 <p>ours / bare: unary ${result.unaryRatio.toFixed(2)}, OrderSession ${result.sessionRatio.toFixed(2)}; open loop at ${formatCount(result.halfLoadRate)}/s. <span style="color:${OURS}">ours</span> is auth + matching, <span style="color:${BARE}">bare</span> the grpc-js ceiling; each point is one second.</p>
+${sequentialSection(result)}
 ${sections.join('\n')}
 </body></html>
 `;

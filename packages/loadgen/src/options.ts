@@ -4,7 +4,8 @@ import { OPERATION_KINDS, type Mix } from './workload';
 
 export const USAGE = `usage: make bench [ARGS="options"]   (or node packages/loadgen/dist/src/main.js [options] after make build)
 
-Starts auth + matching (child processes, journaling on), signs up and funds traders, sweeps the
+Starts auth + matching (child processes, journaling on), signs up and funds traders, measures one
+call at a time (GetBalances, GetOrderBook, PlaceLimitOrder, CancelOrder, OrderSession), sweeps the
 closed-loop concurrency to find the maximum unary order rate, measures open loop at half of it,
 then OrderSession streams; then matching restarted serving TLS (a certificate made for the run) for
 the unary sweep again (TLS vs plaintext); then the same against a bare grpc-js server (the ceiling).
@@ -23,6 +24,7 @@ the unary sweep again (TLS vs plaintext); then the same against a bare grpc-js s
   --max-open N         resting orders a worker keeps before it cancels (default 200)
   --max-requests N     bound on the requests of any one phase (default 5000000)
   --deadline-ms N      deadline of each unary call (default 10000)
+  --sequential N       rounds of the sequential phase, each call kind once per round (default 500)
   --out DIR            directory of the JSON result (default bench-results)
   --quiet              no progress lines
 `;
@@ -85,6 +87,7 @@ function optionsOf(argv: readonly string[]): CliOptions {
       'max-open': { type: 'string', default: '200' },
       'max-requests': { type: 'string', default: '5000000' },
       'deadline-ms': { type: 'string', default: '10000' },
+      sequential: { type: 'string', default: '500' },
       out: { type: 'string', default: 'bench-results' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -108,6 +111,7 @@ function optionsOf(argv: readonly string[]): CliOptions {
       maxOpenOrders: positiveInt('max-open', values['max-open'], 100_000),
       maxRequestsPerPhase: positiveInt('max-requests', values['max-requests']),
       deadlineMs: positiveInt('deadline-ms', values['deadline-ms'], 600_000),
+      sequentialRounds: positiveInt('sequential', values.sequential, 1_000_000),
     },
     outDir: values.out,
     quiet: values.quiet,

@@ -3,7 +3,7 @@ import type { GeneratorPool } from './generator-pool';
 import type { PhaseCommand } from './generator-thread';
 import { readMachineBusySeconds, readProcessStats } from './proc-stats';
 import { startProgress, type InFlight } from './progress';
-import { latencyBetween, scrapeCallBuckets, type ServerLatency } from './server-latency';
+import { latencyBetween, orderCalls, scrapeServerFigures, type ServerLatency } from './server-latency';
 import { Tally, type TallySnapshot } from './tally';
 
 /** One second of a phase: answers per second, latency, and the loaded server's memory and GC. */
@@ -68,6 +68,10 @@ export interface PhaseResult extends TallySnapshot {
   readonly timeline: readonly TimelinePoint[];
   /** Unary phases of a server with metrics: the order RPCs' time inside it (arrival to status). */
   readonly serverLatency?: ServerLatency;
+  /** The same, per RPC (PlaceLimitOrder, PlaceMarketOrder, CancelOrder). */
+  readonly serverLatencyByMethod?: Readonly<Record<string, ServerLatency>>;
+  /** Milliseconds the server's garbage collections paused it during the phase. */
+  readonly serverGcPauseMs?: number;
 }
 
 const TIMELINE_PERIOD_MS = 1000;
@@ -105,7 +109,8 @@ function startTimeline(tally: Tally, server: ServerProbe | undefined, startedAt:
 /** Runs one phase on the generator's threads with the progress line on, and measures it: answers, latency, CPU of both sides and of the rest. */
 export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: PhaseCommand): Promise<PhaseResult> {
   const tally = new Tally();
-  const bucketsBefore = spec.metricsUrl === undefined ? undefined : await scrapeCallBuckets(spec.metricsUrl);
+  const callsBefore = spec.metricsUrl === undefined ? undefined : (await scrapeServerFigures(spec.metricsUrl)).calls;
+  const gcBefore = spec.server?.gcPauseMs();
   const inFlight: InFlight = { count: 0 };
   const serverCpuBefore = spec.serverPid === undefined ? 0 : readProcessStats(spec.serverPid).cpuSeconds;
   // process.cpuUsage covers every thread of the process: the generator threads included.
@@ -131,7 +136,18 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
   const serverCpuSeconds = spec.serverPid === undefined ? 0 : readProcessStats(spec.serverPid).cpuSeconds - serverCpuBefore;
   const machineBusySeconds = readMachineBusySeconds() - machineBusyBefore;
   const snapshot = tally.snapshot();
-  const serverLatency = spec.metricsUrl === undefined || bucketsBefore === undefined ? undefined : latencyBetween(bucketsBefore, await scrapeCallBuckets(spec.metricsUrl));
+  const serverGcPauseMs = spec.server === undefined || gcBefore === undefined ? undefined : spec.server.gcPauseMs() - gcBefore;
+  const callsAfter = spec.metricsUrl === undefined || callsBefore === undefined ? undefined : (await scrapeServerFigures(spec.metricsUrl)).calls;
+  const serverLatency = callsBefore === undefined || callsAfter === undefined ? undefined : latencyBetween(orderCalls(callsBefore), orderCalls(callsAfter));
+  const serverLatencyByMethod =
+    callsBefore === undefined || callsAfter === undefined
+      ? undefined
+      : Object.fromEntries(
+          [...callsAfter].flatMap(([method, after]) => {
+            const latency = latencyBetween(callsBefore.get(method), after);
+            return latency.count === 0 ? [] : [[method, latency]];
+          }),
+        );
   return {
     label: spec.label,
     entry: command.entry,
@@ -145,6 +161,7 @@ export async function runPhase(pool: GeneratorPool, spec: PhaseSpec, command: Ph
     generatorCpuPercent: (generatorCpuSeconds / seconds) * 100,
     otherCpuPercent: (Math.max(0, machineBusySeconds - serverCpuSeconds - generatorCpuSeconds) / seconds) * 100,
     timeline,
-    ...(serverLatency === undefined || serverLatency.count === 0 ? {} : { serverLatency }),
+    ...(serverLatency === undefined || serverLatency.count === 0 ? {} : { serverLatency, serverLatencyByMethod }),
+    ...(serverGcPauseMs === undefined ? {} : { serverGcPauseMs }),
   };
 }

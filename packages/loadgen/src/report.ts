@@ -5,12 +5,17 @@ import type { MachineFacts } from './machine';
 import { formatCount, formatMs } from './format';
 import { memoryTrend, type MemoryFigure } from './memory-trend';
 import type { PhaseResult } from './phase';
+import type { SequentialCallName, SequentialResult } from './sequential';
 
 /** The issue's targets: ours at ≥ 0.6 of the bare ceiling, and p99 under 10 ms at half our maximum load. */
 export const RATIO_TARGET = 0.6;
 export const HALF_LOAD_P99_TARGET_US = 10_000;
 /** A phase during which everything else on the machine used more than this (% of one core) is marked: its figures are not the services' alone. */
 export const DISTURBED_OTHER_CPU_PERCENT = 25;
+/** Issue 13: a sequential order at most this much slower than a sequential read (GetBalances), means of the same run. */
+export const SEQUENTIAL_WRITE_EXTRA_TARGET_US = 500;
+/** Issue 13: server CPU per order beyond the bare server's, unary and OrderSession. */
+export const CPU_BEYOND_BARE_TARGET_US = 15;
 
 function mib(kib: number): string {
   return `${(kib / 1024).toFixed(0)} MiB`;
@@ -37,10 +42,94 @@ function cpu(phase: PhaseResult): string {
   return `${Math.round(phase.serverCpuPercent ?? 0)} / ${Math.round(phase.generatorCpuPercent)} / ${Math.round(phase.otherCpuPercent)} %`;
 }
 
-/** CPU time of the server process per answered call: robust where wall-clock rates are not (a shared machine). */
+/** CPU time of the server process per answered call, µs: robust where wall-clock rates are not (a shared machine). */
+function cpuPerOrderUs(phase: PhaseResult): number | undefined {
+  if (phase.serverCpuSeconds === undefined || phase.answered === 0) return undefined;
+  return (phase.serverCpuSeconds * 1e6) / phase.answered;
+}
+
 function cpuPerOrder(phase: PhaseResult): string {
-  if (phase.serverCpuSeconds === undefined || phase.answered === 0) return '-';
-  return `${Math.round((phase.serverCpuSeconds * 1e6) / phase.answered)} µs`;
+  const micros = cpuPerOrderUs(phase);
+  return micros === undefined ? '-' : `${Math.round(micros)} µs`;
+}
+
+function gcPauses(phase: PhaseResult): string {
+  if (phase.serverGcPauseMs === undefined) return '-';
+  return `${phase.serverGcPauseMs.toFixed(0)} ms (${((phase.serverGcPauseMs / 10 / phase.seconds)).toFixed(1)} %)`;
+}
+
+/** Ours minus bare in server CPU per order, on the unary and OrderSession paths, against the target. */
+function cpuBeyondBare(result: BenchResult): string {
+  const pairs: Array<[string, PhaseResult, PhaseResult]> = [
+    ['unary', result.ours.best, result.bare.best],
+    ['OrderSession', result.ours.session, result.bare.session],
+  ];
+  return pairs
+    .map(([name, ours, bare]) => {
+      const o = cpuPerOrderUs(ours);
+      const b = cpuPerOrderUs(bare);
+      if (o === undefined || b === undefined) return `${name}: -`;
+      const beyond = o - b;
+      return `${name} ours ${Math.round(o)} µs vs bare ${Math.round(b)} µs: the service adds ${Math.round(beyond)} µs (target ≤ ${CPU_BEYOND_BARE_TARGET_US}: ${beyond <= CPU_BEYOND_BARE_TARGET_US ? 'MET' : 'NOT MET'})`;
+    })
+    .join('; ');
+}
+
+/** The unary order RPCs' time inside matching during each unary phase of ours, per RPC. */
+function serverLatencyByMethod(result: BenchResult): string {
+  const phases = [...result.ours.sweep, result.ours.halfLoad];
+  const methods = [...new Set(phases.flatMap((p) => Object.keys(p.serverLatencyByMethod ?? {})))].sort();
+  if (methods.length === 0) return '(no server-side figures: matching exported no call histogram)';
+  const cell = (phase: PhaseResult, method: string): string => {
+    const latency = phase.serverLatencyByMethod?.[method];
+    return latency === undefined ? '-' : `${formatMs(latency.meanUs)} / ${formatBound(latency.p99Us)}`;
+  };
+  return table([
+    ['inside matching, mean / p99', ...phases.map((p) => p.label.replace(/^ours /, ''))],
+    ...methods.map((method) => [method, ...phases.map((p) => cell(p, method))]),
+  ]);
+}
+
+function sequentialTable(result: BenchResult): string {
+  const ours = result.ours.sequential;
+  const bare = result.bare.sequential;
+  const rows: string[][] = [['call', 'bare mean', 'p50', 'p90', 'p99', 'ours mean', 'p50', 'p90', 'p99', 'ours - bare', 'inside matching mean / p99', 'errors']];
+  for (const call of ours.calls) {
+    const twin = bare.calls.find((c) => c.name === call.name);
+    const figures = (latency: SequentialResult['calls'][number]['latency'] | undefined): string[] =>
+      latency === undefined ? ['-', '-', '-', '-'] : [formatMs(latency.meanUs), formatMs(latency.p50Us), formatMs(latency.p90Us), formatMs(latency.p99Us)];
+    rows.push([
+      call.name,
+      ...figures(twin?.latency),
+      ...figures(call.latency),
+      twin === undefined ? '-' : formatMs(call.latency.meanUs - twin.latency.meanUs),
+      call.serverLatency === undefined ? '-' : `${formatMs(call.serverLatency.meanUs)} / ${formatBound(call.serverLatency.p99Us)}`,
+      `${call.errors} / ${twin?.errors ?? '-'}`,
+    ]);
+  }
+  return table(rows);
+}
+
+function meanOf(result: SequentialResult, name: SequentialCallName): number | undefined {
+  return result.calls.find((c) => c.name === name)?.latency.meanUs;
+}
+
+function sequentialSummary(result: BenchResult): string {
+  const perCall = (target: SequentialResult): string => {
+    const calls = target.calls.reduce((sum, c) => sum + c.latency.count, 0);
+    return calls === 0 ? '-' : `${Math.round((target.serverCpuSeconds * 1e6) / calls)} µs`;
+  };
+  const read = meanOf(result.ours.sequential, 'GetBalances');
+  const write = meanOf(result.ours.sequential, 'PlaceLimitOrder');
+  const extra = read === undefined || write === undefined ? undefined : write - read;
+  const syncs = result.ours.sequential.journalSyncs;
+  const disk = syncs === undefined || extra === undefined ? '' : `; of it the journal's fdatasync ${formatMs(syncs.meanUs)} (mean of ${formatCount(syncs.count)}), the rest ${formatMs(extra - syncs.meanUs)}`;
+  return [
+    `server CPU per call: ours ${perCall(result.ours.sequential)}, bare ${perCall(result.bare.sequential)}; server GC pauses: ours ${result.ours.sequential.serverGcPauseMs.toFixed(0)} ms, bare ${result.bare.sequential.serverGcPauseMs.toFixed(0)} ms`,
+    extra === undefined
+      ? 'PlaceLimitOrder - GetBalances: -'
+      : `ours PlaceLimitOrder - GetBalances (means): ${formatMs(extra)}   target ≤ ${formatMs(SEQUENTIAL_WRITE_EXTRA_TARGET_US)}: ${extra <= SEQUENTIAL_WRITE_EXTRA_TARGET_US ? 'MET' : 'NOT MET'}${disk}`,
+  ].join('\n');
 }
 
 function table(rows: readonly (readonly string[])[]): string {
@@ -99,6 +188,7 @@ function sideBySide(result: BenchResult): string {
     row('expected rejections', (p) => formatCount(p.rejected)),
     row('CPU server/gen/other', cpu),
     row('server CPU per order', cpuPerOrder),
+    row('server GC pauses (% of the phase)', gcPauses),
   ]);
 }
 
@@ -135,12 +225,21 @@ export function renderReport(result: BenchResult, options: BenchOptions, machine
     `command: ${command}`,
     `workload: seed ${options.seed}; mix ${mix}; markets ${options.markets.join(',')}; ${options.users} traders; ${options.threads} generator thread(s) × ${options.channels} channel(s); journaling on`,
     '',
+    `One call at a time (${result.ours.sequential.rounds} rounds of every call; one client in this process, one connection, each call sent once the previous one was answered;`,
+    'client-side mean and percentiles; "inside matching": arrival to status in matching_call_duration_seconds, exact mean and the bucket bound holding p99; errors ours / bare):',
+    sequentialTable(result),
+    sequentialSummary(result),
+    '',
     `Sweep (closed loop, ${options.stepSeconds} s per step, unary RPCs; "orders/s" counts correct answers; CPU in % of one core; "other" is everything else on the machine):`,
     sweepTable(result),
     '',
     'Side by side (unary: best sweep step; session: OrderSession streams; @half: open loop at half of ours max, latency from the scheduled send time;',
     '"inside the server": arrival to status of the unary order RPCs in matching_call_duration_seconds, as the bucket bound holding the quantile):',
     sideBySide(result),
+    `server CPU per order beyond the bare server's: ${cpuBeyondBare(result)}`,
+    '',
+    'Time inside matching per order RPC (arrival to status; exact mean and the bucket bound holding p99):',
+    serverLatencyByMethod(result),
     '',
     `server RSS at the end — ours: ${rss(result.ours)}; bare: ${rss(result.bare)}`,
     `server memory through the open loop at half load, first minute → last minute (--open 600 makes it the 10-minute soak):`,

@@ -1,5 +1,6 @@
 import type { BenchResult, MachineFacts, PhaseResult, TargetResult } from '../src/index';
 import { OPERATION_KINDS } from '../src/workload';
+import { SEQUENTIAL_CALLS, type SequentialResult } from '../src/sequential';
 
 /** A phase with a timeline of `seconds` points whose values grow with `scale`. */
 export function fakePhase(label: string, seconds: number, scale: number): PhaseResult {
@@ -27,7 +28,28 @@ export function fakePhase(label: string, seconds: number, scale: number): PhaseR
     latency: { count: 100, minUs: 100, meanUs: 700, p50Us: 500, p90Us: 1500, p99Us: 2000, p999Us: 3000, maxUs: 4000 },
     generatorCpuPercent: 50,
     otherCpuPercent: 5,
+    serverCpuPercent: 100 / scale,
+    serverCpuSeconds: seconds / scale / 100,
+    serverGcPauseMs: 10,
     timeline,
+  };
+}
+
+/** Sequential figures that grow with `scale`; ours (with metrics) also has the time inside the server. */
+function fakeSequential(name: string, scale: number, inside: boolean): SequentialResult {
+  return {
+    label: `${name} sequential`,
+    rounds: 100,
+    seconds: 2,
+    serverCpuSeconds: 0.05,
+    serverGcPauseMs: 3,
+    ...(inside ? { journalSyncs: { count: 200, meanUs: 150 } } : {}),
+    calls: SEQUENTIAL_CALLS.map((call, i) => ({
+      name: call,
+      latency: { count: 100, minUs: 500, meanUs: scale * (1000 + 100 * i), p50Us: scale * 900, p90Us: scale * 1200, p99Us: scale * 2000, p999Us: scale * 3000, maxUs: scale * 4000 },
+      errors: 0,
+      ...(inside ? { serverLatency: { count: 100, meanUs: 150, p50Us: 250, p99Us: 500 } } : {}),
+    })),
   };
 }
 
@@ -35,6 +57,7 @@ function fakeTarget(name: string, scale: number): TargetResult {
   const sweep = [fakePhase(`${name} unary c=16`, 5, scale), fakePhase(`${name} unary c=64`, 5, scale)];
   return {
     name,
+    sequential: fakeSequential(name, scale, name === 'ours'),
     warmup: fakePhase(`${name} unary warm-up c=64`, 3, scale),
     sweep,
     best: sweep[1]!,

@@ -22,6 +22,14 @@ describe('the HTML bench report', () => {
     }
   });
 
+  it('has a table of the sequential calls, each with bare and ours side by side', () => {
+    const section = html.split('<section class="sequential">')[1]!.split('</section>')[0]!;
+    const rows = [...section.matchAll(/<tr><th>([^<]+)<\/th>((?:<td>[^<]*<\/td>)+)<\/tr>/g)];
+    expect(rows.map(([, name]) => name)).to.deep.equal(fakeResult.ours.sequential.calls.map((c) => c.name));
+    // bare mean, p50, p90, p99; ours mean, p50, p90, p99; inside matching
+    for (const [, , cells] of rows) expect(cells!.match(/<td>/g)).to.have.length(9);
+  });
+
   it('draws each second of a timeline as one point', () => {
     const warmup = html.split('<section class="phase">')[1]!;
     const firstLine = /<polyline[^>]*points="([^"]+)"/.exec(warmup)![1]!;

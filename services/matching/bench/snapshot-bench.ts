@@ -1,8 +1,11 @@
 /**
  * What a snapshot costs the command loop, with --orders resting orders (default 1,000,000):
  *   build     the engine with that book (direct applies), its memory per resting order after GC
- *   file      capture (the pause: typed-array copies), encode + write + fsync (in the background),
- *             the file's bytes, read + verify, restore (Engine.restore with its invariant checks)
+ *   replica   the snapshot replica (a second engine in a worker thread, which takes the command
+ *             loop's snapshots): seeding it (Engine.snapshot on the loop, once, at start), the time
+ *             until it restored its copy, and the resident memory it adds
+ *   file      encode (the replica's work, off the loop), write + fsync, the file's bytes,
+ *             read + verify, restore (Engine.restore with its invariant checks)
  *   loop      a steady client (one caller, sequential deposits) on a command loop recovered from that
  *             snapshot, first with no snapshot due, then with one due every --every commands: the
  *             longest event-loop delay (perf_hooks.monitorEventLoopDelay) and the longest gap between
@@ -13,11 +16,14 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Engine, type Command } from '@orderbook/engine';
-import { createLogger } from '@orderbook/server-kit';
+import { createLogger, type Logger } from '@orderbook/server-kit';
+import pino from 'pino';
 import { listSnapshots } from '../src/storage/data-files';
 import { openCommandLoop } from '../src/loop/open-command-loop';
+import { SnapshotReplica } from '../src/loop/snapshot-replica';
 import { readSnapshot, writeSnapshot } from '../src/storage/snapshot-store';
 import { LOAD_ENGINE_CONFIG } from '../test/random-load';
 
@@ -32,6 +38,11 @@ const logger = createLogger('snapshot-bench', 'warn');
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
+}
+
+function rssBytes(): number {
+  gc();
+  return process.memoryUsage().rss;
 }
 
 function heapBytes(): number {
@@ -76,7 +87,13 @@ interface LoopPhase {
 
 /** One caller submitting deposits one after the other for PHASE_SECONDS on a loop recovered from dataDir. */
 async function steadyClient(dataDir: string, snapshotEvery: number): Promise<LoopPhase> {
-  const loop = await openCommandLoop({ dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 1_000, snapshotEvery, logger });
+  const replicaLogger = countingLogger('the snapshot replica restored its seed');
+  const loop = await openCommandLoop({ dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 1_000, snapshotEvery, logger: replicaLogger.logger });
+  // The steady state: the replica restores its seed while the loop serves (after a restart); wait for it.
+  while (replicaLogger.count() === 0) await sleep(50);
+  const before = new Set((await listSnapshots(dataDir)).map((f) => f.seq));
+  const written = new Set<number>();
+  const watch = setInterval(() => void listSnapshots(dataDir).then((files) => files.forEach((f) => before.has(f.seq) || written.add(f.seq))), 50);
   const delay = monitorEventLoopDelay({ resolution: 1 });
   const gaps: number[] = [];
   delay.enable();
@@ -89,6 +106,7 @@ async function steadyClient(dataDir: string, snapshotEvery: number): Promise<Loo
     last = now;
   }
   delay.disable();
+  clearInterval(watch);
   await loop.close();
   gaps.sort((a, b) => a - b);
   return {
@@ -96,8 +114,15 @@ async function steadyClient(dataDir: string, snapshotEvery: number): Promise<Loo
     maxAckGapMs: gaps.at(-1)!,
     p99AckGapMs: gaps[Math.floor(gaps.length * 0.99)]!,
     maxLoopDelayMs: delay.max / 1e6,
-    snapshots: Math.floor(gaps.length / snapshotEvery),
+    snapshots: written.size,
   };
+}
+
+/** A logger at level info that writes nothing and counts the messages equal to `message`. */
+function countingLogger(message: string): { readonly logger: Logger; readonly count: () => number } {
+  let seen = 0;
+  const logger = pino({ level: 'info' }, { write: (line: string) => void (JSON.parse(line).msg === message && seen++) });
+  return { logger, count: () => seen };
 }
 
 async function main(): Promise<void> {
@@ -111,21 +136,27 @@ async function main(): Promise<void> {
     const perOrder = (heapBytes() - heapBefore) / ORDERS;
     console.log(`build     ${ORDERS.toLocaleString('en')} resting orders of ${USERS} users in ${buildSeconds.toFixed(1)} s; ${perOrder.toFixed(0)} B per resting order (heap + array buffers after GC)`);
 
-    const timeCaptures = (buffer: () => Float64Array<ArrayBuffer> | undefined): string =>
-      Array.from({ length: 3 }, () => {
-        const into = buffer();
-        const at = performance.now();
-        engine.capture(into);
-        return (performance.now() - at).toFixed(1);
-      }).join(', ');
-    const fresh = timeCaptures(() => undefined);
-    // As the command loop's CaptureBuffer prepares it: allocated and written before the pause.
-    const prepared = timeCaptures(() => new Float64Array(engine.captureSize()).fill(0));
-    const capture = engine.capture();
+    const rssBefore = rssBytes();
+    started = performance.now();
+    const replica = SnapshotReplica.start(engine, LOAD_ENGINE_CONFIG, logger);
+    const seedMs = performance.now() - started;
+    // The first take waits for the replica's restore of the seed.
+    const firstState = await replica.take(engine.lastSeq());
+    const readyMs = performance.now() - started;
+    const replicaBytes = rssBytes() - rssBefore;
+    started = performance.now();
+    const engineState = await replica.take(engine.lastSeq());
+    const takeMs = performance.now() - started;
+    await replica.close();
+    const equalToEngine = Buffer.from(firstState).equals(Buffer.from(engineState)) && Buffer.from(engineState).equals(Buffer.from(engine.snapshot()));
+    console.log(
+      `replica   seed (Engine.snapshot on the loop, once at start) ${seedMs.toFixed(0)} ms; restored in its thread after ${readyMs.toFixed(0)} ms; ` +
+        `resident memory +${(replicaBytes / 2 ** 20).toFixed(0)} MiB (${(replicaBytes / ORDERS).toFixed(0)} B per order); a snapshot taken in ${takeMs.toFixed(0)} ms off the loop; same bytes as the engine's: ${equalToEngine}`,
+    );
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     started = performance.now();
-    await writeSnapshot(dir, { seq: engine.lastSeq(), timestamp: engine.lastSeq(), capture });
+    await writeSnapshot(dir, { seq: engine.lastSeq(), timestamp: engine.lastSeq(), engineState });
     const writeMs = performance.now() - started;
     delay.disable();
     const [file] = await listSnapshots(dir);
@@ -140,8 +171,7 @@ async function main(): Promise<void> {
     const restoreCpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
     const same = restored.stateHash() === engine.stateHash();
     console.log(
-      `file      capture (the loop's pause) into prepared memory ${prepared} ms, into fresh memory ${fresh} ms; ` +
-        `encode + write + fsync ${writeMs.toFixed(0)} ms in the background (longest event-loop delay meanwhile ${(delay.max / 1e6).toFixed(1)} ms); ` +
+      `file      write + fsync ${writeMs.toFixed(0)} ms (longest event-loop delay meanwhile ${(delay.max / 1e6).toFixed(1)} ms); ` +
         `${(statSync(file!.path).size / 2 ** 20).toFixed(1)} MiB (${(statSync(file!.path).size / ORDERS).toFixed(0)} B per order); ` +
         `read + verify ${readMs.toFixed(0)} ms; Engine.restore ${restoreMs.toFixed(0)} ms (CPU ${restoreCpuMs.toFixed(0)} ms); restored stateHash equal: ${same}`,
     );
@@ -150,7 +180,7 @@ async function main(): Promise<void> {
     const snapshotting = await steadyClient(dir, SNAPSHOT_EVERY);
     for (const [name, phase] of [['no snapshot due', quiet], [`snapshot every ${SNAPSHOT_EVERY.toLocaleString('en')}`, snapshotting]] as const) {
       console.log(
-        `loop      ${name.padEnd(22)} ${phase.acks.toLocaleString('en')} acks in ${PHASE_SECONDS} s (≈ ${phase.snapshots} snapshots + one at close); ` +
+        `loop      ${name.padEnd(22)} ${phase.acks.toLocaleString('en')} acks in ${PHASE_SECONDS} s (${phase.snapshots} snapshots written meanwhile, one more at close); ` +
           `ack gap p99 ${phase.p99AckGapMs.toFixed(2)} ms, max ${phase.maxAckGapMs.toFixed(2)} ms; longest event-loop delay ${phase.maxLoopDelayMs.toFixed(2)} ms`,
       );
     }

@@ -1,4 +1,4 @@
-import { descriptorSetPath, matching } from '@orderbook/proto';
+import { descriptorSetPath, matching, useAsciiTextEncoding } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { ClientAddresses, clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
 import { createAuthInterceptor } from './auth/auth-interceptor';
@@ -64,6 +64,8 @@ export interface StartMatchingServerOptions {
  */
 export async function startMatchingServer(config: MatchingConfig, options: StartMatchingServerOptions = {}): Promise<RunningMatchingServer> {
   const logger = options.logger ?? createLogger('matching', config.logLevel);
+  // The order messages' strings are short ASCII: encoded in JavaScript rather than by TextEncoder (see there).
+  useAsciiTextEncoding();
   const markets = new MarketDirectory(config.markets);
   const metrics = options.metrics ?? new MatchingMetrics();
   const state = new ServiceState();

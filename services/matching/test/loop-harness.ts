@@ -3,6 +3,7 @@ import type { Engine } from '@orderbook/engine';
 import { JournaledCommandLoop } from '../src/loop/command-loop';
 import type { CommandLoopFailedError } from '../src/loop/errors';
 import { Sequencer } from '../src/loop/sequencer';
+import { SnapshotReplica } from '../src/loop/snapshot-replica';
 import type { FileJournal, SyncFile } from '../src/storage/file-journal';
 import { openDataDir } from '../src/storage/file-storage';
 import { recover } from '../src/storage/recovery';
@@ -20,6 +21,7 @@ export interface Harness {
   readonly loop: JournaledCommandLoop;
   readonly engine: Engine;
   readonly journal: FileJournal;
+  readonly replica: SnapshotReplica;
 }
 
 /** openCommandLoop's wiring without the directory lock, with the journal's fsync replaceable (the fault-injection seam). */
@@ -27,10 +29,12 @@ export async function openHarness(dataDir: string, options: HarnessOptions = {})
   const durable = await openDataDir(dataDir, { logger: silentLogger, ...(options.sync && { sync: options.sync }) });
   const recovered = await recover(durable, LOAD_ENGINE_CONFIG, silentLogger);
   await durable.journal.resumeAfter(recovered.engine.lastSeq());
+  const replica = SnapshotReplica.start(recovered.engine, LOAD_ENGINE_CONFIG, silentLogger);
   const loop = new JournaledCommandLoop({
     engine: recovered.engine,
     journal: durable.journal,
     snapshots: durable.snapshots,
+    replica,
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,
@@ -39,7 +43,7 @@ export async function openHarness(dataDir: string, options: HarnessOptions = {})
     logger: silentLogger,
     ...(options.onFatalError && { onFatalError: options.onFatalError }),
   });
-  return { loop, engine: recovered.engine, journal: durable.journal };
+  return { loop, engine: recovered.engine, journal: durable.journal, replica };
 }
 
 /** An fsync that waits until the test opens the gate: commands stay un-durable meanwhile. */

@@ -3,19 +3,21 @@ import type { Logger } from '@orderbook/server-kit';
 import type { DataDirLock } from '../storage/data-dir-lock';
 import type { Journal } from '../storage/journal';
 import { LogFencedError } from '../storage/jetstream-log';
-import type { CapturedSnapshot, SnapshotStore } from '../storage/snapshot-store';
+import type { SnapshotStore } from '../storage/snapshot-store';
 import { resultOf, type CommandInput, type CommandLoop, type CommandObserver, type ResultOf } from './command-loop-api';
 import type { DiskSpace } from '../storage/disk-space';
 import { CommandLoopFailedError, DiskSpaceLowError, OverloadedError, ShuttingDownError, type LoopFailure } from './errors';
-import { CaptureBuffer } from './capture-buffer';
 import { EventListeners, type EventListener } from './event-listeners';
 import type { Sequencer } from './sequencer';
+import type { SnapshotReplica } from './snapshot-replica';
 
 /** What a command loop is built from (see openCommandLoop, which recovers them from a data dir). */
 export interface CommandLoopParts {
   readonly engine: Engine;
   readonly journal: Journal;
   readonly snapshots: SnapshotStore;
+  /** Takes the snapshots, from the state of the commands the loop tells it are durable. Closed with the loop. */
+  readonly replica: SnapshotReplica;
   /** Positioned after the engine's last seq and the last journaled timestamp. */
   readonly sequencer: Sequencer;
   /** Released once the loop has closed. */
@@ -33,6 +35,12 @@ export interface CommandLoopParts {
   readonly logger: Logger;
   readonly observer?: CommandObserver;
   readonly onFatalError?: (error: CommandLoopFailedError) => void;
+}
+
+/** A snapshot to take: the state after command seq, whose timestamp it was. */
+interface DueSnapshot {
+  readonly seq: number;
+  readonly timestamp: number;
 }
 
 interface Waiter {
@@ -58,11 +66,10 @@ interface AppliedCommand {
  *
  * Group commit: one append (write + fsync) is in flight at a time; commands applied meanwhile
  * wait in `unwritten` and become the next batch. Callers are answered and events delivered only
- * once their batch is durable, in seq order. A snapshot is taken between batches when due: the
- * state is captured synchronously (so it is exactly the state after the batch about to be written)
- * by copying the engine's typed arrays (into memory prepared beforehand, see CaptureBuffer), the
- * journal rolls to a new segment once that batch is durable, and the copy is encoded (in slices)
- * and written in the background while commands go on.
+ * once their batch is durable, in seq order. Every durable batch also goes to the snapshot replica
+ * (a second engine in a worker thread). A snapshot is due between batches: it is the state after
+ * the batch about to be written; once that batch is durable the journal rolls to a new segment,
+ * and the replica encodes its state at that seq while commands go on: the loop never pauses for it.
  */
 export class JournaledCommandLoop implements CommandLoop {
   readonly queries: EngineQueries;
@@ -77,12 +84,10 @@ export class JournaledCommandLoop implements CommandLoop {
   private snapshotWrite: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
   private readonly listeners: EventListeners;
-  private readonly captureBuffer: CaptureBuffer;
 
   constructor(private readonly parts: CommandLoopParts) {
     this.queries = parts.engine;
     this.listeners = new EventListeners(parts.logger);
-    this.captureBuffer = new CaptureBuffer(parts.logger);
     this.snapshotSeq = parts.snapshotSeq;
     this.lastTimestamp = parts.lastTimestamp;
   }
@@ -155,7 +160,7 @@ export class JournaledCommandLoop implements CommandLoop {
   /** Writes batches until nothing is unwritten. Never throws: failures go through fail(). */
   private async flush(): Promise<void> {
     while (this.unwritten.length > 0 && this.state !== 'failed') {
-      const snapshot = this.captureSnapshotIfDue();
+      const snapshot = this.snapshotIfDue();
       const batch = this.unwritten;
       this.unwritten = [];
       try {
@@ -165,6 +170,7 @@ export class JournaledCommandLoop implements CommandLoop {
         break;
       }
       this.acknowledge(batch);
+      this.parts.replica.applied(batch.map((c) => c.command));
       if (snapshot) {
         try {
           await this.parts.journal.roll(snapshot.seq + 1);
@@ -190,38 +196,25 @@ export class JournaledCommandLoop implements CommandLoop {
     }
   }
 
-  /** The state to snapshot, captured now, when snapshotEvery commands went by since the last. */
-  private captureSnapshotIfDue(): CapturedSnapshot | undefined {
-    const due = this.parts.engine.lastSeq() - this.snapshotSeq >= this.parts.snapshotEvery;
+  /** The snapshot due after the batch about to be written, if snapshotEvery commands went by since the last. */
+  private snapshotIfDue(): DueSnapshot | undefined {
+    const seq = this.parts.engine.lastSeq();
     // A snapshot would only eat into the reserve that keeps the journal writable; it can wait.
-    if (!due || this.snapshotWrite !== undefined || this.parts.diskSpace?.isLow() === true) return undefined;
-    return this.captureBuffer.isReady(this.parts.engine.captureSize()) ? this.captureSnapshot(this.captureBuffer.take()) : undefined;
-  }
-
-  /** The state now, copied (into `buffer` when given: see CaptureBuffer). */
-  private captureSnapshot(buffer?: Float64Array<ArrayBuffer>): CapturedSnapshot | undefined {
-    const { engine, logger } = this.parts;
-    const seq = engine.lastSeq();
-    // Set before capturing, so that an engine that cannot snapshot is retried only N commands later.
+    if (seq - this.snapshotSeq < this.parts.snapshotEvery || this.snapshotWrite !== undefined || this.parts.diskSpace?.isLow() === true) return undefined;
+    // Set now, so that a snapshot that fails is retried only snapshotEvery commands later.
     this.snapshotSeq = seq;
-    const started = performance.now();
-    try {
-      const snapshot = { seq, timestamp: this.lastTimestamp, capture: engine.capture(buffer) };
-      logger.info({ seq, captureMs: Number((performance.now() - started).toFixed(2)) }, 'captured engine snapshot');
-      return snapshot;
-    } catch (err) {
-      logger.error({ err, seq }, 'the engine failed to snapshot; the journal still holds every command');
-      return undefined;
-    }
+    return { seq, timestamp: this.lastTimestamp };
   }
 
   /** Saves the snapshot in the background of the loop. A failure costs only replay time. */
-  private async persistSnapshot(snapshot: CapturedSnapshot): Promise<void> {
+  private async persistSnapshot(snapshot: DueSnapshot): Promise<void> {
     const { logger } = this.parts;
     const started = performance.now();
     try {
-      await this.parts.snapshots.save(snapshot);
-      logger.info({ seq: snapshot.seq, writeMs: Math.round(performance.now() - started) }, 'wrote snapshot');
+      const engineState = await this.parts.replica.take(snapshot.seq);
+      const encodedMs = Math.round(performance.now() - started);
+      await this.parts.snapshots.save({ ...snapshot, engineState });
+      logger.info({ seq: snapshot.seq, encodedMs, writeMs: Math.round(performance.now() - started) - encodedMs }, 'wrote snapshot');
     } catch (err) {
       logger.error({ err, seq: snapshot.seq }, 'writing a snapshot failed; the journal still holds every command');
     } finally {
@@ -236,13 +229,13 @@ export class JournaledCommandLoop implements CommandLoop {
     try {
       // After a failure memory is ahead of disk: a snapshot of it would make lost commands look durable.
       if (this.state !== 'failed' && this.parts.engine.lastSeq() > this.snapshotSeq && this.parts.diskSpace?.isLow() !== true) {
-        const snapshot = this.captureSnapshot();
-        if (snapshot) {
-          await this.parts.journal.roll(snapshot.seq + 1);
-          await this.persistSnapshot(snapshot);
-        }
+        const snapshot = { seq: this.parts.engine.lastSeq(), timestamp: this.lastTimestamp };
+        this.snapshotSeq = snapshot.seq;
+        await this.parts.journal.roll(snapshot.seq + 1);
+        await this.persistSnapshot(snapshot);
       }
     } finally {
+      await this.parts.replica.close();
       this.parts.diskSpace?.stop();
       await this.parts.journal.close();
       await this.parts.dataDirLock?.release();

@@ -11,6 +11,7 @@ import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
 import type { CommandLoopFailedError } from './errors';
 import { Sequencer } from './sequencer';
+import { SnapshotReplica } from './snapshot-replica';
 
 const DEFAULT_DISK_CHECK_INTERVAL_MS = 1000;
 
@@ -61,6 +62,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
     engine: recovered.engine,
     journal: opened.journal,
     snapshots: opened.dataDir.snapshots,
+    replica: SnapshotReplica.start(recovered.engine, options.engineConfig, options.logger),
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,

@@ -3,6 +3,7 @@ import { LeaderLease, type LeaseConfig } from '../storage/leader-lease';
 import { openJetStreamJournal, type JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import { openDurableState, type CommandLoopOptions } from './open-command-loop';
 import { ReplicatedCommandLoop, type ReplicationObserver } from './replicated-loop';
+import { SnapshotReplica } from './snapshot-replica';
 
 export interface ReplicatedLoopOptions extends CommandLoopOptions {
   readonly jetstream: JetStreamJournalConfig;
@@ -37,6 +38,7 @@ export async function openReplicatedLoop(options: ReplicatedLoopOptions): Promis
       snapshotSeq: recovered.snapshotSeq,
       journal,
       snapshots: opened.dataDir.snapshots,
+      replica: SnapshotReplica.start(recovered.engine, options.engineConfig, logger),
       lease,
       dataDirLock: opened.lock,
       diskSpace: opened.diskSpace,

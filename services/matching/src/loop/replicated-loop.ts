@@ -13,6 +13,7 @@ import { JournaledCommandLoop } from './command-loop';
 import { EventListeners, type EventListener } from './event-listeners';
 import { CommandLoopFailedError, NotLeaderError, ShuttingDownError } from './errors';
 import { Sequencer } from './sequencer';
+import type { SnapshotReplica } from './snapshot-replica';
 
 export type Role = 'leader' | 'follower';
 
@@ -34,6 +35,8 @@ export interface ReplicatedLoopParts {
   readonly snapshotSeq: number;
   readonly journal: JetStreamJournal;
   readonly snapshots: SnapshotStore;
+  /** Takes this replica's snapshots, as a follower and then as the leader (see JournaledCommandLoop). */
+  readonly replica: SnapshotReplica;
   readonly lease: LeaderLease;
   readonly dataDirLock: DataDirLock;
   readonly diskSpace: DiskSpace;
@@ -168,6 +171,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
     let applied = 0;
     for await (const { streamSeq, batch } of journal.readAfter(this.streamSeq, (end) => (lastStreamSeq = end))) {
       if (this.closing !== undefined) return;
+      const first = applied;
       for (const cmd of batch) {
         if (cmd.seq <= engine.lastSeq()) continue;
         if (cmd.seq !== engine.lastSeq() + 1) throw new JournalCorruptError(`stream message ${streamSeq} holds seq ${cmd.seq} after seq ${engine.lastSeq()}`);
@@ -177,6 +181,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
         if (result.ok) this.listeners.emit(cmd.seq, result.events);
         applied += 1;
       }
+      this.parts.replica.applied(batch.slice(batch.length - (applied - first)));
       this.streamSeq = streamSeq;
       replication?.applied(engine.lastSeq(), streamSeq, lastStreamSeq);
       this.snapshotIfDue();
@@ -224,6 +229,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
       engine: parts.engine,
       journal: parts.journal,
       snapshots: parts.retainCommands > 0 ? retainingSnapshotStore(parts.snapshots, parts.journal, parts.retainCommands, parts.logger) : parts.snapshots,
+      replica: parts.replica,
       sequencer: new Sequencer({ lastSeq: parts.engine.lastSeq(), lastTimestamp: this.lastTimestamp }),
       snapshotSeq: this.snapshotSeq,
       lastTimestamp: this.lastTimestamp,
@@ -244,14 +250,14 @@ export class ReplicatedCommandLoop implements CommandLoop {
 
   /** A follower's snapshot bounds its restart: the state after what it applied, saved in the background. */
   private snapshotIfDue(): void {
-    const { engine, snapshots, snapshotEvery, logger, diskSpace } = this.parts;
+    const { engine, snapshots, snapshotEvery, logger, diskSpace, replica } = this.parts;
     const seq = engine.lastSeq();
     if (seq - this.snapshotSeq < snapshotEvery || this.snapshotWrite !== undefined || diskSpace.isLow()) return;
     this.snapshotSeq = seq;
-    // A copy of the typed arrays into fresh memory (no prepared buffer, unlike the leader's loop): the pause delays only this replica's reads.
-    const snapshot = { seq, timestamp: this.lastTimestamp, capture: engine.capture() };
-    this.snapshotWrite = snapshots
-      .save(snapshot)
+    const timestamp = this.lastTimestamp;
+    this.snapshotWrite = replica
+      .take(seq)
+      .then((engineState) => snapshots.save({ seq, timestamp, engineState }))
       .then(() => logger.info({ seq }, 'follower: wrote snapshot'))
       .catch((err: unknown) => logger.error({ err, seq }, 'follower: writing a snapshot failed; the stream still holds every command'))
       .finally(() => (this.snapshotWrite = undefined));
@@ -275,6 +281,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
         await this.leader.close();
       } else {
         await this.snapshotWrite;
+        await this.parts.replica.close();
         diskSpace.stop();
         await journal.close();
       }

@@ -32,26 +32,27 @@ export class Sequencer {
     this.lastTimestamp = start.lastTimestamp;
   }
 
-  /** The command for input, with the next seq. */
+  /**
+   * The command for input, with the next seq. Built by Object.assign onto a literal, never as
+   * `{ ...input, seq }`: in Node 20's V8 a spread followed by more fields gives every object a
+   * hidden class of its own, which costs microseconds to build and leaves each reader of commands
+   * (engine, journal codec) megamorphic.
+   */
   next(input: CommandInput): Command {
     const seq = ++this.lastSeq;
     this.lastTimestamp = Math.max(this.lastTimestamp, this.now());
     const timestamp = this.lastTimestamp;
     switch (input.kind) {
       case 'placeLimit':
-        return { ...input, seq, timestamp, orderId: seq };
       case 'placeMarket':
-        return { ...input, seq, timestamp, orderId: seq };
+        return Object.assign({ seq, timestamp, orderId: seq }, input);
       case 'cancel':
-        return { ...input, seq, timestamp };
       case 'deposit':
-        return { ...input, seq, timestamp };
       case 'amend':
-        return { ...input, seq, timestamp };
       case 'cancelAll':
-        return { ...input, seq, timestamp };
+        return Object.assign({ seq, timestamp }, input);
       case 'placeOco':
-        return { ...input, seq, timestamp, orderId: seq, stopOrderId: seq + OCO_STOP_ID_OFFSET };
+        return Object.assign({ seq, timestamp, orderId: seq, stopOrderId: seq + OCO_STOP_ID_OFFSET }, input);
     }
   }
 }

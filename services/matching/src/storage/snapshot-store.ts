@@ -1,8 +1,7 @@
 import { open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { crc32 } from 'node:zlib';
-import { encodeSnapshot, type SnapshotCapture, snapshotSeq } from '@orderbook/engine';
+import { snapshotSeq } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import { fsyncDirectory, listSnapshots, snapshotPath, type SeqFile } from './data-files';
 import { pruneDataDir } from './retention';
@@ -13,13 +12,6 @@ export interface Snapshot {
   /** The timestamp of command seq, so that timestamps stay monotonic across a restart. */
   readonly timestamp: number;
   readonly engineState: Uint8Array;
-}
-
-/** The engine's state after command seq, frozen by Engine.capture() and not yet encoded. */
-export interface CapturedSnapshot {
-  readonly seq: number;
-  readonly timestamp: number;
-  readonly capture: SnapshotCapture;
 }
 
 /** A snapshot as stored: its seq is known at once, its content is read (and checked) on demand. */
@@ -38,7 +30,7 @@ export interface SnapshotStore {
   /** The snapshots held, oldest first. */
   list(): Promise<readonly StoredSnapshot[]>;
   /** Stores a snapshot durably, then drops what it makes redundant. A failure costs only replay time. */
-  save(snapshot: CapturedSnapshot): Promise<void>;
+  save(snapshot: Snapshot): Promise<void>;
 }
 
 /** Snapshot files in a data directory; saving one prunes older snapshots and the journal segments they cover. */
@@ -58,7 +50,7 @@ export class FileSnapshotStore implements SnapshotStore {
     return (await listSnapshots(this.dir)).map((file) => ({ seq: file.seq, location: file.path, read: () => readSnapshot(file) }));
   }
 
-  async save(snapshot: CapturedSnapshot): Promise<void> {
+  async save(snapshot: Snapshot): Promise<void> {
     await writeSnapshot(this.dir, snapshot);
     await pruneDataDir(this.dir, this.logger);
   }
@@ -87,28 +79,15 @@ function header(seq: number, timestamp: number): Buffer {
   return bytes;
 }
 
-/**
- * Encodes a captured state in slices, yielding to the event loop between them (each slice a short
- * pause of the command loop, never one long one): the parts of the file, header first.
- */
-export async function encodeSnapshotFile(snapshot: CapturedSnapshot): Promise<Uint8Array[]> {
-  const encoding = encodeSnapshot(snapshot.capture);
-  for (;;) {
-    const step = encoding.next();
-    if (step.done === true) return [header(snapshot.seq, snapshot.timestamp), ...step.value];
-    await yieldToEventLoop();
-  }
-}
-
-/** Writes a snapshot atomically: encoded in slices, temp file, fsync, rename, fsync of the directory. */
-export async function writeSnapshot(dir: string, snapshot: CapturedSnapshot): Promise<void> {
-  const parts = await encodeSnapshotFile(snapshot);
+/** Writes a snapshot atomically: temp file, fsync, rename, fsync of the directory. */
+export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<void> {
   const finalPath = snapshotPath(dir, snapshot.seq);
   const tempPath = finalPath + TEMP_SUFFIX;
   const file = await open(tempPath, 'w');
   try {
     // writeFile, unlike write, loops until everything is written; each continues where the last ended.
-    for (const part of parts) await file.writeFile(part);
+    await file.writeFile(header(snapshot.seq, snapshot.timestamp));
+    await file.writeFile(snapshot.engineState);
     await file.sync();
   } catch (err) {
     // A half-written snapshot (e.g. ENOSPC) must not keep the space it took from the journal.

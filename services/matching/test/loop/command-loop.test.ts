@@ -1,13 +1,14 @@
-import { BalanceFaultError, type BalanceView, type CommandResult, type EngineEvent } from '@orderbook/engine';
+import { BalanceFaultError, type BalanceView, type Command, type CommandResult, Engine, type EngineEvent } from '@orderbook/engine';
 import { expect } from 'chai';
 import type { CommandInput } from '../../src/loop/command-loop-api';
 import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from '../../src/loop/errors';
 import { decodeBatch } from '../../src/storage/command-codec';
 import { listJournalSegments, listSnapshots } from '../../src/storage/data-files';
 import { readSegment } from '../../src/storage/journal-reader';
-import { recoverDataDir, rejectionOf, silentLogger, tempDirs } from '../helpers';
+import { readSnapshot } from '../../src/storage/snapshot-store';
+import { recoverDataDir, rejectionOf, sampleCommands, silentLogger, tempDirs } from '../helpers';
 import { GatedSync, openHarness, settle } from '../loop-harness';
-import { RandomLoad } from '../random-load';
+import { LOAD_ENGINE_CONFIG, RandomLoad } from '../random-load';
 
 const tempDir = tempDirs();
 const deposit = (userId: string): CommandInput => ({ kind: 'deposit', userId, asset: 'USD', amount: 100_000_000n });
@@ -25,15 +26,17 @@ function watch<T>(promise: Promise<T>): { readonly settled: () => boolean; reado
   return { settled: () => settled, promise };
 }
 
-async function journaledSeqs(dataDir: string): Promise<number[]> {
+async function journaledCommands(dataDir: string): Promise<Command[]> {
   const segments = await listJournalSegments(dataDir);
-  const seqs: number[] = [];
+  const commands: Command[] = [];
   for (const [i, segment] of segments.entries()) {
-    for (const payload of await readSegment(segment, i === segments.length - 1, { logger: silentLogger })) {
-      seqs.push(...decodeBatch(payload).map((c) => c.seq));
-    }
+    for (const payload of await readSegment(segment, i === segments.length - 1, { logger: silentLogger })) commands.push(...decodeBatch(payload));
   }
-  return seqs;
+  return commands;
+}
+
+async function journaledSeqs(dataDir: string): Promise<number[]> {
+  return (await journaledCommands(dataDir)).map((c) => c.seq);
 }
 
 describe('command loop', () => {
@@ -245,5 +248,38 @@ describe('command loop', () => {
     expect(snapshots[1]).to.equal(loop.queries.lastSeq());
     const segments = await listJournalSegments(dataDir);
     expect(segments[0].seq).to.equal(snapshots[0] + 1);
+  });
+
+  it('takes each snapshot at exactly its seq while concurrent commands go on: the older one plus the journal between gives the newer', async () => {
+    const dataDir = tempDir();
+    const { loop } = await openHarness(dataDir, { snapshotEvery: 25 });
+    const load = new RandomLoad(5);
+    for (let round = 0; round < 20; round++) {
+      const inputs = Array.from({ length: 16 }, () => load.next());
+      const results = await Promise.all(inputs.map((input) => loop.submit(input)));
+      inputs.forEach((input, i) => load.observe(input, results[i]!));
+    }
+    await loop.close();
+    const [older, newer] = await listSnapshots(dataDir);
+    const olderState = await readSnapshot(older!);
+    const engine = Engine.restore(LOAD_ENGINE_CONFIG, olderState.engineState);
+    for (const command of (await journaledCommands(dataDir)).filter((c) => c.seq > older!.seq && c.seq <= newer!.seq)) engine.apply(command);
+    expect(engine.lastSeq()).to.equal(newer!.seq);
+    expect(engine.stateHash()).to.equal(Engine.restore(LOAD_ENGINE_CONFIG, (await readSnapshot(newer!)).engineState).stateHash());
+    expect(newer!.seq).to.equal(loop.queries.lastSeq());
+  });
+
+  it('goes on without snapshots when the snapshot replica fails: every command is answered and recovered from the journal', async () => {
+    const dataDir = tempDir();
+    const { loop, replica, engine } = await openHarness(dataDir, { snapshotEvery: 10 });
+    // A seq that does not follow on: the replica's thread throws, as on any failure of its own.
+    replica.applied(sampleCommands(1_000, 1));
+    for (let i = 0; i < 50; i++) expect((await loop.submit(deposit(`user-${i % 3}`))).ok).to.equal(true);
+    const hash = engine.stateHash();
+    await loop.close();
+    expect(await listSnapshots(dataDir)).to.deep.equal([]);
+    const reopened = await recoverDataDir(dataDir);
+    expect([reopened.snapshotSeq, reopened.replayedCommands]).to.deep.equal([0, 50]);
+    expect(reopened.engine.stateHash()).to.equal(hash);
   });
 });

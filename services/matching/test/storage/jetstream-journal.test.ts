@@ -8,6 +8,7 @@ import { JournaledCommandLoop } from '../../src/loop/command-loop';
 import { CommandLoopFailedError } from '../../src/loop/errors';
 import { openCommandLoop } from '../../src/loop/open-command-loop';
 import { Sequencer } from '../../src/loop/sequencer';
+import { SnapshotReplica } from '../../src/loop/snapshot-replica';
 import { listJournalSegments } from '../../src/storage/data-files';
 import { FileJournal, type SyncFile } from '../../src/storage/file-journal';
 import { openDataDir } from '../../src/storage/file-storage';
@@ -53,6 +54,7 @@ async function openJetStreamHarness(dataDir: string, stream: string, options: Ha
     engine: recovered.engine,
     journal,
     snapshots: durable.snapshots,
+    replica: SnapshotReplica.start(recovered.engine, LOAD_ENGINE_CONFIG, silentLogger),
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,

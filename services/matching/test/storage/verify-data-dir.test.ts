@@ -19,7 +19,7 @@ async function dataDir(): Promise<string> {
   await journal.append(sampleCommands(4, 3));
   const engine = new Engine(LOAD_ENGINE_CONFIG);
   for (const command of sampleCommands(1, 6)) engine.apply(command);
-  await writeSnapshot(dir, { seq: 6, timestamp: 1, capture: engine.capture() });
+  await writeSnapshot(dir, { seq: 6, timestamp: 1, engineState: engine.snapshot() });
   await journal.roll(7);
   await journal.append(sampleCommands(7, 3));
   await journal.close();

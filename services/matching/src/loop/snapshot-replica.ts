@@ -1,0 +1,132 @@
+import { extname, join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Command, Engine, EngineConfig } from '@orderbook/engine';
+import type { Logger } from '@orderbook/server-kit';
+import { encodeBatch, encodeCommand } from '../storage/command-codec';
+import type { ReplicaReply, ReplicaRequest, ReplicaSeed } from './snapshot-replica-protocol';
+
+/**
+ * Takes the engine's snapshots off the command loop: a worker thread holds a second engine (a
+ * replica), fed every journaled command once it is durable, and encodes the replica's state when
+ * asked. The command loop never pauses for a snapshot; the cost is a second copy of the state in
+ * memory and a second application of every command, on the other core.
+ *
+ * Measured with 1M resting orders (README, Performance): a capture on the loop (copying the order
+ * store's typed arrays into prepared memory) paused every client for 115-197 ms.
+ *
+ * A replica that fails (a thrown error, an exit) stops snapshots until the next start, and
+ * nothing else: the journal holds every command, so a failure costs only replay time.
+ */
+export class SnapshotReplica {
+  private readonly pending: Uint8Array[] = [];
+  private flushScheduled = false;
+  private readonly takes = new Map<number, { resolve: (state: Uint8Array) => void; reject: (error: Error) => void }>();
+  private failure: Error | undefined;
+  private closed = false;
+  private readonly started = performance.now();
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly logger: Logger,
+  ) {
+    worker.on('message', (reply: ReplicaReply) => this.received(reply));
+    worker.on('error', (err) => this.failed(err));
+    worker.on('exit', (code) => this.failed(new Error(`the snapshot replica exited (code ${code})`)));
+    // Only an awaited snapshot keeps the process alive, a replica left open must not. After the
+    // listeners: adding a 'message' listener refs the worker again.
+    worker.unref();
+  }
+
+  /**
+   * A replica of `engine` as it is now (encoded on the calling thread, once: the replica restores
+   * it while the loop goes on). Call before the engine applies another command.
+   */
+  static start(engine: Engine, config: EngineConfig, logger: Logger): SnapshotReplica {
+    const seed: ReplicaSeed = { config, state: engine.snapshot() };
+    return new SnapshotReplica(spawnWorker(seed), logger);
+  }
+
+  /** Commands the engine applied and the journal holds (durable), in seq order, none skipped. */
+  applied(commands: readonly Command[]): void {
+    if (this.failure !== undefined || this.closed || commands.length === 0) return;
+    for (const command of commands) this.pending.push(encodeCommand(command));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // One message per turn of the event loop, however many batches were acknowledged in it.
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /**
+   * The engine's snapshot (Engine.snapshot bytes) at seq, which must be the last command given to
+   * applied(). Rejects if the replica failed.
+   */
+  take(seq: number): Promise<Uint8Array> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the snapshot replica is closed'));
+    this.flush();
+    return new Promise((resolve, reject) => {
+      this.takes.set(seq, { resolve, reject });
+      this.worker.ref();
+      this.post({ kind: 'take', seq });
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.rejectTakes(new Error('the snapshot replica is closed'));
+    await this.worker.terminate();
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.pending.length === 0 || this.failure !== undefined || this.closed) return;
+    const batch = encodeBatch(this.pending.splice(0));
+    // A copy of just these bytes: a Buffer may be a slice of a larger pooled one.
+    this.post({ kind: 'commands', batch: new Uint8Array(batch) });
+  }
+
+  private post(request: ReplicaRequest): void {
+    this.worker.postMessage(request);
+  }
+
+  private received(reply: ReplicaReply): void {
+    if (reply.kind === 'ready') {
+      // Commands and takes sent meanwhile were queued: nothing waits for this but the log.
+      this.logger.info({ restoreMs: Math.round(performance.now() - this.started) }, 'the snapshot replica restored its seed');
+      return;
+    }
+    const take = this.takes.get(reply.seq);
+    if (take === undefined) return;
+    this.takes.delete(reply.seq);
+    if (this.takes.size === 0) this.worker.unref();
+    take.resolve(reply.state);
+  }
+
+  private failed(err: Error): void {
+    if (this.failure !== undefined || this.closed) return;
+    this.failure = err;
+    this.logger.error({ err }, 'the snapshot replica failed: no more snapshots until the next start (the journal holds every command; restarts replay more of it)');
+    this.rejectTakes(err);
+  }
+
+  private rejectTakes(err: Error): void {
+    for (const take of this.takes.values()) take.reject(err);
+    this.takes.clear();
+    this.worker.unref();
+  }
+}
+
+/**
+ * The worker runs the module next to this one: compiled JavaScript under plain node, or the
+ * TypeScript source where this module itself runs from source (the tests, through tsx).
+ */
+function spawnWorker(seed: ReplicaSeed): Worker {
+  const extension = extname(__filename);
+  const entry = join(__dirname, `snapshot-replica-worker${extension}`);
+  const transferList = [seed.state.buffer as ArrayBuffer];
+  if (extension === '.js') return new Worker(entry, { workerData: seed, transferList });
+  const loader = require.resolve('tsx/cjs');
+  return new Worker(`require(${JSON.stringify(loader)}); require(${JSON.stringify(entry)});`, { eval: true, workerData: seed, transferList });
+}
