@@ -95,6 +95,15 @@ describe('@orderbook/client against the real services', () => {
     expect([(broke as OrderbookError).code, (broke as OrderbookError).reason]).to.deep.equal([grpc.status.FAILED_PRECONDITION, 'INSUFFICIENT_FUNDS']);
   });
 
+  it('lists the markets with their fees and rules, and reads the fee account as an admin (PERMISSION_DENIED for a trader)', async () => {
+    expect((await client.listMarkets()).map((m) => [m.symbol, m.takerFeeBps, m.tickSize])).to.deep.include(['BTC-USD', 0, '0.000001']);
+    const denied = await client.getFeeBalances().catch((e: unknown) => e);
+    expect((denied as OrderbookError).code).to.equal(grpc.status.PERMISSION_DENIED);
+    const admin = newClient();
+    await admin.signIn({ login: 'admin', password: 'admin-password-for-tests' });
+    expect((await admin.getFeeBalances()).accountId).to.equal('exchange:fees');
+  });
+
   it('places once when the answer to the first attempt is lost: the retry, with the same client_order_id, gets that order', async () => {
     const lossy = newClient({ channelOptions: { interceptors: [losingFirstPlacement()] } });
     await lossy.signIn({ login: trader.username, password: passwordOf(trader) });
@@ -139,7 +148,8 @@ describe('@orderbook/client against the real services', () => {
       received.push(trade);
       break;
     }
-    expect(received).to.deep.equal(taken.trades);
+    // Public trades carry no fee; the taker's own answer its own.
+    expect(received).to.deep.equal(taken.trades.map((t) => ({ ...t, takerFee: '', takerFeeAsset: '' })));
     const seen: bigint[] = [];
     for await (const update of updates) {
       seen.push(update.order!.orderId);

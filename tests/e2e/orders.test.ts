@@ -239,10 +239,13 @@ describe('orders through gRPC: placing, matching, cancelling, reading', () => {
       expect(order).to.include({ status: ORDER_STATUS_PARTIALLY_FILLED, cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED, filledQuantity: '0.5', remainingQuantity: '1.5', lockedAmount: '1.5' });
     });
 
-    it('returns balances sorted by asset and the markets with their decimals', async () => {
+    it('returns balances sorted by asset and the markets with their decimals, fees and rules (none by default)', async () => {
       expect((await stack.client.getBalances(bob.metadata)).balances.map((b) => b.asset)).to.deep.equal(['ETH', 'USD']);
       const { markets } = await stack.client.listMarkets();
-      expect(markets[0]).to.deep.equal({ symbol: 'BTC-USD', baseAsset: 'BTC', quoteAsset: 'USD', priceDecimals: 6, quantityDecimals: 8 });
+      expect(markets[0]).to.deep.equal({
+        symbol: 'BTC-USD', baseAsset: 'BTC', quoteAsset: 'USD', priceDecimals: 6, quantityDecimals: 8,
+        makerFeeBps: 0, takerFeeBps: 0, tickSize: '0.000001', lotSize: '0.00000001', minQuantity: '0.00000001', minNotional: '0',
+      });
     });
 
     it('limits GetOrderBook to depth levels per side (0 means 10)', async () => {

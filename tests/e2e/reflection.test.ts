@@ -43,6 +43,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
         'CancelAllOrders',
         'CancelOrder',
         'GetBalances',
+        'GetFeeBalances',
         'GetOrder',
         'GetOrderBook',
         'ListMarkets',

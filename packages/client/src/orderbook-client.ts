@@ -129,6 +129,11 @@ export class OrderbookClient {
     return (await this.read(this.channels.reads.getBalances, {}, true)).balances;
   }
 
+  /** The balances of the exchange's fee account (admin role): what fees earned and rebates paid. */
+  getFeeBalances(): Promise<matching.GetFeeBalancesResponse> {
+    return this.read(this.channels.reads.getFeeBalances, {}, true);
+  }
+
   getOrderBook(market: string, depth = 10): Promise<matching.GetOrderBookResponse> {
     return this.read(this.channels.reads.getOrderBook, { market, depth }, false);
   }

@@ -3,6 +3,7 @@
  *
  * Usage: make bench-engine ARGS="..." (compiled), or node --expose-gc --conditions=orderbook-ts --import tsx packages/engine/bench/engine-bench.ts
  *          [--n 1000000] [--seed 42] [--runs 3] [--nob-runs 1] [--users 1000] [--resting 1000000] [--skip-nob]
+ *          [--maker-fee-bps 0] [--taker-fee-bps 0] (the market's fees: the reference workload has none)
  *
  * The workload is generated exactly as /work/shared/bench/nodejs-order-book-baseline.mjs generates
  * it (same mulberry32, same generate()). Mapping to our units: price = ticks × 10^6 (a tick is one
@@ -33,6 +34,8 @@ const NOB_RUNS = arg('--nob-runs', 1);
 const USERS = arg('--users', 1000);
 const RESTING = arg('--resting', 1_000_000);
 const SKIP_NOB = args.includes('--skip-nob');
+const MAKER_FEE_BPS = arg('--maker-fee-bps', 0);
+const TAKER_FEE_BPS = arg('--taker-fee-bps', 0);
 const MID = 100_000;
 const CROSS_OFF = 10;
 const CROSS_SIZE = 300;
@@ -110,7 +113,10 @@ function heapInUse(): number {
 
 // ---- our engine ---------------------------------------------------------------------------------
 const MARKET = 'BTC-USD';
-const CONFIG: EngineConfig = { markets: [{ symbol: MARKET, base: 'BTC', quote: 'USD' }], closedOrdersRetainedPerUser: 100 };
+const CONFIG: EngineConfig = {
+  markets: [{ symbol: MARKET, base: 'BTC', quote: 'USD', makerFeeBps: MAKER_FEE_BPS, takerFeeBps: TAKER_FEE_BPS }],
+  closedOrdersRetainedPerUser: 100,
+};
 const PRICE_UNITS_PER_TICK = 1_000_000n;
 const QTY_UNITS_PER_LOT = 1_000_000n;
 const SIDE_NAMES = ['buy', 'sell'] as const;
@@ -323,7 +329,7 @@ function restingHeap(count: number): void {
 const w = generate(N, SEED);
 let nLimit = 0, nCancel = 0;
 for (let i = 0; i < N; i++) (w.op[i] === OP_LIMIT ? nLimit++ : nCancel++);
-console.log(`engine bench: n=${N} seed=${SEED} limits=${nLimit} cancels=${nCancel} users=${USERS}+${USERS} node=${process.version} load-average=${loadavg()[0]!.toFixed(2)}`);
+console.log(`engine bench: n=${N} seed=${SEED} limits=${nLimit} cancels=${nCancel} users=${USERS}+${USERS} fees(maker/taker bps)=${MAKER_FEE_BPS}/${TAKER_FEE_BPS} node=${process.version} load-average=${loadavg()[0]!.toFixed(2)}`);
 const inputs = ourInputs(w);
 const ours = throughput('ours', RUNS, (lat) => runOurs(w, inputs, lat));
 latency('ours', w, (lat) => runOurs(w, inputs, lat));

@@ -42,6 +42,8 @@ const isSelfTradePrevention = (v: unknown): v is SelfTradePrevention => v === 'c
 export const isClientOrderId = (v: string): boolean => CLIENT_ORDER_ID.test(v);
 
 const MAX_ORDER = BigInt(MAX_ORDER_UNITS);
+/** A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls. */
+const FEE_ACCOUNT = FEE_ACCOUNT_ID;
 const checkPrice = unitsChecker(PRICE_DECIMALS, 'price', MAX_ORDER);
 const checkQuantity = unitsChecker(QUANTITY_DECIMALS, 'quantity', MAX_ORDER);
 const checkAmount = unitsChecker(AMOUNT_DECIMALS, 'amount');
@@ -66,7 +68,7 @@ export const userIdError = (userId: unknown): EngineError | undefined =>
 export function placementError(cmd: PlaceLimitCommand | PlaceMarketCommand | PlaceOcoCommand, clientOrderId: string | undefined): EngineError | undefined {
   const userError = userIdError(cmd.userId);
   if (userError !== undefined) return userError;
-  if (cmd.userId === FEE_ACCOUNT_ID) return invalidArgument('user_id', 'the fee account does not trade');
+  if (cmd.userId === FEE_ACCOUNT) return invalidArgument('user_id', 'the fee account does not trade');
   if (!isSide(cmd.side)) return invalidArgument('side', 'must be buy or sell');
   const quantityError = checkQuantity(cmd.quantity);
   if (quantityError !== undefined) return quantityError;

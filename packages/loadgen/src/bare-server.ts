@@ -26,7 +26,17 @@ function trade(orderId: bigint, market: string, side: matching.Side, price: stri
     takerSide: side,
     executedAtUnixMs: now,
     sequence: orderId,
+    makerFee: '',
+    makerFeeAsset: '',
+    takerFee: '0',
+    takerFeeAsset: feeAsset(market, side),
   };
+}
+
+/** What a side receives in a BASE-QUOTE market, as the service names it: base for a buy, quote for a sell. */
+function feeAsset(market: string, side: matching.Side): string {
+  const [base = '', quote = ''] = market.split('-');
+  return side === matching.Side.SIDE_SELL ? quote : base;
 }
 
 /** What a placement's canned order takes from its request. */
@@ -56,6 +66,8 @@ function placedOrder(
     lockedAmount: rests ? LOCKED : '0',
     stopPrice: '',
     ocoOrderId: 0n,
+    feesPaid: '0',
+    feeAsset: feeAsset(request.market, request.side),
     cancelReason: matching.CancelReason.CANCEL_REASON_UNSPECIFIED,
   };
 }
@@ -101,6 +113,8 @@ export function cannedCancelResponse(request: matching.CancelOrderRequest): matc
       lockedAmount: '0',
       stopPrice: '',
       ocoOrderId: 0n,
+      feesPaid: '0',
+      feeAsset: 'BTC',
       cancelReason: matching.CancelReason.CANCEL_REASON_USER,
     },
     releasedAmount: '4.1895',

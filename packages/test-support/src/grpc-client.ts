@@ -61,6 +61,9 @@ export class MatchingClient {
   addFunds(request: Partial<matching.AddFundsRequest>, metadata = new grpc.Metadata()): Promise<matching.AddFundsResponse> {
     return unary(this.raw, this.raw.addFunds, matching.AddFundsRequest.fromPartial(request), metadata);
   }
+  getFeeBalances(metadata = new grpc.Metadata()): Promise<matching.GetFeeBalancesResponse> {
+    return unary(this.raw, this.raw.getFeeBalances, {}, metadata);
+  }
   listMarkets(metadata = new grpc.Metadata()): Promise<matching.ListMarketsResponse> {
     return unary(this.raw, this.raw.listMarkets, {}, metadata);
   }

@@ -162,6 +162,15 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect((await stack.call('POST', `/v1/users/${bob.userId}/funds`, { token: bob.token, body: { asset: 'BTC', amount: '2' } })).status).to.equal(403);
     });
 
+    it('reads the fee account (GET /v1/fees/balances) as admin, 403 for a trader; funds it (POST /v1/users/exchange:fees/funds)', async () => {
+      await stack.call('POST', '/v1/users/exchange:fees/funds', { token: admin, body: { asset: 'USD', amount: '1.5' } });
+      const fees = await route('GET', '/v1/fees/balances', '/v1/fees/balances', { token: admin });
+      expect(fees.status).to.equal(200);
+      expect(fees.json.accountId).to.equal('exchange:fees');
+      expect(fees.json.balances.find((b: { asset: string }) => b.asset === 'USD')).to.deep.equal({ asset: 'USD', available: '1.5', locked: '0' });
+      expect((await stack.call('GET', '/v1/fees/balances', { token: bob.token })).status).to.equal(403);
+    });
+
     it('places a limit order (POST /v1/orders): it rests and the book shows it (GET /v1/markets/{market}/book?depth=)', async () => {
       const placed = await route('POST', '/v1/orders', '/v1/orders', { token: bob.token, body: { market: 'BTC-USD', side: 'SIDE_SELL', price: '30000', quantity: '0.5' } });
       expect(placed.status).to.equal(200);

@@ -1,4 +1,5 @@
 import { status } from '@grpc/grpc-js';
+import { FEE_ACCOUNT_ID } from '@orderbook/engine';
 import type { matching } from '@orderbook/proto';
 import { grpcError } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
@@ -63,6 +64,11 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
       const book = state.current().loop.queries.depth(market, depth);
       if (book === undefined) throw new Error(`the engine has no book for configured market ${market}`);
       return depthToProto(book);
+    }),
+
+    getFeeBalances: unary((): matching.GetFeeBalancesResponse => {
+      const balances = [...state.current().loop.queries.balances(FEE_ACCOUNT_ID)].sort((a, b) => (a.asset < b.asset ? -1 : a.asset > b.asset ? 1 : 0));
+      return { accountId: FEE_ACCOUNT_ID, balances: balances.map(balanceToProto) };
     }),
 
     listMarkets: unary((): matching.ListMarketsResponse => ({ markets: markets.markets.map(marketToProto) })),

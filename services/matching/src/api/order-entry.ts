@@ -7,7 +7,7 @@ import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
 import { amendInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, placeOcoInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
-import { balanceToProto, orderToProto, tradeToProto } from './views';
+import { balanceToProto, orderToProto, ownTradeToProto } from './views';
 
 export interface OrderEntryDeps {
   readonly state: ServiceState;
@@ -27,21 +27,21 @@ export class OrderEntry {
   placeLimitOrder(userId: string, req: matching.PlaceLimitOrderRequest): Promise<matching.PlaceLimitOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(placeLimitInput(req, userId, this.deps.markets));
-      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 
   placeMarketOrder(userId: string, req: matching.PlaceMarketOrderRequest): Promise<matching.PlaceMarketOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(placeMarketInput(req, userId, this.deps.markets));
-      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 
   placeOcoOrder(userId: string, req: matching.PlaceOcoOrderRequest): Promise<matching.PlaceOcoOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(placeOcoInput(req, userId, this.deps.markets));
-      return { order: orderToProto(value.order), stopOrder: orderToProto(value.stopOrder), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), stopOrder: orderToProto(value.stopOrder), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 
@@ -62,7 +62,7 @@ export class OrderEntry {
   amendOrder(userId: string, req: matching.AmendOrderRequest): Promise<matching.AmendOrderResponse> {
     return this.counted(async () => {
       const value = await this.run(amendInput(req, userId));
-      return { order: orderToProto(value.order), trades: value.trades.map(tradeToProto) };
+      return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 

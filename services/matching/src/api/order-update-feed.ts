@@ -4,7 +4,7 @@ import { encodeMessage, type EncodedMessage } from './encoded-responses';
 import type { StreamLimits } from './stream-limits';
 import type { Subscriber } from './subscriber';
 import { tooSlow } from './trade-feed';
-import { orderToProto, tradeToProto } from './views';
+import { orderToProto, ownTradeToProto } from './views';
 
 interface OrderSubscriber {
   readonly out: Subscriber;
@@ -51,7 +51,7 @@ export class OrderUpdateFeed {
       }
       message ??= encodeMessage(matching.StreamOrderUpdatesResponse, {
         order: orderToProto(order),
-        trade: trade === undefined ? undefined : tradeToProto(trade),
+        trade: trade === undefined ? undefined : ownTradeToProto(trade, order),
       });
       subscriber.out.write(message);
     }

@@ -112,7 +112,7 @@ export function amendInput(req: matching.AmendOrderRequest, userId: string): Ame
 
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {
   const { userId, asset, amount, requestId } = checkFields({
-    userId: () => valid.userId(req.userId),
+    userId: () => valid.creditedUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),

@@ -1,4 +1,5 @@
 import {
+  FEE_ACCOUNT_ID,
   CLIENT_ORDER_ID_MAX_LENGTH,
   isClientOrderId,
   parseAmount,
@@ -148,6 +149,11 @@ export function userId(text: string, field = 'user_id'): string {
   if (text === '') throw invalidArgument(field, 'required');
   if (!UUID.test(text)) throw invalidArgument(field, `must be a user id (a UUID), got ${echo(text)}`);
   return text.toLowerCase();
+}
+
+/** The user an AddFunds credits: a user id, or the fee account (funding maker rebates). */
+export function creditedUserId(text: string, field = 'user_id'): string {
+  return text === FEE_ACCOUNT_ID ? text : userId(text, field);
 }
 
 export function asset(text: string, markets: MarketDirectory, field = 'asset'): string {

@@ -80,10 +80,24 @@ export function orderToProto(order: OrderView): matching.Order {
     lockedAmount: formatAmount(order.locked),
     stopPrice: order.stopPrice === undefined ? '' : formatPrice(order.stopPrice),
     ocoOrderId: BigInt(order.ocoOrderId ?? 0),
+    feesPaid: formatSignedAmount(order.feesPaid),
+    feeAsset: feeAssetOf(order),
     cancelReason: order.cancelReason === undefined ? matching.CancelReason.CANCEL_REASON_UNSPECIFIED : CANCEL_REASONS[order.cancelReason],
   };
 }
 
+/** A fee or rebate (negative) in units of 10^-8 of its asset: "-" and the amount for a rebate. */
+export function formatSignedAmount(units: bigint): string {
+  return units < 0n ? `-${formatAmount(-units)}` : formatAmount(units);
+}
+
+/** What an order receives, and so pays its fees in: base for a buy, quote for a sell (markets are BASE-QUOTE). */
+function feeAssetOf(order: Pick<OrderView, 'market' | 'side'>): string {
+  const dash = order.market.indexOf('-');
+  return order.side === 'buy' ? order.market.slice(0, dash) : order.market.slice(dash + 1);
+}
+
+/** A trade as the public sees it (StreamTrades): neither side's fee. */
 export function tradeToProto(trade: TradeView): matching.Trade {
   return {
     tradeId: BigInt(trade.tradeId),
@@ -96,7 +110,24 @@ export function tradeToProto(trade: TradeView): matching.Trade {
     takerSide: SIDES[trade.takerSide],
     executedAtUnixMs: BigInt(trade.timestamp),
     sequence: BigInt(trade.seq),
+    makerFee: '',
+    makerFeeAsset: '',
+    takerFee: '',
+    takerFeeAsset: '',
   };
+}
+
+/** A trade as the owner of `order`, one of its two sides, sees it: with its own fee, and nothing of the other side's. */
+export function ownTradeToProto(trade: TradeView, order: OrderView): matching.Trade {
+  const proto = tradeToProto(trade);
+  if (trade.makerOrderId === order.orderId) {
+    proto.makerFee = formatSignedAmount(trade.makerFee);
+    proto.makerFeeAsset = feeAssetOf(order);
+  } else if (trade.takerOrderId === order.orderId) {
+    proto.takerFee = formatSignedAmount(trade.takerFee);
+    proto.takerFeeAsset = feeAssetOf(order);
+  }
+  return proto;
 }
 
 function levelToProto(level: LevelView): matching.PriceLevel {
@@ -127,5 +158,11 @@ export function marketToProto(market: MarketConfig): matching.Market {
     quoteAsset: market.quote,
     priceDecimals: PRICE_DECIMALS,
     quantityDecimals: QUANTITY_DECIMALS,
+    makerFeeBps: market.makerFeeBps ?? 0,
+    takerFeeBps: market.takerFeeBps ?? 0,
+    tickSize: formatPrice(market.tickSize ?? 1n),
+    lotSize: formatQuantity(market.lotSize ?? 1n),
+    minQuantity: formatQuantity(market.minQuantity ?? 1n),
+    minNotional: formatAmount(market.minNotional ?? 0n),
   };
 }

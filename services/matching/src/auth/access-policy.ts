@@ -22,6 +22,7 @@ const MATCHING_ACCESS: Readonly<Record<MatchingMethod, Access>> = {
   streamOrderUpdates: 'user',
   orderSession: 'user',
   addFunds: 'admin',
+  getFeeBalances: 'admin',
   getOrderBook: 'public',
   listMarkets: 'public',
   streamOrderBook: 'public',

@@ -6,6 +6,7 @@ import { DiskSpace, type MeasureFreeSpace } from '../storage/disk-space';
 import { openDataDir, type DataDir } from '../storage/file-storage';
 import { openJetStreamJournal, type JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import type { Journal } from '../storage/journal';
+import { checkMarketRules } from '../storage/market-rules-record';
 import { recover, type RecoveredState } from '../storage/recovery';
 import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
@@ -111,6 +112,7 @@ export async function openDurableState<J extends Journal>(options: CommandLoopOp
       ...(options.measureFreeSpace && { measure: options.measureFreeSpace }),
     });
     const space = diskSpace;
+    await checkMarketRules(options.dataDir, options.engineConfig.markets);
     dataDir = await openDataDir(options.dataDir, {
       logger,
       truncateDamagedTail: options.truncateDamagedTail === true,

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { MarketConfig } from '@orderbook/engine';
 import type { LeaseConfig } from '../storage/leader-lease';
+import { MARKET_SYMBOL, readMarketsFile } from './markets-file';
 import type { JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import { clientTlsVariables, ConfigError, ConfigReader, readClientTls, readServerTransport, readTrustedProxies, serverTransportVariables, type ClientTlsFiles, type ConfigVariable, type Env, type LogLevel, type ServerTransport } from '@orderbook/server-kit';
 
@@ -22,7 +23,8 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_LEASE_TTL_MS', default: '3000', meaning: 'A lease not renewed for this long expires and a follower takes over; the holder stops accepting commands once a renewal has not been confirmed within 80 % of it.' },
   { name: 'MATCHING_LEASE_RENEW_MS', default: '1000', meaning: 'How often the leader renews its lease, and how often a follower asks whether the lease is free. At most a third of MATCHING_LEASE_TTL_MS.' },
   { name: 'MATCHING_ADVERTISED_ADDRESS', default: '', meaning: 'host:port at which clients reach this instance\'s gRPC server; the leader writes it into the lease, and followers answer commands with it (UNAVAILABLE, reason NOT_LEADER, metadata leader_address). Unset: MATCHING_HOST and the bound port.' },
-  { name: 'MATCHING_MARKETS', default: 'BTC-USD,ETH-USD,SOL-USD', meaning: 'Comma-separated markets, each BASE-QUOTE (upper-case letters and digits).' },
+  { name: 'MATCHING_MARKETS', default: 'BTC-USD,ETH-USD,SOL-USD', meaning: 'Comma-separated markets, each BASE-QUOTE (upper-case letters and digits), without fees or instrument rules. Ignored when MATCHING_MARKETS_FILE is set.' },
+  { name: 'MATCHING_MARKETS_FILE', default: '', meaning: 'JSON file of the markets with their fees and instrument rules (see Markets, fees and instrument rules), checked entirely at start; replaces MATCHING_MARKETS. A market\'s fees and rules cannot change over the life of a data directory: start-up refuses a change. Unset: MATCHING_MARKETS.' },
   { name: 'AUTH_ADDRESS', default: '127.0.0.1:50051', meaning: 'host:port of the auth service, whose public keys verify access tokens.' },
   { name: 'AUTH_ISSUER', default: 'orderbook-auth', meaning: 'Expected `iss` claim of access tokens.' },
   { name: 'AUTH_AUDIENCE', default: 'orderbook', meaning: 'Expected `aud` claim of access tokens.' },
@@ -101,7 +103,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     ...journalConfig(vars),
     lease: leaseConfig(vars),
     ...advertised(vars),
-    markets: parseMarkets(vars.string('MATCHING_MARKETS')),
+    markets: marketsOf(vars),
     authAddress,
     ...(authTls === undefined ? {} : { authTls }),
     transport: readServerTransport('MATCHING', host, 'MATCHING_HOST', env),
@@ -159,8 +161,10 @@ function advertised(vars: ConfigReader<VariableName>): { advertisedAddress?: str
   return value === undefined || value === '' ? {} : { advertisedAddress: hostPort(value, 'MATCHING_ADVERTISED_ADDRESS') };
 }
 
-/** Asset symbols are what the engine keys balances by, and appear in market symbols: keep them unambiguous. */
-const MARKET_SYMBOL = /^([A-Z0-9]{1,16})-([A-Z0-9]{1,16})$/;
+function marketsOf(vars: ConfigReader<VariableName>): MarketConfig[] {
+  const file = vars.optionalString('MATCHING_MARKETS_FILE');
+  return file === undefined || file === '' ? parseMarkets(vars.string('MATCHING_MARKETS')) : readMarketsFile(resolve(file));
+}
 
 function parseMarkets(text: string): MarketConfig[] {
   const markets: MarketConfig[] = [];

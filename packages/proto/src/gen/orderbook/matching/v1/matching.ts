@@ -443,6 +443,14 @@ export interface Order {
   stopPrice: string;
   /** oco_order_id is the other order of its one-cancels-other pair while both are open; 0 otherwise. */
   ocoOrderId: bigint;
+  /**
+   * fees_paid is the sum of the fees of the order's fills, in fee_asset (8 decimals): each fill
+   * charges ceil(received × fee_bps / 10^4) of what the order received (see Market). Negative
+   * ("-0.05") when the maker rebates it earned outweigh its fees. Shown only to the order's owner.
+   */
+  feesPaid: string;
+  /** fee_asset is the asset the order receives and pays its fees in: base for a buy, quote for a sell. */
+  feeAsset: string;
   /** cancel_reason says why a cancelled order was cancelled; unspecified for every other status. */
   cancelReason: CancelReason;
 }
@@ -472,6 +480,28 @@ export interface Trade {
   executedAtUnixMs: bigint;
   /** sequence is the engine sequence number of the command that produced the trade. */
   sequence: bigint;
+  /**
+   * maker_fee is what the maker paid, in maker_fee_asset: ceil(received × maker_fee_bps / 10^4)
+   * of what it received; negative for a rebate (paid only as far as the fee account holds that
+   * asset: see Market.maker_fee_bps). Set only in the maker's own views (its order updates and
+   * placement answers); empty elsewhere, e.g. in StreamTrades.
+   */
+  makerFee: string;
+  /**
+   * maker_fee_asset is what the maker received: base if it bought, quote if it sold. Empty where
+   * maker_fee is.
+   */
+  makerFeeAsset: string;
+  /**
+   * taker_fee is what the taker paid, in taker_fee_asset: ceil(received × taker_fee_bps / 10^4)
+   * of what it received. Set only in the taker's own views; empty elsewhere.
+   */
+  takerFee: string;
+  /**
+   * taker_fee_asset is what the taker received: base if it bought, quote if it sold. Empty where
+   * taker_fee is.
+   */
+  takerFeeAsset: string;
 }
 
 /** PriceLevel is the aggregate of the resting orders at one price. */
@@ -506,6 +536,28 @@ export interface Market {
   priceDecimals: number;
   /** quantity_decimals is the number of decimals quantities may have (8). */
   quantityDecimals: number;
+  /**
+   * maker_fee_bps is the fee of a fill's maker in basis points of what it receives, charged in that
+   * asset and rounded up to its smallest unit: fee = ceil(received × bps / 10^4). Negative: a
+   * rebate (rounded down in size by the same formula), at most taker_fee_bps in size, paid from the
+   * exchange's fee account only as far as that account holds the asset, so that no balance can go
+   * negative and every asset is conserved; an admin funds it with AddFunds to user_id
+   * "exchange:fees".
+   */
+  makerFeeBps: number;
+  /** taker_fee_bps is the fee of a fill's taker, in basis points of what it receives (0 to 1000). */
+  takerFeeBps: number;
+  /** tick_size: every price must be a multiple of it (INVALID_ARGUMENT naming it otherwise). */
+  tickSize: string;
+  /** lot_size: every quantity must be a multiple of it. */
+  lotSize: string;
+  /** min_quantity is the smallest quantity an order (or an amended order) may have. */
+  minQuantity: string;
+  /**
+   * min_notional is the smallest value an order may have, in the quote asset: price × quantity for
+   * a limit order, what its fills pay for a market order. "0" for none.
+   */
+  minNotional: string;
 }
 
 /** PlaceLimitOrderRequest is the input of PlaceLimitOrder. */
@@ -762,6 +814,18 @@ export interface AddFundsResponse {
   balance: Balance | undefined;
 }
 
+/** GetFeeBalancesRequest is the input of GetFeeBalances. */
+export interface GetFeeBalancesRequest {
+}
+
+/** GetFeeBalancesResponse is the output of GetFeeBalances. */
+export interface GetFeeBalancesResponse {
+  /** account_id is the fee account's user id, "exchange:fees". */
+  accountId: string;
+  /** balances of the fee account, per asset (zero where it holds none). */
+  balances: Balance[];
+}
+
 /** ListMarketsRequest is the input of ListMarkets. */
 export interface ListMarketsRequest {
 }
@@ -928,6 +992,8 @@ function createBaseOrder(): Order {
     lockedAmount: "",
     stopPrice: "",
     ocoOrderId: 0n,
+    feesPaid: "",
+    feeAsset: "",
     cancelReason: 0,
   };
 }
@@ -999,6 +1065,12 @@ export const Order: MessageFns<Order> = {
         throw new globalThis.Error("value provided for field message.ocoOrderId of type uint64 too large");
       }
       writer.uint32(144).uint64(message.ocoOrderId);
+    }
+    if (message.feesPaid !== "") {
+      writer.uint32(178).string(message.feesPaid);
+    }
+    if (message.feeAsset !== "") {
+      writer.uint32(186).string(message.feeAsset);
     }
     if (message.cancelReason !== 0) {
       writer.uint32(192).int32(message.cancelReason);
@@ -1157,6 +1229,22 @@ export const Order: MessageFns<Order> = {
           message.ocoOrderId = reader.uint64() as bigint;
           continue;
         }
+        case 22: {
+          if (tag !== 178) {
+            break;
+          }
+
+          message.feesPaid = reader.string();
+          continue;
+        }
+        case 23: {
+          if (tag !== 186) {
+            break;
+          }
+
+          message.feeAsset = reader.string();
+          continue;
+        }
         case 24: {
           if (tag !== 192) {
             break;
@@ -1196,6 +1284,8 @@ export const Order: MessageFns<Order> = {
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
       stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
       ocoOrderId: isSet(object.ocoOrderId) ? BigInt(object.ocoOrderId) : 0n,
+      feesPaid: isSet(object.feesPaid) ? globalThis.String(object.feesPaid) : "",
+      feeAsset: isSet(object.feeAsset) ? globalThis.String(object.feeAsset) : "",
       cancelReason: isSet(object.cancelReason) ? cancelReasonFromJSON(object.cancelReason) : 0,
     };
   },
@@ -1256,6 +1346,12 @@ export const Order: MessageFns<Order> = {
     if (message.ocoOrderId !== 0n) {
       obj.ocoOrderId = message.ocoOrderId.toString();
     }
+    if (message.feesPaid !== "") {
+      obj.feesPaid = message.feesPaid;
+    }
+    if (message.feeAsset !== "") {
+      obj.feeAsset = message.feeAsset;
+    }
     if (message.cancelReason !== 0) {
       obj.cancelReason = cancelReasonToJSON(message.cancelReason);
     }
@@ -1285,6 +1381,8 @@ export const Order: MessageFns<Order> = {
     message.lockedAmount = object.lockedAmount ?? "";
     message.stopPrice = object.stopPrice ?? "";
     message.ocoOrderId = object.ocoOrderId ?? 0n;
+    message.feesPaid = object.feesPaid ?? "";
+    message.feeAsset = object.feeAsset ?? "";
     message.cancelReason = object.cancelReason ?? 0;
     return message;
   },
@@ -1302,6 +1400,10 @@ function createBaseTrade(): Trade {
     takerSide: 0,
     executedAtUnixMs: 0n,
     sequence: 0n,
+    makerFee: "",
+    makerFeeAsset: "",
+    takerFee: "",
+    takerFeeAsset: "",
   };
 }
 
@@ -1351,6 +1453,18 @@ export const Trade: MessageFns<Trade> = {
         throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
       }
       writer.uint32(80).uint64(message.sequence);
+    }
+    if (message.makerFee !== "") {
+      writer.uint32(90).string(message.makerFee);
+    }
+    if (message.makerFeeAsset !== "") {
+      writer.uint32(98).string(message.makerFeeAsset);
+    }
+    if (message.takerFee !== "") {
+      writer.uint32(106).string(message.takerFee);
+    }
+    if (message.takerFeeAsset !== "") {
+      writer.uint32(114).string(message.takerFeeAsset);
     }
     return writer;
   },
@@ -1442,6 +1556,38 @@ export const Trade: MessageFns<Trade> = {
           message.sequence = reader.uint64() as bigint;
           continue;
         }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.makerFee = reader.string();
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.makerFeeAsset = reader.string();
+          continue;
+        }
+        case 13: {
+          if (tag !== 106) {
+            break;
+          }
+
+          message.takerFee = reader.string();
+          continue;
+        }
+        case 14: {
+          if (tag !== 114) {
+            break;
+          }
+
+          message.takerFeeAsset = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1463,6 +1609,10 @@ export const Trade: MessageFns<Trade> = {
       takerSide: isSet(object.takerSide) ? sideFromJSON(object.takerSide) : 0,
       executedAtUnixMs: isSet(object.executedAtUnixMs) ? BigInt(object.executedAtUnixMs) : 0n,
       sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      makerFee: isSet(object.makerFee) ? globalThis.String(object.makerFee) : "",
+      makerFeeAsset: isSet(object.makerFeeAsset) ? globalThis.String(object.makerFeeAsset) : "",
+      takerFee: isSet(object.takerFee) ? globalThis.String(object.takerFee) : "",
+      takerFeeAsset: isSet(object.takerFeeAsset) ? globalThis.String(object.takerFeeAsset) : "",
     };
   },
 
@@ -1498,6 +1648,18 @@ export const Trade: MessageFns<Trade> = {
     if (message.sequence !== 0n) {
       obj.sequence = message.sequence.toString();
     }
+    if (message.makerFee !== "") {
+      obj.makerFee = message.makerFee;
+    }
+    if (message.makerFeeAsset !== "") {
+      obj.makerFeeAsset = message.makerFeeAsset;
+    }
+    if (message.takerFee !== "") {
+      obj.takerFee = message.takerFee;
+    }
+    if (message.takerFeeAsset !== "") {
+      obj.takerFeeAsset = message.takerFeeAsset;
+    }
     return obj;
   },
 
@@ -1516,6 +1678,10 @@ export const Trade: MessageFns<Trade> = {
     message.takerSide = object.takerSide ?? 0;
     message.executedAtUnixMs = object.executedAtUnixMs ?? 0n;
     message.sequence = object.sequence ?? 0n;
+    message.makerFee = object.makerFee ?? "";
+    message.makerFeeAsset = object.makerFeeAsset ?? "";
+    message.takerFee = object.takerFee ?? "";
+    message.takerFeeAsset = object.takerFeeAsset ?? "";
     return message;
   },
 };
@@ -1705,7 +1871,19 @@ export const Balance: MessageFns<Balance> = {
 };
 
 function createBaseMarket(): Market {
-  return { symbol: "", baseAsset: "", quoteAsset: "", priceDecimals: 0, quantityDecimals: 0 };
+  return {
+    symbol: "",
+    baseAsset: "",
+    quoteAsset: "",
+    priceDecimals: 0,
+    quantityDecimals: 0,
+    makerFeeBps: 0,
+    takerFeeBps: 0,
+    tickSize: "",
+    lotSize: "",
+    minQuantity: "",
+    minNotional: "",
+  };
 }
 
 export const Market: MessageFns<Market> = {
@@ -1724,6 +1902,24 @@ export const Market: MessageFns<Market> = {
     }
     if (message.quantityDecimals !== 0) {
       writer.uint32(40).uint32(message.quantityDecimals);
+    }
+    if (message.makerFeeBps !== 0) {
+      writer.uint32(48).int32(message.makerFeeBps);
+    }
+    if (message.takerFeeBps !== 0) {
+      writer.uint32(56).int32(message.takerFeeBps);
+    }
+    if (message.tickSize !== "") {
+      writer.uint32(66).string(message.tickSize);
+    }
+    if (message.lotSize !== "") {
+      writer.uint32(74).string(message.lotSize);
+    }
+    if (message.minQuantity !== "") {
+      writer.uint32(82).string(message.minQuantity);
+    }
+    if (message.minNotional !== "") {
+      writer.uint32(90).string(message.minNotional);
     }
     return writer;
   },
@@ -1775,6 +1971,54 @@ export const Market: MessageFns<Market> = {
           message.quantityDecimals = reader.uint32();
           continue;
         }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.makerFeeBps = reader.int32();
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.takerFeeBps = reader.int32();
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.tickSize = reader.string();
+          continue;
+        }
+        case 9: {
+          if (tag !== 74) {
+            break;
+          }
+
+          message.lotSize = reader.string();
+          continue;
+        }
+        case 10: {
+          if (tag !== 82) {
+            break;
+          }
+
+          message.minQuantity = reader.string();
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.minNotional = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -1791,6 +2035,12 @@ export const Market: MessageFns<Market> = {
       quoteAsset: isSet(object.quoteAsset) ? globalThis.String(object.quoteAsset) : "",
       priceDecimals: isSet(object.priceDecimals) ? globalThis.Number(object.priceDecimals) : 0,
       quantityDecimals: isSet(object.quantityDecimals) ? globalThis.Number(object.quantityDecimals) : 0,
+      makerFeeBps: isSet(object.makerFeeBps) ? globalThis.Number(object.makerFeeBps) : 0,
+      takerFeeBps: isSet(object.takerFeeBps) ? globalThis.Number(object.takerFeeBps) : 0,
+      tickSize: isSet(object.tickSize) ? globalThis.String(object.tickSize) : "",
+      lotSize: isSet(object.lotSize) ? globalThis.String(object.lotSize) : "",
+      minQuantity: isSet(object.minQuantity) ? globalThis.String(object.minQuantity) : "",
+      minNotional: isSet(object.minNotional) ? globalThis.String(object.minNotional) : "",
     };
   },
 
@@ -1811,6 +2061,24 @@ export const Market: MessageFns<Market> = {
     if (message.quantityDecimals !== 0) {
       obj.quantityDecimals = Math.round(message.quantityDecimals);
     }
+    if (message.makerFeeBps !== 0) {
+      obj.makerFeeBps = Math.round(message.makerFeeBps);
+    }
+    if (message.takerFeeBps !== 0) {
+      obj.takerFeeBps = Math.round(message.takerFeeBps);
+    }
+    if (message.tickSize !== "") {
+      obj.tickSize = message.tickSize;
+    }
+    if (message.lotSize !== "") {
+      obj.lotSize = message.lotSize;
+    }
+    if (message.minQuantity !== "") {
+      obj.minQuantity = message.minQuantity;
+    }
+    if (message.minNotional !== "") {
+      obj.minNotional = message.minNotional;
+    }
     return obj;
   },
 
@@ -1824,6 +2092,12 @@ export const Market: MessageFns<Market> = {
     message.quoteAsset = object.quoteAsset ?? "";
     message.priceDecimals = object.priceDecimals ?? 0;
     message.quantityDecimals = object.quantityDecimals ?? 0;
+    message.makerFeeBps = object.makerFeeBps ?? 0;
+    message.takerFeeBps = object.takerFeeBps ?? 0;
+    message.tickSize = object.tickSize ?? "";
+    message.lotSize = object.lotSize ?? "";
+    message.minQuantity = object.minQuantity ?? "";
+    message.minNotional = object.minNotional ?? "";
     return message;
   },
 };
@@ -3941,6 +4215,125 @@ export const AddFundsResponse: MessageFns<AddFundsResponse> = {
   },
 };
 
+function createBaseGetFeeBalancesRequest(): GetFeeBalancesRequest {
+  return {};
+}
+
+export const GetFeeBalancesRequest: MessageFns<GetFeeBalancesRequest> = {
+  encode(_: GetFeeBalancesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeeBalancesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetFeeBalancesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(_: any): GetFeeBalancesRequest {
+    return {};
+  },
+
+  toJSON(_: GetFeeBalancesRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetFeeBalancesRequest>): GetFeeBalancesRequest {
+    return GetFeeBalancesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetFeeBalancesRequest>): GetFeeBalancesRequest {
+    const message = createBaseGetFeeBalancesRequest();
+    return message;
+  },
+};
+
+function createBaseGetFeeBalancesResponse(): GetFeeBalancesResponse {
+  return { accountId: "", balances: [] };
+}
+
+export const GetFeeBalancesResponse: MessageFns<GetFeeBalancesResponse> = {
+  encode(message: GetFeeBalancesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accountId !== "") {
+      writer.uint32(10).string(message.accountId);
+    }
+    for (const v of message.balances) {
+      Balance.encode(v!, writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetFeeBalancesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetFeeBalancesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.accountId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.balances.push(Balance.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetFeeBalancesResponse {
+    return {
+      accountId: isSet(object.accountId) ? globalThis.String(object.accountId) : "",
+      balances: globalThis.Array.isArray(object?.balances) ? object.balances.map((e: any) => Balance.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetFeeBalancesResponse): unknown {
+    const obj: any = {};
+    if (message.accountId !== "") {
+      obj.accountId = message.accountId;
+    }
+    if (message.balances?.length) {
+      obj.balances = message.balances.map((e) => Balance.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetFeeBalancesResponse>): GetFeeBalancesResponse {
+    return GetFeeBalancesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetFeeBalancesResponse>): GetFeeBalancesResponse {
+    const message = createBaseGetFeeBalancesResponse();
+    message.accountId = object.accountId ?? "";
+    message.balances = object.balances?.map((e) => Balance.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 function createBaseListMarketsRequest(): ListMarketsRequest {
   return {};
 }
@@ -5224,7 +5617,23 @@ export const MatchingServiceService = {
     responseSerialize: (value: AddFundsResponse): Buffer => Buffer.from(AddFundsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): AddFundsResponse => AddFundsResponse.decode(value),
   },
-  /** ListMarkets lists the markets this service trades. Public. */
+  /**
+   * GetFeeBalances returns the balances of the exchange's fee account, user id "exchange:fees"
+   * (never a user of the auth service), which every fee is credited to and every maker rebate
+   * paid from. Needs the admin role (PERMISSION_DENIED). AddFunds to that user id funds rebates.
+   */
+  getFeeBalances: {
+    path: "/orderbook.matching.v1.MatchingService/GetFeeBalances",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: GetFeeBalancesRequest): Buffer =>
+      Buffer.from(GetFeeBalancesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetFeeBalancesRequest => GetFeeBalancesRequest.decode(value),
+    responseSerialize: (value: GetFeeBalancesResponse): Buffer =>
+      Buffer.from(GetFeeBalancesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetFeeBalancesResponse => GetFeeBalancesResponse.decode(value),
+  },
+  /** ListMarkets lists the markets this service trades, with their fees and instrument rules. Public. */
   listMarkets: {
     path: "/orderbook.matching.v1.MatchingService/ListMarkets",
     requestStream: false,
@@ -5364,7 +5773,13 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * if the retained request_id was used with another asset or amount).
    */
   addFunds: handleUnaryCall<AddFundsRequest, AddFundsResponse>;
-  /** ListMarkets lists the markets this service trades. Public. */
+  /**
+   * GetFeeBalances returns the balances of the exchange's fee account, user id "exchange:fees"
+   * (never a user of the auth service), which every fee is credited to and every maker rebate
+   * paid from. Needs the admin role (PERMISSION_DENIED). AddFunds to that user id funds rebates.
+   */
+  getFeeBalances: handleUnaryCall<GetFeeBalancesRequest, GetFeeBalancesResponse>;
+  /** ListMarkets lists the markets this service trades, with their fees and instrument rules. Public. */
   listMarkets: handleUnaryCall<ListMarketsRequest, ListMarketsResponse>;
   /**
    * StreamOrderBook sends one snapshot of a market's book, then every level change, each with the
@@ -5612,7 +6027,27 @@ export interface MatchingServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: AddFundsResponse) => void,
   ): ClientUnaryCall;
-  /** ListMarkets lists the markets this service trades. Public. */
+  /**
+   * GetFeeBalances returns the balances of the exchange's fee account, user id "exchange:fees"
+   * (never a user of the auth service), which every fee is credited to and every maker rebate
+   * paid from. Needs the admin role (PERMISSION_DENIED). AddFunds to that user id funds rebates.
+   */
+  getFeeBalances(
+    request: GetFeeBalancesRequest,
+    callback: (error: ServiceError | null, response: GetFeeBalancesResponse) => void,
+  ): ClientUnaryCall;
+  getFeeBalances(
+    request: GetFeeBalancesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetFeeBalancesResponse) => void,
+  ): ClientUnaryCall;
+  getFeeBalances(
+    request: GetFeeBalancesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetFeeBalancesResponse) => void,
+  ): ClientUnaryCall;
+  /** ListMarkets lists the markets this service trades, with their fees and instrument rules. Public. */
   listMarkets(
     request: ListMarketsRequest,
     callback: (error: ServiceError | null, response: ListMarketsResponse) => void,
