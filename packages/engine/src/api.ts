@@ -99,7 +99,7 @@ export interface PlaceMarketCommand extends CommandHeader {
   readonly clientOrderId?: string;
   /**
    * Makes it a stop-market order (stops.ts): a sell locks its quantity, a buy what the quantity
-   * costs at the stop price plus STOP_MARKET_BUY_BAND_PERCENT; triggered, it fills completely
+   * costs at the stop price plus a tenth (stopMarketBuyLockPrice); triggered, it fills completely
    * within that lock or is cancelled.
    */
   readonly stopPrice?: bigint;

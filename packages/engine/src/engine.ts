@@ -250,8 +250,9 @@ export class Engine implements EngineQueries {
     if (stopError !== undefined) return { ok: false, error: stopError };
     const market = this.state.marketsBySymbol.get(cmd.market)!;
     const stopPrice = Number(cmd.stopPrice);
-    const value = buyLockAmount(stopMarketBuyLockPrice(stopPrice), quantity);
-    if (value > ORDER_LIMIT) return this.risk.tooValuable(market);
+    const lockPrice = stopMarketBuyLockPrice(stopPrice);
+    const value = buyLockAmount(lockPrice, quantity);
+    if (lockPrice > ORDER_LIMIT || value > ORDER_LIMIT) return this.risk.tooValuable(market);
     // Its value for the minimum notional: its quantity at the stop price.
     const notionalRuleError = market.hasRules ? notionalError(market, quoteAmount(stopPrice, quantity)) : undefined;
     if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
@@ -292,8 +293,9 @@ export class Engine implements EngineQueries {
     const stopPrice = Number(cmd.stopPrice);
     const stopLimit = cmd.stopLimitPrice === undefined ? undefined : Number(cmd.stopLimitPrice);
     const limitValue = buyLockAmount(price, quantity);
-    const stopValue = buyLockAmount(stopLimit ?? stopMarketBuyLockPrice(stopPrice), quantity);
-    if (limitValue > ORDER_LIMIT || stopValue > ORDER_LIMIT) return this.risk.tooValuable(market);
+    const stopLockPrice = stopLimit ?? stopMarketBuyLockPrice(stopPrice);
+    const stopValue = buyLockAmount(stopLockPrice, quantity);
+    if (limitValue > ORDER_LIMIT || stopLockPrice > ORDER_LIMIT || stopValue > ORDER_LIMIT) return this.risk.tooValuable(market);
     if (market.hasRules) {
       const ruleError =
         instrumentRuleError(market, price, quantity) ??

@@ -16,17 +16,14 @@ import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 /** The bound on the stops one command triggers (its cascade included). */
 export const STOP_TRIGGERS_PER_COMMAND = 64;
 
-/** What a stop-market buy locks above its quantity's cost at the stop price, in percent. */
-export const STOP_MARKET_BUY_BAND_PERCENT = 10;
-
 /**
- * The price a stop-market buy's lock is computed at: stopPrice + ceil(stopPrice × band / 100),
- * in integer arithmetic (exact for every safe integer).
+ * The price a stop-market buy's lock is computed at: its stop price plus a tenth, rounded up —
+ * stopPrice + ceil(stopPrice / 10), in integer arithmetic (exact while the result is a safe
+ * integer; callers refuse one above the bound on an order's price).
  */
 export function stopMarketBuyLockPrice(stopPrice: number): number {
-  const scaled = stopPrice * STOP_MARKET_BUY_BAND_PERCENT;
-  const remainder = scaled % 100;
-  return stopPrice + (scaled - remainder) / 100 + (remainder === 0 ? 0 : 1);
+  const remainder = stopPrice % 10;
+  return stopPrice + (stopPrice - remainder) / 10 + (remainder === 0 ? 0 : 1);
 }
 
 export class StopQueue {

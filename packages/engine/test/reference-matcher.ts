@@ -369,7 +369,7 @@ export class ReferenceExchange {
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
       const value = ceilQuote(stopMarketBuyLockPrice(cmd.stopPrice), cmd.quantity);
-      if (value > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      if (stopMarketBuyLockPrice(cmd.stopPrice) > MAX_ORDER || value > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
       if (brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.stopPrice, cmd.quantity)) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
       order.locked = cmd.side === 'buy' ? value : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
@@ -423,8 +423,9 @@ export class ReferenceExchange {
     if (cmd.stopLimitPrice !== undefined && badUnits(cmd.stopLimitPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_limit_price');
     if (cmd.side === 'sell' ? cmd.stopPrice >= cmd.price : cmd.stopPrice <= cmd.price) return fail('INVALID_ARGUMENT', 'stop_price');
     const limitValue = ceilQuote(cmd.price, cmd.quantity);
-    const stopValue = ceilQuote(cmd.stopLimitPrice ?? stopMarketBuyLockPrice(cmd.stopPrice), cmd.quantity);
-    if (limitValue > MAX_ORDER || stopValue > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const stopLockPrice = cmd.stopLimitPrice ?? stopMarketBuyLockPrice(cmd.stopPrice);
+    const stopValue = ceilQuote(stopLockPrice, cmd.quantity);
+    if (limitValue > MAX_ORDER || stopLockPrice > MAX_ORDER || stopValue > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
     const market = this.marketOf(cmd.market)!;
     const rule =
       brokenRule(market, cmd.price, cmd.quantity, undefined) ??

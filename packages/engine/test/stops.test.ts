@@ -158,6 +158,9 @@ describe('engine: stop orders', () => {
     expect(send(px('1'), { postOnly: true })).to.include({ field: 'post_only' });
     expect(rejected(h.stopMarket('ann', 'SOL-USD', 'buy', '0.000001', '100000000000'))).to.include({ code: 'INVALID_ARGUMENT', field: 'quantity' });
     expect(rejected(h.stopMarket('nobody', 'SOL-USD', 'sell', '1', '1')).code).to.equal('FAILED_PRECONDITION');
+    // A stop price whose tenth more is past the bound on a price: even one unit would be locked inexactly.
+    const highest = { kind: 'placeMarket', orderId: h.nextOrderId++, userId: 'ann', market: 'SOL-USD', side: 'buy', quantity: 1n, stopPrice: 2n ** 53n - 1n } as const;
+    expect(rejected(h.send({ ...highest, selfTradePrevention: 'cancel_resting' }))).to.include({ code: 'INVALID_ARGUMENT', field: 'quantity' });
   });
 
   it('answers a retried stop placement with the order, and refuses a different stop price under its client order id', () => {
