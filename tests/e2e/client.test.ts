@@ -7,7 +7,7 @@ import { bestPrices } from '@orderbook/client/examples/live-book';
 import { placeAndCancel } from '@orderbook/client/examples/place-order';
 import { bearer } from '@orderbook/test-support';
 import { floodBookLevels } from './support/book-flood';
-import { TestStack, type Trader } from './support/test-stack';
+import { ADMIN_PASSWORD, TestStack, type Trader } from './support/test-stack';
 
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
 const passwordOf = (trader: Trader): string => `password-${trader.username}`;
@@ -132,6 +132,32 @@ describe('@orderbook/client against the real services', () => {
     await skewed.signOut();
     const err = await skewed.getBalances().catch((e: unknown) => e);
     expect((err as OrderbookError).reason).to.equal('NOT_SIGNED_IN');
+  });
+
+  it('reads fills, recent trades, the ticker and candles; an admin withdraws once and reads the ledger', async () => {
+    const seller = await stack.newTrader('seller');
+    await stack.fund(seller, 'SOL', '10');
+    await stack.client.placeLimitOrder({ market: 'SOL-USD', side: SIDE_SELL, price: '150', quantity: '2' }, seller.metadata);
+    const { order, trades } = await client.placeMarketOrder({ market: 'SOL-USD', side: SIDE_BUY, quantity: '2' });
+    const { fills } = await client.listTrades({ market: 'SOL-USD' });
+    expect(fills.map((f) => [f.tradeId, f.orderId, f.liquidity])).to.deep.equal([[trades[0]!.tradeId, order.orderId, matching.Liquidity.LIQUIDITY_TAKER]]);
+    expect((await client.getRecentTrades('SOL-USD', 1)).map((t) => t.tradeId)).to.deep.equal([trades[0]!.tradeId]);
+    expect(await client.getTicker('SOL-USD')).to.include({ lastPrice: '150', volume: '2', quoteVolume: '300' });
+    expect((await client.listCandles('SOL-USD', matching.CandleInterval.CANDLE_INTERVAL_FIVE_MINUTES))[0]).to.include({ open: '150', volume: '2' });
+
+    const admin = newClient();
+    await admin.signIn({ login: 'admin', password: ADMIN_PASSWORD });
+    const withdrawal = { userId: seller.userId, asset: 'USD', amount: '100', requestId: 'sdk-payout-1', reference: 'wire sdk' };
+    const first = await admin.withdrawFunds(withdrawal);
+    expect(await admin.withdrawFunds(withdrawal)).to.deep.equal(first);
+    expect(first.balance).to.deep.equal({ asset: 'USD', available: '200', locked: '0' });
+    const { entries } = await admin.listLedgerEntries({ userId: seller.userId });
+    expect(entries.map((e) => [e.kind, e.amount, e.adminId])).to.deep.equal([
+      [matching.LedgerEntryKind.LEDGER_ENTRY_KIND_WITHDRAWAL, '100', stack.admin.userId],
+      [matching.LedgerEntryKind.LEDGER_ENTRY_KIND_DEPOSIT, '10', stack.admin.userId],
+    ]);
+    const denied = await client.listLedgerEntries({ userId: seller.userId }).catch((e: unknown) => e);
+    expect((denied as OrderbookError).code).to.equal(grpc.status.PERMISSION_DENIED);
   });
 
   it('streams trades and the caller\'s order updates as async iterables', async () => {

@@ -6,6 +6,7 @@ import { expect } from 'chai';
 import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@orderbook/client';
 import { matching } from '@orderbook/proto';
 import { expectStatus } from '@orderbook/test-support';
+import { Session } from './support/session';
 import { StreamReader } from './support/stream-reader';
 import { TestStack, type Trader } from './support/test-stack';
 
@@ -126,6 +127,18 @@ describe('markets from MATCHING_MARKETS_FILE: fees and instrument rules', () => 
     expect((await refusal(stack.client.addFunds({ userId: 'exchange:other', asset: 'USD', amount: '1' }, stack.admin.metadata)))[1]).to.equal('user_id');
   });
 
+  it('OrderSession answers with the caller’s own fee, and refuses a rule breach naming it', async () => {
+    await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '1000', quantity: '2' }, maker.metadata);
+    const session = new Session(stack.client.raw, taker.metadata);
+    const sold = await session.request({ requestId: 1n, placeMarketOrder: { market: 'ETH-USD', side: SIDE_SELL, quantity: '1' } });
+    // The taker sold: 20 bps of the 1000 USD it received.
+    expect(sold.placeMarketOrder!.trades.map((t) => [t.takerFee, t.takerFeeAsset, t.makerFee])).to.deep.equal([['2', 'USD', '']]);
+    expect(sold.placeMarketOrder!.order).to.include({ feesPaid: '2', feeAsset: 'USD' });
+    const refused = await session.request({ requestId: 2n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '10.001', quantity: '1' } });
+    expect([grpc.status[refused.error!.code], refused.error!.message]).to.deep.equal(['INVALID_ARGUMENT', 'price: not a multiple of the tick size 0.01']);
+    expect(grpc.status[(await session.end()).code]).to.equal('OK');
+  });
+
   it('refuses to start when a market’s fees or rules changed for the data directory, naming them; starts again when restored', async () => {
     stack.client.close();
     await stack.matching.stop();
@@ -142,6 +155,6 @@ describe('markets from MATCHING_MARKETS_FILE: fees and instrument rules', () => 
     await writeFile(marketsFile, JSON.stringify({ markets: [...MARKETS.markets, { symbol: 'ADA-USD', tick_size: '0.0001' }] }));
     await stack.startMatching();
     expect((await stack.client.listMarkets()).markets.map((m) => m.symbol)).to.deep.equal(['ADA-USD', 'BTC-USD', 'ETH-USD', 'SOL-USD']);
-    expect((await stack.balances(maker)).USD).to.deep.equal(['102099.02', '0']);
+    expect((await stack.balances(maker)).USD).to.deep.equal(['100099.02', '1000']);
   });
 });

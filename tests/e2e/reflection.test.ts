@@ -46,8 +46,13 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
         'GetFeeBalances',
         'GetOrder',
         'GetOrderBook',
+        'GetRecentTrades',
+        'GetTicker',
+        'ListCandles',
+        'ListLedgerEntries',
         'ListMarkets',
         'ListOrders',
+        'ListTrades',
         'OrderSession',
         'PlaceLimitOrder',
         'PlaceMarketOrder',
@@ -55,6 +60,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
         'StreamOrderBook',
         'StreamOrderUpdates',
         'StreamTrades',
+        'WithdrawFunds',
       ].sort(),
     );
   });

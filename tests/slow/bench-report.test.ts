@@ -28,7 +28,7 @@ describe('the bench HTML report in a browser', () => {
   });
 
   it('is written by make bench and draws throughput, latency, GC and RSS charts of ours beside bare', async () => {
-    const args = ['--users', '4', '--threads', '1', '--channels', '1', '--levels', '4', '--warmup', '2', '--step', '2', '--open', '2', '--session', '2', '--quiet', '--out', dir];
+    const args = ['--users', '4', '--threads', '1', '--channels', '1', '--levels', '4', '--warmup', '2', '--step', '2', '--open', '2', '--session', '2', '--sequential', '10', '--quiet', '--out', dir];
     const { stdout } = await run(process.execPath, ['--import', 'tsx', join('packages', 'loadgen', 'src', 'main.ts'), ...args], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
     const path = /^HTML report: (.+)$/m.exec(stdout)?.[1];
     expect(path, stdout).to.be.a('string');
@@ -51,6 +51,9 @@ describe('the bench HTML report in a browser', () => {
       })),
     );
     expect(fetched.every((url) => url.startsWith('file:')), fetched.join(', ')).to.equal(true);
+    const sequentialRows = await page.$$eval('section.sequential tr', (rows) => rows.map((row) => row.querySelectorAll('td').length));
+    // a header row, then each call with bare's and ours' mean, p50, p90, p99 and the time inside matching
+    expect(sequentialRows).to.deep.equal([0, 9, 9, 9, 9, 9, 9]);
     // warm-up, one sweep step, open loop, session: four charts each
     expect(charts).to.have.length(16);
     for (const chart of charts) expect(chart.width).to.be.greaterThan(100);

@@ -41,6 +41,14 @@ describe('README curl walk-through, pasted into bash against the gateway in fron
     expect(funded).to.deep.equal([
       { asset: 'USD', available: '50000', locked: '0' },
       { asset: 'ETH', available: '10', locked: '0' },
+      { asset: 'USD', available: '46000', locked: '0' },
+    ]);
+    expect(documents.find((d) => 'fills' in d)!['fills'].map((f: Record<string, string>) => [f.liquidity, f.price, f.quantity])).to.deep.equal([['LIQUIDITY_TAKER', '2000', '1.5']]);
+    expect(documents.find((d) => 'lastPrice' in d)).to.include({ lastPrice: '2000', volume: '1.5', tradeCount: '1' });
+    expect(documents.find((d) => 'candles' in d)!['candles']).to.have.length(1);
+    expect(documents.find((d) => 'entries' in d)!['entries'].map((e: Record<string, string>) => [e.kind, e.amount])).to.deep.equal([
+      ['LEDGER_ENTRY_KIND_WITHDRAWAL', '1000'],
+      ['LEDGER_ENTRY_KIND_DEPOSIT', '50000'],
     ]);
     const book = documents.find((d) => 'asks' in d)!;
     expect(book['asks']).to.deep.equal([{ price: '2000', quantity: '4', orderCount: 1 }]);

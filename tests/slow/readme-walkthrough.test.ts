@@ -79,5 +79,20 @@ describe('README grpcurl walk-through, pasted into bash against real services', 
       ['ORDER_STATUS_OPEN', undefined],
       ['ORDER_STATUS_UNTRIGGERED', '29000'],
     ]);
+    const { fills } = documents.find((d) => 'fills' in d) as { fills: Record<string, string>[] };
+    expect(fills.map((f) => [f.side, f.liquidity, f.price, f.quantity])).to.deep.equal([
+      ['SIDE_BUY', 'LIQUIDITY_TAKER', '31000', '0.1'],
+      ['SIDE_BUY', 'LIQUIDITY_TAKER', '30000', '0.3'],
+      ['SIDE_BUY', 'LIQUIDITY_TAKER', '30000', '0.2'],
+    ]);
+    expect(documents.find((d) => 'lastPrice' in d)).to.include({ lastPrice: '31000', open: '30000', high: '31000', low: '30000', volume: '0.6', tradeCount: '3' });
+    const withdrawal = documents.find((d) => 'entry' in d) as { balance: unknown; entry: Record<string, string> };
+    expect(withdrawal.balance).to.deep.equal({ asset: 'USD', available: '80000', locked: '0' });
+    expect(withdrawal.entry).to.include({ reference: 'SEPA 2026-11-30/17', requestId: 'payout-1' });
+    const { entries } = documents.find((d) => 'entries' in d) as { entries: Record<string, string>[] };
+    expect(entries.map((e) => [e.kind, e.amount, e.balanceAfter])).to.deep.equal([
+      ['LEDGER_ENTRY_KIND_WITHDRAWAL', '1900', '80000'],
+      ['LEDGER_ENTRY_KIND_DEPOSIT', '100000', '100000'],
+    ]);
   });
 });

@@ -117,6 +117,15 @@ export class OrderEntry {
     return this.write((client) => this.call(client, client.addFunds, withId));
   }
 
+  /**
+   * Debits a user's available funds (admin role); request_id is made up when not given, so that a
+   * retry debits once.
+   */
+  withdrawFunds(request: matching.DeepPartial<matching.WithdrawFundsRequest>): Promise<matching.WithdrawFundsResponse> {
+    const withId = matching.WithdrawFundsRequest.fromPartial({ ...request, requestId: request.requestId || newClientOrderId() });
+    return this.write((client) => this.call(client, client.withdrawFunds, withId));
+  }
+
   private place<Req>(method: (client: matching.MatchingServiceClient) => readonly [UnaryMethod<Req, PlacementAnswer>, Req]): Promise<PlacedOrder> {
     return this.write(async (client) => {
       const [rpc, request] = method(client);

@@ -117,6 +117,35 @@ export class OrderbookClient {
     return this.orders.addFunds(request);
   }
 
+  withdrawFunds(request: matching.DeepPartial<matching.WithdrawFundsRequest>): Promise<matching.WithdrawFundsResponse> {
+    return this.orders.withdrawFunds(request);
+  }
+
+  /** A user's deposits and withdrawals, newest first, a page at a time (admin role). */
+  listLedgerEntries(request: Partial<matching.ListLedgerEntriesRequest>): Promise<matching.ListLedgerEntriesResponse> {
+    return this.read(this.channels.reads.listLedgerEntries, matching.ListLedgerEntriesRequest.fromPartial(request), true);
+  }
+
+  /** The caller's own fills, newest first, a page at a time. */
+  listTrades(request: Partial<matching.ListTradesRequest> = {}): Promise<matching.ListTradesResponse> {
+    return this.read(this.channels.reads.listTrades, matching.ListTradesRequest.fromPartial(request), true);
+  }
+
+  /** A market's latest trades, newest first (public). */
+  async getRecentTrades(market: string, limit = 100): Promise<readonly matching.PublicTrade[]> {
+    return (await this.read(this.channels.reads.getRecentTrades, { market, limit }, false)).trades;
+  }
+
+  /** A market's last price, best bid and ask and last 24 hours (public). */
+  getTicker(market: string): Promise<matching.GetTickerResponse> {
+    return this.read(this.channels.reads.getTicker, { market }, false);
+  }
+
+  /** A market's candles of one interval over the last 24 hours, newest first (public). */
+  async listCandles(market: string, interval: matching.CandleInterval, limit = 100): Promise<readonly matching.Candle[]> {
+    return (await this.read(this.channels.reads.listCandles, { market, interval, limit }, false)).candles;
+  }
+
   async getOrder(orderId: bigint): Promise<matching.Order | undefined> {
     return (await this.read(this.channels.reads.getOrder, { orderId }, true)).order;
   }

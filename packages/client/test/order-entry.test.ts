@@ -173,4 +173,21 @@ describe('order entry', () => {
     await entry.addFunds({ userId: 'u', asset: 'USD', amount: '1', requestId: 'mine' });
     expect(requestIds[2]).to.equal('mine');
   });
+
+  it('repeats a withdrawal after a lost answer with the same request_id, made up when not given', async () => {
+    const requestIds: string[] = [];
+    const server = await startFakeMatching({
+      withdrawFunds: (call, callback) => {
+        requestIds.push(call.request.requestId);
+        if (requestIds.length === 1) callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+        else callback(null, matching.WithdrawFundsResponse.fromPartial({ userId: call.request.userId, balance: { asset: 'USD', available: '0', locked: '0' } }));
+      },
+    });
+    servers.push(server);
+    const { entry } = entryVia(server.address);
+    expect((await entry.withdrawFunds({ userId: 'u', asset: 'USD', amount: '1', reference: 'r' })).balance?.available).to.equal('0');
+    expect(requestIds).to.have.length(2);
+    expect(requestIds[0]).to.have.length.within(1, 64);
+    expect(requestIds[1]).to.equal(requestIds[0]);
+  });
 });

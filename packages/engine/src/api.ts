@@ -51,9 +51,14 @@ export interface EngineConfig {
   /**
    * Closed (filled or cancelled) orders kept per user for GetOrder/ListOrders; oldest evicted first.
    * It is also the retry window: a client order id is remembered while its order is open or
-   * retained, and a deposit's request id among the user's last this-many deposits that had one.
+   * retained, and a deposit's (a withdrawal's) request id among the user's last this-many
+   * deposits (withdrawals) that had one.
    */
   readonly closedOrdersRetainedPerUser: number;
+  /** Fills kept per user for listFills (the newest; the oldest forgotten first). Default 100. */
+  readonly fillsRetainedPerUser?: number;
+  /** Trades kept per market for recentTrades (the newest). Default 1000. */
+  readonly tradesRetainedPerMarket?: number;
 }
 
 interface CommandHeader {
@@ -147,6 +152,29 @@ export interface DepositCommand extends CommandHeader {
    * credits nothing and answers with the balance as it is; with others it is rejected (ALREADY_EXISTS).
    */
   readonly requestId?: string;
+  /** The admin who made the deposit (the verified caller); absent in commands journaled before it was recorded. */
+  readonly adminId?: string;
+}
+
+/**
+ * Takes an amount out of a user's available balance (never out of what open orders lock), for an
+ * admin, with the admin and an external reference kept in the funds ledger.
+ */
+export interface WithdrawCommand extends CommandHeader {
+  readonly kind: 'withdraw';
+  readonly userId: string;
+  readonly asset: string;
+  readonly amount: bigint;
+  /**
+   * Idempotency key: a withdrawal repeating one of the user's last retained request ids with the
+   * same asset, amount and reference debits nothing and answers with that withdrawal's ledger
+   * entry and the balance as it is; with others it is rejected (ALREADY_EXISTS).
+   */
+  readonly requestId?: string;
+  /** The admin who withdraws (the verified caller, never a request field). */
+  readonly adminId: string;
+  /** Where the funds went outside the exchange (a bank transfer or transaction id): 1 to 128 printable ASCII characters. */
+  readonly reference: string;
 }
 
 /**
@@ -185,7 +213,8 @@ export type Command =
   | DepositCommand
   | AmendCommand
   | CancelAllCommand
-  | PlaceOcoCommand;
+  | PlaceOcoCommand
+  | WithdrawCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -239,6 +268,75 @@ export interface TradeView {
   readonly takerFee: bigint;
   readonly timestamp: number;
   readonly seq: number;
+}
+
+export type Liquidity = 'maker' | 'taker';
+
+/** One of a user's fills: a trade as that user saw it. */
+export interface FillView {
+  readonly tradeId: number;
+  readonly market: string;
+  /** The user's order that traded. */
+  readonly orderId: number;
+  /** The user's side. */
+  readonly side: Side;
+  readonly liquidity: Liquidity;
+  readonly price: bigint;
+  readonly quantity: bigint;
+  readonly quoteAmount: bigint;
+  /** What the user paid in fees for this fill, in feeAsset; negative: a rebate (see TradeView). */
+  readonly fee: bigint;
+  /** The asset the user received, which the fee is taken from: base for a buy, quote for a sell. */
+  readonly feeAsset: string;
+  readonly timestamp: number;
+  readonly seq: number;
+}
+
+/** The aggregate of a market's trades over a span of time; prices undefined when there was no trade. */
+export interface CandleView {
+  /** Unix milliseconds of the span's start (a multiple of its length). */
+  readonly start: number;
+  readonly open: bigint;
+  readonly high: bigint;
+  readonly low: bigint;
+  readonly close: bigint;
+  /** Base quantity traded. */
+  readonly volume: bigint;
+  /** Quote amount traded. */
+  readonly quoteVolume: bigint;
+  readonly tradeCount: number;
+}
+
+/** A market's last price, best prices and its last 24 hours of trading (see TICKER_WINDOW_MINUTES). */
+export interface TickerView {
+  readonly market: string;
+  readonly lastPrice?: bigint;
+  readonly lastTradeAt?: number;
+  readonly bestBid?: bigint;
+  readonly bestAsk?: bigint;
+  /** The window's first minute and the minute after its last (Unix milliseconds). */
+  readonly windowStart: number;
+  readonly windowEnd: number;
+  /** The trading within the window; undefined when there was none. */
+  readonly window?: Omit<CandleView, 'start'>;
+}
+
+export type LedgerEntryKind = 'deposit' | 'withdrawal';
+
+/** One move of funds into or out of the exchange, as the funds ledger keeps it. */
+export interface LedgerEntryView {
+  /** The seq of the command that made it: unique, and increasing along a user's ledger. */
+  readonly seq: number;
+  readonly timestamp: number;
+  readonly kind: LedgerEntryKind;
+  readonly asset: string;
+  readonly amount: bigint;
+  readonly requestId?: string;
+  /** The admin who made it; absent for deposits journaled before admins were recorded. */
+  readonly adminId?: string;
+  readonly reference?: string;
+  /** The user's available balance of the asset right after it. */
+  readonly balanceAfter: bigint;
 }
 
 export interface LevelView {
@@ -297,6 +395,14 @@ export interface DepositResult {
   readonly balance: BalanceView;
 }
 
+export interface WithdrawResult {
+  readonly kind: 'withdrawn';
+  readonly userId: string;
+  readonly balance: BalanceView;
+  /** The withdrawal's ledger entry (for a retry: the original's). */
+  readonly entry: LedgerEntryView;
+}
+
 export interface AmendResult {
   readonly kind: 'amended';
   /** The order after the amendment (and after the trades a crossing price made). */
@@ -321,7 +427,7 @@ export interface OcoResult {
   readonly trades: readonly TradeView[];
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult | OcoResult;
+export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult | OcoResult | WithdrawResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =
@@ -343,6 +449,23 @@ export interface ListOrdersQuery {
   readonly limit: number;
 }
 
+export interface ListFillsQuery {
+  readonly market?: string;
+  /** Only fills at or after this time (Unix milliseconds). */
+  readonly from?: number;
+  /** Only fills before this time (Unix milliseconds). */
+  readonly to?: number;
+  /** Only fills of trades with an id below this one (pagination cursor); undefined for the first page. */
+  readonly beforeTradeId?: number;
+  readonly limit: number;
+}
+
+export interface LedgerQuery {
+  /** Only entries with a seq below this one (pagination cursor); undefined for the first page. */
+  readonly beforeSeq?: number;
+  readonly limit: number;
+}
+
 /** Read-only queries; they never change state. */
 export interface EngineQueries {
   markets(): readonly MarketConfig[];
@@ -351,6 +474,19 @@ export interface EngineQueries {
   listOrders(userId: string, query: ListOrdersQuery): readonly OrderView[];
   depth(market: string, levels: number): DepthView | undefined;
   balances(userId: string): readonly BalanceView[];
+  /** The user's retained fills, newest first. */
+  listFills(userId: string, query: ListFillsQuery): readonly FillView[];
+  /** The market's retained trades, newest first; undefined for an unknown market. */
+  recentTrades(market: string, limit: number): readonly TradeView[] | undefined;
+  /** The market's ticker at time `now` (Unix milliseconds); undefined for an unknown market. */
+  ticker(market: string, now: number): TickerView | undefined;
+  /**
+   * Candles of `intervalMinutes` (a divisor of 1440) within the ticker window at `now`, newest
+   * first, at most `limit`, only spans that had trades; undefined for an unknown market.
+   */
+  candles(market: string, intervalMinutes: number, now: number, limit: number): readonly CandleView[] | undefined;
+  /** The user's funds ledger, newest first. */
+  ledger(userId: string, query: LedgerQuery): readonly LedgerEntryView[];
   /** The seq of the last command applied (0 before any). */
   lastSeq(): number;
 }

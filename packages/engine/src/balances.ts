@@ -24,7 +24,7 @@ export class Balances {
   private units = new BigUint64Array(0);
   /** Seq of the last command that touched each balance: one balance event per changed balance, without a per-command Set. */
   private marks = new Float64Array(0);
-  /** Deposits so far, per asset. */
+  /** Deposits less withdrawals so far, per asset. */
   private readonly supply: bigint[];
 
   constructor(readonly assets: readonly string[]) {
@@ -75,6 +75,15 @@ export class Balances {
     const asset = ref % this.assets.length;
     this.supply[asset] = this.supply[asset]! + amount;
     this.units[ref * 2] = available;
+  }
+
+  /** Takes `amount` out of available and out of the supply (a withdrawal); the caller has checked that it is available. */
+  withdraw(ref: BalanceRef, amount: bigint): void {
+    const available = this.units[ref * 2]!;
+    if (amount > available) throw this.fault('withdrawal', ref, available, amount);
+    const asset = ref % this.assets.length;
+    this.supply[asset] = this.supply[asset]! - amount;
+    this.units[ref * 2] = available - amount;
   }
 
   /** Moves `amount` from available to locked; the caller has checked that it is available. */

@@ -19,6 +19,13 @@ import type {
   CancelAllCommand,
   BalanceView,
   CancelCommand,
+  CandleView,
+  FillView,
+  LedgerEntryView,
+  LedgerQuery,
+  ListFillsQuery,
+  TickerView,
+  TradeView,
   Command,
   CommandResult,
   DepositCommand,
@@ -48,6 +55,7 @@ import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture,
 import { EngineState } from './state';
 import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
+import { isAdminId, Withdrawals } from './withdrawal';
 
 /**
  * Module-local copies of what the command path uses: tsx (esbuild) compiles each use of an
@@ -67,6 +75,7 @@ export class Engine implements EngineQueries {
   private readonly risk: Risk;
   private readonly execution: Execution;
   private readonly queries: Queries;
+  private readonly withdrawals: Withdrawals;
 
   constructor(config: EngineConfig) {
     this.state = new EngineState(config);
@@ -74,6 +83,7 @@ export class Engine implements EngineQueries {
     this.risk = new Risk(this.state, this.recorder);
     this.execution = new Execution(this.state, new Settlement(this.state, this.recorder), this.recorder);
     this.queries = new Queries(this.state);
+    this.withdrawals = new Withdrawals(this.state, this.recorder);
   }
 
   /**
@@ -135,6 +145,9 @@ export class Engine implements EngineQueries {
         break;
       case 'placeOco':
         result = this.placeOco(cmd);
+        break;
+      case 'withdraw':
+        result = this.withdrawals.apply(cmd);
         break;
       default:
         throw new Error(`unknown command kind ${(cmd as { kind: unknown }).kind}`);
@@ -503,6 +516,7 @@ export class Engine implements EngineQueries {
     if (error !== undefined) return { ok: false, error };
     const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
     if (requestId !== undefined && !isClientOrderId(requestId)) return invalid('request_id', 'must be 1 to 64 printable ASCII characters');
+    if (cmd.adminId !== undefined && !isAdminId(cmd.adminId)) return invalid('admin_id', 'must not be empty');
     const ledger = this.state.balances;
     const known = this.state.accounts.get(cmd.userId);
     const earlier = requestId === undefined ? undefined : known?.depositRequest(requestId);
@@ -521,6 +535,11 @@ export class Engine implements EngineQueries {
     const ref = ledger.ref(account.index, index);
     ledger.deposit(ref, cmd.amount);
     if (requestId !== undefined) account.rememberDeposit(requestId, { asset: cmd.asset, amount: cmd.amount });
+    this.state.ledger.record(account.index, {
+      seq: cmd.seq, timestamp: cmd.timestamp, kind: 'deposit', asset: cmd.asset, amount: cmd.amount,
+      ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }),
+      balanceAfter: ledger.available(ref),
+    });
     this.recorder.balance(ref);
     const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };
     return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: this.recorder.finish() };
@@ -546,6 +565,26 @@ export class Engine implements EngineQueries {
 
   balances(userId: string): readonly BalanceView[] {
     return this.queries.balances(userId);
+  }
+
+  listFills(userId: string, query: ListFillsQuery): readonly FillView[] {
+    return this.queries.listFills(userId, query);
+  }
+
+  recentTrades(market: string, limit: number): readonly TradeView[] | undefined {
+    return this.queries.recentTrades(market, limit);
+  }
+
+  ticker(market: string, now: number): TickerView | undefined {
+    return this.queries.ticker(market, now);
+  }
+
+  candles(market: string, intervalMinutes: number, now: number, limit: number): readonly CandleView[] | undefined {
+    return this.queries.candles(market, intervalMinutes, now, limit);
+  }
+
+  ledger(userId: string, query: LedgerQuery): readonly LedgerEntryView[] {
+    return this.queries.ledger(userId, query);
   }
 
   lastSeq(): number {

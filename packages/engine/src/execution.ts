@@ -28,6 +28,7 @@ const TRIGGER_BOUND = STOP_TRIGGERS_PER_COMMAND;
 const { quoteAmount } = settlement;
 /** What a triggered stop-market sell's fills may be worth in all (the engine's bound on one order). */
 const MAX_COST = MAX_ORDER_UNITS;
+const ZERO = 0n;
 /** The trades of a placement that traded nothing: shared, as most placements do not trade. */
 const NO_TRADES: TradeView[] = [];
 Object.freeze(NO_TRADES);
@@ -197,11 +198,15 @@ export class Execution implements FillHandler {
       makerUserId: store.userId(maker),
       takerUserId: store.userId(taker),
       takerSide: takerBuys ? 'buy' : 'sell',
-      makerFee: settlement.makerFee,
-      takerFee: settlement.takerFee,
+      makerFee: market.chargesFees ? settlement.makerFee : ZERO,
+      takerFee: market.chargesFees ? settlement.takerFee : ZERO,
       timestamp: this.now,
       seq: this.state.lastSeq + 1,
     };
+    this.state.history.record(
+      trade.tradeId, market.index, level.price, quantity, quote, trade.makerOrderId, trade.takerOrderId,
+      store.accountIndex(maker), store.accountIndex(taker), !takerBuys, this.now, trade.seq, Number(trade.makerFee), Number(trade.takerFee),
+    );
     if (this.trades === NO_TRADES) this.trades = [];
     this.trades.push(trade);
     const makerView = this.viewAfterFill(maker, level.priceUnits, undefined);

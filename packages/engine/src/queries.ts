@@ -1,7 +1,24 @@
 /** The read side: what the engine answers about orders, books and balances. Never changes state. */
-import type { BalanceView, DepthView, EngineQueries, ListOrdersQuery, MarketConfig, OrderView } from './api';
+import type {
+  BalanceView,
+  CandleView,
+  DepthView,
+  EngineQueries,
+  FillView,
+  LedgerEntryView,
+  LedgerQuery,
+  ListFillsQuery,
+  ListOrdersQuery,
+  MarketConfig,
+  OrderView,
+  TickerView,
+  TradeView,
+} from './api';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import type { EngineState } from './state';
+import { TICKER_WINDOW_MINUTES } from './ticker';
+import { fillViewOf, tradeViewOf } from './trade-history';
+import { ROW } from './trade-ring';
 
 /**
  * A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -61,6 +78,60 @@ export class Queries implements EngineQueries {
       const ref = ledger.ref(account.index, i);
       return { asset, available: ledger.available(ref), locked: ledger.locked(ref) };
     });
+  }
+
+  listFills(userId: string, query: ListFillsQuery): readonly FillView[] {
+    const account = this.state.accounts.get(userId);
+    const ring = account === undefined ? undefined : this.state.history.existingFills(account.index);
+    if (ring === undefined) return [];
+    const before = query.beforeTradeId ?? Infinity;
+    const from = query.from ?? -Infinity;
+    const to = query.to ?? Infinity;
+    const market = query.market === undefined ? undefined : this.state.marketsBySymbol.get(query.market);
+    if (query.market !== undefined && market === undefined) return [];
+    const out: FillView[] = [];
+    for (let i = 0; i < ring.size && out.length < query.limit; i++) {
+      const timestamp = ring.newest(i, ROW.timestamp);
+      if (ring.newest(i, ROW.tradeId) >= before || timestamp < from || timestamp >= to) continue;
+      if (market !== undefined && ring.newest(i, ROW.market) !== market.index) continue;
+      out.push(fillViewOf(ring, i, account!.index, this.state.markets));
+    }
+    return out;
+  }
+
+  recentTrades(market: string, limit: number): readonly TradeView[] | undefined {
+    const found = this.state.marketsBySymbol.get(market);
+    if (found === undefined) return undefined;
+    const ring = this.state.history.markets[found.index]!;
+    const userIds = (account: number): string => this.state.accountList[account]!.userId;
+    const out: TradeView[] = [];
+    for (let i = 0; i < ring.size && i < limit; i++) out.push(tradeViewOf(ring, i, this.state.markets, userIds));
+    return out;
+  }
+
+  ticker(market: string, now: number): TickerView | undefined {
+    const found = this.state.marketsBySymbol.get(market);
+    if (found === undefined) return undefined;
+    return this.state.history.tickers[found.index]!.ticker(market, found.book.bestBid(), found.book.bestAsk(), now);
+  }
+
+  candles(market: string, intervalMinutes: number, now: number, limit: number): readonly CandleView[] | undefined {
+    const found = this.state.marketsBySymbol.get(market);
+    if (found === undefined) return undefined;
+    if (!Number.isSafeInteger(intervalMinutes) || intervalMinutes < 1 || TICKER_WINDOW_MINUTES % intervalMinutes !== 0) {
+      throw new RangeError(`candle interval ${intervalMinutes} minutes does not divide ${TICKER_WINDOW_MINUTES}`);
+    }
+    return this.state.history.tickers[found.index]!.candles(intervalMinutes, now, limit);
+  }
+
+  ledger(userId: string, query: LedgerQuery): readonly LedgerEntryView[] {
+    const account = this.state.accounts.get(userId);
+    if (account === undefined) return [];
+    const entries = this.state.ledger.entriesOf(account.index);
+    const before = query.beforeSeq ?? Infinity;
+    const out: LedgerEntryView[] = [];
+    for (let i = entries.length - 1; i >= 0 && out.length < query.limit; i--) if (entries[i]!.seq < before) out.push(entries[i]!);
+    return out;
   }
 
   lastSeq(): number {

@@ -77,7 +77,7 @@ export function feeOf(amount: number, bps: number): number {
  * gives back what a closing order still reserves.
  */
 export class Settlement {
-  /** The fees of the last fill settled, in the asset each side received (see TradeView). */
+  /** The fees of the last fill settled on a market with fees, in the asset each side received (see TradeView). */
   makerFee = ZERO;
   takerFee = ZERO;
 
@@ -111,13 +111,12 @@ export class Settlement {
     const sellerQuote = balances.ref(seller, market.quoteIndex);
     balances.spendLocked(buyerQuote, quoteUnits);
     balances.spendLocked(sellerBase, quantityUnits);
+    // Without fees (the common case) nothing more than the credits: makerFee and takerFee stay zero.
     if (market.chargesFees) {
       this.creditWithFees(market, maker, taker, takerBuys, buyerBase, sellerQuote, quantity, quote);
     } else {
       balances.credit(buyerBase, quantityUnits);
       balances.credit(sellerQuote, quoteUnits);
-      this.makerFee = ZERO;
-      this.takerFee = ZERO;
     }
     recorder.balance(buyerQuote);
     recorder.balance(buyerBase);

@@ -31,6 +31,16 @@
  *         some, by id: u32 count, each order id f64 and its sum of fees i64 (negative: rebates);
  *         then the trades of RTRY that carry a fee, in RTRY's order: u32 count, each tradeId f64,
  *         maker fee i64 and taker fee i64 (every market without fees: none).
+ *   LDGR  the funds ledger, per account that has entries, in creation order: account index u32,
+ *         entries u32, each seq f64, timestamp f64, kind u8 (0 deposit, 1 withdrawal), asset
+ *         index u32, amount u64, request id, admin id and reference each optional (u8 0 none, 1
+ *         and the string), balanceAfter u64.
+ *   HIST  trade history, from the first trade on: per market in config order its ring (trades
+ *         u32, then each trade's row, oldest first: the ROW fields of trade-ring.ts, each f64,
+ *         fees signed),
+ *         last price f64 (0: none), last trade time f64 and its minute buckets u32, each minute
+ *         f64, open, high, low, close f64, trade count f64, volume and quote volume (decimal
+ *         strings); then the accounts with fills u32, each account index u32 and its ring.
  *   STOP  stop orders (stops.ts), written when some order of ORDR is one (flagged): the number of
  *         waiting stops u32, the stop price f64 of each flagged order in ORDR order, then the
  *         one-cancels-other pairs u32, each the two order ids f64 (lower first; pairs by lower
@@ -39,19 +49,33 @@
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
- * retry state, and 2 (format 1 with RTRY always present); both without fees.
+ * retry state, and 2 (format 1 with RTRY always present); both without fees, ledger or history.
  * Strings are a u32 byte length and UTF-8. Canonical: the same command history gives the same bytes.
  * Restore checks the framing, then every invariant a command could never break (see restoreSnapshot).
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import type { DepositRecord, PlacedAs } from './account';
-import type { CancelReason, MarketConfig, OrderStatus, OrderType, SelfTradePrevention, Side, TimeInForce, TradeView } from './api';
+import type {
+  CancelReason,
+  LedgerEntryKind,
+  LedgerEntryView,
+  MarketConfig,
+  OrderStatus,
+  OrderType,
+  SelfTradePrevention,
+  Side,
+  TimeInForce,
+  TradeView,
+} from './api';
 import type { BookSide } from './book';
+import { ExactSums } from './exact-sums';
 import { MAX_UNITS } from './fixed-point';
 import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
+import type { MinuteBucket } from './ticker';
+import { ROW, ROW_FIELDS, type TradeRing } from './trade-ring';
 
 const MAGIC = 'OBSNAPSH';
 export const SNAPSHOT_VERSION = 3;
@@ -64,7 +88,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'STOP'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'STOP'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -144,6 +168,34 @@ export interface SnapshotCapture {
   readonly retries: readonly CapturedRetries[];
   /** Each market's waiting stops, buys then sells, in trigger order. */
   readonly stops: readonly Float64Array[];
+  /** The funds ledger of the accounts that have entries, by account index. */
+  readonly ledger: readonly [number, readonly LedgerEntryView[]][];
+  /** Trade history; undefined when nothing was ever traded. */
+  readonly history: CapturedHistory | undefined;
+}
+
+interface CapturedHistory {
+  /** Per market: its ring's rows (oldest first), last price and time, and minute buckets. */
+  readonly markets: readonly { readonly rows: Float64Array; readonly lastPrice: number; readonly lastTradeAt: number; readonly buckets: readonly MinuteBucket[] }[];
+  /** The accounts with fills, by account index, each ring's rows oldest first. */
+  readonly users: readonly [number, Float64Array][];
+}
+
+function captureHistory(state: EngineState): CapturedHistory | undefined {
+  const { history } = state;
+  if (history.isEmpty()) return undefined;
+  const users: [number, Float64Array][] = [];
+  for (let a = 0; a < state.accountList.length; a++) {
+    const ring = history.existingFills(a);
+    if (ring !== undefined && ring.size > 0) users.push([a, ring.copyRows()]);
+  }
+  return {
+    markets: history.markets.map((ring, m) => {
+      const ticker = history.tickers[m]!;
+      return { rows: ring.copyRows(), lastPrice: ticker.lastPrice, lastTradeAt: ticker.lastTradeAt, buckets: ticker.buckets() };
+    }),
+    users,
+  };
 }
 
 /** One account's retry window: copies of its lists (the entries themselves are never changed). */
@@ -214,6 +266,8 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
     closedCounts,
     retries,
     stops: state.markets.map((m) => (m.stops.size === 0 ? NO_STOPS : Float64Array.from(m.stops.all()))),
+    ledger: state.ledger.copy(),
+    history: captureHistory(state),
   };
 }
 
@@ -463,6 +517,8 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     [
       ['RTRY', encodeRetries(snapshot)],
       ['FEES', encodeFees(snapshot)],
+      ['LDGR', encodeLedger(snapshot)],
+      ['HIST', encodeHistory(snapshot)],
       ['STOP', encodeStops(store, orders, snapshot.stops)],
     ] as const
   ).filter(([, payload]) => payload.length > 0);
@@ -529,20 +585,7 @@ function encodeRetries(snapshot: SnapshotCapture): Uint8Array {
     for (const [clientOrderId, trades] of placementTrades.sort(byId)) {
       w.string(clientOrderId);
       w.u32(trades.length);
-      for (const t of trades) {
-        w.f64(t.tradeId);
-        w.u32(marketIndex.get(t.market)!);
-        w.u64(t.price);
-        w.u64(t.quantity);
-        w.u64(t.quoteAmount);
-        w.f64(t.makerOrderId);
-        w.f64(t.takerOrderId);
-        w.string(t.makerUserId);
-        w.string(t.takerUserId);
-        w.u8(SIDES.indexOf(t.takerSide));
-        w.f64(t.timestamp);
-        w.f64(t.seq);
-      }
+      for (const t of trades) writeTrade(w, t, marketIndex);
     }
     w.u32(placedAs.length);
     for (const [clientOrderId, { price, quantity }] of placedAs.sort(byId)) {
@@ -556,6 +599,77 @@ function encodeRetries(snapshot: SnapshotCapture): Uint8Array {
       w.u32(assetIndex.get(asset)!);
       w.u64(amount);
     }
+  }
+  return w.finish();
+}
+
+function writeTrade(w: ByteWriter, t: TradeView, marketIndex: ReadonlyMap<string, number>): void {
+  w.f64(t.tradeId);
+  w.u32(marketIndex.get(t.market)!);
+  w.u64(t.price);
+  w.u64(t.quantity);
+  w.u64(t.quoteAmount);
+  w.f64(t.makerOrderId);
+  w.f64(t.takerOrderId);
+  w.string(t.makerUserId);
+  w.string(t.takerUserId);
+  w.u8(SIDES.indexOf(t.takerSide));
+  w.f64(t.timestamp);
+  w.f64(t.seq);
+}
+
+const LEDGER_KINDS: readonly LedgerEntryKind[] = ['deposit', 'withdrawal'];
+
+function optionalString(w: ByteWriter, value: string | undefined): void {
+  w.u8(value === undefined ? 0 : 1);
+  if (value !== undefined) w.string(value);
+}
+
+function encodeLedger(snapshot: SnapshotCapture): Uint8Array {
+  const w = new ByteWriter(snapshot.ledger.length * 128);
+  const assetIndex = new Map(snapshot.assets.map((asset, i) => [asset, i]));
+  for (const [account, entries] of snapshot.ledger) {
+    w.u32(account);
+    w.u32(entries.length);
+    for (const e of entries) {
+      w.f64(e.seq);
+      w.f64(e.timestamp);
+      w.u8(LEDGER_KINDS.indexOf(e.kind));
+      w.u32(assetIndex.get(e.asset)!);
+      w.u64(e.amount);
+      optionalString(w, e.requestId);
+      optionalString(w, e.adminId);
+      optionalString(w, e.reference);
+      w.u64(e.balanceAfter);
+    }
+  }
+  return w.finish();
+}
+
+function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
+  const { history } = snapshot;
+  if (history === undefined) return new Uint8Array(0);
+  const rowBytes = history.markets.reduce((n, m) => n + m.rows.length, 0) + history.users.reduce((n, [, rows]) => n + rows.length, 0);
+  const w = new ByteWriter(64 + rowBytes * 8 + history.users.length * 8);
+  const ring = (rows: Float64Array): void => {
+    w.u32(rows.length / ROW_FIELDS);
+    for (const value of rows) w.f64(value);
+  };
+  for (const m of history.markets) {
+    ring(m.rows);
+    w.f64(m.lastPrice);
+    w.f64(m.lastTradeAt);
+    w.u32(m.buckets.length);
+    for (const b of m.buckets) {
+      for (const value of [b.minute, b.open, b.high, b.low, b.close, b.count]) w.f64(value);
+      w.string(b.volume.toString());
+      w.string(b.quoteVolume.toString());
+    }
+  }
+  w.u32(history.users.length);
+  for (const [account, rows] of history.users) {
+    w.u32(account);
+    ring(rows);
   }
   return w.finish();
 }
@@ -858,7 +972,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   const stops = new ByteReader(sections.get('STOP') ?? new Uint8Array(0), 'STOP');
   const waiting = stops.atEnd() ? 0 : stops.u32();
   const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), stops, state, format.flags);
-  const reserved = new Reservations(state.accountList.length * state.assets.length);
+  const reserved = new ExactSums(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
     for (const [s, side] of SIDES.entries()) {
@@ -925,6 +1039,8 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   const tradeFees = readFees(state, new ByteReader(sections.get('FEES') ?? new Uint8Array(0), 'FEES'));
   readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'), tradeFees);
   if (tradeFees.size > 0) invalid(`section FEES names trade ${tradeFees.keys().next().value} that no retained placement made`);
+  readLedger(state, new ByteReader(sections.get('LDGR') ?? new Uint8Array(0), 'LDGR'));
+  readHistory(state, new ByteReader(sections.get('HIST') ?? new Uint8Array(0), 'HIST'));
 }
 
 interface TradeFees {
@@ -972,6 +1088,111 @@ function readPairs(state: EngineState, r: ByteReader): void {
     store.linkOco(first, second);
   }
   r.end();
+}
+
+/**
+ * Reads LDGR: accounts in increasing order, each with entries in increasing seq, of known assets,
+ * with a positive amount, a withdrawal naming its admin and reference.
+ */
+function readLedger(state: EngineState, r: ByteReader): void {
+  let previous = -1;
+  while (!r.atEnd()) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`ledger of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    const userId = state.accountList[index]!.userId;
+    const entries = r.u32();
+    if (entries === 0) invalid(`ledger of ${userId} lists no entry`);
+    let seq = 0;
+    for (let k = 0; k < entries; k++) {
+      const entrySeq = count(r.f64(), `ledger seq of ${userId}`);
+      if (entrySeq <= seq) invalid(`ledger entry seq ${entrySeq} of ${userId} after ${seq}`);
+      seq = entrySeq;
+      const timestamp = count(r.f64(), `ledger timestamp of ${userId}`);
+      const kind = r.u8();
+      if (kind >= LEDGER_KINDS.length) invalid(`ledger entry ${seq} of ${userId} has kind ${kind}`);
+      const asset = r.u32();
+      if (asset >= state.assets.length) invalid(`ledger entry ${seq} of ${userId} names asset #${asset}, of ${state.assets.length}`);
+      const amount = r.u64();
+      if (amount === 0n) invalid(`ledger entry ${seq} of ${userId} moves nothing`);
+      const requestId = readOptional(r);
+      const adminId = readOptional(r);
+      const reference = readOptional(r);
+      if (LEDGER_KINDS[kind] === 'withdrawal' && (adminId === undefined || reference === undefined)) invalid(`withdrawal ${seq} of ${userId} lacks its admin or reference`);
+      state.ledger.record(index, {
+        seq, timestamp, kind: LEDGER_KINDS[kind]!, asset: state.assets[asset]!, amount,
+        ...(requestId === undefined ? {} : { requestId }), ...(adminId === undefined ? {} : { adminId }),
+        ...(reference === undefined ? {} : { reference }), balanceAfter: r.u64(),
+      });
+    }
+  }
+}
+
+function readOptional(r: ByteReader): string | undefined {
+  const flag = r.u8();
+  if (flag > 1) invalid(`an optional string flagged ${flag}`);
+  return flag === 1 ? r.string() : undefined;
+}
+
+/**
+ * Reads HIST: trades by increasing id, rings no longer than their bounds naming trades of their
+ * market or account, minute buckets each in its own slot with low ≤ open, close ≤ high.
+ */
+function readHistory(state: EngineState, r: ByteReader): void {
+  if (r.atEnd()) return;
+  const { history } = state;
+  const row = new Float64Array(ROW_FIELDS);
+  /** Reads a ring of at most `bound` rows into `into`, each checked and of trades in increasing id order. */
+  const ring = (into: TradeRing, bound: number, what: string, belongs: (row: Float64Array) => boolean): void => {
+    const size = r.u32();
+    if (size > bound) invalid(`${what} holds ${size} trades, more than the ${bound} retained`);
+    let previous = 0;
+    for (let k = 0; k < size; k++) {
+      for (let f = 0; f < ROW_FIELDS; f++) row[f] = f === ROW.makerFee || f === ROW.takerFee ? signed(r.f64(), `a fee of ${what}`) : count(r.f64(), `a trade of ${what}`);
+      const id = row[ROW.tradeId]!;
+      if (id <= previous || row[ROW.market]! >= state.markets.length || row[ROW.takerSells]! > 1 || row[ROW.price] === 0 || row[ROW.quantity] === 0) {
+        invalid(`${what} holds trade ${id} out of place or with impossible fields`);
+      }
+      for (const account of [row[ROW.makerAccount]!, row[ROW.takerAccount]!]) {
+        if (account >= state.accountList.length) invalid(`trade ${id} of ${what} names account #${account}, of ${state.accountList.length}`);
+      }
+      if (!belongs(row)) invalid(`${what} holds trade ${id}, which is not theirs`);
+      previous = id;
+      into.push(row);
+    }
+  };
+  state.markets.forEach((market, m) => {
+    ring(history.markets[m]!, history.perMarket, `the trades of ${market.symbol}`, (t) => t[ROW.market] === m);
+    const ticker = history.tickers[m]!;
+    ticker.lastPrice = count(r.f64(), `last price of ${market.symbol}`);
+    ticker.lastTradeAt = count(r.f64(), `last trade time of ${market.symbol}`);
+    for (let n = r.u32(); n > 0; n--) {
+      const [minute, open, high, low, close, tradeCount] = [0, 1, 2, 3, 4, 5].map(() => count(r.f64(), `a minute bucket of ${market.symbol}`)) as [number, number, number, number, number, number];
+      if (low > open || low > close || open > high || close > high || tradeCount === 0) invalid(`minute ${minute} of ${market.symbol} is inconsistent`);
+      const bucket = { minute, open, high, low, close, count: tradeCount, volume: decimal(r, market.symbol), quoteVolume: decimal(r, market.symbol) };
+      if (!ticker.restore(bucket)) invalid(`minute ${minute} of ${market.symbol} shares its slot`);
+    }
+  });
+  let previous = -1;
+  for (let n = r.u32(); n > 0; n--) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`fills of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    const what = `the fills of ${state.accountList[index]!.userId}`;
+    ring(history.fillsOf(index), history.perUser, what, (t) => t[ROW.makerAccount] === index || t[ROW.takerAccount] === index);
+  }
+  r.end();
+}
+
+function signed(value: number, what: string): number {
+  if (!Number.isSafeInteger(value)) invalid(`${what} is ${value}, not an integer`);
+  return value;
+}
+
+function decimal(r: ByteReader, symbol: string): bigint {
+  const text = r.string();
+  if (!/^(0|[1-9][0-9]{0,39})$/.test(text)) invalid(`a volume of ${symbol} is ${JSON.stringify(text.slice(0, 50))}`);
+  return BigInt(text);
 }
 
 /**
@@ -1123,37 +1344,8 @@ class ExactSum {
   }
 }
 
-/**
- * What open orders reserve, per balance: exact sums of safe integers, kept as numbers while they
- * stay below 2^53 (a bigint per order was a third of a restore) and carried into bigints past it.
- */
-class Reservations {
-  private readonly small: Float64Array;
-  private readonly carried: bigint[];
-
-  constructor(balances: number) {
-    this.small = new Float64Array(balances);
-    this.carried = new Array<bigint>(balances).fill(0n);
-  }
-
-  add(ref: number, amount: number): void {
-    // Both terms are safe integers: a sum past 2^53-1 compares as such even when rounded.
-    const sum = this.small[ref]! + amount;
-    if (sum > Number.MAX_SAFE_INTEGER) {
-      this.carried[ref] = this.carried[ref]! + BigInt(this.small[ref]!);
-      this.small[ref] = amount;
-    } else {
-      this.small[ref] = sum;
-    }
-  }
-
-  total(ref: number): bigint {
-    return this.carried[ref]! + BigInt(this.small[ref]!);
-  }
-}
-
 /** Every account's locked balance of every asset equals what its open orders reserve of it. */
-function checkLocks(state: EngineState, reserved: Reservations): void {
+function checkLocks(state: EngineState, reserved: ExactSums): void {
   const { balances } = state;
   for (let ref = 0; ref < state.accountList.length * state.assets.length; ref++) {
     const locked = balances.locked(ref);

@@ -6,10 +6,12 @@
 import { type EngineConfig, FEE_ACCOUNT_ID } from './api';
 import { Account } from './account';
 import { Balances } from './balances';
+import { FundsLedger } from './funds-ledger';
 import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { marketConfigError } from './validation';
 import { type OrderRef, OrderStore } from './order-store';
+import { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET, TradeHistory } from './trade-history';
 
 export class EngineState {
   readonly markets: Market[] = [];
@@ -26,6 +28,10 @@ export class EngineState {
   /** Every retrievable order by id. */
   readonly orders = new OrderIndex();
   readonly balances: Balances;
+  /** Every deposit and withdrawal. */
+  readonly ledger: FundsLedger;
+  /** Recent trades per market and per user, and the tickers. */
+  readonly history: TradeHistory;
   lastSeq = 0;
   nextTradeId = 1;
   /** The account of FEE_ACCOUNT_ID, once a fee or a deposit has created it. */
@@ -33,7 +39,11 @@ export class EngineState {
 
   constructor(readonly config: EngineConfig) {
     const retain = config.closedOrdersRetainedPerUser;
-    if (!Number.isSafeInteger(retain) || retain < 0) throw new Error('closedOrdersRetainedPerUser must be a non-negative integer');
+    const perUser = config.fillsRetainedPerUser ?? DEFAULT_FILLS_RETAINED_PER_USER;
+    const perMarket = config.tradesRetainedPerMarket ?? DEFAULT_TRADES_RETAINED_PER_MARKET;
+    for (const [name, value] of [['closedOrdersRetainedPerUser', retain], ['fillsRetainedPerUser', perUser], ['tradesRetainedPerMarket', perMarket]] as const) {
+      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
+    }
     const symbols: string[] = [];
     this.store = new OrderStore(this.userIds, symbols);
     for (const mc of config.markets) {
@@ -47,6 +57,8 @@ export class EngineState {
       this.marketsBySymbol.set(mc.symbol, market);
     }
     this.balances = new Balances(this.assets);
+    this.ledger = new FundsLedger(retain);
+    this.history = new TradeHistory(this.markets.length, perMarket, perUser);
   }
 
   private assetIndexOf(asset: string): number {

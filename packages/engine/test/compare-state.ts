@@ -81,5 +81,20 @@ export function expectSameState(
       expect({ available, locked }, `${where} ${userId} ${asset}`).to.deep.equal(reference.balance(userId, asset));
     }
     expect(engine.listOrders(userId, { openOnly: false, limit: 1_000_000 }), `${where} ${userId} orders`).to.deep.equal(reference.listOrders(userId));
+    expect(engine.ledger(userId, { limit: 1_000_000 }), `${where} ${userId} ledger`).to.deep.equal(reference.ledger(userId));
+    expect(engine.listFills(userId, { limit: 1_000_000 }), `${where} ${userId} fills`).to.deep.equal(reference.fills(userId));
+  }
+  for (const symbol of symbols) {
+    expect(engine.recentTrades(symbol, 1_000_000), `${where} ${symbol} trades`).to.deep.equal(reference.recentTrades(symbol));
+  }
+}
+
+/** Tickers and candles of every market at `now` agree with the reference's, computed from every trade. */
+export function expectSameTickers(engine: Engine, reference: ReferenceExchange, now: number, where: string): void {
+  for (const { symbol } of engine.markets()) {
+    expect(engine.ticker(symbol, now), `${where} ${symbol} ticker`).to.deep.equal(reference.ticker(symbol, now));
+    for (const interval of [1, 5, 60]) {
+      expect(engine.candles(symbol, interval, now, 1_000_000), `${where} ${symbol} ${interval}m candles`).to.deep.equal(reference.candles(symbol, interval, now));
+    }
   }
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { Engine, type CommandResult, type EngineEvent } from '../src/index';
-import { expectSameState, runs } from './compare-state';
+import { expectSameState, expectSameTickers, runs } from './compare-state';
 import { ACCOUNTS, ASSETS, FEE_CONFIG, intents, RANDOM_CONFIG, toCommands } from './random-commands';
 import { ReferenceExchange } from './reference-matcher';
 
@@ -50,6 +50,8 @@ describe('differential: engine vs a naive reference exchange', () => {
             const where = `seq ${cmd.seq} ${cmd.kind}`;
             expect(comparable(engine.apply(cmd)), where).to.deep.equal(comparable(reference.apply(cmd)));
             expectSameState(engine, reference, ACCOUNTS, ASSETS, where);
+            // At the command's time, and 20 hours on: the window slides past the minutes it held.
+            for (const later of [0, 20 * 3_600_000]) expectSameTickers(engine, reference, cmd.timestamp + later, `${where} +${later}ms`);
           }
         }),
         { numRuns: runs(15) },

@@ -596,7 +596,7 @@ describe('engine: validation and sequencing', () => {
     placed(h.limit('B', 'BTC-USD', 'buy', '1', '1'));
     h.nextOrderId = 1;
     expect(() => h.limit('B', 'BTC-USD', 'buy', '1', '1')).to.throw('order id 1 reused');
-    expect(() => h.send({ kind: 'withdraw' } as never)).to.throw('unknown command kind withdraw');
+    expect(() => h.send({ kind: 'transfer' } as never)).to.throw('unknown command kind transfer');
     expect(h.engine.lastSeq(), 'a command that throws consumes no seq').to.equal(2);
   });
 

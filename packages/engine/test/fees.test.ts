@@ -1,8 +1,7 @@
-import { crc32 } from 'node:zlib';
 import { expect } from 'chai';
 import { Engine, type EngineConfig, FEE_ACCOUNT_ID } from '../src/index';
 import { feeOf } from '../src/settlement';
-import { readSections, SnapshotInvalidError } from '../src/snapshot';
+import { concatParts, frameSections, readSections, SnapshotInvalidError } from '../src/snapshot';
 import { accepted, amt, Harness, placed, px, qty, rejected } from './harness';
 
 /** BTC-USD: maker 10 bps, taker 20 bps; ETH-USD: a maker rebate of 5 bps, taker 10 bps; SOL-USD free. */
@@ -171,15 +170,9 @@ describe('fees: the FEES snapshot section', () => {
     placed(h.limit('T', 'BTC-USD', 'buy', '100', '1', { clientOrderId: 'k' }));
     return h;
   }
-  /** The snapshot with FEES replaced by `payload` (a valid header and checksum: only the content is wrong). */
+  /** The snapshot with FEES replaced by `payload` (framed with sound checksums: only the content is wrong). */
   function withFeesPayload(bytes: Uint8Array, payload: Uint8Array): Uint8Array {
-    const fees = readSections(bytes).get('FEES')!;
-    const start = fees.byteOffset - bytes.byteOffset - 16;
-    const header = Uint8Array.from(bytes.subarray(start, start + 16));
-    const view = new DataView(header.buffer);
-    view.setUint32(4, crc32(payload), true);
-    view.setFloat64(8, payload.length, true);
-    return Uint8Array.from([...bytes.subarray(0, start), ...header, ...payload]);
+    return concatParts(frameSections([...readSections(bytes)].map(([tag, p]) => ({ tag, payload: tag === 'FEES' ? payload : p }))));
   }
   const refusal = (bytes: Uint8Array): string => {
     try {

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { Engine, type Command, type CommandResult } from '../src/index';
+import { Engine, type Command, type CommandResult, type TradeView } from '../src/index';
 import { type Book, engineBook, expectSameState, runs } from './compare-state';
-import { ACCOUNTS, ASSETS, FEE_CONFIG, intents, RANDOM_CONFIG, toCommands } from './random-commands';
+import { ACCOUNTS, ASSETS, FEE_CONFIG, intents, RANDOM_CONFIG, toCommands, USERS } from './random-commands';
 import { ReferenceExchange } from './reference-matcher';
 
 /** What a buy of `quantity` at `price` must still reserve: ceil(price × quantity / 10^6), in bigint. */
@@ -45,6 +45,24 @@ function checkInvariants(engine: Engine, book: Book, deposits: Map<string, bigin
   for (const asset of ASSETS) expect(totals.get(asset), `${where} ${asset} conservation`).to.equal(deposits.get(asset) ?? 0n);
 }
 
+/**
+ * History: each user's fills are exactly the trades they were in, newest first, the newest
+ * fillsRetainedPerUser of them; each market's recent trades its newest tradesRetainedPerMarket.
+ */
+function checkHistory(engine: Engine, trades: readonly TradeView[], where: string): void {
+  const newest = (list: TradeView[], n: number): number[] => list.slice(Math.max(0, list.length - n)).reverse().map((t) => t.tradeId);
+  for (const userId of USERS) {
+    const theirs = trades.filter((t) => t.makerUserId === userId || t.takerUserId === userId);
+    const fills = engine.listFills(userId, { limit: 1_000_000 });
+    expect(fills.map((f) => f.tradeId), `${where} ${userId} fills`).to.deep.equal(newest(theirs, RANDOM_CONFIG.fillsRetainedPerUser!));
+    for (const f of fills) expect(f.liquidity === 'taker', `${where} ${userId} liquidity`).to.equal(theirs.find((t) => t.tradeId === f.tradeId)!.takerUserId === userId);
+  }
+  for (const { symbol } of RANDOM_CONFIG.markets) {
+    const recent = engine.recentTrades(symbol, 1_000_000)!.map((t) => t.tradeId);
+    expect(recent, `${where} ${symbol} trades`).to.deep.equal(newest(trades.filter((t) => t.market === symbol), RANDOM_CONFIG.tradesRetainedPerMarket!));
+  }
+}
+
 /** How deep and busy the generated sequences are: printed, so that a generator that collapses is seen. */
 class Distribution {
   private readonly tradesPerSequence: number[] = [];
@@ -66,8 +84,9 @@ class Distribution {
     const fok = cmd.kind === 'placeLimit' && cmd.timeInForce === 'FOK';
     const kind =
       fok ? 'FOK'
-      : cmd.kind === 'placeMarket' || cmd.kind === 'cancel' || cmd.kind === 'amend' || cmd.kind === 'cancelAll' || cmd.kind === 'placeOco' ? cmd.kind
-      : undefined;
+      : cmd.kind === 'placeMarket' || cmd.kind === 'cancel' || cmd.kind === 'amend' || cmd.kind === 'cancelAll' || cmd.kind === 'withdraw' || cmd.kind === 'placeOco'
+        ? cmd.kind
+        : undefined;
     if (kind !== undefined) this.count(`${kind} ${result.ok ? 'accepted' : `${result.error.code}(${result.error.field ?? 'funds'})`}`);
     if (result.ok && result.events.length === 0) this.count(`${cmd.kind} accepted, nothing to change`);
     for (const e of result.ok ? result.events : []) {
@@ -127,8 +146,10 @@ for (const [name, CONFIG] of [['without fees', RANDOM_CONFIG], ['with fees and i
         // The independent model: balances, locks, reserves per order, fees and the book come from it.
         const model = new ReferenceExchange(CONFIG);
         const deposits = new Map<string, bigint>();
+        const trades: TradeView[] = [];
         for (const cmd of toCommands(list, CONFIG)) {
           const before = engine.stateHash();
+          const balancesBefore = cmd.kind === 'withdraw' ? engine.balances(cmd.userId) : [];
           const result = engine.apply(cmd);
           const expected = model.apply(cmd);
           const where = `seq ${cmd.seq} ${cmd.kind}`;
@@ -152,6 +173,15 @@ for (const [name, CONFIG] of [['without fees', RANDOM_CONFIG], ['with fees and i
             }
           }
           if (cmd.kind === 'deposit' && result.ok && result.events.length > 0) deposits.set(cmd.asset, (deposits.get(cmd.asset) ?? 0n) + cmd.amount);
+          // Conservation counts what left: a withdrawal takes exactly its amount out of available, never out of locked.
+          if (cmd.kind === 'withdraw' && result.ok && result.events.length > 0) {
+            deposits.set(cmd.asset, deposits.get(cmd.asset)! - cmd.amount);
+            const after = engine.balances(cmd.userId).find((b) => b.asset === cmd.asset)!;
+            const was = balancesBefore.find((b) => b.asset === cmd.asset)!;
+            expect([after.available, after.locked], `${where} withdrawal`).to.deep.equal([was.available - cmd.amount, was.locked]);
+          }
+          for (const e of result.ok ? result.events : []) if (e.type === 'trade') trades.push(e.trade);
+          checkHistory(engine, trades, where);
           const book = engineBook(engine);
           checkInvariants(engine, book, deposits, where);
           expectSameState(engine, model, ACCOUNTS, ASSETS, where);

@@ -5,8 +5,10 @@
  * FOK and market orders are sized so that they fill about as often as not; most cancels name a
  * live order (chosen when the sequence is built, from a reference exchange run alongside). Some
  * commands are invalid in exactly one field, so that both sides of every check are exercised. Some
- * are retries: a placement repeated with its client order id, a deposit with its request id, a
- * cancel by client order id, a cancel of an order already cancelled. Stop orders and one-cancels-other
+ * are retries: a placement repeated with its client order id, a deposit or a withdrawal with its
+ * request id, a cancel by client order id, a cancel of an order already cancelled. Admins withdraw
+ * about as often as they are refused for want of available funds. Commands come seconds apart,
+ * with a jump of 97 minutes every fifth, so that a sequence spans more than a day of the ticker. Stop orders and one-cancels-other
  * pairs trigger around the same prices, so that trades reach them and cascades happen.
  */
 import fc from 'fast-check';
@@ -25,6 +27,8 @@ export const RANDOM_CONFIG: EngineConfig = {
   ],
   // Small, so that eviction (and NOT_FOUND for evicted orders) happens within a sequence.
   closedOrdersRetainedPerUser: 3,
+  fillsRetainedPerUser: 5,
+  tradesRetainedPerMarket: 7,
 };
 /**
  * The same markets with fees and instrument rules: BTC-USD pays makers a rebate (the fee account
@@ -181,6 +185,38 @@ const requestedDeposit: fc.Arbitrary<Intent> = fc.record({
   amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
   requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
 });
+/**
+ * Withdrawals by an admin: of any amount up to about what a funded user holds (so about as many
+ * are refused as taken), a few request ids (repeats are retries or conflicts), sometimes one
+ * field invalid; deposits that name their admin.
+ */
+const withdrawal: fc.Arbitrary<Intent> = fc
+  .record({
+    userId: user,
+    asset: fc.oneof({ weight: 9, arbitrary: fc.constantFrom(...ASSETS) }, { weight: 1, arbitrary: fc.constant('XRP') }),
+    amount: fc.oneof(
+      { weight: 5, arbitrary: fc.bigInt({ min: 1n, max: 10n ** 10n }) },
+      { weight: 4, arbitrary: fc.bigInt({ min: 1n, max: 6n * 10n ** 12n }) },
+      { weight: 1, arbitrary: fc.constantFrom(0n, 2n ** 64n, 60n * 10n ** 8n) },
+    ),
+    requestId: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(undefined, 'w1', 'w2') }, { weight: 1, arbitrary: fc.constantFrom('', 'bad\n') }),
+    reference: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('wire 1', 'tx 0xab') }, { weight: 1, arbitrary: fc.constantFrom('', 'x'.repeat(129), 'caf\u00e9') }),
+    adminId: fc.oneof({ weight: 12, arbitrary: fc.constantFrom('admin', 'ops') }, { weight: 1, arbitrary: fc.constant('') }),
+  })
+  .map(({ requestId, ...r }) => ({ kind: 'withdraw' as const, ...r, ...(requestId === undefined ? {} : { requestId }) }));
+/** Withdrawals with a few request ids, amounts and references, so that repeats are retries about as often as conflicts. */
+const requestedWithdrawal: fc.Arbitrary<Intent> = fc.record({
+  kind: fc.constant('withdraw' as const),
+  userId: fc.constantFrom('u1', 'u2'),
+  asset: fc.constantFrom('USD', 'USD', 'BTC'),
+  amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
+  requestId: fc.constantFrom('w1', 'w1', 'w2'),
+  adminId: fc.constant('admin'),
+  reference: fc.constantFrom('wire 1', 'wire 1', 'wire 2'),
+});
+const adminDeposit: fc.Arbitrary<Intent> = fc
+  .tuple(deposit, fc.constantFrom('admin', 'ops', ''))
+  .map(([body, adminId]) => ({ ...body, adminId }) as Intent);
 const retry: fc.Arbitrary<Intent> = fc.integer({ min: 1, max: 8 }).map((pick) => ({
   kind: 'placeMarket' as const, orderId: pick, userId: USERS[0], market: 'BTC-USD', side: 'buy' as const, quantity: LOT,
   selfTradePrevention: 'cancel_resting' as const, clientOrderId: RETRY,
@@ -229,6 +265,9 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 3, arbitrary: amend.map((i) => [i]) },
   { weight: 1, arbitrary: cancelAll.map((i) => [i]) },
   { weight: 1, arbitrary: requestedDeposit.map((i) => [i]) },
+  { weight: 2, arbitrary: withdrawal.map((i) => [i]) },
+  { weight: 1, arbitrary: requestedWithdrawal.map((i) => [i]) },
+  { weight: 1, arbitrary: adminDeposit.map((i) => [i]) },
   { weight: 2, arbitrary: retry.map((i) => [i]) },
   { weight: 1, arbitrary: fc.oneof(invalidLimit, invalidMarketOrder, invalidDeposit).map((i) => [i]) },
   { weight: 3, arbitrary: stopLimit.map((i) => [i]) },
@@ -247,12 +286,21 @@ export const intents = (length: number): fc.Arbitrary<Intent[]> =>
     ...steps.flat(),
   ]);
 
+export const START_TIME = 1_700_000_000_000;
+/**
+ * Time between two commands: mostly seconds, every fifth 97 minutes, so that a sequence spans more
+ * than a day of minute buckets (ticker windows slide, bucket slots are reused) and several trades
+ * still share a minute.
+ */
+const timeStep = (seq: number): number => (seq % 5 === 0 ? 97 * 60_000 : 7_000);
+
 /**
  * Turns intents into commands: seqs from 1, the next order id for each placement, cancels' targets
  * and owners. A reference exchange runs alongside to know which orders are live.
  */
 export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG): Command[] {
   const reference = new ReferenceExchange(config);
+  let timestamp = START_TIME;
   const owners: string[] = [];
   /** Placements that had a client order id, latest last. */
   const keyed: Intent[] = [];
@@ -277,7 +325,8 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
         : 1000 + pick;
       body = { ...intent, orderId, userId: intent.userId === OWNER ? (owners[orderId - 1] ?? USERS[0]) : intent.userId };
     }
-    const cmd = { ...body, seq, timestamp: 1_700_000_000_000 + seq * 7 } as Command;
+    timestamp += timeStep(seq);
+    const cmd = { ...body, seq, timestamp } as Command;
     reference.apply(cmd);
     return cmd;
   });

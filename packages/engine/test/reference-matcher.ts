@@ -19,8 +19,12 @@ import type {
   EngineConfig,
   EngineErrorCode,
   EngineEvent,
+  CandleView,
+  FillView,
+  LedgerEntryView,
   MarketConfig,
   OrderView,
+  TickerView,
   SelfTradePrevention,
   Side,
   TimeInForce,
@@ -71,6 +75,10 @@ interface RefState {
   bookSeq: Record<string, number>;
   nextTradeId: number;
   arrivals: number;
+  /** Every trade ever, oldest first. */
+  trades: TradeView[];
+  /** Per user, every deposit and withdrawal, oldest first. */
+  ledger: Record<string, LedgerEntryView[]>;
 }
 
 /** What one command did, gathered as it runs. */
@@ -110,6 +118,14 @@ function validClientOrderId(id: string): boolean {
   return true;
 }
 
+function aggregate(trades: TradeView[]): Omit<CandleView, 'start'> {
+  const prices = trades.map((t) => t.price);
+  return {
+    open: prices[0]!, high: prices.reduce((a, b) => (b > a ? b : a)), low: prices.reduce((a, b) => (b < a ? b : a)), close: prices[prices.length - 1]!,
+    volume: trades.reduce((n, t) => n + t.quantity, 0n), quoteVolume: trades.reduce((n, t) => n + t.quoteAmount, 0n), tradeCount: trades.length,
+  };
+}
+
 const badUnits = (value: unknown, max: bigint): boolean => typeof value !== 'bigint' || value < 1n || value > max;
 /** The fee rule, in bigint: ceil(received × bps / 10^4), for fees and rebates alike. */
 const fee = (received: bigint, bps: number): bigint => {
@@ -126,7 +142,7 @@ function brokenRule(m: MarketConfig, price: bigint | undefined, quantity: bigint
 }
 
 export class ReferenceExchange {
-  private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0 };
+  private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0, trades: [], ledger: {} };
   private lastSeq = 0;
 
   constructor(private readonly config: EngineConfig) {}
@@ -165,6 +181,62 @@ export class ReferenceExchange {
     return this.s.orders.filter((o) => o.userId === userId).sort((a, b) => b.id - a.id).map((o) => this.view(o));
   }
 
+  /** The user's ledger, newest first. */
+  ledger(userId: string): LedgerEntryView[] {
+    return [...(this.s.ledger[userId] ?? [])].reverse();
+  }
+
+  /** The user's newest fills (as many as retained), newest first. */
+  fills(userId: string): FillView[] {
+    const mine = this.s.trades.filter((t) => t.makerUserId === userId || t.takerUserId === userId);
+    return mine.slice(Math.max(0, mine.length - (this.config.fillsRetainedPerUser ?? 100))).reverse().map((t): FillView => {
+      const taker = t.takerUserId === userId;
+      const side: Side = taker ? t.takerSide : t.takerSide === 'buy' ? 'sell' : 'buy';
+      const market = this.marketOf(t.market)!;
+      return {
+        tradeId: t.tradeId, market: t.market, orderId: taker ? t.takerOrderId : t.makerOrderId, side, liquidity: taker ? 'taker' : 'maker',
+        price: t.price, quantity: t.quantity, quoteAmount: t.quoteAmount, fee: taker ? t.takerFee : t.makerFee,
+        feeAsset: side === 'buy' ? market.base : market.quote, timestamp: t.timestamp, seq: t.seq,
+      };
+    });
+  }
+
+  /** The market's newest trades (as many as retained), newest first. */
+  recentTrades(symbol: string): TradeView[] {
+    const all = this.s.trades.filter((t) => t.market === symbol);
+    return all.slice(Math.max(0, all.length - (this.config.tradesRetainedPerMarket ?? 1000))).reverse();
+  }
+
+  /** Candles of `interval` minutes over the 1440 minutes ending with now's, newest first, from every trade. */
+  candles(symbol: string, interval: number, now: number): CandleView[] {
+    const last = Math.floor(now / 60_000);
+    const inWindow = this.s.trades.filter((t) => t.market === symbol && Math.floor(t.timestamp / 60_000) > last - 1440 && Math.floor(t.timestamp / 60_000) <= last);
+    const spans = new Map<number, TradeView[]>();
+    for (const t of inWindow) {
+      const span = Math.floor(Math.floor(t.timestamp / 60_000) / interval) * interval;
+      spans.set(span, [...(spans.get(span) ?? []), t]);
+    }
+    return [...spans].sort(([a], [b]) => b - a).map(([span, trades]) => ({ start: span * 60_000, ...aggregate(trades) }));
+  }
+
+  ticker(symbol: string, now: number): TickerView {
+    const last = Math.floor(now / 60_000);
+    const all = this.s.trades.filter((t) => t.market === symbol);
+    const lastTrade = all[all.length - 1];
+    const inWindow = all.filter((t) => Math.floor(t.timestamp / 60_000) > last - 1440 && Math.floor(t.timestamp / 60_000) <= last);
+    const bid = this.levels(symbol, 'buy')[0];
+    const ask = this.levels(symbol, 'sell')[0];
+    return {
+      market: symbol,
+      ...(lastTrade === undefined ? {} : { lastPrice: lastTrade.price, lastTradeAt: lastTrade.timestamp }),
+      ...(bid === undefined ? {} : { bestBid: bid[0] }),
+      ...(ask === undefined ? {} : { bestAsk: ask[0] }),
+      windowStart: (last - 1439) * 60_000,
+      windowEnd: (last + 1) * 60_000,
+      ...(inWindow.length === 0 ? {} : { window: aggregate(inWindow) }),
+    };
+  }
+
   bookSeq(symbol: string): number {
     return this.s.bookSeq[symbol] ?? 0;
   }
@@ -189,6 +261,7 @@ export class ReferenceExchange {
         if (badUnits(cmd.amount, MAX_UNITS)) return fail('INVALID_ARGUMENT', 'amount');
         const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
         if (requestId !== undefined && !validClientOrderId(requestId)) return fail('INVALID_ARGUMENT', 'request_id');
+        if (cmd.adminId !== undefined && (typeof cmd.adminId !== 'string' || cmd.adminId === '')) return fail('INVALID_ARGUMENT', 'admin_id');
         const requests = (s.depositRequests[cmd.userId] ??= []);
         const earlier = requests.find((r) => r.requestId === requestId);
         if (earlier !== undefined) {
@@ -204,8 +277,41 @@ export class ReferenceExchange {
           requests.push({ requestId, asset: cmd.asset, amount: cmd.amount });
           if (requests.length > this.config.closedOrdersRetainedPerUser) requests.shift();
         }
+        (s.ledger[cmd.userId] ??= []).push({
+          seq: cmd.seq, timestamp: cmd.timestamp, kind: 'deposit', asset: cmd.asset, amount: cmd.amount,
+          ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }), balanceAfter: b.available,
+        });
         const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
         return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
+      }
+      case 'withdraw': {
+        if (typeof cmd.userId !== 'string' || cmd.userId === '') return fail('INVALID_ARGUMENT', 'user_id');
+        if (!this.assets().includes(cmd.asset)) return fail('INVALID_ARGUMENT', 'asset');
+        if (badUnits(cmd.amount, MAX_UNITS)) return fail('INVALID_ARGUMENT', 'amount');
+        const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
+        if (requestId !== undefined && !validClientOrderId(requestId)) return fail('INVALID_ARGUMENT', 'request_id');
+        if (!/^[\x20-\x7e]{1,128}$/.test(cmd.reference)) return fail('INVALID_ARGUMENT', 'reference');
+        if (typeof cmd.adminId !== 'string' || cmd.adminId === '') return fail('INVALID_ARGUMENT', 'admin_id');
+        // The request ids of the user's last retained withdrawals that had one.
+        const keyed = (s.ledger[cmd.userId] ?? []).filter((e) => e.kind === 'withdrawal' && e.requestId !== undefined);
+        const retain = this.config.closedOrdersRetainedPerUser;
+        const earlier = retain === 0 ? undefined : keyed.slice(-retain).find((e) => e.requestId === requestId);
+        const current = () => ({ asset: cmd.asset, ...this.balance(cmd.userId, cmd.asset) });
+        if (earlier !== undefined) {
+          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount || earlier.reference !== cmd.reference) return fail('ALREADY_EXISTS', 'request_id');
+          return { ok: true, value: { kind: 'withdrawn', userId: cmd.userId, balance: current(), entry: earlier }, events: [] };
+        }
+        if (this.balance(cmd.userId, cmd.asset).available < cmd.amount) return fail('FAILED_PRECONDITION', 'amount');
+        const b = this.bal(s, fx, cmd.userId, cmd.asset);
+        b.available -= cmd.amount;
+        s.supply[cmd.asset] = (s.supply[cmd.asset] ?? 0n) - cmd.amount;
+        const entry: LedgerEntryView = {
+          seq: cmd.seq, timestamp: cmd.timestamp, kind: 'withdrawal', asset: cmd.asset, amount: cmd.amount,
+          ...(requestId === undefined ? {} : { requestId }), adminId: cmd.adminId, reference: cmd.reference, balanceAfter: b.available,
+        };
+        (s.ledger[cmd.userId] ??= []).push(entry);
+        const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
+        return { ok: true, value: { kind: 'withdrawn', userId: cmd.userId, balance, entry }, events: [] };
       }
       case 'cancel': {
         const byClientOrderId = cmd.clientOrderId !== undefined;
@@ -601,6 +707,7 @@ export class ReferenceExchange {
         timestamp: fx.now, seq: fx.seq,
       };
       fx.trades.push(trade);
+      s.trades.push(trade);
       fx.events.push({ type: 'trade', trade });
       const partners = [this.unpair(s, maker), this.unpair(s, taker)];
       for (const o of [maker, taker]) {

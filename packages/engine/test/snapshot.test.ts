@@ -16,6 +16,7 @@ import {
   snapshotSeq,
 } from '../src/snapshot';
 import type { TradeView } from '../src/index';
+import { ROW, ROW_FIELDS } from '../src/trade-ring';
 import { accepted, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 const USERS = ['ann', 'bob', 'cy'];
@@ -44,8 +45,8 @@ function variedBook(): Harness {
   return h;
 }
 
-function expectSameEngine(restored: Engine, original: Engine): void {
-  expect(restored.stateHash()).to.equal(original.stateHash());
+function expectSameEngine(restored: Engine, original: Engine, sameHash = true): void {
+  if (sameHash) expect(restored.stateHash()).to.equal(original.stateHash());
   expect(restored.lastSeq()).to.equal(original.lastSeq());
   for (const u of USERS) {
     expect(restored.listOrders(u, { openOnly: false, limit: 100 })).to.deep.equal(original.listOrders(u, { openOnly: false, limit: 100 }));
@@ -115,14 +116,14 @@ describe('snapshot: binary format', () => {
     expectSameEngine(restored, h.engine);
   });
 
-  it('is laid out as documented: header, seven sections in order (no fees: no FEES), one 68-byte record per retained order', () => {
+  it('is laid out as documented: header, nine sections in order (no fees: no FEES), one 68-byte record per retained order', () => {
     const h = variedBook();
     const bytes = h.engine.snapshot();
     expect(new TextDecoder().decode(bytes.subarray(0, 8))).to.equal('OBSNAPSH');
     const view = new DataView(bytes.buffer, bytes.byteOffset);
-    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([3, 7, 3]);
+    expect([view.getUint32(8, true), view.getUint32(12, true), SNAPSHOT_VERSION]).to.deep.equal([3, 9, 3]);
     const sections = readSections(bytes);
-    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY']);
+    expect([...sections.keys()]).to.deep.equal(['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID', 'RTRY', 'LDGR', 'HIST']);
     expect(snapshotSeq(bytes)).to.equal(h.engine.lastSeq());
     const meta = new DataView(sections.get('META')!.slice().buffer);
     // nextTradeId after the trades of orders 6, 8 and 10; 3 accounts; 12 orders, none evicted.
@@ -217,28 +218,26 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 9');
-    view(count).setUint32(12, 10, true);
-    expect(refusal(count)).to.equal('10 sections, format 3 has 6 to 9');
-    view(count).setUint32(12, 8, true);
-    expect(refusal(count)).to.match(/^truncated before section one of FEES, STOP \(at byte \d+\)$/);
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 11');
+    view(count).setUint32(12, 12, true);
+    expect(refusal(count)).to.equal('12 sections, format 3 has 6 to 11');
     view(count).setUint32(12, 6, true);
-    const sections = readSections(bytes);
-    const optional = 16 + sections.get('RTRY')!.length;
-    expect(refusal(count)).to.equal(`${optional} bytes after the last section`);
+    const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
+    expect(refusal(count)).to.equal(`${after} bytes after the last section`);
     view(count).setUint32(8, 2, true);
     expect(refusal(count)).to.equal('6 sections, format 2 has 7');
     view(count).setUint32(8, 1, true);
-    expect(refusal(count)).to.equal(`${optional} bytes after the last section`);
+    expect(refusal(count)).to.equal(`${after} bytes after the last section`);
     view(count).setUint32(12, 7, true);
     expect(refusal(count)).to.equal('7 sections, format 1 has 6');
     expect(refusal(bytes.subarray(0, 16))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 31))).to.equal('truncated before section SEQN (at byte 16)');
     expect(refusal(bytes.subarray(0, 39))).to.equal('section SEQN is truncated (at byte 16)');
-    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section RTRY is truncated \(at byte \d+\)$/);
-    const longer = Uint8Array.from(bytes);
-    view(longer).setUint32(12, 8, true);
-    expect(refusal(longer)).to.equal(`truncated before section one of FEES, STOP (at byte ${bytes.length})`);
+    expect(refusal(bytes.subarray(0, bytes.length - 1))).to.match(/^section HIST is truncated \(at byte \d+\)$/);
+    const withoutHistory = concatParts(frameSections([...readSections(bytes)].filter(([tag]) => tag !== 'HIST').map(([tag, payload]) => ({ tag, payload }))));
+    const longer = Uint8Array.from(withoutHistory);
+    view(longer).setUint32(12, 9, true);
+    expect(refusal(longer)).to.equal(`truncated before section one of HIST, STOP (at byte ${withoutHistory.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -562,12 +561,18 @@ describe('snapshot: the retry window (RTRY)', () => {
     const h = quiet();
     const sections = readSections(h.engine.snapshot());
     expect(sections.has('RTRY')).to.equal(false);
+    const hashOf = (parts: readonly Uint8Array[]): string => {
+      const hash = createHash('sha256');
+      for (const part of parts.slice(3)) hash.update(part);
+      return hash.digest('hex');
+    };
+    const framed = (tags: readonly SectionTag[]) => frameSections(tags.map((tag) => ({ tag, payload: sections.get(tag)! })));
     // What the engines of formats 1 and 2 computed for this state: the same sections but SEQN, flags packed narrower.
     const format1 = frameSections(REQUIRED_TAGS.map((tag) => ({ tag, payload: tag === 'ORDR' ? withFormat1Flags(sections.get(tag)!) : sections.get(tag)! })));
-    const hash = createHash('sha256');
-    for (const part of format1.slice(3)) hash.update(part);
-    expect(hash.digest('hex')).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
-    expect(h.engine.stateHash()).to.equal('46e95e03c122936249d64d87ba424bbf3e9cc8198afa6b72ec0d94dccbf8c172');
+    expect(hashOf(format1)).to.equal('29671548ffb7581e6c35c837f7542267fb0d6686dfaa0dbc655a1cab00461336');
+    expect(hashOf(framed(REQUIRED_TAGS))).to.equal('46e95e03c122936249d64d87ba424bbf3e9cc8198afa6b72ec0d94dccbf8c172');
+    // The ledger of its deposits and the history of its trades are state too.
+    expect(h.engine.stateHash()).to.equal(hashOf(framed([...REQUIRED_TAGS, 'LDGR', 'HIST'])));
     const twin = quiet();
     accepted(h.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n, requestId: 'r' }));
     accepted(twin.send({ kind: 'deposit', userId: 'ann', asset: 'USD', amount: 1n }));
@@ -589,8 +594,11 @@ describe('snapshot: the retry window (RTRY)', () => {
     expect(readSections(h.engine.snapshot()).get('RTRY')).to.have.length.above(0);
     expect(v1.listOrders('bob', { openOnly: false, limit: 100 })).to.deep.equal(h.engine.listOrders('bob', { openOnly: false, limit: 100 }));
     const v2 = Engine.restore(CONFIG, older(2, [...REQUIRED_TAGS, 'RTRY']));
-    expectSameEngine(v2, h.engine);
-    expect(v2.stateHash()).to.equal(h.engine.stateHash());
+    // Format 2 had no funds ledger and no trade history: all the rest comes back.
+    const withoutHistory = concatParts(frameSections(([...REQUIRED_TAGS, 'RTRY'] as const).map((tag) => ({ tag, payload: sections.get(tag)! }))));
+    expectSameEngine(v2, Engine.restore(CONFIG, withoutHistory));
+    expectSameEngine(v2, h.engine, false);
+    expect([v2.ledger('bob', { limit: 9 }), v2.listFills('bob', { limit: 9 })]).to.deep.equal([[], []]);
   });
 
 
@@ -664,5 +672,26 @@ describe('snapshot: stop orders (STOP)', () => {
     expect(refusal(stop((v) => v.setFloat64(32, 2, true)))).to.equal('one-cancels-other pair 2, 2 out of order');
     expect(refusal(stop((v) => v.setUint32(0, 1, true)))).to.equal('section ORDR holds 1 orders that no book or account lists');
     expect(refusal(stop((v) => v.setFloat64(4, -1, true)))).to.equal("order #2's stop price is -1, not a count");
+  });
+});
+
+describe('snapshot: the funds ledger (LDGR) and trade history (HIST)', () => {
+  it('refuses what no command sequence leaves, naming it', () => {
+    const bytes = variedBook().engine.snapshot();
+    // Rings longer than the engine restoring them keeps.
+    expect(refusal(bytes, { ...CONFIG, tradesRetainedPerMarket: 1 })).to.equal('the trades of BTC-USD holds 2 trades, more than the 1 retained');
+    expect(refusal(bytes, { ...CONFIG, fillsRetainedPerUser: 1 })).to.match(/^the fills of \w+ holds \d trades, more than the 1 retained$/);
+    // HIST starts with BTC-USD's ring: its size u32, then rows of ROW_FIELDS f64 (trade-ring.ts ROW).
+    const field = (offset: number): number => 4 + 8 * offset;
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(1), 7, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(7), 99, true)))).to.equal('trade 1 of the trades of BTC-USD names account #99, of 3');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(2), 1.5, true)))).to.equal('a trade of the trades of BTC-USD is 1.5, not a count');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(ROW_FIELDS + ROW.tradeId), 1, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
+    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(ROW.makerFee), 0.5, true)))).to.equal('a fee of the trades of BTC-USD is 0.5, not an integer');
+    // LDGR: account u32, entries u32, then seq f64, timestamp f64, kind u8, asset u32, ...
+    expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint32(0, 99, true)))).to.equal('ledger of account #99 after #-1, of 3');
+    expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint8(24, 5)))).to.equal('ledger entry 1 of ann has kind 5');
+    expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint32(25, 9, true)))).to.equal('ledger entry 1 of ann names asset #9, of 4');
+    expect(refusal(edited(bytes, 'LDGR', (p) => p.subarray(0, p.length - 1)))).to.equal('section LDGR ends early');
   });
 });

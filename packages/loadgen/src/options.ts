@@ -27,6 +27,10 @@ the unary sweep again (TLS vs plaintext); then the same against a bare grpc-js s
   --sequential N       rounds of the sequential phase, each call kind once per round (default 500)
   --out DIR            directory of the JSON result (default bench-results)
   --quiet              no progress lines
+
+Environment: BENCH_CPU_PROF_DIR=DIR makes every server process write a V8 CPU profile (node
+--cpu-prof) into DIR/<server>/ when it stops (matching twice: plaintext, then TLS); open it in
+Chrome DevTools or speedscope.
 `;
 
 /** A bad command line: reported with the usage hint, without a stack trace. */

@@ -7,6 +7,7 @@ import { Histogram, type LatencySummary } from './histogram';
 import { readProcessStats } from './proc-stats';
 import { latencyBetween, scrapeServerFigures, type ServerLatency } from './server-latency';
 import type { Target } from './targets';
+import type { UnaryMethod } from './unary-call';
 
 /**
  * Latency of one call at a time: one client (this process, the server in its own), one connection,
@@ -51,13 +52,6 @@ export interface SequentialOptions {
 
 /** Far below the mid of the bench's flow (100.00) and of the smallest quantity: it rests, never fills, and locks next to nothing. */
 const RESTING_ORDER = { side: matching.Side.SIDE_BUY, price: '1', quantity: '0.001', timeInForce: matching.TimeInForce.TIME_IN_FORCE_GTC } as const;
-
-type Unary<Request, Response> = (
-  request: Request,
-  metadata: grpc.Metadata,
-  options: Partial<grpc.CallOptions>,
-  callback: (error: grpc.ServiceError | null, response: Response) => void,
-) => grpc.ClientUnaryCall;
 
 /** One round trip of the session stream: the next response answers the request just written. */
 class SessionRoundTrips {
@@ -105,7 +99,7 @@ export async function runSequential(target: Target, options: SequentialOptions):
     histograms.get(name)?.record((performance.now() - startedAt) * 1000);
     if (!ok) errors.set(name, (errors.get(name) ?? 0) + 1);
   };
-  const unary = <Request, Response>(name: SequentialCallName, method: Unary<Request, Response>, request: Request): Promise<Response | undefined> =>
+  const unary = <Request, Response>(name: SequentialCallName, method: UnaryMethod<Request, Response>, request: Request): Promise<Response | undefined> =>
     new Promise((resolve) => {
       const startedAt = performance.now();
       method.call(client, request, metadata, { deadline: Date.now() + options.deadlineMs }, (err, response) => {

@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 
-type UnaryMethod<Request, Response> = (
+/** A generated client's unary method (callback form). */
+export type UnaryMethod<Request, Response> = (
   request: Request,
   metadata: grpc.Metadata,
   options: Partial<grpc.CallOptions>,

@@ -67,6 +67,30 @@ export class MatchingClient {
   listMarkets(metadata = new grpc.Metadata()): Promise<matching.ListMarketsResponse> {
     return unary(this.raw, this.raw.listMarkets, {}, metadata);
   }
+
+  withdrawFunds(request: Partial<matching.WithdrawFundsRequest>, metadata = new grpc.Metadata()): Promise<matching.WithdrawFundsResponse> {
+    return unary(this.raw, this.raw.withdrawFunds, matching.WithdrawFundsRequest.fromPartial(request), metadata);
+  }
+
+  listLedgerEntries(request: Partial<matching.ListLedgerEntriesRequest>, metadata = new grpc.Metadata()): Promise<matching.ListLedgerEntriesResponse> {
+    return unary(this.raw, this.raw.listLedgerEntries, matching.ListLedgerEntriesRequest.fromPartial(request), metadata);
+  }
+
+  listTrades(request: Partial<matching.ListTradesRequest>, metadata = new grpc.Metadata()): Promise<matching.ListTradesResponse> {
+    return unary(this.raw, this.raw.listTrades, matching.ListTradesRequest.fromPartial(request), metadata);
+  }
+
+  getRecentTrades(request: Partial<matching.GetRecentTradesRequest>, metadata = new grpc.Metadata()): Promise<matching.GetRecentTradesResponse> {
+    return unary(this.raw, this.raw.getRecentTrades, matching.GetRecentTradesRequest.fromPartial(request), metadata);
+  }
+
+  getTicker(request: Partial<matching.GetTickerRequest>, metadata = new grpc.Metadata()): Promise<matching.GetTickerResponse> {
+    return unary(this.raw, this.raw.getTicker, matching.GetTickerRequest.fromPartial(request), metadata);
+  }
+
+  listCandles(request: Partial<matching.ListCandlesRequest>, metadata = new grpc.Metadata()): Promise<matching.ListCandlesResponse> {
+    return unary(this.raw, this.raw.listCandles, matching.ListCandlesRequest.fromPartial(request), metadata);
+  }
   close(): void {
     this.raw.close();
   }

@@ -79,6 +79,7 @@ function codec(): void {
       case 'placeMarket':
         return JSON.stringify({ ...cmd, quantity: cmd.quantity.toString() });
       case 'deposit':
+      case 'withdraw':
         return JSON.stringify({ ...cmd, amount: cmd.amount.toString() });
       case 'amend':
         return JSON.stringify({ ...cmd, price: cmd.price?.toString(), quantity: cmd.quantity?.toString() });

@@ -121,6 +121,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
             clientAddresses: new ClientAddresses(config.trustedProxies),
             maxInFlight: config.sessionMaxInFlight,
             statuses,
+            now: Date.now,
           }),
         },
       ],
@@ -144,7 +145,12 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
     let stopService: ((reason: ServiceError) => Promise<void>) | undefined;
     const loopOptions = {
       dataDir: config.dataDir,
-      engineConfig: { markets: config.markets, closedOrdersRetainedPerUser: config.closedOrdersRetained },
+      engineConfig: {
+        markets: config.markets,
+        closedOrdersRetainedPerUser: config.closedOrdersRetained,
+        fillsRetainedPerUser: config.fillsRetainedPerUser,
+        tradesRetainedPerMarket: config.tradesRetainedPerMarket,
+      },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,
       truncateDamagedTail: config.truncateDamagedTail,

@@ -295,6 +295,50 @@ describe('gateway: every HTTP route reaches its RPC', () => {
     });
   });
 
+  describe('history', () => {
+    it('withdraws (POST /v1/users/{user_id}/withdrawals) as admin, 403 for a trader, 400 FAILED_PRECONDITION past available', async () => {
+      const body = { asset: 'USD', amount: '1000', requestId: 'w-http-1', reference: 'wire 77' };
+      const done = await route('POST', '/v1/users/{user_id}/withdrawals', `/v1/users/${alice.userId}/withdrawals`, { token: admin, body });
+      expect(done.status).to.equal(200);
+      expect(done.json.balance).to.deep.equal({ asset: 'USD', available: '93000', locked: '0' });
+      expect(done.json.entry).to.include({ kind: 'LEDGER_ENTRY_KIND_WITHDRAWAL', amount: '1000', reference: 'wire 77', balanceAfter: '93000' });
+      expect((await stack.call('POST', `/v1/users/${alice.userId}/withdrawals`, { token: alice.token, body })).status).to.equal(403);
+      const over = await stack.call('POST', `/v1/users/${alice.userId}/withdrawals`, { token: admin, body: { ...body, requestId: 'w-http-2', amount: '93000.1' } });
+      expect([over.status, over.json.code]).to.deep.equal([400, 9]);
+      expect(over.json.message).to.match(/^amount: /);
+    });
+
+    it('lists a user\'s ledger (GET /v1/users/{user_id}/ledger?pageSize=) as admin, 403 for a trader', async () => {
+      const ledger = await route('GET', '/v1/users/{user_id}/ledger', `/v1/users/${alice.userId}/ledger?pageSize=1`, { token: admin });
+      expect(ledger.status).to.equal(200);
+      expect(ledger.json.entries.map((e: { kind: string; amount: string }) => [e.kind, e.amount])).to.deep.equal([['LEDGER_ENTRY_KIND_WITHDRAWAL', '1000']]);
+      expect(ledger.json.nextPageToken).to.match(/^\d+$/);
+      expect((await stack.call('GET', `/v1/users/${alice.userId}/ledger`, { token: alice.token })).status).to.equal(403);
+    });
+
+    it('lists the caller\'s fills (GET /v1/trades?market=), the public recent trades (GET /v1/markets/{market}/trades?limit=)', async () => {
+      const fills = await route('GET', '/v1/trades', '/v1/trades?market=BTC-USD&pageSize=10', { token: alice.token });
+      expect(fills.status).to.equal(200);
+      expect(fills.json.fills.map((f: { side: string; liquidity: string; price: string }) => [f.side, f.liquidity, f.price])).to.deep.equal([['SIDE_BUY', 'LIQUIDITY_TAKER', '30000']]);
+      expect((await stack.call('GET', '/v1/trades?pageToken=abc', { token: alice.token })).status).to.equal(400);
+      expect((await stack.call('GET', '/v1/trades')).status).to.equal(401);
+      const recent = await route('GET', '/v1/markets/{market}/trades', '/v1/markets/BTC-USD/trades?limit=5');
+      expect(recent.status).to.equal(200);
+      expect(recent.json.trades).to.have.length(1);
+      expect(Object.keys(recent.json.trades[0]).sort()).to.deep.equal(['executedAtUnixMs', 'market', 'price', 'quantity', 'quoteAmount', 'sequence', 'takerSide', 'tradeId']);
+    });
+
+    it('gives the ticker (GET /v1/markets/{market}/ticker) and candles (GET /v1/markets/{market}/candles?interval=)', async () => {
+      const ticker = await route('GET', '/v1/markets/{market}/ticker', '/v1/markets/BTC-USD/ticker');
+      expect(ticker.status).to.equal(200);
+      expect(ticker.json).to.include({ market: 'BTC-USD', lastPrice: '30000', volume: '0.2', tradeCount: '1' });
+      const candles = await route('GET', '/v1/markets/{market}/candles', '/v1/markets/BTC-USD/candles?interval=CANDLE_INTERVAL_ONE_MINUTE&limit=5');
+      expect(candles.status).to.equal(200);
+      expect(candles.json.candles[0]).to.include({ open: '30000', close: '30000', volume: '0.2', tradeCount: '1' });
+      expect((await stack.call('GET', '/v1/markets/BTC-USD/candles')).status).to.equal(400);
+    });
+  });
+
   describe('the gateway itself', () => {
     it('serves POST /<package>.<Service>/<Method> for every unary RPC (the body is the whole request)', async () => {
       for (const rpc of contract.rpcs.filter((r) => r.method.methodKind === 'unary')) {

@@ -28,7 +28,8 @@ export interface StackOptions {
   readonly authEnv?: Readonly<Record<string, string>>;
 }
 
-const ADMIN_PASSWORD = 'admin-password-for-tests';
+/** The password of the stack's admin user, `admin`. */
+export const ADMIN_PASSWORD = 'admin-password-for-tests';
 let userCounter = 0;
 
 export class TestStack {

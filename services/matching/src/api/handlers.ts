@@ -4,6 +4,7 @@ import type { matching } from '@orderbook/proto';
 import { grpcError } from '@orderbook/server-kit';
 import { callerOf } from '../auth/caller-identity';
 import type { MarketDirectory } from './markets';
+import { historyHandlers, type HistoryDeps } from './history-handlers';
 import type { OrderEntry } from './order-entry';
 import { orderSessionHandler, type OrderSessionDeps } from './order-session';
 import { encodePageToken } from './page-token';
@@ -13,7 +14,7 @@ import { streamHandlers, type StreamDeps } from './streams';
 import * as valid from './validation';
 import { balanceToProto, depthToProto, marketToProto, orderToProto } from './views';
 
-export interface HandlerDeps extends StreamDeps, OrderSessionDeps {
+export interface HandlerDeps extends StreamDeps, OrderSessionDeps, HistoryDeps {
   readonly state: ServiceState;
   readonly markets: MarketDirectory;
   readonly entry: OrderEntry;
@@ -23,6 +24,7 @@ export interface HandlerDeps extends StreamDeps, OrderSessionDeps {
 export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceServer {
   const { state, markets, entry } = deps;
   const unary = deps.statuses.unary.bind(deps.statuses);
+  const history = historyHandlers(deps);
 
   return {
     placeLimitOrder: unary((call) => entry.placeLimitOrder(callerOf(call).userId, call.request)),
@@ -31,7 +33,8 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
     cancelOrder: unary((call) => entry.cancelOrder(callerOf(call).userId, call.request)),
     cancelAllOrders: unary((call) => entry.cancelAllOrders(callerOf(call).userId, call.request)),
     amendOrder: unary((call) => entry.amendOrder(callerOf(call).userId, call.request)),
-    addFunds: unary((call) => entry.addFunds(call.request)),
+    addFunds: unary((call) => entry.addFunds(callerOf(call).userId, call.request)),
+    withdrawFunds: unary((call) => entry.withdrawFunds(callerOf(call).userId, call.request)),
 
     getOrder: unary((call): matching.GetOrderResponse => {
       const { userId } = callerOf(call);
@@ -72,6 +75,12 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
     }),
 
     listMarkets: unary((): matching.ListMarketsResponse => ({ markets: markets.markets.map(marketToProto) })),
+
+    listLedgerEntries: unary(history.listLedgerEntries),
+    listTrades: unary(history.listTrades),
+    getRecentTrades: unary(history.getRecentTrades),
+    getTicker: unary(history.getTicker),
+    listCandles: unary(history.listCandles),
 
     ...streamHandlers(deps),
     orderSession: orderSessionHandler(deps),

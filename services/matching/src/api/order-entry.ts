@@ -5,9 +5,9 @@ import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
-import { amendInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, placeOcoInput } from './requests';
+import { amendInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, placeOcoInput, withdrawInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
-import { balanceToProto, orderToProto, ownTradeToProto } from './views';
+import { balanceToProto, ledgerEntryToProto, orderToProto, ownTradeToProto } from './views';
 
 export interface OrderEntryDeps {
   readonly state: ServiceState;
@@ -66,10 +66,19 @@ export class OrderEntry {
     });
   }
 
-  addFunds(req: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
+  /** A deposit by the admin `adminId` (the verified caller), who the funds ledger records. */
+  addFunds(adminId: string, req: matching.AddFundsRequest): Promise<matching.AddFundsResponse> {
     return this.counted(async () => {
-      const value = await this.run(depositInput(req, this.deps.markets));
+      const value = await this.run(depositInput(req, this.deps.markets, adminId));
       return { userId: value.userId, balance: balanceToProto(value.balance) };
+    });
+  }
+
+  /** A withdrawal by the admin `adminId` (the verified caller), who the funds ledger records. */
+  withdrawFunds(adminId: string, req: matching.WithdrawFundsRequest): Promise<matching.WithdrawFundsResponse> {
+    return this.counted(async () => {
+      const value = await this.run(withdrawInput(req, this.deps.markets, adminId));
+      return { userId: value.userId, balance: balanceToProto(value.balance), entry: ledgerEntryToProto(value.entry) };
     });
   }
 

@@ -1,4 +1,4 @@
-import type { ListOrdersQuery } from '@orderbook/engine';
+import type { LedgerQuery, ListFillsQuery, ListOrdersQuery } from '@orderbook/engine';
 import { matching } from '@orderbook/proto';
 import type { CommandInput } from '../loop/command-loop-api';
 import { checkFields } from '@orderbook/server-kit';
@@ -18,6 +18,7 @@ export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
 export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
 export type PlaceOcoInput = Extract<CommandInput, { kind: 'placeOco' }>;
+export type WithdrawInput = Extract<CommandInput, { kind: 'withdraw' }>;
 
 /**
  * `input` with `field` set when it has a value. Inputs are built as literals with optional fields
@@ -110,14 +111,63 @@ export function amendInput(req: matching.AmendOrderRequest, userId: string): Ame
   return withOptional(withOptional(named, 'price', price), 'quantity', quantity);
 }
 
-export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory): DepositInput {
+/** A deposit by `adminId`, the verified caller. */
+export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory, adminId: string): DepositInput {
   const { userId, asset, amount, requestId } = checkFields({
     userId: () => valid.creditedUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
   });
-  return withOptional({ kind: 'deposit', userId, asset, amount }, 'requestId', requestId);
+  return withOptional({ kind: 'deposit', userId, asset, amount, adminId }, 'requestId', requestId);
+}
+
+/** A withdrawal by `adminId`, the verified caller. */
+export function withdrawInput(req: matching.WithdrawFundsRequest, markets: MarketDirectory, adminId: string): WithdrawInput {
+  const { userId, asset, amount, requestId, reference } = checkFields({
+    userId: () => valid.creditedUserId(req.userId),
+    asset: () => valid.asset(req.asset, markets),
+    amount: () => valid.amount(req.amount),
+    requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
+    reference: () => valid.reference(req.reference),
+  });
+  return withOptional({ kind: 'withdraw', userId, asset, amount, reference, adminId }, 'requestId', requestId);
+}
+
+export interface Page<Q> {
+  readonly pageSize: number;
+  /** Asks for one item more than a page, to know whether another page follows. */
+  readonly query: Q;
+}
+
+export function listFillsPage(req: matching.ListTradesRequest, markets: MarketDirectory): Page<ListFillsQuery> {
+  const { pageSize, market, from, to, beforeTradeId } = checkFields({
+    pageSize: () => valid.pageSize(req.pageSize),
+    market: () => valid.marketFilter(req.market, markets),
+    from: () => valid.timeBound(req.startTimeUnixMs, 'start_time_unix_ms'),
+    to: () => valid.timeBound(req.endTimeUnixMs, 'end_time_unix_ms'),
+    beforeTradeId: () => decodePageToken(req.pageToken, 'page_token', 'ListTrades'),
+  });
+  if (from !== undefined && to !== undefined && to <= from) throw valid.invalidArgument('end_time_unix_ms', 'must be after start_time_unix_ms');
+  return {
+    pageSize,
+    query: {
+      limit: pageSize + 1,
+      ...(market === undefined ? {} : { market }),
+      ...(from === undefined ? {} : { from }),
+      ...(to === undefined ? {} : { to }),
+      ...(beforeTradeId === undefined ? {} : { beforeTradeId }),
+    },
+  };
+}
+
+export function ledgerPage(req: matching.ListLedgerEntriesRequest): Page<LedgerQuery> & { readonly userId: string } {
+  const { userId, pageSize, beforeSeq } = checkFields({
+    userId: () => valid.userId(req.userId),
+    pageSize: () => valid.pageSize(req.pageSize),
+    beforeSeq: () => decodePageToken(req.pageToken, 'page_token', 'ListLedgerEntries'),
+  });
+  return { userId, pageSize, query: { limit: pageSize + 1, ...(beforeSeq === undefined ? {} : { beforeSeq }) } };
 }
 
 export interface ListOrdersPage {
@@ -129,7 +179,7 @@ export interface ListOrdersPage {
 export function listOrdersPage(req: matching.ListOrdersRequest, markets: MarketDirectory): ListOrdersPage {
   const pageSize = valid.pageSize(req.pageSize);
   const market = valid.marketFilter(req.market, markets);
-  const beforeOrderId = decodePageToken(req.pageToken);
+  const beforeOrderId = decodePageToken(req.pageToken, 'page_token', 'ListOrders');
   return {
     pageSize,
     query: {

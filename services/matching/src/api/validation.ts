@@ -1,6 +1,8 @@
 import {
   FEE_ACCOUNT_ID,
   CLIENT_ORDER_ID_MAX_LENGTH,
+  REFERENCE_MAX_LENGTH,
+  TICKER_WINDOW_MINUTES,
   isClientOrderId,
   parseAmount,
   parsePrice,
@@ -10,7 +12,7 @@ import {
   type TimeInForce,
 } from '@orderbook/engine';
 import { matching } from '@orderbook/proto';
-import { InvalidFieldError } from '@orderbook/server-kit';
+import { checkFields, InvalidFieldError } from '@orderbook/server-kit';
 import type { MarketDirectory } from './markets';
 import { EngineRejectedError } from './status-mapping';
 
@@ -160,4 +162,57 @@ export function asset(text: string, markets: MarketDirectory, field = 'asset'): 
   if (text === '') throw invalidArgument(field, `required, one of ${markets.assetList()}`);
   if (!markets.hasAsset(text)) throw invalidArgument(field, `unknown asset ${echo(text)}, expected one of ${markets.assetList()}`);
   return text;
+}
+
+/** A withdrawal's external reference: required, the engine's rule. */
+export function reference(text: string, field = 'reference'): string {
+  if (text === '') throw invalidArgument(field, 'required: where the funds went (a transfer or transaction id)');
+  if (text.length > REFERENCE_MAX_LENGTH) throw invalidArgument(field, `at most ${REFERENCE_MAX_LENGTH} characters, got ${text.length}`);
+  if (!/^[\x20-\x7e]+$/.test(text)) throw invalidArgument(field, 'only printable ASCII characters (space to ~)');
+  return text;
+}
+
+/** A time range bound in Unix milliseconds: 0 means none. */
+export function timeBound(value: bigint, field: string): number | undefined {
+  if (value === 0n) return undefined;
+  if (value < 0n || value > BigInt(Number.MAX_SAFE_INTEGER)) throw invalidArgument(field, `must be Unix milliseconds between 0 and 2^53-1, got ${value}`);
+  return Number(value);
+}
+
+const DEFAULT_RECENT_TRADES = 100;
+/** Recent trades per answer: 0 means 100. */
+export const recentTradesLimit = (value: number, field = 'limit'): number => boundedCount(value, DEFAULT_RECENT_TRADES, field);
+
+const DEFAULT_CANDLES = 100;
+/** Candles per answer: 1 to the minutes of the window; 0 means 100. */
+export function candleLimit(value: number, field = 'limit'): number {
+  if (value === 0) return DEFAULT_CANDLES;
+  if (!Number.isInteger(value) || value < 1 || value > TICKER_WINDOW_MINUTES) {
+    throw invalidArgument(field, `must be between 1 and ${TICKER_WINDOW_MINUTES} (0 means ${DEFAULT_CANDLES}), got ${value}`);
+  }
+  return value;
+}
+
+const CANDLE_MINUTES: ReadonlyMap<matching.CandleInterval, number> = new Map([
+  [matching.CandleInterval.CANDLE_INTERVAL_ONE_MINUTE, 1],
+  [matching.CandleInterval.CANDLE_INTERVAL_FIVE_MINUTES, 5],
+  [matching.CandleInterval.CANDLE_INTERVAL_FIFTEEN_MINUTES, 15],
+  [matching.CandleInterval.CANDLE_INTERVAL_ONE_HOUR, 60],
+]);
+
+/** A candle interval, in minutes. */
+export function candleInterval(value: matching.CandleInterval, field = 'interval'): number {
+  const minutes = CANDLE_MINUTES.get(value);
+  if (minutes !== undefined) return minutes;
+  const names = 'CANDLE_INTERVAL_ONE_MINUTE, _FIVE_MINUTES, _FIFTEEN_MINUTES or _ONE_HOUR';
+  throw invalidArgument(field, value === matching.CandleInterval.CANDLE_INTERVAL_UNSPECIFIED ? `required: ${names}` : `unknown value ${value}, expected ${names}`);
+}
+
+/** ListCandles' fields, each checked. */
+export function checkCandles(req: matching.ListCandlesRequest, markets: MarketDirectory): { market: string; interval: number; limit: number } {
+  return checkFields({
+    market: () => market(req.market, markets),
+    interval: () => candleInterval(req.interval),
+    limit: () => candleLimit(req.limit),
+  });
 }

@@ -6,7 +6,12 @@ import {
   QUANTITY_DECIMALS,
   type BalanceView,
   type CancelReason,
+  type CandleView,
   type DepthView,
+  type FillView,
+  type LedgerEntryKind,
+  type LedgerEntryView,
+  type Liquidity,
   type LevelView,
   type MarketConfig,
   type OrderStatus,
@@ -14,10 +19,12 @@ import {
   type OrderView,
   type SelfTradePrevention,
   type Side,
+  type TickerView,
   type TimeInForce,
   type TradeView,
 } from '@orderbook/engine';
 import { matching } from '@orderbook/proto';
+import { writtenRules } from '../storage/market-rules-record';
 
 /** Engine views as proto messages: fixed-point integers as canonical decimal strings, ids as uint64. */
 
@@ -152,17 +159,107 @@ export function balanceToProto(balance: BalanceView): matching.Balance {
 }
 
 export function marketToProto(market: MarketConfig): matching.Market {
+  const rules = writtenRules(market);
   return {
     symbol: market.symbol,
     baseAsset: market.base,
     quoteAsset: market.quote,
     priceDecimals: PRICE_DECIMALS,
     quantityDecimals: QUANTITY_DECIMALS,
-    makerFeeBps: market.makerFeeBps ?? 0,
-    takerFeeBps: market.takerFeeBps ?? 0,
-    tickSize: formatPrice(market.tickSize ?? 1n),
-    lotSize: formatQuantity(market.lotSize ?? 1n),
-    minQuantity: formatQuantity(market.minQuantity ?? 1n),
-    minNotional: formatAmount(market.minNotional ?? 0n),
+    makerFeeBps: rules.maker_fee_bps,
+    takerFeeBps: rules.taker_fee_bps,
+    tickSize: rules.tick_size,
+    lotSize: rules.lot_size,
+    minQuantity: rules.min_quantity,
+    minNotional: rules.min_notional,
+  };
+}
+
+const LEDGER_KINDS: Readonly<Record<LedgerEntryKind, matching.LedgerEntryKind>> = {
+  deposit: matching.LedgerEntryKind.LEDGER_ENTRY_KIND_DEPOSIT,
+  withdrawal: matching.LedgerEntryKind.LEDGER_ENTRY_KIND_WITHDRAWAL,
+};
+
+export function ledgerEntryToProto(entry: LedgerEntryView): matching.LedgerEntry {
+  return {
+    sequence: BigInt(entry.seq),
+    createdAtUnixMs: BigInt(entry.timestamp),
+    kind: LEDGER_KINDS[entry.kind],
+    asset: entry.asset,
+    amount: formatAmount(entry.amount),
+    requestId: entry.requestId ?? '',
+    adminId: entry.adminId ?? '',
+    reference: entry.reference ?? '',
+    balanceAfter: formatAmount(entry.balanceAfter),
+  };
+}
+
+const LIQUIDITY: Readonly<Record<Liquidity, matching.Liquidity>> = {
+  maker: matching.Liquidity.LIQUIDITY_MAKER,
+  taker: matching.Liquidity.LIQUIDITY_TAKER,
+};
+
+export function fillToProto(fill: FillView): matching.Fill {
+  return {
+    tradeId: BigInt(fill.tradeId),
+    market: fill.market,
+    orderId: BigInt(fill.orderId),
+    side: SIDES[fill.side],
+    liquidity: LIQUIDITY[fill.liquidity],
+    price: formatPrice(fill.price),
+    quantity: formatQuantity(fill.quantity),
+    quoteAmount: formatAmount(fill.quoteAmount),
+    executedAtUnixMs: BigInt(fill.timestamp),
+    sequence: BigInt(fill.seq),
+    fee: fill.fee < 0n ? `-${formatAmount(-fill.fee)}` : formatAmount(fill.fee),
+    feeAsset: fill.feeAsset,
+  };
+}
+
+/** A trade without who made it: no user ids, no order ids. */
+export function publicTradeToProto(trade: TradeView): matching.PublicTrade {
+  return {
+    tradeId: BigInt(trade.tradeId),
+    market: trade.market,
+    price: formatPrice(trade.price),
+    quantity: formatQuantity(trade.quantity),
+    quoteAmount: formatAmount(trade.quoteAmount),
+    takerSide: SIDES[trade.takerSide],
+    executedAtUnixMs: BigInt(trade.timestamp),
+    sequence: BigInt(trade.seq),
+  };
+}
+
+const optionalPrice = (price: bigint | undefined): string => (price === undefined ? '' : formatPrice(price));
+
+export function tickerToProto(ticker: TickerView): matching.GetTickerResponse {
+  const w = ticker.window;
+  return {
+    market: ticker.market,
+    lastPrice: optionalPrice(ticker.lastPrice),
+    lastTradeAtUnixMs: BigInt(ticker.lastTradeAt ?? 0),
+    bestBid: optionalPrice(ticker.bestBid),
+    bestAsk: optionalPrice(ticker.bestAsk),
+    windowStartUnixMs: BigInt(ticker.windowStart),
+    windowEndUnixMs: BigInt(ticker.windowEnd),
+    open: optionalPrice(w?.open),
+    high: optionalPrice(w?.high),
+    low: optionalPrice(w?.low),
+    volume: formatQuantity(w?.volume ?? 0n),
+    quoteVolume: formatAmount(w?.quoteVolume ?? 0n),
+    tradeCount: BigInt(w?.tradeCount ?? 0),
+  };
+}
+
+export function candleToProto(candle: CandleView): matching.Candle {
+  return {
+    startUnixMs: BigInt(candle.start),
+    open: formatPrice(candle.open),
+    high: formatPrice(candle.high),
+    low: formatPrice(candle.low),
+    close: formatPrice(candle.close),
+    volume: formatQuantity(candle.volume),
+    quoteVolume: formatAmount(candle.quoteVolume),
+    tradeCount: BigInt(candle.tradeCount),
   };
 }

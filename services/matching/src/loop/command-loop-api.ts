@@ -11,6 +11,7 @@ import type {
   PlaceLimitCommand,
   PlaceMarketCommand,
   PlaceOcoCommand,
+  WithdrawCommand,
 } from '@orderbook/engine';
 
 type Unsequenced<T> = Omit<T, 'seq' | 'timestamp'>;
@@ -23,7 +24,8 @@ export type CommandInput =
   | Unsequenced<DepositCommand>
   | Unsequenced<AmendCommand>
   | Unsequenced<CancelAllCommand>
-  | Omit<Unsequenced<PlaceOcoCommand>, 'orderId' | 'stopOrderId'>;
+  | Omit<Unsequenced<PlaceOcoCommand>, 'orderId' | 'stopOrderId'>
+  | Unsequenced<WithdrawCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -36,6 +38,7 @@ export const VALUE_KINDS = {
   amend: 'amended',
   cancelAll: 'cancelledAll',
   placeOco: 'placedOco',
+  withdraw: 'withdrawn',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

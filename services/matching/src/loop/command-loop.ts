@@ -211,10 +211,9 @@ export class JournaledCommandLoop implements CommandLoop {
     const { logger } = this.parts;
     const started = performance.now();
     try {
-      const engineState = await this.parts.replica.take(snapshot.seq);
-      const encodedMs = Math.round(performance.now() - started);
-      await this.parts.snapshots.save({ ...snapshot, engineState });
-      logger.info({ seq: snapshot.seq, encodedMs, writeMs: Math.round(performance.now() - started) - encodedMs }, 'wrote snapshot');
+      await this.parts.replica.take(snapshot.seq, snapshot.timestamp, this.parts.snapshots.dir);
+      await this.parts.snapshots.saved(snapshot.seq);
+      logger.info({ seq: snapshot.seq, ms: Math.round(performance.now() - started) }, 'wrote snapshot');
     } catch (err) {
       logger.error({ err, seq: snapshot.seq }, 'writing a snapshot failed; the journal still holds every command');
     } finally {

@@ -256,8 +256,8 @@ export class ReplicatedCommandLoop implements CommandLoop {
     this.snapshotSeq = seq;
     const timestamp = this.lastTimestamp;
     this.snapshotWrite = replica
-      .take(seq)
-      .then((engineState) => snapshots.save({ seq, timestamp, engineState }))
+      .take(seq, timestamp, snapshots.dir)
+      .then(() => snapshots.saved(seq))
       .then(() => logger.info({ seq }, 'follower: wrote snapshot'))
       .catch((err: unknown) => logger.error({ err, seq }, 'follower: writing a snapshot failed; the stream still holds every command'))
       .finally(() => (this.snapshotWrite = undefined));

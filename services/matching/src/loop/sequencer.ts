@@ -50,6 +50,7 @@ export class Sequencer {
       case 'deposit':
       case 'amend':
       case 'cancelAll':
+      case 'withdraw':
         return Object.assign({ seq, timestamp }, input);
       case 'placeOco':
         return Object.assign({ seq, timestamp, orderId: seq, stopOrderId: seq + OCO_STOP_ID_OFFSET }, input);

@@ -6,8 +6,14 @@ export interface ReplicaSeed {
   readonly state: Uint8Array;
 }
 
-/** To the replica: commands to apply (one encoded journal batch), or a request for its snapshot at seq. */
-export type ReplicaRequest = { readonly kind: 'commands'; readonly batch: Uint8Array } | { readonly kind: 'take'; readonly seq: number };
+/** To the replica: its seed (the first message), commands to apply (one encoded journal batch), or a request for its snapshot at seq. */
+export type ReplicaRequest =
+  | ({ readonly kind: 'seed' } & ReplicaSeed)
+  | { readonly kind: 'commands'; readonly batch: Uint8Array }
+  | { readonly kind: 'take'; readonly seq: number; readonly timestamp: number; readonly dir: string };
 
-/** From the replica: that it restored the seed, or its snapshot at seq. */
-export type ReplicaReply = { readonly kind: 'ready' } | { readonly kind: 'taken'; readonly seq: number; readonly state: Uint8Array };
+/** From the replica: that it restored the seed, or that its snapshot at seq is written (or why not). */
+export type ReplicaReply =
+  | { readonly kind: 'ready' }
+  | { readonly kind: 'written'; readonly seq: number; readonly encodeMs: number; readonly writeMs: number }
+  | { readonly kind: 'notWritten'; readonly seq: number; readonly error: Error };

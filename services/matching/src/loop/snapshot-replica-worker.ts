@@ -1,19 +1,27 @@
 /**
  * The thread of a SnapshotReplica (snapshot-replica.ts): restores the seed, applies the command
- * batches it is sent, in order, and answers each take with the snapshot at that seq. Anything
- * unexpected throws, which ends the thread: the replica then reports the failure.
+ * batches it is sent, in order, and answers each take by writing the snapshot at that seq
+ * (writeSnapshot: temp file, fsync, rename). A write that fails is reported for that take; anything
+ * else unexpected throws, which ends the thread: the replica then reports the failure.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { Engine } from '@orderbook/engine';
 import { decodeBatch } from '../storage/command-codec';
-import type { ReplicaReply, ReplicaRequest, ReplicaSeed } from './snapshot-replica-protocol';
+import { writeSnapshot } from '../storage/snapshot-store';
+import type { ReplicaReply, ReplicaRequest } from './snapshot-replica-protocol';
 
-const seed = workerData as ReplicaSeed;
-const engine = Engine.restore(seed.config, seed.state);
 const port = parentPort!;
-port.postMessage({ kind: 'ready' } satisfies ReplicaReply);
+// The seed comes as a message, not as workerData, which would keep its bytes for the thread's life.
+let engine: Engine | undefined;
 
 port.on('message', (request: ReplicaRequest) => {
+  if (request.kind === 'seed') {
+    if (engine !== undefined) throw new Error('the snapshot replica got a second seed');
+    engine = Engine.restore(request.config, request.state);
+    port.postMessage({ kind: 'ready' } satisfies ReplicaReply);
+    return;
+  }
+  if (engine === undefined) throw new Error(`the snapshot replica got ${request.kind} before its seed`);
   if (request.kind === 'commands') {
     for (const command of decodeBatch(Buffer.from(request.batch.buffer, request.batch.byteOffset, request.batch.byteLength))) {
       if (command.seq !== engine.lastSeq() + 1) throw new Error(`the snapshot replica got seq ${command.seq} after seq ${engine.lastSeq()}`);
@@ -22,7 +30,12 @@ port.on('message', (request: ReplicaRequest) => {
     return;
   }
   if (engine.lastSeq() !== request.seq) throw new Error(`a snapshot at seq ${request.seq} was asked of the replica at seq ${engine.lastSeq()}`);
-  const state = engine.snapshot();
-  const reply: ReplicaReply = { kind: 'taken', seq: request.seq, state };
-  port.postMessage(reply, [state.buffer as ArrayBuffer]);
+  const started = performance.now();
+  const engineState = engine.snapshot();
+  const encodeMs = performance.now() - started;
+  // Commands that arrive meanwhile are applied: the bytes are already taken.
+  writeSnapshot(request.dir, { seq: request.seq, timestamp: request.timestamp, engineState }).then(
+    () => port.postMessage({ kind: 'written', seq: request.seq, encodeMs, writeMs: performance.now() - started - encodeMs } satisfies ReplicaReply),
+    (error: Error) => port.postMessage({ kind: 'notWritten', seq: request.seq, error } satisfies ReplicaReply),
+  );
 });

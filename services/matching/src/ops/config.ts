@@ -41,7 +41,9 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_DISK_CHECK_INTERVAL_MS', default: '1000', meaning: 'How often free space is measured while serving (between measurements it is estimated from what the journal wrote).' },
   { name: 'MATCHING_TRUNCATE_DAMAGED_TAIL', default: '0', meaning: 'Operator flag: 1 lets recovery cut a complete but damaged last journal record (checksum mismatch), losing the commands in it; by default start-up refuses and names the file and offset. A torn (short) last record is always cut.' },
   { name: 'MATCHING_SESSION_MAX_IN_FLIGHT', default: '256', meaning: 'Commands of one OrderSession stream awaiting their result; at the bound the stream stops reading (flow control) until one completes.' },
-  { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first. Also the retry window: a client_order_id is retained while its order is open or kept, and AddFunds request_ids of the last this-many deposits to the user that had one.' },
+  { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first. Also the retry window: a client_order_id is retained while its order is open or kept, and the request_ids of the last this-many AddFunds (and WithdrawFunds) to the user that had one.' },
+  { name: 'MATCHING_FILLS_RETAINED_PER_USER', default: '100', meaning: 'Fills (trades as maker or taker) kept per user for ListTrades, newest; the oldest are forgotten first. Part of the engine state (snapshot, state hash): 112 bytes per kept fill (a row of 14 numbers; the rows of a user grow to the bound as fills come). Change it only on all replicas at once.' },
+  { name: 'MATCHING_TRADES_RETAINED_PER_MARKET', default: '1000', meaning: 'Trades kept per market for GetRecentTrades, newest. Part of the engine state, 112 bytes per kept trade, like MATCHING_FILLS_RETAINED_PER_USER. The ticker and candles need none of them: they come from per-minute buckets (1440 per market, about 100 KB each market).' },
   { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
   { name: 'MATCHING_METRICS_PORT', default: '9464', meaning: 'Port of the Prometheus /metrics HTTP endpoint; 0 picks a free one.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
@@ -85,6 +87,8 @@ export interface MatchingConfig {
   readonly truncateDamagedTail: boolean;
   readonly sessionMaxInFlight: number;
   readonly closedOrdersRetained: number;
+  readonly fillsRetainedPerUser: number;
+  readonly tradesRetainedPerMarket: number;
   readonly shutdownGraceMs: number;
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
@@ -123,6 +127,8 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     truncateDamagedTail: vars.oneOf('MATCHING_TRUNCATE_DAMAGED_TAIL', ['0', '1']) === '1',
     sessionMaxInFlight: vars.int('MATCHING_SESSION_MAX_IN_FLIGHT', 1, 100_000),
     closedOrdersRetained: vars.int('MATCHING_CLOSED_ORDERS_RETAINED', 0, 1_000_000),
+    fillsRetainedPerUser: vars.int('MATCHING_FILLS_RETAINED_PER_USER', 0, 100_000),
+    tradesRetainedPerMarket: vars.int('MATCHING_TRADES_RETAINED_PER_MARKET', 0, 1_000_000),
     shutdownGraceMs: vars.int('MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),
     metricsPort: vars.int('MATCHING_METRICS_PORT', 0, 65_535),
     logLevel: vars.logLevel('LOG_LEVEL'),

@@ -24,6 +24,9 @@ export { CommandDecodeError } from './command-decode-error';
  *   deposit      userId, asset, amount, requestId?
  *   amend        userId, orderId f64, clientOrderId?, price?, quantity?
  *   cancelAll    userId, market?, side? (u8 0 = none, 1 + its position)
+ *   withdraw     userId, asset, amount, requestId?, adminId, reference
+ *   adminDeposit userId, asset, amount, requestId?, adminId: a deposit that names its admin (the
+ *                kind code a deposit command with an adminId is written with)
  *   placeStopLimit   a placeLimit with a stopPrice: placeLimit's fields, then stopPrice
  *   placeStopMarket  a placeMarket with a stopPrice: placeMarket's fields, then stopPrice
  *   placeOco     orderId f64, stopOrderId f64, userId, market, side u8, selfTradePrevention u8,
@@ -48,10 +51,14 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'placeStopLimit', 'placeStopMarket', 'placeOco'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'placeStopLimit', 'placeStopMarket', 'placeOco'] as const;
+const ADMIN_DEPOSIT = KINDS.indexOf('adminDeposit');
 type WireKind = (typeof KINDS)[number];
 
-/** A stop order is a placement with a stop price: its own kind on the wire, so that format 2 holds it unchanged. */
+/**
+ * The kind a command is written with: a stop order is a placement with a stop price, and a deposit
+ * naming its admin a deposit, each under a kind of its own, so that the older kinds' layouts hold.
+ */
 function wireKind(cmd: Command): WireKind {
   if (cmd.kind === 'placeLimit' && cmd.stopPrice !== undefined) return 'placeStopLimit';
   if (cmd.kind === 'placeMarket' && cmd.stopPrice !== undefined) return 'placeStopMarket';
@@ -143,7 +150,7 @@ class Writer {
 /** One command, encoded (without the batch header). */
 export function encodeCommand(cmd: Command): Buffer {
   const w = new Writer(96);
-  w.u8(KINDS.indexOf(wireKind(cmd)));
+  w.u8(cmd.kind === 'deposit' && cmd.adminId !== undefined ? ADMIN_DEPOSIT : KINDS.indexOf(wireKind(cmd)));
   w.f64(cmd.seq);
   w.f64(cmd.timestamp);
   switch (cmd.kind) {
@@ -185,6 +192,15 @@ export function encodeCommand(cmd: Command): Buffer {
       w.string(cmd.asset);
       w.bigint(cmd.amount);
       w.optionalString(cmd.requestId);
+      if (cmd.adminId !== undefined) w.string(cmd.adminId);
+      break;
+    case 'withdraw':
+      w.string(cmd.userId);
+      w.string(cmd.asset);
+      w.bigint(cmd.amount);
+      w.optionalString(cmd.requestId);
+      w.string(cmd.adminId);
+      w.string(cmd.reference);
       break;
     case 'amend':
       w.string(cmd.userId);
@@ -240,6 +256,14 @@ function decodeCommand(r: Reader): Command {
     case 'deposit': {
       const deposit = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
       return withOptional(deposit, 'requestId', r.optionalString('requestId'));
+    }
+    case 'adminDeposit': {
+      const deposit = { kind: 'deposit' as const, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return { ...withOptional(deposit, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId') };
+    }
+    case 'withdraw': {
+      const withdraw = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      return { ...withOptional(withdraw, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId'), reference: r.string('reference') };
     }
     case 'amend': {
       const amend = withOptional({ kind, seq, timestamp, userId: r.string('userId'), orderId: r.integer('orderId') }, 'clientOrderId', r.optionalString('clientOrderId'));

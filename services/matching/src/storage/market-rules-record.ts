@@ -14,8 +14,8 @@ import { fsyncDirectory, listJournalSegments, listSnapshots } from './data-files
  */
 export const MARKET_RULES_FILE = 'markets.json';
 
-/** A market's fees and rules as recorded (as the markets file writes them): what replaying its commands depends on. */
-interface RecordedRules {
+/** A market's fees and rules as the markets file writes them (what is recorded, and what ListMarkets shows). */
+export interface WrittenRules {
   readonly maker_fee_bps: number;
   readonly taker_fee_bps: number;
   readonly tick_size: string;
@@ -24,7 +24,8 @@ interface RecordedRules {
   readonly min_notional: string;
 }
 
-function rulesOf(market: MarketConfig): RecordedRules {
+/** The market's fees and rules, defaults filled in, as the markets file writes them. */
+export function writtenRules(market: MarketConfig): WrittenRules {
   return {
     maker_fee_bps: market.makerFeeBps ?? 0,
     taker_fee_bps: market.takerFeeBps ?? 0,
@@ -40,19 +41,19 @@ export class MarketRulesError extends Error {
   override readonly name = 'MarketRulesError';
 }
 
-const WITHOUT_RULES = rulesOf({ symbol: '', base: '', quote: '' });
+const WITHOUT_RULES = writtenRules({ symbol: '', base: '', quote: '' });
 
 /** Checks `markets` against the record of `dir` and records the markets it did not know. */
 export async function checkMarketRules(dir: string, markets: readonly MarketConfig[]): Promise<void> {
   const path = join(dir, MARKET_RULES_FILE);
   const recorded = await readRecord(path);
   const legacy = recorded === undefined && ((await listJournalSegments(dir)).length > 0 || (await listSnapshots(dir)).length > 0);
-  const record: Record<string, RecordedRules> = { ...recorded };
+  const record: Record<string, WrittenRules> = { ...recorded };
   for (const market of markets) {
-    const rules = rulesOf(market);
+    const rules = writtenRules(market);
     const before = record[market.symbol] ?? (legacy ? WITHOUT_RULES : undefined);
     if (before !== undefined) {
-      const changed = (Object.keys(rules) as (keyof RecordedRules)[]).find((field) => rules[field] !== before[field]);
+      const changed = (Object.keys(rules) as (keyof WrittenRules)[]).find((field) => rules[field] !== before[field]);
       if (changed !== undefined) {
         throw new MarketRulesError(
           `market ${market.symbol}: ${changed} is ${rules[changed]}, but the data directory ${dir} was traded with ${before[changed]}; ` +
@@ -69,7 +70,7 @@ export async function checkMarketRules(dir: string, markets: readonly MarketConf
   await fsyncDirectory(dir);
 }
 
-async function readRecord(path: string): Promise<Record<string, RecordedRules> | undefined> {
+async function readRecord(path: string): Promise<Record<string, WrittenRules> | undefined> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -78,7 +79,7 @@ async function readRecord(path: string): Promise<Record<string, RecordedRules> |
     throw err;
   }
   try {
-    return JSON.parse(text) as Record<string, RecordedRules>;
+    return JSON.parse(text) as Record<string, WrittenRules>;
   } catch (err) {
     throw new MarketRulesError(`${path} is damaged (${(err as Error).message}): restore it from a backup of the data directory`);
   }

@@ -10,14 +10,15 @@ import type { SnapshotStore } from './snapshot-store';
  */
 export function retainingSnapshotStore(snapshots: SnapshotStore, journal: JetStreamJournal, retainCommands: number, logger: Logger): SnapshotStore {
   return {
+    dir: snapshots.dir,
     list: () => snapshots.list(),
-    save: async (snapshot) => {
-      await snapshots.save(snapshot);
-      const keepFrom = snapshot.seq - retainCommands + 1;
+    saved: async (seq) => {
+      await snapshots.saved(seq);
+      const keepFrom = seq - retainCommands + 1;
       if (keepFrom <= 1) return;
       try {
         const dropped = await journal.dropBefore(keepFrom);
-        if (dropped > 0) logger.info({ dropped, keptFromSeq: keepFrom, snapshotSeq: snapshot.seq }, 'stream retention: dropped messages a snapshot covers');
+        if (dropped > 0) logger.info({ dropped, keptFromSeq: keepFrom, snapshotSeq: seq }, 'stream retention: dropped messages a snapshot covers');
       } catch (err) {
         logger.warn({ err, keptFromSeq: keepFrom }, 'stream retention: dropping old messages failed; they are kept');
       }

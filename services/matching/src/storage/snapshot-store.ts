@@ -24,19 +24,22 @@ export interface StoredSnapshot {
 
 /**
  * Where engine snapshots go, as the command loop and recovery use them. FileSnapshotStore keeps
- * them in the data directory next to the file journal.
+ * them in the data directory next to the file journal. The snapshot replica's thread writes them
+ * (writeSnapshot into dir), so that their bytes never cross into the command loop's thread.
  */
 export interface SnapshotStore {
+  /** The directory snapshot files are written into. */
+  readonly dir: string;
   /** The snapshots held, oldest first. */
   list(): Promise<readonly StoredSnapshot[]>;
-  /** Stores a snapshot durably, then drops what it makes redundant. A failure costs only replay time. */
-  save(snapshot: Snapshot): Promise<void>;
+  /** Drops what the snapshot at seq, just written durably into dir, makes redundant. */
+  saved(seq: number): Promise<void>;
 }
 
 /** Snapshot files in a data directory; saving one prunes older snapshots and the journal segments they cover. */
 export class FileSnapshotStore implements SnapshotStore {
   private constructor(
-    private readonly dir: string,
+    readonly dir: string,
     private readonly logger: Logger,
   ) {}
 
@@ -50,8 +53,7 @@ export class FileSnapshotStore implements SnapshotStore {
     return (await listSnapshots(this.dir)).map((file) => ({ seq: file.seq, location: file.path, read: () => readSnapshot(file) }));
   }
 
-  async save(snapshot: Snapshot): Promise<void> {
-    await writeSnapshot(this.dir, snapshot);
+  async saved(): Promise<void> {
     await pruneDataDir(this.dir, this.logger);
   }
 }

@@ -48,7 +48,8 @@ describe('command loop', () => {
 
     gated.hold();
     const pending = watch(loop.submit(deposit('ann')));
-    await settle();
+    // Until the write reached the fsync: a loaded machine (the snapshot replica's thread starting too) may take a while.
+    while (gated.calls === 0) await settle();
     expect(gated.calls, 'fsync started').to.equal(1);
     expect(pending.settled()).to.equal(false);
     expect(delivered).to.deep.equal([]);

@@ -50,6 +50,24 @@ describe('command codec', () => {
     for (const command of commands) expect(decodeBatch(batchOf([command]))).to.deep.equal([command]);
   });
 
+  it('round-trips withdrawals and deposits that name their admin; a deposit without one is written as before', () => {
+    const commands: Command[] = [
+      { kind: 'withdraw', seq: 1, timestamp: 10, userId: 'u', asset: 'USD', amount: 5n, adminId: 'admin-1', reference: 'wire 1' },
+      { kind: 'withdraw', seq: 2, timestamp: 20, userId: 'u', asset: 'BTC', amount: 1n << 64n, requestId: 'w-1', adminId: 'a', reference: 'tx é' },
+      { kind: 'deposit', seq: 3, timestamp: 30, userId: 'u', asset: 'USD', amount: 7n, adminId: 'admin-1' },
+      { kind: 'deposit', seq: 4, timestamp: 40, userId: 'u', asset: 'USD', amount: 7n, requestId: 'r', adminId: 'admin-2' },
+    ];
+    const decoded = decodeBatch(batchOf(commands));
+    expect(decoded).to.deep.equal(commands);
+    decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
+    // Kind code 3, userId, asset, amount, no request id: the bytes format 2 has always written.
+    const plain = encodeCommand({ kind: 'deposit', seq: 1, timestamp: 2, userId: 'u', asset: 'USD', amount: 5n });
+    expect(plain.toString('hex')).to.equal('03000000000000f03f0000000000000040010000007503000000555344000500000000000000' + '00');
+    // A deposit naming its admin has a kind code of its own, not a longer deposit: a reader that
+    // does not know it refuses the record instead of dropping the admin.
+    expect(encodeCommand(commands[2]!)[0]).to.not.equal(plain[0]);
+  });
+
   it('round-trips stop orders (kinds of their own) and one-cancels-other pairs, an absent stop limit price staying absent', () => {
     const head = { orderId: 3, userId: 'u', market: 'BTC-USD', side: 'buy', selfTradePrevention: 'cancel_taker' } as const;
     const commands: Command[] = [
@@ -65,7 +83,7 @@ describe('command codec', () => {
     expect(decoded).to.deep.equal(commands);
     decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
     // A stop order is its own kind: format 2 readers of plain placements see nothing new.
-    expect([...batchOf([commands[2]!]).subarray(5, 6)]).to.deep.equal([7]);
+    expect([...batchOf([commands[2]!]).subarray(5, 6)]).to.deep.equal([9]);
   });
 
   it('reads the binary records of format 1, which had no amendments, mass cancels or optional fields of cancels and deposits', () => {
@@ -151,8 +169,8 @@ describe('command codec', () => {
       'journal record lacks its end mark after its last command',
     );
     const kind = Buffer.from(batch);
-    kind[5] = 9;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 9, expected below 9');
+    kind[5] = 11;
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 11, expected below 11');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');

@@ -399,6 +399,149 @@ export function orderStatusFilterToJSON(object: OrderStatusFilter): string {
   }
 }
 
+/** LedgerEntryKind says which way funds moved. */
+export enum LedgerEntryKind {
+  /** LEDGER_ENTRY_KIND_UNSPECIFIED - LEDGER_ENTRY_KIND_UNSPECIFIED is never used. */
+  LEDGER_ENTRY_KIND_UNSPECIFIED = 0,
+  /** LEDGER_ENTRY_KIND_DEPOSIT - LEDGER_ENTRY_KIND_DEPOSIT is a credit by AddFunds. */
+  LEDGER_ENTRY_KIND_DEPOSIT = 1,
+  /** LEDGER_ENTRY_KIND_WITHDRAWAL - LEDGER_ENTRY_KIND_WITHDRAWAL is a debit by WithdrawFunds. */
+  LEDGER_ENTRY_KIND_WITHDRAWAL = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function ledgerEntryKindFromJSON(object: any): LedgerEntryKind {
+  switch (object) {
+    case 0:
+    case "LEDGER_ENTRY_KIND_UNSPECIFIED":
+      return LedgerEntryKind.LEDGER_ENTRY_KIND_UNSPECIFIED;
+    case 1:
+    case "LEDGER_ENTRY_KIND_DEPOSIT":
+      return LedgerEntryKind.LEDGER_ENTRY_KIND_DEPOSIT;
+    case 2:
+    case "LEDGER_ENTRY_KIND_WITHDRAWAL":
+      return LedgerEntryKind.LEDGER_ENTRY_KIND_WITHDRAWAL;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LedgerEntryKind.UNRECOGNIZED;
+  }
+}
+
+export function ledgerEntryKindToJSON(object: LedgerEntryKind): string {
+  switch (object) {
+    case LedgerEntryKind.LEDGER_ENTRY_KIND_UNSPECIFIED:
+      return "LEDGER_ENTRY_KIND_UNSPECIFIED";
+    case LedgerEntryKind.LEDGER_ENTRY_KIND_DEPOSIT:
+      return "LEDGER_ENTRY_KIND_DEPOSIT";
+    case LedgerEntryKind.LEDGER_ENTRY_KIND_WITHDRAWAL:
+      return "LEDGER_ENTRY_KIND_WITHDRAWAL";
+    case LedgerEntryKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** Liquidity says whether a fill's order rested (maker) or came in (taker). */
+export enum Liquidity {
+  /** LIQUIDITY_UNSPECIFIED - LIQUIDITY_UNSPECIFIED is never used. */
+  LIQUIDITY_UNSPECIFIED = 0,
+  /** LIQUIDITY_MAKER - LIQUIDITY_MAKER: the caller's order was resting in the book. */
+  LIQUIDITY_MAKER = 1,
+  /** LIQUIDITY_TAKER - LIQUIDITY_TAKER: the caller's order came in and traded against the book. */
+  LIQUIDITY_TAKER = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function liquidityFromJSON(object: any): Liquidity {
+  switch (object) {
+    case 0:
+    case "LIQUIDITY_UNSPECIFIED":
+      return Liquidity.LIQUIDITY_UNSPECIFIED;
+    case 1:
+    case "LIQUIDITY_MAKER":
+      return Liquidity.LIQUIDITY_MAKER;
+    case 2:
+    case "LIQUIDITY_TAKER":
+      return Liquidity.LIQUIDITY_TAKER;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return Liquidity.UNRECOGNIZED;
+  }
+}
+
+export function liquidityToJSON(object: Liquidity): string {
+  switch (object) {
+    case Liquidity.LIQUIDITY_UNSPECIFIED:
+      return "LIQUIDITY_UNSPECIFIED";
+    case Liquidity.LIQUIDITY_MAKER:
+      return "LIQUIDITY_MAKER";
+    case Liquidity.LIQUIDITY_TAKER:
+      return "LIQUIDITY_TAKER";
+    case Liquidity.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** CandleInterval is the span of time one candle covers. */
+export enum CandleInterval {
+  /** CANDLE_INTERVAL_UNSPECIFIED - CANDLE_INTERVAL_UNSPECIFIED is invalid in requests. */
+  CANDLE_INTERVAL_UNSPECIFIED = 0,
+  /** CANDLE_INTERVAL_ONE_MINUTE - CANDLE_INTERVAL_ONE_MINUTE: 1-minute candles. */
+  CANDLE_INTERVAL_ONE_MINUTE = 1,
+  /** CANDLE_INTERVAL_FIVE_MINUTES - CANDLE_INTERVAL_FIVE_MINUTES: 5-minute candles. */
+  CANDLE_INTERVAL_FIVE_MINUTES = 2,
+  /** CANDLE_INTERVAL_FIFTEEN_MINUTES - CANDLE_INTERVAL_FIFTEEN_MINUTES: 15-minute candles. */
+  CANDLE_INTERVAL_FIFTEEN_MINUTES = 3,
+  /** CANDLE_INTERVAL_ONE_HOUR - CANDLE_INTERVAL_ONE_HOUR: 1-hour candles. */
+  CANDLE_INTERVAL_ONE_HOUR = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function candleIntervalFromJSON(object: any): CandleInterval {
+  switch (object) {
+    case 0:
+    case "CANDLE_INTERVAL_UNSPECIFIED":
+      return CandleInterval.CANDLE_INTERVAL_UNSPECIFIED;
+    case 1:
+    case "CANDLE_INTERVAL_ONE_MINUTE":
+      return CandleInterval.CANDLE_INTERVAL_ONE_MINUTE;
+    case 2:
+    case "CANDLE_INTERVAL_FIVE_MINUTES":
+      return CandleInterval.CANDLE_INTERVAL_FIVE_MINUTES;
+    case 3:
+    case "CANDLE_INTERVAL_FIFTEEN_MINUTES":
+      return CandleInterval.CANDLE_INTERVAL_FIFTEEN_MINUTES;
+    case 4:
+    case "CANDLE_INTERVAL_ONE_HOUR":
+      return CandleInterval.CANDLE_INTERVAL_ONE_HOUR;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return CandleInterval.UNRECOGNIZED;
+  }
+}
+
+export function candleIntervalToJSON(object: CandleInterval): string {
+  switch (object) {
+    case CandleInterval.CANDLE_INTERVAL_UNSPECIFIED:
+      return "CANDLE_INTERVAL_UNSPECIFIED";
+    case CandleInterval.CANDLE_INTERVAL_ONE_MINUTE:
+      return "CANDLE_INTERVAL_ONE_MINUTE";
+    case CandleInterval.CANDLE_INTERVAL_FIVE_MINUTES:
+      return "CANDLE_INTERVAL_FIVE_MINUTES";
+    case CandleInterval.CANDLE_INTERVAL_FIFTEEN_MINUTES:
+      return "CANDLE_INTERVAL_FIFTEEN_MINUTES";
+    case CandleInterval.CANDLE_INTERVAL_ONE_HOUR:
+      return "CANDLE_INTERVAL_ONE_HOUR";
+    case CandleInterval.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** Order is one order as the engine sees it. */
 export interface Order {
   /** order_id is assigned by the service, unique across markets. */
@@ -970,6 +1113,240 @@ export interface OrderSessionResponse {
     | undefined;
   /** place_oco_order is the result of a one-cancels-other pair. */
   placeOcoOrder?: PlaceOcoOrderResponse | undefined;
+}
+
+/** LedgerEntry is one deposit or withdrawal of one user. */
+export interface LedgerEntry {
+  /** sequence is the engine sequence number of the command that made it (unique). */
+  sequence: bigint;
+  /** created_at_unix_ms is when it was made. */
+  createdAtUnixMs: bigint;
+  /** kind: deposit or withdrawal. */
+  kind: LedgerEntryKind;
+  /** asset symbol. */
+  asset: string;
+  /** amount credited or debited (positive). */
+  amount: string;
+  /** request_id the admin gave (empty: none). */
+  requestId: string;
+  /** admin_id is the user id of the admin who made it (empty for deposits made before admins were recorded). */
+  adminId: string;
+  /** reference is the external reference of a withdrawal (empty for deposits). */
+  reference: string;
+  /** balance_after is the user's available balance of the asset right after it. */
+  balanceAfter: string;
+}
+
+/** WithdrawFundsRequest is the input of WithdrawFunds. */
+export interface WithdrawFundsRequest {
+  /** user_id of the user to debit. */
+  userId: string;
+  /** asset symbol, one of the assets of the configured markets. */
+  asset: string;
+  /** amount: a positive decimal with up to 8 decimals, at most the user's available balance. */
+  amount: string;
+  /**
+   * request_id: optional idempotency key (at most 64 printable ASCII characters, e.g. a UUID),
+   * retained among the user's last MATCHING_CLOSED_ORDERS_RETAINED withdrawals that had one.
+   */
+  requestId: string;
+  /**
+   * reference: where the funds went outside the exchange (a bank transfer or transaction id),
+   * 1 to 128 printable ASCII characters. Required.
+   */
+  reference: string;
+}
+
+/** WithdrawFundsResponse is the output of WithdrawFunds. */
+export interface WithdrawFundsResponse {
+  /** user_id that was debited. */
+  userId: string;
+  /** balance is the user's balance of the asset now. */
+  balance:
+    | Balance
+    | undefined;
+  /** entry is the withdrawal's ledger entry (for a retry: the original's). */
+  entry: LedgerEntry | undefined;
+}
+
+/** ListLedgerEntriesRequest is the input of ListLedgerEntries. */
+export interface ListLedgerEntriesRequest {
+  /** user_id whose ledger to list. */
+  userId: string;
+  /** page_size: 1 to 1000; 0 means 100. */
+  pageSize: number;
+  /** page_token: next_page_token of the previous page; empty for the first. */
+  pageToken: string;
+}
+
+/** ListLedgerEntriesResponse is the output of ListLedgerEntries. */
+export interface ListLedgerEntriesResponse {
+  /** entries, newest first. */
+  entries: LedgerEntry[];
+  /** next_page_token: pass it to get the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** Fill is one trade as one of its two parties sees it. */
+export interface Fill {
+  /** trade_id of the trade. */
+  tradeId: bigint;
+  /** market symbol. */
+  market: string;
+  /** order_id of the caller's order that traded. */
+  orderId: bigint;
+  /** side of the caller's order. */
+  side: Side;
+  /** liquidity: maker or taker. */
+  liquidity: Liquidity;
+  /** price of the trade (the maker's). */
+  price: string;
+  /** quantity of the base asset that changed hands. */
+  quantity: string;
+  /** quote_amount paid by the buyer and received by the seller. */
+  quoteAmount: string;
+  /** executed_at_unix_ms is when the trade happened. */
+  executedAtUnixMs: bigint;
+  /** sequence is the engine sequence number of the command that produced the trade. */
+  sequence: bigint;
+  /**
+   * fee is what the caller paid in fees for this fill, in fee_asset: the market's maker or taker
+   * rate on what the caller received. Negative (e.g. "-0.03"): a maker rebate, credited on top.
+   */
+  fee: string;
+  /** fee_asset is the asset the caller received and paid the fee in: base for a buy, quote for a sell. */
+  feeAsset: string;
+}
+
+/** ListTradesRequest is the input of ListTrades. */
+export interface ListTradesRequest {
+  /** market: only this market; empty for all. */
+  market: string;
+  /** start_time_unix_ms: only fills at or after it; 0 for no bound. */
+  startTimeUnixMs: bigint;
+  /** end_time_unix_ms: only fills before it; 0 for no bound. */
+  endTimeUnixMs: bigint;
+  /** page_size: 1 to 1000; 0 means 100. */
+  pageSize: number;
+  /** page_token: next_page_token of the previous page; empty for the first. */
+  pageToken: string;
+}
+
+/** ListTradesResponse is the output of ListTrades. */
+export interface ListTradesResponse {
+  /** fills, newest first. */
+  fills: Fill[];
+  /** next_page_token: pass it to get the next page; empty on the last page. */
+  nextPageToken: string;
+}
+
+/** PublicTrade is a trade without its parties: what anyone may see. */
+export interface PublicTrade {
+  /** trade_id is unique across markets. */
+  tradeId: bigint;
+  /** market symbol. */
+  market: string;
+  /** price is the maker's price. */
+  price: string;
+  /** quantity of the base asset that changed hands. */
+  quantity: string;
+  /** quote_amount is what the buyer paid and the seller received. */
+  quoteAmount: string;
+  /** taker_side is the incoming order's side (buy: the price was lifted; sell: hit). */
+  takerSide: Side;
+  /** executed_at_unix_ms is when the trade happened. */
+  executedAtUnixMs: bigint;
+  /** sequence is the engine sequence number of the command that produced the trade. */
+  sequence: bigint;
+}
+
+/** GetRecentTradesRequest is the input of GetRecentTrades. */
+export interface GetRecentTradesRequest {
+  /** market symbol. */
+  market: string;
+  /** limit: 1 to 1000 trades; 0 means 100. */
+  limit: number;
+}
+
+/** GetRecentTradesResponse is the output of GetRecentTrades. */
+export interface GetRecentTradesResponse {
+  /** trades, newest first. */
+  trades: PublicTrade[];
+}
+
+/** GetTickerRequest is the input of GetTicker. */
+export interface GetTickerRequest {
+  /** market symbol. */
+  market: string;
+}
+
+/**
+ * GetTickerResponse is a market's ticker. Prices are empty where there is none (no trade yet, an
+ * empty side of the book, no trade in the window).
+ */
+export interface GetTickerResponse {
+  /** market symbol. */
+  market: string;
+  /** last_price is the price of the market's last trade, however old. */
+  lastPrice: string;
+  /** last_trade_at_unix_ms is when that trade happened (0: none). */
+  lastTradeAtUnixMs: bigint;
+  /** best_bid is the highest buy price in the book. */
+  bestBid: string;
+  /** best_ask is the lowest sell price in the book. */
+  bestAsk: string;
+  /** window_start_unix_ms is the start of the 24-hour window: the first of its 1440 minutes. */
+  windowStartUnixMs: bigint;
+  /** window_end_unix_ms is the end of the window (exclusive): the end of the current minute. */
+  windowEndUnixMs: bigint;
+  /** open is the price of the window's first trade. */
+  open: string;
+  /** high is the highest trade price in the window. */
+  high: string;
+  /** low is the lowest trade price in the window. */
+  low: string;
+  /** volume is the base quantity traded in the window. */
+  volume: string;
+  /** quote_volume is the quote amount traded in the window. */
+  quoteVolume: string;
+  /** trade_count is the number of trades in the window. */
+  tradeCount: bigint;
+}
+
+/** Candle is the trading of one market over one interval. */
+export interface Candle {
+  /** start_unix_ms is the start of the interval (a multiple of its length since the Unix epoch). */
+  startUnixMs: bigint;
+  /** open is the price of the interval's first trade. */
+  open: string;
+  /** high is the highest trade price. */
+  high: string;
+  /** low is the lowest trade price. */
+  low: string;
+  /** close is the price of the interval's last trade. */
+  close: string;
+  /** volume is the base quantity traded. */
+  volume: string;
+  /** quote_volume is the quote amount traded. */
+  quoteVolume: string;
+  /** trade_count is the number of trades. */
+  tradeCount: bigint;
+}
+
+/** ListCandlesRequest is the input of ListCandles. */
+export interface ListCandlesRequest {
+  /** market symbol. */
+  market: string;
+  /** interval of each candle. Required. */
+  interval: CandleInterval;
+  /** limit: 1 to 1440 candles; 0 means 100. */
+  limit: number;
+}
+
+/** ListCandlesResponse is the output of ListCandles. */
+export interface ListCandlesResponse {
+  /** candles, newest first; an interval without trades has none. */
+  candles: Candle[];
 }
 
 function createBaseOrder(): Order {
@@ -5443,6 +5820,2057 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
   },
 };
 
+function createBaseLedgerEntry(): LedgerEntry {
+  return {
+    sequence: 0n,
+    createdAtUnixMs: 0n,
+    kind: 0,
+    asset: "",
+    amount: "",
+    requestId: "",
+    adminId: "",
+    reference: "",
+    balanceAfter: "",
+  };
+}
+
+export const LedgerEntry: MessageFns<LedgerEntry> = {
+  encode(message: LedgerEntry, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0n) {
+      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.createdAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.createdAtUnixMs) !== message.createdAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.createdAtUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.createdAtUnixMs);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(24).int32(message.kind);
+    }
+    if (message.asset !== "") {
+      writer.uint32(34).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(42).string(message.amount);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(50).string(message.requestId);
+    }
+    if (message.adminId !== "") {
+      writer.uint32(58).string(message.adminId);
+    }
+    if (message.reference !== "") {
+      writer.uint32(66).string(message.reference);
+    }
+    if (message.balanceAfter !== "") {
+      writer.uint32(74).string(message.balanceAfter);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LedgerEntry {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseLedgerEntry();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.sequence = reader.uint64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.createdAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.kind = reader.int32() as any;
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.asset = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.amount = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.adminId = reader.string();
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.reference = reader.string();
+          continue;
+        }
+        case 9: {
+          if (tag !== 74) {
+            break;
+          }
+
+          message.balanceAfter = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): LedgerEntry {
+    return {
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
+      kind: isSet(object.kind) ? ledgerEntryKindFromJSON(object.kind) : 0,
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      requestId: isSet(object.requestId) ? globalThis.String(object.requestId) : "",
+      adminId: isSet(object.adminId) ? globalThis.String(object.adminId) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+      balanceAfter: isSet(object.balanceAfter) ? globalThis.String(object.balanceAfter) : "",
+    };
+  },
+
+  toJSON(message: LedgerEntry): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0n) {
+      obj.sequence = message.sequence.toString();
+    }
+    if (message.createdAtUnixMs !== 0n) {
+      obj.createdAtUnixMs = message.createdAtUnixMs.toString();
+    }
+    if (message.kind !== 0) {
+      obj.kind = ledgerEntryKindToJSON(message.kind);
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.adminId !== "") {
+      obj.adminId = message.adminId;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    if (message.balanceAfter !== "") {
+      obj.balanceAfter = message.balanceAfter;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<LedgerEntry>): LedgerEntry {
+    return LedgerEntry.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<LedgerEntry>): LedgerEntry {
+    const message = createBaseLedgerEntry();
+    message.sequence = object.sequence ?? 0n;
+    message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
+    message.kind = object.kind ?? 0;
+    message.asset = object.asset ?? "";
+    message.amount = object.amount ?? "";
+    message.requestId = object.requestId ?? "";
+    message.adminId = object.adminId ?? "";
+    message.reference = object.reference ?? "";
+    message.balanceAfter = object.balanceAfter ?? "";
+    return message;
+  },
+};
+
+function createBaseWithdrawFundsRequest(): WithdrawFundsRequest {
+  return { userId: "", asset: "", amount: "", requestId: "", reference: "" };
+}
+
+export const WithdrawFundsRequest: MessageFns<WithdrawFundsRequest> = {
+  encode(message: WithdrawFundsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.asset !== "") {
+      writer.uint32(18).string(message.asset);
+    }
+    if (message.amount !== "") {
+      writer.uint32(26).string(message.amount);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(34).string(message.requestId);
+    }
+    if (message.reference !== "") {
+      writer.uint32(42).string(message.reference);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawFundsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseWithdrawFundsRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.userId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.asset = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.amount = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.requestId = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.reference = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): WithdrawFundsRequest {
+    return {
+      userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
+      asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      requestId: isSet(object.requestId) ? globalThis.String(object.requestId) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
+    };
+  },
+
+  toJSON(message: WithdrawFundsRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.asset !== "") {
+      obj.asset = message.asset;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
+    }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WithdrawFundsRequest>): WithdrawFundsRequest {
+    return WithdrawFundsRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WithdrawFundsRequest>): WithdrawFundsRequest {
+    const message = createBaseWithdrawFundsRequest();
+    message.userId = object.userId ?? "";
+    message.asset = object.asset ?? "";
+    message.amount = object.amount ?? "";
+    message.requestId = object.requestId ?? "";
+    message.reference = object.reference ?? "";
+    return message;
+  },
+};
+
+function createBaseWithdrawFundsResponse(): WithdrawFundsResponse {
+  return { userId: "", balance: undefined, entry: undefined };
+}
+
+export const WithdrawFundsResponse: MessageFns<WithdrawFundsResponse> = {
+  encode(message: WithdrawFundsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.balance !== undefined) {
+      Balance.encode(message.balance, writer.uint32(18).fork()).join();
+    }
+    if (message.entry !== undefined) {
+      LedgerEntry.encode(message.entry, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WithdrawFundsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseWithdrawFundsResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.userId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.balance = Balance.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.entry = LedgerEntry.decode(reader, reader.uint32());
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): WithdrawFundsResponse {
+    return {
+      userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
+      balance: isSet(object.balance) ? Balance.fromJSON(object.balance) : undefined,
+      entry: isSet(object.entry) ? LedgerEntry.fromJSON(object.entry) : undefined,
+    };
+  },
+
+  toJSON(message: WithdrawFundsResponse): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.balance !== undefined) {
+      obj.balance = Balance.toJSON(message.balance);
+    }
+    if (message.entry !== undefined) {
+      obj.entry = LedgerEntry.toJSON(message.entry);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<WithdrawFundsResponse>): WithdrawFundsResponse {
+    return WithdrawFundsResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<WithdrawFundsResponse>): WithdrawFundsResponse {
+    const message = createBaseWithdrawFundsResponse();
+    message.userId = object.userId ?? "";
+    message.balance = (object.balance !== undefined && object.balance !== null)
+      ? Balance.fromPartial(object.balance)
+      : undefined;
+    message.entry = (object.entry !== undefined && object.entry !== null)
+      ? LedgerEntry.fromPartial(object.entry)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseListLedgerEntriesRequest(): ListLedgerEntriesRequest {
+  return { userId: "", pageSize: 0, pageToken: "" };
+}
+
+export const ListLedgerEntriesRequest: MessageFns<ListLedgerEntriesRequest> = {
+  encode(message: ListLedgerEntriesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.userId !== "") {
+      writer.uint32(10).string(message.userId);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(16).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(26).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLedgerEntriesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListLedgerEntriesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.userId = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.pageSize = reader.uint32();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListLedgerEntriesRequest {
+    return {
+      userId: isSet(object.userId) ? globalThis.String(object.userId) : "",
+      pageSize: isSet(object.pageSize) ? globalThis.Number(object.pageSize) : 0,
+      pageToken: isSet(object.pageToken) ? globalThis.String(object.pageToken) : "",
+    };
+  },
+
+  toJSON(message: ListLedgerEntriesRequest): unknown {
+    const obj: any = {};
+    if (message.userId !== "") {
+      obj.userId = message.userId;
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLedgerEntriesRequest>): ListLedgerEntriesRequest {
+    return ListLedgerEntriesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLedgerEntriesRequest>): ListLedgerEntriesRequest {
+    const message = createBaseListLedgerEntriesRequest();
+    message.userId = object.userId ?? "";
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListLedgerEntriesResponse(): ListLedgerEntriesResponse {
+  return { entries: [], nextPageToken: "" };
+}
+
+export const ListLedgerEntriesResponse: MessageFns<ListLedgerEntriesResponse> = {
+  encode(message: ListLedgerEntriesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      LedgerEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListLedgerEntriesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListLedgerEntriesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.entries.push(LedgerEntry.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListLedgerEntriesResponse {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => LedgerEntry.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken) ? globalThis.String(object.nextPageToken) : "",
+    };
+  },
+
+  toJSON(message: ListLedgerEntriesResponse): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => LedgerEntry.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListLedgerEntriesResponse>): ListLedgerEntriesResponse {
+    return ListLedgerEntriesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListLedgerEntriesResponse>): ListLedgerEntriesResponse {
+    const message = createBaseListLedgerEntriesResponse();
+    message.entries = object.entries?.map((e) => LedgerEntry.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseFill(): Fill {
+  return {
+    tradeId: 0n,
+    market: "",
+    orderId: 0n,
+    side: 0,
+    liquidity: 0,
+    price: "",
+    quantity: "",
+    quoteAmount: "",
+    executedAtUnixMs: 0n,
+    sequence: 0n,
+    fee: "",
+    feeAsset: "",
+  };
+}
+
+export const Fill: MessageFns<Fill> = {
+  encode(message: Fill, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tradeId !== 0n) {
+      if (BigInt.asUintN(64, message.tradeId) !== message.tradeId) {
+        throw new globalThis.Error("value provided for field message.tradeId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.tradeId);
+    }
+    if (message.market !== "") {
+      writer.uint32(18).string(message.market);
+    }
+    if (message.orderId !== 0n) {
+      if (BigInt.asUintN(64, message.orderId) !== message.orderId) {
+        throw new globalThis.Error("value provided for field message.orderId of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.orderId);
+    }
+    if (message.side !== 0) {
+      writer.uint32(32).int32(message.side);
+    }
+    if (message.liquidity !== 0) {
+      writer.uint32(40).int32(message.liquidity);
+    }
+    if (message.price !== "") {
+      writer.uint32(50).string(message.price);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(58).string(message.quantity);
+    }
+    if (message.quoteAmount !== "") {
+      writer.uint32(66).string(message.quoteAmount);
+    }
+    if (message.executedAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.executedAtUnixMs) !== message.executedAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.executedAtUnixMs of type int64 too large");
+      }
+      writer.uint32(72).int64(message.executedAtUnixMs);
+    }
+    if (message.sequence !== 0n) {
+      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.sequence);
+    }
+    if (message.fee !== "") {
+      writer.uint32(90).string(message.fee);
+    }
+    if (message.feeAsset !== "") {
+      writer.uint32(98).string(message.feeAsset);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Fill {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseFill();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.tradeId = reader.uint64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.orderId = reader.uint64() as bigint;
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.side = reader.int32() as any;
+          continue;
+        }
+        case 5: {
+          if (tag !== 40) {
+            break;
+          }
+
+          message.liquidity = reader.int32() as any;
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.price = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.quantity = reader.string();
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.quoteAmount = reader.string();
+          continue;
+        }
+        case 9: {
+          if (tag !== 72) {
+            break;
+          }
+
+          message.executedAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 10: {
+          if (tag !== 80) {
+            break;
+          }
+
+          message.sequence = reader.uint64() as bigint;
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.fee = reader.string();
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.feeAsset = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): Fill {
+    return {
+      tradeId: isSet(object.tradeId) ? BigInt(object.tradeId) : 0n,
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      orderId: isSet(object.orderId) ? BigInt(object.orderId) : 0n,
+      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
+      liquidity: isSet(object.liquidity) ? liquidityFromJSON(object.liquidity) : 0,
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+      quoteAmount: isSet(object.quoteAmount) ? globalThis.String(object.quoteAmount) : "",
+      executedAtUnixMs: isSet(object.executedAtUnixMs) ? BigInt(object.executedAtUnixMs) : 0n,
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      fee: isSet(object.fee) ? globalThis.String(object.fee) : "",
+      feeAsset: isSet(object.feeAsset) ? globalThis.String(object.feeAsset) : "",
+    };
+  },
+
+  toJSON(message: Fill): unknown {
+    const obj: any = {};
+    if (message.tradeId !== 0n) {
+      obj.tradeId = message.tradeId.toString();
+    }
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.orderId !== 0n) {
+      obj.orderId = message.orderId.toString();
+    }
+    if (message.side !== 0) {
+      obj.side = sideToJSON(message.side);
+    }
+    if (message.liquidity !== 0) {
+      obj.liquidity = liquidityToJSON(message.liquidity);
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    if (message.quoteAmount !== "") {
+      obj.quoteAmount = message.quoteAmount;
+    }
+    if (message.executedAtUnixMs !== 0n) {
+      obj.executedAtUnixMs = message.executedAtUnixMs.toString();
+    }
+    if (message.sequence !== 0n) {
+      obj.sequence = message.sequence.toString();
+    }
+    if (message.fee !== "") {
+      obj.fee = message.fee;
+    }
+    if (message.feeAsset !== "") {
+      obj.feeAsset = message.feeAsset;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Fill>): Fill {
+    return Fill.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Fill>): Fill {
+    const message = createBaseFill();
+    message.tradeId = object.tradeId ?? 0n;
+    message.market = object.market ?? "";
+    message.orderId = object.orderId ?? 0n;
+    message.side = object.side ?? 0;
+    message.liquidity = object.liquidity ?? 0;
+    message.price = object.price ?? "";
+    message.quantity = object.quantity ?? "";
+    message.quoteAmount = object.quoteAmount ?? "";
+    message.executedAtUnixMs = object.executedAtUnixMs ?? 0n;
+    message.sequence = object.sequence ?? 0n;
+    message.fee = object.fee ?? "";
+    message.feeAsset = object.feeAsset ?? "";
+    return message;
+  },
+};
+
+function createBaseListTradesRequest(): ListTradesRequest {
+  return { market: "", startTimeUnixMs: 0n, endTimeUnixMs: 0n, pageSize: 0, pageToken: "" };
+}
+
+export const ListTradesRequest: MessageFns<ListTradesRequest> = {
+  encode(message: ListTradesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.startTimeUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.startTimeUnixMs) !== message.startTimeUnixMs) {
+        throw new globalThis.Error("value provided for field message.startTimeUnixMs of type int64 too large");
+      }
+      writer.uint32(16).int64(message.startTimeUnixMs);
+    }
+    if (message.endTimeUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.endTimeUnixMs) !== message.endTimeUnixMs) {
+        throw new globalThis.Error("value provided for field message.endTimeUnixMs of type int64 too large");
+      }
+      writer.uint32(24).int64(message.endTimeUnixMs);
+    }
+    if (message.pageSize !== 0) {
+      writer.uint32(32).uint32(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      writer.uint32(42).string(message.pageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTradesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListTradesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.startTimeUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.endTimeUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 4: {
+          if (tag !== 32) {
+            break;
+          }
+
+          message.pageSize = reader.uint32();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.pageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListTradesRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      startTimeUnixMs: isSet(object.startTimeUnixMs) ? BigInt(object.startTimeUnixMs) : 0n,
+      endTimeUnixMs: isSet(object.endTimeUnixMs) ? BigInt(object.endTimeUnixMs) : 0n,
+      pageSize: isSet(object.pageSize) ? globalThis.Number(object.pageSize) : 0,
+      pageToken: isSet(object.pageToken) ? globalThis.String(object.pageToken) : "",
+    };
+  },
+
+  toJSON(message: ListTradesRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.startTimeUnixMs !== 0n) {
+      obj.startTimeUnixMs = message.startTimeUnixMs.toString();
+    }
+    if (message.endTimeUnixMs !== 0n) {
+      obj.endTimeUnixMs = message.endTimeUnixMs.toString();
+    }
+    if (message.pageSize !== 0) {
+      obj.pageSize = Math.round(message.pageSize);
+    }
+    if (message.pageToken !== "") {
+      obj.pageToken = message.pageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTradesRequest>): ListTradesRequest {
+    return ListTradesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTradesRequest>): ListTradesRequest {
+    const message = createBaseListTradesRequest();
+    message.market = object.market ?? "";
+    message.startTimeUnixMs = object.startTimeUnixMs ?? 0n;
+    message.endTimeUnixMs = object.endTimeUnixMs ?? 0n;
+    message.pageSize = object.pageSize ?? 0;
+    message.pageToken = object.pageToken ?? "";
+    return message;
+  },
+};
+
+function createBaseListTradesResponse(): ListTradesResponse {
+  return { fills: [], nextPageToken: "" };
+}
+
+export const ListTradesResponse: MessageFns<ListTradesResponse> = {
+  encode(message: ListTradesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.fills) {
+      Fill.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextPageToken !== "") {
+      writer.uint32(18).string(message.nextPageToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListTradesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListTradesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.fills.push(Fill.decode(reader, reader.uint32()));
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.nextPageToken = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListTradesResponse {
+    return {
+      fills: globalThis.Array.isArray(object?.fills) ? object.fills.map((e: any) => Fill.fromJSON(e)) : [],
+      nextPageToken: isSet(object.nextPageToken) ? globalThis.String(object.nextPageToken) : "",
+    };
+  },
+
+  toJSON(message: ListTradesResponse): unknown {
+    const obj: any = {};
+    if (message.fills?.length) {
+      obj.fills = message.fills.map((e) => Fill.toJSON(e));
+    }
+    if (message.nextPageToken !== "") {
+      obj.nextPageToken = message.nextPageToken;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListTradesResponse>): ListTradesResponse {
+    return ListTradesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListTradesResponse>): ListTradesResponse {
+    const message = createBaseListTradesResponse();
+    message.fills = object.fills?.map((e) => Fill.fromPartial(e)) || [];
+    message.nextPageToken = object.nextPageToken ?? "";
+    return message;
+  },
+};
+
+function createBasePublicTrade(): PublicTrade {
+  return {
+    tradeId: 0n,
+    market: "",
+    price: "",
+    quantity: "",
+    quoteAmount: "",
+    takerSide: 0,
+    executedAtUnixMs: 0n,
+    sequence: 0n,
+  };
+}
+
+export const PublicTrade: MessageFns<PublicTrade> = {
+  encode(message: PublicTrade, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.tradeId !== 0n) {
+      if (BigInt.asUintN(64, message.tradeId) !== message.tradeId) {
+        throw new globalThis.Error("value provided for field message.tradeId of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.tradeId);
+    }
+    if (message.market !== "") {
+      writer.uint32(18).string(message.market);
+    }
+    if (message.price !== "") {
+      writer.uint32(26).string(message.price);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(34).string(message.quantity);
+    }
+    if (message.quoteAmount !== "") {
+      writer.uint32(42).string(message.quoteAmount);
+    }
+    if (message.takerSide !== 0) {
+      writer.uint32(48).int32(message.takerSide);
+    }
+    if (message.executedAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.executedAtUnixMs) !== message.executedAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.executedAtUnixMs of type int64 too large");
+      }
+      writer.uint32(56).int64(message.executedAtUnixMs);
+    }
+    if (message.sequence !== 0n) {
+      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PublicTrade {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBasePublicTrade();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.tradeId = reader.uint64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.price = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.quantity = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.quoteAmount = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.takerSide = reader.int32() as any;
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.executedAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.sequence = reader.uint64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): PublicTrade {
+    return {
+      tradeId: isSet(object.tradeId) ? BigInt(object.tradeId) : 0n,
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+      quoteAmount: isSet(object.quoteAmount) ? globalThis.String(object.quoteAmount) : "",
+      takerSide: isSet(object.takerSide) ? sideFromJSON(object.takerSide) : 0,
+      executedAtUnixMs: isSet(object.executedAtUnixMs) ? BigInt(object.executedAtUnixMs) : 0n,
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+    };
+  },
+
+  toJSON(message: PublicTrade): unknown {
+    const obj: any = {};
+    if (message.tradeId !== 0n) {
+      obj.tradeId = message.tradeId.toString();
+    }
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    if (message.quoteAmount !== "") {
+      obj.quoteAmount = message.quoteAmount;
+    }
+    if (message.takerSide !== 0) {
+      obj.takerSide = sideToJSON(message.takerSide);
+    }
+    if (message.executedAtUnixMs !== 0n) {
+      obj.executedAtUnixMs = message.executedAtUnixMs.toString();
+    }
+    if (message.sequence !== 0n) {
+      obj.sequence = message.sequence.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PublicTrade>): PublicTrade {
+    return PublicTrade.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PublicTrade>): PublicTrade {
+    const message = createBasePublicTrade();
+    message.tradeId = object.tradeId ?? 0n;
+    message.market = object.market ?? "";
+    message.price = object.price ?? "";
+    message.quantity = object.quantity ?? "";
+    message.quoteAmount = object.quoteAmount ?? "";
+    message.takerSide = object.takerSide ?? 0;
+    message.executedAtUnixMs = object.executedAtUnixMs ?? 0n;
+    message.sequence = object.sequence ?? 0n;
+    return message;
+  },
+};
+
+function createBaseGetRecentTradesRequest(): GetRecentTradesRequest {
+  return { market: "", limit: 0 };
+}
+
+export const GetRecentTradesRequest: MessageFns<GetRecentTradesRequest> = {
+  encode(message: GetRecentTradesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(16).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRecentTradesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetRecentTradesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.limit = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetRecentTradesRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: GetRecentTradesRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRecentTradesRequest>): GetRecentTradesRequest {
+    return GetRecentTradesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRecentTradesRequest>): GetRecentTradesRequest {
+    const message = createBaseGetRecentTradesRequest();
+    message.market = object.market ?? "";
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseGetRecentTradesResponse(): GetRecentTradesResponse {
+  return { trades: [] };
+}
+
+export const GetRecentTradesResponse: MessageFns<GetRecentTradesResponse> = {
+  encode(message: GetRecentTradesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.trades) {
+      PublicTrade.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetRecentTradesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetRecentTradesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.trades.push(PublicTrade.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetRecentTradesResponse {
+    return {
+      trades: globalThis.Array.isArray(object?.trades) ? object.trades.map((e: any) => PublicTrade.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: GetRecentTradesResponse): unknown {
+    const obj: any = {};
+    if (message.trades?.length) {
+      obj.trades = message.trades.map((e) => PublicTrade.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetRecentTradesResponse>): GetRecentTradesResponse {
+    return GetRecentTradesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetRecentTradesResponse>): GetRecentTradesResponse {
+    const message = createBaseGetRecentTradesResponse();
+    message.trades = object.trades?.map((e) => PublicTrade.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGetTickerRequest(): GetTickerRequest {
+  return { market: "" };
+}
+
+export const GetTickerRequest: MessageFns<GetTickerRequest> = {
+  encode(message: GetTickerRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTickerRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetTickerRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetTickerRequest {
+    return { market: isSet(object.market) ? globalThis.String(object.market) : "" };
+  },
+
+  toJSON(message: GetTickerRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTickerRequest>): GetTickerRequest {
+    return GetTickerRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTickerRequest>): GetTickerRequest {
+    const message = createBaseGetTickerRequest();
+    message.market = object.market ?? "";
+    return message;
+  },
+};
+
+function createBaseGetTickerResponse(): GetTickerResponse {
+  return {
+    market: "",
+    lastPrice: "",
+    lastTradeAtUnixMs: 0n,
+    bestBid: "",
+    bestAsk: "",
+    windowStartUnixMs: 0n,
+    windowEndUnixMs: 0n,
+    open: "",
+    high: "",
+    low: "",
+    volume: "",
+    quoteVolume: "",
+    tradeCount: 0n,
+  };
+}
+
+export const GetTickerResponse: MessageFns<GetTickerResponse> = {
+  encode(message: GetTickerResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.lastPrice !== "") {
+      writer.uint32(18).string(message.lastPrice);
+    }
+    if (message.lastTradeAtUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.lastTradeAtUnixMs) !== message.lastTradeAtUnixMs) {
+        throw new globalThis.Error("value provided for field message.lastTradeAtUnixMs of type int64 too large");
+      }
+      writer.uint32(24).int64(message.lastTradeAtUnixMs);
+    }
+    if (message.bestBid !== "") {
+      writer.uint32(34).string(message.bestBid);
+    }
+    if (message.bestAsk !== "") {
+      writer.uint32(42).string(message.bestAsk);
+    }
+    if (message.windowStartUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.windowStartUnixMs) !== message.windowStartUnixMs) {
+        throw new globalThis.Error("value provided for field message.windowStartUnixMs of type int64 too large");
+      }
+      writer.uint32(48).int64(message.windowStartUnixMs);
+    }
+    if (message.windowEndUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.windowEndUnixMs) !== message.windowEndUnixMs) {
+        throw new globalThis.Error("value provided for field message.windowEndUnixMs of type int64 too large");
+      }
+      writer.uint32(56).int64(message.windowEndUnixMs);
+    }
+    if (message.open !== "") {
+      writer.uint32(66).string(message.open);
+    }
+    if (message.high !== "") {
+      writer.uint32(74).string(message.high);
+    }
+    if (message.low !== "") {
+      writer.uint32(82).string(message.low);
+    }
+    if (message.volume !== "") {
+      writer.uint32(90).string(message.volume);
+    }
+    if (message.quoteVolume !== "") {
+      writer.uint32(98).string(message.quoteVolume);
+    }
+    if (message.tradeCount !== 0n) {
+      if (BigInt.asUintN(64, message.tradeCount) !== message.tradeCount) {
+        throw new globalThis.Error("value provided for field message.tradeCount of type uint64 too large");
+      }
+      writer.uint32(104).uint64(message.tradeCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetTickerResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseGetTickerResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.lastPrice = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.lastTradeAtUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.bestBid = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.bestAsk = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 48) {
+            break;
+          }
+
+          message.windowStartUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.windowEndUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.open = reader.string();
+          continue;
+        }
+        case 9: {
+          if (tag !== 74) {
+            break;
+          }
+
+          message.high = reader.string();
+          continue;
+        }
+        case 10: {
+          if (tag !== 82) {
+            break;
+          }
+
+          message.low = reader.string();
+          continue;
+        }
+        case 11: {
+          if (tag !== 90) {
+            break;
+          }
+
+          message.volume = reader.string();
+          continue;
+        }
+        case 12: {
+          if (tag !== 98) {
+            break;
+          }
+
+          message.quoteVolume = reader.string();
+          continue;
+        }
+        case 13: {
+          if (tag !== 104) {
+            break;
+          }
+
+          message.tradeCount = reader.uint64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): GetTickerResponse {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      lastPrice: isSet(object.lastPrice) ? globalThis.String(object.lastPrice) : "",
+      lastTradeAtUnixMs: isSet(object.lastTradeAtUnixMs) ? BigInt(object.lastTradeAtUnixMs) : 0n,
+      bestBid: isSet(object.bestBid) ? globalThis.String(object.bestBid) : "",
+      bestAsk: isSet(object.bestAsk) ? globalThis.String(object.bestAsk) : "",
+      windowStartUnixMs: isSet(object.windowStartUnixMs) ? BigInt(object.windowStartUnixMs) : 0n,
+      windowEndUnixMs: isSet(object.windowEndUnixMs) ? BigInt(object.windowEndUnixMs) : 0n,
+      open: isSet(object.open) ? globalThis.String(object.open) : "",
+      high: isSet(object.high) ? globalThis.String(object.high) : "",
+      low: isSet(object.low) ? globalThis.String(object.low) : "",
+      volume: isSet(object.volume) ? globalThis.String(object.volume) : "",
+      quoteVolume: isSet(object.quoteVolume) ? globalThis.String(object.quoteVolume) : "",
+      tradeCount: isSet(object.tradeCount) ? BigInt(object.tradeCount) : 0n,
+    };
+  },
+
+  toJSON(message: GetTickerResponse): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.lastPrice !== "") {
+      obj.lastPrice = message.lastPrice;
+    }
+    if (message.lastTradeAtUnixMs !== 0n) {
+      obj.lastTradeAtUnixMs = message.lastTradeAtUnixMs.toString();
+    }
+    if (message.bestBid !== "") {
+      obj.bestBid = message.bestBid;
+    }
+    if (message.bestAsk !== "") {
+      obj.bestAsk = message.bestAsk;
+    }
+    if (message.windowStartUnixMs !== 0n) {
+      obj.windowStartUnixMs = message.windowStartUnixMs.toString();
+    }
+    if (message.windowEndUnixMs !== 0n) {
+      obj.windowEndUnixMs = message.windowEndUnixMs.toString();
+    }
+    if (message.open !== "") {
+      obj.open = message.open;
+    }
+    if (message.high !== "") {
+      obj.high = message.high;
+    }
+    if (message.low !== "") {
+      obj.low = message.low;
+    }
+    if (message.volume !== "") {
+      obj.volume = message.volume;
+    }
+    if (message.quoteVolume !== "") {
+      obj.quoteVolume = message.quoteVolume;
+    }
+    if (message.tradeCount !== 0n) {
+      obj.tradeCount = message.tradeCount.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetTickerResponse>): GetTickerResponse {
+    return GetTickerResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetTickerResponse>): GetTickerResponse {
+    const message = createBaseGetTickerResponse();
+    message.market = object.market ?? "";
+    message.lastPrice = object.lastPrice ?? "";
+    message.lastTradeAtUnixMs = object.lastTradeAtUnixMs ?? 0n;
+    message.bestBid = object.bestBid ?? "";
+    message.bestAsk = object.bestAsk ?? "";
+    message.windowStartUnixMs = object.windowStartUnixMs ?? 0n;
+    message.windowEndUnixMs = object.windowEndUnixMs ?? 0n;
+    message.open = object.open ?? "";
+    message.high = object.high ?? "";
+    message.low = object.low ?? "";
+    message.volume = object.volume ?? "";
+    message.quoteVolume = object.quoteVolume ?? "";
+    message.tradeCount = object.tradeCount ?? 0n;
+    return message;
+  },
+};
+
+function createBaseCandle(): Candle {
+  return { startUnixMs: 0n, open: "", high: "", low: "", close: "", volume: "", quoteVolume: "", tradeCount: 0n };
+}
+
+export const Candle: MessageFns<Candle> = {
+  encode(message: Candle, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.startUnixMs !== 0n) {
+      if (BigInt.asIntN(64, message.startUnixMs) !== message.startUnixMs) {
+        throw new globalThis.Error("value provided for field message.startUnixMs of type int64 too large");
+      }
+      writer.uint32(8).int64(message.startUnixMs);
+    }
+    if (message.open !== "") {
+      writer.uint32(18).string(message.open);
+    }
+    if (message.high !== "") {
+      writer.uint32(26).string(message.high);
+    }
+    if (message.low !== "") {
+      writer.uint32(34).string(message.low);
+    }
+    if (message.close !== "") {
+      writer.uint32(42).string(message.close);
+    }
+    if (message.volume !== "") {
+      writer.uint32(50).string(message.volume);
+    }
+    if (message.quoteVolume !== "") {
+      writer.uint32(58).string(message.quoteVolume);
+    }
+    if (message.tradeCount !== 0n) {
+      if (BigInt.asUintN(64, message.tradeCount) !== message.tradeCount) {
+        throw new globalThis.Error("value provided for field message.tradeCount of type uint64 too large");
+      }
+      writer.uint32(64).uint64(message.tradeCount);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Candle {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseCandle();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 8) {
+            break;
+          }
+
+          message.startUnixMs = reader.int64() as bigint;
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.open = reader.string();
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.high = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.low = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.close = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.volume = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.quoteVolume = reader.string();
+          continue;
+        }
+        case 8: {
+          if (tag !== 64) {
+            break;
+          }
+
+          message.tradeCount = reader.uint64() as bigint;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): Candle {
+    return {
+      startUnixMs: isSet(object.startUnixMs) ? BigInt(object.startUnixMs) : 0n,
+      open: isSet(object.open) ? globalThis.String(object.open) : "",
+      high: isSet(object.high) ? globalThis.String(object.high) : "",
+      low: isSet(object.low) ? globalThis.String(object.low) : "",
+      close: isSet(object.close) ? globalThis.String(object.close) : "",
+      volume: isSet(object.volume) ? globalThis.String(object.volume) : "",
+      quoteVolume: isSet(object.quoteVolume) ? globalThis.String(object.quoteVolume) : "",
+      tradeCount: isSet(object.tradeCount) ? BigInt(object.tradeCount) : 0n,
+    };
+  },
+
+  toJSON(message: Candle): unknown {
+    const obj: any = {};
+    if (message.startUnixMs !== 0n) {
+      obj.startUnixMs = message.startUnixMs.toString();
+    }
+    if (message.open !== "") {
+      obj.open = message.open;
+    }
+    if (message.high !== "") {
+      obj.high = message.high;
+    }
+    if (message.low !== "") {
+      obj.low = message.low;
+    }
+    if (message.close !== "") {
+      obj.close = message.close;
+    }
+    if (message.volume !== "") {
+      obj.volume = message.volume;
+    }
+    if (message.quoteVolume !== "") {
+      obj.quoteVolume = message.quoteVolume;
+    }
+    if (message.tradeCount !== 0n) {
+      obj.tradeCount = message.tradeCount.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Candle>): Candle {
+    return Candle.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Candle>): Candle {
+    const message = createBaseCandle();
+    message.startUnixMs = object.startUnixMs ?? 0n;
+    message.open = object.open ?? "";
+    message.high = object.high ?? "";
+    message.low = object.low ?? "";
+    message.close = object.close ?? "";
+    message.volume = object.volume ?? "";
+    message.quoteVolume = object.quoteVolume ?? "";
+    message.tradeCount = object.tradeCount ?? 0n;
+    return message;
+  },
+};
+
+function createBaseListCandlesRequest(): ListCandlesRequest {
+  return { market: "", interval: 0, limit: 0 };
+}
+
+export const ListCandlesRequest: MessageFns<ListCandlesRequest> = {
+  encode(message: ListCandlesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.interval !== 0) {
+      writer.uint32(16).int32(message.interval);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCandlesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListCandlesRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.interval = reader.int32() as any;
+          continue;
+        }
+        case 3: {
+          if (tag !== 24) {
+            break;
+          }
+
+          message.limit = reader.uint32();
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListCandlesRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      interval: isSet(object.interval) ? candleIntervalFromJSON(object.interval) : 0,
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: ListCandlesRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.interval !== 0) {
+      obj.interval = candleIntervalToJSON(message.interval);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCandlesRequest>): ListCandlesRequest {
+    return ListCandlesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCandlesRequest>): ListCandlesRequest {
+    const message = createBaseListCandlesRequest();
+    message.market = object.market ?? "";
+    message.interval = object.interval ?? 0;
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseListCandlesResponse(): ListCandlesResponse {
+  return { candles: [] };
+}
+
+export const ListCandlesResponse: MessageFns<ListCandlesResponse> = {
+  encode(message: ListCandlesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.candles) {
+      Candle.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ListCandlesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBaseListCandlesResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.candles.push(Candle.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): ListCandlesResponse {
+    return {
+      candles: globalThis.Array.isArray(object?.candles) ? object.candles.map((e: any) => Candle.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: ListCandlesResponse): unknown {
+    const obj: any = {};
+    if (message.candles?.length) {
+      obj.candles = message.candles.map((e) => Candle.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ListCandlesResponse>): ListCandlesResponse {
+    return ListCandlesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ListCandlesResponse>): ListCandlesResponse {
+    const message = createBaseListCandlesResponse();
+    message.candles = object.candles?.map((e) => Candle.fromPartial(e)) || [];
+    return message;
+  },
+};
+
 /**
  * MatchingService runs the order books. Every account and order RPC needs the metadata
  * `authorization: Bearer <access token>` from orderbook.auth.v1.AuthService; the acting user is
@@ -5703,6 +8131,93 @@ export const MatchingServiceService = {
       Buffer.from(OrderSessionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): OrderSessionResponse => OrderSessionResponse.decode(value),
   },
+  /**
+   * WithdrawFunds takes an amount of an asset out of a user's available balance; funds locked by
+   * open orders are never taken (FAILED_PRECONDITION, field amount, when the amount is more than
+   * available). Needs the admin role (PERMISSION_DENIED). The acting admin (the token's subject)
+   * and the reference are kept in the user's funds ledger (ListLedgerEntries). With a request_id,
+   * a retry debits nothing more and answers with the original withdrawal (ALREADY_EXISTS if the
+   * retained request_id was used with another asset, amount or reference).
+   */
+  withdrawFunds: {
+    path: "/orderbook.matching.v1.MatchingService/WithdrawFunds",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: WithdrawFundsRequest): Buffer => Buffer.from(WithdrawFundsRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WithdrawFundsRequest => WithdrawFundsRequest.decode(value),
+    responseSerialize: (value: WithdrawFundsResponse): Buffer =>
+      Buffer.from(WithdrawFundsResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WithdrawFundsResponse => WithdrawFundsResponse.decode(value),
+  },
+  /**
+   * ListLedgerEntries lists a user's deposits (AddFunds) and withdrawals (WithdrawFunds), newest
+   * first, a page at a time: the audit trail of money in and out, kept whole. Needs the admin role.
+   */
+  listLedgerEntries: {
+    path: "/orderbook.matching.v1.MatchingService/ListLedgerEntries",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ListLedgerEntriesRequest): Buffer =>
+      Buffer.from(ListLedgerEntriesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListLedgerEntriesRequest => ListLedgerEntriesRequest.decode(value),
+    responseSerialize: (value: ListLedgerEntriesResponse): Buffer =>
+      Buffer.from(ListLedgerEntriesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListLedgerEntriesResponse => ListLedgerEntriesResponse.decode(value),
+  },
+  /**
+   * ListTrades lists the caller's own fills, newest first, a page at a time, optionally of one
+   * market and a time range: the last MATCHING_FILLS_RETAINED_PER_USER fills are kept.
+   */
+  listTrades: {
+    path: "/orderbook.matching.v1.MatchingService/ListTrades",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ListTradesRequest): Buffer => Buffer.from(ListTradesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListTradesRequest => ListTradesRequest.decode(value),
+    responseSerialize: (value: ListTradesResponse): Buffer => Buffer.from(ListTradesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListTradesResponse => ListTradesResponse.decode(value),
+  },
+  /**
+   * GetRecentTrades returns a market's latest trades, newest first, without who traded: the last
+   * MATCHING_TRADES_RETAINED_PER_MARKET are kept. Public.
+   */
+  getRecentTrades: {
+    path: "/orderbook.matching.v1.MatchingService/GetRecentTrades",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: GetRecentTradesRequest): Buffer =>
+      Buffer.from(GetRecentTradesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetRecentTradesRequest => GetRecentTradesRequest.decode(value),
+    responseSerialize: (value: GetRecentTradesResponse): Buffer =>
+      Buffer.from(GetRecentTradesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetRecentTradesResponse => GetRecentTradesResponse.decode(value),
+  },
+  /**
+   * GetTicker returns a market's last price, best bid and ask, and its trading over the last 24
+   * hours (the 1440 whole minutes up to the current one). Public.
+   */
+  getTicker: {
+    path: "/orderbook.matching.v1.MatchingService/GetTicker",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: GetTickerRequest): Buffer => Buffer.from(GetTickerRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetTickerRequest => GetTickerRequest.decode(value),
+    responseSerialize: (value: GetTickerResponse): Buffer => Buffer.from(GetTickerResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetTickerResponse => GetTickerResponse.decode(value),
+  },
+  /**
+   * ListCandles returns a market's candles (open, high, low, close, volume) of one interval over
+   * the last 24 hours, newest first, only intervals that had trades. Public.
+   */
+  listCandles: {
+    path: "/orderbook.matching.v1.MatchingService/ListCandles",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: ListCandlesRequest): Buffer => Buffer.from(ListCandlesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): ListCandlesRequest => ListCandlesRequest.decode(value),
+    responseSerialize: (value: ListCandlesResponse): Buffer => Buffer.from(ListCandlesResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): ListCandlesResponse => ListCandlesResponse.decode(value),
+  },
 } as const;
 
 export interface MatchingServiceServer extends UntypedServiceImplementation {
@@ -5803,6 +8318,40 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    */
   orderSession: handleBidiStreamingCall<OrderSessionRequest, OrderSessionResponse>;
+  /**
+   * WithdrawFunds takes an amount of an asset out of a user's available balance; funds locked by
+   * open orders are never taken (FAILED_PRECONDITION, field amount, when the amount is more than
+   * available). Needs the admin role (PERMISSION_DENIED). The acting admin (the token's subject)
+   * and the reference are kept in the user's funds ledger (ListLedgerEntries). With a request_id,
+   * a retry debits nothing more and answers with the original withdrawal (ALREADY_EXISTS if the
+   * retained request_id was used with another asset, amount or reference).
+   */
+  withdrawFunds: handleUnaryCall<WithdrawFundsRequest, WithdrawFundsResponse>;
+  /**
+   * ListLedgerEntries lists a user's deposits (AddFunds) and withdrawals (WithdrawFunds), newest
+   * first, a page at a time: the audit trail of money in and out, kept whole. Needs the admin role.
+   */
+  listLedgerEntries: handleUnaryCall<ListLedgerEntriesRequest, ListLedgerEntriesResponse>;
+  /**
+   * ListTrades lists the caller's own fills, newest first, a page at a time, optionally of one
+   * market and a time range: the last MATCHING_FILLS_RETAINED_PER_USER fills are kept.
+   */
+  listTrades: handleUnaryCall<ListTradesRequest, ListTradesResponse>;
+  /**
+   * GetRecentTrades returns a market's latest trades, newest first, without who traded: the last
+   * MATCHING_TRADES_RETAINED_PER_MARKET are kept. Public.
+   */
+  getRecentTrades: handleUnaryCall<GetRecentTradesRequest, GetRecentTradesResponse>;
+  /**
+   * GetTicker returns a market's last price, best bid and ask, and its trading over the last 24
+   * hours (the 1440 whole minutes up to the current one). Public.
+   */
+  getTicker: handleUnaryCall<GetTickerRequest, GetTickerResponse>;
+  /**
+   * ListCandles returns a market's candles (open, high, low, close, volume) of one interval over
+   * the last 24 hours, newest first, only intervals that had trades. Public.
+   */
+  listCandles: handleUnaryCall<ListCandlesRequest, ListCandlesResponse>;
 }
 
 export interface MatchingServiceClient extends Client {
@@ -6114,6 +8663,124 @@ export interface MatchingServiceClient extends Client {
     metadata: Metadata,
     options?: Partial<CallOptions>,
   ): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
+  /**
+   * WithdrawFunds takes an amount of an asset out of a user's available balance; funds locked by
+   * open orders are never taken (FAILED_PRECONDITION, field amount, when the amount is more than
+   * available). Needs the admin role (PERMISSION_DENIED). The acting admin (the token's subject)
+   * and the reference are kept in the user's funds ledger (ListLedgerEntries). With a request_id,
+   * a retry debits nothing more and answers with the original withdrawal (ALREADY_EXISTS if the
+   * retained request_id was used with another asset, amount or reference).
+   */
+  withdrawFunds(
+    request: WithdrawFundsRequest,
+    callback: (error: ServiceError | null, response: WithdrawFundsResponse) => void,
+  ): ClientUnaryCall;
+  withdrawFunds(
+    request: WithdrawFundsRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: WithdrawFundsResponse) => void,
+  ): ClientUnaryCall;
+  withdrawFunds(
+    request: WithdrawFundsRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: WithdrawFundsResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListLedgerEntries lists a user's deposits (AddFunds) and withdrawals (WithdrawFunds), newest
+   * first, a page at a time: the audit trail of money in and out, kept whole. Needs the admin role.
+   */
+  listLedgerEntries(
+    request: ListLedgerEntriesRequest,
+    callback: (error: ServiceError | null, response: ListLedgerEntriesResponse) => void,
+  ): ClientUnaryCall;
+  listLedgerEntries(
+    request: ListLedgerEntriesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListLedgerEntriesResponse) => void,
+  ): ClientUnaryCall;
+  listLedgerEntries(
+    request: ListLedgerEntriesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListLedgerEntriesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListTrades lists the caller's own fills, newest first, a page at a time, optionally of one
+   * market and a time range: the last MATCHING_FILLS_RETAINED_PER_USER fills are kept.
+   */
+  listTrades(
+    request: ListTradesRequest,
+    callback: (error: ServiceError | null, response: ListTradesResponse) => void,
+  ): ClientUnaryCall;
+  listTrades(
+    request: ListTradesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListTradesResponse) => void,
+  ): ClientUnaryCall;
+  listTrades(
+    request: ListTradesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListTradesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetRecentTrades returns a market's latest trades, newest first, without who traded: the last
+   * MATCHING_TRADES_RETAINED_PER_MARKET are kept. Public.
+   */
+  getRecentTrades(
+    request: GetRecentTradesRequest,
+    callback: (error: ServiceError | null, response: GetRecentTradesResponse) => void,
+  ): ClientUnaryCall;
+  getRecentTrades(
+    request: GetRecentTradesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetRecentTradesResponse) => void,
+  ): ClientUnaryCall;
+  getRecentTrades(
+    request: GetRecentTradesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetRecentTradesResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * GetTicker returns a market's last price, best bid and ask, and its trading over the last 24
+   * hours (the 1440 whole minutes up to the current one). Public.
+   */
+  getTicker(
+    request: GetTickerRequest,
+    callback: (error: ServiceError | null, response: GetTickerResponse) => void,
+  ): ClientUnaryCall;
+  getTicker(
+    request: GetTickerRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetTickerResponse) => void,
+  ): ClientUnaryCall;
+  getTicker(
+    request: GetTickerRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetTickerResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * ListCandles returns a market's candles (open, high, low, close, volume) of one interval over
+   * the last 24 hours, newest first, only intervals that had trades. Public.
+   */
+  listCandles(
+    request: ListCandlesRequest,
+    callback: (error: ServiceError | null, response: ListCandlesResponse) => void,
+  ): ClientUnaryCall;
+  listCandles(
+    request: ListCandlesRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: ListCandlesResponse) => void,
+  ): ClientUnaryCall;
+  listCandles(
+    request: ListCandlesRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: ListCandlesResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const MatchingServiceClient = makeGenericClientConstructor(

@@ -1,0 +1,44 @@
+/**
+ * The funds ledger: every deposit and every withdrawal of every user, in command order — the
+ * exchange's money trail, kept whole. Only admins' commands add to it (deposits and withdrawals,
+ * never trading), so it grows with their work: about 200 bytes an entry, 1 GB per 5 million.
+ *
+ * It also answers withdrawal retries (AIP-155): the request ids of a user's last `retainRequests`
+ * withdrawals that had one, which restore rebuilds from the entries themselves.
+ */
+import type { LedgerEntryView } from './api';
+
+export class FundsLedger {
+  /** By account index; oldest first. */
+  private readonly entries = new Map<number, LedgerEntryView[]>();
+  /** By account index: request id → its withdrawal, oldest first (a Map keeps insertion order). */
+  private readonly withdrawals = new Map<number, Map<string, LedgerEntryView>>();
+
+  constructor(private readonly retainRequests: number) {}
+
+  record(account: number, entry: LedgerEntryView): void {
+    let list = this.entries.get(account);
+    if (list === undefined) this.entries.set(account, (list = []));
+    list.push(entry);
+    if (entry.kind !== 'withdrawal' || entry.requestId === undefined || this.retainRequests === 0) return;
+    let requests = this.withdrawals.get(account);
+    if (requests === undefined) this.withdrawals.set(account, (requests = new Map()));
+    requests.set(entry.requestId, entry);
+    if (requests.size > this.retainRequests) requests.delete(requests.keys().next().value!);
+  }
+
+  /** The retained withdrawal of the account with this request id. */
+  withdrawal(account: number, requestId: string): LedgerEntryView | undefined {
+    return this.withdrawals.get(account)?.get(requestId);
+  }
+
+  /** The account's entries, oldest first. */
+  entriesOf(account: number): readonly LedgerEntryView[] {
+    return this.entries.get(account) ?? [];
+  }
+
+  /** Copies of every account's entries, by account index ascending (what a snapshot keeps). */
+  copy(): [number, LedgerEntryView[]][] {
+    return [...this.entries].map(([account, list]): [number, LedgerEntryView[]] => [account, list.slice()]).sort(([a], [b]) => a - b);
+  }
+}
