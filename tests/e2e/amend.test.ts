@@ -1,19 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
-import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@orderbook/client';
 import { matching } from '@orderbook/proto';
-import { expectStatus } from '@orderbook/test-support';
+import { refusal } from './support/refusal';
 import { StreamReader } from './support/stream-reader';
 import { TestStack, type Trader } from './support/test-stack';
 
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
-
-/** The ErrorInfo reason and the field it names, from the error's trailer. */
-async function refusal(promise: Promise<unknown>, code: grpc.status): Promise<[string | undefined, string | undefined]> {
-  const error = await expectStatus(promise, code);
-  const details = decodeStatusDetails(error.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer);
-  return [details.reason, details.metadata.field ?? details.fieldViolations[0]?.field];
-}
 
 /** AmendOrder through real gRPC: priority, locks, crossing, refusals, other users' orders. */
 describe('AmendOrder', () => {

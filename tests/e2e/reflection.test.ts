@@ -57,6 +57,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
         'OrderSession',
         'PlaceLimitOrder',
         'PlaceMarketOrder',
+        'PlaceOcoOrder',
         'StreamOrderBook',
         'StreamOrderUpdates',
         'StreamTrades',
@@ -68,7 +69,7 @@ describe('server reflection (grpcurl-style: list, describe, JSON calls)', () => 
   it('describes a request message', async () => {
     const descriptor = await reflection.getDescriptorBySymbol('orderbook.matching.v1.PlaceLimitOrderRequest');
     const type = descriptor.getProtobufJsRoot().lookupType('orderbook.matching.v1.PlaceLimitOrderRequest');
-    expect(Object.keys(type.fields)).to.deep.equal(['market', 'side', 'price', 'quantity', 'time_in_force', 'post_only', 'self_trade_prevention', 'client_order_id', 'expire_at_unix_ms']);
+    expect(Object.keys(type.fields)).to.deep.equal(['market', 'side', 'price', 'quantity', 'time_in_force', 'post_only', 'self_trade_prevention', 'client_order_id', 'stop_price', 'expire_at_unix_ms']);
   });
 
   it('calls public and authenticated methods with JSON, enums by name and uint64 as strings', async () => {

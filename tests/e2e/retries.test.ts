@@ -1,18 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
-import { decodeStatusDetails, STATUS_DETAILS_KEY } from '@orderbook/client';
 import { expectStatus } from '@orderbook/test-support';
+import { refusal } from './support/refusal';
 import { TestStack, type Trader } from './support/test-stack';
 
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
-
-/** The ErrorInfo reason and the field its metadata names, from the error's trailer. */
-async function refusal(promise: Promise<unknown>, code: grpc.status): Promise<[string | undefined, string | undefined]> {
-  const error = await expectStatus(promise, code);
-  const details = decodeStatusDetails(error.metadata.get(STATUS_DETAILS_KEY)[0] as Buffer);
-  return [details.reason, details.metadata.field ?? details.fieldViolations[0]?.field];
-}
 
 /** Retries (AIP-155) through real gRPC: client_order_id on placements and cancels, request_id on AddFunds. */
 describe('retries: client_order_id and request_id', () => {

@@ -58,6 +58,9 @@ describe('README curl walk-through, pasted into bash against the gateway in fron
       { asset: 'ETH', available: '1.5', locked: '0' },
       { asset: 'USD', available: '47000', locked: '0' },
     ]);
+    const stop = documents.find((d) => d['order']?.stopPrice === '2200')!;
+    expect(stop['order']).to.include({ status: 'ORDER_STATUS_UNTRIGGERED', type: 'ORDER_TYPE_STOP_MARKET', lockedAmount: '2420' });
+    expect(documents.find((d) => d['order']?.price === '2150')!['order']).to.include({ status: 'ORDER_STATUS_PARTIALLY_FILLED' });
     expect(documents.find((d) => 'releasedAmount' in d)).to.include({ releasedAmount: '2.5', releasedAsset: 'ETH' });
     const error = documents[documents.length - 1]!;
     expect(error).to.include({ code: 3 });

@@ -69,6 +69,16 @@ describe('README grpcurl walk-through, pasted into bash against real services', 
     ]);
     const cancelled = documents.find((d) => 'releasedAmount' in d);
     expect(cancelled).to.include({ releasedAmount: '0.4', releasedAsset: 'BTC' });
+    const pair = documents.find((d) => 'stopOrder' in d) as { order: Record<string, unknown>; stopOrder: Record<string, unknown> };
+    expect(pair.stopOrder).to.include({ status: 'ORDER_STATUS_UNTRIGGERED', type: 'ORDER_TYPE_STOP_MARKET', stopPrice: '28000', lockedAmount: '0.2' });
+    expect(pair.order).to.include({ status: 'ORDER_STATUS_OPEN', price: '33000', ocoOrderId: pair.stopOrder.orderId });
+    // Newest (highest id) first: the pair's stop, the pair's limit order, the stop-limit sell.
+    const open = documents.filter((d) => 'orders' in d).at(-1) as { orders: { status: string; stopPrice?: string }[] };
+    expect(open.orders.map((o) => [o.status, o.stopPrice])).to.deep.equal([
+      ['ORDER_STATUS_UNTRIGGERED', '28000'],
+      ['ORDER_STATUS_OPEN', undefined],
+      ['ORDER_STATUS_UNTRIGGERED', '29000'],
+    ]);
     const { fills } = documents.find((d) => 'fills' in d) as { fills: Record<string, string>[] };
     expect(fills.map((f) => [f.side, f.liquidity, f.price, f.quantity])).to.deep.equal([
       ['SIDE_BUY', 'LIQUIDITY_TAKER', '31000', '0.1'],

@@ -25,6 +25,14 @@ export interface CancelledOrder {
 /** A limit order to place; client_order_id is made up when not given. */
 export type LimitOrder = matching.DeepPartial<matching.PlaceLimitOrderRequest> & Pick<matching.PlaceLimitOrderRequest, 'market' | 'side' | 'price' | 'quantity'>;
 export type MarketOrder = matching.DeepPartial<matching.PlaceMarketOrderRequest> & Pick<matching.PlaceMarketOrderRequest, 'market' | 'side' | 'quantity'>;
+/** A one-cancels-other pair to place; stopLimitPrice makes its stop a stop-limit. */
+export type OcoOrder = matching.DeepPartial<matching.PlaceOcoOrderRequest> &
+  Pick<matching.PlaceOcoOrderRequest, 'market' | 'side' | 'quantity' | 'price' | 'stopPrice'>;
+
+/** What placing a pair returns: its limit order (with the trades it made on arrival) and its stop. */
+export interface PlacedOco extends PlacedOrder {
+  readonly stopOrder: matching.Order;
+}
 
 export interface OrderEntryContext {
   readonly channels: MatchingChannels;
@@ -57,6 +65,24 @@ export class OrderEntry {
   placeMarketOrder(order: MarketOrder): Promise<PlacedOrder> {
     const request = matching.PlaceMarketOrderRequest.fromPartial({ ...order, clientOrderId: order.clientOrderId || newClientOrderId() });
     return this.place((client) => [client.placeMarketOrder, request]);
+  }
+
+  /**
+   * Places a one-cancels-other pair. A pair carries no client order id, so a repeat after a lost
+   * answer could place a second pair: it is never repeated (ListOrders tells what happened), except
+   * after a follower's NOT_LEADER, which placed nothing, to the leader that refusal names.
+   */
+  async placeOcoOrder(pair: OcoOrder): Promise<PlacedOco> {
+    const request = matching.PlaceOcoOrderRequest.fromPartial(pair);
+    const { channels } = this.context;
+    for (;;) {
+      try {
+        const answer = await this.call(channels.writes, channels.writes.placeOcoOrder, request);
+        return { order: required(answer.order), stopOrder: required(answer.stopOrder), trades: answer.trades };
+      } catch (err) {
+        if (!channels.follow(err)) throw err;
+      }
+    }
   }
 
   /** Cancels an open order; a repeat after a lost answer gets the cancelled order (nothing more released). */

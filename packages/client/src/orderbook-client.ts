@@ -3,7 +3,7 @@ import { auth, matching } from '@orderbook/proto';
 import { OrderbookError } from './errors';
 import { MatchingChannels } from './leader';
 import { LiveOrderBook, type LiveOrderBookOptions } from './live-order-book';
-import { OrderEntry, type CancelledOrder, type LimitOrder, type MarketOrder, type PlacedOrder } from './order-entry';
+import { OrderEntry, type CancelledOrder, type LimitOrder, type MarketOrder, type OcoOrder, type PlacedOco, type PlacedOrder } from './order-entry';
 import { DEFAULT_RETRY_POLICY, isRetryable, realClock, withRetries, type RetryClock, type RetryPolicy } from './retry';
 import { iterate } from './streams';
 import { TokenKeeper, type SignInOptions } from './token-keeper';
@@ -94,6 +94,11 @@ export class OrderbookClient {
 
   placeMarketOrder(order: MarketOrder): Promise<PlacedOrder> {
     return this.orders.placeMarketOrder(order);
+  }
+
+  /** See OrderEntry.placeOcoOrder: sent once, never repeated. */
+  placeOcoOrder(pair: OcoOrder): Promise<PlacedOco> {
+    return this.orders.placeOcoOrder(pair);
   }
 
   cancelOrder(orderId: bigint): Promise<CancelledOrder> {

@@ -113,6 +113,48 @@ describe('order entry', () => {
     expect([refused, leader.placed.size]).to.deep.equal([1, 2]);
   });
 
+  it('sends a one-cancels-other pair once: a lost answer is the caller\'s to check, never a second pair', async () => {
+    let received = 0;
+    const server = await startFakeMatching({
+      placeOcoOrder: (_call, callback) => {
+        received += 1;
+        callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+      },
+    });
+    servers.push(server);
+    const { entry } = entryVia(server.address);
+    const pair = { market: 'BTC-USD', side: matching.Side.SIDE_SELL, quantity: '1', price: '110', stopPrice: '90' };
+    const err = await entry.placeOcoOrder(pair).catch((e: unknown) => e);
+    expect((err as OrderbookError).code).to.equal(status.UNAVAILABLE);
+    expect(received).to.equal(1);
+  });
+
+  it('sends a pair a follower refused (NOT_LEADER: nothing placed) to the leader it names, and answers with both orders', async () => {
+    let refused = 0;
+    const leader = await startFakeMatching({
+      placeOcoOrder: (call, callback) =>
+        callback(null, {
+          order: fakeOrder({ orderId: 1n, price: call.request.price }),
+          stopOrder: fakeOrder({ orderId: 2n, stopPrice: call.request.stopPrice, status: matching.OrderStatus.ORDER_STATUS_UNTRIGGERED }),
+          trades: [],
+        }),
+    });
+    servers.push(leader);
+    const follower = await startFakeMatching({
+      placeOcoOrder: (_call, callback) => {
+        refused += 1;
+        callback(richServiceError({ code: status.UNAVAILABLE, message: 'not the leader', reason: 'NOT_LEADER', metadata: { leader_address: leader.address } }));
+      },
+    });
+    servers.push(follower);
+    const { entry, channel } = entryVia(follower.address);
+    const pair = { market: 'BTC-USD', side: matching.Side.SIDE_SELL, quantity: '1', price: '110', stopPrice: '90' };
+    const placed = await entry.placeOcoOrder(pair);
+    expect(channel.leaderAddress).to.equal(leader.address);
+    expect([placed.order.price, placed.stopOrder.stopPrice, placed.stopOrder.status]).to.deep.equal(['110', '90', matching.OrderStatus.ORDER_STATUS_UNTRIGGERED]);
+    expect(refused).to.equal(1);
+  });
+
   it('repeats a deposit after a lost answer with the same request_id, made up when not given', async () => {
     const requestIds: string[] = [];
     const server = await startFakeMatching({

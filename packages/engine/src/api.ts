@@ -11,13 +11,15 @@ export type Side = 'buy' | 'sell';
 export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'GTD';
 export type SelfTradePrevention = 'cancel_resting' | 'cancel_taker' | 'cancel_both';
 export type OrderType = 'limit' | 'market';
-export type OrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled';
+/** 'untriggered': a stop order waiting for its trigger, off the book (stops.ts). */
+export type OrderStatus = 'open' | 'partially_filled' | 'filled' | 'cancelled' | 'untriggered';
 /**
  * Why an order was cancelled: its user; the unfilled rest of an IOC/FOK order; self-trade
  * prevention; its GTD expiry; its user's dead-man switch (CancelAllAfterCommand); the end of the
- * order session that placed it with cancel-on-disconnect (CancelSessionCommand).
+ * order session that placed it with cancel-on-disconnect (CancelSessionCommand); the other order of
+ * its one-cancels-other pair filled, triggered or was cancelled ('oco').
  */
-export type CancelReason = 'user' | 'ioc' | 'self_trade' | 'expired' | 'dead_man' | 'disconnect';
+export type CancelReason = 'user' | 'ioc' | 'self_trade' | 'expired' | 'dead_man' | 'disconnect' | 'oco';
 
 export interface MarketConfig {
   /** "BASE-QUOTE", e.g. "BTC-USD". */
@@ -94,6 +96,11 @@ export interface PlaceLimitCommand extends CommandHeader {
    * parameters it is rejected (ALREADY_EXISTS).
    */
   readonly clientOrderId?: string;
+  /**
+   * Makes it a stop-limit order (stops.ts): it waits off the book, locking what the limit order
+   * locks, until a trade of its market prints at or beyond this price. Time in force GTC or IOC, not post-only.
+   */
+  readonly stopPrice?: bigint;
 }
 
 export interface PlaceMarketCommand extends CommandHeader {
@@ -106,6 +113,35 @@ export interface PlaceMarketCommand extends CommandHeader {
   readonly selfTradePrevention: SelfTradePrevention;
   /** As PlaceLimitCommand.clientOrderId. */
   readonly clientOrderId?: string;
+  /**
+   * Makes it a stop-market order (stops.ts): a sell locks its quantity, a buy what the quantity
+   * costs at the stop price plus a tenth (stopMarketBuyLockPrice); triggered, it fills completely
+   * within that lock or is cancelled.
+   */
+  readonly stopPrice?: bigint;
+}
+
+/**
+ * A one-cancels-other pair (stops.ts): a GTC limit order and a stop order of the same user, market,
+ * side and quantity, placed together; each locks its own funds. Any fill of the limit order, the
+ * trigger of the stop, or a cancel of either cancels the other (reason 'oco').
+ */
+export interface PlaceOcoCommand extends CommandHeader {
+  readonly kind: 'placeOco';
+  /** The limit order's id; the stop's is stopOrderId. */
+  readonly orderId: number;
+  readonly stopOrderId: number;
+  readonly userId: string;
+  readonly market: string;
+  readonly side: Side;
+  readonly quantity: bigint;
+  /** The limit order's price. */
+  readonly price: bigint;
+  /** The stop's trigger: below price for a sell, above it for a buy. */
+  readonly stopPrice: bigint;
+  /** The stop's limit price once triggered (a stop-limit); undefined for a stop-market. */
+  readonly stopLimitPrice?: bigint;
+  readonly selfTradePrevention: SelfTradePrevention;
 }
 
 /** Cancelling an order that is already cancelled answers with it (nothing released) and changes nothing. */
@@ -224,6 +260,7 @@ export type Command =
   | ExpireCommand
   | CancelAllAfterCommand
   | CancelSessionCommand
+  | PlaceOcoCommand
   | WithdrawCommand;
 
 export interface OrderView {
@@ -253,6 +290,10 @@ export interface OrderView {
   readonly feesPaid: bigint;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** A stop order's trigger price (waiting or triggered); undefined for other orders. */
+  readonly stopPrice?: bigint;
+  /** The other order of its one-cancels-other pair while both are open. */
+  readonly ocoOrderId?: number;
 }
 
 export interface TradeView {
@@ -444,7 +485,25 @@ export interface CancelAllAfterResult {
   readonly triggerTime: number | undefined;
 }
 
-export type CommandValue = PlaceResult | CancelResult | DepositResult | AmendResult | CancelAllResult | ExpireResult | CancelAllAfterResult | WithdrawResult;
+export interface OcoResult {
+  readonly kind: 'placedOco';
+  /** The limit order, after the trades it made on arrival. */
+  readonly order: OrderView;
+  /** The stop order: untriggered, or cancelled if the limit order traded on arrival. */
+  readonly stopOrder: OrderView;
+  readonly trades: readonly TradeView[];
+}
+
+export type CommandValue =
+  | PlaceResult
+  | CancelResult
+  | DepositResult
+  | AmendResult
+  | CancelAllResult
+  | ExpireResult
+  | CancelAllAfterResult
+  | OcoResult
+  | WithdrawResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =

@@ -43,6 +43,7 @@ import type {
   OrderView,
   PlaceLimitCommand,
   PlaceMarketCommand,
+  PlaceOcoCommand,
 } from './api';
 import type { Account } from './account';
 import { EventRecorder } from './events';
@@ -57,6 +58,7 @@ import * as settlement from './settlement';
 import { Settlement } from './settlement';
 import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
 import { EngineState } from './state';
+import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
 import { isAdminId, Withdrawals } from './withdrawal';
 
@@ -67,7 +69,8 @@ import { isAdminId, Withdrawals } from './withdrawal';
 const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
-const { amendError, amountError, deadManTimeoutError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, placementError, reject, userIdError } = validation;
+const { amendError, amountError, deadManTimeoutError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, ocoPriceError, placementError, reject } = validation;
+const { invalidArgument, stopLimitError, stopPriceError, userIdError } = validation;
 const { quoteAmount } = settlement;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
@@ -154,6 +157,9 @@ export class Engine implements EngineQueries {
       case 'cancelSession':
         result = this.cancelSession(cmd);
         break;
+      case 'placeOco':
+        result = this.placeOco(cmd);
+        break;
       case 'withdraw':
         result = this.withdrawals.apply(cmd);
         break;
@@ -177,7 +183,7 @@ export class Engine implements EngineQueries {
       const repeat = this.repeatedPlacement(cmd, account, clientOrderId, market.index);
       if (repeat !== undefined) return repeat;
     }
-    const limitFieldError = limitError(cmd);
+    const limitFieldError = limitError(cmd) ?? (cmd.stopPrice === undefined ? undefined : stopLimitError(cmd.stopPrice, cmd));
     if (limitFieldError !== undefined) return { ok: false, error: limitFieldError };
     const price = Number(cmd.price);
     const quantity = Number(cmd.quantity);
@@ -194,6 +200,14 @@ export class Engine implements EngineQueries {
     const lockIndex = lockIndexOf(market, cmd.side);
     const fundsError = this.risk.fundsError(account, lockIndex, lockUnits);
     if (fundsError !== undefined) return fundsError;
+    if (cmd.stopPrice !== undefined) {
+      const owner = account ?? this.state.newAccount(cmd.userId);
+      const order = this.state.store.create(
+        cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
+        cmd.timeInForce, false, cmd.selfTradePrevention, clientOrderId, undefined,
+      );
+      return this.placeStop(order, Number(cmd.stopPrice), lockUnits);
+    }
     if (cmd.postOnly && wouldCross(market.book, cmd.side, price)) {
       return reject('FAILED_PRECONDITION', 'post_only', 'post_only: the order would trade on arrival');
     }
@@ -227,6 +241,7 @@ export class Engine implements EngineQueries {
     const quantity = Number(cmd.quantity);
     const ruleError = market.hasRules ? instrumentRuleError(market, undefined, quantity) : undefined;
     if (ruleError !== undefined) return { ok: false, error: ruleError };
+    if (cmd.stopPrice !== undefined) return this.placeStopMarket(cmd, account, clientOrderId, quantity);
     const plan = planTake(this.state.store, market.book, account?.index ?? -1, cmd.side, undefined, quantity, cmd.selfTradePrevention);
     if (plan.stoppedBySelfTrade) {
       return reject('FAILED_PRECONDITION', 'self_trade_prevention', 'self_trade_prevention: the market order would trade with your own order');
@@ -253,14 +268,109 @@ export class Engine implements EngineQueries {
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, undefined, cmd.quantity));
   }
 
+  /**
+   * A stop-market order (stops.ts): a sell locks its quantity; a buy what the quantity costs at
+   * stopMarketBuyLockPrice (rounded up, as a limit buy's lock). Both are bounded as that limit order would be.
+   */
+  private placeStopMarket(cmd: PlaceMarketCommand, account: Account | undefined, clientOrderId: string | undefined, quantity: number): CommandResult {
+    const stopError = stopPriceError(cmd.stopPrice!);
+    if (stopError !== undefined) return { ok: false, error: stopError };
+    const market = this.state.marketsBySymbol.get(cmd.market)!;
+    const stopPrice = Number(cmd.stopPrice);
+    const lockPrice = stopMarketBuyLockPrice(stopPrice);
+    const value = buyLockAmount(lockPrice, quantity);
+    if (lockPrice > ORDER_LIMIT || value > ORDER_LIMIT) return this.risk.tooValuable(market);
+    // Its value for the minimum notional: its quantity at the stop price.
+    const notionalRuleError = market.hasRules ? notionalError(market, quoteAmount(stopPrice, quantity)) : undefined;
+    if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
+    const lock = cmd.side === 'buy' ? value : quantity;
+    const lockIndex = lockIndexOf(market, cmd.side);
+    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(lock));
+    if (fundsError !== undefined) return fundsError;
+    const owner = account ?? this.state.newAccount(cmd.userId);
+    const order = this.state.store.create(
+      cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'market', 0, quantity, lock, cmd.timestamp,
+      'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
+    );
+    return this.placeStop(order, stopPrice, BigInt(lock));
+  }
+
+  /** A created stop order: its funds locked, it waits for its trigger. */
+  private placeStop(order: OrderRef, stopPrice: number, lockUnits: bigint): CommandResult {
+    this.state.store.makeStop(order, stopPrice, true);
+    this.risk.lock(order, lockUnits);
+    const view = this.execution.wait(order);
+    return { ok: true, value: { kind: 'placed', order: view, trades: [] }, events: this.recorder.finish() };
+  }
+
+  /**
+   * A one-cancels-other pair (PlaceOcoCommand): the stop waits, then the limit order executes; if
+   * it trades at once, its first fill cancels the stop. Both locks must be available together.
+   */
+  private placeOco(cmd: PlaceOcoCommand): CommandResult {
+    const market = this.state.marketsBySymbol.get(cmd.market);
+    if (market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
+    const fieldError = placementError(cmd, undefined) ?? ocoPriceError(cmd);
+    if (fieldError !== undefined) return { ok: false, error: fieldError };
+    this.checkOrderId(cmd.orderId);
+    this.checkOrderId(cmd.stopOrderId);
+    if (cmd.stopOrderId === cmd.orderId) throw new Error(`order id ${cmd.orderId} given to both orders of a pair`);
+    const quantity = Number(cmd.quantity);
+    const price = Number(cmd.price);
+    const stopPrice = Number(cmd.stopPrice);
+    const stopLimit = cmd.stopLimitPrice === undefined ? undefined : Number(cmd.stopLimitPrice);
+    const limitValue = buyLockAmount(price, quantity);
+    const stopLockPrice = stopLimit ?? stopMarketBuyLockPrice(stopPrice);
+    const stopValue = buyLockAmount(stopLockPrice, quantity);
+    if (limitValue > ORDER_LIMIT || stopLockPrice > ORDER_LIMIT || stopValue > ORDER_LIMIT) return this.risk.tooValuable(market);
+    if (market.hasRules) {
+      const ruleError =
+        instrumentRuleError(market, price, quantity) ??
+        (stopLimit !== undefined && stopLimit % market.tickSize !== 0 ? invalidArgument('stop_limit_price', 'not a multiple of the tick size') : undefined) ??
+        notionalError(market, quoteAmount(price, quantity));
+      if (ruleError !== undefined) return { ok: false, error: ruleError };
+    }
+    const buy = cmd.side === 'buy';
+    const limitLock = buy ? limitValue : quantity;
+    const stopLock = buy ? stopValue : quantity;
+    const lockIndex = lockIndexOf(market, cmd.side);
+    const account = this.state.accounts.get(cmd.userId);
+    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock));
+    if (fundsError !== undefined) return fundsError;
+
+    const owner = account ?? this.state.newAccount(cmd.userId);
+    const store = this.state.store;
+    const stop = store.create(
+      cmd.stopOrderId, owner.index, market.index, lockIndex, cmd.side, stopLimit === undefined ? 'market' : 'limit', stopLimit ?? 0, quantity,
+      stopLock, cmd.timestamp, stopLimit === undefined ? 'FOK' : 'GTC', false, cmd.selfTradePrevention, undefined, undefined,
+    );
+    store.makeStop(stop, stopPrice, true);
+    const order = store.create(
+      cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, limitLock, cmd.timestamp,
+      'GTC', false, cmd.selfTradePrevention, undefined, undefined,
+    );
+    store.linkOco(order, stop);
+    this.risk.lock(stop, BigInt(stopLock));
+    this.execution.wait(stop);
+    this.risk.lock(order, BigInt(limitLock));
+    const result = this.execution.execute(order, BigInt(limitLock), cmd.price, cmd.quantity);
+    if (!result.ok || result.value.kind !== 'placed') return result;
+    const value = { kind: 'placedOco' as const, order: result.value.order, stopOrder: store.view(stop), trades: result.value.trades };
+    return { ok: true, value, events: result.events };
+  }
+
   /** The field checks, then the order id (a caller bug if not unused). */
   private checkPlacement(cmd: PlaceLimitCommand | PlaceMarketCommand, clientOrderId: string | undefined): EngineError | undefined {
     const fieldError = placementError(cmd, clientOrderId);
     if (fieldError !== undefined) return fieldError;
-    // Order ids come from the sequencer, unique by contract: anything else is a bug, caught before it corrupts state.
-    if (!Number.isSafeInteger(cmd.orderId) || cmd.orderId <= 0) throw new Error(`order id ${cmd.orderId} is not a positive integer`);
-    if (this.state.orders.has(cmd.orderId)) throw new Error(`order id ${cmd.orderId} reused`);
+    this.checkOrderId(cmd.orderId);
     return undefined;
+  }
+
+  /** Order ids come from the sequencer, unique by contract: anything else is a bug, caught before it corrupts state. */
+  private checkOrderId(orderId: number): void {
+    if (!Number.isSafeInteger(orderId) || orderId <= 0) throw new Error(`order id ${orderId} is not a positive integer`);
+    if (this.state.orders.has(orderId)) throw new Error(`order id ${orderId} reused`);
   }
 
   /**
@@ -345,6 +455,9 @@ export class Engine implements EngineQueries {
   private cancelEach(orders: OrderRef[], reason: CancelReason): CancelAllResult {
     const store = this.state.store;
     orders.sort((a, b) => store.id(a) - store.id(b));
+    // Both orders of a pair chosen: each is cancelled for `reason`, not the second as the first's partner.
+    const chosen = new Set(orders);
+    for (const order of orders) if (store.hasOcoPartner(order) && chosen.has(store.ocoPartner(order))) this.execution.unpair(order);
     const released = new Map<string, bigint>();
     for (const order of orders) {
       const asset = this.state.assets[store.lockIndex(order)]!;
@@ -430,6 +543,13 @@ export class Engine implements EngineQueries {
     const { order, field, name } = found;
     const store = this.state.store;
     if (!store.isOpen(order)) return reject('FAILED_PRECONDITION', field, `${field}: ${name} is already ${store.status(order)}`);
+    // Named by the property that forbids it: the order's stop price, or its pair.
+    if (store.isWaiting(order)) {
+      return reject('FAILED_PRECONDITION', 'stop_price', `stop_price: ${name} is a stop order waiting for its trigger: cancel it and place another`);
+    }
+    if (store.hasOcoPartner(order)) {
+      return reject('FAILED_PRECONDITION', 'oco_order_id', `oco_order_id: ${name} is one order of a one-cancels-other pair: cancel the pair and place another`);
+    }
     const market = this.state.marketOf(order);
     const oldPrice = store.price(order);
     const price = cmd.price === undefined ? oldPrice : Number(cmd.price);

@@ -20,6 +20,11 @@ export class EventRecorder {
   /** The book of each entry of `levels`. */
   private readonly levelBooks: OrderBook[] = [];
   private levelCount = 0;
+  /**
+   * Set when stops triggered: a level emptied earlier in the command may have been created anew at
+   * its price (a new PriceLevel), and only the live one's event tells its final value.
+   */
+  levelsRecreated = false;
 
   constructor(
     private readonly balances: Balances,
@@ -53,6 +58,7 @@ export class EventRecorder {
     for (let i = 0; i < this.levelCount; i++) {
       const level = this.levels[i]!;
       const book = this.levelBooks[i]!;
+      if (this.levelsRecreated && level.count === 0 && (level.side === 'buy' ? book.bids : book.asks).existingLevel(level.price) !== undefined) continue;
       events.push({
         type: 'bookLevel',
         market: book.symbol,
@@ -74,6 +80,7 @@ export class EventRecorder {
     }
     this.levelCount = 0;
     this.balanceCount = 0;
+    this.levelsRecreated = false;
     return events;
   }
 }

@@ -2,10 +2,13 @@
 import type { MarketConfig } from './api';
 import { OrderBook } from './book';
 import type { OrderStore } from './order-store';
+import { StopQueue } from './stops';
 
 export class Market {
   readonly symbol: string;
   readonly book: OrderBook;
+  /** Its stop orders waiting for their trigger. */
+  readonly stops: StopQueue;
   /** Fees in basis points of what each side of a fill receives (settlement.ts). */
   readonly makerFeeBps: number;
   readonly takerFeeBps: number;
@@ -30,6 +33,7 @@ export class Market {
   ) {
     this.symbol = config.symbol;
     this.book = new OrderBook(config.symbol, store);
+    this.stops = new StopQueue(store);
     this.makerFeeBps = config.makerFeeBps ?? 0;
     this.takerFeeBps = config.takerFeeBps ?? 0;
     this.chargesFees = this.makerFeeBps !== 0 || this.takerFeeBps !== 0;

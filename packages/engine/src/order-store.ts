@@ -48,7 +48,7 @@ const TYPES: readonly OrderType[] = ['limit', 'market'];
 const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = rules.TIMES_IN_FORCE;
 const STPS: readonly SelfTradePrevention[] = rules.SELF_TRADE_PREVENTIONS;
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect', 'oco'];
 const GTD = code(TIMES_IN_FORCE, 'GTD');
 // Each field has room for the values other order kinds and cancel reasons will add; the snapshot's
 // flag layout (snapshot.ts) is separate, so this packing may change without a format change.
@@ -65,6 +65,9 @@ const REASON_BIT = 12; // 4 bits
 const REASON_WIDTH = 4;
 const ON_BOOK_BIT = 16; // 1 bit: resting in a price level
 const CLIENT_ID_BIT = 17; // 1 bit: has a client order id (in clientOrderIds)
+const STOP_BIT = 18; // 1 bit: a stop order (its stop price in stopPrices)
+const WAITING_BIT = 19; // 1 bit: a stop waiting for its trigger (status 'untriggered'; STATUS says open)
+const OCO_BIT = 20; // 1 bit: one leg of an open one-cancels-other pair (its partner in ocoPartners)
 const field = (flags: number, bit: number, width: number): number => (flags >>> bit) & ((1 << width) - 1);
 
 export class OrderStore {
@@ -80,6 +83,10 @@ export class OrderStore {
   private clientOrderIds = new Map<OrderRef, string>();
   /** Expiry (Unix ms) by slot, for the GTD orders: a Map for the same reason. */
   private expireAts = new Map<OrderRef, number>();
+  /** Stop prices of the orders flagged as stops, by slot; the same reasoning. */
+  private stopPrices = new Map<OrderRef, number>();
+  /** Each open one-cancels-other leg's partner, both ways. */
+  private ocoPartners = new Map<OrderRef, OrderRef>();
   /**
    * The fees of the orders that have paid some (or been rebated), in units of the asset each
    * receives: a Map, empty on markets without fees, rather than a field of every slot.
@@ -114,6 +121,8 @@ export class OrderStore {
     expireAt: number | undefined,
   ): OrderRef {
     const ref = this.free.length > 0 ? this.free.pop()! : this.grow();
+    // A freed stop's price stays readable (release) until its slot is reused, here.
+    if (this.stopPrices.size > 0) this.stopPrices.delete(ref);
     const d = this.data;
     const at = ref * STRIDE;
     d[at + ID] = id;
@@ -144,8 +153,8 @@ export class OrderStore {
   }
 
   /**
-   * Frees the slot of an order nothing refers to any more. Its fields stay readable until the next
-   * create(), which only a new command does: the closing command may still look at it.
+   * Frees the slot of an order nothing refers to any more. Its fields (its stop price too) stay
+   * readable until the next create(), which only a new command does: the closing command may still look at it.
    */
   release(ref: OrderRef): void {
     if (this.hasClientOrderId(ref)) this.clientOrderIds.delete(ref);
@@ -193,6 +202,8 @@ export class OrderStore {
     copy.top = this.top;
     copy.clientOrderIds = new Map(this.clientOrderIds);
     copy.expireAts = new Map(this.expireAts);
+    copy.stopPrices = new Map(this.stopPrices);
+    copy.ocoPartners = new Map(this.ocoPartners);
     copy.fees = new Map(this.fees);
     return copy;
   }
@@ -266,7 +277,33 @@ export class OrderStore {
     return TYPES[field(this.flags(ref), TYPE_BIT, TYPE_WIDTH)]!;
   }
   status(ref: OrderRef): OrderStatus {
-    return STATUSES[field(this.flags(ref), STATUS_BIT, STATUS_WIDTH)]!;
+    const flags = this.flags(ref);
+    return field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, STATUS_WIDTH)]!;
+  }
+  /** A stop order, waiting or triggered. */
+  isStop(ref: OrderRef): boolean {
+    return field(this.flags(ref), STOP_BIT, 1) === 1;
+  }
+  /** A stop order still waiting for its trigger (open, off the book). */
+  isWaiting(ref: OrderRef): boolean {
+    return field(this.flags(ref), WAITING_BIT, 1) === 1;
+  }
+  /** The stop price of a stop order (isStop). */
+  stopPrice(ref: OrderRef): number {
+    return this.stopPrices.get(ref)!;
+  }
+  /** The one-cancels-other pairs by order id, each once (lower id first), sorted. */
+  ocoPairs(): [number, number][] {
+    const pairs: [number, number][] = [];
+    for (const [a, b] of this.ocoPartners) if (this.id(a) < this.id(b)) pairs.push([this.id(a), this.id(b)]);
+    return pairs.sort(([a], [b]) => a - b);
+  }
+  hasOcoPartner(ref: OrderRef): boolean {
+    return field(this.flags(ref), OCO_BIT, 1) === 1;
+  }
+  /** The other leg of an open one-cancels-other pair (hasOcoPartner). */
+  ocoPartner(ref: OrderRef): OrderRef {
+    return this.ocoPartners.get(ref)!;
   }
   isOpen(ref: OrderRef): boolean {
     return field(this.flags(ref), STATUS_BIT, STATUS_WIDTH) < 2;
@@ -320,8 +357,35 @@ export class OrderStore {
     this.data[ref * STRIDE + USER_NEXT] = next;
   }
   setOnBook(ref: OrderRef, onBook: boolean): void {
+    this.setBit(ref, ON_BOOK_BIT, onBook);
+  }
+  private setBit(ref: OrderRef, bit: number, on: boolean): void {
     const at = ref * STRIDE + FLAGS;
-    this.data[at] = (this.data[at]! & ~(1 << ON_BOOK_BIT)) | ((onBook ? 1 : 0) << ON_BOOK_BIT);
+    this.data[at] = (this.data[at]! & ~(1 << bit)) | ((on ? 1 : 0) << bit);
+  }
+
+  /** Makes a just-created order a stop with this stop price, waiting for its trigger or (a restore) triggered. */
+  makeStop(ref: OrderRef, stopPrice: number, waiting: boolean): void {
+    this.stopPrices.set(ref, stopPrice);
+    this.setBit(ref, STOP_BIT, true);
+    this.setBit(ref, WAITING_BIT, waiting);
+  }
+  /** A waiting stop's trigger: from now on an ordinary open order (that keeps its stop price). */
+  trigger(ref: OrderRef, timestamp: number): void {
+    this.setBit(ref, WAITING_BIT, false);
+    this.data[ref * STRIDE + UPDATED_AT] = timestamp;
+  }
+  linkOco(a: OrderRef, b: OrderRef): void {
+    this.ocoPartners.set(a, b);
+    this.ocoPartners.set(b, a);
+    this.setBit(a, OCO_BIT, true);
+    this.setBit(b, OCO_BIT, true);
+  }
+  unlinkOco(a: OrderRef, b: OrderRef): void {
+    this.ocoPartners.delete(a);
+    this.ocoPartners.delete(b);
+    this.setBit(a, OCO_BIT, false);
+    this.setBit(b, OCO_BIT, false);
   }
 
   /** The orders with fees, and their sums (what a snapshot records). */
@@ -358,6 +422,7 @@ export class OrderStore {
   }
 
   cancel(ref: OrderRef, reason: CancelReason, timestamp: number): void {
+    this.setBit(ref, WAITING_BIT, false);
     this.setStatus(ref, 'cancelled', reason);
     this.data[ref * STRIDE + UPDATED_AT] = timestamp;
   }
@@ -396,7 +461,7 @@ export class OrderStore {
       price: isLimit ? (price ?? BigInt(d[at + PRICE]!)) : undefined,
       quantity: quantity ?? BigInt(d[at + QUANTITY]!),
       filled: filled ?? BigInt(d[at + FILLED]!),
-      status: STATUSES[field(flags, STATUS_BIT, STATUS_WIDTH)]!,
+      status: field(flags, WAITING_BIT, 1) === 1 ? 'untriggered' : STATUSES[field(flags, STATUS_BIT, STATUS_WIDTH)]!,
       cancelReason: CANCEL_REASONS[field(flags, REASON_BIT, REASON_WIDTH)],
       timeInForce: TIMES_IN_FORCE[field(flags, TIF_BIT, TIF_WIDTH)]!,
       postOnly: field(flags, POST_ONLY_BIT, 1) === 1,
@@ -406,6 +471,8 @@ export class OrderStore {
       feesPaid: this.fees.size === 0 ? 0n : (this.fees.get(ref) ?? 0n),
       createdAt: d[at + CREATED_AT]!,
       updatedAt: d[at + UPDATED_AT]!,
+      stopPrice: field(flags, STOP_BIT, 1) === 1 ? BigInt(this.stopPrices.get(ref)!) : undefined,
+      ocoOrderId: field(flags, OCO_BIT, 1) === 1 ? d[this.ocoPartners.get(ref)! * STRIDE + ID] : undefined,
     };
   }
 }

@@ -22,7 +22,8 @@ export function samePlacement(
     store.marketIndex(order) === marketIndex &&
     store.side(order) === cmd.side &&
     BigInt(placed.quantity) === cmd.quantity &&
-    store.selfTradePrevention(order) === cmd.selfTradePrevention;
+    store.selfTradePrevention(order) === cmd.selfTradePrevention &&
+    (store.isStop(order) ? BigInt(store.stopPrice(order)) : undefined) === cmd.stopPrice;
   if (cmd.kind === 'placeMarket') return common && store.type(order) === 'market';
   return (
     common &&

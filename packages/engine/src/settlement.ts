@@ -181,6 +181,18 @@ export class Settlement {
     store.setLocked(order, locked - amount);
   }
 
+  /** Gives back what the order locks above `keep` (a triggered stop-market buy keeps what it will pay). */
+  releaseAbove(order: OrderRef, keep: number): void {
+    const { balances, store } = this.state;
+    const excess = store.locked(order) - keep;
+    if (excess > 0) {
+      const balance = balances.ref(store.accountIndex(order), store.lockIndex(order));
+      balances.release(balance, BigInt(excess));
+      store.setLocked(order, keep);
+      this.recorder.balance(balance);
+    }
+  }
+
   /** Gives back what a closing order still locks (for a buy: price improvement and rounding dust). */
   release(order: OrderRef): void {
     const { balances, store } = this.state;

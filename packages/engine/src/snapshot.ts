@@ -43,6 +43,11 @@
  *         strings); then the accounts with fills u32, each account index u32 and its ring.
  *   TIMR  the timers: the expiry f64 of each GTD order (time in force GTD), in ORDR order, then
  *         the armed dead-man switches u32, each account index u32 and deadline f64, by account.
+ *   STOP  stop orders (stops.ts), written when some order of ORDR is one (flagged): the number of
+ *         waiting stops u32, the stop price f64 of each flagged order in ORDR order, then the
+ *         one-cancels-other pairs u32, each the two order ids f64 (lower first; pairs by lower
+ *         id). ORDR lists the waiting stops (status untriggered) last, after the closed orders:
+ *         per market in config order, buy stops then sell stops, each in trigger order.
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
@@ -85,7 +90,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR', 'STOP'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -99,10 +104,10 @@ export const ORDER_BYTES = 68;
 // part of the file format, independent of how the order store packs the same values.
 const SIDES: readonly Side[] = ['buy', 'sell'];
 const TYPES: readonly OrderType[] = ['limit', 'market'];
-const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled'];
+const STATUSES: readonly OrderStatus[] = ['open', 'partially_filled', 'filled', 'cancelled', 'untriggered'];
 const TIMES_IN_FORCE: readonly TimeInForce[] = ['GTC', 'IOC', 'FOK', 'GTD'];
 const STPS: readonly SelfTradePrevention[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
-const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect'];
+const CANCEL_REASONS: readonly (CancelReason | undefined)[] = [undefined, 'user', 'ioc', 'self_trade', 'expired', 'dead_man', 'disconnect', 'oco'];
 
 type FlagField<T> = readonly [shift: number, width: number, values: readonly T[]];
 /** Where each enumeration sits in an order record's flags: values appended to a list keep their codes. */
@@ -115,6 +120,8 @@ interface FlagLayout {
   readonly cancelReason: FlagField<CancelReason | undefined>;
   readonly postOnlyBit: number;
   readonly clientIdBit: number;
+  /** Set for a stop order, whose stop price is in STOP (format 3). */
+  readonly stopBit?: number;
 }
 /** Formats 1 and 2: no room for more order types, statuses, times in force or cancel reasons. */
 const FLAGS_1: FlagLayout = {
@@ -123,7 +130,7 @@ const FLAGS_1: FlagLayout = {
 };
 const FLAGS_3: FlagLayout = {
   side: [0, 1, SIDES], type: [1, 2, TYPES], status: [3, 3, STATUSES], timeInForce: [6, 3, TIMES_IN_FORCE],
-  selfTradePrevention: [10, 2, STPS], cancelReason: [12, 4, CANCEL_REASONS], postOnlyBit: 9, clientIdBit: 16,
+  selfTradePrevention: [10, 2, STPS], cancelReason: [12, 4, CANCEL_REASONS], postOnlyBit: 9, clientIdBit: 16, stopBit: 17,
 };
 
 interface Format {
@@ -163,6 +170,8 @@ export interface SnapshotCapture {
   readonly retries: readonly CapturedRetries[];
   /** Armed dead-man switches: [account index, deadline], by account. */
   readonly deadMan: readonly [number, number][];
+  /** Each market's waiting stops, buys then sells, in trigger order. */
+  readonly stops: readonly Float64Array[];
   /** The funds ledger of the accounts that have entries, by account index. */
   readonly ledger: readonly [number, readonly LedgerEntryView[]][];
   /** Trade history; undefined when nothing was ever traded. */
@@ -261,10 +270,13 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
     closedCounts,
     retries,
     deadMan: state.timers.deadMan.entries(),
+    stops: state.markets.map((m) => (m.stops.size === 0 ? NO_STOPS : Float64Array.from(m.stops.all()))),
     ledger: state.ledger.copy(),
     history: captureHistory(state),
   };
 }
+
+const NO_STOPS = new Float64Array(0);
 
 /** Float64 elements the order store's copy needs now. */
 export function captureSize(state: EngineState): number {
@@ -342,6 +354,11 @@ class ByteWriter {
     this.bytes.set(utf8, at);
   }
 
+  copy(value: Uint8Array): void {
+    const at = this.room(value.length);
+    this.bytes.set(value, at);
+  }
+
   finish(): Uint8Array {
     return this.bytes.subarray(0, this.length);
   }
@@ -373,7 +390,7 @@ export function frameSections(sections: readonly { readonly tag: SectionTag; rea
 }
 
 function flagsOf(store: OrderStore, o: OrderRef): number {
-  const { side, type, status, timeInForce: tif, selfTradePrevention: stp, cancelReason: reason, postOnlyBit, clientIdBit } = FLAGS_3;
+  const { side, type, status, timeInForce: tif, selfTradePrevention: stp, cancelReason: reason, postOnlyBit, clientIdBit, stopBit } = FLAGS_3;
   return (
     (side[2].indexOf(store.side(o)) << side[0]) |
     (type[2].indexOf(store.type(o)) << type[0]) |
@@ -382,7 +399,8 @@ function flagsOf(store: OrderStore, o: OrderRef): number {
     ((store.postOnly(o) ? 1 : 0) << postOnlyBit) |
     (stp[2].indexOf(store.selfTradePrevention(o)) << stp[0]) |
     (reason[2].indexOf(store.cancelReason(o)) << reason[0]) |
-    ((store.clientOrderId(o) === undefined ? 0 : 1) << clientIdBit)
+    ((store.clientOrderId(o) === undefined ? 0 : 1) << clientIdBit) |
+    ((store.isStop(o) ? 1 : 0) << stopBit!)
   );
 }
 
@@ -397,6 +415,8 @@ class OrderSection {
   /** The expiries of GTD orders: the start of TIMR. */
   readonly expiries = new ByteWriter(64);
   gtdOrders = 0;
+  readonly stopPrices = new ByteWriter(64);
+  stopCount = 0;
 
   constructor(
     private readonly store: OrderStore,
@@ -426,6 +446,10 @@ class OrderSection {
     if (expireAt !== undefined) {
       this.expiries.f64(expireAt);
       this.gtdOrders++;
+    }
+    if (store.isStop(o)) {
+      this.stopPrices.f64(store.stopPrice(o));
+      this.stopCount++;
     }
     this.count++;
     if (this.count - this.checked < ORDERS_PER_SLICE) return false;
@@ -474,6 +498,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     total += closedCounts[a]!;
     if ((a + 1) % ACCOUNTS_PER_SLICE === 0) yield;
   }
+  for (const stops of snapshot.stops) total += stops.length;
 
   const orders = new OrderSection(store, total);
   /** Walks a list of `size` orders from `first`: a list of another length is an engine bug, not a snapshot. */
@@ -491,6 +516,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     }
   }
   for (let a = 0; a < userIds.length; a++) yield* list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
+  for (const stops of snapshot.stops) for (const stop of stops) if (orders.add(stop)) yield;
   orders.checksum();
 
   const seq = new ByteWriter(8);
@@ -507,6 +533,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
       ['LDGR', encodeLedger(snapshot)],
       ['HIST', encodeHistory(snapshot)],
       ['TIMR', encodeTimers(orders, snapshot.deadMan)],
+      ['STOP', encodeStops(store, orders, snapshot.stops)],
     ] as const
   ).filter(([, payload]) => payload.length > 0);
   return [
@@ -550,6 +577,21 @@ function encodeFees(snapshot: SnapshotCapture): Uint8Array {
     w.f64(t.tradeId);
     w.i64(t.makerFee);
     w.i64(t.takerFee);
+  }
+  return w.finish();
+}
+
+/** STOP: nothing at all without stop orders; else the waiting count, their stop prices (ORDR order), then the pairs. */
+function encodeStops(store: OrderStore, orders: OrderSection, waiting: readonly Float64Array[]): Uint8Array {
+  if (orders.stopCount === 0) return new Uint8Array(0);
+  const w = new ByteWriter(16 + orders.stopCount * 8);
+  w.u32(waiting.reduce((n, stops) => n + stops.length, 0));
+  w.copy(orders.stopPrices.finish());
+  const pairs = store.ocoPairs();
+  w.u32(pairs.length);
+  for (const [a, b] of pairs) {
+    w.f64(a);
+    w.f64(b);
   }
   return w.finish();
 }
@@ -827,6 +869,8 @@ interface OrderRecord {
   cancelReason: CancelReason | undefined;
   clientOrderId: string | undefined;
   expireAt: number | undefined;
+  /** A stop order's stop price; undefined for others. */
+  stopPrice: number | undefined;
 }
 
 /** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
@@ -844,6 +888,7 @@ class OrderReader {
     id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
     status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
     expireAt: undefined,
+    stopPrice: undefined,
   };
   /** GTD orders read so far: each took its expiry from TIMR. */
   gtdOrders = 0;
@@ -856,16 +901,16 @@ class OrderReader {
     private readonly clientOrderIds: ByteReader,
     /** TIMR, read up to its dead-man switches. */
     private readonly timers: ByteReader,
+    private readonly stopPrices: ByteReader,
     private readonly state: EngineState,
     private readonly layout: FlagLayout,
   ) {
-    this.knownFlagBits = (1 << (layout.clientIdBit + 1)) - 1;
+    this.knownFlagBits = (1 << ((layout.stopBit ?? layout.clientIdBit) + 1)) - 1;
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
   }
 
-  private number(at: number, field: string): number {
-    const value = this.view.getFloat64(at, true);
+  private number(at: number, field: string, value = this.view.getFloat64(at, true)): number {
     // The message only when it is needed: built for every field, it was a fifth of a restore.
     return Number.isSafeInteger(value) && value >= 0 ? value : count(value, `order #${this.index}'s ${field}`);
   }
@@ -903,6 +948,9 @@ class OrderReader {
       r.expireAt = count(this.timers.f64(), `order ${id}'s expiry`);
       this.gtdOrders++;
     }
+    const stop = layout.stopBit !== undefined && ((flags >>> layout.stopBit) & 1) === 1;
+    r.stopPrice = stop ? this.number(0, 'stop price', this.stopPrices.f64()) : undefined;
+    if (r.status === 'untriggered' && (r.stopPrice === undefined || r.filled !== 0)) invalid(`order ${id} waits for a trigger but is not an untouched stop`);
     this.index++;
     return r;
   }
@@ -925,10 +973,12 @@ function createOrder(state: EngineState, r: OrderRecord): OrderRef {
     r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
     r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId, r.expireAt,
   );
+  const waiting = r.status === 'untriggered';
   // create() leaves an order untouched since its creation: most of a book's are (a fifth of a restore's CPU, measured).
-  if (r.filled !== 0 || r.status !== 'open' || r.cancelReason !== undefined || r.updatedAt !== r.createdAt) {
-    state.store.restoreProgress(order, r.filled, r.status, r.cancelReason, r.updatedAt);
+  if (r.filled !== 0 || (r.status !== 'open' && !waiting) || r.cancelReason !== undefined || r.updatedAt !== r.createdAt) {
+    state.store.restoreProgress(order, r.filled, waiting ? 'open' : r.status, r.cancelReason, r.updatedAt);
   }
+  if (r.stopPrice !== undefined) state.store.makeStop(order, r.stopPrice, waiting);
   state.orders.add(r.id, order);
   return order;
 }
@@ -957,7 +1007,9 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   state.store.reserve(orderCount);
   state.orders.reserve(orderCount);
   const timers = new ByteReader(sections.get('TIMR') ?? new Uint8Array(0), 'TIMR');
-  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), timers, state, format.flags);
+  const stops = new ByteReader(sections.get('STOP') ?? new Uint8Array(0), 'STOP');
+  const waiting = stops.atEnd() ? 0 : stops.u32();
+  const orders = new OrderReader(sections.get('ORDR')!, orderCount, reader('CLID'), timers, stops, state, format.flags);
   const reserved = new ExactSums(state.accountList.length * state.assets.length);
 
   state.markets.forEach((market, m) => {
@@ -1008,7 +1060,20 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
       account.retain(state.store, state.orders, createOrder(state, r));
     }
   });
+  let market = 0;
+  for (let k = 0; k < waiting; k++) {
+    const r = orders.next();
+    if (r.status !== 'untriggered' || r.market < market) {
+      invalid(`order ${r.id} follows the closed orders or the stops of market #${market} but is not a waiting stop of a later market`);
+    }
+    market = r.market;
+    const order = createOrder(state, r);
+    if (!state.markets[r.market]!.stops.restore(order)) invalid(`stop order ${r.id} is out of trigger order`);
+    state.accountList[r.account]!.addOpen(state.store, order);
+    reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
+  }
   orders.end();
+  readPairs(state, stops);
   checkLocks(state, reserved);
   const tradeFees = readFees(state, new ByteReader(sections.get('FEES') ?? new Uint8Array(0), 'FEES'));
   readRetries(state, new ByteReader(sections.get('RTRY') ?? new Uint8Array(0), 'RTRY'), tradeFees);
@@ -1057,6 +1122,25 @@ function readDeadMan(state: EngineState, r: ByteReader, gtdOrders: number): void
     if (index <= previous || index >= state.accountList.length) invalid(`dead-man switch of account #${index} after #${previous}, of ${state.accountList.length}`);
     previous = index;
     state.timers.deadMan.set(index, count(r.f64(), `dead-man deadline of account #${index}`));
+  }
+  r.end();
+}
+
+/** The pairs of STOP, after the stop prices: open orders, each in one pair at most, one of them a waiting stop. */
+function readPairs(state: EngineState, r: ByteReader): void {
+  if (r.atEnd()) return;
+  const store = state.store;
+  let previous = 0;
+  for (let n = r.u32(); n > 0; n--) {
+    const [a, b] = [count(r.f64(), 'paired order id'), count(r.f64(), 'paired order id')];
+    if (a <= previous || b <= a) invalid(`one-cancels-other pair ${a}, ${b} out of order`);
+    previous = a;
+    const [first, second] = [state.orders.get(a), state.orders.get(b)];
+    const open = (o: OrderRef): boolean => o !== NO_ORDER && store.isOpen(o) && !store.hasOcoPartner(o);
+    if (!open(first) || !open(second) || store.accountIndex(first) !== store.accountIndex(second) || store.isWaiting(first) === store.isWaiting(second)) {
+      invalid(`one-cancels-other pair ${a}, ${b} is not an open order and a waiting stop of one user, each in no other pair`);
+    }
+    store.linkOco(first, second);
   }
   r.end();
 }

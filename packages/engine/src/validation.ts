@@ -12,6 +12,7 @@ import {
   type MarketConfig,
   type PlaceLimitCommand,
   type PlaceMarketCommand,
+  type PlaceOcoCommand,
   type SelfTradePrevention,
   type Side,
   type TimeInForce,
@@ -47,6 +48,8 @@ const FEE_ACCOUNT = FEE_ACCOUNT_ID;
 const checkPrice = unitsChecker(PRICE_DECIMALS, 'price', MAX_ORDER);
 const checkQuantity = unitsChecker(QUANTITY_DECIMALS, 'quantity', MAX_ORDER);
 const checkAmount = unitsChecker(AMOUNT_DECIMALS, 'amount');
+const checkStopPrice = unitsChecker(PRICE_DECIMALS, 'stop_price', MAX_ORDER);
+const checkStopLimitPrice = unitsChecker(PRICE_DECIMALS, 'stop_limit_price', MAX_ORDER);
 
 export function failure(code: EngineErrorCode, field: string | undefined, message: string): EngineError {
   return field === undefined ? { code, message } : { code, field, message };
@@ -63,7 +66,7 @@ export const userIdError = (userId: unknown): EngineError | undefined =>
   typeof userId !== 'string' || userId.length === 0 ? invalidArgument('user_id', 'must not be empty') : undefined;
 
 /** What limit and market orders share: user, side, quantity, self-trade prevention, client order id (empty means none). */
-export function placementError(cmd: PlaceLimitCommand | PlaceMarketCommand, clientOrderId: string | undefined): EngineError | undefined {
+export function placementError(cmd: PlaceLimitCommand | PlaceMarketCommand | PlaceOcoCommand, clientOrderId: string | undefined): EngineError | undefined {
   const userError = userIdError(cmd.userId);
   if (userError !== undefined) return userError;
   if (cmd.userId === FEE_ACCOUNT) return invalidArgument('user_id', 'the fee account does not trade');
@@ -112,6 +115,27 @@ export const amountError = (amount: bigint): EngineError | undefined => checkAmo
 export function amendError(price: bigint | undefined, quantity: bigint | undefined): EngineError | undefined {
   if (price === undefined && quantity === undefined) return invalidArgument('quantity', 'give a new price, a new quantity or both');
   return (price === undefined ? undefined : checkPrice(price)) ?? (quantity === undefined ? undefined : checkQuantity(quantity));
+}
+
+/** A stop-limit order's own fields: its stop price, and a time in force it can keep once triggered. */
+export function stopLimitError(stopPrice: bigint, cmd: PlaceLimitCommand): EngineError | undefined {
+  const stopError = checkStopPrice(stopPrice);
+  if (stopError !== undefined) return stopError;
+  if (cmd.timeInForce !== 'GTC' && cmd.timeInForce !== 'IOC') return invalidArgument('time_in_force', 'a stop-limit order is GTC or IOC');
+  if (cmd.postOnly) return invalidArgument('post_only', 'a stop-limit order cannot be post-only');
+  return undefined;
+}
+
+export const stopPriceError = (stopPrice: bigint): EngineError | undefined => checkStopPrice(stopPrice);
+
+/** A one-cancels-other pair's prices: each valid, and the stop on the far side of the limit price. */
+export function ocoPriceError(cmd: PlaceOcoCommand): EngineError | undefined {
+  const error =
+    checkPrice(cmd.price) ?? checkStopPrice(cmd.stopPrice) ?? (cmd.stopLimitPrice === undefined ? undefined : checkStopLimitPrice(cmd.stopLimitPrice));
+  if (error !== undefined) return error;
+  if (cmd.side === 'sell' && cmd.stopPrice >= cmd.price) return invalidArgument('stop_price', 'a sell pair\'s stop price must be below its limit price');
+  if (cmd.side === 'buy' && cmd.stopPrice <= cmd.price) return invalidArgument('stop_price', 'a buy pair\'s stop price must be above its limit price');
+  return undefined;
 }
 
 /** A market's instrument rules, in units (what Market holds; named here so that validation needs no Market). */

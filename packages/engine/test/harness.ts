@@ -93,6 +93,32 @@ export class Harness {
     });
   }
 
+  /** A stop-limit order: `limit` with a stop price. */
+  stopLimit(userId: string, market: string, side: Side, stopPrice: string, price: string, quantity: string, o: LimitOptions = {}): CommandResult {
+    return this.send({
+      kind: 'placeLimit', orderId: this.nextOrderId++, userId, market, side, price: px(price), quantity: qty(quantity),
+      timeInForce: o.timeInForce ?? 'GTC', postOnly: o.postOnly ?? false, stopPrice: px(stopPrice),
+      selfTradePrevention: o.selfTradePrevention ?? 'cancel_resting', ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
+    });
+  }
+
+  stopMarket(userId: string, market: string, side: Side, stopPrice: string, quantity: string, o: Omit<LimitOptions, 'timeInForce' | 'postOnly'> = {}): CommandResult {
+    return this.send({
+      kind: 'placeMarket', orderId: this.nextOrderId++, userId, market, side, quantity: qty(quantity), stopPrice: px(stopPrice),
+      selfTradePrevention: o.selfTradePrevention ?? 'cancel_resting', ...(o.clientOrderId === undefined ? {} : { clientOrderId: o.clientOrderId }),
+    });
+  }
+
+  /** A one-cancels-other pair: its limit order gets the first of two new ids, its stop the second. */
+  oco(userId: string, market: string, side: Side, price: string, stopPrice: string, quantity: string, stopLimitPrice?: string): CommandResult {
+    const orderId = this.nextOrderId++;
+    const stopOrderId = this.nextOrderId++;
+    return this.send({
+      kind: 'placeOco', orderId, stopOrderId, userId, market, side, quantity: qty(quantity), price: px(price), stopPrice: px(stopPrice),
+      ...(stopLimitPrice === undefined ? {} : { stopLimitPrice: px(stopLimitPrice) }), selfTradePrevention: 'cancel_resting',
+    });
+  }
+
   cancel(userId: string, orderId: number): CommandResult {
     return this.send({ kind: 'cancel', userId, orderId });
   }

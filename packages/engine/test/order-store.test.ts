@@ -35,7 +35,7 @@ describe('order store', () => {
     expect(s.view(ref)).to.deep.equal({
       orderId: 7, clientOrderId: 'c-7', userId: 'alice', market: 'BTC-USD', side: 'sell', type: 'limit', price: 101n, quantity: 5n,
       filled: 0n, status: 'open', cancelReason: undefined, timeInForce: 'IOC', postOnly: true, selfTradePrevention: 'cancel_both',
-      expireAt: undefined, locked: 5n, feesPaid: 0n, createdAt: 1234, updatedAt: 1234,
+      expireAt: undefined, locked: 5n, feesPaid: 0n, createdAt: 1234, updatedAt: 1234, stopPrice: undefined, ocoOrderId: undefined,
     });
     s.recordFill(ref, 2, 2000);
     expect(s.view(ref)).to.include({ filled: 2n, status: 'partially_filled', updatedAt: 2000, createdAt: 1234 });

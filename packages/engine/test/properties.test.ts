@@ -28,7 +28,9 @@ function checkInvariants(engine: Engine, book: Book, deposits: Map<string, bigin
       reserved.set(asset, (reserved.get(asset) ?? 0n) + order.locked);
       const remaining = order.quantity - order.filled;
       // A buy's lock covers what the rest of it could cost at its limit price; a sell's is its rest.
-      if (order.side === 'buy') expect(order.locked >= buyReserve(order.price!, remaining), `${where} order ${order.orderId} lock`).to.equal(true);
+      // A waiting stop-market buy's lock is its quantity at the stop price plus a tenth (stops.ts).
+      const lockPrice = order.price ?? order.stopPrice! + (order.stopPrice! + 9n) / 10n;
+      if (order.side === 'buy') expect(order.locked >= buyReserve(lockPrice, remaining), `${where} order ${order.orderId} lock`).to.equal(true);
       else expect(order.locked, `${where} order ${order.orderId} lock`).to.equal(remaining);
     }
     for (const { asset, available, locked } of engine.balances(userId)) {
@@ -81,7 +83,7 @@ class Distribution {
     }
     const fok = cmd.kind === 'placeLimit' && cmd.timeInForce === 'FOK';
     const gtd = cmd.kind === 'placeLimit' && cmd.timeInForce === 'GTD';
-    const counted = ['placeMarket', 'cancel', 'amend', 'cancelAll', 'cancelAllAfter', 'cancelSession', 'withdraw'].includes(cmd.kind);
+    const counted = ['placeMarket', 'cancel', 'amend', 'cancelAll', 'cancelAllAfter', 'cancelSession', 'withdraw', 'placeOco'].includes(cmd.kind);
     const kind = fok ? 'FOK' : gtd ? 'GTD' : counted ? cmd.kind : undefined;
     if (result.ok && result.value.kind === 'expired') {
       const { expiredOrders, deadManSwitches, deadManOrders } = result.value;
@@ -90,6 +92,12 @@ class Distribution {
     }
     if (kind !== undefined) this.count(`${kind} ${result.ok ? 'accepted' : `${result.error.code}(${result.error.field ?? 'funds'})`}`);
     if (result.ok && result.events.length === 0) this.count(`${cmd.kind} accepted, nothing to change`);
+    for (const e of result.ok ? result.events : []) {
+      // A stop's first update after its trigger: open, nothing filled yet (or cancelled unfilled, a stop-market).
+      if (e.type === 'orderUpdated' && e.order.stopPrice !== undefined && e.order.filled === 0n && e.order.status !== 'untriggered' && e.trade === undefined) {
+        this.count(`stop ${e.order.status === 'open' ? 'triggered' : `${e.order.status} (${e.order.cancelReason})`}`);
+      }
+    }
     for (const sides of Object.values(book)) {
       for (const levels of [sides.buy, sides.sell]) {
         this.levels = Math.max(this.levels, levels.length);

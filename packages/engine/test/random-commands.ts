@@ -10,7 +10,8 @@
  * about as often as they are refused for want of available funds. Commands come seconds apart,
  * with a jump of 97 minutes every fifth, so that a sequence spans more than a day of the ticker.
  * GTD expiries (relative in the intents) and dead-man switches of a few seconds fall due within a
- * sequence; timer commands come at random, as the service's timer would send them.
+ * sequence; timer commands come at random, as the service's timer would send them. Stop orders and
+ * one-cancels-other pairs trigger around the same prices, so that trades reach them and cascades happen.
  */
 import fc from 'fast-check';
 import { type Command, type EngineConfig, FEE_ACCOUNT_ID, type Side } from '../src/index';
@@ -261,6 +262,32 @@ const cancelByClientOrderId: fc.Arbitrary<Intent> = fc.record({
   clientOrderId: fc.constantFrom('a', 'b', 'c', '\u0000'),
 });
 
+/** Stop prices where trades print: 99 to 102 (a few off-grid, a few invalid). */
+const stopPrice = fc.oneof(
+  { weight: 12, arbitrary: fc.integer({ min: 99, max: 102 }).map((p) => BigInt(p) * WHOLE) },
+  { weight: 2, arbitrary: fc.integer({ min: 99_000_000, max: 102_000_000 }).map(BigInt) },
+  { weight: 1, arbitrary: fc.constantFrom(0n, 2n ** 53n, 2n ** 53n - 1n, 8_188_008_819_614_719n) }, // a tenth more is past the bound, or just below it
+);
+const stopLimit: fc.Arbitrary<Intent> = side.chain((s) =>
+  fc.record({
+    userId: user, market, side: fc.constant(s), price: fc.oneof(restingPrice(s), crossingPrice(s)), quantity: takerQuantity, selfTradePrevention: stp,
+    clientOrderId, stopPrice, timeInForce: fc.constantFrom('GTC', 'GTC', 'IOC', 'FOK') as fc.Arbitrary<'GTC' | 'IOC' | 'FOK'>,
+    postOnly: fc.oneof({ weight: 12, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+  }),
+).map(({ clientOrderId: c, ...r }) => withClientOrderId({ kind: 'placeLimit' as const, orderId: 0, ...r }, c));
+const stopMarket: fc.Arbitrary<Intent> = fc
+  .record({ userId: user, market, side, quantity: takerQuantity, selfTradePrevention: stp, clientOrderId, stopPrice })
+  .map(({ clientOrderId: c, ...r }) => withClientOrderId({ kind: 'placeMarket' as const, orderId: 0, ...r }, c));
+/** Pairs: a limit order at a resting price, its stop beyond the other side's levels (sometimes on the wrong side). */
+const oco: fc.Arbitrary<Intent> = side.chain((s) =>
+  fc.record({
+    userId: user, market, side: fc.constant(s), quantity: takerQuantity, selfTradePrevention: stp,
+    price: fc.oneof({ weight: 4, arbitrary: restingPrice(s) }, { weight: 1, arbitrary: crossingPrice(s) }),
+    stopPrice: fc.integer({ min: 0, max: 3 }).map((d) => (s === 'buy' ? 101n + BigInt(d) : 100n - BigInt(d)) * WHOLE),
+    stopLimitPrice: fc.oneof(fc.constant(undefined), fc.integer({ min: 99, max: 103 }).map((p) => BigInt(p) * WHOLE)),
+  }),
+).map(({ stopLimitPrice, ...r }) => ({ kind: 'placeOco' as const, orderId: 0, stopOrderId: 0, ...r, ...(stopLimitPrice === undefined ? {} : { stopLimitPrice }) }));
+
 const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 1, arbitrary: deposit.map((i) => [i]) },
   { weight: 14, arbitrary: resting.map((i) => [i]) },
@@ -281,6 +308,9 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 3, arbitrary: timer.map((i) => [i]) },
   { weight: 1, arbitrary: deadMan.map((i) => [i]) },
   { weight: 1, arbitrary: cancelSession.map((i) => [i]) },
+  { weight: 3, arbitrary: stopLimit.map((i) => [i]) },
+  { weight: 2, arbitrary: stopMarket.map((i) => [i]) },
+  { weight: 2, arbitrary: oco.map((i) => [i]) },
 );
 
 /** Funding every user first, then about `length` random commands. */
@@ -329,6 +359,9 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
       owners.push(repeated.userId);
       body = { ...repeated, orderId: owners.length };
       if (body.kind === 'placeLimit' && body.expireAt !== undefined && repeated === intent) body = { ...body, expireAt: timestamp + body.expireAt };
+    } else if (intent.kind === 'placeOco') {
+      owners.push(intent.userId, intent.userId);
+      body = { ...intent, orderId: owners.length - 1, stopOrderId: owners.length };
     } else if ((intent.kind === 'cancel' || intent.kind === 'amend') && intent.clientOrderId === undefined) {
       const live = reference.openOrders();
       const pick = intent.orderId;

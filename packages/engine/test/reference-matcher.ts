@@ -8,6 +8,9 @@
  * engine's contract promises — so that the differential test can compare every field. Level and
  * balance events are coalesced per command as the contract says (one per changed level or
  * balance, carrying its final value); their order among themselves is not part of the contract.
+ *
+ * Stop orders are orders flagged `waiting`, found by filtering and sorting every order on each
+ * trade round; one-cancels-other partners are plain ids.
  */
 import type {
   CancelReason,
@@ -55,6 +58,11 @@ interface RefOrder {
   /** Price and quantity as placed, which a retry must repeat (an amendment changes price and quantity). */
   placedPrice: bigint;
   placedQuantity: bigint;
+  stopPrice: bigint | undefined;
+  /** A stop waiting for its trigger (status 'open' here, 'untriggered' in its view). */
+  waiting: boolean;
+  /** Its one-cancels-other partner's id, while both are open. */
+  oco: number | undefined;
   /** Sum of its fills' fees, in the asset it receives. */
   feesPaid: bigint;
 }
@@ -98,6 +106,9 @@ const MAX_GTD_MS = 90 * 86_400_000;
 const MAX_DEAD_MAN_SECONDS = 86_400;
 const isOpen = (o: RefOrder): boolean => o.status === 'open' || o.status === 'partially_filled';
 const STPS: readonly unknown[] = ['cancel_resting', 'cancel_taker', 'cancel_both'];
+/** The written rules of stops.ts. */
+const STOP_TRIGGERS_PER_COMMAND = 64;
+const stopMarketBuyLockPrice = (stop: bigint): bigint => stop + (stop + 9n) / 10n;
 
 function fail(code: EngineErrorCode, field?: string): CommandResult {
   return { ok: false, error: field === undefined ? { code, message: '' } : { code, field, message: `${field}: ` } };
@@ -319,9 +330,7 @@ export class ReferenceExchange {
           return { ok: true, value: { kind: 'cancelled', order: this.view(order), releasedAsset: this.lockAsset(order), releasedAmount: 0n }, events: [] };
         }
         const released = order.locked;
-        this.cancelOrder(s, fx, order, 'user');
-        const view = this.view(order);
-        fx.events.push({ type: 'orderUpdated', order: view, trade: undefined });
+        const view = this.cancelReported(s, fx, order, 'user');
         const releasedAsset = this.lockAsset(order);
         return { ok: true, value: { kind: 'cancelled', order: view, releasedAsset, releasedAmount: released }, events: [] };
       }
@@ -330,6 +339,8 @@ export class ReferenceExchange {
         return this.place(s, fx, cmd);
       case 'amend':
         return this.amend(s, fx, cmd);
+      case 'placeOco':
+        return this.placeOco(s, fx, cmd);
       case 'cancelAll': {
         if (cmd.market !== undefined && this.marketOf(cmd.market) === undefined) return fail('INVALID_ARGUMENT', 'market');
         if (cmd.side !== undefined && !SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
@@ -387,11 +398,14 @@ export class ReferenceExchange {
   /** Cancels open orders, oldest (lowest id) first, and sums what they release per asset. */
   private cancelEach(s: RefState, fx: Effects, orders: RefOrder[], reason: CancelReason) {
     const released: Record<string, bigint> = {};
-    for (const order of [...orders].sort((a, b) => a.id - b.id)) {
+    const sorted = [...orders].sort((a, b) => a.id - b.id);
+    // Both orders of a pair chosen: each is cancelled for `reason`, not the second as the first's partner.
+    const ids = new Set(sorted.map((o) => o.id));
+    for (const order of sorted) if (order.oco !== undefined && ids.has(order.oco)) this.unpair(s, order);
+    for (const order of sorted) {
       const asset = this.lockAsset(order);
       released[asset] = (released[asset] ?? 0n) + order.locked;
-      this.cancelOrder(s, fx, order, reason);
-      fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+      this.cancelReported(s, fx, order, reason);
     }
     const amounts = Object.keys(released).sort().map((asset) => ({ asset, amount: released[asset]! }));
     return { kind: 'cancelledAll' as const, count: orders.length, released: amounts };
@@ -417,6 +431,8 @@ export class ReferenceExchange {
     const order = s.orders.find((o) => (byClientOrderId ? o.clientOrderId === cmd.clientOrderId : o.id === cmd.orderId) && o.userId === cmd.userId);
     if (order === undefined) return fail('NOT_FOUND', field);
     if (order.status === 'filled' || order.status === 'cancelled') return fail('FAILED_PRECONDITION', field);
+    if (order.waiting) return fail('FAILED_PRECONDITION', 'stop_price');
+    if (order.oco !== undefined) return fail('FAILED_PRECONDITION', 'oco_order_id');
     const price = cmd.price ?? order.price;
     const quantity = cmd.quantity ?? order.quantity;
     const filled = order.quantity - order.remaining;
@@ -454,17 +470,26 @@ export class ReferenceExchange {
     order.resting = false;
     order.arrival = ++s.arrivals;
     fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
-    const { trades } = this.matchTaker(s, fx, order);
-    return { ok: true, value: { kind: 'amended', order: this.view(order), trades }, events: [] };
+    const trades = [...this.matchTaker(s, fx, order).trades];
+    const value = { kind: 'amended' as const, order: this.view(order), trades };
+    this.cascade(s, fx, order.market, 0);
+    return { ok: true, value, events: [] };
   }
 
-  private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
-    const market = this.marketOf(cmd.market);
-    if (market === undefined) return fail('INVALID_ARGUMENT', 'market');
+  /** The fields every placement has: market, user, side, quantity, self-trade prevention. */
+  private placementError(cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' | 'placeOco' }>): CommandResult | undefined {
+    if (this.marketOf(cmd.market) === undefined) return fail('INVALID_ARGUMENT', 'market');
     if (typeof cmd.userId !== 'string' || cmd.userId === '' || cmd.userId === FEE_ACCOUNT_ID) return fail('INVALID_ARGUMENT', 'user_id');
     if (!SIDES.includes(cmd.side)) return fail('INVALID_ARGUMENT', 'side');
     if (badUnits(cmd.quantity, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'quantity');
     if (!STPS.includes(cmd.selfTradePrevention)) return fail('INVALID_ARGUMENT', 'self_trade_prevention');
+    return undefined;
+  }
+
+  private place(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeLimit' | 'placeMarket' }>): CommandResult {
+    const invalid = this.placementError(cmd);
+    if (invalid !== undefined) return invalid;
+    const market = this.marketOf(cmd.market)!;
     const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
     if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
     const isLimit = cmd.kind === 'placeLimit';
@@ -472,7 +497,7 @@ export class ReferenceExchange {
     if (earlier !== undefined) {
       const same =
         earlier.market === cmd.market && earlier.side === cmd.side && earlier.placedQuantity === cmd.quantity &&
-        earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') &&
+        earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') && earlier.stopPrice === cmd.stopPrice &&
         (!isLimit ||
           (earlier.placedPrice === cmd.price && earlier.timeInForce === cmd.timeInForce && earlier.postOnly === cmd.postOnly && earlier.expireAt === cmd.expireAt));
       if (!same) return fail('ALREADY_EXISTS', 'client_order_id');
@@ -483,7 +508,7 @@ export class ReferenceExchange {
       price: isLimit ? cmd.price : 0n, quantity: cmd.quantity, remaining: cmd.quantity, locked: 0n, status: 'open', cancelReason: undefined,
       timeInForce: isLimit ? cmd.timeInForce : 'FOK', postOnly: isLimit ? cmd.postOnly : false, selfTradePrevention: cmd.selfTradePrevention,
       expireAt: isLimit ? cmd.expireAt : undefined, createdAt: fx.now, updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedPrice: isLimit ? cmd.price : 0n, placedQuantity: cmd.quantity,
-      feesPaid: 0n,
+      stopPrice: cmd.stopPrice, waiting: cmd.stopPrice !== undefined, oco: undefined, feesPaid: 0n,
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(order)}`]?.available ?? 0n;
     if (isLimit) {
@@ -497,11 +522,17 @@ export class ReferenceExchange {
           return fail('INVALID_ARGUMENT', 'expire_at_unix_ms');
         }
       }
+      if (cmd.stopPrice !== undefined) {
+        if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
+        if (cmd.timeInForce !== 'GTC' && cmd.timeInForce !== 'IOC') return fail('INVALID_ARGUMENT', 'time_in_force');
+        if (cmd.postOnly) return fail('INVALID_ARGUMENT', 'post_only');
+      }
       if (ceilQuote(cmd.price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
       const rule = brokenRule(market, cmd.price, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
+      if (cmd.stopPrice !== undefined) return this.placeWaiting(s, fx, order);
       const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy', s)[0];
       if (cmd.postOnly && best !== undefined && (cmd.side === 'buy' ? best.price <= cmd.price : best.price >= cmd.price)) {
         return fail('FAILED_PRECONDITION', 'post_only');
@@ -511,6 +542,16 @@ export class ReferenceExchange {
         this.match(structuredClone(s), this.scratch(fx), copy);
         if (copy.remaining > 0n) return fail('FAILED_PRECONDITION', 'time_in_force');
       }
+    } else if (cmd.stopPrice !== undefined) {
+      const rule = brokenRule(market, undefined, cmd.quantity, undefined);
+      if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
+      if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
+      const value = ceilQuote(stopMarketBuyLockPrice(cmd.stopPrice), cmd.quantity);
+      if (stopMarketBuyLockPrice(cmd.stopPrice) > MAX_ORDER || value > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+      if (brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.stopPrice, cmd.quantity)) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
+      order.locked = cmd.side === 'buy' ? value : cmd.quantity;
+      if (available < order.locked) return fail('FAILED_PRECONDITION');
+      return this.placeWaiting(s, fx, order);
     } else {
       const rule = brokenRule(market, undefined, cmd.quantity, undefined);
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
@@ -529,9 +570,143 @@ export class ReferenceExchange {
       if (available < cost) return fail('FAILED_PRECONDITION');
       order.locked = cost;
     }
-    const { trades } = this.match(s, fx, order);
+    const trades = [...this.match(s, fx, order).trades];
     order.placementTrades = trades;
-    return { ok: true, value: { kind: 'placed', order: this.view(order), trades }, events: [] };
+    const value = { kind: 'placed' as const, order: this.view(order), trades };
+    this.cascade(s, fx, order.market, 0);
+    return { ok: true, value, events: [] };
+  }
+
+  /** A stop order whose lock is known: it waits, off the book. */
+  private placeWaiting(s: RefState, fx: Effects, order: RefOrder): CommandResult {
+    this.enter(s, fx, order);
+    return { ok: true, value: { kind: 'placed', order: this.view(order), trades: [] }, events: [] };
+  }
+
+  /** Locks an order's funds, gives it its arrival and reports it. */
+  private enter(s: RefState, fx: Effects, order: RefOrder): void {
+    const lockBalance = this.bal(s, fx, order.userId, this.lockAsset(order));
+    lockBalance.available -= order.locked;
+    lockBalance.locked += order.locked;
+    order.arrival = ++s.arrivals;
+    s.orders.push(order);
+    fx.events.push({ type: 'orderAccepted', order: this.view(order) });
+  }
+
+  private placeOco(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeOco' }>): CommandResult {
+    const invalid = this.placementError(cmd);
+    if (invalid !== undefined) return invalid;
+    if (badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
+    if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
+    if (cmd.stopLimitPrice !== undefined && badUnits(cmd.stopLimitPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_limit_price');
+    if (cmd.side === 'sell' ? cmd.stopPrice >= cmd.price : cmd.stopPrice <= cmd.price) return fail('INVALID_ARGUMENT', 'stop_price');
+    const limitValue = ceilQuote(cmd.price, cmd.quantity);
+    const stopLockPrice = cmd.stopLimitPrice ?? stopMarketBuyLockPrice(cmd.stopPrice);
+    const stopValue = ceilQuote(stopLockPrice, cmd.quantity);
+    if (limitValue > MAX_ORDER || stopLockPrice > MAX_ORDER || stopValue > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
+    const market = this.marketOf(cmd.market)!;
+    const rule =
+      brokenRule(market, cmd.price, cmd.quantity, undefined) ??
+      (cmd.stopLimitPrice !== undefined && cmd.stopLimitPrice % (market.tickSize ?? 1n) !== 0n ? 'stop_limit_price' : undefined) ??
+      brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
+    if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
+    const buy = cmd.side === 'buy';
+    const base = {
+      clientOrderId: undefined, userId: cmd.userId, market: cmd.market, side: cmd.side, quantity: cmd.quantity, remaining: cmd.quantity,
+      status: 'open' as const, cancelReason: undefined, postOnly: false, selfTradePrevention: cmd.selfTradePrevention, createdAt: fx.now,
+      updatedAt: fx.now, resting: false, arrival: 0, placementTrades: [], placedQuantity: cmd.quantity, feesPaid: 0n, expireAt: undefined,
+    };
+    const stop: RefOrder = {
+      ...base, id: cmd.stopOrderId, type: cmd.stopLimitPrice === undefined ? 'market' : 'limit', price: cmd.stopLimitPrice ?? 0n,
+      placedPrice: cmd.stopLimitPrice ?? 0n, locked: buy ? stopValue : cmd.quantity, timeInForce: cmd.stopLimitPrice === undefined ? 'FOK' : 'GTC',
+      stopPrice: cmd.stopPrice, waiting: true, oco: cmd.orderId,
+    };
+    const limit: RefOrder = {
+      ...base, id: cmd.orderId, type: 'limit', price: cmd.price, placedPrice: cmd.price, locked: buy ? limitValue : cmd.quantity, timeInForce: 'GTC',
+      stopPrice: undefined, waiting: false, oco: cmd.stopOrderId, placementTrades: [],
+    };
+    const available = s.balances[`${cmd.userId}\n${this.lockAsset(limit)}`]?.available ?? 0n;
+    if (available < stop.locked + limit.locked) return fail('FAILED_PRECONDITION');
+    this.enter(s, fx, stop);
+    const trades = [...this.match(s, fx, limit).trades];
+    const order = this.view(limit);
+    this.cascade(s, fx, cmd.market, 0);
+    return { ok: true, value: { kind: 'placedOco', order, stopOrder: this.view(stop), trades }, events: [] };
+  }
+
+  /**
+   * The trigger rounds of stops.ts, from the trades of fx.trades at `from` on: each round's trades
+   * reach the waiting stops, which trigger buys (lowest stop first) then sells (highest first), by
+   * arrival, up to the bound per command.
+   */
+  private cascade(s: RefState, fx: Effects, market: string, from: number): void {
+    let budget = STOP_TRIGGERS_PER_COMMAND;
+    let start = from;
+    while (budget > 0) {
+      const round = fx.trades.slice(start);
+      start = fx.trades.length;
+      if (round.length === 0) return;
+      const low = round.reduce((a, t) => (t.price < a ? t.price : a), round[0]!.price);
+      const high = round.reduce((a, t) => (t.price > a ? t.price : a), round[0]!.price);
+      const waiting = s.orders.filter((o) => o.waiting && o.market === market);
+      const order = (desc: boolean) => (a: RefOrder, b: RefOrder) =>
+        a.stopPrice === b.stopPrice ? a.arrival - b.arrival : (a.stopPrice! < b.stopPrice!) !== desc ? -1 : 1;
+      const buys = waiting.filter((o) => o.side === 'buy' && o.stopPrice! <= high).sort(order(false));
+      const sells = waiting.filter((o) => o.side === 'sell' && o.stopPrice! >= low).sort(order(true));
+      const triggered = [...buys, ...sells].slice(0, budget);
+      budget -= triggered.length;
+      for (const stop of triggered) if (stop.waiting) this.trigger(s, fx, stop);
+    }
+  }
+
+  private trigger(s: RefState, fx: Effects, order: RefOrder): void {
+    order.waiting = false;
+    order.updatedAt = fx.now;
+    order.arrival = ++s.arrivals;
+    this.cancelPartner(s, fx, order);
+    if (order.type === 'market') {
+      const trial = structuredClone(s);
+      const copy = trial.orders.find((o) => o.id === order.id)!;
+      copy.locked = MAX_UNITS * MAX_UNITS;
+      const { trades, stopped } = this.matchTaker(trial, this.scratch(fx), copy);
+      const cost = trades.reduce((a, t) => a + t.quoteAmount, 0n);
+      if (stopped || copy.remaining > 0n || cost > (order.side === 'buy' ? order.locked : MAX_ORDER)) {
+        this.cancelReported(s, fx, order, stopped ? 'self_trade' : 'ioc');
+        return;
+      }
+      if (order.side === 'buy' && order.locked > cost) {
+        const b = this.bal(s, fx, order.userId, this.lockAsset(order));
+        b.locked -= order.locked - cost;
+        b.available += order.locked - cost;
+        order.locked = cost;
+      }
+    }
+    fx.events.push({ type: 'orderUpdated', order: this.view(order), trade: undefined });
+    this.matchTaker(s, fx, order);
+  }
+
+  /** Unlinks an order from its partner, if any, and returns the partner. */
+  private unpair(s: RefState, order: RefOrder): RefOrder | undefined {
+    if (order.oco === undefined) return undefined;
+    const partner = s.orders.find((o) => o.id === order.oco)!;
+    order.oco = undefined;
+    partner.oco = undefined;
+    return partner;
+  }
+
+  private cancelPartner(s: RefState, fx: Effects, order: RefOrder): void {
+    const partner = this.unpair(s, order);
+    if (partner !== undefined) this.cancelReported(s, fx, partner, 'oco');
+  }
+
+  /** Cancels an open order and reports it; then its partner, if any (reason oco). Returns its view. */
+  private cancelReported(s: RefState, fx: Effects, order: RefOrder, reason: CancelReason): OrderView {
+    const partner = this.unpair(s, order);
+    this.cancelOrder(s, fx, order, reason);
+    const view = this.view(order);
+    fx.events.push({ type: 'orderUpdated', order: view, trade: undefined });
+    if (partner !== undefined) this.cancelReported(s, fx, partner, 'oco');
+    return view;
   }
 
   /** Effects of a trial run: thrown away. */
@@ -550,29 +725,22 @@ export class ReferenceExchange {
 
   /** Locks the taker's funds, matches it, and rests or cancels the rest. */
   private match(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
-    const lockBalance = this.bal(s, fx, taker.userId, this.lockAsset(taker));
-    lockBalance.available -= taker.locked;
-    lockBalance.locked += taker.locked;
-    taker.arrival = ++s.arrivals;
-    s.orders.push(taker);
-    fx.events.push({ type: 'orderAccepted', order: this.view(taker) });
+    this.enter(s, fx, taker);
     return this.matchTaker(s, fx, taker);
   }
 
-  /** Matches a taker whose funds are locked against the other side, then rests or cancels the rest. */
+  /** Matches a taker whose funds are locked against the other side, then rests or cancels the rest; returns its trades. */
   private matchTaker(s: RefState, fx: Effects, taker: RefOrder): { trades: TradeView[]; stopped: boolean } {
     const market = this.marketOf(taker.market)!;
     const { base, quote } = market;
+    const first = fx.trades.length;
     let stopped = false;
     while (taker.remaining > 0n) {
       const maker = this.book(taker.market, taker.side === 'buy' ? 'sell' : 'buy', s)[0];
       if (maker === undefined) break;
       if (taker.type === 'limit' && (taker.side === 'buy' ? maker.price > taker.price : maker.price < taker.price)) break;
       if (maker.userId === taker.userId) {
-        if (taker.selfTradePrevention !== 'cancel_taker') {
-          this.cancelOrder(s, fx, maker, 'self_trade');
-          fx.events.push({ type: 'orderUpdated', order: this.view(maker), trade: undefined });
-        }
+        if (taker.selfTradePrevention !== 'cancel_taker') this.cancelReported(s, fx, maker, 'self_trade');
         if (taker.selfTradePrevention !== 'cancel_resting') {
           stopped = true;
           break;
@@ -613,24 +781,26 @@ export class ReferenceExchange {
       fx.trades.push(trade);
       s.trades.push(trade);
       fx.events.push({ type: 'trade', trade });
+      const partners = [this.unpair(s, maker), this.unpair(s, taker)];
       for (const o of [maker, taker]) {
         if (o.remaining === 0n) this.close(s, fx, o);
         fx.events.push({ type: 'orderUpdated', order: this.view(o), trade });
       }
+      for (const partner of partners) if (partner !== undefined) this.cancelReported(s, fx, partner, 'oco');
     }
     if (taker.remaining > 0n) {
       if (!stopped && taker.type === 'limit' && (taker.timeInForce === 'GTC' || taker.timeInForce === 'GTD')) {
         taker.resting = true;
         this.touchLevel(fx, taker);
       } else {
-        this.cancelOrder(s, fx, taker, stopped ? 'self_trade' : 'ioc');
-        fx.events.push({ type: 'orderUpdated', order: this.view(taker), trade: undefined });
+        this.cancelReported(s, fx, taker, stopped ? 'self_trade' : 'ioc');
       }
     }
-    return { trades: fx.trades, stopped };
+    return { trades: fx.trades.slice(first), stopped };
   }
 
   private cancelOrder(s: RefState, fx: Effects, order: RefOrder, reason: CancelReason): void {
+    order.waiting = false;
     order.status = 'cancelled';
     order.cancelReason = reason;
     order.updatedAt = fx.now;
@@ -659,8 +829,9 @@ export class ReferenceExchange {
     return {
       orderId: order.id, clientOrderId: order.clientOrderId, userId: order.userId, market: order.market, side: order.side, type: order.type,
       price: order.type === 'limit' ? order.price : undefined, quantity: order.quantity, filled: order.quantity - order.remaining,
-      status: order.status, cancelReason: order.cancelReason, timeInForce: order.timeInForce, postOnly: order.postOnly,
+      status: order.waiting ? 'untriggered' : order.status, cancelReason: order.cancelReason, timeInForce: order.timeInForce, postOnly: order.postOnly,
       selfTradePrevention: order.selfTradePrevention, expireAt: order.expireAt, locked: order.locked, feesPaid: order.feesPaid, createdAt: order.createdAt, updatedAt: order.updatedAt,
+      stopPrice: order.stopPrice, ocoOrderId: order.oco,
     };
   }
 

@@ -218,9 +218,9 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 11');
-    view(count).setUint32(12, 12, true);
-    expect(refusal(count)).to.equal('12 sections, format 3 has 6 to 11');
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 12');
+    view(count).setUint32(12, 13, true);
+    expect(refusal(count)).to.equal('13 sections, format 3 has 6 to 12');
     view(count).setUint32(12, 6, true);
     const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
     expect(refusal(count)).to.equal(`${after} bytes after the last section`);
@@ -237,7 +237,7 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     const withoutHistory = concatParts(frameSections([...readSections(bytes)].filter(([tag]) => tag !== 'HIST').map(([tag, payload]) => ({ tag, payload }))));
     const longer = Uint8Array.from(withoutHistory);
     view(longer).setUint32(12, 9, true);
-    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR (at byte ${withoutHistory.length})`);
+    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR, STOP (at byte ${withoutHistory.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -328,7 +328,7 @@ describe('snapshot: a state no command sequence reaches is refused, naming what 
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setFloat64(at + ORDER_LAYOUT.filled, 300_000_000, true)))).to.equal('order 2 filled 300000000 of 200000000');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.account, 3, true)))).to.equal('order 2 names account #3, of 3');
     expect(refusal(editOrder(bytes, 2, (v, at) => v.setUint32(at + ORDER_LAYOUT.market, 3, true)))).to.equal('order 2 names market #3, of 3');
-    expect(refusal(setFlags(2, (f) => f | (1 << 17)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 17)}`);
+    expect(refusal(setFlags(2, (f) => f | (1 << 18)))).to.equal(`order 2 has unknown flags ${orderFlags(2) | (1 << 18)}`);
     expect(refusal(setFlags(2, (f) => f | (7 << 6)))).to.equal('order 2 has an unknown value 7 in flag bits 6-8');
     expect(refusal(setFlags(2, (f) => f | (3 << 10)))).to.equal('order 2 has an unknown value 3 in flag bits 10-11');
     expect(refusal(setFlags(2, (f) => f | (3 << 1)))).to.equal('order 2 has an unknown value 3 in flag bits 1-2');
@@ -697,6 +697,24 @@ describe('snapshot: the timers (TIMR)', () => {
     );
     const noTimer = [...readSections(plain)].map(([tag, payload]) => ({ tag, payload }));
     expect(refusal(concatParts(frameSections([...noTimer, { tag: 'TIMR', payload: new Uint8Array(4) }])))).to.equal('section TIMR lists no timer');
+  });
+});
+
+describe('snapshot: stop orders (STOP)', () => {
+  it('refuses stops or pairs no command could make, naming what is wrong', () => {
+    const h = new Harness();
+    for (const u of ['ann', 'bob']) for (const asset of ['USD', 'SOL']) h.deposit(u, asset, '1000');
+    placed(h.limit('bob', 'SOL-USD', 'sell', '100', '1')); // order 1
+    accepted(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '1')); // orders 2 (limit) and 3 (stop)
+    placed(h.stopMarket('ann', 'SOL-USD', 'buy', '100', '1')); // order 4
+    const bytes = h.engine.snapshot();
+    // STOP: waiting u32 (2), the stop prices of orders 3 and 4 (f64 each), pairs u32 (1), ids 2 and 3 (f64 each).
+    const stop = (change: (view: DataView) => void): Uint8Array => edited(bytes, 'STOP', (_, view) => change(view));
+    expect(Engine.restore(CONFIG, stop(() => undefined)).stateHash()).to.equal(h.engine.stateHash());
+    expect(refusal(stop((v) => v.setFloat64(24, 1, true)))).to.equal('one-cancels-other pair 1, 3 is not an open order and a waiting stop of one user, each in no other pair');
+    expect(refusal(stop((v) => v.setFloat64(32, 2, true)))).to.equal('one-cancels-other pair 2, 2 out of order');
+    expect(refusal(stop((v) => v.setUint32(0, 1, true)))).to.equal('section ORDR holds 1 orders that no book or account lists');
+    expect(refusal(stop((v) => v.setFloat64(4, -1, true)))).to.equal("order #2's stop price is -1, not a count");
   });
 });
 

@@ -114,7 +114,7 @@ export async function runSequential(target: Target, options: SequentialOptions):
     record(name, startedAt, ok);
     return ok ? response : undefined;
   };
-  const order = { ...RESTING_ORDER, market: options.market, postOnly: false, selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED, clientOrderId: '', expireAtUnixMs: 0n };
+  const order = { ...RESTING_ORDER, market: options.market, postOnly: false, selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED, clientOrderId: '', expireAtUnixMs: 0n, stopPrice: '' };
   const round = async (): Promise<void> => {
     await unary('GetBalances', client.getBalances, {});
     await unary('GetOrderBook', client.getOrderBook, { market: options.market, depth: 10 });

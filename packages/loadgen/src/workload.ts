@@ -124,6 +124,7 @@ export class OrderFlow {
         selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
         clientOrderId: '',
         expireAtUnixMs: 0n,
+        stopPrice: '',
       },
     };
   }
@@ -137,6 +138,7 @@ export class OrderFlow {
         quantity: formatUnits(this.random.int(1, MAX_MARKET_LOTS), LOT_DECIMALS),
         selfTradePrevention: matching.SelfTradePrevention.SELF_TRADE_PREVENTION_UNSPECIFIED,
         clientOrderId: '',
+        stopPrice: '',
       },
     };
   }

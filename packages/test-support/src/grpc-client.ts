@@ -43,6 +43,9 @@ export class MatchingClient {
   cancelAllOrdersAfter(request: Partial<matching.CancelAllOrdersAfterRequest>, metadata = new grpc.Metadata()): Promise<matching.CancelAllOrdersAfterResponse> {
     return unary(this.raw, this.raw.cancelAllOrdersAfter, matching.CancelAllOrdersAfterRequest.fromPartial(request), metadata);
   }
+  placeOcoOrder(request: Partial<matching.PlaceOcoOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.PlaceOcoOrderResponse> {
+    return unary(this.raw, this.raw.placeOcoOrder, matching.PlaceOcoOrderRequest.fromPartial(request), metadata);
+  }
   amendOrder(request: Partial<matching.AmendOrderRequest>, metadata = new grpc.Metadata()): Promise<matching.AmendOrderResponse> {
     return unary(this.raw, this.raw.amendOrder, matching.AmendOrderRequest.fromPartial(request), metadata);
   }

@@ -83,6 +83,8 @@ function codec(): void {
         return JSON.stringify({ ...cmd, amount: cmd.amount.toString() });
       case 'amend':
         return JSON.stringify({ ...cmd, price: cmd.price?.toString(), quantity: cmd.quantity?.toString() });
+      case 'placeOco':
+        return JSON.stringify({ ...cmd, price: cmd.price.toString(), quantity: cmd.quantity.toString(), stopPrice: cmd.stopPrice.toString(), stopLimitPrice: cmd.stopLimitPrice?.toString() });
       case 'cancel':
       case 'cancelAll':
       case 'expire':

@@ -267,6 +267,25 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect((await stack.call('DELETE', '/v1/orders/by-client-id/bob-amend', { token: bob.token })).status).to.equal(200);
     });
 
+    it('places stop orders (stop_price on POST /v1/orders and /v1/orders/market) and an OCO pair (POST /v1/orders/oco), 400 naming a bad stop price', async () => {
+      const stopLimit = await stack.call('POST', '/v1/orders', {
+        token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', price: '1500', quantity: '0.1', stopPrice: '1400' },
+      });
+      expect(stopLimit.json.order).to.include({ status: 'ORDER_STATUS_UNTRIGGERED', type: 'ORDER_TYPE_STOP_LIMIT', stopPrice: '1400', lockedAmount: '150' });
+      const pair = await route('POST', '/v1/orders/oco', '/v1/orders/oco', {
+        token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', quantity: '1', price: '1000', stopPrice: '2000' },
+      });
+      expect(pair.status).to.equal(200);
+      expect(pair.json.order).to.include({ status: 'ORDER_STATUS_OPEN', ocoOrderId: pair.json.stopOrder.orderId });
+      expect(pair.json.stopOrder).to.include({ status: 'ORDER_STATUS_UNTRIGGERED', type: 'ORDER_TYPE_STOP_MARKET', lockedAmount: '2200' });
+      const bad = await stack.call('POST', '/v1/orders/market', { token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', quantity: '1', stopPrice: '0' } });
+      expect([bad.status, bad.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('stop_price: '));
+      const wrongSide = await stack.call('POST', '/v1/orders/oco', { token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', quantity: '1', price: '1000', stopPrice: '900' } });
+      expect([wrongSide.status, wrongSide.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('stop_price: '));
+      await stack.call('DELETE', `/v1/orders/${stopLimit.json.order.orderId}`, { token: alice.token });
+      await stack.call('DELETE', `/v1/orders/${pair.json.order.orderId}`, { token: alice.token });
+    });
+
     it('cancels all of the caller\'s open orders of a market (DELETE /v1/orders?market=), 400 for an unknown one', async () => {
       await stack.call('POST', '/v1/orders', { token: bob.token, body: { market: 'BTC-USD', side: 'SIDE_SELL', price: '47000', quantity: '0.1' } });
       const all = await route('DELETE', '/v1/orders', '/v1/orders?market=BTC-USD&side=SIDE_SELL', { token: bob.token });

@@ -29,6 +29,7 @@ export function matchingHandlers(deps: HandlerDeps): matching.MatchingServiceSer
   return {
     placeLimitOrder: unary((call) => entry.placeLimitOrder(callerOf(call).userId, call.request)),
     placeMarketOrder: unary((call) => entry.placeMarketOrder(callerOf(call).userId, call.request)),
+    placeOcoOrder: unary((call) => entry.placeOcoOrder(callerOf(call).userId, call.request)),
     cancelOrder: unary((call) => entry.cancelOrder(callerOf(call).userId, call.request)),
     cancelAllOrders: unary((call) => entry.cancelAllOrders(callerOf(call).userId, call.request)),
     cancelAllOrdersAfter: unary((call) => entry.cancelAllOrdersAfter(callerOf(call).userId, call.request)),

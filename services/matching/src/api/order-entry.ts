@@ -5,7 +5,7 @@ import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { MarketDirectory } from './markets';
-import { amendInput, cancelAllAfterInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, withdrawInput } from './requests';
+import { amendInput, cancelAllAfterInput, cancelAllInput, cancelInput, depositInput, placeLimitInput, placeMarketInput, placeOcoInput, withdrawInput } from './requests';
 import { EngineRejectedError } from './status-mapping';
 import { balanceToProto, ledgerEntryToProto, orderToProto, ownTradeToProto } from './views';
 
@@ -35,6 +35,13 @@ export class OrderEntry {
     return this.counted(async () => {
       const value = await this.run(placeMarketInput(req, userId, this.deps.markets));
       return { order: orderToProto(value.order), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
+    });
+  }
+
+  placeOcoOrder(userId: string, req: matching.PlaceOcoOrderRequest): Promise<matching.PlaceOcoOrderResponse> {
+    return this.counted(async () => {
+      const value = await this.run(placeOcoInput(req, userId, this.deps.markets));
+      return { order: orderToProto(value.order), stopOrder: orderToProto(value.stopOrder), trades: value.trades.map((t) => ownTradeToProto(t, value.order)) };
     });
   }
 

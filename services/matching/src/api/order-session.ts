@@ -132,8 +132,12 @@ class OrderSession {
       if (request.placeMarketOrder !== undefined) return { requestId, placeMarketOrder: await entry.placeMarketOrder(this.userId, request.placeMarketOrder) };
       if (request.cancelOrder !== undefined) return { requestId, cancelOrder: await entry.cancelOrder(this.userId, request.cancelOrder) };
       if (request.amendOrder !== undefined) return { requestId, amendOrder: await entry.amendOrder(this.userId, request.amendOrder) };
+      if (request.placeOcoOrder !== undefined) return { requestId, placeOcoOrder: await entry.placeOcoOrder(this.userId, request.placeOcoOrder) };
       this.deps.metrics.commandRejected(status.INVALID_ARGUMENT);
-      return errorResponse(requestId, invalidFieldStatus('command', 'one of place_limit_order, place_market_order, cancel_order or amend_order is required'));
+      return errorResponse(
+        requestId,
+        invalidFieldStatus('command', 'one of place_limit_order, place_market_order, cancel_order, amend_order or place_oco_order is required'),
+      );
     } catch (err) {
       // OrderEntry already turned the failure into a ServiceError and counted it.
       return errorResponse(requestId, this.deps.statuses.toServiceError(err, this.call.getPath()));

@@ -18,6 +18,7 @@ export type DepositInput = Extract<CommandInput, { kind: 'deposit' }>;
 export type AmendInput = Extract<CommandInput, { kind: 'amend' }>;
 export type CancelAllInput = Extract<CommandInput, { kind: 'cancelAll' }>;
 export type CancelAllAfterInput = Extract<CommandInput, { kind: 'cancelAllAfter' }>;
+export type PlaceOcoInput = Extract<CommandInput, { kind: 'placeOco' }>;
 export type WithdrawInput = Extract<CommandInput, { kind: 'withdraw' }>;
 
 /**
@@ -29,6 +30,9 @@ function withOptional<T extends object, K extends string, V>(input: T, field: K,
   return value === undefined ? input : Object.assign(input, { [field]: value } as { [P in K]: V });
 }
 
+/** An optional price field: empty means none. */
+const optionalPrice = (text: string, field: string): bigint | undefined => (text === '' ? undefined : valid.price(text, field));
+
 export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: string, markets: MarketDirectory): PlaceLimitInput {
   const fields = checkFields({
     market: () => valid.market(req.market, markets),
@@ -39,6 +43,7 @@ export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: st
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
     clientOrderId: () => valid.clientOrderId(req.clientOrderId),
     expireAt: () => valid.expireAt(req.expireAtUnixMs),
+    stopPrice: () => optionalPrice(req.stopPrice, 'stop_price'),
   });
   const { market, side, price, quantity, timeInForce, selfTradePrevention } = fields;
   const input = withOptional(
@@ -46,7 +51,7 @@ export function placeLimitInput(req: matching.PlaceLimitOrderRequest, userId: st
     'clientOrderId',
     fields.clientOrderId,
   );
-  return withOptional(input, 'expireAt', fields.expireAt);
+  return withOptional(withOptional(input, 'expireAt', fields.expireAt), 'stopPrice', fields.stopPrice);
 }
 
 export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: string, markets: MarketDirectory): PlaceMarketInput {
@@ -56,9 +61,26 @@ export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: 
     quantity: () => valid.quantity(req.quantity),
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
     clientOrderId: () => valid.clientOrderId(req.clientOrderId),
+    stopPrice: () => optionalPrice(req.stopPrice, 'stop_price'),
   });
   const { market, side, quantity, selfTradePrevention } = fields;
-  return withOptional({ kind: 'placeMarket', userId, market, side, quantity, selfTradePrevention }, 'clientOrderId', fields.clientOrderId);
+  const input = withOptional({ kind: 'placeMarket' as const, userId, market, side, quantity, selfTradePrevention }, 'clientOrderId', fields.clientOrderId);
+  return withOptional(input, 'stopPrice', fields.stopPrice);
+}
+
+/** A one-cancels-other pair; an empty stop_limit_price makes its stop a stop-market. */
+export function placeOcoInput(req: matching.PlaceOcoOrderRequest, userId: string, markets: MarketDirectory): PlaceOcoInput {
+  const fields = checkFields({
+    market: () => valid.market(req.market, markets),
+    side: () => valid.side(req.side),
+    quantity: () => valid.quantity(req.quantity),
+    price: () => valid.price(req.price),
+    stopPrice: () => valid.price(req.stopPrice, 'stop_price'),
+    stopLimitPrice: () => optionalPrice(req.stopLimitPrice, 'stop_limit_price'),
+    selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
+  });
+  const { market, side, quantity, price, stopPrice, selfTradePrevention } = fields;
+  return withOptional({ kind: 'placeOco', userId, market, side, quantity, price, stopPrice, selfTradePrevention }, 'stopLimitPrice', fields.stopLimitPrice);
 }
 
 /** The order a cancel or amendment names: by order_id or by client_order_id, exactly one of them. */

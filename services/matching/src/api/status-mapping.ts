@@ -29,6 +29,8 @@ const ENGINE_CODES: Readonly<Record<EngineErrorCode, status>> = {
  */
 export const ENGINE_REASONS: Readonly<Record<string, string>> = {
   'amend FAILED_PRECONDITION quantity': 'AMEND_BELOW_FILLED',
+  'amend FAILED_PRECONDITION stop_price': 'STOP_NOT_AMENDABLE',
+  'amend FAILED_PRECONDITION oco_order_id': 'OCO_NOT_AMENDABLE',
   'withdraw FAILED_PRECONDITION amount': 'INSUFFICIENT_FUNDS',
   'FAILED_PRECONDITION ': 'INSUFFICIENT_FUNDS',
   'FAILED_PRECONDITION quantity': 'INSUFFICIENT_LIQUIDITY',

@@ -34,12 +34,18 @@ const ORDER_TYPES: Readonly<Record<OrderType, matching.OrderType>> = {
   limit: matching.OrderType.ORDER_TYPE_LIMIT,
   market: matching.OrderType.ORDER_TYPE_MARKET,
 };
+/** The type of an order placed with a stop price (waiting or triggered). */
+const STOP_ORDER_TYPES: Readonly<Record<OrderType, matching.OrderType>> = {
+  limit: matching.OrderType.ORDER_TYPE_STOP_LIMIT,
+  market: matching.OrderType.ORDER_TYPE_STOP_MARKET,
+};
 
 const STATUSES: Readonly<Record<OrderStatus, matching.OrderStatus>> = {
   open: matching.OrderStatus.ORDER_STATUS_OPEN,
   partially_filled: matching.OrderStatus.ORDER_STATUS_PARTIALLY_FILLED,
   filled: matching.OrderStatus.ORDER_STATUS_FILLED,
   cancelled: matching.OrderStatus.ORDER_STATUS_CANCELLED,
+  untriggered: matching.OrderStatus.ORDER_STATUS_UNTRIGGERED,
 };
 
 const TIMES_IN_FORCE: Readonly<Record<TimeInForce, matching.TimeInForce>> = {
@@ -62,6 +68,7 @@ const CANCEL_REASONS: Readonly<Record<CancelReason, matching.CancelReason>> = {
   expired: matching.CancelReason.CANCEL_REASON_EXPIRED,
   dead_man: matching.CancelReason.CANCEL_REASON_DEAD_MAN,
   disconnect: matching.CancelReason.CANCEL_REASON_DISCONNECT,
+  oco: matching.CancelReason.CANCEL_REASON_OCO,
 };
 
 export function orderToProto(order: OrderView): matching.Order {
@@ -70,7 +77,7 @@ export function orderToProto(order: OrderView): matching.Order {
     clientOrderId: order.clientOrderId ?? '',
     market: order.market,
     side: SIDES[order.side],
-    type: ORDER_TYPES[order.type],
+    type: (order.stopPrice === undefined ? ORDER_TYPES : STOP_ORDER_TYPES)[order.type],
     price: order.price === undefined ? '' : formatPrice(order.price),
     quantity: formatQuantity(order.quantity),
     filledQuantity: formatQuantity(order.filled),
@@ -83,6 +90,8 @@ export function orderToProto(order: OrderView): matching.Order {
     updatedAtUnixMs: BigInt(order.updatedAt),
     lockedAmount: formatAmount(order.locked),
     expireAtUnixMs: BigInt(order.expireAt ?? 0),
+    stopPrice: order.stopPrice === undefined ? '' : formatPrice(order.stopPrice),
+    ocoOrderId: BigInt(order.ocoOrderId ?? 0),
     feesPaid: formatSignedAmount(order.feesPaid),
     feeAsset: feeAssetOf(order),
     cancelReason: order.cancelReason === undefined ? matching.CancelReason.CANCEL_REASON_UNSPECIFIED : CANCEL_REASONS[order.cancelReason],

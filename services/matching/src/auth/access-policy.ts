@@ -14,6 +14,7 @@ const MATCHING_ACCESS: Readonly<Record<MatchingMethod, Access>> = {
   placeMarketOrder: 'user',
   cancelOrder: 'user',
   amendOrder: 'user',
+  placeOcoOrder: 'user',
   cancelAllOrders: 'user',
   cancelAllOrdersAfter: 'user',
   getOrder: 'user',

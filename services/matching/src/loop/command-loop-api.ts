@@ -13,12 +13,13 @@ import type {
   ExpireCommand,
   PlaceLimitCommand,
   PlaceMarketCommand,
+  PlaceOcoCommand,
   WithdrawCommand,
 } from '@orderbook/engine';
 
 type Unsequenced<T> = Omit<T, 'seq' | 'timestamp'>;
 
-/** A command as a handler builds it; the sequencer adds seq and timestamp (and the order id: orderId = seq). */
+/** A command as a handler builds it; the sequencer adds seq and timestamp (and the order ids: see Sequencer). */
 export type CommandInput =
   | Omit<Unsequenced<PlaceLimitCommand>, 'orderId'>
   | Omit<Unsequenced<PlaceMarketCommand>, 'orderId'>
@@ -29,6 +30,7 @@ export type CommandInput =
   | Unsequenced<ExpireCommand>
   | Unsequenced<CancelAllAfterCommand>
   | Unsequenced<CancelSessionCommand>
+  | Omit<Unsequenced<PlaceOcoCommand>, 'orderId' | 'stopOrderId'>
   | Unsequenced<WithdrawCommand>;
 
 export type CommandKind = CommandInput['kind'];
@@ -41,6 +43,7 @@ export const VALUE_KINDS = {
   deposit: 'deposited',
   amend: 'amended',
   cancelAll: 'cancelledAll',
+  placeOco: 'placedOco',
   withdraw: 'withdrawn',
   expire: 'expired',
   cancelAllAfter: 'cancelAllAfterSet',

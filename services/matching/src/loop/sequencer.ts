@@ -8,6 +8,12 @@ export interface SequencePosition {
 }
 
 /**
+ * The id of the stop order of a one-cancels-other pair placed at `seq` (its limit order's id is
+ * seq): a pair needs two ids, and sequence numbers never reach 2^52, so these never meet them.
+ */
+export const OCO_STOP_ID_OFFSET = 2 ** 52;
+
+/**
  * The only owner of the sequence: gives each command its header, seq (one more than the last),
  * timestamp, and for placements the order id. orderId = seq makes ids unique and increasing and
  * lets recovery restore them from the journal without a separate counter. Every command handed
@@ -57,6 +63,8 @@ export class Sequencer {
       case 'cancelAllAfter':
       case 'cancelSession':
         return Object.assign({ seq, timestamp }, input);
+      case 'placeOco':
+        return Object.assign({ seq, timestamp, orderId: seq, stopOrderId: seq + OCO_STOP_ID_OFFSET }, input);
     }
   }
 }

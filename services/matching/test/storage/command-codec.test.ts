@@ -94,6 +94,24 @@ describe('command codec', () => {
     expect(encodeCommand(commands[2]!)[0]).to.not.equal(plain[0]);
   });
 
+  it('round-trips stop orders (kinds of their own) and one-cancels-other pairs, an absent stop limit price staying absent', () => {
+    const head = { orderId: 3, userId: 'u', market: 'BTC-USD', side: 'buy', selfTradePrevention: 'cancel_taker' } as const;
+    const commands: Command[] = [
+      { kind: 'placeLimit', seq: 1, timestamp: 10, ...head, price: 5n, quantity: 7n, timeInForce: 'IOC', postOnly: false, clientOrderId: 's', stopPrice: 4n },
+      { kind: 'placeLimit', seq: 2, timestamp: 20, ...head, price: 5n, quantity: 7n, timeInForce: 'GTC', postOnly: false, stopPrice: 1n << 64n },
+      { kind: 'placeMarket', seq: 3, timestamp: 30, ...head, quantity: 7n, stopPrice: 9n },
+      { kind: 'placeOco', seq: 4, timestamp: 40, orderId: 4, stopOrderId: 2 ** 52 + 4, userId: 'u', market: 'BTC-USD', side: 'sell',
+        selfTradePrevention: 'cancel_resting', quantity: 2n, price: 11n, stopPrice: 9n, stopLimitPrice: 8n },
+      { kind: 'placeOco', seq: 5, timestamp: 50, orderId: 5, stopOrderId: 2 ** 52 + 5, userId: 'u', market: 'BTC-USD', side: 'buy',
+        selfTradePrevention: 'cancel_both', quantity: 2n, price: 11n, stopPrice: 12n },
+    ];
+    const decoded = decodeBatch(batchOf(commands));
+    expect(decoded).to.deep.equal(commands);
+    decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
+    // A stop order is its own kind: format 2 readers of plain placements see nothing new.
+    expect([...batchOf([commands[2]!]).subarray(5, 6)]).to.deep.equal([9]);
+  });
+
   it('reads the binary records of format 1, which had no amendments, mass cancels or optional fields of cancels and deposits', () => {
     // A cancel, a deposit and a market order with a client order id, as format 1 wrote them.
     const format1 = Buffer.from(

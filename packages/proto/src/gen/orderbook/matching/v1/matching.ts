@@ -77,6 +77,10 @@ export enum OrderType {
   ORDER_TYPE_LIMIT = 1,
   /** ORDER_TYPE_MARKET - ORDER_TYPE_MARKET takes whatever the book offers, all or nothing. */
   ORDER_TYPE_MARKET = 2,
+  /** ORDER_TYPE_STOP_LIMIT - ORDER_TYPE_STOP_LIMIT is a limit order that waited for its stop price (Order.stop_price). */
+  ORDER_TYPE_STOP_LIMIT = 3,
+  /** ORDER_TYPE_STOP_MARKET - ORDER_TYPE_STOP_MARKET is a market order that waited for its stop price (Order.stop_price). */
+  ORDER_TYPE_STOP_MARKET = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -91,6 +95,12 @@ export function orderTypeFromJSON(object: any): OrderType {
     case 2:
     case "ORDER_TYPE_MARKET":
       return OrderType.ORDER_TYPE_MARKET;
+    case 3:
+    case "ORDER_TYPE_STOP_LIMIT":
+      return OrderType.ORDER_TYPE_STOP_LIMIT;
+    case 4:
+    case "ORDER_TYPE_STOP_MARKET":
+      return OrderType.ORDER_TYPE_STOP_MARKET;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -106,6 +116,10 @@ export function orderTypeToJSON(object: OrderType): string {
       return "ORDER_TYPE_LIMIT";
     case OrderType.ORDER_TYPE_MARKET:
       return "ORDER_TYPE_MARKET";
+    case OrderType.ORDER_TYPE_STOP_LIMIT:
+      return "ORDER_TYPE_STOP_LIMIT";
+    case OrderType.ORDER_TYPE_STOP_MARKET:
+      return "ORDER_TYPE_STOP_MARKET";
     case OrderType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -237,6 +251,11 @@ export enum OrderStatus {
    * prevention); filled_quantity says how much traded before.
    */
   ORDER_STATUS_CANCELLED = 4,
+  /**
+   * ORDER_STATUS_UNTRIGGERED - ORDER_STATUS_UNTRIGGERED is a stop order waiting for its trigger, off the book, its funds
+   * locked. Open: ListOrders' open filter shows it, CancelOrder and CancelAllOrders cancel it.
+   */
+  ORDER_STATUS_UNTRIGGERED = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -257,6 +276,9 @@ export function orderStatusFromJSON(object: any): OrderStatus {
     case 4:
     case "ORDER_STATUS_CANCELLED":
       return OrderStatus.ORDER_STATUS_CANCELLED;
+    case 5:
+    case "ORDER_STATUS_UNTRIGGERED":
+      return OrderStatus.ORDER_STATUS_UNTRIGGERED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -276,6 +298,8 @@ export function orderStatusToJSON(object: OrderStatus): string {
       return "ORDER_STATUS_FILLED";
     case OrderStatus.ORDER_STATUS_CANCELLED:
       return "ORDER_STATUS_CANCELLED";
+    case OrderStatus.ORDER_STATUS_UNTRIGGERED:
+      return "ORDER_STATUS_UNTRIGGERED";
     case OrderStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -298,6 +322,11 @@ export enum CancelReason {
   CANCEL_REASON_DEAD_MAN = 5,
   /** CANCEL_REASON_DISCONNECT - CANCEL_REASON_DISCONNECT: the order session that placed it with cancel-on-disconnect ended. */
   CANCEL_REASON_DISCONNECT = 6,
+  /**
+   * CANCEL_REASON_OCO - CANCEL_REASON_OCO: the other order of its one-cancels-other pair filled (even in part),
+   * triggered or was cancelled.
+   */
+  CANCEL_REASON_OCO = 7,
   UNRECOGNIZED = -1,
 }
 
@@ -324,6 +353,9 @@ export function cancelReasonFromJSON(object: any): CancelReason {
     case 6:
     case "CANCEL_REASON_DISCONNECT":
       return CancelReason.CANCEL_REASON_DISCONNECT;
+    case 7:
+    case "CANCEL_REASON_OCO":
+      return CancelReason.CANCEL_REASON_OCO;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -347,6 +379,8 @@ export function cancelReasonToJSON(object: CancelReason): string {
       return "CANCEL_REASON_DEAD_MAN";
     case CancelReason.CANCEL_REASON_DISCONNECT:
       return "CANCEL_REASON_DISCONNECT";
+    case CancelReason.CANCEL_REASON_OCO:
+      return "CANCEL_REASON_OCO";
     case CancelReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -573,6 +607,16 @@ export interface Order {
   updatedAtUnixMs: bigint;
   /** locked_amount is what the order still locks: quote for a buy, base for a sell. */
   lockedAmount: string;
+  /**
+   * stop_price of a stop order (waiting or triggered); empty for other orders. A buy stop triggers
+   * on a trade at or above it, a sell stop at or below; only trades after the order's acceptance
+   * count. The stops one command's trades reach trigger in the same command: buy stops lowest
+   * first, then sell stops highest first, ties by arrival, in rounds (a triggered stop's trades
+   * make the next round), at most 64 per command (the rest wait for the next trade reaching them).
+   */
+  stopPrice: string;
+  /** oco_order_id is the other order of its one-cancels-other pair while both are open; 0 otherwise. */
+  ocoOrderId: bigint;
   /** expire_at_unix_ms is when a GTD order expires (Unix milliseconds); 0 for other orders. */
   expireAtUnixMs: bigint;
   /**
@@ -715,6 +759,11 @@ export interface PlaceLimitOrderRequest {
    */
   clientOrderId: string;
   /**
+   * stop_price, when set, makes it a stop-limit order (see Order.stop_price): time_in_force GTC
+   * or IOC (FOK is INVALID_ARGUMENT), not post-only. Same format and bounds as price.
+   */
+  stopPrice: string;
+  /**
    * expire_at_unix_ms: with time_in_force GTD (only then), when the order expires, in Unix
    * milliseconds: after the time the service sequences the order and at most 90 days after it.
    * The order is cancelled at that time, to the millisecond of the service's clock at best.
@@ -744,6 +793,43 @@ export interface PlaceMarketOrderRequest {
   selfTradePrevention: SelfTradePrevention;
   /** client_order_id: as in PlaceLimitOrderRequest. */
   clientOrderId: string;
+  /** stop_price, when set, makes it a stop-market order (see PlaceMarketOrder and Order.stop_price). */
+  stopPrice: string;
+}
+
+/** PlaceOcoOrderRequest places a one-cancels-other pair (PlaceOcoOrder). */
+export interface PlaceOcoOrderRequest {
+  /** market symbol, e.g. "BTC-USD". */
+  market: string;
+  /** side of both orders. */
+  side: Side;
+  /** quantity of each order. */
+  quantity: string;
+  /** price of the limit order. */
+  price: string;
+  /** stop_price of the stop order: below price for a sell, above it for a buy (else INVALID_ARGUMENT). */
+  stopPrice: string;
+  /**
+   * stop_limit_price, when set, is the stop's limit price once triggered (a stop-limit, GTC);
+   * empty for a stop-market.
+   */
+  stopLimitPrice: string;
+  /** self_trade_prevention of both orders. */
+  selfTradePrevention: SelfTradePrevention;
+}
+
+/** PlaceOcoOrderResponse is the pair as placed. */
+export interface PlaceOcoOrderResponse {
+  /** order is the limit order, after the trades it made on arrival. */
+  order:
+    | Order
+    | undefined;
+  /** stop_order is the stop: untriggered, or cancelled if the limit order traded on arrival. */
+  stopOrder:
+    | Order
+    | undefined;
+  /** trades the limit order made on arrival. */
+  trades: Trade[];
 }
 
 /** PlaceMarketOrderResponse is the output of PlaceMarketOrder. */
@@ -1037,7 +1123,11 @@ export interface OrderSessionRequest {
     | CancelOrderRequest
     | undefined;
   /** amend_order amends an order. */
-  amendOrder?: AmendOrderRequest | undefined;
+  amendOrder?:
+    | AmendOrderRequest
+    | undefined;
+  /** place_oco_order places a one-cancels-other pair. */
+  placeOcoOrder?: PlaceOcoOrderRequest | undefined;
 }
 
 /** OrderSessionError is a failed command on an OrderSession stream. */
@@ -1074,7 +1164,11 @@ export interface OrderSessionResponse {
     | OrderSessionError
     | undefined;
   /** amend_order is the result of an amendment. */
-  amendOrder?: AmendOrderResponse | undefined;
+  amendOrder?:
+    | AmendOrderResponse
+    | undefined;
+  /** place_oco_order is the result of a one-cancels-other pair. */
+  placeOcoOrder?: PlaceOcoOrderResponse | undefined;
 }
 
 /** LedgerEntry is one deposit or withdrawal of one user. */
@@ -1329,6 +1423,8 @@ function createBaseOrder(): Order {
     createdAtUnixMs: 0n,
     updatedAtUnixMs: 0n,
     lockedAmount: "",
+    stopPrice: "",
+    ocoOrderId: 0n,
     expireAtUnixMs: 0n,
     feesPaid: "",
     feeAsset: "",
@@ -1394,6 +1490,15 @@ export const Order: MessageFns<Order> = {
     }
     if (message.lockedAmount !== "") {
       writer.uint32(130).string(message.lockedAmount);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(138).string(message.stopPrice);
+    }
+    if (message.ocoOrderId !== 0n) {
+      if (BigInt.asUintN(64, message.ocoOrderId) !== message.ocoOrderId) {
+        throw new globalThis.Error("value provided for field message.ocoOrderId of type uint64 too large");
+      }
+      writer.uint32(144).uint64(message.ocoOrderId);
     }
     if (message.expireAtUnixMs !== 0n) {
       if (BigInt.asIntN(64, message.expireAtUnixMs) !== message.expireAtUnixMs) {
@@ -1548,6 +1653,22 @@ export const Order: MessageFns<Order> = {
           message.lockedAmount = reader.string();
           continue;
         }
+        case 17: {
+          if (tag !== 138) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
+        case 18: {
+          if (tag !== 144) {
+            break;
+          }
+
+          message.ocoOrderId = reader.uint64() as bigint;
+          continue;
+        }
         case 20: {
           if (tag !== 160) {
             break;
@@ -1609,6 +1730,8 @@ export const Order: MessageFns<Order> = {
       createdAtUnixMs: isSet(object.createdAtUnixMs) ? BigInt(object.createdAtUnixMs) : 0n,
       updatedAtUnixMs: isSet(object.updatedAtUnixMs) ? BigInt(object.updatedAtUnixMs) : 0n,
       lockedAmount: isSet(object.lockedAmount) ? globalThis.String(object.lockedAmount) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
+      ocoOrderId: isSet(object.ocoOrderId) ? BigInt(object.ocoOrderId) : 0n,
       expireAtUnixMs: isSet(object.expireAtUnixMs) ? BigInt(object.expireAtUnixMs) : 0n,
       feesPaid: isSet(object.feesPaid) ? globalThis.String(object.feesPaid) : "",
       feeAsset: isSet(object.feeAsset) ? globalThis.String(object.feeAsset) : "",
@@ -1666,6 +1789,12 @@ export const Order: MessageFns<Order> = {
     if (message.lockedAmount !== "") {
       obj.lockedAmount = message.lockedAmount;
     }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
+    if (message.ocoOrderId !== 0n) {
+      obj.ocoOrderId = message.ocoOrderId.toString();
+    }
     if (message.expireAtUnixMs !== 0n) {
       obj.expireAtUnixMs = message.expireAtUnixMs.toString();
     }
@@ -1702,6 +1831,8 @@ export const Order: MessageFns<Order> = {
     message.createdAtUnixMs = object.createdAtUnixMs ?? 0n;
     message.updatedAtUnixMs = object.updatedAtUnixMs ?? 0n;
     message.lockedAmount = object.lockedAmount ?? "";
+    message.stopPrice = object.stopPrice ?? "";
+    message.ocoOrderId = object.ocoOrderId ?? 0n;
     message.expireAtUnixMs = object.expireAtUnixMs ?? 0n;
     message.feesPaid = object.feesPaid ?? "";
     message.feeAsset = object.feeAsset ?? "";
@@ -2434,6 +2565,7 @@ function createBasePlaceLimitOrderRequest(): PlaceLimitOrderRequest {
     postOnly: false,
     selfTradePrevention: 0,
     clientOrderId: "",
+    stopPrice: "",
     expireAtUnixMs: 0n,
   };
 }
@@ -2463,6 +2595,9 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     }
     if (message.clientOrderId !== "") {
       writer.uint32(66).string(message.clientOrderId);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(74).string(message.stopPrice);
     }
     if (message.expireAtUnixMs !== 0n) {
       if (BigInt.asIntN(64, message.expireAtUnixMs) !== message.expireAtUnixMs) {
@@ -2544,6 +2679,14 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
           message.clientOrderId = reader.string();
           continue;
         }
+        case 9: {
+          if (tag !== 74) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
         case 10: {
           if (tag !== 80) {
             break;
@@ -2573,6 +2716,7 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
         ? selfTradePreventionFromJSON(object.selfTradePrevention)
         : 0,
       clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
       expireAtUnixMs: isSet(object.expireAtUnixMs) ? BigInt(object.expireAtUnixMs) : 0n,
     };
   },
@@ -2603,6 +2747,9 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     if (message.clientOrderId !== "") {
       obj.clientOrderId = message.clientOrderId;
     }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
     if (message.expireAtUnixMs !== 0n) {
       obj.expireAtUnixMs = message.expireAtUnixMs.toString();
     }
@@ -2622,6 +2769,7 @@ export const PlaceLimitOrderRequest: MessageFns<PlaceLimitOrderRequest> = {
     message.postOnly = object.postOnly ?? false;
     message.selfTradePrevention = object.selfTradePrevention ?? 0;
     message.clientOrderId = object.clientOrderId ?? "";
+    message.stopPrice = object.stopPrice ?? "";
     message.expireAtUnixMs = object.expireAtUnixMs ?? 0n;
     return message;
   },
@@ -2704,7 +2852,7 @@ export const PlaceLimitOrderResponse: MessageFns<PlaceLimitOrderResponse> = {
 };
 
 function createBasePlaceMarketOrderRequest(): PlaceMarketOrderRequest {
-  return { market: "", side: 0, quantity: "", selfTradePrevention: 0, clientOrderId: "" };
+  return { market: "", side: 0, quantity: "", selfTradePrevention: 0, clientOrderId: "", stopPrice: "" };
 }
 
 export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
@@ -2723,6 +2871,9 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
     }
     if (message.clientOrderId !== "") {
       writer.uint32(42).string(message.clientOrderId);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(50).string(message.stopPrice);
     }
     return writer;
   },
@@ -2774,6 +2925,14 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
           message.clientOrderId = reader.string();
           continue;
         }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -2792,6 +2951,7 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
         ? selfTradePreventionFromJSON(object.selfTradePrevention)
         : 0,
       clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
     };
   },
 
@@ -2812,6 +2972,9 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
     if (message.clientOrderId !== "") {
       obj.clientOrderId = message.clientOrderId;
     }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
     return obj;
   },
 
@@ -2825,6 +2988,259 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
     message.quantity = object.quantity ?? "";
     message.selfTradePrevention = object.selfTradePrevention ?? 0;
     message.clientOrderId = object.clientOrderId ?? "";
+    message.stopPrice = object.stopPrice ?? "";
+    return message;
+  },
+};
+
+function createBasePlaceOcoOrderRequest(): PlaceOcoOrderRequest {
+  return { market: "", side: 0, quantity: "", price: "", stopPrice: "", stopLimitPrice: "", selfTradePrevention: 0 };
+}
+
+export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
+  encode(message: PlaceOcoOrderRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.market !== "") {
+      writer.uint32(10).string(message.market);
+    }
+    if (message.side !== 0) {
+      writer.uint32(16).int32(message.side);
+    }
+    if (message.quantity !== "") {
+      writer.uint32(26).string(message.quantity);
+    }
+    if (message.price !== "") {
+      writer.uint32(34).string(message.price);
+    }
+    if (message.stopPrice !== "") {
+      writer.uint32(42).string(message.stopPrice);
+    }
+    if (message.stopLimitPrice !== "") {
+      writer.uint32(50).string(message.stopLimitPrice);
+    }
+    if (message.selfTradePrevention !== 0) {
+      writer.uint32(56).int32(message.selfTradePrevention);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOcoOrderRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBasePlaceOcoOrderRequest();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.market = reader.string();
+          continue;
+        }
+        case 2: {
+          if (tag !== 16) {
+            break;
+          }
+
+          message.side = reader.int32() as any;
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.quantity = reader.string();
+          continue;
+        }
+        case 4: {
+          if (tag !== 34) {
+            break;
+          }
+
+          message.price = reader.string();
+          continue;
+        }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.stopPrice = reader.string();
+          continue;
+        }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.stopLimitPrice = reader.string();
+          continue;
+        }
+        case 7: {
+          if (tag !== 56) {
+            break;
+          }
+
+          message.selfTradePrevention = reader.int32() as any;
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): PlaceOcoOrderRequest {
+    return {
+      market: isSet(object.market) ? globalThis.String(object.market) : "",
+      side: isSet(object.side) ? sideFromJSON(object.side) : 0,
+      quantity: isSet(object.quantity) ? globalThis.String(object.quantity) : "",
+      price: isSet(object.price) ? globalThis.String(object.price) : "",
+      stopPrice: isSet(object.stopPrice) ? globalThis.String(object.stopPrice) : "",
+      stopLimitPrice: isSet(object.stopLimitPrice) ? globalThis.String(object.stopLimitPrice) : "",
+      selfTradePrevention: isSet(object.selfTradePrevention)
+        ? selfTradePreventionFromJSON(object.selfTradePrevention)
+        : 0,
+    };
+  },
+
+  toJSON(message: PlaceOcoOrderRequest): unknown {
+    const obj: any = {};
+    if (message.market !== "") {
+      obj.market = message.market;
+    }
+    if (message.side !== 0) {
+      obj.side = sideToJSON(message.side);
+    }
+    if (message.quantity !== "") {
+      obj.quantity = message.quantity;
+    }
+    if (message.price !== "") {
+      obj.price = message.price;
+    }
+    if (message.stopPrice !== "") {
+      obj.stopPrice = message.stopPrice;
+    }
+    if (message.stopLimitPrice !== "") {
+      obj.stopLimitPrice = message.stopLimitPrice;
+    }
+    if (message.selfTradePrevention !== 0) {
+      obj.selfTradePrevention = selfTradePreventionToJSON(message.selfTradePrevention);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOcoOrderRequest>): PlaceOcoOrderRequest {
+    return PlaceOcoOrderRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOcoOrderRequest>): PlaceOcoOrderRequest {
+    const message = createBasePlaceOcoOrderRequest();
+    message.market = object.market ?? "";
+    message.side = object.side ?? 0;
+    message.quantity = object.quantity ?? "";
+    message.price = object.price ?? "";
+    message.stopPrice = object.stopPrice ?? "";
+    message.stopLimitPrice = object.stopLimitPrice ?? "";
+    message.selfTradePrevention = object.selfTradePrevention ?? 0;
+    return message;
+  },
+};
+
+function createBasePlaceOcoOrderResponse(): PlaceOcoOrderResponse {
+  return { order: undefined, stopOrder: undefined, trades: [] };
+}
+
+export const PlaceOcoOrderResponse: MessageFns<PlaceOcoOrderResponse> = {
+  encode(message: PlaceOcoOrderResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.order !== undefined) {
+      Order.encode(message.order, writer.uint32(10).fork()).join();
+    }
+    if (message.stopOrder !== undefined) {
+      Order.encode(message.stopOrder, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.trades) {
+      Trade.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PlaceOcoOrderResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const end = length === undefined ? reader.len : reader.pos + length;
+    const message = createBasePlaceOcoOrderResponse();
+    while (reader.pos < end) {
+      const tag = reader.uint32();
+      switch (tag >>> 3) {
+        case 1: {
+          if (tag !== 10) {
+            break;
+          }
+
+          message.order = Order.decode(reader, reader.uint32());
+          continue;
+        }
+        case 2: {
+          if (tag !== 18) {
+            break;
+          }
+
+          message.stopOrder = Order.decode(reader, reader.uint32());
+          continue;
+        }
+        case 3: {
+          if (tag !== 26) {
+            break;
+          }
+
+          message.trades.push(Trade.decode(reader, reader.uint32()));
+          continue;
+        }
+      }
+      if ((tag & 7) === 4 || tag === 0) {
+        break;
+      }
+      reader.skip(tag & 7);
+    }
+    return message;
+  },
+
+  fromJSON(object: any): PlaceOcoOrderResponse {
+    return {
+      order: isSet(object.order) ? Order.fromJSON(object.order) : undefined,
+      stopOrder: isSet(object.stopOrder) ? Order.fromJSON(object.stopOrder) : undefined,
+      trades: globalThis.Array.isArray(object?.trades) ? object.trades.map((e: any) => Trade.fromJSON(e)) : [],
+    };
+  },
+
+  toJSON(message: PlaceOcoOrderResponse): unknown {
+    const obj: any = {};
+    if (message.order !== undefined) {
+      obj.order = Order.toJSON(message.order);
+    }
+    if (message.stopOrder !== undefined) {
+      obj.stopOrder = Order.toJSON(message.stopOrder);
+    }
+    if (message.trades?.length) {
+      obj.trades = message.trades.map((e) => Trade.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PlaceOcoOrderResponse>): PlaceOcoOrderResponse {
+    return PlaceOcoOrderResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PlaceOcoOrderResponse>): PlaceOcoOrderResponse {
+    const message = createBasePlaceOcoOrderResponse();
+    message.order = (object.order !== undefined && object.order !== null) ? Order.fromPartial(object.order) : undefined;
+    message.stopOrder = (object.stopOrder !== undefined && object.stopOrder !== null)
+      ? Order.fromPartial(object.stopOrder)
+      : undefined;
+    message.trades = object.trades?.map((e) => Trade.fromPartial(e)) || [];
     return message;
   },
 };
@@ -5206,6 +5622,7 @@ function createBaseOrderSessionRequest(): OrderSessionRequest {
     placeMarketOrder: undefined,
     cancelOrder: undefined,
     amendOrder: undefined,
+    placeOcoOrder: undefined,
   };
 }
 
@@ -5228,6 +5645,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.amendOrder !== undefined) {
       AmendOrderRequest.encode(message.amendOrder, writer.uint32(42).fork()).join();
+    }
+    if (message.placeOcoOrder !== undefined) {
+      PlaceOcoOrderRequest.encode(message.placeOcoOrder, writer.uint32(50).fork()).join();
     }
     return writer;
   },
@@ -5279,6 +5699,14 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
           message.amendOrder = AmendOrderRequest.decode(reader, reader.uint32());
           continue;
         }
+        case 6: {
+          if (tag !== 50) {
+            break;
+          }
+
+          message.placeOcoOrder = PlaceOcoOrderRequest.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -5299,6 +5727,7 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
         : undefined,
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderRequest.fromJSON(object.cancelOrder) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderRequest.fromJSON(object.amendOrder) : undefined,
+      placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderRequest.fromJSON(object.placeOcoOrder) : undefined,
     };
   },
 
@@ -5318,6 +5747,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.amendOrder !== undefined) {
       obj.amendOrder = AmendOrderRequest.toJSON(message.amendOrder);
+    }
+    if (message.placeOcoOrder !== undefined) {
+      obj.placeOcoOrder = PlaceOcoOrderRequest.toJSON(message.placeOcoOrder);
     }
     return obj;
   },
@@ -5339,6 +5771,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       : undefined;
     message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
       ? AmendOrderRequest.fromPartial(object.amendOrder)
+      : undefined;
+    message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
+      ? PlaceOcoOrderRequest.fromPartial(object.placeOcoOrder)
       : undefined;
     return message;
   },
@@ -5446,6 +5881,7 @@ function createBaseOrderSessionResponse(): OrderSessionResponse {
     cancelOrder: undefined,
     error: undefined,
     amendOrder: undefined,
+    placeOcoOrder: undefined,
   };
 }
 
@@ -5471,6 +5907,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.amendOrder !== undefined) {
       AmendOrderResponse.encode(message.amendOrder, writer.uint32(50).fork()).join();
+    }
+    if (message.placeOcoOrder !== undefined) {
+      PlaceOcoOrderResponse.encode(message.placeOcoOrder, writer.uint32(130).fork()).join();
     }
     return writer;
   },
@@ -5530,6 +5969,14 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
           message.amendOrder = AmendOrderResponse.decode(reader, reader.uint32());
           continue;
         }
+        case 16: {
+          if (tag !== 130) {
+            break;
+          }
+
+          message.placeOcoOrder = PlaceOcoOrderResponse.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -5551,6 +5998,7 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderResponse.fromJSON(object.cancelOrder) : undefined,
       error: isSet(object.error) ? OrderSessionError.fromJSON(object.error) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderResponse.fromJSON(object.amendOrder) : undefined,
+      placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderResponse.fromJSON(object.placeOcoOrder) : undefined,
     };
   },
 
@@ -5573,6 +6021,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.amendOrder !== undefined) {
       obj.amendOrder = AmendOrderResponse.toJSON(message.amendOrder);
+    }
+    if (message.placeOcoOrder !== undefined) {
+      obj.placeOcoOrder = PlaceOcoOrderResponse.toJSON(message.placeOcoOrder);
     }
     return obj;
   },
@@ -5597,6 +6048,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       : undefined;
     message.amendOrder = (object.amendOrder !== undefined && object.amendOrder !== null)
       ? AmendOrderResponse.fromPartial(object.amendOrder)
+      : undefined;
+    message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
+      ? PlaceOcoOrderResponse.fromPartial(object.placeOcoOrder)
       : undefined;
     return message;
   },
@@ -7668,6 +8122,9 @@ export const MatchingServiceService = {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * With stop_price it is a stop-limit order: it locks the same, but waits off the book
+   * (ORDER_STATUS_UNTRIGGERED) until a trade of its market prints at or above the stop price (a
+   * buy) or at or below it (a sell), then executes as this limit order; see Order.stop_price.
    * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
    * orders with the same parameters answers with that order (as it is now) and the trades it made
    * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
@@ -7686,7 +8143,10 @@ export const MatchingServiceService = {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
-   * Retries with client_order_id as for PlaceLimitOrder.
+   * Retries with client_order_id as for PlaceLimitOrder. With stop_price it is a stop-market
+   * order: it waits (ORDER_STATUS_UNTRIGGERED) like a stop-limit order, locking its quantity (a
+   * sell) or what the quantity costs at the stop price plus a tenth, rounded up (a buy); triggered,
+   * it fills completely within that lock or is cancelled (ORDER_STATUS_CANCELLED, funds released).
    */
   placeMarketOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceMarketOrder",
@@ -7700,10 +8160,27 @@ export const MatchingServiceService = {
     responseDeserialize: (value: Buffer): PlaceMarketOrderResponse => PlaceMarketOrderResponse.decode(value),
   },
   /**
+   * PlaceOcoOrder places a one-cancels-other pair: a GTC limit order and a stop order (stop-limit
+   * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
+   * its own funds (both must be available). Any fill of the limit order (even partial), the
+   * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   */
+  placeOcoOrder: {
+    path: "/orderbook.matching.v1.MatchingService/PlaceOcoOrder",
+    requestStream: false,
+    responseStream: false,
+    requestSerialize: (value: PlaceOcoOrderRequest): Buffer => Buffer.from(PlaceOcoOrderRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): PlaceOcoOrderRequest => PlaceOcoOrderRequest.decode(value),
+    responseSerialize: (value: PlaceOcoOrderResponse): Buffer =>
+      Buffer.from(PlaceOcoOrderResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): PlaceOcoOrderResponse => PlaceOcoOrderResponse.decode(value),
+  },
+  /**
    * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
    * releases what it still locks. An order already cancelled is returned as it is, with nothing
    * released (a retry). NOT_FOUND for an unknown order or another user's order;
-   * FAILED_PRECONDITION for a filled one.
+   * FAILED_PRECONDITION for a filled one. Cancelling one order of a one-cancels-other pair
+   * cancels the other.
    */
   cancelOrder: {
     path: "/orderbook.matching.v1.MatchingService/CancelOrder",
@@ -7756,7 +8233,8 @@ export const MatchingServiceService = {
    * price that crosses the book trades first, as a new order would (a post-only order is refused
    * instead). Its lock becomes what the amended order reserves: the difference is locked
    * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
-   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   * quantity not above the filled quantity or a closed order, a stop order waiting for its trigger
+   * or an order of a one-cancels-other pair; NOT_FOUND for another user's order.
    */
   amendOrder: {
     path: "/orderbook.matching.v1.MatchingService/AmendOrder",
@@ -8007,6 +8485,9 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * With stop_price it is a stop-limit order: it locks the same, but waits off the book
+   * (ORDER_STATUS_UNTRIGGERED) until a trade of its market prints at or above the stop price (a
+   * buy) or at or below it (a sell), then executes as this limit order; see Order.stop_price.
    * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
    * orders with the same parameters answers with that order (as it is now) and the trades it made
    * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
@@ -8015,14 +8496,25 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
-   * Retries with client_order_id as for PlaceLimitOrder.
+   * Retries with client_order_id as for PlaceLimitOrder. With stop_price it is a stop-market
+   * order: it waits (ORDER_STATUS_UNTRIGGERED) like a stop-limit order, locking its quantity (a
+   * sell) or what the quantity costs at the stop price plus a tenth, rounded up (a buy); triggered,
+   * it fills completely within that lock or is cancelled (ORDER_STATUS_CANCELLED, funds released).
    */
   placeMarketOrder: handleUnaryCall<PlaceMarketOrderRequest, PlaceMarketOrderResponse>;
+  /**
+   * PlaceOcoOrder places a one-cancels-other pair: a GTC limit order and a stop order (stop-limit
+   * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
+   * its own funds (both must be available). Any fill of the limit order (even partial), the
+   * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   */
+  placeOcoOrder: handleUnaryCall<PlaceOcoOrderRequest, PlaceOcoOrderResponse>;
   /**
    * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
    * releases what it still locks. An order already cancelled is returned as it is, with nothing
    * released (a retry). NOT_FOUND for an unknown order or another user's order;
-   * FAILED_PRECONDITION for a filled one.
+   * FAILED_PRECONDITION for a filled one. Cancelling one order of a one-cancels-other pair
+   * cancels the other.
    */
   cancelOrder: handleUnaryCall<CancelOrderRequest, CancelOrderResponse>;
   /**
@@ -8047,7 +8539,8 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * price that crosses the book trades first, as a new order would (a post-only order is refused
    * instead). Its lock becomes what the amended order reserves: the difference is locked
    * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
-   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   * quantity not above the filled quantity or a closed order, a stop order waiting for its trigger
+   * or an order of a one-cancels-other pair; NOT_FOUND for another user's order.
    */
   amendOrder: handleUnaryCall<AmendOrderRequest, AmendOrderResponse>;
   /** GetOrder returns one of the caller's orders. NOT_FOUND for another user's order. */
@@ -8140,6 +8633,9 @@ export interface MatchingServiceClient extends Client {
    * PlaceLimitOrder locks what the order may spend (quote for a buy, base for a sell), matches it
    * against the book at the makers' prices and rests the remainder according to time_in_force.
    * FAILED_PRECONDITION for insufficient funds, or a post-only or FOK order that cannot be placed.
+   * With stop_price it is a stop-limit order: it locks the same, but waits off the book
+   * (ORDER_STATUS_UNTRIGGERED) until a trade of its market prints at or above the stop price (a
+   * buy) or at or below it (a sell), then executes as this limit order; see Order.stop_price.
    * Retries (AIP-155): a request repeating the client_order_id of one of the caller's retained
    * orders with the same parameters answers with that order (as it is now) and the trades it made
    * when placed, and places nothing; with other parameters it is ALREADY_EXISTS.
@@ -8162,7 +8658,10 @@ export interface MatchingServiceClient extends Client {
   /**
    * PlaceMarketOrder fills the whole quantity at the best prices, or fails with
    * FAILED_PRECONDITION (insufficient liquidity or funds) and changes nothing. It never rests.
-   * Retries with client_order_id as for PlaceLimitOrder.
+   * Retries with client_order_id as for PlaceLimitOrder. With stop_price it is a stop-market
+   * order: it waits (ORDER_STATUS_UNTRIGGERED) like a stop-limit order, locking its quantity (a
+   * sell) or what the quantity costs at the stop price plus a tenth, rounded up (a buy); triggered,
+   * it fills completely within that lock or is cancelled (ORDER_STATUS_CANCELLED, funds released).
    */
   placeMarketOrder(
     request: PlaceMarketOrderRequest,
@@ -8180,10 +8679,32 @@ export interface MatchingServiceClient extends Client {
     callback: (error: ServiceError | null, response: PlaceMarketOrderResponse) => void,
   ): ClientUnaryCall;
   /**
+   * PlaceOcoOrder places a one-cancels-other pair: a GTC limit order and a stop order (stop-limit
+   * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
+   * its own funds (both must be available). Any fill of the limit order (even partial), the
+   * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   */
+  placeOcoOrder(
+    request: PlaceOcoOrderRequest,
+    callback: (error: ServiceError | null, response: PlaceOcoOrderResponse) => void,
+  ): ClientUnaryCall;
+  placeOcoOrder(
+    request: PlaceOcoOrderRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: PlaceOcoOrderResponse) => void,
+  ): ClientUnaryCall;
+  placeOcoOrder(
+    request: PlaceOcoOrderRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: PlaceOcoOrderResponse) => void,
+  ): ClientUnaryCall;
+  /**
    * CancelOrder cancels one of the caller's open orders, named by order_id or client_order_id, and
    * releases what it still locks. An order already cancelled is returned as it is, with nothing
    * released (a retry). NOT_FOUND for an unknown order or another user's order;
-   * FAILED_PRECONDITION for a filled one.
+   * FAILED_PRECONDITION for a filled one. Cancelling one order of a one-cancels-other pair
+   * cancels the other.
    */
   cancelOrder(
     request: CancelOrderRequest,
@@ -8250,7 +8771,8 @@ export interface MatchingServiceClient extends Client {
    * price that crosses the book trades first, as a new order would (a post-only order is refused
    * instead). Its lock becomes what the amended order reserves: the difference is locked
    * (FAILED_PRECONDITION if not available, nothing changed) or released. FAILED_PRECONDITION for a
-   * quantity not above the filled quantity or a closed order; NOT_FOUND for another user's order.
+   * quantity not above the filled quantity or a closed order, a stop order waiting for its trigger
+   * or an order of a one-cancels-other pair; NOT_FOUND for another user's order.
    */
   amendOrder(
     request: AmendOrderRequest,
