@@ -109,7 +109,7 @@ describe('command codec', () => {
     expect(decoded).to.deep.equal(commands);
     decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
     // A stop order is its own kind: format 2 readers of plain placements see nothing new.
-    expect([...batchOf([commands[2]!]).subarray(5, 6)]).to.deep.equal([9]);
+    expect([...batchOf([commands[2]!]).subarray(5, 6)]).to.deep.equal([12]);
   });
 
   it('reads the binary records of format 1, which had no amendments, mass cancels or optional fields of cancels and deposits', () => {
@@ -195,8 +195,8 @@ describe('command codec', () => {
       'journal record lacks its end mark after its last command',
     );
     const kind = Buffer.from(batch);
-    kind[5] = 11;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 11, expected below 11');
+    kind[5] = 14;
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 14, expected below 14');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');
