@@ -123,6 +123,11 @@ describe('markets from MATCHING_MARKETS_FILE: fees and instrument rules', () => 
     expect(filled).to.include({ feesPaid: '-0.02', feeAsset: 'USD' });
     const after = Object.fromEntries((await stack.client.getFeeBalances(stack.admin.metadata)).balances.map((b) => [b.asset, b.available]));
     expect(after).to.deep.include({ USD: '0.99', BTC: '0.001' });
+    // Collected fees are paid out like any balance (WithdrawFunds names the fee account the same way).
+    await stack.client.withdrawFunds({ userId: 'exchange:fees', asset: 'USD', amount: '0.5', reference: 'fees to treasury' }, stack.admin.metadata);
+    const paidOut = Object.fromEntries((await stack.client.getFeeBalances(stack.admin.metadata)).balances.map((b) => [b.asset, b.available]));
+    expect(paidOut).to.deep.include({ USD: '0.49' });
+    expect((await refusal(stack.client.withdrawFunds({ userId: 'exchange:other', asset: 'USD', amount: '1', reference: 'x' }, stack.admin.metadata)))[1]).to.equal('user_id');
     // Only the fee account's own id is let through besides users' UUIDs.
     expect((await refusal(stack.client.addFunds({ userId: 'exchange:other', asset: 'USD', amount: '1' }, stack.admin.metadata)))[1]).to.equal('user_id');
   });
