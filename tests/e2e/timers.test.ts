@@ -124,6 +124,25 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
     updates.stream.cancel();
   });
 
+  it('cancels the waiting stops and the pairs a cancel-on-disconnect session placed, releasing their funds', async () => {
+    const updates = updatesOf(stack, alice);
+    const before = await stack.balances(alice);
+    const session = new Session(stack.client.raw, withCancelOnDisconnect(alice, 'true'));
+    const stopLimit = (await session.request({ requestId: 1n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '500', quantity: '1', stopPrice: '499' } }))
+      .placeLimitOrder!.order!;
+    const stopMarket = (await session.request({ requestId: 2n, placeMarketOrder: { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', stopPrice: '480' } }))
+      .placeMarketOrder!.order!;
+    const pair = (await session.request({ requestId: 3n, placeOcoOrder: { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', price: '50', stopPrice: '490' } }))
+      .placeOcoOrder!;
+    expect([stopLimit.status, stopMarket.status, pair.stopOrder!.status]).to.deep.equal(Array(3).fill(matching.OrderStatus.ORDER_STATUS_UNTRIGGERED));
+    await session.cancel();
+    for (const id of [stopLimit.orderId, stopMarket.orderId, pair.order!.orderId, pair.stopOrder!.orderId]) {
+      await cancelledFor(updates, id, CANCEL_REASON_DISCONNECT);
+    }
+    expect(await stack.balances(alice)).to.deep.equal(before);
+    updates.stream.cancel();
+  });
+
   it('leaves the orders of a session without the option, or with it false, when it ends; refuses another value', async () => {
     for (const metadata of [alice.metadata, withCancelOnDisconnect(alice, 'false')]) {
       const session = new Session(stack.client.raw, metadata);

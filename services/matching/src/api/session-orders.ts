@@ -1,12 +1,20 @@
 import { matching } from '@orderbook/proto';
 
+/** An order that can still trade: a stop waiting for its trigger is one (it trades once triggered). */
+const OPEN_STATUSES: ReadonlySet<matching.OrderStatus> = new Set([
+  matching.OrderStatus.ORDER_STATUS_OPEN,
+  matching.OrderStatus.ORDER_STATUS_PARTIALLY_FILLED,
+  matching.OrderStatus.ORDER_STATUS_UNTRIGGERED,
+]);
+
 /** Tracked ids past which the closed ones are dropped; then again at twice what remains. */
 const FIRST_PRUNE = 1024;
 
 /**
- * The orders an order session with cancel-on-disconnect placed that may still be open: what it
- * cancels when it ends. Orders that close meanwhile (filled, cancelled) are dropped now and then,
- * so the set stays about the size of the session's open orders however long it runs.
+ * The orders an order session with cancel-on-disconnect placed that may still be open (waiting
+ * stops and both orders of a pair included): what it cancels when it ends. Orders that close
+ * meanwhile (filled, cancelled) are dropped now and then, so the set stays about the size of the
+ * session's open orders however long it runs.
  */
 export class SessionOrders {
   private readonly ids = new Set<number>();
@@ -15,9 +23,8 @@ export class SessionOrders {
   constructor(private readonly isOpen: (orderId: number) => boolean) {}
 
   placed(order: matching.Order | undefined): void {
-    const status = order?.status;
-    if (status !== matching.OrderStatus.ORDER_STATUS_OPEN && status !== matching.OrderStatus.ORDER_STATUS_PARTIALLY_FILLED) return;
-    this.ids.add(Number(order!.orderId));
+    if (order === undefined || !OPEN_STATUSES.has(order.status)) return;
+    this.ids.add(Number(order.orderId));
     if (this.ids.size < this.pruneAt) return;
     for (const id of this.ids) if (!this.isOpen(id)) this.ids.delete(id);
     this.pruneAt = Math.max(FIRST_PRUNE, 2 * this.ids.size);
