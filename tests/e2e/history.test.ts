@@ -66,6 +66,9 @@ describe('withdrawals, the funds ledger, trade history and the ticker', () => {
     await expectStatus(stack.client.withdrawFunds({ ...good, userId: bob.userId }, alice.metadata), grpc.status.PERMISSION_DENIED);
     await expectStatus(stack.client.withdrawFunds(good), grpc.status.UNAUTHENTICATED);
     await expectStatus(stack.client.listLedgerEntries({ userId: alice.userId }, alice.metadata), grpc.status.PERMISSION_DENIED);
+    // A non-admin learns nothing from validation: malformed requests are refused for the role first.
+    await expectStatus(stack.client.withdrawFunds({ userId: 'x', asset: 'DOGE', amount: '-1', reference: '' }, alice.metadata), grpc.status.PERMISSION_DENIED);
+    await expectStatus(stack.client.listLedgerEntries({ userId: 'x', pageToken: '9'.repeat(10_000) }, alice.metadata), grpc.status.PERMISSION_DENIED);
     await expectStatus(stack.client.listLedgerEntries({ userId: alice.userId }), grpc.status.UNAUTHENTICATED);
     expect(await stack.balances(alice)).to.deep.equal({ USD: ['500', '300'] });
   });
@@ -126,6 +129,9 @@ describe('withdrawals, the funds ledger, trade history and the ticker', () => {
     await expectStatus(stack.client.listTrades({ startTimeUnixMs: -1n }, alice.metadata), grpc.status.INVALID_ARGUMENT, /^start_time_unix_ms: /);
     await expectStatus(stack.client.listTrades({ endTimeUnixMs: 2n ** 62n }, alice.metadata), grpc.status.INVALID_ARGUMENT, /^end_time_unix_ms: /);
     await expectStatus(stack.client.listTrades({ startTimeUnixMs: 5n, endTimeUnixMs: 5n }, alice.metadata), grpc.status.INVALID_ARGUMENT, /^end_time_unix_ms: must be after/);
+    await expectStatus(stack.client.listTrades({ startTimeUnixMs: 10n, endTimeUnixMs: 5n }, alice.metadata), grpc.status.INVALID_ARGUMENT, /^end_time_unix_ms: must be after/);
+    await expectStatus(stack.client.listTrades({ endTimeUnixMs: -1n }, alice.metadata), grpc.status.INVALID_ARGUMENT, /^end_time_unix_ms: /);
+    await expectStatus(stack.client.listTrades({ startTimeUnixMs: 2n ** 63n - 1n }, alice.metadata), grpc.status.INVALID_ARGUMENT, /^start_time_unix_ms: /);
     await expectStatus(stack.client.listTrades({}), grpc.status.UNAUTHENTICATED);
     await expectStatus(stack.client.getRecentTrades({ market: '' }), grpc.status.INVALID_ARGUMENT, /^market: /);
     await expectStatus(stack.client.getRecentTrades({ market: 'BTC-USD', limit: 1001 }), grpc.status.INVALID_ARGUMENT, /^limit: /);
@@ -144,7 +150,12 @@ describe('withdrawals, the funds ledger, trade history and the ticker', () => {
     await expectStatus(stack.client.listCandles({ market: 'BTC-USD' }), grpc.status.INVALID_ARGUMENT, /^interval: required/);
     await expectStatus(stack.client.listCandles({ market: 'BTC-USD', interval: 99 as matching.CandleInterval }), grpc.status.INVALID_ARGUMENT, /^interval: unknown/);
     await expectStatus(stack.client.listCandles({ market: 'BTC-USD', interval: 1, limit: 1441 }), grpc.status.INVALID_ARGUMENT, /^limit: /);
-    await expectStatus(stack.client.getTicker({ market: 'btc-usd' }), grpc.status.INVALID_ARGUMENT, /^market: /);
+    for (const market of ['', 'btc-usd', 'DOGE-USD', 'X'.repeat(10_000)]) {
+      const error = await expectStatus(stack.client.getTicker({ market }), grpc.status.INVALID_ARGUMENT, /^market: /);
+      expect(error.details.length, 'the message does not echo 10,000 characters').to.be.below(300);
+      await expectStatus(stack.client.listCandles({ market, interval: 1 }), grpc.status.INVALID_ARGUMENT, /^market: /);
+      await expectStatus(stack.client.getRecentTrades({ market }), grpc.status.INVALID_ARGUMENT, /^market: /);
+    }
   });
 
   it('keeps history, the ledger and the ticker across a restart (the final snapshot of a graceful stop)', async () => {

@@ -118,6 +118,40 @@ describe('stop orders and OCO pairs', () => {
     expect(await stack.balances(alice)).to.deep.equal(before);
   });
 
+  it("answers NOT_FOUND for another user's waiting stop and for either order of their pair, by id or client order id, changing nothing", async () => {
+    const stop = (await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '1', quantity: '1', stopPrice: '600', clientOrderId: 'alice-stop' }, alice.metadata)).order!;
+    const pair = await stack.client.placeOcoOrder({ market: 'BTC-USD', side: SIDE_SELL, quantity: '0.1', price: '300', stopPrice: '60' }, alice.metadata);
+    const before = { balances: await stack.balances(alice), orders: await stack.client.listOrders({}, alice.metadata) };
+    for (const orderId of [stop.orderId, pair.order!.orderId, pair.stopOrder!.orderId]) {
+      for (const call of [
+        stack.client.cancelOrder({ orderId }, eve.metadata),
+        stack.client.amendOrder({ orderId, price: '2' }, eve.metadata),
+        stack.client.amendOrder({ orderId, quantity: '2' }, eve.metadata),
+        stack.client.getOrder({ orderId }, eve.metadata),
+      ]) {
+        await expectStatus(call, grpc.status.NOT_FOUND, /^order_id: /);
+      }
+    }
+    await expectStatus(stack.client.cancelOrder({ clientOrderId: 'alice-stop' }, eve.metadata), grpc.status.NOT_FOUND, /^client_order_id: /);
+    await expectStatus(stack.client.amendOrder({ clientOrderId: 'alice-stop', price: '2' }, eve.metadata), grpc.status.NOT_FOUND, /^client_order_id: /);
+    expect((await stack.client.cancelAllOrders({}, eve.metadata)).cancelledCount).to.equal(0);
+    expect({ balances: await stack.balances(alice), orders: await stack.client.listOrders({}, alice.metadata) }).to.deep.equal(before);
+    await stack.client.cancelOrder({ orderId: stop.orderId }, alice.metadata);
+    await stack.client.cancelOrder({ orderId: pair.order!.orderId }, alice.metadata);
+  });
+
+  it('refuses a pair whose stop price equals its limit price, on either side, naming stop_price', async () => {
+    const before = await stack.balances(alice);
+    for (const side of [SIDE_BUY, SIDE_SELL]) {
+      const pair = { market: 'BTC-USD', side, quantity: '0.1', price: '100', stopPrice: '100' };
+      expect(await refusal(stack.client.placeOcoOrder(pair, alice.metadata), grpc.status.INVALID_ARGUMENT)).to.deep.equal(['INVALID_FIELD', 'stop_price']);
+      for (const stopPrice of ['-100', '9'.repeat(10_000), '18446744073709551616']) {
+        expect(await refusal(stack.client.placeOcoOrder({ ...pair, stopPrice }, alice.metadata), grpc.status.INVALID_ARGUMENT)).to.deep.equal(['INVALID_FIELD', 'stop_price']);
+      }
+    }
+    expect(await stack.balances(alice)).to.deep.equal(before);
+  });
+
   it('places a pair over OrderSession', async () => {
     const session = new Session(stack.client.raw, alice.metadata);
     const placed = await session.request({
