@@ -96,3 +96,42 @@ describe('OrderSession (bidirectional order entry)', () => {
     expect(open.orders).to.have.length(total);
   });
 });
+
+describe('OrderSession within the stream limits', () => {
+  let stack: TestStack;
+  let trader: Trader;
+
+  before(async () => {
+    stack = await TestStack.start({ matchingEnv: { MATCHING_MAX_STREAMS_PER_PEER: '2' } });
+    trader = await stack.newTrader();
+    await stack.fund(trader, 'USD', '1000');
+  });
+  after(() => stack.stop());
+
+  /** An open session: its first command answered. */
+  async function opened(): Promise<Session> {
+    const session = new Session(stack.client.raw, trader.metadata);
+    const answer = await session.request({ requestId: 1n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '1', quantity: '1' } });
+    expect(answer.placeLimitOrder?.order?.status).to.equal(matching.OrderStatus.ORDER_STATUS_OPEN);
+    return session;
+  }
+
+  it('counts each open session as a stream of its client: past the limit RESOURCE_EXHAUSTED, and an ended one gives its place back', async () => {
+    const [first, second] = [await opened(), await opened()];
+    const refused = await new Session(stack.client.raw, trader.metadata).ended;
+    expect([grpc.status[refused.code], refused.details]).to.deep.equal([
+      'RESOURCE_EXHAUSTED',
+      '127.0.0.1 already has 2 open streams (MATCHING_MAX_STREAMS_PER_PEER): close one or retry later',
+    ]);
+    // Market data shares the limit.
+    const book = stack.client.raw.streamOrderBook({ market: 'BTC-USD', depth: 1 });
+    const bookStatus = await new Promise<grpc.StatusObject>((resolve) => {
+      book.on('error', () => undefined);
+      book.on('status', resolve);
+    });
+    expect(bookStatus.code).to.equal(grpc.status.RESOURCE_EXHAUSTED);
+    await first.end();
+    await second.cancel();
+    for (const session of [await opened(), await opened()]) await session.end();
+  });
+});

@@ -1,12 +1,13 @@
 import { status, type handleBidiStreamingCall, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import type { matching } from '@orderbook/proto';
-import { invalidFieldStatus, type Logger, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
+import { type ClientAddresses, invalidFieldStatus, type Logger, statusDetailsOf, type StatusAdapter } from '@orderbook/server-kit';
 import { callerOf, sessionOf } from '../auth/caller-identity';
 import type { LiveCalls } from '../ops/live-calls';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
 import type { OrderEntry } from './order-entry';
 import { SessionOrders } from './session-orders';
+import type { StreamLimits } from './stream-limits';
 
 /** The request metadata that opens a session with cancel-on-disconnect: `true` (or `false`, the default). */
 export const CANCEL_ON_DISCONNECT = 'cancel-on-disconnect';
@@ -17,6 +18,9 @@ export interface OrderSessionDeps {
   readonly metrics: MatchingMetrics;
   /** Commands of one session awaiting their result; at the bound the session stops reading. */
   readonly maxInFlight: number;
+  /** An open session counts as a stream: per client address and in total (RESOURCE_EXHAUSTED past them). */
+  readonly streamLimits: StreamLimits;
+  readonly clientAddresses: ClientAddresses;
   readonly statuses: StatusAdapter;
   readonly state: ServiceState;
   readonly logger: Logger;
@@ -33,6 +37,7 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
   return (call) => {
     let userId: string;
     let cancelOnDisconnect: boolean;
+    let leave: () => void;
     try {
       userId = callerOf(call).userId;
       cancelOnDisconnect = cancelOnDisconnectOption(call.metadata.get(CANCEL_ON_DISCONNECT));
@@ -40,8 +45,15 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
       call.emit('error', deps.statuses.toServiceError(err, call.getPath()));
       return;
     }
+    try {
+      leave = deps.streamLimits.admit(deps.clientAddresses.of(call));
+    } catch (err) {
+      deps.metrics.streamRefused('order_session');
+      call.emit('error', deps.statuses.toServiceError(err, call.getPath()));
+      return;
+    }
     const orders = cancelOnDisconnect ? new SessionOrders((orderId) => stillOpen(deps.state, userId, orderId)) : undefined;
-    new OrderSession(call, userId, deps, orders).start(sessionOf(call));
+    new OrderSession(call, userId, deps, orders, leave).start(sessionOf(call));
   };
 }
 
@@ -84,6 +96,8 @@ class OrderSession {
     private readonly deps: OrderSessionDeps,
     /** With cancel-on-disconnect: the orders to cancel when the session ends. */
     private readonly orders: SessionOrders | undefined,
+    /** Gives the session's place within the stream limits back. */
+    private readonly leave: () => void,
   ) {}
 
   start(sessionId: string | undefined): void {
@@ -168,6 +182,7 @@ class OrderSession {
     if (this.finished) return;
     this.finished = true;
     this.unregister();
+    this.leave();
     this.deps.metrics.streamClosed('order_session');
     this.cancelOnDisconnect();
   }

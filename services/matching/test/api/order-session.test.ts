@@ -1,13 +1,14 @@
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
-import { createLogger, StatusAdapter } from '@orderbook/server-kit';
+import { ClientAddresses, createLogger, StatusAdapter } from '@orderbook/server-kit';
 import { attachIdentity } from '../../src/auth/caller-identity';
 import { LiveCalls } from '../../src/ops/live-calls';
 import { MatchingMetrics } from '../../src/ops/metrics';
 import { ServiceState } from '../../src/ops/service-state';
 import type { OrderEntry } from '../../src/api/order-entry';
 import { orderSessionHandler } from '../../src/api/order-session';
+import { StreamLimits } from '../../src/api/stream-limits';
 
 const MAX_IN_FLIGHT = 3;
 
@@ -57,6 +58,7 @@ describe('OrderSession flow control', () => {
       orderSession: orderSessionHandler({
         entry, liveCalls: new LiveCalls(), metrics: new MatchingMetrics(), maxInFlight: MAX_IN_FLIGHT, statuses: new StatusAdapter([], logger),
         state: new ServiceState(), logger,
+        streamLimits: new StreamLimits({ maxStreams: 10, maxStreamsPerPeer: 10, memoryBudgetBytes: 1 << 20 }), clientAddresses: new ClientAddresses(new Set()),
       }),
     });
     const port = await new Promise<number>((resolve, reject) =>
