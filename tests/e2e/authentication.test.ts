@@ -39,6 +39,15 @@ describe('matching authentication and authorization (interceptor)', () => {
       ListOrders: () => c.listOrders({}, metadata),
       GetBalances: () => c.getBalances(metadata),
       AddFunds: () => c.addFunds({ userId: trader.userId, asset: 'USD', amount: '1' }, metadata),
+      PlaceStopLimit: () => c.placeLimitOrder({ market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '1', quantity: '1', stopPrice: '2' }, metadata),
+      PlaceOcoOrder: () => c.placeOcoOrder({ market: 'BTC-USD', side: matching.Side.SIDE_SELL, quantity: '1', price: '2', stopPrice: '1' }, metadata),
+      AmendOrder: () => c.amendOrder({ orderId: 1n, price: '2' }, metadata),
+      CancelAllOrders: () => c.cancelAllOrders({}, metadata),
+      CancelAllOrdersAfter: () => c.cancelAllOrdersAfter({ timeoutSeconds: 60 }, metadata),
+      ListTrades: () => c.listTrades({}, metadata),
+      GetFeeBalances: () => c.getFeeBalances(metadata),
+      WithdrawFunds: () => c.withdrawFunds({ userId: trader.userId, asset: 'USD', amount: '1', reference: 'r' }, metadata),
+      ListLedgerEntries: () => c.listLedgerEntries({ userId: trader.userId }, metadata),
     };
   }
 
