@@ -188,20 +188,28 @@ class OrderSession {
   }
 
   /**
-   * Once the session ended and its last command was answered: cancels its open orders in one
-   * command, unless the server is shutting down (orders survive a restart).
+   * Once the session ended and its last command was answered: cancels its open orders, in one
+   * command per CANCEL_BATCH_ORDERS of them, one after another, unless the server is shutting
+   * down (orders survive a restart).
    */
   private cancelOnDisconnect(): void {
     if (this.orders === undefined || !this.finished || this.inFlight > 0 || this.ordersCancelled) return;
     this.ordersCancelled = true;
     if (this.deps.liveCalls.isClosing()) return;
-    const orderIds = this.orders.open();
-    if (orderIds.length === 0) return;
+    const batches = this.orders.openBatches();
+    if (batches.length > 0) void this.cancelSessionOrders(batches);
+  }
+
+  private async cancelSessionOrders(batches: readonly (readonly number[])[]): Promise<void> {
     const { logger } = this.deps;
-    this.deps.entry.cancelSessionOrders(this.userId, orderIds).then(
-      (cancelled) => logger.info({ userId: this.userId, cancelled }, 'order session ended: its open orders cancelled (cancel-on-disconnect)'),
-      (err: unknown) => logger.warn({ err, userId: this.userId, orders: orderIds.length }, 'order session ended: cancelling its open orders failed'),
-    );
+    let cancelled = 0;
+    try {
+      for (const orderIds of batches) cancelled += await this.deps.entry.cancelSessionOrders(this.userId, orderIds);
+      logger.info({ userId: this.userId, cancelled }, 'order session ended: its open orders cancelled (cancel-on-disconnect)');
+    } catch (err) {
+      const orders = batches.reduce((n, b) => n + b.length, 0);
+      logger.warn({ err, userId: this.userId, orders, cancelled }, 'order session ended: cancelling its open orders failed');
+    }
   }
 }
 
