@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import type { RunningAuthServer } from '@orderbook/auth-service';
 import { matching } from '@orderbook/proto';
 import { AuthClient, bearer, MatchingClient } from '@orderbook/test-support';
 import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
-import { startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
+import { rssMiB, startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
 
 /**
  * An attacker's flood of market-data streams against a matching process with a small heap
@@ -50,11 +49,6 @@ class BookReplica {
     });
     stream.on('error', (err: grpc.ServiceError) => (this.error = err));
   }
-}
-
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) / 1024;
 }
 
 describe('subscriber flood against a small heap (separate process)', function () {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -83,4 +84,10 @@ export interface ServingMatchingProcess extends MatchingProcess {
 export async function startMatchingProcess(env: NodeJS.ProcessEnv, options: StartOptions = {}): Promise<ServingMatchingProcess> {
   const service = spawnMatching(env, options);
   return { ...service, address: await serving(service) };
+}
+
+/** The resident memory of a process, in MiB (Linux). */
+export function rssMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) / 1024;
 }

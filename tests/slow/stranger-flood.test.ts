@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,14 +9,17 @@ import { matching } from '@orderbook/proto';
 import { AuthClient, bearer, MatchingClient } from '@orderbook/test-support';
 import { Session } from '../e2e/support/session';
 import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
-import { startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
+import { rssMiB, startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
 
 /**
- * What one signed-in stranger can open with the new timers and sessions, against a matching
+ * What one signed-in stranger can open with the new timers, stops and sessions, against a matching
  * process with a small heap: cancel-on-disconnect sessions opened and dropped in rounds (bounded
  * by the stream limits, each dropped session's orders cancelled, its place given back), thousands
- * of GTD orders whose timers all fire (the queue drains, every lock released), and a dead-man
- * switch renewed thousands of times (one switch, firing once). The process stays within its memory.
+ * of GTD orders whose timers all fire (the queue drains, every lock released), a dead-man switch
+ * renewed thousands of times (one switch, firing once), and thousands of parked stop orders (a
+ * trade triggers at most STOP_TRIGGERS_PER_COMMAND of them; one cancel-all clears them). The
+ * process stays within its memory. Stops per user have no cap of their own yet: only the funds
+ * they lock bound them (see the stop test).
  */
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const HEAP_MB = 192;
@@ -28,15 +30,13 @@ const ROUNDS = 3;
 const CONNECTIONS = 3;
 const GTD_ORDERS = 3000;
 const RENEWALS = 2000;
-const { SIDE_BUY } = matching.Side;
+const PARKED_STOPS = 3000;
+/** STOP_TRIGGERS_PER_COMMAND of packages/engine/src/stops.ts. */
+const TRIGGERS_PER_COMMAND = 64;
+const { SIDE_BUY, SIDE_SELL } = matching.Side;
 const OPEN = matching.OrderStatusFilter.ORDER_STATUS_FILTER_OPEN;
 
-function rssMiB(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmRSS:\s+(\d+) kB$/m.exec(status)?.[1] ?? 0) / 1024;
-}
-
-describe('a stranger floods sessions and timers (separate process, small heap)', function () {
+describe('a stranger floods sessions, timers and stops (separate process, small heap)', function () {
   this.timeout(180_000);
   let dir: string;
   let auth: RunningAuthServer;
@@ -45,6 +45,8 @@ describe('a stranger floods sessions and timers (separate process, small heap)',
   let client: MatchingClient;
   const clients: MatchingClient[] = [];
   let metadata: grpc.Metadata;
+  let bob: grpc.Metadata;
+  let carol: grpc.Metadata;
   let peakRss = 0;
   let sampler: NodeJS.Timeout;
 
@@ -66,6 +68,14 @@ describe('a stranger floods sessions and timers (separate process, small heap)',
     const admin = bearer((await authClient.signIn({ login: 'admin', password: ADMIN_PASSWORD })).tokens!.accessToken);
     const { user } = await authClient.signIn({ login: 'stranger', password: 'password-stranger' });
     await client.addFunds({ userId: user!.id, asset: 'USD', amount: '1000000' }, admin);
+    await authClient.signUp({ username: 'bob', email: 'bob@example.com', password: 'password-bob' });
+    const signedIn = await authClient.signIn({ login: 'bob', password: 'password-bob' });
+    bob = bearer(signedIn.tokens!.accessToken);
+    await client.addFunds({ userId: signedIn.user!.id, asset: 'BTC', amount: '1' }, admin);
+    await authClient.signUp({ username: 'carol', email: 'carol@example.com', password: 'password-carol' });
+    const carolIn = await authClient.signIn({ login: 'carol', password: 'password-carol' });
+    carol = bearer(carolIn.tokens!.accessToken);
+    await client.addFunds({ userId: carolIn.user!.id, asset: 'USD', amount: '1000' }, admin);
   });
 
   after(async () => {
@@ -150,6 +160,33 @@ describe('a stranger floods sessions and timers (separate process, small heap)',
     await sleep(1_500);
     expect((await client.getOrder({ orderId: after }, metadata)).order!.status).to.equal(matching.OrderStatus.ORDER_STATUS_OPEN);
     await client.cancelOrder({ orderId: after }, metadata);
+  });
+
+  it(`parks ${PARKED_STOPS} stop orders; a trade triggers at most ${TRIGGERS_PER_COMMAND} of them, the next the rest; one cancel-all clears them`, async () => {
+    const untriggered = async () =>
+      (await client.listOrders({ status: OPEN, pageSize: 1000 }, metadata)).orders.filter((o) => o.status === matching.OrderStatus.ORDER_STATUS_UNTRIGGERED).length;
+    // 100 buy stops at 100, limit 1: once triggered they rest at 1, trading with nobody.
+    for (let i = 0; i < 100; i++) await client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '1', quantity: '0.01', stopPrice: '100' }, metadata);
+    await client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_SELL, price: '100', quantity: '0.02' }, bob);
+    const trade = () => client.placeMarketOrder({ market: 'BTC-USD', side: SIDE_BUY, quantity: '0.01' }, carol);
+    await trade();
+    expect(await untriggered()).to.equal(100 - TRIGGERS_PER_COMMAND);
+    await trade();
+    expect(await untriggered()).to.equal(0);
+
+    // Descending stop prices: each new buy stop goes before all the others waiting.
+    const session = new Session(client.raw, metadata);
+    const placed: Promise<matching.OrderSessionResponse>[] = [];
+    for (let i = 0; i < PARKED_STOPS; i++) {
+      const stopPrice = `${200 + PARKED_STOPS - i}`;
+      placed.push(session.request({ requestId: BigInt(i + 1), placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '1', quantity: '0.01', stopPrice } }));
+      if (i % 200 === 199) await Promise.all(placed.slice(-200));
+    }
+    expect((await Promise.all(placed)).filter((a) => a.error !== undefined).map((a) => a.error!.message)).to.deep.equal([]);
+    await session.end();
+    const { cancelledCount } = await client.cancelAllOrders({}, metadata);
+    expect(cancelledCount).to.equal(PARKED_STOPS + 100);
+    expect((await client.getBalances(metadata)).balances).to.deep.equal([{ asset: 'USD', available: '1000000', locked: '0' }]);
   });
 
   it(`stayed within ${RSS_LIMIT_MB} MiB of memory and serves`, async () => {
