@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import type { RunningAuthServer } from '@orderbook/auth-service';
 import { matching } from '@orderbook/proto';
 import { AuthClient, bearer, MatchingClient } from '@orderbook/test-support';
+import { Session } from '../e2e/support/session';
 import { StreamReader } from '../e2e/support/stream-reader';
 import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
 import { startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
@@ -20,6 +21,9 @@ import { startMatchingProcess, type ServingMatchingProcess } from '../support/ma
  */
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const SHORT_GTD = 12;
+const FAR_GTD = 40;
+const RUN_OF_EXPIRIES = 300;
+const KILL_AFTER_EXPIRIES = 120;
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
 const { ORDER_STATUS_OPEN, ORDER_STATUS_CANCELLED, ORDER_STATUS_UNTRIGGERED } = matching.OrderStatus;
 const { CANCEL_REASON_EXPIRED, CANCEL_REASON_DEAD_MAN } = matching.CancelReason;
@@ -30,6 +34,11 @@ interface Trader {
 }
 
 type Updates = StreamReader<matching.StreamOrderUpdatesResponse>;
+
+function units(decimal: string): bigint {
+  const [integer, fraction = ''] = decimal.split('.');
+  return BigInt(integer + fraction.padEnd(8, '0'));
+}
 
 const cancelledFor = (messages: readonly matching.StreamOrderUpdatesResponse[], ids: readonly bigint[], reason: matching.CancelReason): boolean =>
   ids.every((id) => messages.some((m) => m.order?.orderId === id && m.order.cancelReason === reason));
@@ -165,6 +174,56 @@ describe('timers and stop triggers across a SIGKILL of the matching process', fu
         await sleep(100);
       }
     }
+
+    client.close();
+    service.child.kill('SIGTERM');
+    await service.exited;
+    service = undefined;
+  });
+  it(`keeps every expiry it reported when killed in the middle of a run of them, and fires the rest after the restart`, async () => {
+    service = await startMatchingProcess(env);
+    client = new MatchingClient(service.address);
+    const { tokens } = await authClient.signIn({ login: 'admin', password: ADMIN_PASSWORD });
+    const eve = await trader('eve');
+    await client.addFunds({ userId: eve.userId, asset: 'USD', amount: '100000' }, bearer(tokens!.accessToken));
+    const updates = await subscribed(eve);
+    const session = new Session(client.raw, eve.metadata);
+    const gtd = (i: number, expireAt: number) =>
+      session.request({
+        requestId: BigInt(i + 1),
+        placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: `${1 + (i % 90)}`, quantity: '0.1', timeInForce: matching.TimeInForce.TIME_IN_FORCE_GTD, expireAtUnixMs: BigInt(expireAt) },
+      });
+    const start = Date.now();
+    const far = await Promise.all(Array.from({ length: FAR_GTD }, (_, i) => gtd(i, start + 3_600_000)));
+    const short = await Promise.all(Array.from({ length: RUN_OF_EXPIRIES }, (_, i) => gtd(FAR_GTD + i, Date.now() + 1_000 + 4 * i)));
+    const shortIds = short.map((r) => r.placeLimitOrder!.order!.orderId);
+    const expiredBeforeKill = (m: readonly matching.StreamOrderUpdatesResponse[]) =>
+      m.filter((u) => u.order?.cancelReason === CANCEL_REASON_EXPIRED && shortIds.includes(u.order.orderId));
+    await updates.until((m) => expiredBeforeKill(m).length >= KILL_AFTER_EXPIRIES);
+    service.child.kill('SIGKILL');
+    await service.exited;
+    const reported = new Map(expiredBeforeKill(updates.messages).map((u) => [u.order!.orderId, u.order!]));
+    session.cancel().catch(() => undefined);
+    updates.stream.cancel();
+    client.close();
+
+    service = await startMatchingProcess(env);
+    client = new MatchingClient(service.address);
+    const open = async () => (await client.listOrders({ status: matching.OrderStatusFilter.ORDER_STATUS_FILTER_OPEN, pageSize: 1000 }, eve.metadata)).orders;
+    while ((await open()).length > FAR_GTD) await sleep(100);
+    expect((await open()).map((o) => o.orderId).sort()).to.deep.equal(far.map((r) => r.placeLimitOrder!.order!.orderId).sort());
+    for (const [orderId, before] of reported) {
+      // The same order as reported: not brought back and expired a second time, later.
+      expect((await client.getOrder({ orderId }, eve.metadata)).order).to.deep.equal(before);
+    }
+    for (const orderId of shortIds) {
+      const { order } = await client.getOrder({ orderId }, eve.metadata);
+      expect(order).to.include({ status: ORDER_STATUS_CANCELLED, cancelReason: CANCEL_REASON_EXPIRED, lockedAmount: '0' });
+      expect(order!.updatedAtUnixMs >= order!.expireAtUnixMs).to.equal(true);
+    }
+    const locked = far.reduce((sum, r) => sum + units(r.placeLimitOrder!.order!.lockedAmount), 0n);
+    const usd = (await client.getBalances(eve.metadata)).balances.find((b) => b.asset === 'USD')!;
+    expect([units(usd.locked), units(usd.available) + units(usd.locked)]).to.deep.equal([locked, units('100000')]);
 
     client.close();
     service.child.kill('SIGTERM');
