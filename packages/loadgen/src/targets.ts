@@ -84,6 +84,9 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
       MATCHING_MARKETS: options.markets.join(','),
       MATCHING_METRICS_PORT: String(metricsPort),
       AUTH_ADDRESS: authAddress,
+      // Every trader's OrderSession comes from this one address, and sessions count as streams.
+      MATCHING_MAX_STREAMS: '1000000',
+      MATCHING_MAX_STREAMS_PER_PEER: '1000000',
       ...options.matchingEnv,
     };
     const matchingServer = await startService('matching', matchingEnv, matchingAddress);
