@@ -94,14 +94,15 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
     await expectStatus(stack.client.cancelAllOrdersAfter({ timeoutSeconds: 5 }), grpc.status.UNAUTHENTICATED);
   });
 
-  it('cancels all of the caller\'s open orders when the switch fires, and no one else\'s', async () => {
+  it('cancels all of the caller\'s open orders when the switch fires, waiting stops and both orders of a pair too, and no one else\'s', async () => {
     const updates = updatesOf(stack, alice);
     const first = (await buy(alice, '90')).order!.orderId;
     await stack.client.cancelAllOrdersAfter({ timeoutSeconds: 1 }, alice.metadata);
     const second = (await buy(alice, '91')).order!.orderId;
+    const stop = (await buy(alice, '95', { stopPrice: '300' })).order!.orderId;
+    const pair = await stack.client.placeOcoOrder({ market: 'BTC-USD', side: SIDE_BUY, quantity: '1', price: '50', stopPrice: '310' }, alice.metadata);
     const bobs = (await buy(bob, '89')).order!.orderId;
-    await cancelledFor(updates, first, CANCEL_REASON_DEAD_MAN);
-    await cancelledFor(updates, second, CANCEL_REASON_DEAD_MAN);
+    for (const id of [first, second, stop, pair.order!.orderId, pair.stopOrder!.orderId]) await cancelledFor(updates, id, CANCEL_REASON_DEAD_MAN);
     expect((await stack.client.getOrder({ orderId: bobs }, bob.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
     expect((await stack.balances(alice)).USD).to.deep.equal(['10000', '0']);
     await stack.client.cancelOrder({ orderId: bobs }, bob.metadata);
