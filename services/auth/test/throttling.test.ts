@@ -37,9 +37,11 @@ for (const { backend, counters, env } of SETUPS) {
 
     it('never refuses a right password because of failures from the same address on other accounts (the shared-NAT lock-out)', async () => {
       const victim = await signedUp(t.client);
-      for (let i = 0; i < 5; i += 1) {
-        // Held failures run into the short deadline instead of answering: the attacker gets nothing faster.
-        await expectStatus(t.client.signIn({ login: `someone-else-${i}`, password: 'a wrong guess' }, new grpc.Metadata(), deadlineIn(200)), i === 0 ? status.UNAUTHENTICATED : status.DEADLINE_EXCEEDED);
+      // The free failure is answered (with no deadline: bcrypt on a loaded machine may take longer than
+      // the held ones' 200 ms); held failures run into the short deadline: the attacker gets nothing faster.
+      await expectStatus(t.client.signIn({ login: 'someone-else-0', password: 'a wrong guess' }), status.UNAUTHENTICATED);
+      for (let i = 1; i < 5; i += 1) {
+        await expectStatus(t.client.signIn({ login: `someone-else-${i}`, password: 'a wrong guess' }, new grpc.Metadata(), deadlineIn(200)), status.DEADLINE_EXCEEDED);
       }
       const { user } = await t.client.signIn({ login: victim.username, password: victim.password });
       expect(user?.id).to.equal(victim.id);
