@@ -14,6 +14,8 @@ import { attachIdentity } from './caller-identity';
 
 type Outcome = { readonly ok: true; readonly identity: VerifiedIdentity } | { readonly ok: false; readonly error: grpc.ServiceError };
 
+const CANONICAL_BEARER_PREFIX = 'Bearer ';
+
 /** Why a call was refused, for metrics. */
 export type Refusal = 'no_token' | 'invalid' | 'revoked' | 'revocation_feed_down' | 'keys_unavailable' | 'not_admin';
 
@@ -68,8 +70,12 @@ export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger, o
  */
 function knownIdentity(verifier: TokenVerifier, metadata: grpc.Metadata, access: Exclude<Access, 'public'>): VerifiedIdentity | undefined {
   if (verifier.known === undefined) return undefined;
-  const token = bearerToken(metadata);
-  const identity = token === undefined ? undefined : verifier.known(token);
+  const values = metadata.get('authorization');
+  const value = values.length === 1 ? values[0] : undefined;
+  // "Bearer <token>" exactly, without bearerToken()'s regex over the whole token: only a token that
+  // the regex once extracted was verified and can be known, and for it both readings agree.
+  if (typeof value !== 'string' || !value.startsWith(CANONICAL_BEARER_PREFIX)) return undefined;
+  const identity = verifier.known(value.slice(CANONICAL_BEARER_PREFIX.length));
   return identity !== undefined && (access !== 'admin' || identity.roles.includes('admin')) ? identity : undefined;
 }
 
