@@ -19,15 +19,17 @@ import type { ReplicaReply, ReplicaRequest } from './snapshot-replica-protocol';
  * nothing else: the journal holds every command, so a failure costs only replay time.
  */
 /**
- * Commands go to the replica at most this often (or once MAX_PENDING_COMMANDS wait): each message
+ * Commands go to the replica at most this often (or once MAX_PENDING_BYTES wait): each message
  * wakes its thread and costs tens of µs on the loop, which one message per event-loop turn paid
  * for every few commands. A take() sends what is pending first, so a snapshot is never behind.
  */
 const POST_INTERVAL_MS = 50;
-const MAX_PENDING_COMMANDS = 8192;
+const MAX_PENDING_BYTES = 1 << 20;
 
 export class SnapshotReplica {
+  /** Encoded batches (encodeBatch) not yet sent, and their size. */
   private readonly pending: Uint8Array[] = [];
+  private pendingBytes = 0;
   private flushTimer: NodeJS.Timeout | undefined;
   private readonly takes = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private failure: Error | undefined;
@@ -59,9 +61,15 @@ export class SnapshotReplica {
 
   /** Commands the engine applied and the journal holds (durable), in seq order, none skipped. */
   applied(commands: readonly Command[]): void {
-    if (this.failure !== undefined || this.closed || commands.length === 0) return;
-    for (const command of commands) this.pending.push(encodeCommand(command));
-    if (this.pending.length >= MAX_PENDING_COMMANDS) this.flush();
+    if (commands.length > 0) this.appliedEncoded(encodeBatch(commands.map(encodeCommand)));
+  }
+
+  /** The same as applied(), for commands already encoded as one batch (encodeBatch: what the journal wrote). */
+  appliedEncoded(batch: Uint8Array): void {
+    if (this.failure !== undefined || this.closed) return;
+    this.pending.push(batch);
+    this.pendingBytes += batch.byteLength;
+    if (this.pendingBytes >= MAX_PENDING_BYTES) this.flush();
     else if (this.flushTimer === undefined) this.flushTimer = setTimeout(() => this.flush(), POST_INTERVAL_MS).unref();
   }
 
@@ -92,9 +100,17 @@ export class SnapshotReplica {
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending.length === 0 || this.failure !== undefined || this.closed) return;
-    const batch = encodeBatch(this.pending.splice(0));
-    // A copy of just these bytes: a Buffer may be a slice of a larger pooled one.
-    this.post({ kind: 'commands', batch: new Uint8Array(batch) });
+    // One copy of just these bytes, moved to the thread (a Buffer may be a slice of a larger pooled one).
+    const bytes = new Uint8Array(this.pendingBytes);
+    const ends: number[] = [];
+    let at = 0;
+    for (const batch of this.pending.splice(0)) {
+      bytes.set(batch, at);
+      at += batch.byteLength;
+      ends.push(at);
+    }
+    this.pendingBytes = 0;
+    this.worker.postMessage({ kind: 'commands', bytes, ends } satisfies ReplicaRequest, [bytes.buffer]);
   }
 
   private post(request: ReplicaRequest): void {
