@@ -2,7 +2,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Command, Engine, EngineConfig } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
-import { encodeBatch, encodeCommand } from '../storage/command-codec';
+import { encodeCommands } from '../storage/command-codec';
 import type { ReplicaReply, ReplicaRequest } from './snapshot-replica-protocol';
 
 /**
@@ -27,7 +27,7 @@ const POST_INTERVAL_MS = 50;
 const MAX_PENDING_BYTES = 1 << 20;
 
 export class SnapshotReplica {
-  /** Encoded batches (encodeBatch) not yet sent, and their size. */
+  /** Encoded batches (encodeCommands) not yet sent, and their size. */
   private readonly pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private flushTimer: NodeJS.Timeout | undefined;
@@ -61,10 +61,10 @@ export class SnapshotReplica {
 
   /** Commands the engine applied and the journal holds (durable), in seq order, none skipped. */
   applied(commands: readonly Command[]): void {
-    if (commands.length > 0) this.appliedEncoded(encodeBatch(commands.map(encodeCommand)));
+    if (commands.length > 0) this.appliedEncoded(encodeCommands(commands));
   }
 
-  /** The same as applied(), for commands already encoded as one batch (encodeBatch: what the journal wrote). */
+  /** The same as applied(), for commands already encoded as one batch (encodeCommands: what the journal wrote). */
   appliedEncoded(batch: Uint8Array): void {
     if (this.failure !== undefined || this.closed) return;
     this.pending.push(batch);

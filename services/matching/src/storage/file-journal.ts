@@ -1,7 +1,7 @@
 import { fdatasync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Command } from '@orderbook/engine';
-import { decodeBatch, encodeBatch, encodeCommand } from './command-codec';
+import { decodeBatch, encodeCommands } from './command-codec';
 import { fsyncDirectory, journalPath, listJournalSegments, type SeqFile } from './data-files';
 import { JournalCorruptError, type Journal } from './journal';
 import { readSegment, type SegmentReadOptions } from './journal-reader';
@@ -108,7 +108,7 @@ export class FileJournal implements Journal {
     if (this.file === undefined) throw new Error('the journal has no segment open: resumeAfter() first');
     if (this.appending) throw new Error('journal appends must not overlap');
     this.appending = true;
-    const payload = encodeBatch(batch.map(encodeCommand));
+    const payload = encodeCommands(batch);
     try {
       const record = encodeRecord(payload);
       // The write only copies the record into the page cache: done here, it takes microseconds,

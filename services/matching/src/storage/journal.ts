@@ -17,7 +17,7 @@ export interface Journal {
   resumeAfter(lastSeq: number): Promise<void>;
   /**
    * Makes one batch of consecutive commands durable as one unit (group commit: one sync per
-   * batch) and resolves once it is, with the batch as encoded (encodeBatch) so that nothing after
+   * batch) and resolves once it is, with the batch as encoded (encodeCommands) so that nothing after
    * encodes it again. Appends must not overlap.
    */
   append(batch: readonly Command[]): Promise<Uint8Array>;
