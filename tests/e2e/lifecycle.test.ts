@@ -21,6 +21,17 @@ async function metricsPage(stack: TestStack): Promise<string> {
   return response.text();
 }
 
+/** The x-orderbook-sequence header of a unary call's answer, and of a refusal ('' when absent). */
+function headerOf(start: (onMetadata: (md: grpc.Metadata) => void, done: () => void) => void): Promise<string> {
+  return new Promise((resolve) => {
+    let seq = '';
+    start(
+      (md) => (seq = String(md.get('x-orderbook-sequence')[0] ?? '')),
+      () => resolve(seq),
+    );
+  });
+}
+
 describe('service lifecycle: health, metrics, restart, shutdown', () => {
   let stack: TestStack;
   let alice: Trader;
@@ -99,6 +110,29 @@ describe('service lifecycle: health, metrics, restart, shutdown', () => {
     expect(sample(page, 'matching_disk_free_bytes')).to.be.greaterThan(67_108_864);
   });
 
+  it("stamps answers with x-orderbook-sequence, the engine seq they reflect: a placement's own seq, a read's current one, a stream's when its answers start", async () => {
+    const request = matching.PlaceLimitOrderRequest.fromPartial({ market: 'BTC-USD', side: matching.Side.SIDE_BUY, price: '1', quantity: '1' });
+    let orderId = 0n;
+    const placed = await headerOf((onMetadata, done) =>
+      stack.client.raw.placeLimitOrder(request, alice.metadata, (_err, response) => {
+        orderId = response?.order?.orderId ?? 0n;
+        done();
+      }).on('metadata', onMetadata),
+    );
+    expect(placed).to.equal(String(orderId));
+    const read = await headerOf((onMetadata, done) => stack.client.raw.getBalances({}, alice.metadata, done).on('metadata', onMetadata));
+    expect(read).to.equal(placed);
+    const stream = stack.client.raw.orderSession(alice.metadata);
+    const streamed = new Promise<string>((resolve) => stream.on('metadata', (md: grpc.Metadata) => resolve(String(md.get('x-orderbook-sequence')[0] ?? ''))));
+    stream.on('data', () => stream.end());
+    stream.write(matching.OrderSessionRequest.fromPartial({ requestId: 1n, cancelOrder: { orderId } }));
+    expect(Number(await streamed)).to.be.at.least(Number(placed));
+  });
+
+  it('stamps no x-orderbook-sequence on a refused call', async () => {
+    const refused = await headerOf((onMetadata, done) => stack.client.raw.getBalances({}, new grpc.Metadata(), () => done()).on('metadata', onMetadata));
+    expect(refused).to.equal('');
+  });
   it('keeps orders, trades and balances across a graceful restart, and goes on numbering orders', async () => {
     const { order: open } = await stack.client.placeLimitOrder({ market: 'ETH-USD', side: SIDE_BUY, price: '20', quantity: '3', clientOrderId: 'kept' }, alice.metadata);
     const state = async (): Promise<unknown> => ({

@@ -39,18 +39,29 @@ export interface RevocationCheckOptions {
  */
 export function withRevocationCheck(verifier: TokenVerifier, revocations: RevocationSource, options: RevocationCheckOptions): TokenVerifier {
   const now = options.now ?? Date.now;
+  /** Why the identity's token is refused now, or undefined when it is not. */
+  const refusal = (identity: VerifiedIdentity): TokenRejectedError | undefined => {
+    if (revocations.isRevoked(identity.sessionId)) return new SessionRevokedError();
+    if (options.fallbackMaxAgeMs > 0) {
+      const nowMs = now();
+      const feed = revocations.state(nowMs);
+      if (!feed.up && nowMs - Math.max(identity.issuedAt, feed.completeUntilMs) >= options.fallbackMaxAgeMs) {
+        return new RevocationFeedDownError(Math.round(options.fallbackMaxAgeMs / 1000));
+      }
+    }
+    return undefined;
+  };
   return {
     verify: async (token): Promise<VerifiedIdentity> => {
       const identity = await verifier.verify(token);
-      if (revocations.isRevoked(identity.sessionId)) throw new SessionRevokedError();
-      if (options.fallbackMaxAgeMs > 0) {
-        const nowMs = now();
-        const feed = revocations.state(nowMs);
-        if (!feed.up && nowMs - Math.max(identity.issuedAt, feed.completeUntilMs) >= options.fallbackMaxAgeMs) {
-          throw new RevocationFeedDownError(Math.round(options.fallbackMaxAgeMs / 1000));
-        }
-      }
+      const refused = refusal(identity);
+      if (refused !== undefined) throw refused;
       return identity;
+    },
+    known: (token) => {
+      const identity = verifier.known?.(token);
+      // A refusal is left to verify(), which throws it.
+      return identity !== undefined && refusal(identity) === undefined ? identity : undefined;
     },
     close: () => verifier.close(),
   };

@@ -23,10 +23,13 @@ export interface CachingVerifier extends TokenVerifier {
 export function withVerificationCache(verifier: TokenVerifier, options: VerificationCacheOptions): CachingVerifier {
   const now = options.now ?? Date.now;
   const verified = new Map<string, Promise<VerifiedIdentity>>();
+  /** The settled entries of `verified`, readable without waiting. */
+  const identities = new Map<string, VerifiedIdentity>();
   const tokensOfSession = new Map<string, Set<string>>();
 
   const remember = (token: string, identity: VerifiedIdentity): void => {
     if (!verified.has(token)) return;
+    identities.set(token, identity);
     const tokens = tokensOfSession.get(identity.sessionId) ?? new Set<string>();
     tokens.add(token);
     tokensOfSession.set(identity.sessionId, tokens);
@@ -35,6 +38,7 @@ export function withVerificationCache(verifier: TokenVerifier, options: Verifica
   const drop = (token: string): void => {
     const pending = verified.get(token);
     verified.delete(token);
+    identities.delete(token);
     pending?.then(
       (identity) => {
         const tokens = tokensOfSession.get(identity.sessionId);
@@ -65,12 +69,20 @@ export function withVerificationCache(verifier: TokenVerifier, options: Verifica
 
   return {
     verify,
+    known: (token) => {
+      const identity = identities.get(token);
+      return identity !== undefined && identity.expiresAt > now() ? identity : undefined;
+    },
     forgetSession: (sessionId) => {
-      for (const token of tokensOfSession.get(sessionId) ?? []) verified.delete(token);
+      for (const token of tokensOfSession.get(sessionId) ?? []) {
+        verified.delete(token);
+        identities.delete(token);
+      }
       tokensOfSession.delete(sessionId);
     },
     close: () => {
       verified.clear();
+      identities.clear();
       tokensOfSession.clear();
       verifier.close();
     },

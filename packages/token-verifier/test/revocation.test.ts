@@ -58,6 +58,19 @@ describe('withRevocationCheck', () => {
     expect(await rejection(checked.verify(`s@${now - 61_000}`)), 'never heard from the feed').to.be.instanceOf(RevocationFeedDownError);
   });
 
+  it('knows a remembered identity without waiting only when verify() would accept it now', () => {
+    const remembered: TokenVerifier = { ...verifier, known: (token) => (token.startsWith('s') ? identity(token.split('@')[0] ?? '', Number(token.split('@')[1])) : undefined) };
+    const checked = withRevocationCheck(remembered, source, { fallbackMaxAgeMs: 60_000, now: () => now });
+    expect(checked.known?.('s1@999000')?.sessionId).to.equal('s1');
+    expect(checked.known?.('x@999000'), 'not remembered').to.equal(undefined);
+    revoked.add('s1');
+    expect(checked.known?.('s1@999000'), 'revoked').to.equal(undefined);
+    feed = { up: false, completeUntilMs: 0 };
+    expect(checked.known?.(`s2@${now - 61_000}`), 'feed down, token too old').to.equal(undefined);
+    expect(checked.known?.(`s2@${now - 1_000}`)?.sessionId).to.equal('s2');
+    expect(withRevocationCheck(verifier, source, { fallbackMaxAgeMs: 0 }).known?.('s2@1'), 'an inner verifier that knows nothing').to.equal(undefined);
+  });
+
   it('trusts tokens until they expire when the fallback is off (0), and whenever the feed is up', async () => {
     feed = { up: false, completeUntilMs: 0 };
     expect((await withRevocationCheck(verifier, source, { fallbackMaxAgeMs: 0, now: () => now }).verify('s@1')).sessionId).to.equal('s');

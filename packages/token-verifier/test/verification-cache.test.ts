@@ -60,4 +60,21 @@ describe('withVerificationCache', () => {
     await cached.verify('good-8');
     expect(inner.calls).to.deep.equal(['good-7', 'good-8', 'good-7']);
   });
+
+  it('knows without waiting only settled, unexpired, unforgotten verifications', async () => {
+    let clock = 1_000;
+    const cached = withVerificationCache(countingVerifier(), { maxEntries: 10, now: () => clock });
+    expect(cached.known?.('good-2000'), 'never verified').to.equal(undefined);
+    const pending = cached.verify('good-2000');
+    expect(cached.known?.('good-2000'), 'still being verified').to.equal(undefined);
+    const identity = await pending;
+    expect(cached.known?.('good-2000')).to.deep.equal(identity);
+    await cached.verify('forged').catch(() => undefined);
+    expect(cached.known?.('forged'), 'a refusal').to.equal(undefined);
+    cached.forgetSession('s-2000');
+    expect(cached.known?.('good-2000'), 'a revoked session').to.equal(undefined);
+    await cached.verify('good-2000');
+    clock = 2_000;
+    expect(cached.known?.('good-2000'), 'expired').to.equal(undefined);
+  });
 });

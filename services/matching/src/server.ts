@@ -16,7 +16,7 @@ import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
 import { openCommandLoop } from './loop/open-command-loop';
 import { openReplicatedLoop } from './loop/open-replicated-loop';
-import { createSequenceStampInterceptor } from './api/sequence-stamp';
+import { sequenceStamp } from './api/sequence-stamp';
 import { OrderEntry } from './api/order-entry';
 import { matchingStatuses } from './api/status-mapping';
 import { ServiceState } from './ops/service-state';
@@ -129,9 +129,11 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       descriptorSetPath,
       logger,
       interceptors: [
-        createCallTimingInterceptor((method, code, seconds) => metrics.callFinished(method, code, seconds)),
+        createCallTimingInterceptor(
+          (method, code, seconds) => metrics.callFinished(method, code, seconds),
+          sequenceStamp(() => engineReady?.queries.lastSeq()),
+        ),
         createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
-        createSequenceStampInterceptor(() => engineReady?.queries.lastSeq()),
       ],
       transport: config.transport,
       initiallyServing: false,

@@ -211,14 +211,15 @@ export class JournaledCommandLoop implements CommandLoop {
       const snapshot = this.snapshotIfDue();
       const batch = this.unwritten;
       this.unwritten = [];
+      let encoded: Uint8Array;
       try {
-        await this.parts.journal.append(batch.map((c) => c.command));
+        encoded = await this.parts.journal.append(batch.map((c) => c.command));
       } catch (err) {
         this.fail(`a journal write failed (${describe(err)})`, journalFailure(err), err, batch);
         break;
       }
       this.acknowledge(batch);
-      this.parts.replica.applied(batch.map((c) => c.command));
+      this.parts.replica.appliedEncoded(encoded);
       if (snapshot) {
         try {
           await this.parts.journal.roll(snapshot.seq + 1);

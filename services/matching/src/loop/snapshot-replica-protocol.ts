@@ -6,10 +6,13 @@ export interface ReplicaSeed {
   readonly state: Uint8Array;
 }
 
-/** To the replica: its seed (the first message), commands to apply (one encoded journal batch), or a request for its snapshot at seq. */
+/**
+ * To the replica: its seed (the first message), commands to apply (encoded journal batches one
+ * after another in `bytes`, each ending at its offset in `ends`), or a request for its snapshot at seq.
+ */
 export type ReplicaRequest =
   | ({ readonly kind: 'seed' } & ReplicaSeed)
-  | { readonly kind: 'commands'; readonly batch: Uint8Array }
+  | { readonly kind: 'commands'; readonly bytes: Uint8Array; readonly ends: readonly number[] }
   | { readonly kind: 'take'; readonly seq: number; readonly timestamp: number; readonly dir: string };
 
 /** From the replica: that it restored the seed, or that its snapshot at seq is written (or why not). */

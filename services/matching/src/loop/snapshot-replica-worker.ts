@@ -23,9 +23,14 @@ port.on('message', (request: ReplicaRequest) => {
   }
   if (engine === undefined) throw new Error(`the snapshot replica got ${request.kind} before its seed`);
   if (request.kind === 'commands') {
-    for (const command of decodeBatch(Buffer.from(request.batch.buffer, request.batch.byteOffset, request.batch.byteLength))) {
-      if (command.seq !== engine.lastSeq() + 1) throw new Error(`the snapshot replica got seq ${command.seq} after seq ${engine.lastSeq()}`);
-      engine.apply(command);
+    const { bytes } = request;
+    let start = 0;
+    for (const end of request.ends) {
+      for (const command of decodeBatch(Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start))) {
+        if (command.seq !== engine.lastSeq() + 1) throw new Error(`the snapshot replica got seq ${command.seq} after seq ${engine.lastSeq()}`);
+        engine.apply(command);
+      }
+      start = end;
     }
     return;
   }

@@ -2,7 +2,7 @@ import { extname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Command, Engine, EngineConfig } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
-import { encodeBatch, encodeCommand } from '../storage/command-codec';
+import { encodeCommands } from '../storage/command-codec';
 import type { ReplicaReply, ReplicaRequest } from './snapshot-replica-protocol';
 
 /**
@@ -18,9 +18,19 @@ import type { ReplicaReply, ReplicaRequest } from './snapshot-replica-protocol';
  * A replica that fails (a thrown error, an exit) stops snapshots until the next start, and
  * nothing else: the journal holds every command, so a failure costs only replay time.
  */
+/**
+ * Commands go to the replica at most this often (or once MAX_PENDING_BYTES wait): each message
+ * wakes its thread and costs tens of µs on the loop, which one message per event-loop turn paid
+ * for every few commands. A take() sends what is pending first, so a snapshot is never behind.
+ */
+const POST_INTERVAL_MS = 50;
+const MAX_PENDING_BYTES = 1 << 20;
+
 export class SnapshotReplica {
+  /** Encoded batches (encodeCommands) not yet sent, and their size. */
   private readonly pending: Uint8Array[] = [];
-  private flushScheduled = false;
+  private pendingBytes = 0;
+  private flushTimer: NodeJS.Timeout | undefined;
   private readonly takes = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   private failure: Error | undefined;
   private closed = false;
@@ -51,13 +61,16 @@ export class SnapshotReplica {
 
   /** Commands the engine applied and the journal holds (durable), in seq order, none skipped. */
   applied(commands: readonly Command[]): void {
-    if (this.failure !== undefined || this.closed || commands.length === 0) return;
-    for (const command of commands) this.pending.push(encodeCommand(command));
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      // One message per turn of the event loop, however many batches were acknowledged in it.
-      setImmediate(() => this.flush());
-    }
+    if (commands.length > 0) this.appliedEncoded(encodeCommands(commands));
+  }
+
+  /** The same as applied(), for commands already encoded as one batch (encodeCommands: what the journal wrote). */
+  appliedEncoded(batch: Uint8Array): void {
+    if (this.failure !== undefined || this.closed) return;
+    this.pending.push(batch);
+    this.pendingBytes += batch.byteLength;
+    if (this.pendingBytes >= MAX_PENDING_BYTES) this.flush();
+    else if (this.flushTimer === undefined) this.flushTimer = setTimeout(() => this.flush(), POST_INTERVAL_MS).unref();
   }
 
   /**
@@ -78,16 +91,26 @@ export class SnapshotReplica {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.flushTimer);
     this.rejectTakes(new Error('the snapshot replica is closed'));
     await this.worker.terminate();
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.pending.length === 0 || this.failure !== undefined || this.closed) return;
-    const batch = encodeBatch(this.pending.splice(0));
-    // A copy of just these bytes: a Buffer may be a slice of a larger pooled one.
-    this.post({ kind: 'commands', batch: new Uint8Array(batch) });
+    // One copy of just these bytes, moved to the thread (a Buffer may be a slice of a larger pooled one).
+    const bytes = new Uint8Array(this.pendingBytes);
+    const ends: number[] = [];
+    let at = 0;
+    for (const batch of this.pending.splice(0)) {
+      bytes.set(batch, at);
+      at += batch.byteLength;
+      ends.push(at);
+    }
+    this.pendingBytes = 0;
+    this.worker.postMessage({ kind: 'commands', bytes, ends } satisfies ReplicaRequest, [bytes.buffer]);
   }
 
   private post(request: ReplicaRequest): void {

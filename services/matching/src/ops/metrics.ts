@@ -3,6 +3,7 @@ import type { EngineEvent } from '@orderbook/engine';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { CommandKind, CommandObserver } from '../loop/command-loop-api';
 import type { ReplicationObserver } from '../loop/replicated-loop';
+import { BoundHistogram, type Observe } from './bound-histogram';
 import { replicationMetrics } from './replication-metrics';
 
 /** The streams whose subscribers are counted. */
@@ -16,16 +17,18 @@ export class MatchingMetrics {
   readonly registry = new Registry();
   /** Declared whatever the journal, so that dashboards and alerts find them (without samples when not replicated). */
   readonly replication: ReplicationObserver;
-  private readonly ordersPlaced: Counter<'type'>;
-  private readonly trades: Counter<'market'>;
   private readonly rejected: Counter<'code'>;
-  private readonly commandDuration: Histogram<'kind' | 'outcome'>;
+  private readonly commandDuration: BoundHistogram;
+  /** commandDuration's series by command kind: [accepted, rejected]. */
+  private readonly commandDurations = new Map<CommandKind, readonly [Observe, Observe]>();
   private readonly journalSync: Histogram;
   private readonly queueLimit: Gauge;
   private readonly streamBudget: Gauge;
   private readonly diskReserve: Gauge;
   private freeDisk: () => number = () => Infinity;
-  private readonly callDuration: Histogram<'method' | 'code'>;
+  private readonly callDuration: BoundHistogram;
+  /** callDuration's series by method, then by status code. */
+  private readonly callDurations = new Map<string, Observe[]>();
   private readonly subscribers: Gauge<'stream'>;
   private readonly slowConsumers: Counter<'stream'>;
   private readonly revocationFeedUp: Gauge;
@@ -36,31 +39,50 @@ export class MatchingMetrics {
   private readonly bookConflations: Counter;
   private streamBuffered: () => number = () => 0;
   private queueDepth: () => number = () => 0;
+  /** Orders placed and trades counted since the last scrape, added to their counters when scraped (no label hashing per order). */
+  private readonly unscrapedOrders = { limit: 0, market: 0 };
+  private readonly unscrapedTrades = new Map<string, number>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
     this.replication = replicationMetrics(this.registry);
     const registers = [this.registry];
-    this.ordersPlaced = new Counter({
+    const unscrapedOrders = this.unscrapedOrders;
+    new Counter({
       name: 'matching_orders_placed_total',
       help: 'Orders the engine accepted (rate() of it is orders per second).',
       labelNames: ['type'],
+      collect() {
+        for (const type of ['limit', 'market'] as const) {
+          if (unscrapedOrders[type] > 0) this.inc({ type }, unscrapedOrders[type]);
+          unscrapedOrders[type] = 0;
+        }
+      },
       registers,
     });
-    this.trades = new Counter({ name: 'matching_trades_total', help: 'Trades executed.', labelNames: ['market'], registers });
+    const unscrapedTrades = this.unscrapedTrades;
+    new Counter({
+      name: 'matching_trades_total',
+      help: 'Trades executed.',
+      labelNames: ['market'],
+      registers,
+      collect() {
+        for (const [market, count] of unscrapedTrades) this.inc({ market }, count);
+        unscrapedTrades.clear();
+      },
+    });
     this.rejected = new Counter({
       name: 'matching_commands_rejected_total',
       help: 'Command RPCs (and OrderSession commands) answered with an error, by gRPC status code.',
       labelNames: ['code'],
       registers,
     });
-    this.commandDuration = new Histogram({
-      name: 'matching_command_duration_seconds',
-      help: 'From submit to a durable (journaled) result, per command kind.',
-      labelNames: ['kind', 'outcome'],
-      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
+    this.commandDuration = new BoundHistogram(
+      'matching_command_duration_seconds',
+      'From submit to a durable (journaled) result, per command kind.',
+      [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      this.registry,
+    );
     this.journalSync = new Histogram({
       name: 'matching_journal_fsync_duration_seconds',
       help: 'How long each fdatasync of an appended journal record took (every accepted command waits for one).',
@@ -79,13 +101,12 @@ export class MatchingMetrics {
         this.set(free());
       },
     });
-    this.callDuration = new Histogram({
-      name: 'matching_call_duration_seconds',
-      help: 'Unary RPCs from their arrival to their status being sent (the time spent in this service, token check included), by method and gRPC status code.',
-      labelNames: ['method', 'code'],
-      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers,
-    });
+    this.callDuration = new BoundHistogram(
+      'matching_call_duration_seconds',
+      'Unary RPCs from their arrival to their status being sent (the time spent in this service, token check included), by method and gRPC status code.',
+      [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      this.registry,
+    );
     const depth = (): number => this.queueDepth();
     new Gauge({
       name: 'matching_command_queue_depth',
@@ -150,7 +171,17 @@ export class MatchingMetrics {
   }
 
   callFinished(method: string, code: status, seconds: number): void {
-    this.callDuration.observe({ method, code: status[code] }, seconds);
+    let byCode = this.callDurations.get(method);
+    if (byCode === undefined) {
+      byCode = [];
+      this.callDurations.set(method, byCode);
+    }
+    let observe = byCode[code];
+    if (observe === undefined) {
+      observe = this.callDuration.bind({ method, code: status[code] });
+      byCode[code] = observe;
+    }
+    observe(seconds);
   }
 
   streamsEndedByRevocation(count: number): void {
@@ -164,9 +195,14 @@ export class MatchingMetrics {
   /** Durations per command and per journal fsync, from the command loop. */
   readonly observer: CommandObserver = {
     commandCompleted: (kind: CommandKind, ok: boolean, latencySeconds: number): void => {
-      this.commandDuration.observe({ kind, outcome: ok ? 'accepted' : 'rejected' }, latencySeconds);
-      if (ok && kind === 'placeLimit') this.ordersPlaced.inc({ type: 'limit' });
-      if (ok && kind === 'placeMarket') this.ordersPlaced.inc({ type: 'market' });
+      let observers = this.commandDurations.get(kind);
+      if (observers === undefined) {
+        observers = [this.commandDuration.bind({ kind, outcome: 'accepted' }), this.commandDuration.bind({ kind, outcome: 'rejected' })];
+        this.commandDurations.set(kind, observers);
+      }
+      observers[ok ? 0 : 1](latencySeconds);
+      if (ok && kind === 'placeLimit') this.unscrapedOrders.limit += 1;
+      if (ok && kind === 'placeMarket') this.unscrapedOrders.market += 1;
     },
     journalSynced: (seconds: number): void => {
       this.journalSync.observe(seconds);
@@ -189,7 +225,9 @@ export class MatchingMetrics {
   }
 
   countEvents(events: readonly EngineEvent[]): void {
-    for (const event of events) if (event.type === 'trade') this.trades.inc({ market: event.trade.market });
+    for (const event of events) {
+      if (event.type === 'trade') this.unscrapedTrades.set(event.trade.market, (this.unscrapedTrades.get(event.trade.market) ?? 0) + 1);
+    }
   }
 
   commandRejected(code: status): void {

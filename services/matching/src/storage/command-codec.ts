@@ -72,6 +72,8 @@ function wireKind(cmd: Command): WireKind {
   return cmd.kind;
 }
 const U64_MAX = (1n << 64n) - 1n;
+/** Room for a typical command (a placement is about 80 bytes); longer ones grow the buffer. */
+const COMMAND_BYTES_GUESS = 96;
 
 /** Appends values to a growing buffer. */
 class Writer {
@@ -156,7 +158,12 @@ class Writer {
 
 /** One command, encoded (without the batch header). */
 export function encodeCommand(cmd: Command): Buffer {
-  const w = new Writer(96);
+  const w = new Writer(COMMAND_BYTES_GUESS);
+  writeCommand(w, cmd);
+  return w.finish();
+}
+
+function writeCommand(w: Writer, cmd: Command): void {
   w.u8(cmd.kind === 'deposit' && cmd.adminId !== undefined ? ADMIN_DEPOSIT : KINDS.indexOf(wireKind(cmd)));
   w.f64(cmd.seq);
   w.f64(cmd.timestamp);
@@ -234,6 +241,18 @@ export function encodeCommand(cmd: Command): Buffer {
       for (const orderId of cmd.orderIds) w.f64(orderId);
       break;
   }
+}
+
+/**
+ * Commands as one journal record payload: the same bytes as encodeBatch(commands.map(encodeCommand)),
+ * written into one buffer rather than one per command and then copied.
+ */
+export function encodeCommands(commands: readonly Command[]): Buffer {
+  const w = new Writer(BATCH_HEADER_BYTES + COMMAND_BYTES_GUESS * commands.length);
+  w.u8(BINARY_FORMAT);
+  w.u32(commands.length);
+  for (const command of commands) writeCommand(w, command);
+  w.u8(END_MARK);
   return w.finish();
 }
 

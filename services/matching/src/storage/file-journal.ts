@@ -1,7 +1,7 @@
 import { fdatasync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Command } from '@orderbook/engine';
-import { decodeBatch, encodeBatch, encodeCommand } from './command-codec';
+import { decodeBatch, encodeCommands } from './command-codec';
 import { fsyncDirectory, journalPath, listJournalSegments, type SeqFile } from './data-files';
 import { JournalCorruptError, type Journal } from './journal';
 import { readSegment, type SegmentReadOptions } from './journal-reader';
@@ -104,12 +104,13 @@ export class FileJournal implements Journal {
     await this.roll(lastSegment !== undefined && this.readEnd.lastSeq === lastSeq ? lastSegment.seq : lastSeq + 1);
   }
 
-  async append(batch: readonly Command[]): Promise<void> {
+  async append(batch: readonly Command[]): Promise<Uint8Array> {
     if (this.file === undefined) throw new Error('the journal has no segment open: resumeAfter() first');
     if (this.appending) throw new Error('journal appends must not overlap');
     this.appending = true;
+    const payload = encodeCommands(batch);
     try {
-      const record = encodeRecord(encodeBatch(batch.map(encodeCommand)));
+      const record = encodeRecord(payload);
       // The write only copies the record into the page cache: done here, it takes microseconds,
       // where a round trip through the thread pool costs waking a pool thread and then this one
       // (on a busy machine, each wait for a core). Only the sync, which waits for the device, goes there.
@@ -124,6 +125,7 @@ export class FileJournal implements Journal {
     this.batches += 1;
     this.commands += batch.length;
     this.largestBatch = Math.max(this.largestBatch, batch.length);
+    return payload;
   }
 
   /** Opens (creating if needed) the segment whose first command is firstSeq, and appends there from now on. */

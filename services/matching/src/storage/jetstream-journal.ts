@@ -165,11 +165,12 @@ export class JetStreamJournal implements Journal {
     this.lastStreamSeq = streamSeq;
   }
 
-  async append(batch: readonly Command[]): Promise<void> {
+  async append(batch: readonly Command[]): Promise<Uint8Array> {
     if (this.broken) throw this.broken;
     try {
-      await Promise.all([this.options.local.append(batch), this.publish(batch)]);
+      const [encoded] = await Promise.all([this.options.local.append(batch), this.publish(batch)]);
       this.localEnd = batch.at(-1)?.seq ?? this.localEnd;
+      return encoded;
     } catch (err) {
       // Whether the stream stored the last message is unknown: nothing more may follow it.
       this.broken = err instanceof Error ? err : new Error(String(err));

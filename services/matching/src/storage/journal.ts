@@ -17,9 +17,10 @@ export interface Journal {
   resumeAfter(lastSeq: number): Promise<void>;
   /**
    * Makes one batch of consecutive commands durable as one unit (group commit: one sync per
-   * batch) and resolves once it is. Appends must not overlap.
+   * batch) and resolves once it is, with the batch as encoded (encodeCommands) so that nothing after
+   * encodes it again. Appends must not overlap.
    */
-  append(batch: readonly Command[]): Promise<void>;
+  append(batch: readonly Command[]): Promise<Uint8Array>;
   /** Commands from firstSeq on start a new unit, so that what a snapshot covers can be dropped whole. */
   roll(firstSeq: number): Promise<void>;
   close(): Promise<void>;

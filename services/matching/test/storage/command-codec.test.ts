@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Command } from '@orderbook/engine';
-import { CommandDecodeError, decodeBatch, encodeBatch, encodeCommand } from '../../src/storage/command-codec';
+import { CommandDecodeError, decodeBatch, encodeBatch, encodeCommand, encodeCommands } from '../../src/storage/command-codec';
 import { decodeJsonCommand } from '../../src/storage/json-command-codec';
 import { sampleCommands } from '../helpers';
 
@@ -22,6 +22,10 @@ describe('command codec', () => {
       { ...limit, seq: 3, price: (1n << 64n) - 1n, quantity: 0n, clientOrderId: 'é-1', timeInForce: 'FOK', postOnly: true, selfTradePrevention: 'cancel_both' },
     ];
     expect(decodeBatch(batchOf(odd))).to.deep.equal(odd);
+    expect(encodeCommands(odd), 'one buffer for the batch, the same bytes').to.deep.equal(batchOf(odd));
+    const many = sampleCommands(1, 200);
+    expect(encodeCommands(many)).to.deep.equal(batchOf(many));
+    expect(encodeCommands([])).to.deep.equal(batchOf([]));
   });
 
   it('leaves an absent clientOrderId absent', () => {

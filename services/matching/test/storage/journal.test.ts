@@ -45,7 +45,7 @@ describe('journal', () => {
   it('reads back the batches it wrote, one record per batch', async () => {
     const dir = tempDir();
     const writer = await journalAt(dir, 1);
-    await writer.append(first);
+    expect(decodeBatch(Buffer.from(await writer.append(first))), 'append resolves with the batch as encoded').to.deep.equal(first);
     await writer.append(last);
     expect(writer.stats()).to.deep.equal({ batches: 2, commands: 7, largestBatch: 5 });
     await writer.close();
