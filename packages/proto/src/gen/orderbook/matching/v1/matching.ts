@@ -1127,7 +1127,14 @@ export interface OrderSessionRequest {
     | AmendOrderRequest
     | undefined;
   /** place_oco_order places a one-cancels-other pair. */
-  placeOcoOrder?: PlaceOcoOrderRequest | undefined;
+  placeOcoOrder?:
+    | PlaceOcoOrderRequest
+    | undefined;
+  /**
+   * cancel_all_orders cancels all of the caller's open orders, or those of one market and/or
+   * one side (as CancelAllOrders).
+   */
+  cancelAllOrders?: CancelAllOrdersRequest | undefined;
 }
 
 /** OrderSessionError is a failed command on an OrderSession stream. */
@@ -1168,7 +1175,11 @@ export interface OrderSessionResponse {
     | AmendOrderResponse
     | undefined;
   /** place_oco_order is the result of a one-cancels-other pair. */
-  placeOcoOrder?: PlaceOcoOrderResponse | undefined;
+  placeOcoOrder?:
+    | PlaceOcoOrderResponse
+    | undefined;
+  /** cancel_all_orders is the result of a cancel of all (or some) of the caller's open orders. */
+  cancelAllOrders?: CancelAllOrdersResponse | undefined;
 }
 
 /** LedgerEntry is one deposit or withdrawal of one user. */
@@ -5623,6 +5634,7 @@ function createBaseOrderSessionRequest(): OrderSessionRequest {
     cancelOrder: undefined,
     amendOrder: undefined,
     placeOcoOrder: undefined,
+    cancelAllOrders: undefined,
   };
 }
 
@@ -5648,6 +5660,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.placeOcoOrder !== undefined) {
       PlaceOcoOrderRequest.encode(message.placeOcoOrder, writer.uint32(50).fork()).join();
+    }
+    if (message.cancelAllOrders !== undefined) {
+      CancelAllOrdersRequest.encode(message.cancelAllOrders, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -5707,6 +5722,14 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
           message.placeOcoOrder = PlaceOcoOrderRequest.decode(reader, reader.uint32());
           continue;
         }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.cancelAllOrders = CancelAllOrdersRequest.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -5728,6 +5751,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderRequest.fromJSON(object.cancelOrder) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderRequest.fromJSON(object.amendOrder) : undefined,
       placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderRequest.fromJSON(object.placeOcoOrder) : undefined,
+      cancelAllOrders: isSet(object.cancelAllOrders)
+        ? CancelAllOrdersRequest.fromJSON(object.cancelAllOrders)
+        : undefined,
     };
   },
 
@@ -5750,6 +5776,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.placeOcoOrder !== undefined) {
       obj.placeOcoOrder = PlaceOcoOrderRequest.toJSON(message.placeOcoOrder);
+    }
+    if (message.cancelAllOrders !== undefined) {
+      obj.cancelAllOrders = CancelAllOrdersRequest.toJSON(message.cancelAllOrders);
     }
     return obj;
   },
@@ -5774,6 +5803,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       : undefined;
     message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
       ? PlaceOcoOrderRequest.fromPartial(object.placeOcoOrder)
+      : undefined;
+    message.cancelAllOrders = (object.cancelAllOrders !== undefined && object.cancelAllOrders !== null)
+      ? CancelAllOrdersRequest.fromPartial(object.cancelAllOrders)
       : undefined;
     return message;
   },
@@ -5882,6 +5914,7 @@ function createBaseOrderSessionResponse(): OrderSessionResponse {
     error: undefined,
     amendOrder: undefined,
     placeOcoOrder: undefined,
+    cancelAllOrders: undefined,
   };
 }
 
@@ -5909,7 +5942,10 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       AmendOrderResponse.encode(message.amendOrder, writer.uint32(50).fork()).join();
     }
     if (message.placeOcoOrder !== undefined) {
-      PlaceOcoOrderResponse.encode(message.placeOcoOrder, writer.uint32(130).fork()).join();
+      PlaceOcoOrderResponse.encode(message.placeOcoOrder, writer.uint32(58).fork()).join();
+    }
+    if (message.cancelAllOrders !== undefined) {
+      CancelAllOrdersResponse.encode(message.cancelAllOrders, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -5969,12 +6005,20 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
           message.amendOrder = AmendOrderResponse.decode(reader, reader.uint32());
           continue;
         }
-        case 16: {
-          if (tag !== 130) {
+        case 7: {
+          if (tag !== 58) {
             break;
           }
 
           message.placeOcoOrder = PlaceOcoOrderResponse.decode(reader, reader.uint32());
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.cancelAllOrders = CancelAllOrdersResponse.decode(reader, reader.uint32());
           continue;
         }
       }
@@ -5999,6 +6043,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       error: isSet(object.error) ? OrderSessionError.fromJSON(object.error) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderResponse.fromJSON(object.amendOrder) : undefined,
       placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderResponse.fromJSON(object.placeOcoOrder) : undefined,
+      cancelAllOrders: isSet(object.cancelAllOrders)
+        ? CancelAllOrdersResponse.fromJSON(object.cancelAllOrders)
+        : undefined,
     };
   },
 
@@ -6024,6 +6071,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.placeOcoOrder !== undefined) {
       obj.placeOcoOrder = PlaceOcoOrderResponse.toJSON(message.placeOcoOrder);
+    }
+    if (message.cancelAllOrders !== undefined) {
+      obj.cancelAllOrders = CancelAllOrdersResponse.toJSON(message.cancelAllOrders);
     }
     return obj;
   },
@@ -6051,6 +6101,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       : undefined;
     message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
       ? PlaceOcoOrderResponse.fromPartial(object.placeOcoOrder)
+      : undefined;
+    message.cancelAllOrders = (object.cancelAllOrders !== undefined && object.cancelAllOrders !== null)
+      ? CancelAllOrdersResponse.fromPartial(object.cancelAllOrders)
       : undefined;
     return message;
   },
