@@ -65,6 +65,11 @@ export interface EngineConfig {
   readonly fillsRetainedPerUser?: number;
   /** Trades kept per market for recentTrades (the newest). Default 1000. */
   readonly tradesRetainedPerMarket?: number;
+  /**
+   * Stop orders one user may have waiting for their trigger in one market (an OCO pair's stop
+   * included); past it a stop is refused. Default DEFAULT_MAX_STOPS_PER_USER_MARKET (1000).
+   */
+  readonly maxStopsPerUserMarket?: number;
 }
 
 interface CommandHeader {

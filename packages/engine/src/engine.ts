@@ -50,6 +50,7 @@ import { EventRecorder } from './events';
 import { Execution } from './execution';
 import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
+import type { Market } from './market';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import { Queries } from './queries';
 import { lockIndexOf, Risk } from './risk';
@@ -201,6 +202,8 @@ export class Engine implements EngineQueries {
     const fundsError = this.risk.fundsError(account, lockIndex, lockUnits);
     if (fundsError !== undefined) return fundsError;
     if (cmd.stopPrice !== undefined) {
+      const boundError = this.stopBoundError(market, account);
+      if (boundError !== undefined) return boundError;
       const owner = account ?? this.state.newAccount(cmd.userId);
       const order = this.state.store.create(
         cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
@@ -285,7 +288,7 @@ export class Engine implements EngineQueries {
     if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
     const lock = cmd.side === 'buy' ? value : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
-    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(lock));
+    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(lock)) ?? this.stopBoundError(market, account);
     if (fundsError !== undefined) return fundsError;
     const owner = account ?? this.state.newAccount(cmd.userId);
     const order = this.state.store.create(
@@ -293,6 +296,13 @@ export class Engine implements EngineQueries {
       'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
     return this.placeStop(order, stopPrice, BigInt(lock));
+  }
+
+  /** The rejection of one more waiting stop for a user who has the most allowed in the market. */
+  private stopBoundError(market: Market, account: Account | undefined): CommandResult | undefined {
+    const bound = this.state.maxStopsPerUserMarket;
+    if (account === undefined ? bound > 0 : market.stops.waitingOf(account.index) < bound) return undefined;
+    return reject('FAILED_PRECONDITION', 'stop_price', `stop_price: ${bound} stop orders are already waiting in ${market.symbol}, the most one user may have: cancel one first`);
   }
 
   /** A created stop order: its funds locked, it waits for its trigger. */
@@ -335,7 +345,7 @@ export class Engine implements EngineQueries {
     const stopLock = buy ? stopValue : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
     const account = this.state.accounts.get(cmd.userId);
-    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock));
+    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock)) ?? this.stopBoundError(market, account);
     if (fundsError !== undefined) return fundsError;
 
     const owner = account ?? this.state.newAccount(cmd.userId);

@@ -532,7 +532,7 @@ export class ReferenceExchange {
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
-      if (cmd.stopPrice !== undefined) return this.placeWaiting(s, fx, order);
+      if (cmd.stopPrice !== undefined) return this.tooManyStops(s, cmd.userId, cmd.market) ?? this.placeWaiting(s, fx, order);
       const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy', s)[0];
       if (cmd.postOnly && best !== undefined && (cmd.side === 'buy' ? best.price <= cmd.price : best.price >= cmd.price)) {
         return fail('FAILED_PRECONDITION', 'post_only');
@@ -551,7 +551,7 @@ export class ReferenceExchange {
       if (brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.stopPrice, cmd.quantity)) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
       order.locked = cmd.side === 'buy' ? value : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
-      return this.placeWaiting(s, fx, order);
+      return this.tooManyStops(s, cmd.userId, cmd.market) ?? this.placeWaiting(s, fx, order);
     } else {
       const rule = brokenRule(market, undefined, cmd.quantity, undefined);
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
@@ -575,6 +575,12 @@ export class ReferenceExchange {
     const value = { kind: 'placed' as const, order: this.view(order), trades };
     this.cascade(s, fx, order.market, 0);
     return { ok: true, value, events: [] };
+  }
+
+  /** A user may have maxStopsPerUserMarket (default 1000) stops waiting in a market, no more. */
+  private tooManyStops(s: RefState, userId: string, market: string): CommandResult | undefined {
+    const waiting = s.orders.filter((o) => o.waiting && o.userId === userId && o.market === market).length;
+    return waiting < (this.config.maxStopsPerUserMarket ?? 1000) ? undefined : fail('FAILED_PRECONDITION', 'stop_price');
   }
 
   /** A stop order whose lock is known: it waits, off the book. */
@@ -627,6 +633,8 @@ export class ReferenceExchange {
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(limit)}`]?.available ?? 0n;
     if (available < stop.locked + limit.locked) return fail('FAILED_PRECONDITION');
+    const tooMany = this.tooManyStops(s, cmd.userId, cmd.market);
+    if (tooMany !== undefined) return tooMany;
     this.enter(s, fx, stop);
     const trades = [...this.match(s, fx, limit).trades];
     const order = this.view(limit);
