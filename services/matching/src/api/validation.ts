@@ -174,8 +174,11 @@ export function userId(text: string, field = 'user_id'): string {
   return text.toLowerCase();
 }
 
-/** The user an AddFunds credits: a user id, or the fee account (funding maker rebates). */
-export function creditedUserId(text: string, field = 'user_id'): string {
+/**
+ * The user of AddFunds, WithdrawFunds and ListLedgerEntries: a user id, or the fee account (funded
+ * for maker rebates, paid out, its ledger listed).
+ */
+export function fundsUserId(text: string, field = 'user_id'): string {
   return text === FEE_ACCOUNT_ID ? text : userId(text, field);
 }
 

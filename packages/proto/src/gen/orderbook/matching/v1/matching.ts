@@ -1238,7 +1238,11 @@ export interface WithdrawFundsResponse {
 
 /** ListLedgerEntriesRequest is the input of ListLedgerEntries. */
 export interface ListLedgerEntriesRequest {
-  /** user_id whose ledger to list. */
+  /**
+   * user_id whose ledger to list: a user id, or exchange:fees (the fee account). As AddFunds and
+   * WithdrawFunds, the service does not ask auth whether the user exists: a user never credited
+   * has an empty ledger (auth's LookupUser tells whether a user exists).
+   */
   userId: string;
   /** page_size: 1 to 1000; 0 means 100. */
   pageSize: number;
