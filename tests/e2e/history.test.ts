@@ -87,6 +87,20 @@ describe('withdrawals, the funds ledger, trade history and the ticker', () => {
     await expectStatus(stack.client.listLedgerEntries({ userId: 'x' }, stack.admin.metadata), grpc.status.INVALID_ARGUMENT, /^user_id: /);
   });
 
+  it('records a deposit\'s optional reference in the ledger; refuses a bad one naming it, crediting nothing', async () => {
+    const deposit = { userId: carol.userId, asset: 'USD', amount: '3', reference: 'wire 2026-11-30/9' };
+    await stack.client.addFunds(deposit, stack.admin.metadata);
+    for (const [reference, message] of [['r'.repeat(129), /^reference: at most 128/], ['caf\u00e9', /^reference: only printable/]] as const) {
+      await expectStatus(stack.client.addFunds({ ...deposit, reference }, stack.admin.metadata), grpc.status.INVALID_ARGUMENT, message);
+    }
+    await expectStatus(stack.client.addFunds(deposit, carol.metadata), grpc.status.PERMISSION_DENIED);
+    const { entries } = await stack.client.listLedgerEntries({ userId: carol.userId }, stack.admin.metadata);
+    expect(entries.map((e) => [e.kind, e.amount, e.adminId, e.reference, e.balanceAfter])).to.deep.equal([
+      [LEDGER_ENTRY_KIND_DEPOSIT, '3', stack.admin.userId, 'wire 2026-11-30/9', '3'],
+    ]);
+    await stack.client.withdrawFunds({ ...deposit, reference: 'refund' }, stack.admin.metadata);
+  });
+
   it('answers for a user it never credited as AddFunds and WithdrawFunds do: an empty ledger, nothing to withdraw', async () => {
     const unknown = randomUUID();
     expect(await stack.client.listLedgerEntries({ userId: unknown }, stack.admin.metadata)).to.deep.equal({ entries: [], nextPageToken: '' });

@@ -170,6 +170,12 @@ export interface DepositCommand extends CommandHeader {
   readonly requestId?: string;
   /** The admin who made the deposit (the verified caller); absent in commands journaled before it was recorded. */
   readonly adminId?: string;
+  /**
+   * Where the funds came from outside the exchange (a transfer or transaction id), 1 to 128
+   * printable ASCII characters, kept in the funds ledger; optional. A retry is matched by asset
+   * and amount, as before references existed: the ledger keeps the first deposit's.
+   */
+  readonly reference?: string;
 }
 
 /**

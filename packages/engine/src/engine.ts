@@ -61,7 +61,7 @@ import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture,
 import { EngineState } from './state';
 import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
-import { isAdminId, Withdrawals } from './withdrawal';
+import { isAdminId, isReference, REFERENCE_MAX_LENGTH, Withdrawals } from './withdrawal';
 
 /**
  * Module-local copies of what the command path uses: tsx (esbuild) compiles each use of an
@@ -616,6 +616,7 @@ export class Engine implements EngineQueries {
     const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
     if (requestId !== undefined && !isClientOrderId(requestId)) return invalid('request_id', 'must be 1 to 64 printable ASCII characters');
     if (cmd.adminId !== undefined && !isAdminId(cmd.adminId)) return invalid('admin_id', 'must not be empty');
+    if (cmd.reference !== undefined && !isReference(cmd.reference)) return invalid('reference', `must be 1 to ${REFERENCE_MAX_LENGTH} printable ASCII characters`);
     const ledger = this.state.balances;
     const known = this.state.accounts.get(cmd.userId);
     const earlier = requestId === undefined ? undefined : known?.depositRequest(requestId);
@@ -637,7 +638,7 @@ export class Engine implements EngineQueries {
     this.state.ledger.record(account.index, {
       seq: cmd.seq, timestamp: cmd.timestamp, kind: 'deposit', asset: cmd.asset, amount: cmd.amount,
       ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }),
-      balanceAfter: ledger.available(ref),
+      ...(cmd.reference === undefined ? {} : { reference: cmd.reference }), balanceAfter: ledger.available(ref),
     });
     this.recorder.balance(ref);
     const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };

@@ -248,9 +248,10 @@ const requestedWithdrawal: fc.Arbitrary<Intent> = fc.record({
   adminId: fc.constant('admin'),
   reference: fc.constantFrom('wire 1', 'wire 1', 'wire 2'),
 });
+/** Deposits naming their admin, some with an external reference (a few invalid). */
 const adminDeposit: fc.Arbitrary<Intent> = fc
-  .tuple(deposit, fc.constantFrom('admin', 'ops', ''))
-  .map(([body, adminId]) => ({ ...body, adminId }) as Intent);
+  .tuple(deposit, fc.constantFrom('admin', 'ops', ''), fc.constantFrom(undefined, undefined, 'wire 9', 'tx 0xcd', '', 'caf\u00e9'))
+  .map(([body, adminId, reference]) => ({ ...body, adminId, ...(reference === undefined ? {} : { reference }) }) as Intent);
 const retry: fc.Arbitrary<Intent> = fc.integer({ min: 1, max: 8 }).map((pick) => ({
   kind: 'placeMarket' as const, orderId: pick, userId: USERS[0], market: 'BTC-USD', side: 'buy' as const, quantity: LOT,
   selfTradePrevention: 'cancel_resting' as const, clientOrderId: RETRY,

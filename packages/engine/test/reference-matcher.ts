@@ -268,6 +268,7 @@ export class ReferenceExchange {
         const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
         if (requestId !== undefined && !validClientOrderId(requestId)) return fail('INVALID_ARGUMENT', 'request_id');
         if (cmd.adminId !== undefined && (typeof cmd.adminId !== 'string' || cmd.adminId === '')) return fail('INVALID_ARGUMENT', 'admin_id');
+        if (cmd.reference !== undefined && !/^[\x20-\x7e]{1,128}$/.test(cmd.reference)) return fail('INVALID_ARGUMENT', 'reference');
         const requests = (s.depositRequests[cmd.userId] ??= []);
         const earlier = requests.find((r) => r.requestId === requestId);
         if (earlier !== undefined) {
@@ -285,7 +286,8 @@ export class ReferenceExchange {
         }
         (s.ledger[cmd.userId] ??= []).push({
           seq: cmd.seq, timestamp: cmd.timestamp, kind: 'deposit', asset: cmd.asset, amount: cmd.amount,
-          ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }), balanceAfter: b.available,
+          ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }),
+          ...(cmd.reference === undefined ? {} : { reference: cmd.reference }), balanceAfter: b.available,
         });
         const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
         return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };

@@ -123,13 +123,14 @@ export function amendInput(req: matching.AmendOrderRequest, userId: string): Ame
 
 /** A deposit by `adminId`, the verified caller. */
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory, adminId: string): DepositInput {
-  const { userId, asset, amount, requestId } = checkFields({
+  const { userId, asset, amount, requestId, reference } = checkFields({
     userId: () => valid.fundsUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
+    reference: () => (req.reference === '' ? undefined : valid.reference(req.reference)),
   });
-  return withOptional({ kind: 'deposit', userId, asset, amount, adminId }, 'requestId', requestId);
+  return withOptional(withOptional({ kind: 'deposit', userId, asset, amount, adminId }, 'requestId', requestId), 'reference', reference);
 }
 
 /** A withdrawal by `adminId`, the verified caller. */

@@ -188,7 +188,7 @@ export function asset(text: string, markets: MarketDirectory, field = 'asset'): 
   return text;
 }
 
-/** A withdrawal's external reference: required, the engine's rule. */
+/** An external reference (a withdrawal's, required; a deposit's, when given): the engine's rule. */
 export function reference(text: string, field = 'reference'): string {
   if (text === '') throw invalidArgument(field, 'required: where the funds went (a transfer or transaction id)');
   if (text.length > REFERENCE_MAX_LENGTH) throw invalidArgument(field, `at most ${REFERENCE_MAX_LENGTH} characters, got ${text.length}`);

@@ -1003,6 +1003,13 @@ export interface AddFundsRequest {
    * retained among the user's last MATCHING_CLOSED_ORDERS_RETAINED deposits that had one.
    */
   requestId: string;
+  /**
+   * reference: optional, where the funds came from outside the exchange (a bank transfer or
+   * transaction id), 1 to 128 printable ASCII characters; kept in the funds ledger
+   * (ListLedgerEntries). A retry is matched by asset and amount: the ledger keeps the first
+   * deposit's reference.
+   */
+  reference: string;
 }
 
 /** AddFundsResponse is the output of AddFunds. */
@@ -4658,7 +4665,7 @@ export const GetBalancesResponse: MessageFns<GetBalancesResponse> = {
 };
 
 function createBaseAddFundsRequest(): AddFundsRequest {
-  return { userId: "", asset: "", amount: "", requestId: "" };
+  return { userId: "", asset: "", amount: "", requestId: "", reference: "" };
 }
 
 export const AddFundsRequest: MessageFns<AddFundsRequest> = {
@@ -4674,6 +4681,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(34).string(message.requestId);
+    }
+    if (message.reference !== "") {
+      writer.uint32(42).string(message.reference);
     }
     return writer;
   },
@@ -4717,6 +4727,14 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
           message.requestId = reader.string();
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.reference = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -4732,6 +4750,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
       asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
       amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
       requestId: isSet(object.requestId) ? globalThis.String(object.requestId) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
     };
   },
 
@@ -4749,6 +4768,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
     return obj;
   },
 
@@ -4761,6 +4783,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     message.asset = object.asset ?? "";
     message.amount = object.amount ?? "";
     message.requestId = object.requestId ?? "";
+    message.reference = object.reference ?? "";
     return message;
   },
 };
