@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
@@ -166,5 +166,46 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
     expect((await session.ended).code).to.equal(grpc.status.UNAVAILABLE);
     expect((await stack.client.getOrder({ orderId: id }, alice.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
     await stack.client.cancelOrder({ orderId: id }, alice.metadata);
+  });
+});
+
+describe('cancel on disconnect: a client that freezes without closing its connection', () => {
+  let stack: TestStack;
+  let carol: Trader;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    // The shortest keepalive the service accepts: a ping every second, a second to answer it.
+    stack = await TestStack.start({ matchingEnv: { MATCHING_GRPC_KEEPALIVE_TIME_MS: '1000', MATCHING_GRPC_KEEPALIVE_TIMEOUT_MS: '1000' } });
+    carol = await stack.newTrader('carol');
+    await stack.fund(carol, 'USD', '1000');
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await stack.stop();
+  });
+
+  it('cancels its session\'s orders once the server\'s keepalive pings go unanswered (the client process stopped, SIGSTOP)', async function () {
+    this.timeout(60_000);
+    const updates = updatesOf(stack, carol);
+    const spawned = spawn(process.execPath, ['--import', 'tsx', '--conditions=orderbook-ts', CHILD, stack.matching.address, carol.token, 'BTC-USD', '70', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = spawned;
+    let stderr = '';
+    spawned.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const orderId = await new Promise<bigint>((resolve, reject) => {
+      spawned.stdout.on('data', (chunk: Buffer) => resolve(BigInt(chunk.toString().trim())));
+      spawned.on('exit', () => reject(new Error(`the child exited before placing its order: ${stderr}`)));
+    });
+    const { order: placed } = await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '60', quantity: '1' }, carol.metadata);
+    expect((await stack.client.getOrder({ orderId }, carol.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
+    // Frozen, not dead: its socket stays open (the kernel still acknowledges), only the pings find it gone.
+    spawned.kill('SIGSTOP');
+    await cancelledFor(updates, orderId, CANCEL_REASON_DISCONNECT);
+    expect([spawned.exitCode, spawned.signalCode]).to.deep.equal([null, null]);
+    // Only the session's order: the one placed by a unary call stays.
+    expect((await stack.client.getOrder({ orderId: placed!.orderId }, carol.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
+    updates.stream.cancel();
   });
 });
