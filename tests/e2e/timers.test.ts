@@ -11,7 +11,7 @@ import { TestStack, type Trader } from './support/test-stack';
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
 const { TIME_IN_FORCE_GTD, TIME_IN_FORCE_GTC } = matching.TimeInForce;
 const { CANCEL_REASON_EXPIRED, CANCEL_REASON_DEAD_MAN, CANCEL_REASON_DISCONNECT } = matching.CancelReason;
-const { ORDER_STATUS_OPEN, ORDER_STATUS_CANCELLED, ORDER_STATUS_FILLED } = matching.OrderStatus;
+const { ORDER_STATUS_OPEN, ORDER_STATUS_CANCELLED, ORDER_STATUS_FILLED, ORDER_STATUS_UNTRIGGERED } = matching.OrderStatus;
 const CHILD = join(__dirname, 'support', 'session-child.ts');
 
 /** The trader's metadata with cancel-on-disconnect set to `value`. */
@@ -24,6 +24,20 @@ function withCancelOnDisconnect(trader: Trader, value: string): grpc.Metadata {
 /** Order updates of one trader, read in the background. */
 function updatesOf(stack: TestStack, trader: Trader): StreamReader<matching.StreamOrderUpdatesResponse> {
   return new StreamReader(stack.client.raw.streamOrderUpdates({ market: '' }, trader.metadata));
+}
+
+/** A client process (support/session-child.ts) whose cancel-on-disconnect session placed one buy of 1 BTC at `price`. */
+async function sessionChild(stack: TestStack, trader: Trader, price: string): Promise<{ child: ChildProcess; orderId: bigint }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=orderbook-ts', CHILD, stack.matching.address, trader.token, 'BTC-USD', price, '1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const orderId = await new Promise<bigint>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => resolve(BigInt(chunk.toString().trim())));
+    child.on('exit', () => reject(new Error(`the child exited before placing its order: ${stderr}`)));
+  });
+  return { child, orderId };
 }
 
 /** Resolves once the order was cancelled for `reason`, as StreamOrderUpdates reports it. */
@@ -124,6 +138,25 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
     updates.stream.cancel();
   });
 
+  it('cancels the session\'s waiting stop orders and both orders of its OCO pairs too', async () => {
+    const updates = updatesOf(stack, alice);
+    const session = new Session(stack.client.raw, withCancelOnDisconnect(alice, 'true'));
+    const stopLimit = (await session.request({ requestId: 1n, placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '91', quantity: '1', stopPrice: '500' } }))
+      .placeLimitOrder!.order!;
+    const stopMarket = (await session.request({ requestId: 2n, placeMarketOrder: { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', stopPrice: '500' } }))
+      .placeMarketOrder!.order!;
+    const pair = (await session.request({ requestId: 3n, placeOcoOrder: { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', price: '90', stopPrice: '500' } }))
+      .placeOcoOrder!;
+    expect([stopLimit.status, stopMarket.status, pair.stopOrder!.status]).to.deep.equal([ORDER_STATUS_UNTRIGGERED, ORDER_STATUS_UNTRIGGERED, ORDER_STATUS_UNTRIGGERED]);
+    expect((await session.cancel()).code).to.equal(grpc.status.CANCELLED);
+    for (const orderId of [stopLimit.orderId, stopMarket.orderId, pair.order!.orderId, pair.stopOrder!.orderId]) {
+      await cancelledFor(updates, orderId, CANCEL_REASON_DISCONNECT);
+    }
+    // Nothing locked is left: the stops' and the pair's locks were released.
+    expect((await stack.balances(alice)).USD![1]).to.equal('0');
+    updates.stream.cancel();
+  });
+
   it('leaves the orders of a session without the option, or with it false, when it ends; refuses another value', async () => {
     for (const metadata of [alice.metadata, withCancelOnDisconnect(alice, 'false')]) {
       const session = new Session(stack.client.raw, metadata);
@@ -142,15 +175,7 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
   it('cancels the orders of a client process that is killed (SIGKILL) in the middle of its session', async function () {
     this.timeout(60_000);
     const updates = updatesOf(stack, alice);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=orderbook-ts', CHILD, stack.matching.address, alice.token, 'BTC-USD', '70', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const orderId = await new Promise<bigint>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => resolve(BigInt(chunk.toString().trim())));
-      child.on('exit', () => reject(new Error(`the child exited before placing its order: ${stderr}`)));
-    });
+    const { child, orderId } = await sessionChild(stack, alice, '70');
     expect((await stack.client.getOrder({ orderId }, alice.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
     const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     child.kill('SIGKILL');
@@ -188,16 +213,8 @@ describe('cancel on disconnect: a client that freezes without closing its connec
   it('cancels its session\'s orders once the server\'s keepalive pings go unanswered (the client process stopped, SIGSTOP)', async function () {
     this.timeout(60_000);
     const updates = updatesOf(stack, carol);
-    const spawned = spawn(process.execPath, ['--import', 'tsx', '--conditions=orderbook-ts', CHILD, stack.matching.address, carol.token, 'BTC-USD', '70', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child: spawned, orderId } = await sessionChild(stack, carol, '70');
     child = spawned;
-    let stderr = '';
-    spawned.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const orderId = await new Promise<bigint>((resolve, reject) => {
-      spawned.stdout.on('data', (chunk: Buffer) => resolve(BigInt(chunk.toString().trim())));
-      spawned.on('exit', () => reject(new Error(`the child exited before placing its order: ${stderr}`)));
-    });
     const { order: placed } = await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '60', quantity: '1' }, carol.metadata);
     expect((await stack.client.getOrder({ orderId }, carol.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
     // Frozen, not dead: its socket stays open (the kernel still acknowledges), only the pings find it gone.

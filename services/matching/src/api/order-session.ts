@@ -45,7 +45,7 @@ export function orderSessionHandler(deps: OrderSessionDeps): handleBidiStreaming
   };
 }
 
-/** Whether the order is open; when the engine stopped, kept as open (the cancel will be refused anyway). */
+/** Whether the order is open (a stop waiting for its trigger too); when the engine stopped, kept as open (the cancel will be refused anyway). */
 function stillOpen(state: ServiceState, userId: string, orderId: number): boolean {
   let status: string | undefined;
   try {
@@ -53,7 +53,7 @@ function stillOpen(state: ServiceState, userId: string, orderId: number): boolea
   } catch {
     return true;
   }
-  return status === 'open' || status === 'partially_filled';
+  return status === 'open' || status === 'partially_filled' || status === 'untriggered';
 }
 
 function cancelOnDisconnectOption(values: readonly (string | Buffer)[]): boolean {
@@ -113,7 +113,7 @@ class OrderSession {
     this.execute(request)
       .then((response) => {
         // Recorded even after the stream ended: a placement answered late is cancelled all the same.
-        this.orders?.placed(response.placeLimitOrder?.order);
+        this.orders?.placed(response);
         if (!this.finished) this.responsesBlocked = !this.call.write(response);
       })
       .finally(() => {

@@ -8456,10 +8456,10 @@ export const MatchingServiceService = {
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
-   * session cancels the orders it placed that are still open when the stream ends for any
-   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
-   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
-   * metadata ends the stream at once with INVALID_ARGUMENT.
+   * session cancels the orders it placed that are still open (waiting stops and OCO pairs
+   * included) when the stream ends for any reason (the client ends or cancels it, its connection
+   * or keepalive is lost, its sign-in is revoked) but a server shutdown or restart, which the
+   * orders survive. Another value of that metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession: {
     path: "/orderbook.matching.v1.MatchingService/OrderSession",
@@ -8666,10 +8666,10 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
-   * session cancels the orders it placed that are still open when the stream ends for any
-   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
-   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
-   * metadata ends the stream at once with INVALID_ARGUMENT.
+   * session cancels the orders it placed that are still open (waiting stops and OCO pairs
+   * included) when the stream ends for any reason (the client ends or cancels it, its connection
+   * or keepalive is lost, its sign-in is revoked) but a server shutdown or restart, which the
+   * orders survive. Another value of that metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession: handleBidiStreamingCall<OrderSessionRequest, OrderSessionResponse>;
   /**
@@ -9034,10 +9034,10 @@ export interface MatchingServiceClient extends Client {
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
-   * session cancels the orders it placed that are still open when the stream ends for any
-   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
-   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
-   * metadata ends the stream at once with INVALID_ARGUMENT.
+   * session cancels the orders it placed that are still open (waiting stops and OCO pairs
+   * included) when the stream ends for any reason (the client ends or cancels it, its connection
+   * or keepalive is lost, its sign-in is revoked) but a server shutdown or restart, which the
+   * orders survive. Another value of that metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession(): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
   orderSession(options: Partial<CallOptions>): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
