@@ -621,8 +621,10 @@ export class Engine implements EngineQueries {
     const known = this.state.accounts.get(cmd.userId);
     const earlier = requestId === undefined ? undefined : known?.depositRequest(requestId);
     if (earlier !== undefined) {
-      if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) {
-        return reject('ALREADY_EXISTS', 'request_id', `request_id: "${requestId}" is already used by a deposit of another asset or amount`);
+      // Deposits journaled before the ledger existed have no entry: no reference.
+      const reference = this.state.ledger.deposit(known!.index, requestId!)?.reference;
+      if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount || reference !== cmd.reference) {
+        return reject('ALREADY_EXISTS', 'request_id', `request_id: "${requestId}" is already used by a deposit of another asset, amount or reference`);
       }
       const ref = ledger.ref(known!.index, index);
       const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };

@@ -211,14 +211,17 @@ const invalidMarketOrder: fc.Arbitrary<Intent> = fc
   .tuple(marketOrder, fc.constantFrom<[string, unknown]>(['userId', ''], ['side', 'bid'], ['quantity', 0n], ['selfTradePrevention', ''], ['clientOrderId', '\u0000']))
   .map(([body, [key, value]]) => ({ ...body, [key]: value }) as Intent);
 const invalidDeposit: fc.Arbitrary<Intent> = deposit.map((body) => ({ ...body, userId: '' }));
-/** Deposits with a few request ids and amounts, so that repeats are retries about as often as conflicts. */
-const requestedDeposit: fc.Arbitrary<Intent> = fc.record({
-  kind: fc.constant('deposit' as const),
-  userId: fc.constantFrom('u1', 'u2'),
-  asset: fc.constantFrom('USD', 'USD', 'USD', 'BTC'),
-  amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
-  requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
-});
+/** Deposits with a few request ids, amounts and references, so that repeats are retries about as often as conflicts. */
+const requestedDeposit: fc.Arbitrary<Intent> = fc
+  .record({
+    kind: fc.constant('deposit' as const),
+    userId: fc.constantFrom('u1', 'u2'),
+    asset: fc.constantFrom('USD', 'USD', 'USD', 'BTC'),
+    amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
+    requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
+    reference: fc.constantFrom(undefined, undefined, undefined, 'wire 9'),
+  })
+  .map(({ reference, ...body }) => ({ ...body, ...(reference === undefined ? {} : { reference }) }));
 /**
  * Withdrawals by an admin: of any amount up to about what a funded user holds (so about as many
  * are refused as taken), a few request ids (repeats are retries or conflicts), sometimes one

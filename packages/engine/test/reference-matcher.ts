@@ -70,7 +70,7 @@ interface RefOrder {
 interface RefState {
   orders: RefOrder[]; // every retained order
   closedQueue: Record<string, number[]>; // per user, ids in closing order
-  depositRequests: Record<string, { requestId: string; asset: string; amount: bigint }[]>; // per user, oldest first
+  depositRequests: Record<string, { requestId: string; asset: string; amount: bigint; reference: string | undefined }[]>; // per user, oldest first
   balances: Record<string, { available: bigint; locked: bigint }>; // `${user}\n${asset}`
   supply: Record<string, bigint>;
   bookSeq: Record<string, number>;
@@ -272,7 +272,7 @@ export class ReferenceExchange {
         const requests = (s.depositRequests[cmd.userId] ??= []);
         const earlier = requests.find((r) => r.requestId === requestId);
         if (earlier !== undefined) {
-          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) return fail('ALREADY_EXISTS', 'request_id');
+          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount || earlier.reference !== cmd.reference) return fail('ALREADY_EXISTS', 'request_id');
           const balance = { asset: cmd.asset, ...this.balance(cmd.userId, cmd.asset) };
           return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
         }
@@ -281,7 +281,7 @@ export class ReferenceExchange {
         const b = this.bal(s, fx, cmd.userId, cmd.asset);
         b.available += cmd.amount;
         if (requestId !== undefined) {
-          requests.push({ requestId, asset: cmd.asset, amount: cmd.amount });
+          requests.push({ requestId, asset: cmd.asset, amount: cmd.amount, reference: cmd.reference });
           if (requests.length > this.config.closedOrdersRetainedPerUser) requests.shift();
         }
         (s.ledger[cmd.userId] ??= []).push({

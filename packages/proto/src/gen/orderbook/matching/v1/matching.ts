@@ -1006,8 +1006,7 @@ export interface AddFundsRequest {
   /**
    * reference: optional, where the funds came from outside the exchange (a bank transfer or
    * transaction id), 1 to 128 printable ASCII characters; kept in the funds ledger
-   * (ListLedgerEntries). A retry is matched by asset and amount: the ledger keeps the first
-   * deposit's reference.
+   * (ListLedgerEntries). A retry must repeat it.
    */
   reference: string;
 }
@@ -8369,7 +8368,7 @@ export const MatchingServiceService = {
   /**
    * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
    * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
-   * if the retained request_id was used with another asset or amount).
+   * if the retained request_id was used with another asset, amount or reference).
    */
   addFunds: {
     path: "/orderbook.matching.v1.MatchingService/AddFunds",
@@ -8634,7 +8633,7 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   /**
    * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
    * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
-   * if the retained request_id was used with another asset or amount).
+   * if the retained request_id was used with another asset, amount or reference).
    */
   addFunds: handleUnaryCall<AddFundsRequest, AddFundsResponse>;
   /**
@@ -8936,7 +8935,7 @@ export interface MatchingServiceClient extends Client {
   /**
    * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
    * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
-   * if the retained request_id was used with another asset or amount).
+   * if the retained request_id was used with another asset, amount or reference).
    */
   addFunds(
     request: AddFundsRequest,
