@@ -89,7 +89,7 @@ describe('deadlines and cancellation before a command reaches the engine', funct
   // it, and a handler submits synchronously (the loop applies at submit), so no command is queued
   // where its caller's departure could go unnoticed.
   it('a command whose deadline passes, or whose client cancels, while its token is being verified is answered DEADLINE_EXCEEDED / CANCELLED and changes nothing; a later one is executed', async () => {
-    const deposit = { userId: traderId, asset: 'USD', amount: '5', requestId: '' };
+    const deposit = { userId: traderId, asset: 'USD', amount: '5', requestId: '', reference: '' };
     // The keys are held back: both calls wait in the token interceptor.
     const late = client.raw.addFunds(deposit, bearer(adminToken), { deadline: Date.now() + 300 }, () => undefined);
     const lateStatus = new Promise<grpc.StatusObject>((resolve) => late.on('status', resolve));

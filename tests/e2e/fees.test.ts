@@ -127,6 +127,12 @@ describe('markets from MATCHING_MARKETS_FILE: fees and instrument rules', () => 
     await stack.client.withdrawFunds({ userId: 'exchange:fees', asset: 'USD', amount: '0.5', reference: 'fees to treasury' }, stack.admin.metadata);
     const paidOut = Object.fromEntries((await stack.client.getFeeBalances(stack.admin.metadata)).balances.map((b) => [b.asset, b.available]));
     expect(paidOut).to.deep.include({ USD: '0.49' });
+    const ledger = await stack.client.listLedgerEntries({ userId: 'exchange:fees' }, stack.admin.metadata);
+    expect(ledger.entries.map((e) => [e.kind, e.asset, e.amount, e.reference, e.balanceAfter])).to.deep.equal([
+      [matching.LedgerEntryKind.LEDGER_ENTRY_KIND_WITHDRAWAL, 'USD', '0.5', 'fees to treasury', '0.49'],
+      [matching.LedgerEntryKind.LEDGER_ENTRY_KIND_DEPOSIT, 'USD', '0.01', '', '1.01'],
+    ]);
+    expect((await refusal(stack.client.listLedgerEntries({ userId: 'exchange:other' }, stack.admin.metadata)))[1]).to.equal('user_id');
     expect((await refusal(stack.client.withdrawFunds({ userId: 'exchange:other', asset: 'USD', amount: '1', reference: 'x' }, stack.admin.metadata)))[1]).to.equal('user_id');
     // Only the fee account's own id is let through besides users' UUIDs.
     expect((await refusal(stack.client.addFunds({ userId: 'exchange:other', asset: 'USD', amount: '1' }, stack.admin.metadata)))[1]).to.equal('user_id');

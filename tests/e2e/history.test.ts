@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
 import { matching } from '@orderbook/proto';
@@ -87,6 +88,33 @@ describe('withdrawals, the funds ledger, trade history and the ticker', () => {
     }
     await expectStatus(stack.client.listLedgerEntries({ userId: alice.userId, pageSize: 1001 }, stack.admin.metadata), grpc.status.INVALID_ARGUMENT, /^page_size: /);
     await expectStatus(stack.client.listLedgerEntries({ userId: 'x' }, stack.admin.metadata), grpc.status.INVALID_ARGUMENT, /^user_id: /);
+  });
+
+  it('records a deposit\'s optional reference in the ledger; refuses a bad one naming it, crediting nothing', async () => {
+    const deposit = { userId: carol.userId, asset: 'USD', amount: '3', reference: 'wire 2026-11-30/9' };
+    await stack.client.addFunds(deposit, stack.admin.metadata);
+    for (const [reference, message] of [['r'.repeat(129), /^reference: at most 128/], ['caf\u00e9', /^reference: only printable/]] as const) {
+      await expectStatus(stack.client.addFunds({ ...deposit, reference }, stack.admin.metadata), grpc.status.INVALID_ARGUMENT, message);
+    }
+    await expectStatus(stack.client.addFunds(deposit, carol.metadata), grpc.status.PERMISSION_DENIED);
+    const { entries } = await stack.client.listLedgerEntries({ userId: carol.userId }, stack.admin.metadata);
+    expect(entries.map((e) => [e.kind, e.amount, e.adminId, e.reference, e.balanceAfter])).to.deep.equal([
+      [LEDGER_ENTRY_KIND_DEPOSIT, '3', stack.admin.userId, 'wire 2026-11-30/9', '3'],
+    ]);
+    await stack.client.withdrawFunds({ ...deposit, reference: 'refund' }, stack.admin.metadata);
+  });
+
+  it('answers for a user it never credited as AddFunds and WithdrawFunds do: an empty ledger, nothing to withdraw', async () => {
+    const unknown = randomUUID();
+    expect(await stack.client.listLedgerEntries({ userId: unknown }, stack.admin.metadata)).to.deep.equal({ entries: [], nextPageToken: '' });
+    const withdrawal = { userId: unknown, asset: 'USD', amount: '1', reference: 'probe' };
+    await expectStatus(stack.client.withdrawFunds(withdrawal, stack.admin.metadata), grpc.status.FAILED_PRECONDITION, /^amount: 1 USD is more than the 0 available/);
+    expect((await stack.client.listLedgerEntries({ userId: unknown }, stack.admin.metadata)).entries).to.deep.equal([]);
+    // User ids are read as AddFunds reads them: upper case names the same user.
+    const upper = await stack.client.listLedgerEntries({ userId: alice.userId.toUpperCase() }, stack.admin.metadata);
+    expect(upper.entries).to.deep.equal((await stack.client.listLedgerEntries({ userId: alice.userId }, stack.admin.metadata)).entries);
+    expect(upper.entries).to.not.deep.equal([]);
+    await expectStatus(stack.client.listLedgerEntries({ userId: unknown }, bob.metadata), grpc.status.PERMISSION_DENIED);
   });
 
   it("shows each user only their own fills, with side and liquidity; the public sees trades without users", async () => {

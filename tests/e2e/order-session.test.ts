@@ -79,6 +79,38 @@ describe('OrderSession (bidirectional order entry)', () => {
     expect((await stack.client.getOrder({ orderId: order!.orderId }, other.metadata)).order?.status).to.equal(matching.OrderStatus.ORDER_STATUS_OPEN);
   });
 
+  it('cancels all of the caller’s open orders (or one market’s, one side’s) as CancelAllOrders does; another user’s stay', async () => {
+    const place = async (who: Trader, market: string, side: matching.Side, price: string) =>
+      (await stack.client.placeLimitOrder({ market, side, price, quantity: '1' }, who.metadata)).order!.orderId;
+    await stack.client.cancelAllOrders({}, trader.metadata);
+    const btcBuy = await place(trader, 'BTC-USD', SIDE_BUY, '3');
+    await place(trader, 'BTC-USD', SIDE_SELL, '90000');
+    await place(trader, 'SOL-USD', SIDE_BUY, '4');
+    const others = await place(other, 'BTC-USD', SIDE_BUY, '3');
+    const session = new Session(stack.client.raw, trader.metadata);
+
+    const some = await session.request({ requestId: 1n, cancelAllOrders: { market: 'BTC-USD', side: SIDE_BUY } });
+    expect(some.cancelAllOrders).to.deep.equal({ cancelledCount: 1, released: [{ asset: 'USD', amount: '3' }] });
+    expect((await stack.client.getOrder({ orderId: btcBuy }, trader.metadata)).order?.cancelReason).to.equal(matching.CancelReason.CANCEL_REASON_USER);
+
+    const bad: Array<[matching.DeepPartial<matching.OrderSessionRequest>, RegExp]> = [
+      [{ requestId: 2n, cancelAllOrders: { market: 'DOGE-USD' } }, /^market: /],
+      [{ requestId: 3n, cancelAllOrders: { side: 7 as matching.Side } }, /^side: /],
+    ];
+    for (const [request, message] of bad) {
+      const response = await session.request(request);
+      expect(grpc.status[response.error!.code], String(request.requestId)).to.equal('INVALID_ARGUMENT');
+      expect(response.error!.message, String(request.requestId)).to.match(message);
+    }
+
+    const rest = await session.request({ requestId: 4n, cancelAllOrders: {} });
+    expect(rest.cancelAllOrders).to.deep.equal({ cancelledCount: 2, released: [{ asset: 'BTC', amount: '1' }, { asset: 'USD', amount: '4' }] });
+    expect((await session.request({ requestId: 5n, cancelAllOrders: {} })).cancelAllOrders).to.deep.equal({ cancelledCount: 0, released: [] });
+    expect(grpc.status[(await session.end()).code]).to.equal('OK');
+    expect((await stack.client.getOrder({ orderId: others }, other.metadata)).order?.status).to.equal(matching.OrderStatus.ORDER_STATUS_OPEN);
+    await stack.client.cancelOrder({ orderId: others }, other.metadata);
+  });
+
   it('answers every one of many pipelined commands, with at most 2 in flight (flow control, not errors)', async () => {
     const session = new Session(stack.client.raw, trader.metadata);
     const total = 300;

@@ -74,13 +74,14 @@ describe('retries: client_order_id and request_id', () => {
     await expectStatus(stack.client.addFunds({ userId: alice.userId, asset: 'USD', amount: '1', requestId: 'x'.repeat(65) }, admin), grpc.status.INVALID_ARGUMENT, /^request_id: /);
   });
 
-  it('credits AddFunds once per request_id; another asset or amount is ALREADY_EXISTS REQUEST_ID_IN_USE', async () => {
+  it('credits AddFunds once per request_id; another asset, amount or reference is ALREADY_EXISTS REQUEST_ID_IN_USE', async () => {
     const admin = stack.admin.metadata;
     const deposit = { userId: alice.userId, asset: 'USD', amount: '5', requestId: 'dep-1' };
     const first = await stack.client.addFunds(deposit, admin);
     expect(await stack.client.addFunds(deposit, admin)).to.deep.equal(first);
     expect(await refusal(stack.client.addFunds({ ...deposit, amount: '6' }, admin), grpc.status.ALREADY_EXISTS)).to.deep.equal(['REQUEST_ID_IN_USE', 'request_id']);
     await expectStatus(stack.client.addFunds({ ...deposit, asset: 'BTC' }, admin), grpc.status.ALREADY_EXISTS, /^request_id: /);
+    await expectStatus(stack.client.addFunds({ ...deposit, reference: 'wire 5' }, admin), grpc.status.ALREADY_EXISTS, /^request_id: .* another asset, amount or reference/);
     // The same id for another user is another deposit (bob had 150 USD from his sales).
     expect((await stack.client.addFunds({ ...deposit, userId: bob.userId }, admin)).balance).to.deep.include({ asset: 'USD', available: '155' });
     expect((await stack.balances(alice)).USD![0]).to.equal(first.balance!.available);

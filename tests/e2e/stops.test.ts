@@ -165,3 +165,43 @@ describe('stop orders and OCO pairs', () => {
     await session.end();
   });
 });
+
+describe('stop orders: the bound on waiting stops per user and market', () => {
+  let stack: TestStack;
+  let carol: Trader;
+  let dave: Trader;
+
+  before(async () => {
+    stack = await TestStack.start({ matchingEnv: { MATCHING_MAX_STOPS_PER_USER_MARKET: '2' } });
+    carol = await stack.newTrader('carol');
+    dave = await stack.newTrader('dave');
+    for (const trader of [carol, dave]) await stack.fund(trader, 'USD', '10000');
+  });
+  after(() => stack.stop());
+
+  it('refuses one stop more with TOO_MANY_STOP_ORDERS until one leaves; another user cannot free a place; other users and markets are apart', async () => {
+    const stop = (market: string, stopPrice: string) => ({ market, side: SIDE_BUY, price: '101', quantity: '1', stopPrice });
+    const first = (await stack.client.placeLimitOrder(stop('BTC-USD', '100'), carol.metadata)).order!.orderId;
+    await stack.client.placeMarketOrder({ market: 'BTC-USD', side: SIDE_BUY, quantity: '1', stopPrice: '100' }, carol.metadata);
+    const before = await stack.balances(carol);
+    const tooMany = ['TOO_MANY_STOP_ORDERS', 'stop_price'];
+    expect(await refusal(stack.client.placeLimitOrder(stop('BTC-USD', '99'), carol.metadata), grpc.status.FAILED_PRECONDITION)).to.deep.equal(tooMany);
+    const pair = { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', price: '50', stopPrice: '99' };
+    expect(await refusal(stack.client.placeOcoOrder(pair, carol.metadata), grpc.status.FAILED_PRECONDITION)).to.deep.equal(tooMany);
+    const session = new Session(stack.client.raw, carol.metadata);
+    const refused = await session.request({ requestId: 1n, placeLimitOrder: stop('BTC-USD', '98') });
+    expect(refused.error?.code).to.equal(grpc.status.FAILED_PRECONDITION);
+    expect(refused.error?.message).to.match(/^stop_price: 2 stop orders are already waiting in BTC-USD/);
+    await session.end();
+    expect(await stack.balances(carol)).to.deep.equal(before);
+
+    await expectStatus(stack.client.cancelOrder({ orderId: first }, dave.metadata), grpc.status.NOT_FOUND);
+    expect((await refusal(stack.client.placeLimitOrder(stop('BTC-USD', '99'), carol.metadata), grpc.status.FAILED_PRECONDITION))[0]).to.equal('TOO_MANY_STOP_ORDERS');
+    await stack.client.placeLimitOrder(stop('BTC-USD', '99'), dave.metadata);
+    await stack.client.placeLimitOrder(stop('ETH-USD', '99'), carol.metadata);
+
+    await stack.client.cancelOrder({ orderId: first }, carol.metadata);
+    const again = await stack.client.placeOcoOrder(pair, carol.metadata);
+    expect(again.stopOrder).to.include({ status: ORDER_STATUS_UNTRIGGERED });
+  });
+});

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { expect } from 'chai';
@@ -24,6 +24,20 @@ function withCancelOnDisconnect(trader: Trader, value: string): grpc.Metadata {
 /** Order updates of one trader, read in the background. */
 function updatesOf(stack: TestStack, trader: Trader): StreamReader<matching.StreamOrderUpdatesResponse> {
   return new StreamReader(stack.client.raw.streamOrderUpdates({ market: '' }, trader.metadata));
+}
+
+/** A client process (support/session-child.ts) whose cancel-on-disconnect session placed one buy of 1 BTC at `price`. */
+async function sessionChild(stack: TestStack, trader: Trader, price: string): Promise<{ child: ChildProcess; orderId: bigint }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=orderbook-ts', CHILD, stack.matching.address, trader.token, 'BTC-USD', price, '1'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const orderId = await new Promise<bigint>((resolve, reject) => {
+    child.stdout.on('data', (chunk: Buffer) => resolve(BigInt(chunk.toString().trim())));
+    child.on('exit', () => reject(new Error(`the child exited before placing its order: ${stderr}`)));
+  });
+  return { child, orderId };
 }
 
 /** Resolves once the order was cancelled for `reason`, as StreamOrderUpdates reports it. */
@@ -162,15 +176,7 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
   it('cancels the orders of a client process that is killed (SIGKILL) in the middle of its session', async function () {
     this.timeout(60_000);
     const updates = updatesOf(stack, alice);
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=orderbook-ts', CHILD, stack.matching.address, alice.token, 'BTC-USD', '70', '1'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const orderId = await new Promise<bigint>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => resolve(BigInt(chunk.toString().trim())));
-      child.on('exit', () => reject(new Error(`the child exited before placing its order: ${stderr}`)));
-    });
+    const { child, orderId } = await sessionChild(stack, alice, '70');
     expect((await stack.client.getOrder({ orderId }, alice.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
     const exited = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
     child.kill('SIGKILL');
@@ -186,5 +192,38 @@ describe('timers: GTD orders, the dead-man switch and cancel on disconnect, thro
     expect((await session.ended).code).to.equal(grpc.status.UNAVAILABLE);
     expect((await stack.client.getOrder({ orderId: id }, alice.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
     await stack.client.cancelOrder({ orderId: id }, alice.metadata);
+  });
+});
+
+describe('cancel on disconnect: a client that freezes without closing its connection', () => {
+  let stack: TestStack;
+  let carol: Trader;
+  let child: ChildProcess | undefined;
+
+  before(async () => {
+    // The shortest keepalive the service accepts: a ping every second, a second to answer it.
+    stack = await TestStack.start({ matchingEnv: { MATCHING_GRPC_KEEPALIVE_TIME_MS: '1000', MATCHING_GRPC_KEEPALIVE_TIMEOUT_MS: '1000' } });
+    carol = await stack.newTrader('carol');
+    await stack.fund(carol, 'USD', '1000');
+  });
+  after(async () => {
+    child?.kill('SIGKILL');
+    await stack.stop();
+  });
+
+  it('cancels its session\'s orders once the server\'s keepalive pings go unanswered (the client process stopped, SIGSTOP)', async function () {
+    this.timeout(60_000);
+    const updates = updatesOf(stack, carol);
+    const { child: spawned, orderId } = await sessionChild(stack, carol, '70');
+    child = spawned;
+    const { order: placed } = await stack.client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '60', quantity: '1' }, carol.metadata);
+    expect((await stack.client.getOrder({ orderId }, carol.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
+    // Frozen, not dead: its socket stays open (the kernel still acknowledges), only the pings find it gone.
+    spawned.kill('SIGSTOP');
+    await cancelledFor(updates, orderId, CANCEL_REASON_DISCONNECT);
+    expect([spawned.exitCode, spawned.signalCode]).to.deep.equal([null, null]);
+    // Only the session's order: the one placed by a unary call stays.
+    expect((await stack.client.getOrder({ orderId: placed!.orderId }, carol.metadata)).order!.status).to.equal(ORDER_STATUS_OPEN);
+    updates.stream.cancel();
   });
 });

@@ -65,6 +65,11 @@ export interface EngineConfig {
   readonly fillsRetainedPerUser?: number;
   /** Trades kept per market for recentTrades (the newest). Default 1000. */
   readonly tradesRetainedPerMarket?: number;
+  /**
+   * Stop orders one user may have waiting for their trigger in one market (an OCO pair's stop
+   * included); past it a stop is refused. Default DEFAULT_MAX_STOPS_PER_USER_MARKET (1000).
+   */
+  readonly maxStopsPerUserMarket?: number;
 }
 
 interface CommandHeader {
@@ -159,12 +164,17 @@ export interface DepositCommand extends CommandHeader {
   readonly asset: string;
   readonly amount: bigint;
   /**
-   * Idempotency key: a deposit repeating a retained request id with the same asset and amount
-   * credits nothing and answers with the balance as it is; with others it is rejected (ALREADY_EXISTS).
+   * Idempotency key: a deposit repeating a retained request id with the same asset, amount and
+   * reference credits nothing and answers with the balance as it is; with others it is rejected (ALREADY_EXISTS).
    */
   readonly requestId?: string;
   /** The admin who made the deposit (the verified caller); absent in commands journaled before it was recorded. */
   readonly adminId?: string;
+  /**
+   * Where the funds came from outside the exchange (a transfer or transaction id), 1 to 128
+   * printable ASCII characters, kept in the funds ledger; optional. A retry must repeat it.
+   */
+  readonly reference?: string;
 }
 
 /**

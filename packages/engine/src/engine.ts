@@ -50,6 +50,7 @@ import { EventRecorder } from './events';
 import { Execution } from './execution';
 import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
+import type { Market } from './market';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import { Queries } from './queries';
 import { lockIndexOf, Risk } from './risk';
@@ -60,7 +61,7 @@ import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture,
 import { EngineState } from './state';
 import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
-import { isAdminId, Withdrawals } from './withdrawal';
+import { isAdminId, isReference, REFERENCE_MAX_LENGTH, Withdrawals } from './withdrawal';
 
 /**
  * Module-local copies of what the command path uses: tsx (esbuild) compiles each use of an
@@ -201,6 +202,8 @@ export class Engine implements EngineQueries {
     const fundsError = this.risk.fundsError(account, lockIndex, lockUnits);
     if (fundsError !== undefined) return fundsError;
     if (cmd.stopPrice !== undefined) {
+      const boundError = this.stopBoundError(market, account);
+      if (boundError !== undefined) return boundError;
       const owner = account ?? this.state.newAccount(cmd.userId);
       const order = this.state.store.create(
         cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
@@ -285,7 +288,7 @@ export class Engine implements EngineQueries {
     if (notionalRuleError !== undefined) return { ok: false, error: notionalRuleError };
     const lock = cmd.side === 'buy' ? value : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
-    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(lock));
+    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(lock)) ?? this.stopBoundError(market, account);
     if (fundsError !== undefined) return fundsError;
     const owner = account ?? this.state.newAccount(cmd.userId);
     const order = this.state.store.create(
@@ -293,6 +296,13 @@ export class Engine implements EngineQueries {
       'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
     return this.placeStop(order, stopPrice, BigInt(lock));
+  }
+
+  /** The rejection of one more waiting stop for a user who has the most allowed in the market. */
+  private stopBoundError(market: Market, account: Account | undefined): CommandResult | undefined {
+    const bound = this.state.maxStopsPerUserMarket;
+    if (account === undefined ? bound > 0 : market.stops.waitingOf(account.index) < bound) return undefined;
+    return reject('FAILED_PRECONDITION', 'stop_price', `stop_price: ${bound} stop orders are already waiting in ${market.symbol}, the most one user may have: cancel one first`);
   }
 
   /** A created stop order: its funds locked, it waits for its trigger. */
@@ -335,7 +345,7 @@ export class Engine implements EngineQueries {
     const stopLock = buy ? stopValue : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
     const account = this.state.accounts.get(cmd.userId);
-    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock));
+    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock)) ?? this.stopBoundError(market, account);
     if (fundsError !== undefined) return fundsError;
 
     const owner = account ?? this.state.newAccount(cmd.userId);
@@ -606,12 +616,15 @@ export class Engine implements EngineQueries {
     const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
     if (requestId !== undefined && !isClientOrderId(requestId)) return invalid('request_id', 'must be 1 to 64 printable ASCII characters');
     if (cmd.adminId !== undefined && !isAdminId(cmd.adminId)) return invalid('admin_id', 'must not be empty');
+    if (cmd.reference !== undefined && !isReference(cmd.reference)) return invalid('reference', `must be 1 to ${REFERENCE_MAX_LENGTH} printable ASCII characters`);
     const ledger = this.state.balances;
     const known = this.state.accounts.get(cmd.userId);
     const earlier = requestId === undefined ? undefined : known?.depositRequest(requestId);
     if (earlier !== undefined) {
-      if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) {
-        return reject('ALREADY_EXISTS', 'request_id', `request_id: "${requestId}" is already used by a deposit of another asset or amount`);
+      // Deposits journaled before the ledger existed have no entry: no reference.
+      const reference = this.state.ledger.deposit(known!.index, requestId!)?.reference;
+      if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount || reference !== cmd.reference) {
+        return reject('ALREADY_EXISTS', 'request_id', `request_id: "${requestId}" is already used by a deposit of another asset, amount or reference`);
       }
       const ref = ledger.ref(known!.index, index);
       const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };
@@ -627,7 +640,7 @@ export class Engine implements EngineQueries {
     this.state.ledger.record(account.index, {
       seq: cmd.seq, timestamp: cmd.timestamp, kind: 'deposit', asset: cmd.asset, amount: cmd.amount,
       ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }),
-      balanceAfter: ledger.available(ref),
+      ...(cmd.reference === undefined ? {} : { reference: cmd.reference }), balanceAfter: ledger.available(ref),
     });
     this.recorder.balance(ref);
     const balance = { asset: cmd.asset, available: ledger.available(ref), locked: ledger.locked(ref) };

@@ -3,8 +3,8 @@
  * exchange's money trail, kept whole. Only admins' commands add to it (deposits and withdrawals,
  * never trading), so it grows with their work: about 200 bytes an entry, 1 GB per 5 million.
  *
- * It also answers withdrawal retries (AIP-155): the request ids of a user's last `retainRequests`
- * withdrawals that had one, which restore rebuilds from the entries themselves.
+ * It also answers retries (AIP-155): the request ids of a user's last `retainRequests` withdrawals
+ * that had one, and of as many deposits (their references), which restore rebuilds from the entries themselves.
  */
 import type { LedgerEntryView } from './api';
 
@@ -13,6 +13,8 @@ export class FundsLedger {
   private readonly entries = new Map<number, LedgerEntryView[]>();
   /** By account index: request id → its withdrawal, oldest first (a Map keeps insertion order). */
   private readonly withdrawals = new Map<number, Map<string, LedgerEntryView>>();
+  /** The same for deposits. */
+  private readonly deposits = new Map<number, Map<string, LedgerEntryView>>();
 
   constructor(private readonly retainRequests: number) {}
 
@@ -20,9 +22,10 @@ export class FundsLedger {
     let list = this.entries.get(account);
     if (list === undefined) this.entries.set(account, (list = []));
     list.push(entry);
-    if (entry.kind !== 'withdrawal' || entry.requestId === undefined || this.retainRequests === 0) return;
-    let requests = this.withdrawals.get(account);
-    if (requests === undefined) this.withdrawals.set(account, (requests = new Map()));
+    if (entry.requestId === undefined || this.retainRequests === 0) return;
+    const byAccount = entry.kind === 'withdrawal' ? this.withdrawals : this.deposits;
+    let requests = byAccount.get(account);
+    if (requests === undefined) byAccount.set(account, (requests = new Map()));
     requests.set(entry.requestId, entry);
     if (requests.size > this.retainRequests) requests.delete(requests.keys().next().value!);
   }
@@ -30,6 +33,11 @@ export class FundsLedger {
   /** The retained withdrawal of the account with this request id. */
   withdrawal(account: number, requestId: string): LedgerEntryView | undefined {
     return this.withdrawals.get(account)?.get(requestId);
+  }
+
+  /** The retained deposit of the account with this request id. */
+  deposit(account: number, requestId: string): LedgerEntryView | undefined {
+    return this.deposits.get(account)?.get(requestId);
   }
 
   /** The account's entries, oldest first. */

@@ -11,6 +11,7 @@ import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { marketConfigError } from './validation';
 import { type OrderRef, OrderStore } from './order-store';
+import { DEFAULT_MAX_STOPS_PER_USER_MARKET } from './stops';
 import { Timers } from './timers';
 import { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET, TradeHistory } from './trade-history';
 
@@ -38,12 +39,21 @@ export class EngineState {
   nextTradeId = 1;
   /** The account of FEE_ACCOUNT_ID, once a fee or a deposit has created it. */
   feeAccount: Account | undefined = undefined;
+  /** EngineConfig.maxStopsPerUserMarket with its default. */
+  readonly maxStopsPerUserMarket: number;
 
   constructor(readonly config: EngineConfig) {
     const retain = config.closedOrdersRetainedPerUser;
     const perUser = config.fillsRetainedPerUser ?? DEFAULT_FILLS_RETAINED_PER_USER;
     const perMarket = config.tradesRetainedPerMarket ?? DEFAULT_TRADES_RETAINED_PER_MARKET;
-    for (const [name, value] of [['closedOrdersRetainedPerUser', retain], ['fillsRetainedPerUser', perUser], ['tradesRetainedPerMarket', perMarket]] as const) {
+    this.maxStopsPerUserMarket = config.maxStopsPerUserMarket ?? DEFAULT_MAX_STOPS_PER_USER_MARKET;
+    const bounds = [
+      ['closedOrdersRetainedPerUser', retain],
+      ['fillsRetainedPerUser', perUser],
+      ['tradesRetainedPerMarket', perMarket],
+      ['maxStopsPerUserMarket', this.maxStopsPerUserMarket],
+    ] as const;
+    for (const [name, value] of bounds) {
       if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
     }
     const symbols: string[] = [];

@@ -11,6 +11,8 @@ import { amountError, invalid, isClientOrderId, reject, userIdError } from './va
 /** External references: 1 to 128 printable ASCII characters. */
 export const REFERENCE_MAX_LENGTH = 128;
 const REFERENCE = /^[\x20-\x7e]{1,128}$/;
+/** Whether `v` is an external reference (of a withdrawal, or a deposit's). */
+export const isReference = (v: unknown): boolean => typeof v === 'string' && REFERENCE.test(v);
 
 /** An admin id, as a command carries it: a non-empty string (the verified caller). */
 export const isAdminId = (v: unknown): boolean => typeof v === 'string' && v.length > 0;
@@ -31,7 +33,7 @@ export class Withdrawals {
     if (error !== undefined) return { ok: false, error };
     const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
     if (requestId !== undefined && !isClientOrderId(requestId)) return invalid('request_id', 'must be 1 to 64 printable ASCII characters');
-    if (typeof cmd.reference !== 'string' || !REFERENCE.test(cmd.reference)) {
+    if (!isReference(cmd.reference)) {
       return invalid('reference', `must be 1 to ${REFERENCE_MAX_LENGTH} printable ASCII characters`);
     }
     if (!isAdminId(cmd.adminId)) return invalid('admin_id', 'must not be empty');

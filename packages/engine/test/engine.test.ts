@@ -479,7 +479,7 @@ describe('engine: cancel, lookup and retention', () => {
     expect(again.events).to.deep.equal([]);
     expect(h.engine.stateHash()).to.equal(hash);
     expect(rejected(deposit('r1', 'BTC'))).to.deep.equal({
-      code: 'ALREADY_EXISTS', field: 'request_id', message: 'request_id: "r1" is already used by a deposit of another asset or amount',
+      code: 'ALREADY_EXISTS', field: 'request_id', message: 'request_id: "r1" is already used by a deposit of another asset, amount or reference',
     });
     expect(rejected(deposit('r1', 'USD', amt('11'))).code).to.equal('ALREADY_EXISTS');
     accepted(h.send({ kind: 'deposit', userId: 'C', asset: 'USD', amount: amt('10'), requestId: 'r1' })); // per user

@@ -211,14 +211,17 @@ const invalidMarketOrder: fc.Arbitrary<Intent> = fc
   .tuple(marketOrder, fc.constantFrom<[string, unknown]>(['userId', ''], ['side', 'bid'], ['quantity', 0n], ['selfTradePrevention', ''], ['clientOrderId', '\u0000']))
   .map(([body, [key, value]]) => ({ ...body, [key]: value }) as Intent);
 const invalidDeposit: fc.Arbitrary<Intent> = deposit.map((body) => ({ ...body, userId: '' }));
-/** Deposits with a few request ids and amounts, so that repeats are retries about as often as conflicts. */
-const requestedDeposit: fc.Arbitrary<Intent> = fc.record({
-  kind: fc.constant('deposit' as const),
-  userId: fc.constantFrom('u1', 'u2'),
-  asset: fc.constantFrom('USD', 'USD', 'USD', 'BTC'),
-  amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
-  requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
-});
+/** Deposits with a few request ids, amounts and references, so that repeats are retries about as often as conflicts. */
+const requestedDeposit: fc.Arbitrary<Intent> = fc
+  .record({
+    kind: fc.constant('deposit' as const),
+    userId: fc.constantFrom('u1', 'u2'),
+    asset: fc.constantFrom('USD', 'USD', 'USD', 'BTC'),
+    amount: fc.constantFrom(10n ** 9n, 10n ** 9n, 10n ** 9n, 2n * 10n ** 9n),
+    requestId: fc.constantFrom('r1', 'r1', 'r2', '', 'bad\n'),
+    reference: fc.constantFrom(undefined, undefined, undefined, 'wire 9'),
+  })
+  .map(({ reference, ...body }) => ({ ...body, ...(reference === undefined ? {} : { reference }) }));
 /**
  * Withdrawals by an admin: of any amount up to about what a funded user holds (so about as many
  * are refused as taken), a few request ids (repeats are retries or conflicts), sometimes one
@@ -248,9 +251,10 @@ const requestedWithdrawal: fc.Arbitrary<Intent> = fc.record({
   adminId: fc.constant('admin'),
   reference: fc.constantFrom('wire 1', 'wire 1', 'wire 2'),
 });
+/** Deposits naming their admin, some with an external reference (a few invalid). */
 const adminDeposit: fc.Arbitrary<Intent> = fc
-  .tuple(deposit, fc.constantFrom('admin', 'ops', ''))
-  .map(([body, adminId]) => ({ ...body, adminId }) as Intent);
+  .tuple(deposit, fc.constantFrom('admin', 'ops', ''), fc.constantFrom(undefined, undefined, 'wire 9', 'tx 0xcd', '', 'caf\u00e9'))
+  .map(([body, adminId, reference]) => ({ ...body, adminId, ...(reference === undefined ? {} : { reference }) }) as Intent);
 const retry: fc.Arbitrary<Intent> = fc.integer({ min: 1, max: 8 }).map((pick) => ({
   kind: 'placeMarket' as const, orderId: pick, userId: USERS[0], market: 'BTC-USD', side: 'buy' as const, quantity: LOT,
   selfTradePrevention: 'cancel_resting' as const, clientOrderId: RETRY,

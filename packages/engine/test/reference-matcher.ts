@@ -70,7 +70,7 @@ interface RefOrder {
 interface RefState {
   orders: RefOrder[]; // every retained order
   closedQueue: Record<string, number[]>; // per user, ids in closing order
-  depositRequests: Record<string, { requestId: string; asset: string; amount: bigint }[]>; // per user, oldest first
+  depositRequests: Record<string, { requestId: string; asset: string; amount: bigint; reference: string | undefined }[]>; // per user, oldest first
   balances: Record<string, { available: bigint; locked: bigint }>; // `${user}\n${asset}`
   supply: Record<string, bigint>;
   bookSeq: Record<string, number>;
@@ -268,10 +268,11 @@ export class ReferenceExchange {
         const requestId = cmd.requestId === '' ? undefined : cmd.requestId;
         if (requestId !== undefined && !validClientOrderId(requestId)) return fail('INVALID_ARGUMENT', 'request_id');
         if (cmd.adminId !== undefined && (typeof cmd.adminId !== 'string' || cmd.adminId === '')) return fail('INVALID_ARGUMENT', 'admin_id');
+        if (cmd.reference !== undefined && !/^[\x20-\x7e]{1,128}$/.test(cmd.reference)) return fail('INVALID_ARGUMENT', 'reference');
         const requests = (s.depositRequests[cmd.userId] ??= []);
         const earlier = requests.find((r) => r.requestId === requestId);
         if (earlier !== undefined) {
-          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount) return fail('ALREADY_EXISTS', 'request_id');
+          if (earlier.asset !== cmd.asset || earlier.amount !== cmd.amount || earlier.reference !== cmd.reference) return fail('ALREADY_EXISTS', 'request_id');
           const balance = { asset: cmd.asset, ...this.balance(cmd.userId, cmd.asset) };
           return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
         }
@@ -280,12 +281,13 @@ export class ReferenceExchange {
         const b = this.bal(s, fx, cmd.userId, cmd.asset);
         b.available += cmd.amount;
         if (requestId !== undefined) {
-          requests.push({ requestId, asset: cmd.asset, amount: cmd.amount });
+          requests.push({ requestId, asset: cmd.asset, amount: cmd.amount, reference: cmd.reference });
           if (requests.length > this.config.closedOrdersRetainedPerUser) requests.shift();
         }
         (s.ledger[cmd.userId] ??= []).push({
           seq: cmd.seq, timestamp: cmd.timestamp, kind: 'deposit', asset: cmd.asset, amount: cmd.amount,
-          ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }), balanceAfter: b.available,
+          ...(requestId === undefined ? {} : { requestId }), ...(cmd.adminId === undefined ? {} : { adminId: cmd.adminId }),
+          ...(cmd.reference === undefined ? {} : { reference: cmd.reference }), balanceAfter: b.available,
         });
         const balance = { asset: cmd.asset, available: b.available, locked: b.locked };
         return { ok: true, value: { kind: 'deposited', userId: cmd.userId, balance }, events: [] };
@@ -532,7 +534,7 @@ export class ReferenceExchange {
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
-      if (cmd.stopPrice !== undefined) return this.placeWaiting(s, fx, order);
+      if (cmd.stopPrice !== undefined) return this.tooManyStops(s, cmd.userId, cmd.market) ?? this.placeWaiting(s, fx, order);
       const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy', s)[0];
       if (cmd.postOnly && best !== undefined && (cmd.side === 'buy' ? best.price <= cmd.price : best.price >= cmd.price)) {
         return fail('FAILED_PRECONDITION', 'post_only');
@@ -551,7 +553,7 @@ export class ReferenceExchange {
       if (brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.stopPrice, cmd.quantity)) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
       order.locked = cmd.side === 'buy' ? value : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
-      return this.placeWaiting(s, fx, order);
+      return this.tooManyStops(s, cmd.userId, cmd.market) ?? this.placeWaiting(s, fx, order);
     } else {
       const rule = brokenRule(market, undefined, cmd.quantity, undefined);
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
@@ -575,6 +577,12 @@ export class ReferenceExchange {
     const value = { kind: 'placed' as const, order: this.view(order), trades };
     this.cascade(s, fx, order.market, 0);
     return { ok: true, value, events: [] };
+  }
+
+  /** A user may have maxStopsPerUserMarket (default 1000) stops waiting in a market, no more. */
+  private tooManyStops(s: RefState, userId: string, market: string): CommandResult | undefined {
+    const waiting = s.orders.filter((o) => o.waiting && o.userId === userId && o.market === market).length;
+    return waiting < (this.config.maxStopsPerUserMarket ?? 1000) ? undefined : fail('FAILED_PRECONDITION', 'stop_price');
   }
 
   /** A stop order whose lock is known: it waits, off the book. */
@@ -627,6 +635,8 @@ export class ReferenceExchange {
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(limit)}`]?.available ?? 0n;
     if (available < stop.locked + limit.locked) return fail('FAILED_PRECONDITION');
+    const tooMany = this.tooManyStops(s, cmd.userId, cmd.market);
+    if (tooMany !== undefined) return tooMany;
     this.enter(s, fx, stop);
     const trades = [...this.match(s, fx, limit).trades];
     const order = this.view(limit);

@@ -5,8 +5,8 @@ import { STOP_TRIGGERS_PER_COMMAND, stopMarketBuyLockPrice } from '../src/stops'
 import { accepted, amt, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 /** ann and bob funded; bob sells 10 SOL at 100, 101, 102 (orders 1-3). */
-function market(): Harness {
-  const h = new Harness();
+function market(config = CONFIG): Harness {
+  const h = new Harness(config);
   for (const u of ['ann', 'bob', 'cid']) for (const asset of ['USD', 'SOL']) accepted(h.deposit(u, asset, '100000'));
   for (const price of ['100', '101', '102']) placed(h.limit('bob', 'SOL-USD', 'sell', price, '10'));
   return h;
@@ -153,6 +153,31 @@ describe('engine: stop orders', () => {
     placed(h.market('cid', 'SOL-USD', 'buy', '1'));
     expect(h.balance('ann', 'USD')).to.deep.equal({ available: amt('100000'), locked: 0n });
     expect(h.balance('ann', 'SOL')).to.deep.equal({ available: qty('100000'), locked: 0n });
+  });
+
+  it('refuses a stop past the bound on a user\'s waiting stops in a market, until one leaves; other users and markets are apart', () => {
+    const h = market({ ...CONFIG, maxStopsPerUserMarket: 2 });
+    const first = placed(h.stopLimit('ann', 'SOL-USD', 'buy', '105', '106', '1')).order.orderId;
+    placed(h.stopMarket('ann', 'SOL-USD', 'sell', '90', '1'));
+    const balance = h.balance('ann', 'USD');
+    const tooMany = { code: 'FAILED_PRECONDITION', field: 'stop_price' };
+    expect(rejected(h.stopLimit('ann', 'SOL-USD', 'buy', '104', '104', '1'))).to.include(tooMany);
+    expect(rejected(h.stopMarket('ann', 'SOL-USD', 'buy', '104', '1'))).to.include(tooMany);
+    expect(rejected(h.oco('ann', 'SOL-USD', 'buy', '50', '104', '1'))).to.include(tooMany);
+    expect(h.balance('ann', 'USD')).to.deep.equal(balance);
+    // Not a stop: not bounded. Another user, another market: their own bound.
+    placed(h.limit('ann', 'SOL-USD', 'buy', '50', '1'));
+    placed(h.stopLimit('cid', 'SOL-USD', 'buy', '104', '104', '1'));
+    placed(h.stopLimit('ann', 'BTC-USD', 'buy', '104', '104', '1'));
+    // A cancel frees a place, and so does a trigger; a snapshot keeps the count.
+    accepted(h.cancel('ann', first));
+    const pair = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '50', '101', '1'));
+    expect(rejected(h.stopLimit('ann', 'SOL-USD', 'buy', '104', '104', '1'))).to.include(tooMany);
+    expect(rejected(Engine.restore(h.config, h.engine.snapshot()).apply({ ...h.log.at(-1)!, seq: h.engine.lastSeq() + 1 }))).to.include(tooMany);
+    placed(h.market('cid', 'SOL-USD', 'buy', '11'));
+    expect(h.engine.getOrder('ann', pair.stopOrder.orderId)).to.include({ status: 'filled' });
+    placed(h.stopLimit('ann', 'SOL-USD', 'buy', '104', '104', '1'));
+    expect(() => new Engine({ ...CONFIG, maxStopsPerUserMarket: -1 })).to.throw(/maxStopsPerUserMarket/);
   });
 
   it('rejects bad stop fields, naming them', () => {

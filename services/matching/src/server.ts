@@ -153,6 +153,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         closedOrdersRetainedPerUser: config.closedOrdersRetained,
         fillsRetainedPerUser: config.fillsRetainedPerUser,
         tradesRetainedPerMarket: config.tradesRetainedPerMarket,
+        maxStopsPerUserMarket: config.maxStopsPerUserMarket,
       },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,

@@ -163,8 +163,10 @@ describe('gateway: every HTTP route reaches its RPC', () => {
       expect((await stack.call('POST', `/v1/users/${bob.userId}/funds`, { token: bob.token, body: { asset: 'BTC', amount: '2' } })).status).to.equal(403);
     });
 
-    it('reads the fee account (GET /v1/fees/balances) as admin, 403 for a trader; funds it (POST /v1/users/exchange:fees/funds)', async () => {
-      await stack.call('POST', '/v1/users/exchange:fees/funds', { token: admin, body: { asset: 'USD', amount: '1.5' } });
+    it('reads the fee account (GET /v1/fees/balances) as admin, 403 for a trader; funds it (POST /v1/users/exchange:fees/funds) and reads its ledger', async () => {
+      await stack.call('POST', '/v1/users/exchange:fees/funds', { token: admin, body: { asset: 'USD', amount: '1.5', reference: 'rebate float' } });
+      const ledger = await stack.call('GET', '/v1/users/exchange:fees/ledger', { token: admin });
+      expect(ledger.json.entries.map((e: Record<string, string>) => [e['kind'], e['amount'], e['reference']])).to.deep.equal([['LEDGER_ENTRY_KIND_DEPOSIT', '1.5', 'rebate float']]);
       const fees = await route('GET', '/v1/fees/balances', '/v1/fees/balances', { token: admin });
       expect(fees.status).to.equal(200);
       expect(fees.json.accountId).to.equal('exchange:fees');

@@ -150,10 +150,14 @@ class OrderSession {
       if (request.cancelOrder !== undefined) return { requestId, cancelOrder: await entry.cancelOrder(this.userId, request.cancelOrder) };
       if (request.amendOrder !== undefined) return { requestId, amendOrder: await entry.amendOrder(this.userId, request.amendOrder) };
       if (request.placeOcoOrder !== undefined) return { requestId, placeOcoOrder: await entry.placeOcoOrder(this.userId, request.placeOcoOrder) };
+      if (request.cancelAllOrders !== undefined) return { requestId, cancelAllOrders: await entry.cancelAllOrders(this.userId, request.cancelAllOrders) };
       this.deps.metrics.commandRejected(status.INVALID_ARGUMENT);
       return errorResponse(
         requestId,
-        invalidFieldStatus('command', 'one of place_limit_order, place_market_order, cancel_order, amend_order or place_oco_order is required'),
+        invalidFieldStatus(
+          'command',
+          'one of place_limit_order, place_market_order, cancel_order, amend_order, place_oco_order or cancel_all_orders is required',
+        ),
       );
     } catch (err) {
       // OrderEntry already turned the failure into a ServiceError and counted it.

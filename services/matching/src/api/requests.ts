@@ -123,19 +123,20 @@ export function amendInput(req: matching.AmendOrderRequest, userId: string): Ame
 
 /** A deposit by `adminId`, the verified caller. */
 export function depositInput(req: matching.AddFundsRequest, markets: MarketDirectory, adminId: string): DepositInput {
-  const { userId, asset, amount, requestId } = checkFields({
-    userId: () => valid.creditedUserId(req.userId),
+  const { userId, asset, amount, requestId, reference } = checkFields({
+    userId: () => valid.fundsUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
+    reference: () => (req.reference === '' ? undefined : valid.reference(req.reference)),
   });
-  return withOptional({ kind: 'deposit', userId, asset, amount, adminId }, 'requestId', requestId);
+  return withOptional(withOptional({ kind: 'deposit', userId, asset, amount, adminId }, 'requestId', requestId), 'reference', reference);
 }
 
 /** A withdrawal by `adminId`, the verified caller. */
 export function withdrawInput(req: matching.WithdrawFundsRequest, markets: MarketDirectory, adminId: string): WithdrawInput {
   const { userId, asset, amount, requestId, reference } = checkFields({
-    userId: () => valid.creditedUserId(req.userId),
+    userId: () => valid.fundsUserId(req.userId),
     asset: () => valid.asset(req.asset, markets),
     amount: () => valid.amount(req.amount),
     requestId: () => valid.clientOrderId(req.requestId, 'request_id'),
@@ -173,7 +174,7 @@ export function listFillsPage(req: matching.ListTradesRequest, markets: MarketDi
 
 export function ledgerPage(req: matching.ListLedgerEntriesRequest): Page<LedgerQuery> & { readonly userId: string } {
   const { userId, pageSize, beforeSeq } = checkFields({
-    userId: () => valid.userId(req.userId),
+    userId: () => valid.fundsUserId(req.userId),
     pageSize: () => valid.pageSize(req.pageSize),
     beforeSeq: () => decodePageToken(req.pageToken, 'page_token', 'ListLedgerEntries'),
   });

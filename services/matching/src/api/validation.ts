@@ -174,8 +174,11 @@ export function userId(text: string, field = 'user_id'): string {
   return text.toLowerCase();
 }
 
-/** The user an AddFunds credits: a user id, or the fee account (funding maker rebates). */
-export function creditedUserId(text: string, field = 'user_id'): string {
+/**
+ * The user of AddFunds, WithdrawFunds and ListLedgerEntries: a user id, or the fee account (funded
+ * for maker rebates, paid out, its ledger listed).
+ */
+export function fundsUserId(text: string, field = 'user_id'): string {
   return text === FEE_ACCOUNT_ID ? text : userId(text, field);
 }
 
@@ -185,7 +188,7 @@ export function asset(text: string, markets: MarketDirectory, field = 'asset'): 
   return text;
 }
 
-/** A withdrawal's external reference: required, the engine's rule. */
+/** An external reference (a withdrawal's, required; a deposit's, when given): the engine's rule. */
 export function reference(text: string, field = 'reference'): string {
   if (text === '') throw invalidArgument(field, 'required: where the funds went (a transfer or transaction id)');
   if (text.length > REFERENCE_MAX_LENGTH) throw invalidArgument(field, `at most ${REFERENCE_MAX_LENGTH} characters, got ${text.length}`);

@@ -44,6 +44,7 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first. Also the retry window: a client_order_id is retained while its order is open or kept, and the request_ids of the last this-many AddFunds (and WithdrawFunds) to the user that had one.' },
   { name: 'MATCHING_FILLS_RETAINED_PER_USER', default: '100', meaning: 'Fills (trades as maker or taker) kept per user for ListTrades, newest; the oldest are forgotten first. Part of the engine state (snapshot, state hash): 112 bytes per kept fill (a row of 14 numbers; the rows of a user grow to the bound as fills come). Change it only on all replicas at once.' },
   { name: 'MATCHING_TRADES_RETAINED_PER_MARKET', default: '1000', meaning: 'Trades kept per market for GetRecentTrades, newest. Part of the engine state, 112 bytes per kept trade, like MATCHING_FILLS_RETAINED_PER_USER. The ticker and candles need none of them: they come from per-minute buckets (1440 per market, about 100 KB each market).' },
+  { name: 'MATCHING_MAX_STOPS_PER_USER_MARKET', default: '1000', meaning: 'Stop orders (an OCO pair\'s stop included) one user may have waiting for their trigger in one market; past it a new one is FAILED_PRECONDITION (reason TOO_MANY_STOP_ORDERS): cancel one first. Engine state: change it only after a clean shutdown (its final snapshot) and on all replicas at once, or the journal replayed at start may be judged by another bound.' },
   { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
   { name: 'MATCHING_METRICS_PORT', default: '9464', meaning: 'Port of the Prometheus /metrics HTTP endpoint; 0 picks a free one.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
@@ -89,6 +90,7 @@ export interface MatchingConfig {
   readonly closedOrdersRetained: number;
   readonly fillsRetainedPerUser: number;
   readonly tradesRetainedPerMarket: number;
+  readonly maxStopsPerUserMarket: number;
   readonly shutdownGraceMs: number;
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     closedOrdersRetained: vars.int('MATCHING_CLOSED_ORDERS_RETAINED', 0, 1_000_000),
     fillsRetainedPerUser: vars.int('MATCHING_FILLS_RETAINED_PER_USER', 0, 100_000),
     tradesRetainedPerMarket: vars.int('MATCHING_TRADES_RETAINED_PER_MARKET', 0, 1_000_000),
+    maxStopsPerUserMarket: vars.int('MATCHING_MAX_STOPS_PER_USER_MARKET', 0, 1_000_000),
     shutdownGraceMs: vars.int('MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),
     metricsPort: vars.int('MATCHING_METRICS_PORT', 0, 65_535),
     logLevel: vars.logLevel('LOG_LEVEL'),

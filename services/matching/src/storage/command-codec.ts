@@ -34,6 +34,8 @@ export { CommandDecodeError } from './command-decode-error';
  *   placeStopMarket  a placeMarket with a stopPrice: placeMarket's fields, then stopPrice
  *   placeOco     orderId f64, stopOrderId f64, userId, market, side u8, selfTradePrevention u8,
  *                quantity, price, stopPrice, stopLimitPrice?
+ *   referencedDeposit  userId, asset, amount, requestId?, adminId?, reference: a deposit with an
+ *                external reference (adminDeposit's records, written before, have none)
  * An optional field (?) is a u8 0 for none, 1 when its value follows.
  * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
  * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
@@ -56,19 +58,21 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession', 'placeStopLimit', 'placeStopMarket', 'placeOco'] as const;
-const ADMIN_DEPOSIT = KINDS.indexOf('adminDeposit');
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession', 'placeStopLimit', 'placeStopMarket', 'placeOco', 'referencedDeposit'] as const;
 const POST_ONLY_FLAG = 1;
 const EXPIRE_AT_FLAG = 2;
 type WireKind = (typeof KINDS)[number];
 
 /**
  * The kind a command is written with: a stop order is a placement with a stop price, and a deposit
- * naming its admin a deposit, each under a kind of its own, so that the older kinds' layouts hold.
+ * naming its admin or a reference a deposit, each under a kind of its own, so that the older kinds'
+ * layouts hold.
  */
 function wireKind(cmd: Command): WireKind {
   if (cmd.kind === 'placeLimit' && cmd.stopPrice !== undefined) return 'placeStopLimit';
   if (cmd.kind === 'placeMarket' && cmd.stopPrice !== undefined) return 'placeStopMarket';
+  if (cmd.kind === 'deposit' && cmd.reference !== undefined) return 'referencedDeposit';
+  if (cmd.kind === 'deposit' && cmd.adminId !== undefined) return 'adminDeposit';
   return cmd.kind;
 }
 const U64_MAX = (1n << 64n) - 1n;
@@ -164,7 +168,8 @@ export function encodeCommand(cmd: Command): Buffer {
 }
 
 function writeCommand(w: Writer, cmd: Command): void {
-  w.u8(cmd.kind === 'deposit' && cmd.adminId !== undefined ? ADMIN_DEPOSIT : KINDS.indexOf(wireKind(cmd)));
+  const kind = wireKind(cmd);
+  w.u8(KINDS.indexOf(kind));
   w.f64(cmd.seq);
   w.f64(cmd.timestamp);
   switch (cmd.kind) {
@@ -207,7 +212,12 @@ function writeCommand(w: Writer, cmd: Command): void {
       w.string(cmd.asset);
       w.bigint(cmd.amount);
       w.optionalString(cmd.requestId);
-      if (cmd.adminId !== undefined) w.string(cmd.adminId);
+      if (kind === 'referencedDeposit') {
+        w.optionalString(cmd.adminId);
+        w.string(cmd.reference!);
+      } else if (kind === 'adminDeposit') {
+        w.string(cmd.adminId!);
+      }
       break;
     case 'withdraw':
       w.string(cmd.userId);
@@ -298,6 +308,11 @@ function decodeCommand(r: Reader): Command {
     case 'adminDeposit': {
       const deposit = { kind: 'deposit' as const, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
       return { ...withOptional(deposit, 'requestId', r.optionalString('requestId')), adminId: r.string('adminId') };
+    }
+    case 'referencedDeposit': {
+      const deposit = { kind: 'deposit' as const, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };
+      const named = withOptional(withOptional(deposit, 'requestId', r.optionalString('requestId')), 'adminId', r.optionalString('adminId'));
+      return { ...named, reference: r.string('reference') };
     }
     case 'withdraw': {
       const withdraw = { kind, seq, timestamp, userId: r.string('userId'), asset: r.string('asset'), amount: r.bigint('amount') };

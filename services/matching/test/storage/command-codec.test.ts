@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { Command } from '@orderbook/engine';
+import { type Command, Engine } from '@orderbook/engine';
 import { CommandDecodeError, decodeBatch, encodeBatch, encodeCommand, encodeCommands } from '../../src/storage/command-codec';
 import { decodeJsonCommand } from '../../src/storage/json-command-codec';
 import { sampleCommands } from '../helpers';
@@ -96,6 +96,30 @@ describe('command codec', () => {
     // A deposit naming its admin has a kind code of its own, not a longer deposit: a reader that
     // does not know it refuses the record instead of dropping the admin.
     expect(encodeCommand(commands[2]!)[0]).to.not.equal(plain[0]);
+  });
+
+  it('round-trips deposits with a reference (a kind of its own); admin deposits without one are written, and replay, as before', () => {
+    const commands: Command[] = [
+      { kind: 'deposit', seq: 1, timestamp: 10, userId: 'u', asset: 'USD', amount: 7n, adminId: 'admin-1', reference: 'wire 2026/1' },
+      { kind: 'deposit', seq: 2, timestamp: 20, userId: 'u', asset: 'USD', amount: 1n << 64n, requestId: 'r', adminId: 'a', reference: 'tx é' },
+      { kind: 'deposit', seq: 3, timestamp: 30, userId: 'u', asset: 'USD', amount: 7n, reference: 'no admin' },
+    ];
+    const decoded = decodeBatch(batchOf(commands));
+    expect(decoded).to.deep.equal(commands);
+    decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
+    expect(commands.map((c) => encodeCommand(c)[0])).to.deep.equal([14, 14, 14]);
+
+    // An admin deposit as the previous version journaled it: kind 7, userId, asset, amount 5, no request id, admin "a".
+    const previous = Buffer.from('020100000007000000000000f03f0000000000000040010000007503000000555344000500000000000000000100000061ee', 'hex');
+    const old = decodeBatch(previous);
+    expect(old).to.deep.equal([{ kind: 'deposit', seq: 1, timestamp: 2, userId: 'u', asset: 'USD', amount: 5n, adminId: 'a' }]);
+    expect(batchOf(old)).to.deep.equal(previous);
+    const engine = new Engine({ markets: [{ symbol: 'BTC-USD', base: 'BTC', quote: 'USD' }], closedOrdersRetainedPerUser: 10 });
+    for (const command of [...old, ...decodeBatch(batchOf([{ ...commands[0]!, seq: 2 }]))]) expect(engine.apply(command).ok).to.equal(true);
+    expect(engine.ledger('u', { limit: 10 }).map((e) => [e.amount, e.adminId, e.reference])).to.deep.equal([
+      [7n, 'admin-1', 'wire 2026/1'],
+      [5n, 'a', undefined],
+    ]);
   });
 
   it('round-trips stop orders (kinds of their own) and one-cancels-other pairs, an absent stop limit price staying absent', () => {
@@ -199,8 +223,8 @@ describe('command codec', () => {
       'journal record lacks its end mark after its last command',
     );
     const kind = Buffer.from(batch);
-    kind[5] = 14;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 14, expected below 14');
+    kind[5] = 15;
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 15, expected below 15');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');

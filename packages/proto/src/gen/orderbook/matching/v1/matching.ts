@@ -1003,6 +1003,12 @@ export interface AddFundsRequest {
    * retained among the user's last MATCHING_CLOSED_ORDERS_RETAINED deposits that had one.
    */
   requestId: string;
+  /**
+   * reference: optional, where the funds came from outside the exchange (a bank transfer or
+   * transaction id), 1 to 128 printable ASCII characters; kept in the funds ledger
+   * (ListLedgerEntries). A retry must repeat it.
+   */
+  reference: string;
 }
 
 /** AddFundsResponse is the output of AddFunds. */
@@ -1127,7 +1133,14 @@ export interface OrderSessionRequest {
     | AmendOrderRequest
     | undefined;
   /** place_oco_order places a one-cancels-other pair. */
-  placeOcoOrder?: PlaceOcoOrderRequest | undefined;
+  placeOcoOrder?:
+    | PlaceOcoOrderRequest
+    | undefined;
+  /**
+   * cancel_all_orders cancels all of the caller's open orders, or those of one market and/or
+   * one side (as CancelAllOrders).
+   */
+  cancelAllOrders?: CancelAllOrdersRequest | undefined;
 }
 
 /** OrderSessionError is a failed command on an OrderSession stream. */
@@ -1168,7 +1181,11 @@ export interface OrderSessionResponse {
     | AmendOrderResponse
     | undefined;
   /** place_oco_order is the result of a one-cancels-other pair. */
-  placeOcoOrder?: PlaceOcoOrderResponse | undefined;
+  placeOcoOrder?:
+    | PlaceOcoOrderResponse
+    | undefined;
+  /** cancel_all_orders is the result of a cancel of all (or some) of the caller's open orders. */
+  cancelAllOrders?: CancelAllOrdersResponse | undefined;
 }
 
 /** LedgerEntry is one deposit or withdrawal of one user. */
@@ -1227,7 +1244,11 @@ export interface WithdrawFundsResponse {
 
 /** ListLedgerEntriesRequest is the input of ListLedgerEntries. */
 export interface ListLedgerEntriesRequest {
-  /** user_id whose ledger to list. */
+  /**
+   * user_id whose ledger to list: a user id, or exchange:fees (the fee account). As AddFunds and
+   * WithdrawFunds, the service does not ask auth whether the user exists: a user never credited
+   * has an empty ledger (auth's LookupUser tells whether a user exists).
+   */
   userId: string;
   /** page_size: 1 to 1000; 0 means 100. */
   pageSize: number;
@@ -4643,7 +4664,7 @@ export const GetBalancesResponse: MessageFns<GetBalancesResponse> = {
 };
 
 function createBaseAddFundsRequest(): AddFundsRequest {
-  return { userId: "", asset: "", amount: "", requestId: "" };
+  return { userId: "", asset: "", amount: "", requestId: "", reference: "" };
 }
 
 export const AddFundsRequest: MessageFns<AddFundsRequest> = {
@@ -4659,6 +4680,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     }
     if (message.requestId !== "") {
       writer.uint32(34).string(message.requestId);
+    }
+    if (message.reference !== "") {
+      writer.uint32(42).string(message.reference);
     }
     return writer;
   },
@@ -4702,6 +4726,14 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
           message.requestId = reader.string();
           continue;
         }
+        case 5: {
+          if (tag !== 42) {
+            break;
+          }
+
+          message.reference = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -4717,6 +4749,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
       asset: isSet(object.asset) ? globalThis.String(object.asset) : "",
       amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
       requestId: isSet(object.requestId) ? globalThis.String(object.requestId) : "",
+      reference: isSet(object.reference) ? globalThis.String(object.reference) : "",
     };
   },
 
@@ -4734,6 +4767,9 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     if (message.requestId !== "") {
       obj.requestId = message.requestId;
     }
+    if (message.reference !== "") {
+      obj.reference = message.reference;
+    }
     return obj;
   },
 
@@ -4746,6 +4782,7 @@ export const AddFundsRequest: MessageFns<AddFundsRequest> = {
     message.asset = object.asset ?? "";
     message.amount = object.amount ?? "";
     message.requestId = object.requestId ?? "";
+    message.reference = object.reference ?? "";
     return message;
   },
 };
@@ -5623,6 +5660,7 @@ function createBaseOrderSessionRequest(): OrderSessionRequest {
     cancelOrder: undefined,
     amendOrder: undefined,
     placeOcoOrder: undefined,
+    cancelAllOrders: undefined,
   };
 }
 
@@ -5648,6 +5686,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.placeOcoOrder !== undefined) {
       PlaceOcoOrderRequest.encode(message.placeOcoOrder, writer.uint32(50).fork()).join();
+    }
+    if (message.cancelAllOrders !== undefined) {
+      CancelAllOrdersRequest.encode(message.cancelAllOrders, writer.uint32(58).fork()).join();
     }
     return writer;
   },
@@ -5707,6 +5748,14 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
           message.placeOcoOrder = PlaceOcoOrderRequest.decode(reader, reader.uint32());
           continue;
         }
+        case 7: {
+          if (tag !== 58) {
+            break;
+          }
+
+          message.cancelAllOrders = CancelAllOrdersRequest.decode(reader, reader.uint32());
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -5728,6 +5777,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       cancelOrder: isSet(object.cancelOrder) ? CancelOrderRequest.fromJSON(object.cancelOrder) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderRequest.fromJSON(object.amendOrder) : undefined,
       placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderRequest.fromJSON(object.placeOcoOrder) : undefined,
+      cancelAllOrders: isSet(object.cancelAllOrders)
+        ? CancelAllOrdersRequest.fromJSON(object.cancelAllOrders)
+        : undefined,
     };
   },
 
@@ -5750,6 +5802,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
     }
     if (message.placeOcoOrder !== undefined) {
       obj.placeOcoOrder = PlaceOcoOrderRequest.toJSON(message.placeOcoOrder);
+    }
+    if (message.cancelAllOrders !== undefined) {
+      obj.cancelAllOrders = CancelAllOrdersRequest.toJSON(message.cancelAllOrders);
     }
     return obj;
   },
@@ -5774,6 +5829,9 @@ export const OrderSessionRequest: MessageFns<OrderSessionRequest> = {
       : undefined;
     message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
       ? PlaceOcoOrderRequest.fromPartial(object.placeOcoOrder)
+      : undefined;
+    message.cancelAllOrders = (object.cancelAllOrders !== undefined && object.cancelAllOrders !== null)
+      ? CancelAllOrdersRequest.fromPartial(object.cancelAllOrders)
       : undefined;
     return message;
   },
@@ -5882,6 +5940,7 @@ function createBaseOrderSessionResponse(): OrderSessionResponse {
     error: undefined,
     amendOrder: undefined,
     placeOcoOrder: undefined,
+    cancelAllOrders: undefined,
   };
 }
 
@@ -5909,7 +5968,10 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       AmendOrderResponse.encode(message.amendOrder, writer.uint32(50).fork()).join();
     }
     if (message.placeOcoOrder !== undefined) {
-      PlaceOcoOrderResponse.encode(message.placeOcoOrder, writer.uint32(130).fork()).join();
+      PlaceOcoOrderResponse.encode(message.placeOcoOrder, writer.uint32(58).fork()).join();
+    }
+    if (message.cancelAllOrders !== undefined) {
+      CancelAllOrdersResponse.encode(message.cancelAllOrders, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -5969,12 +6031,20 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
           message.amendOrder = AmendOrderResponse.decode(reader, reader.uint32());
           continue;
         }
-        case 16: {
-          if (tag !== 130) {
+        case 7: {
+          if (tag !== 58) {
             break;
           }
 
           message.placeOcoOrder = PlaceOcoOrderResponse.decode(reader, reader.uint32());
+          continue;
+        }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.cancelAllOrders = CancelAllOrdersResponse.decode(reader, reader.uint32());
           continue;
         }
       }
@@ -5999,6 +6069,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       error: isSet(object.error) ? OrderSessionError.fromJSON(object.error) : undefined,
       amendOrder: isSet(object.amendOrder) ? AmendOrderResponse.fromJSON(object.amendOrder) : undefined,
       placeOcoOrder: isSet(object.placeOcoOrder) ? PlaceOcoOrderResponse.fromJSON(object.placeOcoOrder) : undefined,
+      cancelAllOrders: isSet(object.cancelAllOrders)
+        ? CancelAllOrdersResponse.fromJSON(object.cancelAllOrders)
+        : undefined,
     };
   },
 
@@ -6024,6 +6097,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
     }
     if (message.placeOcoOrder !== undefined) {
       obj.placeOcoOrder = PlaceOcoOrderResponse.toJSON(message.placeOcoOrder);
+    }
+    if (message.cancelAllOrders !== undefined) {
+      obj.cancelAllOrders = CancelAllOrdersResponse.toJSON(message.cancelAllOrders);
     }
     return obj;
   },
@@ -6051,6 +6127,9 @@ export const OrderSessionResponse: MessageFns<OrderSessionResponse> = {
       : undefined;
     message.placeOcoOrder = (object.placeOcoOrder !== undefined && object.placeOcoOrder !== null)
       ? PlaceOcoOrderResponse.fromPartial(object.placeOcoOrder)
+      : undefined;
+    message.cancelAllOrders = (object.cancelAllOrders !== undefined && object.cancelAllOrders !== null)
+      ? CancelAllOrdersResponse.fromPartial(object.cancelAllOrders)
       : undefined;
     return message;
   },
@@ -8289,7 +8368,7 @@ export const MatchingServiceService = {
   /**
    * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
    * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
-   * if the retained request_id was used with another asset or amount).
+   * if the retained request_id was used with another asset, amount or reference).
    */
   addFunds: {
     path: "/orderbook.matching.v1.MatchingService/AddFunds",
@@ -8376,10 +8455,10 @@ export const MatchingServiceService = {
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
-   * session cancels the orders it placed that are still open when the stream ends for any
-   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
-   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
-   * metadata ends the stream at once with INVALID_ARGUMENT.
+   * session cancels the orders it placed that are still open (waiting stops and OCO pairs
+   * included) when the stream ends for any reason (the client ends or cancels it, its connection
+   * or keepalive is lost, its sign-in is revoked) but a server shutdown or restart, which the
+   * orders survive. Another value of that metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession: {
     path: "/orderbook.matching.v1.MatchingService/OrderSession",
@@ -8554,7 +8633,7 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
   /**
    * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
    * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
-   * if the retained request_id was used with another asset or amount).
+   * if the retained request_id was used with another asset, amount or reference).
    */
   addFunds: handleUnaryCall<AddFundsRequest, AddFundsResponse>;
   /**
@@ -8586,10 +8665,10 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
-   * session cancels the orders it placed that are still open when the stream ends for any
-   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
-   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
-   * metadata ends the stream at once with INVALID_ARGUMENT.
+   * session cancels the orders it placed that are still open (waiting stops and OCO pairs
+   * included) when the stream ends for any reason (the client ends or cancels it, its connection
+   * or keepalive is lost, its sign-in is revoked) but a server shutdown or restart, which the
+   * orders survive. Another value of that metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession: handleBidiStreamingCall<OrderSessionRequest, OrderSessionResponse>;
   /**
@@ -8856,7 +8935,7 @@ export interface MatchingServiceClient extends Client {
   /**
    * AddFunds credits an amount of an asset to a user. Needs the admin role (PERMISSION_DENIED).
    * With a request_id, a retry credits nothing more and answers with the balance (ALREADY_EXISTS
-   * if the retained request_id was used with another asset or amount).
+   * if the retained request_id was used with another asset, amount or reference).
    */
   addFunds(
     request: AddFundsRequest,
@@ -8954,10 +9033,10 @@ export interface MatchingServiceClient extends Client {
    * OrderSession is a bidirectional order-entry stream for high-rate clients: each request carries
    * a client-chosen request_id that its one response echoes. Authenticated once, at stream start.
    * Cancel on disconnect: opened with the request metadata `cancel-on-disconnect: true`, the
-   * session cancels the orders it placed that are still open when the stream ends for any
-   * reason (the client ends or cancels it, its connection or keepalive is lost, its sign-in is
-   * revoked) but a server shutdown or restart, which the orders survive. Another value of that
-   * metadata ends the stream at once with INVALID_ARGUMENT.
+   * session cancels the orders it placed that are still open (waiting stops and OCO pairs
+   * included) when the stream ends for any reason (the client ends or cancels it, its connection
+   * or keepalive is lost, its sign-in is revoked) but a server shutdown or restart, which the
+   * orders survive. Another value of that metadata ends the stream at once with INVALID_ARGUMENT.
    */
   orderSession(): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
   orderSession(options: Partial<CallOptions>): ClientDuplexStream<OrderSessionRequest, OrderSessionResponse>;
