@@ -16,10 +16,10 @@ import { rssMiB, startMatchingProcess, type ServingMatchingProcess } from '../su
  * process with a small heap: cancel-on-disconnect sessions opened and dropped in rounds (bounded
  * by the stream limits, each dropped session's orders cancelled, its place given back), thousands
  * of GTD orders whose timers all fire (the queue drains, every lock released), a dead-man switch
- * renewed thousands of times (one switch, firing once), and thousands of parked stop orders (a
- * trade triggers at most STOP_TRIGGERS_PER_COMMAND of them; one cancel-all clears them). The
- * process stays within its memory. Stops per user have no cap of their own yet: only the funds
- * they lock bound them (see the stop test).
+ * renewed thousands of times (one switch, firing once), and thousands of stop orders (at most
+ * MATCHING_MAX_STOPS_PER_USER_MARKET of them wait, the rest are refused naming the cap; a trade
+ * triggers at most STOP_TRIGGERS_PER_COMMAND of them; one cancel-all clears them). The process
+ * stays within its memory.
  */
 const ADMIN_PASSWORD = 'admin-password-for-tests';
 const HEAP_MB = 192;
@@ -33,6 +33,8 @@ const RENEWALS = 2000;
 const PARKED_STOPS = 3000;
 /** STOP_TRIGGERS_PER_COMMAND of packages/engine/src/stops.ts. */
 const TRIGGERS_PER_COMMAND = 64;
+/** MATCHING_MAX_STOPS_PER_USER_MARKET's default. */
+const STOPS_PER_USER_MARKET = 1000;
 const { SIDE_BUY, SIDE_SELL } = matching.Side;
 const OPEN = matching.OrderStatusFilter.ORDER_STATUS_FILTER_OPEN;
 
@@ -162,7 +164,7 @@ describe('a stranger floods sessions, timers and stops (separate process, small 
     await client.cancelOrder({ orderId: after }, metadata);
   });
 
-  it(`parks ${PARKED_STOPS} stop orders; a trade triggers at most ${TRIGGERS_PER_COMMAND} of them, the next the rest; one cancel-all clears them`, async () => {
+  it(`sends ${PARKED_STOPS} stop orders: ${STOPS_PER_USER_MARKET} wait, the rest are refused; a trade triggers at most ${TRIGGERS_PER_COMMAND}, the next the rest; one cancel-all clears them`, async () => {
     const untriggered = async () =>
       (await client.listOrders({ status: OPEN, pageSize: 1000 }, metadata)).orders.filter((o) => o.status === matching.OrderStatus.ORDER_STATUS_UNTRIGGERED).length;
     // 100 buy stops at 100, limit 1: once triggered they rest at 1, trading with nobody.
@@ -182,10 +184,14 @@ describe('a stranger floods sessions, timers and stops (separate process, small 
       placed.push(session.request({ requestId: BigInt(i + 1), placeLimitOrder: { market: 'BTC-USD', side: SIDE_BUY, price: '1', quantity: '0.01', stopPrice } }));
       if (i % 200 === 199) await Promise.all(placed.slice(-200));
     }
-    expect((await Promise.all(placed)).filter((a) => a.error !== undefined).map((a) => a.error!.message)).to.deep.equal([]);
+    const refusals = (await Promise.all(placed)).filter((a) => a.error !== undefined).map((a) => `${grpc.status[a.error!.code]} ${a.error!.message}`);
+    expect(refusals).to.have.length(PARKED_STOPS - STOPS_PER_USER_MARKET);
+    expect(new Set(refusals)).to.deep.equal(
+      new Set([`FAILED_PRECONDITION stop_price: ${STOPS_PER_USER_MARKET} stop orders are already waiting in BTC-USD, the most one user may have: cancel one first`]),
+    );
     await session.end();
     const { cancelledCount } = await client.cancelAllOrders({}, metadata);
-    expect(cancelledCount).to.equal(PARKED_STOPS + 100);
+    expect(cancelledCount).to.equal(STOPS_PER_USER_MARKET + 100);
     expect((await client.getBalances(metadata)).balances).to.deep.equal([{ asset: 'USD', available: '1000000', locked: '0' }]);
   });
 
