@@ -17,8 +17,8 @@ import type {
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import type { EngineState } from './state';
 import { TICKER_WINDOW_MINUTES } from './ticker';
-import { fillViewOf, tradeViewOf } from './trade-history';
-import { ROW } from './trade-ring';
+import { fillMarket, fillViewOf, tradeViewOf } from './trade-history';
+import { FILL } from './trade-ring';
 
 /**
  * A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -82,19 +82,20 @@ export class Queries implements EngineQueries {
 
   listFills(userId: string, query: ListFillsQuery): readonly FillView[] {
     const account = this.state.accounts.get(userId);
-    const ring = account === undefined ? undefined : this.state.history.existingFills(account.index);
-    if (ring === undefined) return [];
+    if (account === undefined) return [];
+    const { fills } = this.state.history;
+    const size = fills.size(account.index);
     const before = query.beforeTradeId ?? Infinity;
     const from = query.from ?? -Infinity;
     const to = query.to ?? Infinity;
     const market = query.market === undefined ? undefined : this.state.marketsBySymbol.get(query.market);
     if (query.market !== undefined && market === undefined) return [];
     const out: FillView[] = [];
-    for (let i = 0; i < ring.size && out.length < query.limit; i++) {
-      const timestamp = ring.newest(i, ROW.timestamp);
-      if (ring.newest(i, ROW.tradeId) >= before || timestamp < from || timestamp >= to) continue;
-      if (market !== undefined && ring.newest(i, ROW.market) !== market.index) continue;
-      out.push(fillViewOf(ring, i, account!.index, this.state.markets));
+    for (let i = 0; i < size && out.length < query.limit; i++) {
+      const timestamp = fills.newest(account.index, i, FILL.timestamp);
+      if (fills.newest(account.index, i, FILL.tradeId) >= before || timestamp < from || timestamp >= to) continue;
+      if (market !== undefined && fillMarket(fills, account.index, i) !== market.index) continue;
+      out.push(fillViewOf(fills, account.index, i, this.state.markets));
     }
     return out;
   }
@@ -105,7 +106,7 @@ export class Queries implements EngineQueries {
     const ring = this.state.history.markets[found.index]!;
     const userIds = (account: number): string => this.state.accountList[account]!.userId;
     const out: TradeView[] = [];
-    for (let i = 0; i < ring.size && i < limit; i++) out.push(tradeViewOf(ring, i, this.state.markets, userIds));
+    for (let i = 0; i < ring.size && i < limit; i++) out.push(tradeViewOf(ring, i, found, userIds));
     return out;
   }
 
