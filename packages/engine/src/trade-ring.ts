@@ -98,36 +98,38 @@ export class TradeRing {
 const CHUNK_ROWS = 16;
 const CHUNK_SHIFT = 4;
 const CHUNK = CHUNK_ROWS * FILL_FIELDS;
-const FIRST_CHUNKS = 64;
+/** Chunks of a slab: 256, 256 KB. */
+const SLAB_SHIFT = 8;
+const SLAB_CHUNKS = 1 << SLAB_SHIFT;
 const FIRST_ACCOUNTS = 64;
 
 /**
- * Each account's newest `capacity` fills (FILL rows), all accounts' rings in one pool of 16-row
- * chunks that a ring takes as it fills up. One array for every user, rather than one per user
- * grown by doubling: thousands of users' small arrays, each replaced several times as it grew, were
- * as many ArrayBuffers, whose memory outside the heap brought on full garbage collections (measured:
- * most of what recording fills cost the engine bench).
+ * Each account's newest `capacity` fills (FILL rows), all accounts' rings in 16-row chunks of a
+ * few large slabs, a ring taking a chunk as it fills up. Not one array per user grown by doubling:
+ * thousands of users' small arrays, each replaced several times as it grew, were as many
+ * ArrayBuffers, and their memory outside the heap brought on full garbage collections (measured:
+ * most of what recording fills cost the engine bench). Slabs are added, never copied or dropped.
  */
 export class FillRings {
-  /** The chunks, `CHUNK` numbers each; replaced (doubled) when full. */
-  rows: Float64Array;
+  /** The slab of the row `claim` returned last. */
+  rows: Float64Array = new Float64Array(0);
+  private readonly slabs: Float64Array[] = [];
   private chunks = 0;
   private readonly chunksPerRing: number;
-  /** By account: the pool chunk of each chunk of its ring (ring chunk k at account × chunksPerRing + k). */
+  /** By account: the chunk number of each chunk of its ring (ring chunk k at account × chunksPerRing + k). */
   private chunkOf: Int32Array;
   /** By account: fills held, and the ring slot of the oldest once full (0 before). */
   private counts = new Float64Array(FIRST_ACCOUNTS);
   private starts = new Float64Array(FIRST_ACCOUNTS);
 
   constructor(readonly capacity: number) {
-    this.rows = new Float64Array(capacity === 0 ? 0 : FIRST_CHUNKS * CHUNK);
     this.chunksPerRing = Math.ceil(capacity / CHUNK_ROWS);
     this.chunkOf = new Int32Array(FIRST_ACCOUNTS * this.chunksPerRing);
   }
 
   /**
-   * Makes room for a new newest fill of `account` and returns its offset in `rows` (read `rows`
-   * after the call), for the caller to write every field. Only for a capacity above 0.
+   * Makes room for a new newest fill of `account`: returns its offset in `rows`, which now is its
+   * slab, for the caller to write every field. Only for a capacity above 0.
    */
   claim(account: number): number {
     if (account >= this.counts.length) this.growAccounts(account);
@@ -142,13 +144,15 @@ export class FillRings {
       slot = this.starts[account]!;
       this.starts[account] = slot + 1 === capacity ? 0 : slot + 1;
     }
-    return this.offset(account, slot);
+    const chunk = this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]!;
+    this.rows = this.slabs[chunk >> SLAB_SHIFT]!;
+    return offset(chunk, slot);
   }
 
   /** Appends a copy of `row` (FILL_FIELDS numbers) to the account's ring; nothing when the capacity is 0. */
   push(account: number, row: Float64Array): void {
     if (this.capacity === 0) return;
-    const at = this.claim(account); // first: it may replace `rows`
+    const at = this.claim(account); // first: it sets `rows`
     this.rows.set(row, at);
   }
 
@@ -160,7 +164,9 @@ export class FillRings {
   /** Field `field` of the account's i-th newest fill (0: the newest), i below its size. */
   newest(account: number, i: number, field: number): number {
     const count = this.counts[account]!;
-    return this.rows[this.offset(account, (this.starts[account]! + count - 1 - i) % count) + field]!;
+    const slot = (this.starts[account]! + count - 1 - i) % count;
+    const chunk = this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]!;
+    return this.slabs[chunk >> SLAB_SHIFT]![offset(chunk, slot) + field]!;
   }
 
   /** A copy of the account's fills, oldest first. */
@@ -168,22 +174,13 @@ export class FillRings {
     const count = this.size(account);
     const out = new Float64Array(count * FILL_FIELDS);
     for (let i = 0; i < count; i++) {
-      const at = this.offset(account, (this.starts[account]! + i) % count);
-      out.set(this.rows.subarray(at, at + FILL_FIELDS), i * FILL_FIELDS);
+      for (let f = 0; f < FILL_FIELDS; f++) out[i * FILL_FIELDS + f] = this.newest(account, count - 1 - i, f);
     }
     return out;
   }
 
-  private offset(account: number, slot: number): number {
-    return this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]! * CHUNK + (slot & (CHUNK_ROWS - 1)) * FILL_FIELDS;
-  }
-
   private newChunk(): number {
-    if ((this.chunks + 1) * CHUNK > this.rows.length) {
-      const rows = new Float64Array(this.rows.length * 2);
-      rows.set(this.rows);
-      this.rows = rows;
-    }
+    if ((this.chunks & (SLAB_CHUNKS - 1)) === 0) this.slabs.push(new Float64Array(SLAB_CHUNKS * CHUNK));
     return this.chunks++;
   }
 
@@ -201,4 +198,9 @@ export class FillRings {
     chunkOf.set(this.chunkOf);
     this.chunkOf = chunkOf;
   }
+}
+
+/** Where ring slot `slot`, in chunk `chunk`, starts in the chunk's slab. */
+function offset(chunk: number, slot: number): number {
+  return (chunk & (SLAB_CHUNKS - 1)) * CHUNK + (slot & (CHUNK_ROWS - 1)) * FILL_FIELDS;
 }

@@ -318,12 +318,12 @@ describe('engine: the typed trade ring', () => {
         ]);
       }
     }
-    // A hundred more accounts' first chunks outgrow the pool's first array: it is copied, rings and all.
-    for (let account = 10; account < 110; account++) {
+    // Three hundred more accounts' first chunks take more than the first slab (256 chunks).
+    for (let account = 10; account < 310; account++) {
       row[FILL.tradeId] = account;
       rings.push(account, row);
     }
-    expect([rings.size(109), rings.newest(109, 0, FILL.tradeId), rings.newest(10, 0, FILL.tradeId)]).to.deep.equal([1, 109, 10]);
+    expect([rings.size(309), rings.newest(309, 0, FILL.tradeId), rings.newest(10, 0, FILL.tradeId)]).to.deep.equal([1, 309, 10]);
     const ids = (account: number): number[] => {
       const copy = rings.copyRows(account);
       return Array.from({ length: copy.length / FILL_FIELDS }, (_, k) => copy[k * FILL_FIELDS + FILL.tradeId]!);
