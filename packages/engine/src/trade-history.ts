@@ -4,12 +4,9 @@
  * Part of the state (snapshot and hash), so history survives a restart and is the same on every
  * replica. Bounded: at most tradesRetainedPerMarket rows per market (96 bytes each) and
  * fillsRetainedPerUser per user (64 bytes each). A fill row holds only its user's side: recording
- * a trade writes three narrow rows in place and allocates nothing; quote amounts, sides and fee
- * assets are derived when a query asks.
+ * a trade writes three narrow rows in place and allocates no object; quote amounts, sides and fee
+ * assets are derived when a query asks (queries.ts).
  */
-import type { FillView, TradeView } from './api';
-import type { Market } from './market';
-import * as settlement from './settlement';
 import { MarketTicker } from './ticker';
 import { FILL as FILL_OFFSETS, FILL_BUYS, FILL_TAKER, FillRings, TRADE as TRADE_OFFSETS, TRADE_FIELDS, TradeRing } from './trade-ring';
 
@@ -21,7 +18,6 @@ const TRADE = TRADE_OFFSETS;
 const FILL = FILL_OFFSETS;
 const TAKER = FILL_TAKER;
 const BUYS = FILL_BUYS;
-const { quoteAmount } = settlement;
 
 export const DEFAULT_FILLS_RETAINED_PER_USER = 100;
 export const DEFAULT_TRADES_RETAINED_PER_MARKET = 1000;
@@ -97,57 +93,4 @@ export class TradeHistory {
   isEmpty(): boolean {
     return this.tickers.every((t) => t.lastPrice === 0);
   }
-}
-
-/** The market index of the account's i-th newest fill. */
-export function fillMarket(fills: FillRings, account: number, i: number): number {
-  return Math.floor(fills.newest(account, i, FILL.flags) / 4);
-}
-
-/** The i-th newest trade of `market`'s ring as a TradeView; `userIds` by account index. */
-export function tradeViewOf(ring: TradeRing, i: number, market: Market, userIds: (account: number) => string): TradeView {
-  const f = (field: number): number => ring.newest(i, field);
-  const price = f(TRADE.price);
-  const quantity = f(TRADE.quantity);
-  return {
-    tradeId: f(TRADE.tradeId),
-    market: market.symbol,
-    price: BigInt(price),
-    quantity: BigInt(quantity),
-    quoteAmount: BigInt(quoteAmount(price, quantity)),
-    makerOrderId: f(TRADE.makerOrderId),
-    takerOrderId: f(TRADE.takerOrderId),
-    makerUserId: userIds(f(TRADE.makerAccount)),
-    takerUserId: userIds(f(TRADE.takerAccount)),
-    takerSide: f(TRADE.takerSells) === 1 ? 'sell' : 'buy',
-    makerFee: BigInt(f(TRADE.makerFee)),
-    takerFee: BigInt(f(TRADE.takerFee)),
-    timestamp: f(TRADE.timestamp),
-    seq: f(TRADE.seq),
-  };
-}
-
-/** The account's i-th newest fill, as that user saw it (the other party stays out). */
-export function fillViewOf(fills: FillRings, account: number, i: number, markets: readonly Market[]): FillView {
-  const f = (field: number): number => fills.newest(account, i, field);
-  const flags = f(FILL.flags);
-  const buys = (flags & BUYS) !== 0;
-  const market = markets[Math.floor(flags / 4)]!;
-  const price = f(FILL.price);
-  const quantity = f(FILL.quantity);
-  return {
-    tradeId: f(FILL.tradeId),
-    market: market.symbol,
-    orderId: f(FILL.orderId),
-    side: buys ? 'buy' : 'sell',
-    liquidity: (flags & TAKER) !== 0 ? 'taker' : 'maker',
-    price: BigInt(price),
-    quantity: BigInt(quantity),
-    quoteAmount: BigInt(quoteAmount(price, quantity)),
-    fee: BigInt(f(FILL.fee)),
-    // Each side pays in what it receives: a buyer the base asset, a seller the quote.
-    feeAsset: buys ? market.config.base : market.config.quote,
-    timestamp: f(FILL.timestamp),
-    seq: f(FILL.seq),
-  };
 }
