@@ -18,6 +18,7 @@
  * with the other's; the machine's load average is printed, as other work on it skews wall time.
  */
 import { loadavg } from 'node:os';
+import { GCProfiler } from 'node:v8';
 import { OrderBook } from 'nodejs-order-book';
 import type { Command, EngineConfig } from '../src/index';
 import { Engine, MAX_UNITS } from '../src/index';
@@ -88,8 +89,34 @@ interface Fingerprint {
   filled: number; cancelHits: number; errors: number; askLevels: number; bidLevels: number;
   liveOrders: number; askVol: number; bidVol: number; depthHash: string;
 }
-/** ns: wall-clock time of the timed loop; cpuNs: CPU time of the process in it (all threads, GC helpers included). */
-interface RunResult { ns: number; cpuNs: number; fp: Fingerprint; peakHeap: number }
+/**
+ * ns: wall-clock time of the timed loop; cpuNs: CPU time of the process in it (all threads, GC helpers included);
+ * allocated: bytes allocated on the JS heap in it; gcNs: time in garbage collection pauses in it.
+ */
+interface RunResult { ns: number; cpuNs: number; fp: Fingerprint; peakHeap: number; allocated: number; gcNs: number }
+
+/**
+ * Watches the garbage collections from now on; the returned function stops and tells the bytes
+ * allocated on the JS heap since (each collection's heap before it less the heap the previous one
+ * left, plus the growth since the last) and the collections' pause time. Typed arrays' memory
+ * outside the heap is not counted.
+ */
+function watchHeap(): () => { allocated: number; gcNs: number } {
+  const profiler = new GCProfiler();
+  const used0 = process.memoryUsage().heapUsed;
+  profiler.start();
+  return () => {
+    const usedNow = process.memoryUsage().heapUsed;
+    const { statistics } = profiler.stop();
+    let allocated = 0, gcNs = 0, left = used0;
+    for (const gc of statistics) {
+      allocated += gc.beforeGC.heapStatistics.usedHeapSize - left;
+      left = gc.afterGC.heapStatistics.usedHeapSize;
+      gcNs += gc.cost * 1000;
+    }
+    return { allocated: allocated + usedNow - left, gcNs };
+  };
+}
 
 /** FNV-1a over [price, size] levels, asks then [-1,-1] then bids: as the baseline computes it. */
 function depthHash(asks: number[][], bids: number[][]): string {
@@ -168,6 +195,7 @@ function runOurs(w: Workload, inputs: OurInputs, lat: Float64Array | null): RunR
   const { n, op, side, oid } = w;
   const { prices, sizes, owner } = inputs;
   let filled = 0n, cancelHits = 0, errors = 0, peakHeap = 0, events = 0;
+  const heap = watchHeap();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
@@ -197,6 +225,7 @@ function runOurs(w: Workload, inputs: OurInputs, lat: Float64Array | null): RunR
   }
   const ns = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
+  const { allocated, gcNs } = heap();
   const cpuNs = (cpu.user + cpu.system) * 1000;
   peakHeap = Math.max(peakHeap, heapInUse());
   const d = engine.depth(MARKET, Infinity)!;
@@ -207,7 +236,7 @@ function runOurs(w: Workload, inputs: OurInputs, lat: Float64Array | null): RunR
   const liveOrders = d.asks.concat(d.bids).reduce((a, l) => a + l.orderCount, 0);
   if (events === 0) throw new Error('no events: the real path was not measured');
   return {
-    ns, cpuNs, peakHeap,
+    ns, cpuNs, peakHeap, allocated, gcNs,
     fp: {
       filled: Number(filled / QTY_UNITS_PER_LOT), cancelHits, errors, askLevels: asks.length, bidLevels: bids.length,
       liveOrders, askVol: vol(asks), bidVol: vol(bids), depthHash: depthHash(asks, bids),
@@ -221,6 +250,7 @@ function runNob(w: Workload, lat: Float64Array | null): RunResult {
   const ob = new OrderBook();
   const { n, op, side, price, size, oid, ids } = w;
   let filled = 0, cancelHits = 0, errors = 0, peakHeap = 0;
+  const heap = watchHeap();
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < n; i++) {
@@ -236,6 +266,7 @@ function runNob(w: Workload, lat: Float64Array | null): RunResult {
   }
   const ns = Number(process.hrtime.bigint() - t0);
   const cpu = process.cpuUsage(cpu0);
+  const { allocated, gcNs } = heap();
   const cpuNs = (cpu.user + cpu.system) * 1000;
   peakHeap = Math.max(peakHeap, heapInUse());
   const [asks, bids] = ob.depth() as [number[][], number[][]];
@@ -243,7 +274,7 @@ function runNob(w: Workload, lat: Float64Array | null): RunResult {
   const snap = ob.snapshot();
   const liveOrders = snap.asks.concat(snap.bids).reduce((a: number, l: { orders: unknown[] }) => a + l.orders.length, 0);
   return {
-    ns, cpuNs, peakHeap,
+    ns, cpuNs, peakHeap, allocated, gcNs,
     fp: {
       filled, cancelHits, errors, askLevels: asks.length, bidLevels: bids.length, liveOrders,
       askVol: vol(asks), bidVol: vol(bids), depthHash: depthHash(asks, bids),
@@ -254,12 +285,13 @@ function runNob(w: Workload, lat: Float64Array | null): RunResult {
 // ---- reporting ----------------------------------------------------------------------------------
 const fmt = (x: number): string => Math.round(x).toLocaleString('en-US');
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+const pct = (share: number): string => `${(share * 100).toFixed(1)} %`;
 const maxRss = (): number => process.resourceUsage().maxRSS * 1024;
 
-interface Measured { rate: number; fp: Fingerprint; peakHeap: number }
+interface Measured { rate: number; fp: Fingerprint; peakHeap: number; bytesPerOp: number; gcShare: number }
 
 function throughput(label: string, runs: number, once: (lat: Float64Array | null) => RunResult): Measured {
-  const rates: number[] = [];
+  const rates: number[] = [], bytesPerOp: number[] = [], gcShares: number[] = [];
   let last: RunResult | undefined;
   let peakHeap = 0;
   for (let r = 0; r < runs; r++) {
@@ -267,27 +299,30 @@ function throughput(label: string, runs: number, once: (lat: Float64Array | null
     last = once(null);
     const rate = N / (last.ns / 1e9);
     rates.push(rate);
+    bytesPerOp.push(last.allocated / N);
+    gcShares.push(last.gcNs / last.ns);
     peakHeap = Math.max(peakHeap, last.peakHeap);
     console.log(
-      `${label} run ${r + 1}: ${(last.ns / 1e6).toFixed(0)} ms, ${fmt(rate)} ops/s (per CPU-second: ${fmt(N / (last.cpuNs / 1e9))}) ${JSON.stringify(last.fp)}`,
+      `${label} run ${r + 1}: ${(last.ns / 1e6).toFixed(0)} ms, ${fmt(rate)} ops/s (per CPU-second: ${fmt(N / (last.cpuNs / 1e9))}), ` +
+        `${fmt(last.allocated / N)} B/op allocated, GC ${pct(last.gcNs / last.ns)} of the time ${JSON.stringify(last.fp)}`,
     );
   }
-  rates.sort((a, b) => a - b);
-  return { rate: rates[Math.floor(runs / 2)]!, fp: last!.fp, peakHeap };
+  const median = (xs: number[]): number => xs.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+  return { rate: median(rates), fp: last!.fp, peakHeap, bytesPerOp: median(bytesPerOp), gcShare: median(gcShares) };
 }
 
 function latency(label: string, w: Workload, once: (lat: Float64Array | null) => RunResult): void {
   gc();
   const lat = new Float64Array(N);
   once(lat);
-  const pct = (arr: Float64Array, kind: string): void => {
+  const percentiles = (arr: Float64Array, kind: string): void => {
     arr.sort();
     const n = arr.length;
     const p = (q: number): string => `${(arr[Math.min(n - 1, Math.floor(q * n))]! / 1000).toFixed(2)}us`;
     console.log(`${label} latency ${kind} (n=${n}): p50=${p(0.5)} p99=${p(0.99)} p99.9=${p(0.999)} max=${(arr[n - 1]! / 1000).toFixed(1)}us`);
   };
-  pct(Float64Array.from(lat.filter((_, i) => w.op[i] === OP_LIMIT)), 'place ');
-  pct(Float64Array.from(lat.filter((_, i) => w.op[i] === OP_CANCEL)), 'cancel');
+  percentiles(Float64Array.from(lat.filter((_, i) => w.op[i] === OP_LIMIT)), 'place ');
+  percentiles(Float64Array.from(lat.filter((_, i) => w.op[i] === OP_CANCEL)), 'cancel');
 }
 
 /** Heap held by `count` resting (non-crossing) orders from 1000 users, after a full gc. */
@@ -333,11 +368,11 @@ console.log(`engine bench: n=${N} seed=${SEED} limits=${nLimit} cancels=${nCance
 const inputs = ourInputs(w);
 const ours = throughput('ours', RUNS, (lat) => runOurs(w, inputs, lat));
 latency('ours', w, (lat) => runOurs(w, inputs, lat));
-console.log(`ours: median ${fmt(ours.rate)} ops/s over ${RUNS} runs, peak heap (JS + typed arrays) ${mb(ours.peakHeap)}, maxRSS so far ${mb(maxRss())}`);
+console.log(`ours: median ${fmt(ours.rate)} ops/s over ${RUNS} runs, ${fmt(ours.bytesPerOp)} B/op allocated, GC ${pct(ours.gcShare)} of the time, peak heap (JS + typed arrays) ${mb(ours.peakHeap)}, maxRSS so far ${mb(maxRss())}`);
 if (!SKIP_NOB) {
   const theirs = throughput('nodejs-order-book', NOB_RUNS, (lat) => runNob(w, lat));
   latency('nodejs-order-book', w, (lat) => runNob(w, lat));
-  console.log(`nodejs-order-book: median ${fmt(theirs.rate)} ops/s over ${NOB_RUNS} runs, peak heap (JS + typed arrays) ${mb(theirs.peakHeap)}, maxRSS so far ${mb(maxRss())}`);
+  console.log(`nodejs-order-book: median ${fmt(theirs.rate)} ops/s over ${NOB_RUNS} runs, ${fmt(theirs.bytesPerOp)} B/op allocated, GC ${pct(theirs.gcShare)} of the time, peak heap (JS + typed arrays) ${mb(theirs.peakHeap)}, maxRSS so far ${mb(maxRss())}`);
   console.log(`ratio: ours/nodejs-order-book = ${(ours.rate / theirs.rate).toFixed(1)}x`);
   const keys = Object.keys(ours.fp) as (keyof Fingerprint)[];
   for (const k of keys) console.log(`  ${k.padEnd(10)} ours ${String(ours.fp[k]).padStart(10)}  theirs ${String(theirs.fp[k]).padStart(10)}`);

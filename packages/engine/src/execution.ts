@@ -213,8 +213,8 @@ export class Execution implements FillHandler {
       seq: this.state.lastSeq + 1,
     };
     this.state.history.record(
-      trade.tradeId, market.index, level.price, quantity, quote, trade.makerOrderId, trade.takerOrderId,
-      store.accountIndex(maker), store.accountIndex(taker), !takerBuys, this.now, trade.seq, Number(trade.makerFee), Number(trade.takerFee),
+      trade.tradeId, market.index, level.price, quantity, quote, trade.makerOrderId, trade.takerOrderId, store.accountIndex(maker),
+      store.accountIndex(taker), takerBuys, this.now, trade.seq, market.chargesFees ? settlement.makerFeeUnits : 0, market.chargesFees ? settlement.takerFeeUnits : 0,
     );
     if (this.trades === NO_TRADES) this.trades = [];
     this.trades.push(trade);

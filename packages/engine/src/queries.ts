@@ -14,11 +14,12 @@ import type {
   TickerView,
   TradeView,
 } from './api';
+import type { Market } from './market';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
+import { quoteAmount } from './settlement';
 import type { EngineState } from './state';
 import { TICKER_WINDOW_MINUTES } from './ticker';
-import { fillViewOf, tradeViewOf } from './trade-history';
-import { ROW } from './trade-ring';
+import { FILL, FILL_BUYS, FILL_TAKER, type FillRings, TRADE, type TradeRing } from './trade-ring';
 
 /**
  * A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -82,19 +83,20 @@ export class Queries implements EngineQueries {
 
   listFills(userId: string, query: ListFillsQuery): readonly FillView[] {
     const account = this.state.accounts.get(userId);
-    const ring = account === undefined ? undefined : this.state.history.existingFills(account.index);
-    if (ring === undefined) return [];
+    if (account === undefined) return [];
+    const { fills } = this.state.history;
+    const size = fills.size(account.index);
     const before = query.beforeTradeId ?? Infinity;
     const from = query.from ?? -Infinity;
     const to = query.to ?? Infinity;
     const market = query.market === undefined ? undefined : this.state.marketsBySymbol.get(query.market);
     if (query.market !== undefined && market === undefined) return [];
     const out: FillView[] = [];
-    for (let i = 0; i < ring.size && out.length < query.limit; i++) {
-      const timestamp = ring.newest(i, ROW.timestamp);
-      if (ring.newest(i, ROW.tradeId) >= before || timestamp < from || timestamp >= to) continue;
-      if (market !== undefined && ring.newest(i, ROW.market) !== market.index) continue;
-      out.push(fillViewOf(ring, i, account!.index, this.state.markets));
+    for (let i = 0; i < size && out.length < query.limit; i++) {
+      const timestamp = fills.newest(account.index, i, FILL.timestamp);
+      if (fills.newest(account.index, i, FILL.tradeId) >= before || timestamp < from || timestamp >= to) continue;
+      if (market !== undefined && fillMarket(fills, account.index, i) !== market.index) continue;
+      out.push(fillViewOf(fills, account.index, i, this.state.markets));
     }
     return out;
   }
@@ -105,7 +107,7 @@ export class Queries implements EngineQueries {
     const ring = this.state.history.markets[found.index]!;
     const userIds = (account: number): string => this.state.accountList[account]!.userId;
     const out: TradeView[] = [];
-    for (let i = 0; i < ring.size && i < limit; i++) out.push(tradeViewOf(ring, i, this.state.markets, userIds));
+    for (let i = 0; i < ring.size && i < limit; i++) out.push(tradeViewOf(ring, i, found, userIds));
     return out;
   }
 
@@ -146,4 +148,57 @@ export class Queries implements EngineQueries {
     const account = this.state.accounts.get(userId);
     return account === undefined ? undefined : this.state.timers.deadMan.deadlineOf(account.index);
   }
+}
+
+/** The market index of the account's i-th newest fill. */
+export function fillMarket(fills: FillRings, account: number, i: number): number {
+  return Math.floor(fills.newest(account, i, FILL.flags) / 4);
+}
+
+/** The i-th newest trade of `market`'s ring as a TradeView; `userIds` by account index. */
+export function tradeViewOf(ring: TradeRing, i: number, market: Market, userIds: (account: number) => string): TradeView {
+  const f = (field: number): number => ring.newest(i, field);
+  const price = f(TRADE.price);
+  const quantity = f(TRADE.quantity);
+  return {
+    tradeId: f(TRADE.tradeId),
+    market: market.symbol,
+    price: BigInt(price),
+    quantity: BigInt(quantity),
+    quoteAmount: BigInt(quoteAmount(price, quantity)),
+    makerOrderId: f(TRADE.makerOrderId),
+    takerOrderId: f(TRADE.takerOrderId),
+    makerUserId: userIds(f(TRADE.makerAccount)),
+    takerUserId: userIds(f(TRADE.takerAccount)),
+    takerSide: f(TRADE.takerSells) === 1 ? 'sell' : 'buy',
+    makerFee: BigInt(f(TRADE.makerFee)),
+    takerFee: BigInt(f(TRADE.takerFee)),
+    timestamp: f(TRADE.timestamp),
+    seq: f(TRADE.seq),
+  };
+}
+
+/** The account's i-th newest fill, as that user saw it (the other party stays out). */
+export function fillViewOf(fills: FillRings, account: number, i: number, markets: readonly Market[]): FillView {
+  const f = (field: number): number => fills.newest(account, i, field);
+  const flags = f(FILL.flags);
+  const buys = (flags & FILL_BUYS) !== 0;
+  const market = markets[Math.floor(flags / 4)]!;
+  const price = f(FILL.price);
+  const quantity = f(FILL.quantity);
+  return {
+    tradeId: f(FILL.tradeId),
+    market: market.symbol,
+    orderId: f(FILL.orderId),
+    side: buys ? 'buy' : 'sell',
+    liquidity: (flags & FILL_TAKER) !== 0 ? 'taker' : 'maker',
+    price: BigInt(price),
+    quantity: BigInt(quantity),
+    quoteAmount: BigInt(quoteAmount(price, quantity)),
+    fee: BigInt(f(FILL.fee)),
+    // Each side pays in what it receives: a buyer the base asset, a seller the quote.
+    feeAsset: buys ? market.config.base : market.config.quote,
+    timestamp: f(FILL.timestamp),
+    seq: f(FILL.seq),
+  };
 }

@@ -80,6 +80,9 @@ export class Settlement {
   /** The fees of the last fill settled on a market with fees, in the asset each side received (see TradeView). */
   makerFee = ZERO;
   takerFee = ZERO;
+  /** The same fees as numbers (for the trade history's rows). */
+  makerFeeUnits = 0;
+  takerFeeUnits = 0;
 
   constructor(
     private readonly state: EngineState,
@@ -167,6 +170,8 @@ export class Settlement {
         this.recorder.balance(ref);
       }
     }
+    this.makerFeeUnits = makerFee;
+    this.takerFeeUnits = takerFee;
     this.makerFee = BigInt(makerFee);
     this.takerFee = BigInt(takerFee);
     store.addFee(maker, this.makerFee);

