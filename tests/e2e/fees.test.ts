@@ -85,6 +85,26 @@ describe('markets from MATCHING_MARKETS_FILE: fees and instrument rules', () => 
     expect(await stack.balances(taker)).to.deep.equal(before);
   });
 
+  it('refuses a stop price off the tick and a pair whose stop order is under the minimum notional, naming the field, and changes nothing', async () => {
+    const before = await stack.balances(taker);
+    const offTick = ['INVALID_FIELD', 'stop_price', 'not a multiple of the tick size 0.01'];
+    const { client } = stack;
+    expect(await refusal(client.placeLimitOrder({ market: 'BTC-USD', side: SIDE_BUY, price: '100', quantity: '1', stopPrice: '100.005' }, taker.metadata))).to.deep.equal(offTick);
+    expect(await refusal(client.placeMarketOrder({ market: 'BTC-USD', side: SIDE_SELL, quantity: '1', stopPrice: '90.005' }, taker.metadata))).to.deep.equal(offTick);
+    const pair = { market: 'BTC-USD', side: SIDE_SELL, quantity: '1', price: '120', stopPrice: '90.005' };
+    expect(await refusal(client.placeOcoOrder(pair, taker.metadata))).to.deep.equal(offTick);
+    expect(await refusal(client.placeMarketOrder({ market: 'BTC-USD', side: SIDE_SELL, quantity: '0.1', stopPrice: '1' }, taker.metadata))).to.deep.equal([
+      'INVALID_FIELD', 'quantity', "the order's value 0.1 USD is below the minimum notional 10 USD",
+    ]);
+    expect(await refusal(client.placeOcoOrder({ ...pair, quantity: '0.1', stopPrice: '1' }, taker.metadata))).to.deep.equal([
+      'INVALID_FIELD', 'stop_price', "the stop order's value 0.1 USD is below the minimum notional 10 USD",
+    ]);
+    expect(await refusal(client.placeOcoOrder({ ...pair, quantity: '0.1', stopPrice: '2', stopLimitPrice: '1' }, taker.metadata))).to.deep.equal([
+      'INVALID_FIELD', 'stop_limit_price', "the stop order's value 0.1 USD is below the minimum notional 10 USD",
+    ]);
+    expect(await stack.balances(taker)).to.deep.equal(before);
+  });
+
   it('charges each side in the asset it receives, shows each its own fee only, and StreamTrades none', async () => {
     const trades = new StreamReader(stack.client.raw.streamTrades({ market: 'ETH-USD' }));
     const makerUpdates = new StreamReader(stack.client.raw.streamOrderUpdates({ market: 'ETH-USD' }, maker.metadata));

@@ -71,7 +71,7 @@ const NO_ORDER = NONE;
 const { planTake, wouldCross } = matching;
 const { buyLockAmount } = settlement;
 const { amendError, amountError, deadManTimeoutError, instrumentRuleError, invalid, isClientOrderId, limitError, notionalError, ocoPriceError, placementError, reject } = validation;
-const { invalidArgument, stopLimitError, stopPriceError, userIdError } = validation;
+const { stopLimitError, stopPriceError, tickError, userIdError } = validation;
 const { quoteAmount } = settlement;
 const ORDER_LIMIT = MAX_ORDER_UNITS;
 
@@ -192,7 +192,10 @@ export class Engine implements EngineQueries {
     const value = buyLockAmount(price, quantity);
     if (value > ORDER_LIMIT) return this.risk.tooValuable(market);
     if (market.hasRules) {
-      const ruleError = instrumentRuleError(market, price, quantity) ?? notionalError(market, quoteAmount(price, quantity));
+      const ruleError =
+        instrumentRuleError(market, price, quantity) ??
+        (cmd.stopPrice === undefined ? undefined : tickError(market, 'stop_price', Number(cmd.stopPrice))) ??
+        notionalError(market, quoteAmount(price, quantity));
       if (ruleError !== undefined) return { ok: false, error: ruleError };
     }
 
@@ -276,10 +279,10 @@ export class Engine implements EngineQueries {
    * stopMarketBuyLockPrice (rounded up, as a limit buy's lock). Both are bounded as that limit order would be.
    */
   private placeStopMarket(cmd: PlaceMarketCommand, account: Account | undefined, clientOrderId: string | undefined, quantity: number): CommandResult {
-    const stopError = stopPriceError(cmd.stopPrice!);
-    if (stopError !== undefined) return { ok: false, error: stopError };
     const market = this.state.marketsBySymbol.get(cmd.market)!;
     const stopPrice = Number(cmd.stopPrice);
+    const stopError = stopPriceError(cmd.stopPrice!) ?? (market.hasRules ? tickError(market, 'stop_price', stopPrice) : undefined);
+    if (stopError !== undefined) return { ok: false, error: stopError };
     const lockPrice = stopMarketBuyLockPrice(stopPrice);
     const value = buyLockAmount(lockPrice, quantity);
     if (lockPrice > ORDER_LIMIT || value > ORDER_LIMIT) return this.risk.tooValuable(market);
@@ -336,8 +339,11 @@ export class Engine implements EngineQueries {
     if (market.hasRules) {
       const ruleError =
         instrumentRuleError(market, price, quantity) ??
-        (stopLimit !== undefined && stopLimit % market.tickSize !== 0 ? invalidArgument('stop_limit_price', 'not a multiple of the tick size') : undefined) ??
-        notionalError(market, quoteAmount(price, quantity));
+        tickError(market, 'stop_price', stopPrice) ??
+        (stopLimit === undefined ? undefined : tickError(market, 'stop_limit_price', stopLimit)) ??
+        notionalError(market, quoteAmount(price, quantity)) ??
+        // The stop order's value as it would be alone: at its limit price, or (a stop-market) at its stop price.
+        notionalError(market, quoteAmount(stopLimit ?? stopPrice, quantity), stopLimit === undefined ? 'stop_price' : 'stop_limit_price', "the stop order's");
       if (ruleError !== undefined) return { ok: false, error: ruleError };
     }
     const buy = cmd.side === 'buy';

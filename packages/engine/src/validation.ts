@@ -153,19 +153,29 @@ export interface InstrumentRules {
  * order that enters a book — limit, market and amended orders alike.
  */
 export function instrumentRuleError(market: InstrumentRules, price: number | undefined, quantity: number): EngineError | undefined {
-  if (price !== undefined && price % market.tickSize !== 0) {
-    return invalidArgument('price', `not a multiple of the tick size ${formatPrice(BigInt(market.tickSize))}`);
+  if (price !== undefined) {
+    const priceError = tickError(market, 'price', price);
+    if (priceError !== undefined) return priceError;
   }
   if (quantity % market.lotSize !== 0) return invalidArgument('quantity', `not a multiple of the lot size ${formatQuantity(BigInt(market.lotSize))}`);
   if (quantity < market.minQuantity) return invalidArgument('quantity', `below the minimum quantity ${formatQuantity(BigInt(market.minQuantity))}`);
   return undefined;
 }
 
-/** The minimum notional rule: `notional` is the order's value in quote units (what its fills would pay, for a market order). */
-export function notionalError(market: InstrumentRules, notional: number): EngineError | undefined {
+/** The tick size rule, for any of an order's prices (`field`: price, stop_price, stop_limit_price). */
+export function tickError(market: InstrumentRules, field: string, price: number): EngineError | undefined {
+  return price % market.tickSize === 0 ? undefined : invalidArgument(field, `not a multiple of the tick size ${formatPrice(BigInt(market.tickSize))}`);
+}
+
+/**
+ * The minimum notional rule: `notional` is the order's value in quote units (what its fills would
+ * pay, for a market order). A pair's stop order names the price its value was taken at instead of
+ * the quantity both orders share.
+ */
+export function notionalError(market: InstrumentRules, notional: number, field = 'quantity', order = "the order's"): EngineError | undefined {
   if (notional >= market.minNotional) return undefined;
   const quote = market.config.quote;
-  return invalidArgument('quantity', `the order's value ${formatAmount(BigInt(notional))} ${quote} is below the minimum notional ${formatAmount(BigInt(market.minNotional))} ${quote}`);
+  return invalidArgument(field, `${order} value ${formatAmount(BigInt(notional))} ${quote} is below the minimum notional ${formatAmount(BigInt(market.minNotional))} ${quote}`);
 }
 
 /**

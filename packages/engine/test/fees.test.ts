@@ -277,6 +277,36 @@ describe('instrument rules: tick size, lot size, minimum quantity and notional',
     expect(accepted(h.amend('T', id, { price: '99.99', quantity: '0.5' })).value.kind).to.equal('amended');
   });
 
+  it('refuse a stop price off the tick, for a stop-limit, a stop-market and a pair, as a price off it', () => {
+    const h = ruled();
+    accepted(h.deposit('T', 'BTC', '10'));
+    const offTick = { code: 'INVALID_ARGUMENT', field: 'stop_price', message: 'stop_price: not a multiple of the tick size 0.01' };
+    expect(rejected(h.stopLimit('T', 'BTC-USD', 'buy', '100.005', '100', '1'))).to.deep.equal(offTick);
+    expect(rejected(h.stopMarket('T', 'BTC-USD', 'sell', '90.005', '1'))).to.deep.equal(offTick);
+    expect(rejected(h.oco('T', 'BTC-USD', 'sell', '120', '90.005', '1'))).to.deep.equal(offTick);
+    expect(rejected(h.oco('T', 'BTC-USD', 'sell', '120', '90', '1', '89.995'))).to.deep.equal({
+      code: 'INVALID_ARGUMENT', field: 'stop_limit_price', message: 'stop_limit_price: not a multiple of the tick size 0.01',
+    });
+    expect(placed(h.stopMarket('T', 'BTC-USD', 'sell', '90.01', '1')).order.status).to.equal('untriggered');
+  });
+
+  it('refuse a pair whose stop order is worth less than the minimum notional, as the stop order alone would be', () => {
+    const h = ruled();
+    accepted(h.deposit('T', 'BTC', '10'));
+    const alone = rejected(h.stopMarket('T', 'BTC-USD', 'sell', '1', '0.1'));
+    expect(alone.message).to.equal("quantity: the order's value 0.1 USD is below the minimum notional 10 USD");
+    // At its stop price for a stop-market leg, at its limit price for a stop-limit leg; naming the price that makes it so.
+    expect(rejected(h.oco('T', 'BTC-USD', 'sell', '120', '1', '0.1'))).to.deep.equal({
+      code: 'INVALID_ARGUMENT', field: 'stop_price', message: "stop_price: the stop order's value 0.1 USD is below the minimum notional 10 USD",
+    });
+    expect(rejected(h.oco('T', 'BTC-USD', 'sell', '120', '2', '0.1', '1'))).to.deep.equal({
+      code: 'INVALID_ARGUMENT', field: 'stop_limit_price', message: "stop_limit_price: the stop order's value 0.1 USD is below the minimum notional 10 USD",
+    });
+    expect(rejected(h.oco('T', 'BTC-USD', 'buy', '100', '101', '0.1', '99.99'))).to.include({ field: 'stop_limit_price' });
+    expect(accepted(h.oco('T', 'BTC-USD', 'sell', '120', '100', '0.1')).value.kind).to.equal('placedOco');
+    expect(accepted(h.oco('T', 'BTC-USD', 'sell', '120', '101', '0.1', '100')).value.kind).to.equal('placedOco');
+  });
+
   it('are not applied on markets that set none', () => {
     const h = new Harness();
     accepted(h.deposit('T', 'USD', '1'));

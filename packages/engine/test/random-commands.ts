@@ -282,13 +282,26 @@ const stopLimit: fc.Arbitrary<Intent> = side.chain((s) =>
 const stopMarket: fc.Arbitrary<Intent> = fc
   .record({ userId: user, market, side, quantity: takerQuantity, selfTradePrevention: stp, clientOrderId, stopPrice })
   .map(({ clientOrderId: c, ...r }) => withClientOrderId({ kind: 'placeMarket' as const, orderId: 0, ...r }, c));
-/** Pairs: a limit order at a resting price, its stop beyond the other side's levels (sometimes on the wrong side). */
+/**
+ * Pairs: a limit order at a resting price, its stop beyond the other side's levels (sometimes on
+ * the wrong side); now and then a stop price or stop-limit price off BTC-USD's tick (FEE_CONFIG),
+ * or a stop order worth far less than the limit order (at a price of 1), under the minimum notional.
+ */
+const offTick = 5_000n;
 const oco: fc.Arbitrary<Intent> = side.chain((s) =>
   fc.record({
     userId: user, market, side: fc.constant(s), quantity: takerQuantity, selfTradePrevention: stp,
     price: fc.oneof({ weight: 4, arbitrary: restingPrice(s) }, { weight: 1, arbitrary: crossingPrice(s) }),
-    stopPrice: fc.integer({ min: 0, max: 3 }).map((d) => (s === 'buy' ? 101n + BigInt(d) : 100n - BigInt(d)) * WHOLE),
-    stopLimitPrice: fc.oneof(fc.constant(undefined), fc.integer({ min: 99, max: 103 }).map((p) => BigInt(p) * WHOLE)),
+    stopPrice: fc.oneof(
+      { weight: 12, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => (s === 'buy' ? 101n + BigInt(d) : 100n - BigInt(d)) * WHOLE) },
+      { weight: 1, arbitrary: fc.constant(s === 'buy' ? 101n * WHOLE + offTick : 99n * WHOLE + offTick) },
+      { weight: 1, arbitrary: fc.constant(s === 'buy' ? 101n * WHOLE : WHOLE) },
+    ),
+    stopLimitPrice: fc.oneof(
+      { weight: 6, arbitrary: fc.constant(undefined) },
+      { weight: 6, arbitrary: fc.integer({ min: 99, max: 103 }).map((p) => BigInt(p) * WHOLE) },
+      { weight: 1, arbitrary: fc.constantFrom(100n * WHOLE + offTick, WHOLE) },
+    ),
   }),
 ).map(({ stopLimitPrice, ...r }) => ({ kind: 'placeOco' as const, orderId: 0, stopOrderId: 0, ...r, ...(stopLimitPrice === undefined ? {} : { stopLimitPrice }) }));
 

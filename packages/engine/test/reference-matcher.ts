@@ -146,6 +146,8 @@ function brokenRule(m: MarketConfig, price: bigint | undefined, quantity: bigint
   if (notional !== undefined && notional < (m.minNotional ?? 0n)) return 'quantity';
   return undefined;
 }
+/** `field` when `price` is off the market's tick, else undefined. */
+const offTick = (m: MarketConfig, price: bigint, field: string): string | undefined => (price % (m.tickSize ?? 1n) !== 0n ? field : undefined);
 
 export class ReferenceExchange {
   private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0, trades: [], ledger: {}, deadMan: {} };
@@ -530,7 +532,10 @@ export class ReferenceExchange {
         if (cmd.postOnly) return fail('INVALID_ARGUMENT', 'post_only');
       }
       if (ceilQuote(cmd.price, cmd.quantity) > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
-      const rule = brokenRule(market, cmd.price, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
+      const rule =
+        brokenRule(market, cmd.price, cmd.quantity, undefined) ??
+        (cmd.stopPrice === undefined ? undefined : offTick(market, cmd.stopPrice, 'stop_price')) ??
+        brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
@@ -547,7 +552,7 @@ export class ReferenceExchange {
     } else if (cmd.stopPrice !== undefined) {
       const rule = brokenRule(market, undefined, cmd.quantity, undefined);
       if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
-      if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
+      if (badUnits(cmd.stopPrice, MAX_ORDER) || offTick(market, cmd.stopPrice, 'stop_price')) return fail('INVALID_ARGUMENT', 'stop_price');
       const value = ceilQuote(stopMarketBuyLockPrice(cmd.stopPrice), cmd.quantity);
       if (stopMarketBuyLockPrice(cmd.stopPrice) > MAX_ORDER || value > MAX_ORDER) return fail('INVALID_ARGUMENT', 'quantity');
       if (brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.stopPrice, cmd.quantity)) !== undefined) return fail('INVALID_ARGUMENT', 'quantity');
@@ -615,8 +620,10 @@ export class ReferenceExchange {
     const market = this.marketOf(cmd.market)!;
     const rule =
       brokenRule(market, cmd.price, cmd.quantity, undefined) ??
-      (cmd.stopLimitPrice !== undefined && cmd.stopLimitPrice % (market.tickSize ?? 1n) !== 0n ? 'stop_limit_price' : undefined) ??
-      brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.price, cmd.quantity));
+      offTick(market, cmd.stopPrice, 'stop_price') ??
+      (cmd.stopLimitPrice === undefined ? undefined : offTick(market, cmd.stopLimitPrice, 'stop_limit_price')) ??
+      brokenRule(market, undefined, cmd.quantity, floorQuote(cmd.price, cmd.quantity)) ??
+      (floorQuote(cmd.stopLimitPrice ?? cmd.stopPrice, cmd.quantity) < (market.minNotional ?? 0n) ? (cmd.stopLimitPrice === undefined ? 'stop_price' : 'stop_limit_price') : undefined);
     if (rule !== undefined) return fail('INVALID_ARGUMENT', rule);
     const buy = cmd.side === 'buy';
     const base = {

@@ -760,7 +760,7 @@ export interface PlaceLimitOrderRequest {
   clientOrderId: string;
   /**
    * stop_price, when set, makes it a stop-limit order (see Order.stop_price): time_in_force GTC
-   * or IOC (FOK is INVALID_ARGUMENT), not post-only. Same format and bounds as price.
+   * or IOC (FOK is INVALID_ARGUMENT), not post-only. Same format, bounds and tick size as price.
    */
   stopPrice: string;
   /**
@@ -793,7 +793,10 @@ export interface PlaceMarketOrderRequest {
   selfTradePrevention: SelfTradePrevention;
   /** client_order_id: as in PlaceLimitOrderRequest. */
   clientOrderId: string;
-  /** stop_price, when set, makes it a stop-market order (see PlaceMarketOrder and Order.stop_price). */
+  /**
+   * stop_price, when set, makes it a stop-market order (see PlaceMarketOrder and Order.stop_price),
+   * a multiple of the market's tick size; its value at stop_price must reach the minimum notional.
+   */
   stopPrice: string;
 }
 
@@ -807,7 +810,11 @@ export interface PlaceOcoOrderRequest {
   quantity: string;
   /** price of the limit order. */
   price: string;
-  /** stop_price of the stop order: below price for a sell, above it for a buy (else INVALID_ARGUMENT). */
+  /**
+   * stop_price of the stop order: below price for a sell, above it for a buy (else INVALID_ARGUMENT).
+   * Both stop prices keep the tick size, and the stop order the minimum notional as it would alone:
+   * its value at stop_limit_price, or at stop_price for a stop-market (else INVALID_ARGUMENT naming it).
+   */
   stopPrice: string;
   /**
    * stop_limit_price, when set, is the stop's limit price once triggered (a stop-limit, GTC);
