@@ -56,7 +56,7 @@ import { lockIndexOf, Risk } from './risk';
 import { samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
-import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
+import { encodeNow, restoreSnapshot, stateHash } from './snapshot';
 import { EngineState } from './state';
 import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
@@ -89,20 +89,6 @@ export class Engine implements EngineQueries {
     this.execution = new Execution(this.state, new Settlement(this.state, this.recorder), this.recorder);
     this.queries = new Queries(this.state);
     this.withdrawals = new Withdrawals(this.state, this.recorder);
-  }
-
-  /**
-   * The state frozen for a snapshot: copies of the engine's typed arrays, to encode with
-   * encodeSnapshot while the engine goes on. `orderBuffer` (captureSize() elements or more), when
-   * given, receives the copy of the order store (see OrderStore.copy).
-   */
-  capture(orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
-    return capture(this.state, orderBuffer);
-  }
-
-  /** Float64 elements an orderBuffer of capture() needs now. */
-  captureSize(): number {
-    return captureSize(this.state);
   }
 
   /** The whole state as a binary snapshot (snapshot.ts), encoded at once. */

@@ -78,20 +78,20 @@ export class OrderStore {
   private readonly free: OrderRef[] = [];
   /**
    * Client order ids by slot, for the orders that have one (flagged, so that the others never look):
-   * a Map, as a per-slot array would grow, and be copied, with the store.
+   * a Map, as a per-slot array would grow with the store.
    */
-  private clientOrderIds = new Map<OrderRef, string>();
+  private readonly clientOrderIds = new Map<OrderRef, string>();
   /** Expiry (Unix ms) by slot, for the GTD orders: a Map for the same reason. */
-  private expireAts = new Map<OrderRef, number>();
+  private readonly expireAts = new Map<OrderRef, number>();
   /** Stop prices of the orders flagged as stops, by slot; the same reasoning. */
-  private stopPrices = new Map<OrderRef, number>();
+  private readonly stopPrices = new Map<OrderRef, number>();
   /** Each open one-cancels-other leg's partner, both ways. */
-  private ocoPartners = new Map<OrderRef, OrderRef>();
+  private readonly ocoPartners = new Map<OrderRef, OrderRef>();
   /**
    * The fees of the orders that have paid some (or been rebated), in units of the asset each
    * receives: a Map, empty on markets without fees, rather than a field of every slot.
    */
-  private fees = new Map<OrderRef, bigint>();
+  private readonly fees = new Map<OrderRef, bigint>();
 
   constructor(
     /** Where ACCOUNT and MARKET point: user ids by account index, market symbols by market index. */
@@ -180,32 +180,6 @@ export class OrderStore {
       this.capacity *= 2;
     }
     return this.top++;
-  }
-
-  /** Float64 elements that a copy() of the store holds now. */
-  copySize(): number {
-    return this.top * STRIDE;
-  }
-
-  /**
-   * A copy of the store as it is now, to read while this one goes on changing (a snapshot being
-   * encoded). `into`, when large enough, receives the slots: memory written beforehand costs no
-   * page faults, which on a loaded machine cost more than the copy itself.
-   */
-  copy(into?: Float64Array<ArrayBuffer>): OrderStore {
-    const copy = new OrderStore(this.userIds, this.symbols);
-    const size = this.copySize();
-    const data = into !== undefined && into.length >= size ? into : new Float64Array(size);
-    data.set(this.data.subarray(0, size));
-    copy.data = data;
-    copy.capacity = this.top;
-    copy.top = this.top;
-    copy.clientOrderIds = new Map(this.clientOrderIds);
-    copy.expireAts = new Map(this.expireAts);
-    copy.stopPrices = new Map(this.stopPrices);
-    copy.ocoPartners = new Map(this.ocoPartners);
-    copy.fees = new Map(this.fees);
-    return copy;
   }
 
   // ---- reading ----------------------------------------------------------------------------------

@@ -1,10 +1,8 @@
 /**
  * The engine's whole state as a binary snapshot, and back.
  *
- * Two steps, so that whoever runs the engine pauses it only for a copy: capture() copies the order
- * store's typed array, the balance table and a few small arrays (level heads, account list ends),
- * which is memcpy work; encodeSnapshot() turns that frozen copy into bytes in slices (a generator),
- * which the caller may spread over turns of its event loop while the engine goes on.
+ * Encoded at once, reading the engine's state in place: the engine cannot change meanwhile (the
+ * matching service snapshots a replica in a worker thread, see snapshot-replica.ts).
  *
  * Layout, little-endian: a header — magic "OBSNAPSH", format version u32, section count u32 — then
  * the sections, each a header — tag (4 ASCII bytes), CRC-32 of the payload u32, payload length
@@ -145,16 +143,10 @@ const FORMATS = new Map<number, Format>([
   [SNAPSHOT_VERSION, { required: REQUIRED_TAGS, optional: OPTIONAL_TAGS, flags: FLAGS_3 }],
 ]);
 
-/** Orders encoded between two yields of encodeSnapshot. */
-const ORDERS_PER_SLICE = 16_384;
-/** Accounts encoded between two yields. */
-const ACCOUNTS_PER_SLICE = 4_096;
-
-/** The state frozen by capture(): copies, so the engine may change while it is encoded. */
-export interface SnapshotCapture {
+/** What the encoder reads of the state: the order store in place, the rest gathered by gather(). */
+interface SnapshotCapture {
   readonly lastSeq: number;
   readonly nextTradeId: number;
-  /** A copy of the order store. */
   readonly store: OrderStore;
   readonly assets: readonly string[];
   /** [available, locked] per (account, asset), as Balances lays them out. */
@@ -225,20 +217,12 @@ interface CapturedSide {
   readonly sizes: Float64Array;
 }
 
-/**
- * Copies what a snapshot needs. `orderBuffer`, when large enough (see captureSize), receives the
- * copy of the order store: memory prepared beforehand, so that the copy costs no page faults.
- */
-export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
-  return captureWith(state, state.store.copy(orderBuffer));
-}
-
-/** The state as a binary snapshot, encoded at once: the engine cannot change meanwhile, so its order store is read in place. */
+/** The state as a binary snapshot. */
 export function encodeNow(state: EngineState): Uint8Array {
-  return concatParts(encodeAll(captureWith(state, state.store)));
+  return concatParts(encodeParts(gather(state)));
 }
 
-function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
+function gather(state: EngineState): SnapshotCapture {
   const accounts = state.accountList;
   const oldestClosed = new Float64Array(accounts.length);
   const closedCounts = new Float64Array(accounts.length);
@@ -256,7 +240,7 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
   return {
     lastSeq: state.lastSeq,
     nextTradeId: state.nextTradeId,
-    store,
+    store: state.store,
     assets: state.assets,
     balances: state.balances.copyUnits(accounts.length),
     markets: state.markets.map((m) => ({
@@ -277,11 +261,6 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
 }
 
 const NO_STOPS = new Float64Array(0);
-
-/** Float64 elements the order store's copy needs now. */
-export function captureSize(state: EngineState): number {
-  return state.store.copySize();
-}
 
 function levels(side: BookSide): CapturedSide {
   const heads = new Float64Array(side.levelCount());
@@ -404,13 +383,11 @@ function flagsOf(store: OrderStore, o: OrderRef): number {
   );
 }
 
-/** Writes order records into ORDR, each slice's CRC folded in as it is written. */
+/** Writes order records into ORDR. */
 class OrderSection {
   readonly payload: Uint8Array;
   private readonly view: DataView;
   private count = 0;
-  private checked = 0;
-  crc = 0;
   readonly clientOrderIds = new ByteWriter(256);
   /** The expiries of GTD orders: the start of TIMR. */
   readonly expiries = new ByteWriter(64);
@@ -426,8 +403,7 @@ class OrderSection {
     this.view = new DataView(this.payload.buffer);
   }
 
-  /** Appends `o`; true when a slice is full (time to yield). */
-  add(o: OrderRef): boolean {
+  add(o: OrderRef): void {
     const { store, view } = this;
     const at = this.count * ORDER_BYTES;
     view.setFloat64(at + ORDER_LAYOUT.id, store.id(o), true);
@@ -452,23 +428,11 @@ class OrderSection {
       this.stopCount++;
     }
     this.count++;
-    if (this.count - this.checked < ORDERS_PER_SLICE) return false;
-    this.checksum();
-    return true;
-  }
-
-  /** Folds what was written since the last call into crc. */
-  checksum(): void {
-    this.crc = crc32(this.payload.subarray(this.checked * ORDER_BYTES, this.count * ORDER_BYTES), this.crc);
-    this.checked = this.count;
   }
 }
 
-/**
- * The snapshot of a capture, as parts to write one after the other. A generator: it yields after
- * each slice of orders or accounts, so that a caller on an event loop can let other work run.
- */
-export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint8Array[]> {
+/** The snapshot of the gathered state, as parts to write one after the other. */
+function encodeParts(snapshot: SnapshotCapture): Uint8Array[] {
   const { store, assets, balances, userIds, oldestClosed, closedCounts } = snapshot;
   const markets = new ByteWriter(1024);
   let total = 0;
@@ -496,28 +460,26 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     }
     accounts.u32(closedCounts[a]!);
     total += closedCounts[a]!;
-    if ((a + 1) % ACCOUNTS_PER_SLICE === 0) yield;
   }
   for (const stops of snapshot.stops) total += stops.length;
 
   const orders = new OrderSection(store, total);
   /** Walks a list of `size` orders from `first`: a list of another length is an engine bug, not a snapshot. */
-  function* list(first: OrderRef, size: number, what: string): Generator<void> {
+  function list(first: OrderRef, size: number, what: string): void {
     let o = first;
     for (let k = 0; k < size; k++, o = store.next(o)) {
       if (o === NO_ORDER) throw new Error(`${what} counts ${size} orders but links ${k}`);
-      if (orders.add(o)) yield;
+      orders.add(o);
     }
     if (o !== NO_ORDER) throw new Error(`${what} counts ${size} orders but links more`);
   }
   for (const m of snapshot.markets) {
     for (const [side, { heads, sizes }] of [['bid', m.bids], ['ask', m.asks]] as const) {
-      for (let rank = 0; rank < heads.length; rank++) yield* list(heads[rank]!, sizes[rank]!, `${m.config.symbol} ${side} level ${rank}`);
+      for (let rank = 0; rank < heads.length; rank++) list(heads[rank]!, sizes[rank]!, `${m.config.symbol} ${side} level ${rank}`);
     }
   }
-  for (let a = 0; a < userIds.length; a++) yield* list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
-  for (const stops of snapshot.stops) for (const stop of stops) if (orders.add(stop)) yield;
-  orders.checksum();
+  for (let a = 0; a < userIds.length; a++) list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
+  for (const stops of snapshot.stops) for (const stop of stops) orders.add(stop);
 
   const seq = new ByteWriter(8);
   seq.f64(snapshot.lastSeq);
@@ -542,8 +504,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     ...small('META', meta.finish()),
     ...small('MRKT', markets.finish()),
     ...small('ACCT', accounts.finish()),
-    sectionHeader('ORDR', orders.crc, orders.payload.length),
-    orders.payload,
+    ...small('ORDR', orders.payload),
     ...small('CLID', orders.clientOrderIds.finish()),
     ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
@@ -700,15 +661,6 @@ function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
   return w.finish();
 }
 
-/** Runs encodeSnapshot to its end at once. */
-export function encodeAll(snapshot: SnapshotCapture): Uint8Array[] {
-  const encoding = encodeSnapshot(snapshot);
-  for (;;) {
-    const step = encoding.next();
-    if (step.done === true) return step.value;
-  }
-}
-
 export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -721,7 +673,7 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 
 /** sha256 (hex) of every section but SEQN: the state, whatever seq it is at. */
 export function stateHash(state: EngineState): string {
-  const parts = encodeAll(captureWith(state, state.store));
+  const parts = encodeParts(gather(state));
   const hash = createHash('sha256');
   // parts: the file header (its section count follows from the rest), then header + payload per
   // section; SEQN's are parts 1 and 2.
