@@ -283,7 +283,7 @@ export class Engine implements EngineQueries {
 
   /** A created stop order: its funds locked, it waits for its trigger. */
   private placeStop(order: OrderRef, stopPrice: number, lockUnits: bigint): CommandResult {
-    this.state.store.makeStop(order, stopPrice, true);
+    this.state.store.makeStop(order, stopPrice);
     this.risk.lock(order, lockUnits);
     const view = this.execution.wait(order);
     return { ok: true, value: { kind: 'placed', order: view, trades: [] }, events: this.recorder.finish() };
@@ -330,7 +330,7 @@ export class Engine implements EngineQueries {
       cmd.stopOrderId, owner.index, market.index, lockIndex, cmd.side, stopLimit === undefined ? 'market' : 'limit', stopLimit ?? 0, quantity,
       stopLock, cmd.timestamp, stopLimit === undefined ? 'FOK' : 'GTC', false, cmd.selfTradePrevention, undefined, undefined,
     );
-    store.makeStop(stop, stopPrice, true);
+    store.makeStop(stop, stopPrice);
     const order = store.create(
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, limitLock, cmd.timestamp,
       'GTC', false, cmd.selfTradePrevention, undefined, undefined,

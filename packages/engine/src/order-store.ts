@@ -75,6 +75,23 @@ const WAITING_BIT = 19; // 1 bit: a stop waiting for its trigger (status 'untrig
 const OCO_BIT = 20; // 1 bit: one leg of an open one-cancels-other pair (its partner in ocoPartners)
 const field = (flags: number, bit: number, width: number): number => (flags >>> bit) & ((1 << width) - 1);
 
+/** The FLAGS bits of each value, for a restore that packs a record's flags at once (see restore()). */
+export const FLAG_BITS = {
+  side: (side: Side): number => code(SIDES, side) << SIDE_BIT,
+  type: (type: OrderType): number => code(TYPES, type) << TYPE_BIT,
+  /** 'untriggered' is an open order waiting for its trigger. */
+  status: (status: OrderStatus): number => (status === 'untriggered' ? 1 << WAITING_BIT : code(STATUSES, status) << STATUS_BIT),
+  timeInForce: (tif: TimeInForce): number => code(TIMES_IN_FORCE, tif) << TIF_BIT,
+  selfTradePrevention: (stp: SelfTradePrevention): number => code(STPS, stp) << STP_BIT,
+  cancelReason: (reason: CancelReason | undefined): number => code(CANCEL_REASONS, reason) << REASON_BIT,
+  postOnly: 1 << POST_ONLY_BIT,
+  clientOrderId: 1 << CLIENT_ID_BIT,
+  stop: 1 << STOP_BIT,
+} as const;
+
+/** Where restore() finds each float64 field of an order: the slot's own order. */
+export const RESTORED_FIELDS = { id: ID, price: PRICE, quantity: QUANTITY, filled: FILLED, locked: LOCKED, createdAt: CREATED_AT, updatedAt: UPDATED_AT, count: F_FIELDS } as const;
+
 export class OrderStore {
   /** The slots' float64 fields ... */
   private f = new Float64Array(1024 * F_STRIDE);
@@ -138,37 +155,51 @@ export class OrderStore {
       ((postOnly ? 1 : 0) << POST_ONLY_BIT) |
       (code(STPS, selfTradePrevention) << STP_BIT) |
       ((clientOrderId === undefined ? 0 : 1) << CLIENT_ID_BIT);
-    this.fill(ref, id, accountIndex, marketIndex, lockIndex, price, quantity, 0, locked, createdAt, createdAt, flags);
+    const f = this.f;
+    const at = ref * F_STRIDE;
+    f[at + ID] = id;
+    f[at + PRICE] = price;
+    f[at + QUANTITY] = quantity;
+    f[at + FILLED] = 0;
+    f[at + LOCKED] = locked;
+    f[at + CREATED_AT] = createdAt;
+    f[at + UPDATED_AT] = createdAt;
+    this.fillInts(ref, accountIndex, marketIndex, lockIndex, flags);
     if (clientOrderId !== undefined) this.clientOrderIds.set(ref, clientOrderId);
     if (expireAt !== undefined) this.expireAts.set(ref, expireAt);
     return ref;
   }
 
-  private fill(
-    ref: OrderRef,
-    id: number,
+  /**
+   * An order as a snapshot recorded it: `fields` holds its RESTORED_FIELDS (a typed array: no
+   * float64 arguments to box if the call is not inlined), and `flags` ORs together the FLAG_BITS of
+   * its values (its client order id's and stop's bits set when it has them).
+   */
+  restore(
+    fields: Float64Array,
     accountIndex: number,
     marketIndex: number,
     lockIndex: number,
-    price: number,
-    quantity: number,
-    filled: number,
-    locked: number,
-    createdAt: number,
-    updatedAt: number,
     flags: number,
-  ): void {
+    clientOrderId: string | undefined,
+    expireAt: number | undefined,
+    stopPrice: number | undefined,
+  ): OrderRef {
+    const ref = this.free.length > 0 ? this.free.pop()! : this.grow();
+    if (this.stopPrices.size > 0) this.stopPrices.delete(ref);
     const f = this.f;
-    let at = ref * F_STRIDE;
-    f[at + ID] = id;
-    f[at + PRICE] = price;
-    f[at + QUANTITY] = quantity;
-    f[at + FILLED] = filled;
-    f[at + LOCKED] = locked;
-    f[at + CREATED_AT] = createdAt;
-    f[at + UPDATED_AT] = updatedAt;
+    const at = ref * F_STRIDE;
+    for (let k = 0; k < F_FIELDS; k++) f[at + k] = fields[k]!;
+    this.fillInts(ref, accountIndex, marketIndex, lockIndex, flags);
+    if (clientOrderId !== undefined) this.clientOrderIds.set(ref, clientOrderId);
+    if (expireAt !== undefined) this.expireAts.set(ref, expireAt);
+    if (stopPrice !== undefined) this.stopPrices.set(ref, stopPrice);
+    return ref;
+  }
+
+  private fillInts(ref: OrderRef, accountIndex: number, marketIndex: number, lockIndex: number, flags: number): void {
     const i = this.i;
-    at = ref * I_STRIDE;
+    const at = ref * I_STRIDE;
     i[at + PREV] = NO_ORDER;
     i[at + NEXT] = NO_ORDER;
     i[at + USER_PREV] = NO_ORDER;
@@ -365,11 +396,11 @@ export class OrderStore {
     this.i[at] = (this.i[at]! & ~(1 << bit)) | ((on ? 1 : 0) << bit);
   }
 
-  /** Makes a just-created order a stop with this stop price, waiting for its trigger or (a restore) triggered. */
-  makeStop(ref: OrderRef, stopPrice: number, waiting: boolean): void {
+  /** Makes a just-created order a stop with this stop price, waiting for its trigger. */
+  makeStop(ref: OrderRef, stopPrice: number): void {
     this.stopPrices.set(ref, stopPrice);
     this.setBit(ref, STOP_BIT, true);
-    this.setBit(ref, WAITING_BIT, waiting);
+    this.setBit(ref, WAITING_BIT, true);
   }
   /** A waiting stop's trigger: from now on an ordinary open order (that keeps its stop price). */
   trigger(ref: OrderRef, timestamp: number): void {
@@ -430,14 +461,6 @@ export class OrderStore {
     const at = ref * I_STRIDE + FLAGS;
     const keep = this.i[at]! & ~((((1 << STATUS_WIDTH) - 1) << STATUS_BIT) | (((1 << REASON_WIDTH) - 1) << REASON_BIT));
     this.i[at] = keep | (code(STATUSES, status) << STATUS_BIT) | (code(CANCEL_REASONS, reason) << REASON_BIT);
-  }
-
-  /** Sets what a snapshot recorded beyond the creation fields. */
-  restoreProgress(ref: OrderRef, filled: number, status: OrderStatus, reason: CancelReason | undefined, updatedAt: number): void {
-    const at = ref * F_STRIDE;
-    this.f[at + FILLED] = filled;
-    this.f[at + UPDATED_AT] = updatedAt;
-    this.setStatus(ref, status, reason);
   }
 
   /**
