@@ -22,7 +22,7 @@ export class EventRecorder {
   private levelCount = 0;
   /**
    * Set when stops triggered: a level emptied earlier in the command may have been created anew at
-   * its price (a new PriceLevel), and only the live one's event tells its final value.
+   * its price (a new PriceLevel), perhaps emptied again, and only one event may tell the price's final value.
    */
   levelsRecreated = false;
 
@@ -58,7 +58,7 @@ export class EventRecorder {
     for (let i = 0; i < this.levelCount; i++) {
       const level = this.levels[i]!;
       const book = this.levelBooks[i]!;
-      if (this.levelsRecreated && level.count === 0 && (level.side === 'buy' ? book.bids : book.asks).existingLevel(level.price) !== undefined) continue;
+      if (this.levelsRecreated && level.count === 0 && this.superseded(i)) continue;
       events.push({
         type: 'bookLevel',
         market: book.symbol,
@@ -82,5 +82,17 @@ export class EventRecorder {
     this.balanceCount = 0;
     this.levelsRecreated = false;
     return events;
+  }
+
+  /** An emptied level says nothing when its price has a live level now, or an earlier level at its price is reported. */
+  private superseded(i: number): boolean {
+    const level = this.levels[i]!;
+    const book = this.levelBooks[i]!;
+    if ((level.side === 'buy' ? book.bids : book.asks).existingLevel(level.price) !== undefined) return true;
+    for (let j = 0; j < i; j++) {
+      const earlier = this.levels[j]!;
+      if (this.levelBooks[j] === book && earlier.side === level.side && earlier.price === level.price) return true;
+    }
+    return false;
   }
 }

@@ -74,6 +74,18 @@ describe('engine: stop orders', () => {
     expect(h.engine.getOrder('cid', b)).to.include({ status: 'filled', filled: qty('1') });
   });
 
+  it('reports a level emptied, made anew by a triggered stop and emptied again in one command by one bookLevel event', () => {
+    const h = market();
+    placed(h.stopMarket('ann', 'SOL-USD', 'buy', '100', '1')); // round 1: takes 1 at 101 once 100 is gone
+    placed(h.stopLimit('bob', 'SOL-USD', 'sell', '100', '100', '2')); // round 1: rests at 100 anew
+    placed(h.stopMarket('cid', 'SOL-USD', 'buy', '101', '2')); // round 2, on the print at 101: takes both at 100
+    const r = placed(h.market('cid', 'SOL-USD', 'buy', '10'));
+    const at100 = r.events.filter((e) => e.type === 'bookLevel' && e.side === 'sell' && e.price === px('100'));
+    expect(at100).to.have.length(1);
+    expect(at100[0]).to.include({ quantity: 0n, orderCount: 0 });
+    expect(h.engine.depth('SOL-USD', 10)!.asks.map((l) => l.price)).to.deep.equal([px('101'), px('102')]);
+  });
+
   it(`triggers at most ${STOP_TRIGGERS_PER_COMMAND} stops in one command; the rest wait for the next trade that reaches them`, () => {
     const h = market();
     const stops: number[] = [];
