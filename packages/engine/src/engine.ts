@@ -57,7 +57,7 @@ import { lockIndexOf, Risk } from './risk';
 import { samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
-import { capture, captureSize, encodeNow, restoreSnapshot, type SnapshotCapture, stateHash } from './snapshot';
+import { encodeNow, restoreSnapshot, stateHash } from './snapshot';
 import { EngineState } from './state';
 import { stopMarketBuyLockPrice } from './stops';
 import * as validation from './validation';
@@ -90,20 +90,6 @@ export class Engine implements EngineQueries {
     this.execution = new Execution(this.state, new Settlement(this.state, this.recorder), this.recorder);
     this.queries = new Queries(this.state);
     this.withdrawals = new Withdrawals(this.state, this.recorder);
-  }
-
-  /**
-   * The state frozen for a snapshot: copies of the engine's typed arrays, to encode with
-   * encodeSnapshot while the engine goes on. `orderBuffer` (captureSize() elements or more), when
-   * given, receives the copy of the order store (see OrderStore.copy).
-   */
-  capture(orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
-    return capture(this.state, orderBuffer);
-  }
-
-  /** Float64 elements an orderBuffer of capture() needs now. */
-  captureSize(): number {
-    return captureSize(this.state);
   }
 
   /** The whole state as a binary snapshot (snapshot.ts), encoded at once. */
@@ -310,7 +296,7 @@ export class Engine implements EngineQueries {
 
   /** A created stop order: its funds locked, it waits for its trigger. */
   private placeStop(order: OrderRef, stopPrice: number, lockUnits: bigint): CommandResult {
-    this.state.store.makeStop(order, stopPrice, true);
+    this.state.store.makeStop(order, stopPrice);
     this.risk.lock(order, lockUnits);
     const view = this.execution.wait(order);
     return { ok: true, value: { kind: 'placed', order: view, trades: [] }, events: this.recorder.finish() };
@@ -360,7 +346,7 @@ export class Engine implements EngineQueries {
       cmd.stopOrderId, owner.index, market.index, lockIndex, cmd.side, stopLimit === undefined ? 'market' : 'limit', stopLimit ?? 0, quantity,
       stopLock, cmd.timestamp, stopLimit === undefined ? 'FOK' : 'GTC', false, cmd.selfTradePrevention, undefined, undefined,
     );
-    store.makeStop(stop, stopPrice, true);
+    store.makeStop(stop, stopPrice);
     const order = store.create(
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, limitLock, cmd.timestamp,
       'GTC', false, cmd.selfTradePrevention, undefined, undefined,

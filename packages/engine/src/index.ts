@@ -4,7 +4,7 @@ export { TICKER_WINDOW_MINUTES } from './ticker';
 export { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET } from './trade-history';
 export { isAdminId, REFERENCE_MAX_LENGTH } from './withdrawal';
 export { BalanceFaultError } from './faults';
-export { encodeSnapshot, type SnapshotCapture, SnapshotInvalidError, snapshotSeq } from './snapshot';
+export { SnapshotInvalidError, snapshotSeq } from './snapshot';
 export {
   AMOUNT_DECIMALS,
   MAX_ORDER_UNITS,

@@ -55,14 +55,19 @@ export class OrderIndex {
     return this.get(orderId) !== NO_ORDER;
   }
 
-  add(orderId: number, ref: OrderRef): void {
+  /** Adds `orderId`, or returns false (nothing changed) if it is there: a restore checks with the same probe. */
+  add(orderId: number, ref: OrderRef): boolean {
     if (this.size * 2 >= this.mask) this.resize((this.mask + 1) * 2);
     const ids = this.ids;
     let i = this.home(orderId);
-    while (ids[i] !== 0) i = (i + 1) & this.mask;
+    for (let id = ids[i]!; id !== 0; id = ids[i]!) {
+      if (id === orderId) return false;
+      i = (i + 1) & this.mask;
+    }
     ids[i] = orderId;
     this.refs[i] = ref;
     this.size++;
+    return true;
   }
 
   remove(orderId: number): void {

@@ -1,10 +1,8 @@
 /**
  * The engine's whole state as a binary snapshot, and back.
  *
- * Two steps, so that whoever runs the engine pauses it only for a copy: capture() copies the order
- * store's typed array, the balance table and a few small arrays (level heads, account list ends),
- * which is memcpy work; encodeSnapshot() turns that frozen copy into bytes in slices (a generator),
- * which the caller may spread over turns of its event loop while the engine goes on.
+ * Encoded at once, reading the engine's state in place: the engine cannot change meanwhile (the
+ * matching service snapshots a replica in a worker thread, see snapshot-replica.ts).
  *
  * Layout, little-endian: a header — magic "OBSNAPSH", format version u32, section count u32 — then
  * the sections, each a header — tag (4 ASCII bytes), CRC-32 of the payload u32, payload length
@@ -75,7 +73,7 @@ import type {
 import type { BookSide } from './book';
 import { ExactSums } from './exact-sums';
 import { MAX_UNITS } from './fixed-point';
-import { NO_ORDER, type OrderRef, type OrderStore } from './order-store';
+import { FLAG_BITS, NO_ORDER, type OrderRef, type OrderStore, RESTORED_FIELDS as FIELD } from './order-store';
 import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
 import type { MinuteBucket } from './ticker';
@@ -148,16 +146,10 @@ const FORMATS = new Map<number, Format>([
   [SNAPSHOT_VERSION, { required: REQUIRED_TAGS, optional: OPTIONAL_TAGS, flags: FLAGS_3 }],
 ]);
 
-/** Orders encoded between two yields of encodeSnapshot. */
-const ORDERS_PER_SLICE = 16_384;
-/** Accounts encoded between two yields. */
-const ACCOUNTS_PER_SLICE = 4_096;
-
-/** The state frozen by capture(): copies, so the engine may change while it is encoded. */
-export interface SnapshotCapture {
+/** What the encoder reads of the state: the order store in place, the rest gathered by gather(). */
+interface SnapshotCapture {
   readonly lastSeq: number;
   readonly nextTradeId: number;
-  /** A copy of the order store. */
   readonly store: OrderStore;
   readonly assets: readonly string[];
   /** [available, locked] per (account, asset), as Balances lays them out. */
@@ -227,20 +219,12 @@ interface CapturedSide {
   readonly sizes: Float64Array;
 }
 
-/**
- * Copies what a snapshot needs. `orderBuffer`, when large enough (see captureSize), receives the
- * copy of the order store: memory prepared beforehand, so that the copy costs no page faults.
- */
-export function capture(state: EngineState, orderBuffer?: Float64Array<ArrayBuffer>): SnapshotCapture {
-  return captureWith(state, state.store.copy(orderBuffer));
-}
-
-/** The state as a binary snapshot, encoded at once: the engine cannot change meanwhile, so its order store is read in place. */
+/** The state as a binary snapshot. */
 export function encodeNow(state: EngineState): Uint8Array {
-  return concatParts(encodeAll(captureWith(state, state.store)));
+  return concatParts(encodeParts(gather(state)));
 }
 
-function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
+function gather(state: EngineState): SnapshotCapture {
   const accounts = state.accountList;
   const oldestClosed = new Float64Array(accounts.length);
   const closedCounts = new Float64Array(accounts.length);
@@ -258,7 +242,7 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
   return {
     lastSeq: state.lastSeq,
     nextTradeId: state.nextTradeId,
-    store,
+    store: state.store,
     assets: state.assets,
     balances: state.balances.copyUnits(accounts.length),
     markets: state.markets.map((m) => ({
@@ -279,11 +263,6 @@ function captureWith(state: EngineState, store: OrderStore): SnapshotCapture {
 }
 
 const NO_STOPS = new Float64Array(0);
-
-/** Float64 elements the order store's copy needs now. */
-export function captureSize(state: EngineState): number {
-  return state.store.copySize();
-}
 
 function levels(side: BookSide): CapturedSide {
   const heads = new Float64Array(side.levelCount());
@@ -406,13 +385,11 @@ function flagsOf(store: OrderStore, o: OrderRef): number {
   );
 }
 
-/** Writes order records into ORDR, each slice's CRC folded in as it is written. */
+/** Writes order records into ORDR. */
 class OrderSection {
   readonly payload: Uint8Array;
   private readonly view: DataView;
   private count = 0;
-  private checked = 0;
-  crc = 0;
   readonly clientOrderIds = new ByteWriter(256);
   /** The expiries of GTD orders: the start of TIMR. */
   readonly expiries = new ByteWriter(64);
@@ -428,8 +405,7 @@ class OrderSection {
     this.view = new DataView(this.payload.buffer);
   }
 
-  /** Appends `o`; true when a slice is full (time to yield). */
-  add(o: OrderRef): boolean {
+  add(o: OrderRef): void {
     const { store, view } = this;
     const at = this.count * ORDER_BYTES;
     view.setFloat64(at + ORDER_LAYOUT.id, store.id(o), true);
@@ -454,23 +430,11 @@ class OrderSection {
       this.stopCount++;
     }
     this.count++;
-    if (this.count - this.checked < ORDERS_PER_SLICE) return false;
-    this.checksum();
-    return true;
-  }
-
-  /** Folds what was written since the last call into crc. */
-  checksum(): void {
-    this.crc = crc32(this.payload.subarray(this.checked * ORDER_BYTES, this.count * ORDER_BYTES), this.crc);
-    this.checked = this.count;
   }
 }
 
-/**
- * The snapshot of a capture, as parts to write one after the other. A generator: it yields after
- * each slice of orders or accounts, so that a caller on an event loop can let other work run.
- */
-export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint8Array[]> {
+/** The snapshot of the gathered state, as parts to write one after the other. */
+function encodeParts(snapshot: SnapshotCapture): Uint8Array[] {
   const { store, assets, balances, userIds, oldestClosed, closedCounts } = snapshot;
   const markets = new ByteWriter(1024);
   let total = 0;
@@ -498,28 +462,26 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     }
     accounts.u32(closedCounts[a]!);
     total += closedCounts[a]!;
-    if ((a + 1) % ACCOUNTS_PER_SLICE === 0) yield;
   }
   for (const stops of snapshot.stops) total += stops.length;
 
   const orders = new OrderSection(store, total);
   /** Walks a list of `size` orders from `first`: a list of another length is an engine bug, not a snapshot. */
-  function* list(first: OrderRef, size: number, what: string): Generator<void> {
+  function list(first: OrderRef, size: number, what: string): void {
     let o = first;
     for (let k = 0; k < size; k++, o = store.next(o)) {
       if (o === NO_ORDER) throw new Error(`${what} counts ${size} orders but links ${k}`);
-      if (orders.add(o)) yield;
+      orders.add(o);
     }
     if (o !== NO_ORDER) throw new Error(`${what} counts ${size} orders but links more`);
   }
   for (const m of snapshot.markets) {
     for (const [side, { heads, sizes }] of [['bid', m.bids], ['ask', m.asks]] as const) {
-      for (let rank = 0; rank < heads.length; rank++) yield* list(heads[rank]!, sizes[rank]!, `${m.config.symbol} ${side} level ${rank}`);
+      for (let rank = 0; rank < heads.length; rank++) list(heads[rank]!, sizes[rank]!, `${m.config.symbol} ${side} level ${rank}`);
     }
   }
-  for (let a = 0; a < userIds.length; a++) yield* list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
-  for (const stops of snapshot.stops) for (const stop of stops) if (orders.add(stop)) yield;
-  orders.checksum();
+  for (let a = 0; a < userIds.length; a++) list(oldestClosed[a]!, closedCounts[a]!, `the closed orders of ${userIds[a]!}`);
+  for (const stops of snapshot.stops) for (const stop of stops) orders.add(stop);
 
   const seq = new ByteWriter(8);
   seq.f64(snapshot.lastSeq);
@@ -544,8 +506,7 @@ export function* encodeSnapshot(snapshot: SnapshotCapture): Generator<void, Uint
     ...small('META', meta.finish()),
     ...small('MRKT', markets.finish()),
     ...small('ACCT', accounts.finish()),
-    sectionHeader('ORDR', orders.crc, orders.payload.length),
-    orders.payload,
+    ...small('ORDR', orders.payload),
     ...small('CLID', orders.clientOrderIds.finish()),
     ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
@@ -702,15 +663,6 @@ function encodeHistory(snapshot: SnapshotCapture): Uint8Array {
   return w.finish();
 }
 
-/** Runs encodeSnapshot to its end at once. */
-export function encodeAll(snapshot: SnapshotCapture): Uint8Array[] {
-  const encoding = encodeSnapshot(snapshot);
-  for (;;) {
-    const step = encoding.next();
-    if (step.done === true) return step.value;
-  }
-}
-
 export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
   const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -723,7 +675,7 @@ export function concatParts(parts: readonly Uint8Array[]): Uint8Array {
 
 /** sha256 (hex) of every section but SEQN: the state, whatever seq it is at. */
 export function stateHash(state: EngineState): string {
-  const parts = encodeAll(captureWith(state, state.store));
+  const parts = encodeParts(gather(state));
   const hash = createHash('sha256');
   // parts: the file header (its section count follows from the rest), then header + payload per
   // section; SEQN's are parts 1 and 2.
@@ -851,51 +803,75 @@ function count(value: number, what: string): number {
   return value;
 }
 
-/** One decoded order record, checked field by field. */
+/** The codes of the format's lists (SIDES, TYPES, STATUSES, TIMES_IN_FORCE) that a restore checks. */
+const BUY = SIDES.indexOf('buy');
+const LIMIT = TYPES.indexOf('limit');
+const OPEN = STATUSES.indexOf('open');
+const PARTIALLY_FILLED = STATUSES.indexOf('partially_filled');
+const FILLED = STATUSES.indexOf('filled');
+const CANCELLED = STATUSES.indexOf('cancelled');
+const UNTRIGGERED = STATUSES.indexOf('untriggered');
+const GTD = TIMES_IN_FORCE.indexOf('GTD');
+
+/** One order record, checked field by field, and the order it became. */
 interface OrderRecord {
   id: number;
   price: number;
   quantity: number;
   filled: number;
   locked: number;
-  createdAt: number;
-  updatedAt: number;
   account: number;
   market: number;
-  side: Side;
-  type: OrderType;
-  status: OrderStatus;
-  timeInForce: TimeInForce;
-  postOnly: boolean;
-  selfTradePrevention: SelfTradePrevention;
-  cancelReason: CancelReason | undefined;
-  clientOrderId: string | undefined;
+  /** Asset index of what it locks. */
+  lockIndex: number;
+  /** Codes in the format's lists. */
+  side: number;
+  type: number;
+  status: number;
   expireAt: number | undefined;
-  /** A stop order's stop price; undefined for others. */
-  stopPrice: number | undefined;
+  /** Its slot in the order store. */
+  ref: OrderRef;
 }
 
-/** The value of flag field `shift`/`width` of order `id`: an entry of `list`. */
-function flag<T>(flags: number, [shift, width, list]: FlagField<T>, id: number): T {
-  const code = (flags >>> shift) & ((1 << width) - 1);
-  if (code >= list.length) invalid(`order ${id} has an unknown value ${code} in flag bits ${shift}-${shift + width - 1}`);
-  return list[code]!;
+/** One flag field of a format: where it sits, and the order store's FLAGS bits of each code (-1: no such value). */
+interface FlagTable {
+  readonly shift: number;
+  readonly width: number;
+  readonly mask: number;
+  readonly bits: Int32Array;
 }
 
-/** Reads ORDR's records one by one into one reused record (a restore reads millions). */
+function flagTable<T>([shift, width, values]: FlagField<T>, bits: (value: T) => number): FlagTable {
+  const table = new Int32Array(1 << width).fill(-1);
+  for (let code = 0; code < table.length && code < values.length; code++) table[code] = bits(values[code]!);
+  return { shift, width, mask: (1 << width) - 1, bits: table };
+}
+
+/**
+ * Reads ORDR's records one by one into the order store, each straight into its slot with its
+ * flags translated by table lookups (no string per enumeration), and describes it in one reused
+ * record: a restore reads millions.
+ */
 class OrderReader {
   private readonly view: DataView;
   private index = 0;
   readonly r: OrderRecord = {
-    id: 0, price: 0, quantity: 0, filled: 0, locked: 0, createdAt: 0, updatedAt: 0, account: 0, market: 0, side: 'buy', type: 'limit',
-    status: 'open', timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting', cancelReason: undefined, clientOrderId: undefined,
-    expireAt: undefined,
-    stopPrice: undefined,
+    id: 0, price: 0, quantity: 0, filled: 0, locked: 0, account: 0, market: 0, lockIndex: 0, side: 0, type: 0, status: 0, expireAt: undefined, ref: NO_ORDER,
   };
   /** GTD orders read so far: each took its expiry from TIMR. */
   gtdOrders = 0;
 
   private readonly knownFlagBits: number;
+  private readonly side: FlagTable;
+  private readonly type: FlagTable;
+  private readonly status: FlagTable;
+  private readonly timeInForce: FlagTable;
+  private readonly selfTradePrevention: FlagTable;
+  private readonly cancelReason: FlagTable;
+  /** The store's FLAGS bits of the record being read ... */
+  private bits = 0;
+  /** ... and its float64 fields, for OrderStore.restore. */
+  private readonly fields = new Float64Array(FIELD.count);
 
   constructor(
     payload: Uint8Array,
@@ -910,6 +886,12 @@ class OrderReader {
     this.knownFlagBits = (1 << ((layout.stopBit ?? layout.clientIdBit) + 1)) - 1;
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.side = flagTable(layout.side, FLAG_BITS.side);
+    this.type = flagTable(layout.type, FLAG_BITS.type);
+    this.status = flagTable(layout.status, FLAG_BITS.status);
+    this.timeInForce = flagTable(layout.timeInForce, FLAG_BITS.timeInForce);
+    this.selfTradePrevention = flagTable(layout.selfTradePrevention, FLAG_BITS.selfTradePrevention);
+    this.cancelReason = flagTable(layout.cancelReason, FLAG_BITS.cancelReason);
   }
 
   private number(at: number, field: string, value = this.view.getFloat64(at, true)): number {
@@ -917,6 +899,16 @@ class OrderReader {
     return Number.isSafeInteger(value) && value >= 0 ? value : count(value, `order #${this.index}'s ${field}`);
   }
 
+  /** The code of `field` in `flags` of order `id`, checked; its store bits go into `bits`. */
+  private code(flags: number, field: FlagTable, id: number): number {
+    const code = (flags >>> field.shift) & field.mask;
+    const bits = field.bits[code]!;
+    if (bits < 0) invalid(`order ${id} has an unknown value ${code} in flag bits ${field.shift}-${field.shift + field.width - 1}`);
+    this.bits |= bits;
+    return code;
+  }
+
+  /** Reads the next record into the order store and the id index; the owner's lists and the book are the caller's. */
   next(): OrderRecord {
     if (this.index === this.count) invalid(`section ORDR holds ${this.count} orders, fewer than the books and accounts list`);
     const { view, r, state, layout } = this;
@@ -926,33 +918,53 @@ class OrderReader {
     const flags = view.getUint32(at + ORDER_LAYOUT.flags, true);
     if ((flags & ~this.knownFlagBits) !== 0) invalid(`order ${id} has unknown flags ${flags}`);
     r.id = id;
-    r.side = flag(flags, layout.side, id);
-    r.type = flag(flags, layout.type, id);
-    r.status = flag(flags, layout.status, id);
-    r.timeInForce = flag(flags, layout.timeInForce, id);
-    r.selfTradePrevention = flag(flags, layout.selfTradePrevention, id);
-    r.cancelReason = flag(flags, layout.cancelReason, id);
-    r.postOnly = ((flags >>> layout.postOnlyBit) & 1) === 1;
-    r.account = view.getUint32(at + ORDER_LAYOUT.account, true);
-    if (r.account >= state.accountList.length) invalid(`order ${id} names account #${r.account}, of ${state.accountList.length}`);
-    r.market = view.getUint32(at + ORDER_LAYOUT.market, true);
-    if (r.market >= state.markets.length) invalid(`order ${id} names market #${r.market}, of ${state.markets.length}`);
-    r.quantity = this.number(at + ORDER_LAYOUT.quantity, 'quantity');
-    r.filled = this.number(at + ORDER_LAYOUT.filled, 'filled');
+    this.bits = 0;
+    r.side = this.code(flags, this.side, id);
+    r.type = this.code(flags, this.type, id);
+    r.status = this.code(flags, this.status, id);
+    const timeInForce = this.code(flags, this.timeInForce, id);
+    this.code(flags, this.selfTradePrevention, id);
+    this.code(flags, this.cancelReason, id);
+    if (((flags >>> layout.postOnlyBit) & 1) === 1) this.bits |= FLAG_BITS.postOnly;
+    const account = view.getUint32(at + ORDER_LAYOUT.account, true);
+    if (account >= state.accountList.length) invalid(`order ${id} names account #${account}, of ${state.accountList.length}`);
+    r.account = account;
+    const market = view.getUint32(at + ORDER_LAYOUT.market, true);
+    if (market >= state.markets.length) invalid(`order ${id} names market #${market}, of ${state.markets.length}`);
+    r.market = market;
+    const { fields } = this;
+    fields[FIELD.id] = id;
+    fields[FIELD.quantity] = r.quantity = this.number(at + ORDER_LAYOUT.quantity, 'quantity');
+    fields[FIELD.filled] = r.filled = this.number(at + ORDER_LAYOUT.filled, 'filled');
     if (r.filled > r.quantity) invalid(`order ${id} filled ${r.filled} of ${r.quantity}`);
-    r.price = this.number(at + ORDER_LAYOUT.price, 'price');
-    r.locked = this.number(at + ORDER_LAYOUT.locked, 'locked');
-    r.createdAt = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
-    r.updatedAt = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
-    r.clientOrderId = ((flags >>> layout.clientIdBit) & 1) === 1 ? this.clientOrderIds.string() : undefined;
+    fields[FIELD.price] = r.price = this.number(at + ORDER_LAYOUT.price, 'price');
+    fields[FIELD.locked] = r.locked = this.number(at + ORDER_LAYOUT.locked, 'locked');
+    fields[FIELD.createdAt] = this.number(at + ORDER_LAYOUT.createdAt, 'createdAt');
+    fields[FIELD.updatedAt] = this.number(at + ORDER_LAYOUT.updatedAt, 'updatedAt');
+    let clientOrderId: string | undefined;
+    if (((flags >>> layout.clientIdBit) & 1) === 1) {
+      clientOrderId = this.clientOrderIds.string();
+      this.bits |= FLAG_BITS.clientOrderId;
+    }
     r.expireAt = undefined;
-    if (r.timeInForce === 'GTD') {
+    if (timeInForce === GTD) {
       r.expireAt = count(this.timers.f64(), `order ${id}'s expiry`);
       this.gtdOrders++;
     }
-    const stop = layout.stopBit !== undefined && ((flags >>> layout.stopBit) & 1) === 1;
-    r.stopPrice = stop ? this.number(0, 'stop price', this.stopPrices.f64()) : undefined;
-    if (r.status === 'untriggered' && (r.stopPrice === undefined || r.filled !== 0)) invalid(`order ${id} waits for a trigger but is not an untouched stop`);
+    let stopPrice: number | undefined;
+    if (layout.stopBit !== undefined && ((flags >>> layout.stopBit) & 1) === 1) {
+      stopPrice = this.number(0, 'stop price', this.stopPrices.f64());
+      this.bits |= FLAG_BITS.stop;
+    }
+    if (r.status === UNTRIGGERED && (stopPrice === undefined || r.filled !== 0)) invalid(`order ${id} waits for a trigger but is not an untouched stop`);
+    const { quoteIndex, baseIndex } = state.markets[market]!;
+    r.lockIndex = r.side === BUY ? quoteIndex : baseIndex;
+    r.ref = state.store.restore(fields, account, market, r.lockIndex, this.bits, clientOrderId, r.expireAt, stopPrice);
+    if (!state.orders.add(id, r.ref)) invalid(`order ${id} appears twice`);
+    const owner = state.accountList[account]!;
+    if (clientOrderId !== undefined && owner.orderByClientOrderId(clientOrderId) !== NO_ORDER) {
+      invalid(`client order id ${JSON.stringify(clientOrderId)} of ${owner.userId} is used twice`);
+    }
     this.index++;
     return r;
   }
@@ -961,28 +973,6 @@ class OrderReader {
     if (this.index !== this.count) invalid(`section ORDR holds ${this.count - this.index} orders that no book or account lists`);
     this.clientOrderIds.end();
   }
-}
-
-/** Creates the order of `r` in the store and the id index; its owner's lists are the caller's. */
-function createOrder(state: EngineState, r: OrderRecord): OrderRef {
-  if (state.orders.has(r.id)) invalid(`order ${r.id} appears twice`);
-  const owner = state.accountList[r.account]!;
-  if (r.clientOrderId !== undefined && owner.orderByClientOrderId(r.clientOrderId) !== NO_ORDER) {
-    invalid(`client order id ${JSON.stringify(r.clientOrderId)} of ${owner.userId} is used twice`);
-  }
-  const market = state.markets[r.market]!;
-  const order = state.store.create(
-    r.id, r.account, r.market, r.side === 'buy' ? market.quoteIndex : market.baseIndex, r.side, r.type, r.price, r.quantity, r.locked,
-    r.createdAt, r.timeInForce, r.postOnly, r.selfTradePrevention, r.clientOrderId, r.expireAt,
-  );
-  const waiting = r.status === 'untriggered';
-  // create() leaves an order untouched since its creation: most of a book's are (a fifth of a restore's CPU, measured).
-  if (r.filled !== 0 || (r.status !== 'open' && !waiting) || r.cancelReason !== undefined || r.updatedAt !== r.createdAt) {
-    state.store.restoreProgress(order, r.filled, waiting ? 'open' : r.status, r.cancelReason, r.updatedAt);
-  }
-  if (r.stopPrice !== undefined) state.store.makeStop(order, r.stopPrice, waiting);
-  state.orders.add(r.id, order);
-  return order;
 }
 
 /**
@@ -1024,8 +1014,8 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
         const volume = new ExactSum();
         for (let k = 0; k < size; k++) {
           const r = orders.next();
-          if (r.market !== m || r.side !== side || r.type !== 'limit' || (r.status !== 'open' && r.status !== 'partially_filled')) {
-            invalid(`order ${r.id} rests in the ${side} book of ${market.symbol} but is a ${r.status} ${r.side} ${r.type} order of market #${r.market}`);
+          if (r.market !== m || r.side !== s || r.type !== LIMIT || (r.status !== OPEN && r.status !== PARTIALLY_FILLED)) {
+            invalid(`order ${r.id} rests in the ${side} book of ${market.symbol} but is a ${STATUSES[r.status]} ${SIDES[r.side]} ${TYPES[r.type]} order of market #${r.market}`);
           }
           if (r.filled === r.quantity || r.price === 0) invalid(`order ${r.id} rests with nothing left or no price`);
           if (level === undefined) {
@@ -1037,12 +1027,11 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
           } else if (r.price !== level.price) {
             invalid(`order ${r.id} at price ${r.price} is in the level of ${level.price}`);
           }
-          const order = createOrder(state, r);
           if (r.expireAt !== undefined) state.timers.expiries.set(r.id, r.expireAt);
-          level.link(state.store, order);
+          level.link(state.store, r.ref);
           volume.add(r.quantity - r.filled);
-          state.accountList[r.account]!.addOpen(state.store, order);
-          reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
+          state.accountList[r.account]!.addOpen(state.store, r.ref);
+          reserved.add(state.balances.ref(r.account, r.lockIndex), r.locked);
         }
         level!.volume = volume.total();
       }
@@ -1056,23 +1045,22 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
     const account = state.accountList[a]!;
     for (let k = 0; k < closed; k++) {
       const r = orders.next();
-      if (r.account !== a || (r.status !== 'filled' && r.status !== 'cancelled') || r.locked !== 0) {
-        invalid(`order ${r.id} is listed as closed by ${account.userId} but is ${r.status}, account #${r.account}, locking ${r.locked}`);
+      if (r.account !== a || (r.status !== FILLED && r.status !== CANCELLED) || r.locked !== 0) {
+        invalid(`order ${r.id} is listed as closed by ${account.userId} but is ${STATUSES[r.status]}, account #${r.account}, locking ${r.locked}`);
       }
-      account.retain(state.store, state.orders, createOrder(state, r));
+      account.retain(state.store, state.orders, r.ref);
     }
   });
   let market = 0;
   for (let k = 0; k < waiting; k++) {
     const r = orders.next();
-    if (r.status !== 'untriggered' || r.market < market) {
+    if (r.status !== UNTRIGGERED || r.market < market) {
       invalid(`order ${r.id} follows the closed orders or the stops of market #${market} but is not a waiting stop of a later market`);
     }
     market = r.market;
-    const order = createOrder(state, r);
-    if (!state.markets[r.market]!.stops.restore(order)) invalid(`stop order ${r.id} is out of trigger order`);
-    state.accountList[r.account]!.addOpen(state.store, order);
-    reserved.add(state.balances.ref(r.account, state.store.lockIndex(order)), r.locked);
+    if (!state.markets[r.market]!.stops.restore(r.ref)) invalid(`stop order ${r.id} is out of trigger order`);
+    state.accountList[r.account]!.addOpen(state.store, r.ref);
+    reserved.add(state.balances.ref(r.account, r.lockIndex), r.locked);
   }
   orders.end();
   readPairs(state, stops);

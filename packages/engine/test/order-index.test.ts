@@ -2,15 +2,17 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { OrderIndex } from '../src/order-index';
 
-/** Applies (add?, id) steps to an OrderIndex and a Map (an add of a present id is a delete) and compares every id. */
+/** Applies (add?, id) steps to an OrderIndex and a Map (an add of a present id is refused, and changes nothing) and compares every id. */
 function expectLikeMap(steps: readonly (readonly [boolean, number])[]): void {
   const index = new OrderIndex();
   const model = new Map<number, number>();
   let ref = 1;
   for (const [add, key] of steps) {
     if (add && !model.has(key)) {
-      index.add(key, ref);
+      expect(index.add(key, ref)).to.equal(true);
       model.set(key, ref++);
+    } else if (add) {
+      expect(index.add(key, ref), `id ${key} added twice`).to.equal(false);
     } else {
       index.remove(key);
       model.delete(key);
