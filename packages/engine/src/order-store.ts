@@ -97,7 +97,7 @@ export class OrderStore {
   private f = new Float64Array(1024 * F_STRIDE);
   /** ... and their int32 fields, over the same buffer. */
   private i = new Int32Array(this.f.buffer);
-  private capacity = 1024;
+  private slots = 1024;
   /** Next never-used slot; slot 0 stays unused so that 0 can mean "no order". */
   private top = 1;
   private readonly free: OrderRef[] = [];
@@ -223,11 +223,16 @@ export class OrderStore {
 
   /** Makes room for `orders` orders at once (a restore knows how many it brings). */
   reserve(orders: number): void {
-    if (this.capacity <= orders) this.resize(orders + 1);
+    if (this.slots <= orders) this.resize(orders + 1);
+  }
+
+  /** Slots allocated, used or not: what the next order may take before the store copies itself. */
+  capacity(): number {
+    return this.slots;
   }
 
   private grow(): OrderRef {
-    if (this.top === this.capacity) this.resize(this.capacity * 2);
+    if (this.top === this.slots) this.resize(this.slots * 2);
     return this.top++;
   }
 
@@ -236,7 +241,7 @@ export class OrderStore {
     f.set(this.f.subarray(0, this.top * F_STRIDE));
     this.f = f;
     this.i = new Int32Array(f.buffer);
-    this.capacity = capacity;
+    this.slots = capacity;
   }
 
   // ---- reading ----------------------------------------------------------------------------------

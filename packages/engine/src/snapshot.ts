@@ -975,6 +975,9 @@ class OrderReader {
   }
 }
 
+/** The fewest free order slots a restore leaves (the store's and the index's initial size). */
+const RESTORE_MIN_ROOM = 1024;
+
 /**
  * Loads a snapshot into a freshly constructed (empty) state built from the same config, refusing
  * (SnapshotInvalidError, naming what is wrong) a damaged one or one whose state no command
@@ -996,8 +999,12 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
 
   const levels = readMarkets(state, reader('MRKT'));
   const closedCounts = readAccounts(state, reader('ACCT'), accountCount);
-  state.store.reserve(orderCount);
-  state.orders.reserve(orderCount);
+  // Room for a quarter more orders than the snapshot holds: sized exactly, the first order placed
+  // after a restore would copy the whole store (and soon rehash the index) on the command loop.
+  // Pages never written cost no memory.
+  const room = orderCount + Math.max(orderCount >> 2, RESTORE_MIN_ROOM);
+  state.store.reserve(room);
+  state.orders.reserve(room);
   const timers = new ByteReader(sections.get('TIMR') ?? new Uint8Array(0), 'TIMR');
   const stops = new ByteReader(sections.get('STOP') ?? new Uint8Array(0), 'STOP');
   const waiting = stops.atEnd() ? 0 : stops.u32();

@@ -157,6 +157,19 @@ describe('snapshot: binary format', () => {
     expect(restored.listOrders('maker', { openOnly: true, limit: 3 })).to.deep.equal(h.engine.listOrders('maker', { openOnly: true, limit: 3 }));
   });
 
+  it('restores with room to grow: the orders placed next copy neither the order store nor the id index', () => {
+    const h = new Harness();
+    h.deposit('maker', 'USD', '100000000');
+    const resting = 8_000;
+    for (let i = 0; i < resting; i++) placed(h.limit('maker', 'BTC-USD', 'buy', String(1 + (i % 400)), '0.001'));
+    h.engine = Engine.restore(h.config, h.engine.snapshot());
+    const state = (h.engine as unknown as { state: EngineState }).state;
+    const storeSlots = state.store.capacity();
+    const indexSlots = state.orders.capacity();
+    for (let i = 0; i < resting / 4; i++) placed(h.limit('maker', 'BTC-USD', 'buy', '1', '0.001'));
+    expect([state.store.capacity(), state.orders.capacity()]).to.deep.equal([storeSlots, indexSlots]);
+  });
+
   it('keeps the exact sum of locks past 2^53 units', () => {
     const h = new Harness();
     h.deposit('whale', 'USD', '1000000000');
