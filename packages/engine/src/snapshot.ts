@@ -872,6 +872,9 @@ class OrderReader {
   private bits = 0;
   /** ... and its float64 fields, for OrderStore.restore. */
   private readonly fields = new Float64Array(FIELD.count);
+  /** Each record's id and slot, for the id index, built at once by end(). */
+  private readonly ids: Float64Array;
+  private readonly refs: Int32Array;
 
   constructor(
     payload: Uint8Array,
@@ -886,6 +889,8 @@ class OrderReader {
     this.knownFlagBits = (1 << ((layout.stopBit ?? layout.clientIdBit) + 1)) - 1;
     if (payload.length !== count * ORDER_BYTES) invalid(`section ORDR holds ${payload.length} bytes for ${count} orders`);
     this.view = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+    this.ids = new Float64Array(count);
+    this.refs = new Int32Array(count);
     this.side = flagTable(layout.side, FLAG_BITS.side);
     this.type = flagTable(layout.type, FLAG_BITS.type);
     this.status = flagTable(layout.status, FLAG_BITS.status);
@@ -908,7 +913,7 @@ class OrderReader {
     return code;
   }
 
-  /** Reads the next record into the order store and the id index; the owner's lists and the book are the caller's. */
+  /** Reads the next record into the order store (end() indexes them by id); the owner's lists and the book are the caller's. */
   next(): OrderRecord {
     if (this.index === this.count) invalid(`section ORDR holds ${this.count} orders, fewer than the books and accounts list`);
     const { view, r, state, layout } = this;
@@ -960,7 +965,8 @@ class OrderReader {
     const { quoteIndex, baseIndex } = state.markets[market]!;
     r.lockIndex = r.side === BUY ? quoteIndex : baseIndex;
     r.ref = state.store.restore(fields, account, market, r.lockIndex, this.bits, clientOrderId, r.expireAt, stopPrice);
-    if (!state.orders.add(id, r.ref)) invalid(`order ${id} appears twice`);
+    this.ids[this.index] = id;
+    this.refs[this.index] = r.ref;
     const owner = state.accountList[account]!;
     if (clientOrderId !== undefined && owner.orderByClientOrderId(clientOrderId) !== NO_ORDER) {
       invalid(`client order id ${JSON.stringify(clientOrderId)} of ${owner.userId} is used twice`);
@@ -969,9 +975,12 @@ class OrderReader {
     return r;
   }
 
+  /** Checks that every record was read, and indexes them all by id. */
   end(): void {
     if (this.index !== this.count) invalid(`section ORDR holds ${this.count - this.index} orders that no book or account lists`);
     this.clientOrderIds.end();
+    const twice = this.state.orders.addAll(this.ids, this.refs);
+    if (twice !== 0) invalid(`order ${twice} appears twice`);
   }
 }
 
