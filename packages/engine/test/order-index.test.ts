@@ -58,4 +58,18 @@ describe('order index', () => {
     for (let i = 1; i <= 50_000; i += 2) index.remove(i);
     for (let i = 1; i <= 50_000; i++) expect(index.get(i)).to.equal(i % 2 === 0 ? i : 0);
   });
+
+  it('adds many ids at once, grouped by home slot, as one add each would; and names the first one found twice', () => {
+    const index = new OrderIndex();
+    index.add(7, 1);
+    const n = 30_000;
+    // Scattered ids (a multiplicative sequence) over more home buckets than addAll groups by.
+    const ids = Float64Array.from({ length: n }, (_, k) => 8 + ((k * 2_654_435_761) % 4_294_967_291));
+    const refs = Int32Array.from({ length: n }, (_, k) => k + 2);
+    expect(index.addAll(ids, refs)).to.equal(0);
+    expect(index.get(7)).to.equal(1);
+    for (let k = 0; k < n; k++) expect(index.get(ids[k]!)).to.equal(k + 2);
+    expect(index.get(5)).to.equal(0);
+    expect(new OrderIndex().addAll(Float64Array.of(3, 9, 3), Int32Array.of(1, 2, 3))).to.equal(3);
+  });
 });
