@@ -87,6 +87,49 @@ describe('retries: client_order_id and request_id', () => {
     expect((await stack.balances(alice)).USD![0]).to.equal(first.balance!.available);
   });
 
+  it('retries a pair (PlaceOcoOrder): the same pair again; its id for another pair or a limit order, or the reverse, is ALREADY_EXISTS', async () => {
+    const pair = { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', price: '50', stopPrice: '150', clientOrderId: 'alice-oco' };
+    const first = await stack.client.placeOcoOrder(pair, alice.metadata);
+    expect(first.order).to.include({ clientOrderId: 'alice-oco', ocoOrderId: first.stopOrder!.orderId });
+    expect(first.stopOrder).to.include({ clientOrderId: '' });
+    const balances = await stack.balances(alice);
+    expect(await stack.client.placeOcoOrder(pair, alice.metadata)).to.deep.equal(first);
+    expect(await stack.balances(alice)).to.deep.equal(balances);
+    const inUse = ['CLIENT_ORDER_ID_IN_USE', 'client_order_id'];
+    expect(await refusal(stack.client.placeOcoOrder({ ...pair, stopPrice: '160' }, alice.metadata), grpc.status.ALREADY_EXISTS)).to.deep.equal(inUse);
+    const limit = { market: 'BTC-USD', side: SIDE_BUY, price: '50', quantity: '1', clientOrderId: 'alice-oco' };
+    expect(await refusal(stack.client.placeLimitOrder(limit, alice.metadata), grpc.status.ALREADY_EXISTS)).to.deep.equal(inUse);
+    await stack.client.placeLimitOrder({ ...limit, price: '1', clientOrderId: 'alice-single' }, alice.metadata);
+    expect(await refusal(stack.client.placeOcoOrder({ ...pair, clientOrderId: 'alice-single' }, alice.metadata), grpc.status.ALREADY_EXISTS)).to.deep.equal(inUse);
+    expect(await stack.balances(alice)).to.deep.equal({ ...balances, USD: [String(Number(balances.USD![0]) - 1), String(Number(balances.USD![1]) + 1)] });
+    // Another user's same id is theirs.
+    const bobs = await stack.client.placeOcoOrder({ ...pair, side: SIDE_SELL, quantity: '0.1', price: '500', stopPrice: '60' }, bob.metadata);
+    expect(bobs.order).to.include({ clientOrderId: 'alice-oco' });
+    // Cancelling by client_order_id reaches the limit order, so the pair; a retry then shows both cancelled.
+    expect((await stack.client.cancelOrder({ clientOrderId: 'alice-oco' }, alice.metadata)).order!.orderId).to.equal(first.order!.orderId);
+    const after = await stack.client.placeOcoOrder(pair, alice.metadata);
+    expect([after.order!.orderId, after.order!.status]).to.deep.equal([first.order!.orderId, matching.OrderStatus.ORDER_STATUS_CANCELLED]);
+    expect([after.stopOrder!.orderId, after.stopOrder!.status]).to.deep.equal([first.stopOrder!.orderId, matching.OrderStatus.ORDER_STATUS_CANCELLED]);
+    // The pair is kept across a restart (snapshot or journal replay).
+    await stack.restartMatching();
+    expect(await stack.client.placeOcoOrder(pair, alice.metadata)).to.deep.equal(after);
+  });
+
+  it('refuses a hostile client_order_id on a pair, as on a limit order: too long, 10,000 characters, not printable ASCII', async () => {
+    const pair = { market: 'BTC-USD', side: SIDE_BUY, quantity: '1', price: '50', stopPrice: '150' };
+    const printable = 'client_order_id: only printable ASCII characters (space to ~)';
+    for (const [clientOrderId, message] of [
+      ['x'.repeat(65), 'client_order_id: at most 64 characters, got 65'],
+      ['x'.repeat(10_000), 'client_order_id: at most 64 characters, got 10000'],
+      ['tab\there', printable],
+      ['\u0000', printable],
+      ['caf\u00e9', printable],
+    ] as const) {
+      const refused = await expectStatus(stack.client.placeOcoOrder({ ...pair, clientOrderId }, alice.metadata), grpc.status.INVALID_ARGUMENT);
+      expect(refused.details).to.equal(message);
+    }
+  });
+
   it('forgets an id past the window (MATCHING_CLOSED_ORDERS_RETAINED closed orders), and keeps it across a restart', async () => {
     const admin = stack.admin.metadata;
     const deposit = { userId: bob.userId, asset: 'USD', amount: '1', requestId: 'window' };

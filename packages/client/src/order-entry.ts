@@ -25,7 +25,7 @@ export interface CancelledOrder {
 /** A limit order to place; client_order_id is made up when not given. */
 export type LimitOrder = matching.DeepPartial<matching.PlaceLimitOrderRequest> & Pick<matching.PlaceLimitOrderRequest, 'market' | 'side' | 'price' | 'quantity'>;
 export type MarketOrder = matching.DeepPartial<matching.PlaceMarketOrderRequest> & Pick<matching.PlaceMarketOrderRequest, 'market' | 'side' | 'quantity'>;
-/** A one-cancels-other pair to place; stopLimitPrice makes its stop a stop-limit. */
+/** A one-cancels-other pair to place; stopLimitPrice makes its stop a stop-limit; client_order_id is made up when not given. */
 export type OcoOrder = matching.DeepPartial<matching.PlaceOcoOrderRequest> &
   Pick<matching.PlaceOcoOrderRequest, 'market' | 'side' | 'quantity' | 'price' | 'stopPrice'>;
 
@@ -67,22 +67,13 @@ export class OrderEntry {
     return this.place((client) => [client.placeMarketOrder, request]);
   }
 
-  /**
-   * Places a one-cancels-other pair. A pair carries no client order id, so a repeat after a lost
-   * answer could place a second pair: it is never repeated (ListOrders tells what happened), except
-   * after a follower's NOT_LEADER, which placed nothing, to the leader that refusal names.
-   */
-  async placeOcoOrder(pair: OcoOrder): Promise<PlacedOco> {
-    const request = matching.PlaceOcoOrderRequest.fromPartial(pair);
-    const { channels } = this.context;
-    for (;;) {
-      try {
-        const answer = await this.call(channels.writes, channels.writes.placeOcoOrder, request);
-        return { order: required(answer.order), stopOrder: required(answer.stopOrder), trades: answer.trades };
-      } catch (err) {
-        if (!channels.follow(err)) throw err;
-      }
-    }
+  /** Places a one-cancels-other pair; its limit order carries the client_order_id, made up when not given. */
+  placeOcoOrder(pair: OcoOrder): Promise<PlacedOco> {
+    const request = matching.PlaceOcoOrderRequest.fromPartial({ ...pair, clientOrderId: pair.clientOrderId || newClientOrderId() });
+    return this.write(async (client) => {
+      const answer = await this.call(client, client.placeOcoOrder, request);
+      return { order: required(answer.order), stopOrder: required(answer.stopOrder), trades: answer.trades };
+    });
   }
 
   /** Cancels an open order; a repeat after a lost answer gets the cancelled order (nothing more released). */

@@ -96,7 +96,7 @@ export class OrderbookClient {
     return this.orders.placeMarketOrder(order);
   }
 
-  /** See OrderEntry.placeOcoOrder: sent once, never repeated. */
+  /** See OrderEntry.placeOcoOrder: retried with a client_order_id, as a limit order. */
   placeOcoOrder(pair: OcoOrder): Promise<PlacedOco> {
     return this.orders.placeOcoOrder(pair);
   }

@@ -113,20 +113,25 @@ describe('order entry', () => {
     expect([refused, leader.placed.size]).to.deep.equal([1, 2]);
   });
 
-  it('sends a one-cancels-other pair once: a lost answer is the caller\'s to check, never a second pair', async () => {
-    let received = 0;
+  it('repeats a pair after a lost answer with the same client_order_id, made up when not given', async () => {
+    const clientOrderIds: string[] = [];
     const server = await startFakeMatching({
-      placeOcoOrder: (_call, callback) => {
-        received += 1;
-        callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+      placeOcoOrder: (call, callback) => {
+        clientOrderIds.push(call.request.clientOrderId);
+        if (clientOrderIds.length === 1) callback({ code: status.UNAVAILABLE, details: 'connection reset' });
+        else callback(null, { order: fakeOrder({ orderId: 1n }), stopOrder: fakeOrder({ orderId: 2n }), trades: [] });
       },
     });
     servers.push(server);
     const { entry } = entryVia(server.address);
     const pair = { market: 'BTC-USD', side: matching.Side.SIDE_SELL, quantity: '1', price: '110', stopPrice: '90' };
-    const err = await entry.placeOcoOrder(pair).catch((e: unknown) => e);
-    expect((err as OrderbookError).code).to.equal(status.UNAVAILABLE);
-    expect(received).to.equal(1);
+    const placed = await entry.placeOcoOrder(pair);
+    expect([placed.order.orderId, placed.stopOrder.orderId]).to.deep.equal([1n, 2n]);
+    expect(clientOrderIds).to.have.length(2);
+    expect(clientOrderIds[0]).to.have.length.within(1, 64);
+    expect(clientOrderIds[1]).to.equal(clientOrderIds[0]);
+    await entry.placeOcoOrder({ ...pair, clientOrderId: 'mine' });
+    expect(clientOrderIds[2]).to.equal('mine');
   });
 
   it('sends a pair a follower refused (NOT_LEADER: nothing placed) to the leader it names, and answers with both orders', async () => {

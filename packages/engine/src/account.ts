@@ -2,14 +2,15 @@
  * A user as the engine knows them: their row of the balance table, their open orders, and their
  * most recently closed orders up to the retention limit (evicted in the order they closed, oldest
  * first), with the client order ids in use among those, the trades each of those orders made when
- * placed (the answer to a retry), and the request ids of their last deposits (same bound).
+ * placed (the answer to a retry), the stop orders of the pairs among them, and the request ids of
+ * their last deposits (same bound).
  *
  * Both order lists run through the orders' own slots (OrderStore USER_PREV/USER_NEXT for open
  * orders; NEXT, free once an order has left the book, for the closed queue), and their ends are
  * plain fields here: measured, that is far cheaper than per-user Maps or arrays, which cost extra
  * cache misses on every order (lookup by id goes through the engine's one OrderIndex).
  */
-import type { TradeView } from './api';
+import type { CancelReason, OrderStatus, TradeView } from './api';
 import type { OrderIndex } from './order-index';
 import { NO_ORDER as NONE, type OrderRef, type OrderStore } from './order-store';
 
@@ -23,6 +24,31 @@ const NO_ORDER = NONE;
 export interface DepositRecord {
   readonly asset: string;
   readonly amount: bigint;
+}
+
+/** How a freed stop order of a pair ended: what its pair's retries still answer with. */
+export interface FreedStop {
+  /** Units; price 0 for a stop-market. */
+  readonly price: number;
+  readonly quantity: number;
+  readonly filled: number;
+  readonly status: OrderStatus;
+  readonly cancelReason: CancelReason | undefined;
+  readonly feesPaid: bigint;
+  readonly updatedAt: number;
+}
+
+/**
+ * What a one-cancels-other pair placed with a client order id keeps besides its limit order (which
+ * carries the id): the stop order's id and parameters, and once that order is freed, how it ended.
+ */
+export interface OcoRetry {
+  readonly stopOrderId: number;
+  /** Units. */
+  readonly stopPrice: number;
+  /** Units; undefined for a stop-market. */
+  readonly stopLimitPrice: number | undefined;
+  freed: FreedStop | undefined;
 }
 
 /** An order's price (units; 0 for market orders) and quantity as placed. */
@@ -44,6 +70,9 @@ export class Account {
   private placementTrades: Map<string, readonly TradeView[]> | undefined = undefined;
   /** The price and quantity amended orders with a client order id were placed with: what a retry is compared with. */
   private placedAs: Map<string, PlacedAs> | undefined = undefined;
+  /** The pairs with a client order id, by it; and the same by their stop order's id. */
+  private ocoRetries: Map<string, OcoRetry> | undefined = undefined;
+  private keyedStops: Map<number, OcoRetry> | undefined = undefined;
   /** Request ids of the latest deposits that had one, oldest first (a Map keeps insertion order). */
   private depositRequests: Map<string, DepositRecord> | undefined = undefined;
 
@@ -87,6 +116,26 @@ export class Account {
   /** Every amended order's placement, by client order id. */
   allPlacedAs(): [string, PlacedAs][] {
     return this.placedAs === undefined ? [] : [...this.placedAs];
+  }
+
+  /** Marks the order just given this client order id as a pair's limit order, with its stop order. */
+  keepOcoRetry(clientOrderId: string, retry: OcoRetry): void {
+    (this.ocoRetries ??= new Map()).set(clientOrderId, retry);
+    if (retry.freed === undefined) (this.keyedStops ??= new Map()).set(retry.stopOrderId, retry);
+  }
+
+  hasOcoRetries(): boolean {
+    return (this.ocoRetries?.size ?? 0) > 0;
+  }
+
+  /** The pair whose limit order has this client order id, if it is one. */
+  ocoRetryOf(clientOrderId: string): OcoRetry | undefined {
+    return this.ocoRetries?.get(clientOrderId);
+  }
+
+  /** Every keyed pair, by client order id. */
+  allOcoRetries(): [string, OcoRetry][] {
+    return this.ocoRetries === undefined ? [] : [...this.ocoRetries];
   }
 
   depositRequest(requestId: string): DepositRecord | undefined {
@@ -146,6 +195,20 @@ export class Account {
         this.clientOrderIds!.delete(clientOrderId);
         this.placementTrades?.delete(clientOrderId);
         this.placedAs?.delete(clientOrderId);
+        const pair = this.ocoRetries?.get(clientOrderId);
+        if (pair !== undefined) {
+          this.ocoRetries!.delete(clientOrderId);
+          this.keyedStops!.delete(pair.stopOrderId);
+        }
+      } else if (this.keyedStops !== undefined) {
+        const pair = this.keyedStops.get(store.id(oldest));
+        if (pair !== undefined) {
+          pair.freed = {
+            price: store.price(oldest), quantity: store.quantity(oldest), filled: store.filled(oldest), status: store.status(oldest),
+            cancelReason: store.cancelReason(oldest), feesPaid: store.feesPaid(oldest), updatedAt: store.updatedAt(oldest),
+          };
+          this.keyedStops.delete(pair.stopOrderId);
+        }
       }
       index.remove(store.id(oldest));
       store.release(oldest);

@@ -147,6 +147,11 @@ export interface PlaceOcoCommand extends CommandHeader {
   /** The stop's limit price once triggered (a stop-limit); undefined for a stop-market. */
   readonly stopLimitPrice?: bigint;
   readonly selfTradePrevention: SelfTradePrevention;
+  /**
+   * Carried by the limit order: a repeat with the same parameters while it is retained answers
+   * with the pair and the trades it made when placed (AIP-155), as PlaceLimitCommand's.
+   */
+  readonly clientOrderId?: string;
 }
 
 /** Cancelling an order that is already cancelled answers with it (nothing released) and changes nothing. */

@@ -54,7 +54,7 @@ import type { Market } from './market';
 import { NO_ORDER as NONE, type OrderRef } from './order-store';
 import { Queries } from './queries';
 import { lockIndexOf, Risk } from './risk';
-import { samePlacement } from './retries';
+import { freedStopView, samePair, samePlacement } from './retries';
 import * as settlement from './settlement';
 import { Settlement } from './settlement';
 import { encodeNow, restoreSnapshot, stateHash } from './snapshot';
@@ -309,11 +309,17 @@ export class Engine implements EngineQueries {
   private placeOco(cmd: PlaceOcoCommand): CommandResult {
     const market = this.state.marketsBySymbol.get(cmd.market);
     if (market === undefined) return invalid('market', `unknown market "${cmd.market}"`);
-    const fieldError = placementError(cmd, undefined) ?? ocoPriceError(cmd);
+    const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
+    const fieldError = placementError(cmd, clientOrderId) ?? ocoPriceError(cmd);
     if (fieldError !== undefined) return { ok: false, error: fieldError };
     this.checkOrderId(cmd.orderId);
     this.checkOrderId(cmd.stopOrderId);
     if (cmd.stopOrderId === cmd.orderId) throw new Error(`order id ${cmd.orderId} given to both orders of a pair`);
+    const account = this.state.accounts.get(cmd.userId);
+    if (clientOrderId !== undefined && account !== undefined) {
+      const repeat = this.repeatedPair(cmd, account, clientOrderId, market.index);
+      if (repeat !== undefined) return repeat;
+    }
     const quantity = Number(cmd.quantity);
     const price = Number(cmd.price);
     const stopPrice = Number(cmd.stopPrice);
@@ -336,7 +342,6 @@ export class Engine implements EngineQueries {
     const limitLock = buy ? limitValue : quantity;
     const stopLock = buy ? stopValue : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
-    const account = this.state.accounts.get(cmd.userId);
     const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock)) ?? this.stopBoundError(market, account);
     if (fundsError !== undefined) return fundsError;
 
@@ -349,8 +354,9 @@ export class Engine implements EngineQueries {
     store.makeStop(stop, stopPrice);
     const order = store.create(
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, limitLock, cmd.timestamp,
-      'GTC', false, cmd.selfTradePrevention, undefined, undefined,
+      'GTC', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
+    if (clientOrderId !== undefined) owner.keepOcoRetry(clientOrderId, { stopOrderId: cmd.stopOrderId, stopPrice, stopLimitPrice: stopLimit, freed: undefined });
     store.linkOco(order, stop);
     this.risk.lock(stop, BigInt(stopLock));
     this.execution.wait(stop);
@@ -358,7 +364,30 @@ export class Engine implements EngineQueries {
     const result = this.execution.execute(order, BigInt(limitLock), cmd.price, cmd.quantity);
     if (!result.ok || result.value.kind !== 'placed') return result;
     const value = { kind: 'placedOco' as const, order: result.value.order, stopOrder: store.view(stop), trades: result.value.trades };
+    this.keptForRetries(owner, clientOrderId, order, result);
     return { ok: true, value, events: result.events };
+  }
+
+  /**
+   * A pair whose client order id is retained: the same parameters are a retry, answered with both
+   * orders as they are now (a freed stop as it ended) and the placement's trades; others are refused.
+   */
+  private repeatedPair(cmd: PlaceOcoCommand, account: Account, clientOrderId: string, marketIndex: number): CommandResult | undefined {
+    const order = account.orderByClientOrderId(clientOrderId);
+    if (order === NO_ORDER) return undefined;
+    const store = this.state.store;
+    const pair = account.ocoRetryOf(clientOrderId);
+    if (pair === undefined || !samePair(store, order, pair, cmd, marketIndex, account.placedAsOf(clientOrderId))) {
+      return this.clientOrderIdTaken(clientOrderId, store.id(order));
+    }
+    const view = store.view(order);
+    const stopOrder = pair.freed === undefined ? store.view(this.state.orders.get(pair.stopOrderId)!) : freedStopView(view, pair);
+    const value = { kind: 'placedOco' as const, order: view, stopOrder, trades: account.placementTradesOf(clientOrderId) };
+    return { ok: true, value, events: this.recorder.finish() };
+  }
+
+  private clientOrderIdTaken(clientOrderId: string, orderId: number): CommandResult {
+    return reject('ALREADY_EXISTS', 'client_order_id', `client_order_id: "${clientOrderId}" is already used by your order ${orderId}, with other parameters`);
   }
 
   /** The field checks, then the order id (a caller bug if not unused). */
@@ -387,11 +416,8 @@ export class Engine implements EngineQueries {
   ): CommandResult | undefined {
     const order = account.orderByClientOrderId(clientOrderId);
     if (order === NO_ORDER) return undefined;
-    if (!samePlacement(this.state.store, order, cmd, marketIndex, account.placedAsOf(clientOrderId))) {
-      return reject(
-        'ALREADY_EXISTS', 'client_order_id',
-        `client_order_id: "${clientOrderId}" is already used by your order ${this.state.store.id(order)}, with other parameters`,
-      );
+    if (account.ocoRetryOf(clientOrderId) !== undefined || !samePlacement(this.state.store, order, cmd, marketIndex, account.placedAsOf(clientOrderId))) {
+      return this.clientOrderIdTaken(clientOrderId, this.state.store.id(order));
     }
     const value = { kind: 'placed' as const, order: this.state.store.view(order), trades: account.placementTradesOf(clientOrderId) };
     return { ok: true, value, events: this.recorder.finish() };

@@ -48,6 +48,12 @@
  *         one-cancels-other pairs u32, each the two order ids f64 (lower first; pairs by lower
  *         id). ORDR lists the waiting stops (status untriggered) last, after the closed orders:
  *         per market in config order, buy stops then sell stops, each in trigger order.
+ *   OCOR  the pairs placed with a client order id (AIP-155), per account that has some, in
+ *         creation order: account index u32, pairs u32, each (by the client order id its limit
+ *         order carries, sorted) the id, stop order id f64, stop price f64, stop limit price f64
+ *         (0: a stop-market), then u8 1 and how the stop order ended once freed — price f64,
+ *         quantity f64, filled f64, status u8, cancel reason u8 (ORDR's codes), fees i64,
+ *         updatedAt f64 — or u8 0 while it is retained.
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
@@ -57,7 +63,7 @@
  */
 import { createHash } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import type { DepositRecord, PlacedAs } from './account';
+import type { DepositRecord, OcoRetry, PlacedAs } from './account';
 import type {
   CancelReason,
   LedgerEntryKind,
@@ -91,7 +97,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR', 'STOP'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR', 'STOP', 'OCOR'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -163,6 +169,8 @@ interface SnapshotCapture {
   readonly closedCounts: Float64Array;
   /** The retry state of the accounts that have some, in creation order. */
   readonly retries: readonly CapturedRetries[];
+  /** The keyed pairs of the accounts that have some, in creation order: [account index, pairs]. */
+  readonly ocoRetries: readonly [number, [string, OcoRetry][]][];
   /** Armed dead-man switches: [account index, deadline], by account. */
   readonly deadMan: readonly [number, number][];
   /** Each market's waiting stops, buys then sells, in trigger order. */
@@ -230,6 +238,7 @@ function gather(state: EngineState): SnapshotCapture {
   const closedCounts = new Float64Array(accounts.length);
   const userIds: string[] = new Array<string>(accounts.length);
   const retries: CapturedRetries[] = [];
+  const ocoRetries: [number, [string, OcoRetry][]][] = [];
   for (let i = 0; i < accounts.length; i++) {
     const account = accounts[i]!;
     oldestClosed[i] = account.oldestClosed();
@@ -238,6 +247,8 @@ function gather(state: EngineState): SnapshotCapture {
     if (account.hasRetryState()) {
       retries.push({ account: i, placementTrades: account.allPlacementTrades(), placedAs: account.allPlacedAs(), deposits: account.allDepositRequests() });
     }
+    // Copies: a retained stop's entry changes when the stop is freed.
+    if (account.hasOcoRetries()) ocoRetries.push([i, account.allOcoRetries().map(([id, pair]) => [id, { ...pair }])]);
   }
   return {
     lastSeq: state.lastSeq,
@@ -255,6 +266,7 @@ function gather(state: EngineState): SnapshotCapture {
     oldestClosed,
     closedCounts,
     retries,
+    ocoRetries,
     deadMan: state.timers.deadMan.entries(),
     stops: state.markets.map((m) => (m.stops.size === 0 ? NO_STOPS : Float64Array.from(m.stops.all()))),
     ledger: state.ledger.copy(),
@@ -498,6 +510,7 @@ function encodeParts(snapshot: SnapshotCapture): Uint8Array[] {
       ['HIST', encodeHistory(snapshot)],
       ['TIMR', encodeTimers(orders, snapshot.deadMan)],
       ['STOP', encodeStops(store, orders, snapshot.stops)],
+      ['OCOR', encodeOcoRetries(snapshot.ocoRetries)],
     ] as const
   ).filter(([, payload]) => payload.length > 0);
   return [
@@ -562,6 +575,30 @@ function encodeStops(store: OrderStore, orders: OrderSection, waiting: readonly 
 /** By client order id, in code unit order: canonical. */
 function byId([a]: [string, unknown], [b]: [string, unknown]): number {
   return a < b ? -1 : 1;
+}
+
+function encodeOcoRetries(accounts: readonly [number, [string, OcoRetry][]][]): Uint8Array {
+  const w = new ByteWriter(accounts.length * 64);
+  for (const [account, pairs] of accounts) {
+    w.u32(account);
+    w.u32(pairs.length);
+    for (const [clientOrderId, { stopOrderId, stopPrice, stopLimitPrice, freed }] of pairs.sort(byId)) {
+      w.string(clientOrderId);
+      w.f64(stopOrderId);
+      w.f64(stopPrice);
+      w.f64(stopLimitPrice ?? 0);
+      w.u8(freed === undefined ? 0 : 1);
+      if (freed === undefined) continue;
+      w.f64(freed.price);
+      w.f64(freed.quantity);
+      w.f64(freed.filled);
+      w.u8(STATUSES.indexOf(freed.status));
+      w.u8(CANCEL_REASONS.indexOf(freed.cancelReason));
+      w.i64(freed.feesPaid);
+      w.f64(freed.updatedAt);
+    }
+  }
+  return w.finish();
 }
 
 function encodeRetries(snapshot: SnapshotCapture): Uint8Array {
@@ -1071,6 +1108,60 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   readLedger(state, new ByteReader(sections.get('LDGR') ?? new Uint8Array(0), 'LDGR'));
   readHistory(state, new ByteReader(sections.get('HIST') ?? new Uint8Array(0), 'HIST'));
   readDeadMan(state, timers, orders.gtdOrders);
+  readOcoRetries(state, new ByteReader(sections.get('OCOR') ?? new Uint8Array(0), 'OCOR'));
+}
+
+/**
+ * Reads OCOR: each pair's client order id names a retained limit order of its account; its stop
+ * order, unless freed, is a retained order of that account, and once freed no longer exists.
+ */
+function readOcoRetries(state: EngineState, r: ByteReader): void {
+  let previous = -1;
+  while (!r.atEnd()) {
+    const index = r.u32();
+    if (index <= previous || index >= state.accountList.length) invalid(`pairs of account #${index} after #${previous}, of ${state.accountList.length}`);
+    previous = index;
+    const account = state.accountList[index]!;
+    const pairs = r.u32();
+    if (pairs === 0) invalid(`pairs of ${account.userId}: none listed`);
+    const sorted = sortedIds(account.userId);
+    for (let k = 0; k < pairs; k++) {
+      const clientOrderId = sorted(r.string(), 'pair');
+      const order = account.orderByClientOrderId(clientOrderId);
+      if (order === NO_ORDER || state.store.type(order) !== 'limit' || state.store.isStop(order)) {
+        invalid(`pair of client order id ${JSON.stringify(clientOrderId)} of ${account.userId} has no retained limit order`);
+      }
+      const stopOrderId = count(r.f64(), 'stop order id');
+      const stopPrice = count(r.f64(), 'stop price');
+      const stopLimitPrice = count(r.f64(), 'stop limit price');
+      const isFreed = r.u8();
+      if (isFreed > 1) invalid(`pair ${JSON.stringify(clientOrderId)} of ${account.userId}: freed flag ${isFreed}`);
+      const stop = state.orders.has(stopOrderId) ? state.orders.get(stopOrderId) : NO_ORDER;
+      if (isFreed === 1 ? stop !== NO_ORDER : stop === NO_ORDER || state.store.accountIndex(stop) !== index || !state.store.isStop(stop)) {
+        invalid(`pair ${JSON.stringify(clientOrderId)} of ${account.userId}: stop order ${stopOrderId} is ${isFreed === 1 ? 'freed but exists' : 'not a retained stop order of the account'}`);
+      }
+      const freed =
+        isFreed === 0
+          ? undefined
+          : {
+              price: count(r.f64(), 'freed stop price'),
+              quantity: count(r.f64(), 'freed stop quantity'),
+              filled: count(r.f64(), 'freed stop filled'),
+              status: code(STATUSES, r.u8(), 'freed stop status'),
+              cancelReason: code(CANCEL_REASONS, r.u8(), 'freed stop cancel reason'),
+              feesPaid: r.i64(),
+              updatedAt: count(r.f64(), 'freed stop updatedAt'),
+            };
+      if (freed !== undefined && freed.status !== 'filled' && freed.status !== 'cancelled') invalid(`pair ${JSON.stringify(clientOrderId)} of ${account.userId}: freed stop order ${stopOrderId} is ${freed.status}`);
+      account.keepOcoRetry(clientOrderId, { stopOrderId, stopPrice, stopLimitPrice: stopLimitPrice === 0 ? undefined : stopLimitPrice, freed });
+    }
+  }
+}
+
+/** The value of an enumeration's code, checked. */
+function code<T>(values: readonly T[], index: number, what: string): T {
+  if (index >= values.length) invalid(`${what}: code ${index}, of ${values.length}`);
+  return values[index]!;
 }
 
 interface TradeFees {

@@ -110,12 +110,15 @@ export class Harness {
   }
 
   /** A one-cancels-other pair: its limit order gets the first of two new ids, its stop the second. */
-  oco(userId: string, market: string, side: Side, price: string, stopPrice: string, quantity: string, stopLimitPrice?: string): CommandResult {
+  oco(
+    userId: string, market: string, side: Side, price: string, stopPrice: string, quantity: string, stopLimitPrice?: string,
+    opts: { clientOrderId?: string } = {},
+  ): CommandResult {
     const orderId = this.nextOrderId++;
     const stopOrderId = this.nextOrderId++;
     return this.send({
       kind: 'placeOco', orderId, stopOrderId, userId, market, side, quantity: qty(quantity), price: px(price), stopPrice: px(stopPrice),
-      ...(stopLimitPrice === undefined ? {} : { stopLimitPrice: px(stopLimitPrice) }), selfTradePrevention: 'cancel_resting',
+      ...(stopLimitPrice === undefined ? {} : { stopLimitPrice: px(stopLimitPrice) }), selfTradePrevention: 'cancel_resting', ...opts,
     });
   }
 

@@ -290,7 +290,7 @@ const stopMarket: fc.Arbitrary<Intent> = fc
 const offTick = 5_000n;
 const oco: fc.Arbitrary<Intent> = side.chain((s) =>
   fc.record({
-    userId: user, market, side: fc.constant(s), quantity: takerQuantity, selfTradePrevention: stp,
+    userId: user, market, side: fc.constant(s), quantity: takerQuantity, selfTradePrevention: stp, clientOrderId,
     price: fc.oneof({ weight: 4, arbitrary: restingPrice(s) }, { weight: 1, arbitrary: crossingPrice(s) }),
     stopPrice: fc.oneof(
       { weight: 12, arbitrary: fc.integer({ min: 0, max: 3 }).map((d) => (s === 'buy' ? 101n + BigInt(d) : 100n - BigInt(d)) * WHOLE) },
@@ -303,7 +303,9 @@ const oco: fc.Arbitrary<Intent> = side.chain((s) =>
       { weight: 1, arbitrary: fc.constantFrom(100n * WHOLE + offTick, WHOLE) },
     ),
   }),
-).map(({ stopLimitPrice, ...r }) => ({ kind: 'placeOco' as const, orderId: 0, stopOrderId: 0, ...r, ...(stopLimitPrice === undefined ? {} : { stopLimitPrice }) }));
+).map(({ stopLimitPrice, clientOrderId: c, ...r }) =>
+  withClientOrderId({ kind: 'placeOco' as const, orderId: 0, stopOrderId: 0, ...r, ...(stopLimitPrice === undefined ? {} : { stopLimitPrice }) }, c),
+);
 
 const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 1, arbitrary: deposit.map((i) => [i]) },
@@ -369,16 +371,19 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
         pick <= 80 && live.length > 0 ? live[pick % live.length]!.orderId : pick <= 90 && owners.length > 0 ? owners.length - (pick % Math.min(owners.length, 8)) : 1000 + pick,
       );
       body = { ...intent, orderIds };
-    } else if (intent.kind === 'placeLimit' || intent.kind === 'placeMarket') {
+    } else if (intent.kind === 'placeLimit' || intent.kind === 'placeMarket' || intent.kind === 'placeOco') {
+      // A retry repeats one of the latest keyed placements, a pair as well as a single order.
       const repeated = intent.clientOrderId === RETRY ? (keyed[keyed.length - 1 - (intent.orderId % Math.max(keyed.length, 1))] ?? { ...intent, clientOrderId: 'a' }) : intent;
-      if (repeated.kind !== 'placeLimit' && repeated.kind !== 'placeMarket') throw new Error('only placements are repeated');
+      if (repeated.kind !== 'placeLimit' && repeated.kind !== 'placeMarket' && repeated.kind !== 'placeOco') throw new Error('only placements are repeated');
       if (repeated.clientOrderId !== undefined) keyed.push(repeated);
-      owners.push(repeated.userId);
-      body = { ...repeated, orderId: owners.length };
-      if (body.kind === 'placeLimit' && body.expireAt !== undefined && repeated === intent) body = { ...body, expireAt: timestamp + body.expireAt };
-    } else if (intent.kind === 'placeOco') {
-      owners.push(intent.userId, intent.userId);
-      body = { ...intent, orderId: owners.length - 1, stopOrderId: owners.length };
+      if (repeated.kind === 'placeOco') {
+        owners.push(repeated.userId, repeated.userId);
+        body = { ...repeated, orderId: owners.length - 1, stopOrderId: owners.length };
+      } else {
+        owners.push(repeated.userId);
+        body = { ...repeated, orderId: owners.length };
+        if (body.kind === 'placeLimit' && body.expireAt !== undefined && repeated === intent) body = { ...body, expireAt: timestamp + body.expireAt };
+      }
     } else if ((intent.kind === 'cancel' || intent.kind === 'amend') && intent.clientOrderId === undefined) {
       const live = reference.openOrders();
       const pick = intent.orderId;

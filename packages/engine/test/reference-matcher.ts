@@ -63,6 +63,8 @@ interface RefOrder {
   waiting: boolean;
   /** Its one-cancels-other partner's id, while both are open. */
   oco: number | undefined;
+  /** The limit order of a pair placed with a client order id: its stop order, and that order's last view once evicted. */
+  pairStop?: { id: number; stopPrice: bigint; stopLimitPrice: bigint | undefined; evicted: OrderView | undefined };
   /** Sum of its fills' fees, in the asset it receives. */
   feesPaid: bigint;
 }
@@ -500,6 +502,7 @@ export class ReferenceExchange {
     const earlier = clientOrderId === undefined ? undefined : s.orders.find((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId);
     if (earlier !== undefined) {
       const same =
+        earlier.pairStop === undefined &&
         earlier.market === cmd.market && earlier.side === cmd.side && earlier.placedQuantity === cmd.quantity &&
         earlier.selfTradePrevention === cmd.selfTradePrevention && earlier.type === (isLimit ? 'limit' : 'market') && earlier.stopPrice === cmd.stopPrice &&
         (!isLimit ||
@@ -609,10 +612,23 @@ export class ReferenceExchange {
   private placeOco(s: RefState, fx: Effects, cmd: Extract<Command, { kind: 'placeOco' }>): CommandResult {
     const invalid = this.placementError(cmd);
     if (invalid !== undefined) return invalid;
+    const clientOrderId = cmd.clientOrderId === '' ? undefined : cmd.clientOrderId;
+    if (clientOrderId !== undefined && !validClientOrderId(clientOrderId)) return fail('INVALID_ARGUMENT', 'client_order_id');
     if (badUnits(cmd.price, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'price');
     if (badUnits(cmd.stopPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_price');
     if (cmd.stopLimitPrice !== undefined && badUnits(cmd.stopLimitPrice, MAX_ORDER)) return fail('INVALID_ARGUMENT', 'stop_limit_price');
     if (cmd.side === 'sell' ? cmd.stopPrice >= cmd.price : cmd.stopPrice <= cmd.price) return fail('INVALID_ARGUMENT', 'stop_price');
+    const earlier = clientOrderId === undefined ? undefined : s.orders.find((o) => o.userId === cmd.userId && o.clientOrderId === clientOrderId);
+    if (earlier !== undefined) {
+      const pair = earlier.pairStop;
+      const same =
+        pair !== undefined && earlier.market === cmd.market && earlier.side === cmd.side && earlier.placedQuantity === cmd.quantity &&
+        earlier.placedPrice === cmd.price && earlier.selfTradePrevention === cmd.selfTradePrevention &&
+        pair.stopPrice === cmd.stopPrice && pair.stopLimitPrice === cmd.stopLimitPrice;
+      if (!same) return fail('ALREADY_EXISTS', 'client_order_id');
+      const stopOrder = pair.evicted ?? this.view(s.orders.find((o) => o.id === pair.id)!);
+      return { ok: true, value: { kind: 'placedOco', order: this.view(earlier), stopOrder, trades: earlier.placementTrades }, events: [] };
+    }
     const limitValue = ceilQuote(cmd.price, cmd.quantity);
     const stopLockPrice = cmd.stopLimitPrice ?? stopMarketBuyLockPrice(cmd.stopPrice);
     const stopValue = ceilQuote(stopLockPrice, cmd.quantity);
@@ -638,7 +654,8 @@ export class ReferenceExchange {
     };
     const limit: RefOrder = {
       ...base, id: cmd.orderId, type: 'limit', price: cmd.price, placedPrice: cmd.price, locked: buy ? limitValue : cmd.quantity, timeInForce: 'GTC',
-      stopPrice: undefined, waiting: false, oco: cmd.stopOrderId, placementTrades: [],
+      stopPrice: undefined, waiting: false, oco: cmd.stopOrderId, placementTrades: [], clientOrderId,
+      pairStop: clientOrderId === undefined ? undefined : { id: cmd.stopOrderId, stopPrice: cmd.stopPrice, stopLimitPrice: cmd.stopLimitPrice, evicted: undefined },
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(limit)}`]?.available ?? 0n;
     if (available < stop.locked + limit.locked) return fail('FAILED_PRECONDITION');
@@ -646,6 +663,7 @@ export class ReferenceExchange {
     if (tooMany !== undefined) return tooMany;
     this.enter(s, fx, stop);
     const trades = [...this.match(s, fx, limit).trades];
+    limit.placementTrades = trades;
     const order = this.view(limit);
     this.cascade(s, fx, cmd.market, 0);
     return { ok: true, value: { kind: 'placedOco', order, stopOrder: this.view(stop), trades }, events: [] };
@@ -838,6 +856,8 @@ export class ReferenceExchange {
     queue.push(order.id);
     while (queue.length > this.config.closedOrdersRetainedPerUser) {
       const evicted = queue.shift()!;
+      const pairedLimit = s.orders.find((o) => o.pairStop?.id === evicted && o.pairStop.evicted === undefined);
+      if (pairedLimit !== undefined) pairedLimit.pairStop!.evicted = this.view(s.orders.find((o) => o.id === evicted)!);
       s.orders = s.orders.filter((o) => o.id !== evicted);
     }
   }

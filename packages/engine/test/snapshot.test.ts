@@ -202,9 +202,9 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 12');
-    view(count).setUint32(12, 13, true);
-    expect(refusal(count)).to.equal('13 sections, format 3 has 6 to 12');
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 13');
+    view(count).setUint32(12, 14, true);
+    expect(refusal(count)).to.equal('14 sections, format 3 has 6 to 13');
     view(count).setUint32(12, 6, true);
     const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
     expect(refusal(count)).to.equal(`${after} bytes after the last section`);
@@ -221,7 +221,7 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     const withoutHistory = concatParts(frameSections([...readSections(bytes)].filter(([tag]) => tag !== 'HIST').map(([tag, payload]) => ({ tag, payload }))));
     const longer = Uint8Array.from(withoutHistory);
     view(longer).setUint32(12, 9, true);
-    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR, STOP (at byte ${withoutHistory.length})`);
+    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR, STOP, OCOR (at byte ${withoutHistory.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 
@@ -685,6 +685,27 @@ describe('snapshot: stop orders (STOP)', () => {
     expect(refusal(stop((v) => v.setFloat64(32, 2, true)))).to.equal('one-cancels-other pair 2, 2 out of order');
     expect(refusal(stop((v) => v.setUint32(0, 1, true)))).to.equal('section ORDR holds 1 orders that no book or account lists');
     expect(refusal(stop((v) => v.setFloat64(4, -1, true)))).to.equal("order #2's stop price is -1, not a count");
+  });
+});
+
+describe('snapshot: pairs with a client order id (OCOR)', () => {
+  it('is written only for keyed pairs, restores to the same hash, and refuses what no command could make, naming it', () => {
+    const h = new Harness({ ...CONFIG, closedOrdersRetainedPerUser: 0 });
+    for (const u of ['ann', 'bob']) for (const asset of ['USD', 'SOL']) h.deposit(u, asset, '1000');
+    accepted(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '1'));
+    expect(readSections(h.engine.snapshot()).has('OCOR')).to.equal(false);
+    accepted(h.oco('ann', 'SOL-USD', 'buy', '99', '120', '2', '121', { clientOrderId: 'p' })); // orders 3 (limit) and 4 (stop)
+    accepted(h.oco('ann', 'SOL-USD', 'buy', '98', '120', '2', undefined, { clientOrderId: 'q' })); // orders 5 and 6
+    placed(h.limit('bob', 'SOL-USD', 'sell', '99', '1')); // fills 1 of order 3: its stop 4 is cancelled and freed
+    const bytes = h.engine.snapshot();
+    expect(Engine.restore(h.config, bytes).stateHash()).to.equal(h.engine.stateHash());
+    // OCOR: ann's index u32, pairs u32 (2); "p" (u32 length, 1 byte), stop id, stop price, stop limit price (f64 each), freed u8 (1) and how it ended.
+    const ocor = (change: (view: DataView) => void): string => refusal(edited(bytes, 'OCOR', (_, view) => change(view)), h.config);
+    expect(ocor((v) => v.setUint32(4, 0, true))).to.equal('pairs of ann: none listed');
+    expect(ocor((v) => v.setUint8(37, 2))).to.equal('pair "p" of ann: freed flag 2');
+    expect(ocor((v) => v.setFloat64(13, 5, true))).to.equal('pair "p" of ann: stop order 5 is freed but exists');
+    expect(ocor((v) => v.setUint8(38 + 24, 0))).to.equal('pair "p" of ann: freed stop order 4 is open');
+    expect(ocor((v) => v.setUint8(12, 0x72))).to.equal('pair of client order id "r" of ann has no retained limit order');
   });
 });
 

@@ -254,6 +254,68 @@ describe('engine: stop orders', () => {
 });
 
 describe('engine: one-cancels-other pairs', () => {
+  it('answers a retried pair (client order id) with both orders as they are now and the placement trades, placing nothing', () => {
+    const h = market();
+    const key = { clientOrderId: 'p-1' };
+    const first = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '100', '120', '3', '121', key));
+    expect(first.trades).to.have.length(1);
+    expect(first.order.clientOrderId).to.equal('p-1');
+    expect(first.stopOrder).to.include({ status: 'cancelled', cancelReason: 'oco', clientOrderId: undefined });
+    const hash = h.engine.stateHash();
+    const retry = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '100', '120', '3', '121', key));
+    expect(retry.order).to.deep.equal(h.engine.getOrder('ann', first.order.orderId));
+    expect(retry.stopOrder).to.deep.equal(first.stopOrder);
+    expect(retry.trades).to.deep.equal(first.trades);
+    expect(retry.events).to.deep.equal([]);
+    expect(h.engine.stateHash()).to.equal(hash);
+    // Cancelling by client order id reaches the limit order, and so the pair.
+    const resting = ocoOf(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3', undefined, { clientOrderId: 'p-2' }));
+    accepted(h.send({ kind: 'cancel', userId: 'ann', orderId: 0, clientOrderId: 'p-2' }));
+    expect(h.engine.getOrder('ann', resting.order.orderId)).to.include({ status: 'cancelled', cancelReason: 'user' });
+    expect(h.engine.getOrder('ann', resting.stopOrder.orderId)).to.include({ status: 'cancelled', cancelReason: 'oco' });
+    expect(ocoOf(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3', undefined, { clientOrderId: 'p-2' })).stopOrder.status).to.equal('cancelled');
+  });
+
+  it('refuses another pair, a limit or a market order under a pair\'s client order id, and a pair under a single order\'s (ALREADY_EXISTS)', () => {
+    const h = market();
+    const pair = ocoOf(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3', undefined, { clientOrderId: 'p' }));
+    const taken = { code: 'ALREADY_EXISTS', field: 'client_order_id', message: `client_order_id: "p" is already used by your order ${pair.order.orderId}, with other parameters` };
+    for (const other of [
+      h.oco('ann', 'SOL-USD', 'sell', '111', '90', '3', undefined, { clientOrderId: 'p' }),
+      h.oco('ann', 'SOL-USD', 'sell', '110', '89', '3', undefined, { clientOrderId: 'p' }),
+      h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3', '89', { clientOrderId: 'p' }),
+      h.oco('ann', 'SOL-USD', 'sell', '110', '90', '2', undefined, { clientOrderId: 'p' }),
+      h.limit('ann', 'SOL-USD', 'sell', '110', '3', { clientOrderId: 'p' }),
+      h.market('ann', 'SOL-USD', 'sell', '3', { clientOrderId: 'p' }),
+    ]) {
+      expect(rejected(other)).to.deep.include(taken);
+    }
+    const single = placed(h.limit('ann', 'SOL-USD', 'sell', '110', '3', { clientOrderId: 's' }));
+    expect(rejected(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3', undefined, { clientOrderId: 's' }))).to.include({ code: 'ALREADY_EXISTS', field: 'client_order_id' });
+    // Another user's id is their own.
+    expect(ocoOf(h.oco('cid', 'SOL-USD', 'sell', '110', '90', '3', undefined, { clientOrderId: 's' })).order.orderId).to.be.above(single.order.orderId);
+    expect(rejected(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3', undefined, { clientOrderId: 'x'.repeat(65) }))).to.include({ field: 'client_order_id' });
+  });
+
+  it('still answers with the stop order once it is no longer retained, as it ended; once the limit order is evicted, places anew', () => {
+    const h = market({ ...CONFIG, closedOrdersRetainedPerUser: 0 });
+    const key = { clientOrderId: 'p' };
+    const first = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '99', '120', '3', undefined, key));
+    placed(h.market('bob', 'SOL-USD', 'sell', '1')); // fills 1 of the limit order: the stop is cancelled and, retaining none, freed
+    expect(h.engine.getOrder('ann', first.stopOrder.orderId)).to.equal(undefined);
+    const retry = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '99', '120', '3', undefined, key));
+    expect(retry.order).to.include({ orderId: first.order.orderId, status: 'partially_filled' });
+    expect(retry.stopOrder).to.deep.equal({ ...first.stopOrder, status: 'cancelled', cancelReason: 'oco', locked: 0n, ocoOrderId: undefined, updatedAt: retry.stopOrder.updatedAt });
+    expect(retry.stopOrder.updatedAt).to.be.above(first.stopOrder.updatedAt);
+    // The snapshot keeps it (OCOR).
+    const restored = Engine.restore(h.config, h.engine.snapshot());
+    expect(restored.stateHash()).to.equal(h.engine.stateHash());
+    expect(restored.snapshot()).to.deep.equal(h.engine.snapshot());
+    accepted(h.cancel('ann', first.order.orderId));
+    const again = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '99', '120', '3', undefined, key));
+    expect(again.order.orderId).to.be.above(first.stopOrder.orderId);
+  });
+
   it('places a limit order and a waiting stop, each locking its own funds, linked to each other', () => {
     const h = market();
     const r = ocoOf(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3'));

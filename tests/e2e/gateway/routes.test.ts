@@ -275,11 +275,12 @@ describe('gateway: every HTTP route reaches its RPC', () => {
         token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', price: '1500', quantity: '0.1', stopPrice: '1400' },
       });
       expect(stopLimit.json.order).to.include({ status: 'ORDER_STATUS_UNTRIGGERED', type: 'ORDER_TYPE_STOP_LIMIT', stopPrice: '1400', lockedAmount: '150' });
-      const pair = await route('POST', '/v1/orders/oco', '/v1/orders/oco', {
-        token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', quantity: '1', price: '1000', stopPrice: '2000' },
-      });
+      const pairBody = { market: 'ETH-USD', side: 'SIDE_BUY', quantity: '1', price: '1000', stopPrice: '2000', clientOrderId: 'alice-pair' };
+      const pair = await route('POST', '/v1/orders/oco', '/v1/orders/oco', { token: alice.token, body: pairBody });
       expect(pair.status).to.equal(200);
-      expect(pair.json.order).to.include({ status: 'ORDER_STATUS_OPEN', ocoOrderId: pair.json.stopOrder.orderId });
+      expect(pair.json.order).to.include({ status: 'ORDER_STATUS_OPEN', ocoOrderId: pair.json.stopOrder.orderId, clientOrderId: 'alice-pair' });
+      // A retry (the same client_order_id and body) answers with the same pair.
+      expect((await stack.call('POST', '/v1/orders/oco', { token: alice.token, body: pairBody })).json).to.deep.equal(pair.json);
       expect(pair.json.stopOrder).to.include({ status: 'ORDER_STATUS_UNTRIGGERED', type: 'ORDER_TYPE_STOP_MARKET', lockedAmount: '2200' });
       const bad = await stack.call('POST', '/v1/orders/market', { token: alice.token, body: { market: 'ETH-USD', side: 'SIDE_BUY', quantity: '1', stopPrice: '0' } });
       expect([bad.status, bad.json.message]).to.satisfy(([code, message]: [number, string]) => code === 400 && message.startsWith('stop_price: '));

@@ -68,7 +68,7 @@ export function placeMarketInput(req: matching.PlaceMarketOrderRequest, userId: 
   return withOptional(input, 'stopPrice', fields.stopPrice);
 }
 
-/** A one-cancels-other pair; an empty stop_limit_price makes its stop a stop-market. */
+/** A one-cancels-other pair; an empty stop_limit_price makes its stop a stop-market. Its limit order carries client_order_id. */
 export function placeOcoInput(req: matching.PlaceOcoOrderRequest, userId: string, markets: MarketDirectory): PlaceOcoInput {
   const fields = checkFields({
     market: () => valid.market(req.market, markets),
@@ -78,9 +78,11 @@ export function placeOcoInput(req: matching.PlaceOcoOrderRequest, userId: string
     stopPrice: () => valid.price(req.stopPrice, 'stop_price'),
     stopLimitPrice: () => optionalPrice(req.stopLimitPrice, 'stop_limit_price'),
     selfTradePrevention: () => valid.selfTradePrevention(req.selfTradePrevention),
+    clientOrderId: () => valid.clientOrderId(req.clientOrderId),
   });
   const { market, side, quantity, price, stopPrice, selfTradePrevention } = fields;
-  return withOptional({ kind: 'placeOco', userId, market, side, quantity, price, stopPrice, selfTradePrevention }, 'stopLimitPrice', fields.stopLimitPrice);
+  const input = withOptional({ kind: 'placeOco' as const, userId, market, side, quantity, price, stopPrice, selfTradePrevention }, 'stopLimitPrice', fields.stopLimitPrice);
+  return withOptional(input, 'clientOrderId', fields.clientOrderId);
 }
 
 /** The order a cancel or amendment names: by order_id or by client_order_id, exactly one of them. */

@@ -36,6 +36,7 @@ export { CommandDecodeError } from './command-decode-error';
  *                quantity, price, stopPrice, stopLimitPrice?
  *   referencedDeposit  userId, asset, amount, requestId?, adminId?, reference: a deposit with an
  *                external reference (adminDeposit's records, written before, have none)
+ *   placeOcoKeyed  a placeOco with a clientOrderId: placeOco's fields, then clientOrderId
  * An optional field (?) is a u8 0 for none, 1 when its value follows.
  * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
  * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
@@ -58,7 +59,7 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession', 'placeStopLimit', 'placeStopMarket', 'placeOco', 'referencedDeposit'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession', 'placeStopLimit', 'placeStopMarket', 'placeOco', 'referencedDeposit', 'placeOcoKeyed'] as const;
 const POST_ONLY_FLAG = 1;
 const EXPIRE_AT_FLAG = 2;
 type WireKind = (typeof KINDS)[number];
@@ -73,6 +74,7 @@ function wireKind(cmd: Command): WireKind {
   if (cmd.kind === 'placeMarket' && cmd.stopPrice !== undefined) return 'placeStopMarket';
   if (cmd.kind === 'deposit' && cmd.reference !== undefined) return 'referencedDeposit';
   if (cmd.kind === 'deposit' && cmd.adminId !== undefined) return 'adminDeposit';
+  if (cmd.kind === 'placeOco' && cmd.clientOrderId !== undefined) return 'placeOcoKeyed';
   return cmd.kind;
 }
 const U64_MAX = (1n << 64n) - 1n;
@@ -201,6 +203,7 @@ function writeCommand(w: Writer, cmd: Command): void {
       w.bigint(cmd.price);
       w.bigint(cmd.stopPrice);
       w.optionalBigint(cmd.stopLimitPrice);
+      if (kind === 'placeOcoKeyed') w.string(cmd.clientOrderId!);
       break;
     case 'cancel':
       w.string(cmd.userId);
@@ -340,14 +343,16 @@ function decodeCommand(r: Reader): Command {
       return { ...decodePlacement(r, 'placeLimit', seq, timestamp), stopPrice: r.bigint('stopPrice') } as Command;
     case 'placeStopMarket':
       return { ...decodePlacement(r, 'placeMarket', seq, timestamp), stopPrice: r.bigint('stopPrice') } as Command;
-    case 'placeOco': {
+    case 'placeOco':
+    case 'placeOcoKeyed': {
       const pair = {
-        kind, seq, timestamp, orderId: r.integer('orderId'), stopOrderId: r.integer('stopOrderId'), userId: r.string('userId'),
+        kind: 'placeOco' as const, seq, timestamp, orderId: r.integer('orderId'), stopOrderId: r.integer('stopOrderId'), userId: r.string('userId'),
         market: r.string('market'), side: r.oneOf<Side>('side', SIDES),
         selfTradePrevention: r.oneOf<SelfTradePrevention>('selfTradePrevention', SELF_TRADE_PREVENTIONS), quantity: r.bigint('quantity'),
         price: r.bigint('price'), stopPrice: r.bigint('stopPrice'),
       };
-      return withOptional(pair, 'stopLimitPrice', r.optionalBigint('stopLimitPrice'));
+      const placed = withOptional(pair, 'stopLimitPrice', r.optionalBigint('stopLimitPrice'));
+      return kind === 'placeOco' ? placed : { ...placed, clientOrderId: r.string('clientOrderId') };
     }
   }
 }

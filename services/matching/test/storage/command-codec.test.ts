@@ -140,6 +140,26 @@ describe('command codec', () => {
     expect([...batchOf([commands[2]!]).subarray(5, 6)]).to.deep.equal([12]);
   });
 
+  it('round-trips pairs with a client order id (a kind of its own); a pair without one is written, and replays, as before', () => {
+    const pair = { kind: 'placeOco', seq: 1, timestamp: 10, orderId: 4, stopOrderId: 5, userId: 'u', market: 'BTC-USD', side: 'sell',
+      selfTradePrevention: 'cancel_resting', quantity: 2n, price: 11n, stopPrice: 9n } as const;
+    const commands: Command[] = [{ ...pair, clientOrderId: 'oco-1' }, { ...pair, seq: 2, stopLimitPrice: 8n, clientOrderId: 'é' }];
+    const decoded = decodeBatch(batchOf(commands));
+    expect(decoded).to.deep.equal(commands);
+    decoded.forEach((command, i) => expect(Object.keys(command), `command ${i}`).to.deep.equal(Object.keys(commands[i]!)));
+    expect(commands.map((c) => encodeCommand(c)[0])).to.deep.equal([15, 15]);
+
+    // A pair as the previous version journaled it: kind 13 and placeOco's fields, no client order id.
+    const previous = Buffer.from(
+      '02010000000d000000000000f03f00000000000024400000000000001040000000000000144001000000750700000042' +
+        '54432d5553440100000200000000000000000b0000000000000000090000000000000000ee',
+      'hex',
+    );
+    const old = decodeBatch(previous);
+    expect(old).to.deep.equal([{ ...pair, seq: 1, timestamp: 10 }]);
+    expect(batchOf(old)).to.deep.equal(previous);
+  });
+
   it('reads the binary records of format 1, which had no amendments, mass cancels or optional fields of cancels and deposits', () => {
     // A cancel, a deposit and a market order with a client order id, as format 1 wrote them.
     const format1 = Buffer.from(
@@ -223,8 +243,8 @@ describe('command codec', () => {
       'journal record lacks its end mark after its last command',
     );
     const kind = Buffer.from(batch);
-    kind[5] = 15;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 15, expected below 15');
+    kind[5] = 16;
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 16, expected below 16');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');

@@ -823,6 +823,13 @@ export interface PlaceOcoOrderRequest {
   stopLimitPrice: string;
   /** self_trade_prevention of both orders. */
   selfTradePrevention: SelfTradePrevention;
+  /**
+   * client_order_id: as in PlaceLimitOrderRequest, given to the limit order: GetOrder and
+   * CancelOrder by client_order_id reach it (cancelling it cancels the pair). It is retained while
+   * the limit order is; a retry still answers with the stop order once that one is no longer
+   * retained, as it ended.
+   */
+  clientOrderId: string;
 }
 
 /** PlaceOcoOrderResponse is the pair as placed. */
@@ -3022,7 +3029,16 @@ export const PlaceMarketOrderRequest: MessageFns<PlaceMarketOrderRequest> = {
 };
 
 function createBasePlaceOcoOrderRequest(): PlaceOcoOrderRequest {
-  return { market: "", side: 0, quantity: "", price: "", stopPrice: "", stopLimitPrice: "", selfTradePrevention: 0 };
+  return {
+    market: "",
+    side: 0,
+    quantity: "",
+    price: "",
+    stopPrice: "",
+    stopLimitPrice: "",
+    selfTradePrevention: 0,
+    clientOrderId: "",
+  };
 }
 
 export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
@@ -3047,6 +3063,9 @@ export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
     }
     if (message.selfTradePrevention !== 0) {
       writer.uint32(56).int32(message.selfTradePrevention);
+    }
+    if (message.clientOrderId !== "") {
+      writer.uint32(66).string(message.clientOrderId);
     }
     return writer;
   },
@@ -3114,6 +3133,14 @@ export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
           message.selfTradePrevention = reader.int32() as any;
           continue;
         }
+        case 8: {
+          if (tag !== 66) {
+            break;
+          }
+
+          message.clientOrderId = reader.string();
+          continue;
+        }
       }
       if ((tag & 7) === 4 || tag === 0) {
         break;
@@ -3134,6 +3161,7 @@ export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
       selfTradePrevention: isSet(object.selfTradePrevention)
         ? selfTradePreventionFromJSON(object.selfTradePrevention)
         : 0,
+      clientOrderId: isSet(object.clientOrderId) ? globalThis.String(object.clientOrderId) : "",
     };
   },
 
@@ -3160,6 +3188,9 @@ export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
     if (message.selfTradePrevention !== 0) {
       obj.selfTradePrevention = selfTradePreventionToJSON(message.selfTradePrevention);
     }
+    if (message.clientOrderId !== "") {
+      obj.clientOrderId = message.clientOrderId;
+    }
     return obj;
   },
 
@@ -3175,6 +3206,7 @@ export const PlaceOcoOrderRequest: MessageFns<PlaceOcoOrderRequest> = {
     message.stopPrice = object.stopPrice ?? "";
     message.stopLimitPrice = object.stopLimitPrice ?? "";
     message.selfTradePrevention = object.selfTradePrevention ?? 0;
+    message.clientOrderId = object.clientOrderId ?? "";
     return message;
   },
 };
@@ -8250,6 +8282,9 @@ export const MatchingServiceService = {
    * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
    * its own funds (both must be available). Any fill of the limit order (even partial), the
    * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   * Retries with client_order_id as for PlaceLimitOrder: the limit order carries it, and a
+   * repeat answers with both orders (as they are now) and the placement's trades; the id of a
+   * pair used by PlaceLimitOrder or PlaceMarketOrder, or the reverse, is ALREADY_EXISTS.
    */
   placeOcoOrder: {
     path: "/orderbook.matching.v1.MatchingService/PlaceOcoOrder",
@@ -8593,6 +8628,9 @@ export interface MatchingServiceServer extends UntypedServiceImplementation {
    * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
    * its own funds (both must be available). Any fill of the limit order (even partial), the
    * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   * Retries with client_order_id as for PlaceLimitOrder: the limit order carries it, and a
+   * repeat answers with both orders (as they are now) and the placement's trades; the id of a
+   * pair used by PlaceLimitOrder or PlaceMarketOrder, or the reverse, is ALREADY_EXISTS.
    */
   placeOcoOrder: handleUnaryCall<PlaceOcoOrderRequest, PlaceOcoOrderResponse>;
   /**
@@ -8769,6 +8807,9 @@ export interface MatchingServiceClient extends Client {
    * with stop_limit_price, else stop-market) of the same market, side and quantity, each locking
    * its own funds (both must be available). Any fill of the limit order (even partial), the
    * trigger of the stop, or a cancel of either cancels the other. Neither can be amended.
+   * Retries with client_order_id as for PlaceLimitOrder: the limit order carries it, and a
+   * repeat answers with both orders (as they are now) and the placement's trades; the id of a
+   * pair used by PlaceLimitOrder or PlaceMarketOrder, or the reverse, is ALREADY_EXISTS.
    */
   placeOcoOrder(
     request: PlaceOcoOrderRequest,
