@@ -70,6 +70,11 @@ export interface EngineConfig {
    * included); past it a stop is refused. Default DEFAULT_MAX_STOPS_PER_USER_MARKET (1000).
    */
   readonly maxStopsPerUserMarket?: number;
+  /**
+   * The most orders one user may have resting on one market's book; past it a GTC or GTD limit order
+   * (an OCO pair's too) is refused. Default DEFAULT_MAX_OPEN_ORDERS_PER_USER_MARKET (10,000).
+   */
+  readonly maxOpenOrdersPerUserMarket?: number;
 }
 
 interface CommandHeader {

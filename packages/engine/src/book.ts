@@ -86,11 +86,16 @@ export class BookSide {
   }
 }
 
+/** The default bound on the orders one user may have resting in one market (EngineConfig.maxOpenOrdersPerUserMarket). */
+export const DEFAULT_MAX_OPEN_ORDERS_PER_USER_MARKET = 10_000;
+
 export class OrderBook {
   readonly bids = new BookSide('buy');
   readonly asks = new BookSide('sell');
   /** Book sequence number: +1 per bookLevel event of this market. */
   seq = 0;
+  /** Resting orders per account index: what the bound on a user's open orders counts. */
+  private readonly perAccount: number[] = [];
 
   constructor(
     readonly symbol: string,
@@ -115,7 +120,19 @@ export class OrderBook {
     const store = this.store;
     const level = (store.isBuy(order) ? this.bids : this.asks).levelAt(store.price(order));
     level.append(store, order);
+    this.counted(order, 1);
     return level;
+  }
+
+  /** The user's orders resting in this book. */
+  restingOf(accountIndex: number): number {
+    return this.perAccount[accountIndex] ?? 0;
+  }
+
+  /** Counts an order that a snapshot's restore linked into a level directly. */
+  counted(order: OrderRef, change: 1 | -1): void {
+    const account = this.store.accountIndex(order);
+    this.perAccount[account] = (this.perAccount[account] ?? 0) + change;
   }
 
   /** The level a resting order stands in. */
@@ -130,6 +147,7 @@ export class OrderBook {
     const side = store.isBuy(order) ? this.bids : this.asks;
     const level = side.existingLevel(store.price(order))!;
     level.remove(store, order);
+    this.counted(order, -1);
     if (level.count === 0) side.removeLevel(level);
     return level;
   }

@@ -200,6 +200,10 @@ export class Engine implements EngineQueries {
       );
       return this.placeStop(order, Number(cmd.stopPrice), lockUnits);
     }
+    if (cmd.timeInForce === 'GTC' || cmd.timeInForce === 'GTD') {
+      const boundError = this.openOrdersBoundError(market, account);
+      if (boundError !== undefined) return boundError;
+    }
     if (cmd.postOnly && wouldCross(market.book, cmd.side, price)) {
       return reject('FAILED_PRECONDITION', 'post_only', 'post_only: the order would trade on arrival');
     }
@@ -294,6 +298,16 @@ export class Engine implements EngineQueries {
     return reject('FAILED_PRECONDITION', 'stop_price', `stop_price: ${bound} stop orders are already waiting in ${market.symbol}, the most one user may have: cancel one first`);
   }
 
+  /**
+   * The rejection of an order that may rest, for a user who has the most resting orders allowed in
+   * the market (counted at entry, as exchanges count open orders: even one that would fill at once).
+   */
+  private openOrdersBoundError(market: Market, account: Account | undefined): CommandResult | undefined {
+    const bound = this.state.maxOpenOrdersPerUserMarket;
+    if (account === undefined ? bound > 0 : market.book.restingOf(account.index) < bound) return undefined;
+    return reject('FAILED_PRECONDITION', 'market', `market: ${bound} orders are already resting in ${market.symbol}, the most one user may have: cancel one first`);
+  }
+
   /** A created stop order: its funds locked, it waits for its trigger. */
   private placeStop(order: OrderRef, stopPrice: number, lockUnits: bigint): CommandResult {
     this.state.store.makeStop(order, stopPrice);
@@ -342,7 +356,8 @@ export class Engine implements EngineQueries {
     const limitLock = buy ? limitValue : quantity;
     const stopLock = buy ? stopValue : quantity;
     const lockIndex = lockIndexOf(market, cmd.side);
-    const fundsError = this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock)) ?? this.stopBoundError(market, account);
+    const fundsError =
+      this.risk.fundsError(account, lockIndex, BigInt(limitLock) + BigInt(stopLock)) ?? this.stopBoundError(market, account) ?? this.openOrdersBoundError(market, account);
     if (fundsError !== undefined) return fundsError;
 
     const owner = account ?? this.state.newAccount(cmd.userId);

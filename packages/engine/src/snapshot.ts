@@ -1082,6 +1082,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
           }
           if (r.expireAt !== undefined) state.timers.expiries.set(r.id, r.expireAt);
           level.link(state.store, r.ref);
+          market.book.counted(r.ref, 1);
           volume.add(r.quantity - r.filled);
           state.accountList[r.account]!.addOpen(state.store, r.ref);
           reserved.add(state.balances.ref(r.account, r.lockIndex), r.locked);

@@ -11,6 +11,7 @@ import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { marketConfigError } from './validation';
 import { type OrderRef, OrderStore } from './order-store';
+import { DEFAULT_MAX_OPEN_ORDERS_PER_USER_MARKET } from './book';
 import { DEFAULT_MAX_STOPS_PER_USER_MARKET } from './stops';
 import { Timers } from './timers';
 import { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET, TradeHistory } from './trade-history';
@@ -41,17 +42,21 @@ export class EngineState {
   feeAccount: Account | undefined = undefined;
   /** EngineConfig.maxStopsPerUserMarket with its default. */
   readonly maxStopsPerUserMarket: number;
+  /** EngineConfig.maxOpenOrdersPerUserMarket with its default. */
+  readonly maxOpenOrdersPerUserMarket: number;
 
   constructor(readonly config: EngineConfig) {
     const retain = config.closedOrdersRetainedPerUser;
     const perUser = config.fillsRetainedPerUser ?? DEFAULT_FILLS_RETAINED_PER_USER;
     const perMarket = config.tradesRetainedPerMarket ?? DEFAULT_TRADES_RETAINED_PER_MARKET;
     this.maxStopsPerUserMarket = config.maxStopsPerUserMarket ?? DEFAULT_MAX_STOPS_PER_USER_MARKET;
+    this.maxOpenOrdersPerUserMarket = config.maxOpenOrdersPerUserMarket ?? DEFAULT_MAX_OPEN_ORDERS_PER_USER_MARKET;
     const bounds = [
       ['closedOrdersRetainedPerUser', retain],
       ['fillsRetainedPerUser', perUser],
       ['tradesRetainedPerMarket', perMarket],
       ['maxStopsPerUserMarket', this.maxStopsPerUserMarket],
+      ['maxOpenOrdersPerUserMarket', this.maxOpenOrdersPerUserMarket],
     ] as const;
     for (const [name, value] of bounds) {
       if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);

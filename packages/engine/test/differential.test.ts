@@ -37,11 +37,11 @@ export function comparable(result: CommandResult): unknown {
 
 describe('differential: engine vs a naive reference exchange', () => {
   // Retaining nothing frees an order's slot as soon as it closes, even mid-match: worth its own run,
-  // with a bound of 2 waiting stops per user and market that random sequences reach.
+  // with bounds of 2 waiting stops and 4 resting orders per user and market that random sequences reach.
   // And with fees and instrument rules, which the reference computes on its own.
-  for (const config of [RANDOM_CONFIG, { ...RANDOM_CONFIG, closedOrdersRetainedPerUser: 0, maxStopsPerUserMarket: 2 }, FEE_CONFIG]) {
+  for (const config of [RANDOM_CONFIG, { ...RANDOM_CONFIG, closedOrdersRetainedPerUser: 0, maxStopsPerUserMarket: 2, maxOpenOrdersPerUserMarket: 4 }, FEE_CONFIG]) {
     const fees = config === FEE_CONFIG ? ', fees and instrument rules' : '';
-    const stops = config.maxStopsPerUserMarket === undefined ? '' : `, ${config.maxStopsPerUserMarket} stops per user and market`;
+    const stops = config.maxStopsPerUserMarket === undefined ? '' : `, ${config.maxStopsPerUserMarket} stops and ${config.maxOpenOrdersPerUserMarket} resting orders per user and market`;
     it(`agrees on every field of every result and event, and on the whole state after every command (${config.closedOrdersRetainedPerUser} closed orders retained${stops}${fees})`, function () {
       this.timeout(0);
       fc.assert(

@@ -192,6 +192,37 @@ describe('engine: limit orders and time in force', () => {
   });
 });
 
+describe('engine: the bound on a user\'s resting orders in a market', () => {
+  it('refuses an order that may rest past the bound, until one leaves; IOC, FOK and market orders, other users and markets are apart; a restore keeps the count', () => {
+    const h = new Harness({ ...CONFIG, maxOpenOrdersPerUserMarket: 2 });
+    for (const user of ['ann', 'bob']) for (const asset of ['USD', 'SOL', 'BTC']) accepted(h.deposit(user, asset, '100000'));
+    const first = placed(h.limit('ann', 'SOL-USD', 'buy', '50', '1')).order.orderId;
+    placed(h.limit('ann', 'SOL-USD', 'sell', '150', '1', { timeInForce: 'GTD', expireAt: h.now() + 60_000 }));
+    const balance = h.balance('ann', 'USD');
+    const tooMany = { code: 'FAILED_PRECONDITION', field: 'market' };
+    expect(rejected(h.limit('ann', 'SOL-USD', 'buy', '51', '1'))).to.include(tooMany);
+    expect(rejected(h.oco('ann', 'SOL-USD', 'buy', '50', '104', '1'))).to.include(tooMany);
+    // Counted at entry, as exchanges count open orders: even one that would fill at once.
+    placed(h.limit('bob', 'SOL-USD', 'sell', '60', '1'));
+    expect(rejected(h.limit('ann', 'SOL-USD', 'buy', '60', '1'))).to.include(tooMany);
+    expect(h.balance('ann', 'USD')).to.deep.equal(balance);
+    // Orders that never rest, a stop waiting off the book, another user, another market: not bounded here.
+    expect(placed(h.limit('ann', 'SOL-USD', 'buy', '60', '1', { timeInForce: 'IOC' })).trades).to.have.length(1);
+    placed(h.limit('ann', 'SOL-USD', 'buy', '1', '1', { timeInForce: 'IOC' }));
+    placed(h.stopLimit('ann', 'SOL-USD', 'sell', '10', '9', '1'));
+    placed(h.limit('bob', 'SOL-USD', 'buy', '40', '1'));
+    placed(h.limit('ann', 'BTC-USD', 'buy', '40', '1'));
+    expect(rejected(Engine.restore(h.config, h.engine.snapshot()).apply({ ...h.log.find((c) => c.kind === 'placeLimit' && c.userId === 'ann' && c.price === px('51'))!, seq: h.engine.lastSeq() + 1 }))).to.include(tooMany);
+    // A cancel frees a place, and so does a fill.
+    accepted(h.cancel('ann', first));
+    placed(h.limit('ann', 'SOL-USD', 'buy', '45', '1'));
+    expect(rejected(h.limit('ann', 'SOL-USD', 'buy', '44', '1'))).to.include(tooMany);
+    placed(h.market('bob', 'SOL-USD', 'buy', '1'));
+    placed(h.limit('ann', 'SOL-USD', 'buy', '44', '1'));
+    expect(() => new Engine({ ...CONFIG, maxOpenOrdersPerUserMarket: -1 })).to.throw(/maxOpenOrdersPerUserMarket/);
+  });
+});
+
 describe('engine: self-trade prevention', () => {
   function book() {
     const h = new Harness();

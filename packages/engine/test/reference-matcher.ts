@@ -543,6 +543,10 @@ export class ReferenceExchange {
       order.locked = cmd.side === 'buy' ? ceilQuote(cmd.price, cmd.quantity) : cmd.quantity;
       if (available < order.locked) return fail('FAILED_PRECONDITION');
       if (cmd.stopPrice !== undefined) return this.tooManyStops(s, cmd.userId, cmd.market) ?? this.placeWaiting(s, fx, order);
+      if (cmd.timeInForce === 'GTC' || cmd.timeInForce === 'GTD') {
+        const tooMany = this.tooManyResting(s, cmd.userId, cmd.market);
+        if (tooMany !== undefined) return tooMany;
+      }
       const best = this.book(cmd.market, cmd.side === 'buy' ? 'sell' : 'buy', s)[0];
       if (cmd.postOnly && best !== undefined && (cmd.side === 'buy' ? best.price <= cmd.price : best.price >= cmd.price)) {
         return fail('FAILED_PRECONDITION', 'post_only');
@@ -591,6 +595,12 @@ export class ReferenceExchange {
   private tooManyStops(s: RefState, userId: string, market: string): CommandResult | undefined {
     const waiting = s.orders.filter((o) => o.waiting && o.userId === userId && o.market === market).length;
     return waiting < (this.config.maxStopsPerUserMarket ?? 1000) ? undefined : fail('FAILED_PRECONDITION', 'stop_price');
+  }
+
+  /** A user may have maxOpenOrdersPerUserMarket (default 10,000) orders resting in a market; an order that may rest is refused past it. */
+  private tooManyResting(s: RefState, userId: string, market: string): CommandResult | undefined {
+    const resting = s.orders.filter((o) => o.resting && o.userId === userId && o.market === market).length;
+    return resting < (this.config.maxOpenOrdersPerUserMarket ?? 10_000) ? undefined : fail('FAILED_PRECONDITION', 'market');
   }
 
   /** A stop order whose lock is known: it waits, off the book. */
@@ -659,7 +669,7 @@ export class ReferenceExchange {
     };
     const available = s.balances[`${cmd.userId}\n${this.lockAsset(limit)}`]?.available ?? 0n;
     if (available < stop.locked + limit.locked) return fail('FAILED_PRECONDITION');
-    const tooMany = this.tooManyStops(s, cmd.userId, cmd.market);
+    const tooMany = this.tooManyStops(s, cmd.userId, cmd.market) ?? this.tooManyResting(s, cmd.userId, cmd.market);
     if (tooMany !== undefined) return tooMany;
     this.enter(s, fx, stop);
     const trades = [...this.match(s, fx, limit).trades];

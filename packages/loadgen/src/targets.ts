@@ -87,6 +87,8 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
       // Every trader's OrderSession comes from this one address, and sessions count as streams.
       MATCHING_MAX_STREAMS: '1000000',
       MATCHING_MAX_STREAMS_PER_PEER: '1000000',
+      // A few traders rest every order the load places: far more than a real user's bound.
+      MATCHING_MAX_OPEN_ORDERS_PER_USER_MARKET: '10000000',
       ...options.matchingEnv,
     };
     const matchingServer = await startService('matching', matchingEnv, matchingAddress);

@@ -154,6 +154,7 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
         fillsRetainedPerUser: config.fillsRetainedPerUser,
         tradesRetainedPerMarket: config.tradesRetainedPerMarket,
         maxStopsPerUserMarket: config.maxStopsPerUserMarket,
+        maxOpenOrdersPerUserMarket: config.maxOpenOrdersPerUserMarket,
       },
       maxQueueDepth: config.maxQueueDepth,
       snapshotEvery: config.snapshotEvery,

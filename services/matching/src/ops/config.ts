@@ -42,9 +42,10 @@ export const CONFIG_VARIABLES = [
   { name: 'MATCHING_TRUNCATE_DAMAGED_TAIL', default: '0', meaning: 'Operator flag: 1 lets recovery cut a complete but damaged last journal record (checksum mismatch), losing the commands in it; by default start-up refuses and names the file and offset. A torn (short) last record is always cut.' },
   { name: 'MATCHING_SESSION_MAX_IN_FLIGHT', default: '256', meaning: 'Commands of one OrderSession stream awaiting their result; at the bound the stream stops reading (flow control) until one completes.' },
   { name: 'MATCHING_CLOSED_ORDERS_RETAINED', default: '1000', meaning: 'Filled or cancelled orders kept per user for GetOrder and ListOrders; the oldest are forgotten first. Also the retry window: a client_order_id is retained while its order is open or kept, and the request_ids of the last this-many AddFunds (and WithdrawFunds) to the user that had one.' },
-  { name: 'MATCHING_FILLS_RETAINED_PER_USER', default: '100', meaning: 'Fills (trades as maker or taker) kept per user for ListTrades, newest; the oldest are forgotten first. Part of the engine state (snapshot, state hash): 112 bytes per kept fill (a row of 14 numbers; the rows of a user grow to the bound as fills come). Change it only on all replicas at once.' },
-  { name: 'MATCHING_TRADES_RETAINED_PER_MARKET', default: '1000', meaning: 'Trades kept per market for GetRecentTrades, newest. Part of the engine state, 112 bytes per kept trade, like MATCHING_FILLS_RETAINED_PER_USER. The ticker and candles need none of them: they come from per-minute buckets (1440 per market, about 100 KB each market).' },
+  { name: 'MATCHING_FILLS_RETAINED_PER_USER', default: '100', meaning: 'Fills (trades as maker or taker) kept per user for ListTrades, newest; the oldest are forgotten first. Part of the engine state (snapshot, state hash): 64 bytes per kept fill (a row of 8 numbers: the user\'s side of the trade; every user\'s rows in one pool of 16-fill chunks, taken as fills come). Change it only on all replicas at once.' },
+  { name: 'MATCHING_TRADES_RETAINED_PER_MARKET', default: '1000', meaning: 'Trades kept per market for GetRecentTrades, newest. Part of the engine state, 96 bytes per kept trade (a row of 12 numbers), like MATCHING_FILLS_RETAINED_PER_USER. The ticker and candles need none of them: they come from per-minute buckets (1440 per market, about 100 KB each market).' },
   { name: 'MATCHING_MAX_STOPS_PER_USER_MARKET', default: '1000', meaning: 'Stop orders (an OCO pair\'s stop included) one user may have waiting for their trigger in one market; past it a new one is FAILED_PRECONDITION (reason TOO_MANY_STOP_ORDERS): cancel one first. Engine state: change it only after a clean shutdown (its final snapshot) and on all replicas at once, or the journal replayed at start may be judged by another bound.' },
+  { name: 'MATCHING_MAX_OPEN_ORDERS_PER_USER_MARKET', default: '10000', meaning: 'Orders one user may have resting on one market\'s book; past it a GTC or GTD limit order (an OCO pair too) is FAILED_PRECONDITION (reason TOO_MANY_OPEN_ORDERS), counted at entry even if it would fill at once: cancel one first. IOC, FOK and market orders never rest and are not bounded by it; a stop-limit is bounded by MATCHING_MAX_STOPS_PER_USER_MARKET while it waits and rests beyond this bound when it triggers. It bounds the memory one funded user can fill (about 130 bytes per resting order). Engine state: change it only after a clean shutdown and on all replicas at once, like MATCHING_MAX_STOPS_PER_USER_MARKET.' },
   { name: 'MATCHING_SHUTDOWN_GRACE_MS', default: '10000', meaning: 'On SIGTERM, how long in-flight calls may finish before they are cancelled.' },
   { name: 'MATCHING_METRICS_PORT', default: '9464', meaning: 'Port of the Prometheus /metrics HTTP endpoint; 0 picks a free one.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
@@ -91,6 +92,7 @@ export interface MatchingConfig {
   readonly fillsRetainedPerUser: number;
   readonly tradesRetainedPerMarket: number;
   readonly maxStopsPerUserMarket: number;
+  readonly maxOpenOrdersPerUserMarket: number;
   readonly shutdownGraceMs: number;
   readonly metricsPort: number;
   readonly logLevel: LogLevel;
@@ -132,6 +134,7 @@ export function loadConfig(env: Env = process.env): MatchingConfig {
     fillsRetainedPerUser: vars.int('MATCHING_FILLS_RETAINED_PER_USER', 0, 100_000),
     tradesRetainedPerMarket: vars.int('MATCHING_TRADES_RETAINED_PER_MARKET', 0, 1_000_000),
     maxStopsPerUserMarket: vars.int('MATCHING_MAX_STOPS_PER_USER_MARKET', 0, 1_000_000),
+    maxOpenOrdersPerUserMarket: vars.int('MATCHING_MAX_OPEN_ORDERS_PER_USER_MARKET', 0, 10_000_000),
     shutdownGraceMs: vars.int('MATCHING_SHUTDOWN_GRACE_MS', 0, 600_000),
     metricsPort: vars.int('MATCHING_METRICS_PORT', 0, 65_535),
     logLevel: vars.logLevel('LOG_LEVEL'),
