@@ -249,7 +249,8 @@ describe('matching high availability on a 3-node NATS cluster (processes, under 
     }
     expect(totals).to.deep.equal({ USD: DEPOSIT.USD * UNITS * BigInt(CLIENTS), BTC: DEPOSIT.BTC * UNITS * BigInt(CLIENTS) });
 
-    const follower = clients.get(nodes.find((n) => roleOf(n) === 'follower')!.address)!;
+    const followerNode = nodes.find((n) => roleOf(n) === 'follower')!;
+    const follower = clients.get(followerNode.address)!;
     for (const trader of traders) {
       const atLeader = await balancesAt(leader, trader.metadata);
       expect(atLeader.seq).to.match(/^[1-9]\d*$/);
@@ -261,7 +262,13 @@ describe('matching high availability on a 3-node NATS cluster (processes, under 
         },
         `the follower at seq ${atLeader.seq}`,
         30_000,
-      ).then((atFollower) => expect(atFollower.balances).to.equal(atLeader.balances));
+      )
+        .catch((err: Error) => {
+          // What the follower last said is what tells a stuck read from a slow one.
+          const tail = followerNode.process!.log.slice(-15).map((e) => JSON.stringify(e)).join('\n');
+          throw new Error(`${err.message}; the follower's last log lines:\n${tail}`, { cause: err });
+        })
+        .then((atFollower) => expect(atFollower.balances).to.equal(atLeader.balances));
     }
   }
 
