@@ -129,7 +129,7 @@ export class OrderBook {
     return this.perAccount[accountIndex] ?? 0;
   }
 
-  /** Counts an order that a snapshot's restore linked into a level directly. */
+  /** Counts an order onto (+1) or off (-1) the book: add and remove do, and a snapshot's restore, which links its orders into levels directly. */
   counted(order: OrderRef, change: 1 | -1): void {
     const account = this.store.accountIndex(order);
     this.perAccount[account] = (this.perAccount[account] ?? 0) + change;
