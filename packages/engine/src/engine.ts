@@ -21,6 +21,8 @@ import type {
   CancelAllResult,
   CancelReason,
   CancelSessionCommand,
+  ConfigureCommand,
+  EngineLimits,
   ExpireCommand,
   BalanceView,
   CancelCommand,
@@ -47,6 +49,7 @@ import type {
 } from './api';
 import type { Account } from './account';
 import { EventRecorder } from './events';
+import { invalidLimit } from './limits';
 import { Execution } from './execution';
 import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
@@ -149,6 +152,9 @@ export class Engine implements EngineQueries {
         break;
       case 'withdraw':
         result = this.withdrawals.apply(cmd);
+        break;
+      case 'configure':
+        result = this.configure(cmd);
         break;
       default:
         throw new Error(`unknown command kind ${(cmd as { kind: unknown }).kind}`);
@@ -639,6 +645,16 @@ export class Engine implements EngineQueries {
     return this.execution.reenter(order);
   }
 
+  /** See ConfigureCommand. */
+  private configure(cmd: ConfigureCommand): CommandResult {
+    const limits = cmd.limits;
+    const wrong = typeof limits === 'object' && limits !== null ? invalidLimit(limits) : 'limits';
+    if (wrong !== undefined) return invalid(wrong, 'must be a non-negative integer');
+    const previous = this.state.limits;
+    this.state.setLimits({ ...limits });
+    return { ok: true, value: { kind: 'configured', previous, limits: this.state.limits }, events: this.recorder.finish() };
+  }
+
   private deposit(cmd: DepositCommand): CommandResult {
     const userError = userIdError(cmd.userId);
     if (userError !== undefined) return { ok: false, error: userError };
@@ -724,6 +740,10 @@ export class Engine implements EngineQueries {
 
   lastSeq(): number {
     return this.state.lastSeq;
+  }
+
+  limits(): EngineLimits {
+    return this.queries.limits();
   }
 
   nextDeadline(): number {

@@ -6,6 +6,7 @@ import type {
   CancelSessionCommand,
   CommandResult,
   CommandValue,
+  ConfigureCommand,
   DepositCommand,
   EngineError,
   EngineEvent,
@@ -31,7 +32,8 @@ export type CommandInput =
   | Unsequenced<CancelAllAfterCommand>
   | Unsequenced<CancelSessionCommand>
   | Omit<Unsequenced<PlaceOcoCommand>, 'orderId' | 'stopOrderId'>
-  | Unsequenced<WithdrawCommand>;
+  | Unsequenced<WithdrawCommand>
+  | Unsequenced<ConfigureCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -48,6 +50,7 @@ export const VALUE_KINDS = {
   expire: 'expired',
   cancelAllAfter: 'cancelAllAfterSet',
   cancelSession: 'cancelledAll',
+  configure: 'configured',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;

@@ -1,0 +1,116 @@
+import { rm } from 'node:fs/promises';
+import type { EngineConfig, OrderView } from '@orderbook/engine';
+import { expect } from 'chai';
+import type { CommandLoop } from '../../src/loop/command-loop-api';
+import { openCommandLoop } from '../../src/loop/open-command-loop';
+import { listSnapshots } from '../../src/storage/data-files';
+import { silentLogger, tempDirs } from '../helpers';
+
+const tempDir = tempDirs();
+const MARKET = { symbol: 'BTC-USD', base: 'BTC', quote: 'USD' };
+const BASE: EngineConfig = { markets: [MARKET], closedOrdersRetainedPerUser: 1000 };
+
+function open(dataDir: string, limits: Partial<EngineConfig>): Promise<CommandLoop> {
+  return openCommandLoop({ dataDir, engineConfig: { ...BASE, ...limits }, maxQueueDepth: 100, snapshotEvery: 1_000_000, logger: silentLogger });
+}
+
+/**
+ * Closes the loop and deletes its newest snapshot, the one its close wrote: the next start replays
+ * the journal from the snapshot before (or from the start), as after a crash.
+ */
+async function closeAndLoseSnapshot(loop: CommandLoop, dataDir: string): Promise<void> {
+  await loop.close();
+  await rm((await listSnapshots(dataDir)).at(-1)!.path);
+}
+
+async function fund(loop: CommandLoop): Promise<void> {
+  const result = await loop.submit({ kind: 'deposit', userId: 'alice', asset: 'USD', amount: 10n ** 14n });
+  expect(result.ok).to.equal(true);
+}
+
+/** A GTC bid that rests (nothing to trade with), or its rejection. */
+async function bid(loop: CommandLoop, price: bigint, clientOrderId?: string, timeInForce: 'GTC' | 'IOC' = 'GTC') {
+  return loop.submit({
+    kind: 'placeLimit', userId: 'alice', market: 'BTC-USD', side: 'buy', price, quantity: 100_000_000n, timeInForce, postOnly: false,
+    selfTradePrevention: 'cancel_resting', ...(clientOrderId === undefined ? {} : { clientOrderId }),
+  });
+}
+
+async function placed(loop: CommandLoop, price: bigint, clientOrderId?: string, timeInForce: 'GTC' | 'IOC' = 'GTC'): Promise<OrderView> {
+  const result = await bid(loop, price, clientOrderId, timeInForce);
+  if (!result.ok) throw new Error(`refused: ${result.error.message}`);
+  return result.value.order;
+}
+
+function openOrders(loop: CommandLoop): readonly OrderView[] {
+  return loop.queries.listOrders('alice', { openOnly: true, limit: 100 });
+}
+
+describe('engine limits across a restart', () => {
+  it('keeps every acknowledged order when the open-order bound is lowered, and applies the new bound to what follows', async () => {
+    const dataDir = tempDir();
+    let loop = await open(dataDir, { maxOpenOrdersPerUserMarket: 3 });
+    await fund(loop);
+    const acknowledged = [await placed(loop, 1_000_000n), await placed(loop, 2_000_000n), await placed(loop, 3_000_000n)];
+    await closeAndLoseSnapshot(loop, dataDir);
+
+    loop = await open(dataDir, { maxOpenOrdersPerUserMarket: 2 });
+    try {
+      expect(openOrders(loop).map((o) => o.orderId)).to.have.members(acknowledged.map((o) => o.orderId));
+      expect(loop.queries.balances('alice').find((b) => b.asset === 'USD')!.locked).to.equal(600_000_000n);
+      expect(loop.queries.limits().maxOpenOrdersPerUserMarket).to.equal(2);
+      const refused = await bid(loop, 4_000_000n);
+      expect(refused.ok).to.equal(false);
+    } finally {
+      await closeAndLoseSnapshot(loop, dataDir);
+    }
+
+    // Replayed again from the start (with yet another value): the change applies at its seq, so the history holds.
+    loop = await open(dataDir, { maxOpenOrdersPerUserMarket: 10 });
+    try {
+      expect(openOrders(loop)).to.have.length(3);
+      expect(loop.queries.limits().maxOpenOrdersPerUserMarket).to.equal(10);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('applies a raised bound after the restart and keeps what it let in when replayed under a lower one', async () => {
+    const dataDir = tempDir();
+    let loop = await open(dataDir, { maxOpenOrdersPerUserMarket: 1 });
+    await fund(loop);
+    await placed(loop, 1_000_000n);
+    expect((await bid(loop, 2_000_000n)).ok).to.equal(false);
+    await loop.close();
+
+    loop = await open(dataDir, { maxOpenOrdersPerUserMarket: 3 });
+    await placed(loop, 2_000_000n);
+    await placed(loop, 3_000_000n);
+    await closeAndLoseSnapshot(loop, dataDir);
+
+    loop = await open(dataDir, { maxOpenOrdersPerUserMarket: 1 });
+    try {
+      expect(openOrders(loop)).to.have.length(3);
+    } finally {
+      await loop.close();
+    }
+  });
+
+  it('judges a client order id on replay by the retry window it was placed under', async () => {
+    const dataDir = tempDir();
+    let loop = await open(dataDir, { closedOrdersRetainedPerUser: 1 });
+    await fund(loop);
+    // Two closed orders with a window of one: "first" is forgotten, so it may name a new order.
+    await placed(loop, 1_000_000n, 'first', 'IOC');
+    await placed(loop, 1_000_000n, 'second', 'IOC');
+    const reused = await placed(loop, 5_000_000n, 'first');
+    await closeAndLoseSnapshot(loop, dataDir);
+
+    loop = await open(dataDir, { closedOrdersRetainedPerUser: 1000 });
+    try {
+      expect(loop.queries.getOrder('alice', reused.orderId)?.status).to.equal('open');
+    } finally {
+      await loop.close();
+    }
+  });
+});
