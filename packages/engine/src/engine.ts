@@ -49,7 +49,7 @@ import type {
 } from './api';
 import type { Account } from './account';
 import { EventRecorder } from './events';
-import { invalidLimit } from './limits';
+import { copyOfLimits, invalidLimit } from './limits';
 import { Execution } from './execution';
 import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
@@ -651,7 +651,7 @@ export class Engine implements EngineQueries {
     const wrong = typeof limits === 'object' && limits !== null ? invalidLimit(limits) : 'limits';
     if (wrong !== undefined) return invalid(wrong, 'must be a non-negative integer');
     const previous = this.state.limits;
-    this.state.setLimits({ ...limits });
+    this.state.setLimits(copyOfLimits(limits));
     return { ok: true, value: { kind: 'configured', previous, limits: this.state.limits }, events: this.recorder.finish() };
   }
 

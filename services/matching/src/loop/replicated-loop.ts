@@ -223,7 +223,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
     replication?.role('leader');
     replication?.promoted();
     logger.info({ lastSeq: this.parts.engine.lastSeq(), streamSeq: this.streamSeq }, 'leading: the lease is held and the stream read to its end; accepting commands');
-    await applyConfiguredLimits(this, this.parts.configuredLimits, logger);
+    await applyConfiguredLimits(this, this.parts.configuredLimits, logger, true);
     return true;
   }
 

@@ -1,6 +1,6 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type EngineLimits, invalidLimit, LIMIT_NAMES } from '@orderbook/engine';
+import { copyOfLimits, type EngineLimits, invalidLimit, LIMIT_NAMES } from '@orderbook/engine';
 import { fsyncDirectory } from './data-files';
 
 /**
@@ -40,5 +40,5 @@ export async function recordedLimits(dir: string, configured: EngineLimits): Pro
   }
   const wrong = typeof recorded === 'object' && recorded !== null ? invalidLimit(recorded) : 'the whole record';
   if (wrong !== undefined) throw new LimitsRecordError(`${path} is damaged (${wrong} is not a non-negative integer): restore it from a backup of the data directory`);
-  return Object.fromEntries(LIMIT_NAMES.map((name) => [name, recorded[name]])) as unknown as EngineLimits;
+  return copyOfLimits(recorded);
 }
