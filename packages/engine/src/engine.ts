@@ -204,7 +204,7 @@ export class Engine implements EngineQueries {
         cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
         cmd.timeInForce, false, cmd.selfTradePrevention, clientOrderId, undefined,
       );
-      return this.placeStop(order, Number(cmd.stopPrice), lockUnits);
+      return this.placeStop(order, Number(cmd.stopPrice), lock);
     }
     if (cmd.timeInForce === 'GTC' || cmd.timeInForce === 'GTD') {
       const boundError = this.openOrdersBoundError(market, account);
@@ -224,7 +224,7 @@ export class Engine implements EngineQueries {
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
       cmd.timeInForce, cmd.postOnly, cmd.selfTradePrevention, clientOrderId, cmd.expireAt,
     );
-    this.risk.lock(order, lockUnits);
+    this.risk.lock(order, lock);
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, cmd.price, cmd.quantity));
   }
 
@@ -266,7 +266,7 @@ export class Engine implements EngineQueries {
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'market', 0, quantity, lock, cmd.timestamp,
       'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
-    this.risk.lock(order, lockUnits);
+    this.risk.lock(order, lock);
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, undefined, cmd.quantity));
   }
 
@@ -294,7 +294,7 @@ export class Engine implements EngineQueries {
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'market', 0, quantity, lock, cmd.timestamp,
       'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
-    return this.placeStop(order, stopPrice, BigInt(lock));
+    return this.placeStop(order, stopPrice, lock);
   }
 
   /** The rejection of one more waiting stop for a user who has the most allowed in the market. */
@@ -315,9 +315,9 @@ export class Engine implements EngineQueries {
   }
 
   /** A created stop order: its funds locked, it waits for its trigger. */
-  private placeStop(order: OrderRef, stopPrice: number, lockUnits: bigint): CommandResult {
+  private placeStop(order: OrderRef, stopPrice: number, lock: number): CommandResult {
     this.state.store.makeStop(order, stopPrice);
-    this.risk.lock(order, lockUnits);
+    this.risk.lock(order, lock);
     const view = this.execution.wait(order);
     return { ok: true, value: { kind: 'placed', order: view, trades: [] }, events: this.recorder.finish() };
   }
@@ -379,9 +379,9 @@ export class Engine implements EngineQueries {
     );
     if (clientOrderId !== undefined) owner.keepOcoRetry(clientOrderId, { stopOrderId: cmd.stopOrderId, stopPrice, stopLimitPrice: stopLimit, freed: undefined });
     store.linkOco(order, stop);
-    this.risk.lock(stop, BigInt(stopLock));
+    this.risk.lock(stop, stopLock);
     this.execution.wait(stop);
-    this.risk.lock(order, BigInt(limitLock));
+    this.risk.lock(order, limitLock);
     const result = this.execution.execute(order, BigInt(limitLock), cmd.price, cmd.quantity);
     if (!result.ok || result.value.kind !== 'placed') return result;
     const value = { kind: 'placedOco' as const, order: result.value.order, stopOrder: store.view(stop), trades: result.value.trades };
