@@ -38,7 +38,7 @@ export async function openReplicatedLoop(options: ReplicatedLoopOptions): Promis
       snapshotSeq: recovered.snapshotSeq,
       journal,
       snapshots: opened.dataDir.snapshots,
-      replica: SnapshotReplica.start(recovered.engine, options.engineConfig, logger),
+      replica: SnapshotReplica.recovered(recovered.rebuild, options.engineConfig, logger),
       lease,
       dataDirLock: opened.lock,
       diskSpace: opened.diskSpace,
