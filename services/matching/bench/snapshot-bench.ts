@@ -101,6 +101,8 @@ interface LoopPhase {
   readonly startOnCoreMs: readonly number[];
   /** openCommandLoop (recovery and the replica's seed), then until the replica restored the seed, in ms. */
   readonly openMs: number;
+  /** The loop's thread's time on a core during openCommandLoop (schedstat), in ms. */
+  readonly openOnCoreMs: number;
   readonly replicaReadyMs: number;
 }
 
@@ -177,12 +179,13 @@ async function steadyClient(dataDir: string, snapshotEvery: number): Promise<Loo
     commandCompleted: () => undefined,
     snapshotStarted: () => {
       if (!measuring) return;
-      const asked = threadSchedule();
-      queueMicrotask(() => startOnCoreMs.push(threadSchedule().runMs - asked.runMs));
       outside.disable();
       inside.enable();
       windowOpen = true;
       windowsOpened += 1;
+      // Last: the meters' own work is not the loop's.
+      const asked = threadSchedule();
+      queueMicrotask(() => startOnCoreMs.push(threadSchedule().runMs - asked.runMs));
     },
     snapshotEnded: (_seq, loopSeconds) => {
       if (!windowOpen) return;
@@ -195,8 +198,10 @@ async function steadyClient(dataDir: string, snapshotEvery: number): Promise<Loo
     },
   };
   const opening = performance.now();
+  const openingSchedule = threadSchedule();
   const loop = await openCommandLoop({ dataDir, engineConfig: LOAD_ENGINE_CONFIG, maxQueueDepth: 1_000, snapshotEvery, logger: replicaLogger.logger, observer });
   const openMs = performance.now() - opening;
+  const openOnCoreMs = threadSchedule().runMs - openingSchedule.runMs;
   // The steady state: the replica restores its seed while the loop serves (after a restart); wait for it.
   while (replicaLogger.count() === 0) await sleep(10);
   const replicaReadyMs = performance.now() - opening;
@@ -234,6 +239,7 @@ async function steadyClient(dataDir: string, snapshotEvery: number): Promise<Loo
     startMs,
     startOnCoreMs,
     openMs,
+    openOnCoreMs,
     replicaReadyMs,
   };
 }
@@ -280,8 +286,10 @@ async function main(): Promise<void> {
     const delay = monitorEventLoopDelay({ resolution: 1 });
     delay.enable();
     started = performance.now();
+    const beforeTake = threadSchedule();
     const taken = replica.take(engine.lastSeq(), engine.lastSeq(), dir);
     const takeLoopMs = performance.now() - started;
+    const takeOnCoreMs = threadSchedule().runMs - beforeTake.runMs;
     await taken;
     const takeMs = performance.now() - started;
     delay.disable();
@@ -302,7 +310,7 @@ async function main(): Promise<void> {
     const restoreCpuMs = (cpuUsed.user + cpuUsed.system) / 1000;
     const same = restored.stateHash() === engine.stateHash() && Buffer.from(read.engineState).equals(engine.snapshot());
     console.log(
-      `file      encode + write + fsync in the replica's thread ${takeMs.toFixed(0)} ms (the loop's own time asking for it ${(takeLoopMs * 1000).toFixed(0)} µs; ` +
+      `file      encode + write + fsync in the replica's thread ${takeMs.toFixed(0)} ms (the loop's own time asking for it ${(takeLoopMs * 1000).toFixed(0)} µs, on a core ${(takeOnCoreMs * 1000).toFixed(0)} µs; ` +
         `longest event-loop delay meanwhile ${(delay.max / 1e6).toFixed(1)} ms); ` +
         `${(statSync(file!.path).size / 2 ** 20).toFixed(1)} MiB (${(statSync(file!.path).size / ORDERS).toFixed(0)} B per order); ` +
         `read + verify ${readMs.toFixed(0)} ms; Engine.restore ${restoreMs.toFixed(0)} ms (CPU ${restoreCpuMs.toFixed(0)} ms); same bytes as the engine's and restored stateHash equal: ${same}`,
@@ -312,7 +320,7 @@ async function main(): Promise<void> {
     const snapshotting = await steadyClient(dir, SNAPSHOT_EVERY);
     for (const [name, phase] of [['no snapshot due', quiet], [`snapshot every ${SNAPSHOT_EVERY.toLocaleString('en')}`, snapshotting]] as const) {
       console.log(
-        `open      ${name.padEnd(22)} openCommandLoop (recovery, the replica's seed) ${phase.openMs.toFixed(0)} ms; the replica restored its seed after ${phase.replicaReadyMs.toFixed(0)} ms`,
+        `open      ${name.padEnd(22)} openCommandLoop (recovery, the replica's seed) ${phase.openMs.toFixed(0)} ms (its thread on a core ${phase.openOnCoreMs.toFixed(0)} ms); the replica restored its seed after ${phase.replicaReadyMs.toFixed(0)} ms`,
       );
       console.log(
         `loop      ${name.padEnd(22)} ${phase.acks.toLocaleString('en')} acks in ${PHASE_SECONDS} s (${phase.snapshots} snapshots written meanwhile, one more at close); ` +

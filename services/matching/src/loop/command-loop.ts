@@ -258,8 +258,8 @@ export class JournaledCommandLoop implements CommandLoop {
   /** Saves the snapshot in the background of the loop. A failure costs only replay time. */
   private async persistSnapshot(snapshot: DueSnapshot): Promise<void> {
     const { logger, observer } = this.parts;
-    const started = performance.now();
     observer?.snapshotStarted?.(snapshot.seq);
+    const started = performance.now();
     let loopSeconds = 0;
     let ok = false;
     try {
