@@ -69,7 +69,7 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
     engine: recovered.engine,
     journal: opened.journal,
     snapshots: opened.dataDir.snapshots,
-    replica: SnapshotReplica.start(recovered.engine, opened.engineConfig, options.logger),
+    replica: SnapshotReplica.recovered(recovered.rebuild, opened.engineConfig, options.logger),
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,

@@ -39,7 +39,7 @@ export async function openReplicatedLoop(options: ReplicatedLoopOptions): Promis
       snapshotSeq: recovered.snapshotSeq,
       journal,
       snapshots: opened.dataDir.snapshots,
-      replica: SnapshotReplica.start(recovered.engine, opened.engineConfig, logger),
+      replica: SnapshotReplica.recovered(recovered.rebuild, opened.engineConfig, logger),
       configuredLimits: limitsOf(options.engineConfig),
       lease,
       dataDirLock: opened.lock,
