@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fundingFor } from './bench';
+import { compareBuilds } from './compare-builds';
 import { breakdownOf, MATCHING_GROUPS, readCpuProfile, renderBreakdown, topFunctions } from './cpu-profile-breakdown';
 import { GeneratorPool } from './generator-pool';
 import type { EntryKind } from './generator-thread';
@@ -24,6 +25,9 @@ time of the profile's samples within the phase, grouped by source file (cpu-prof
   --concurrency N         requests in flight (default 256)
   --no-profile            no CPU profile: only the CPU per order (for comparing builds)
   --top N                 also list the N functions with the most self time (default 0)
+  --against DIR           compare builds instead: DIR is another checkout (built); both run at
+                          once, alternating --slice S second slices (default 5), --slices N each
+                          (default 6); prints each one's CPU per order per slice, median, total
   --keep DIR              keep the profile here (default: a temporary directory, removed)
 `;
 
@@ -46,14 +50,11 @@ function threadCpu(pid: number): Map<number, { name: string; seconds: number }> 
   return threads;
 }
 
-/** CPU seconds per thread name between two readings ('main' for the thread whose tid is the pid). */
+/** CPU seconds per thread between two readings, by `main` (the thread whose tid is the pid) or `<name> <tid>`. */
 function threadCpuBetween(pid: number, before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Map<string, number> {
-  const byName = new Map<string, number>();
-  for (const [tid, { name, seconds }] of after) {
-    const key = tid === pid ? 'main' : name;
-    byName.set(key, (byName.get(key) ?? 0) + seconds - (before.get(tid)?.seconds ?? 0));
-  }
-  return byName;
+  const byThread = new Map<string, number>();
+  for (const [tid, { name, seconds }] of after) byThread.set(tid === pid ? 'main' : `${name} ${tid}`, seconds - (before.get(tid)?.seconds ?? 0));
+  return byThread;
 }
 
 function monotonicMicros(): number {
@@ -72,6 +73,9 @@ async function main(argv: readonly string[]): Promise<void> {
       'no-profile': { type: 'boolean', default: false },
       top: { type: 'string', default: '0' },
       keep: { type: 'string' },
+      against: { type: 'string' },
+      slice: { type: 'string', default: '5' },
+      slices: { type: 'string', default: '6' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -79,9 +83,21 @@ async function main(argv: readonly string[]): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  // Ctrl-C must still stop the child servers: exiting normally runs the process-exit hook that kills them.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
   const entry = values.entry as EntryKind;
   if (entry !== 'unary' && entry !== 'session') throw new Error(`--entry: expected unary or session, got "${values.entry}"`);
   const [seconds, warmup, concurrency] = [values.seconds, values.warmup, values.concurrency].map(Number) as [number, number, number];
+  if (values.against !== undefined) {
+    const workDir = mkdtempSync(join(tmpdir(), 'orderbook-compare-'));
+    try {
+      const options = { entry, against: values.against, sliceSeconds: Number(values.slice), slices: Number(values.slices), warmupSeconds: warmup, concurrency, workDir };
+      process.stdout.write(await compareBuilds({ ...options, progress: process.stderr }));
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+    return;
+  }
   const profileDir = values.keep ?? mkdtempSync(join(tmpdir(), 'orderbook-profile-'));
   if (!values['no-profile']) process.env.BENCH_CPU_PROF_DIR = profileDir;
   const workDir = mkdtempSync(join(tmpdir(), 'orderbook-profile-run-'));
@@ -125,6 +141,7 @@ function renderCpu(entry: string, answered: number, throughput: number, cpuSecon
   const perOrder = (s: number): string => `${((s * 1e6) / Math.max(1, answered)).toFixed(1)} µs`;
   const lines = [`${entry}: ${answered} orders answered, ${Math.round(throughput)}/s; matching CPU per order ${perOrder(cpuSeconds)} (all threads)`];
   for (const [name, s] of [...threads].sort((a, b) => b[1] - a[1])) if (s > 0) lines.push(`  thread ${name}: ${perOrder(s)}`);
+  lines.push('  (threads named node besides main: the snapshot replica\'s worker, V8\'s GC helpers, libuv\'s pool; v8:ProfEvntProc is the profiler\'s own)');
   return `${lines.join('\n')}\n`;
 }
 
