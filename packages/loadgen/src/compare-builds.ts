@@ -1,11 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fundingFor } from './bench';
-import { GeneratorPool } from './generator-pool';
+import { closedLoop, startDriven } from './driven-target';
+import type { GeneratorPool } from './generator-pool';
 import type { EntryKind, PhaseCommand } from './generator-thread';
 import { runPhase } from './phase';
-import { startOurs, type OursTarget } from './targets';
-import { DEFAULT_MIX } from './workload';
+import type { OursTarget } from './targets';
 
 export interface CompareOptions {
   readonly entry: EntryKind;
@@ -30,9 +29,6 @@ interface Build {
   answered: number;
 }
 
-const MARKETS = ['BTC-USD', 'ETH-USD', 'SOL-USD'];
-const DRAIN_MS = 15_000;
-
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
@@ -51,23 +47,10 @@ export async function compareBuilds(options: CompareOptions): Promise<string> {
     for (const [name, root] of [['this', undefined], ['against', options.against]] as const) {
       const workDir = join(options.workDir, name);
       mkdirSync(workDir);
-      const target = await startOurs({ workDir, markets: MARKETS, users: 16, funding: fundingFor(MARKETS), ...(root === undefined ? {} : { root }) });
-      const pool = new GeneratorPool(
-        {
-          workers: options.concurrency,
-          seed: 1,
-          workload: { markets: MARKETS, mix: DEFAULT_MIX, maxOpenOrders: 200 },
-          entry: { address: target.address, channels: 2, tokens: target.tokens, deadlineMs: 10_000 },
-        },
-        2,
-      );
+      const { target, pool } = await startDriven(workDir, options.concurrency, root);
       builds.push({ name, target, pool, perOrder: [], cpuSeconds: 0, answered: 0 });
     }
-    const closed = (seconds: number): PhaseCommand => ({
-      entry: options.entry,
-      mode: 'closed-loop',
-      loop: { concurrency: options.concurrency, durationMs: seconds * 1000, maxRequests: 5_000_000, drainMs: DRAIN_MS },
-    });
+    const closed = (seconds: number): PhaseCommand => closedLoop(options.entry, options.concurrency, seconds);
     for (const build of builds) await runPhase(build.pool, { label: `${build.name} ${options.entry} warm-up`, ...progressOf(options) }, closed(options.warmupSeconds));
     for (let slice = 0; slice < options.slices; slice++) {
       for (const build of slice % 2 === 0 ? builds : [...builds].reverse()) {

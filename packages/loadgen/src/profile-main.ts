@@ -1,16 +1,14 @@
 #!/usr/bin/env node
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fundingFor } from './bench';
 import { compareBuilds } from './compare-builds';
 import { breakdownOf, MATCHING_GROUPS, readCpuProfile, renderBreakdown, topFunctions } from './cpu-profile-breakdown';
-import { GeneratorPool } from './generator-pool';
-import type { EntryKind } from './generator-thread';
+import { closedLoop, startDriven } from './driven-target';
+import type { EntryKind, PhaseCommand } from './generator-thread';
 import { runPhase } from './phase';
-import { startOurs } from './targets';
-import { DEFAULT_MIX } from './workload';
+import { readThreadCpu, threadCpuBetween } from './proc-stats';
 
 const USAGE = `usage: make bench-profile [ARGS="options"]
 
@@ -30,32 +28,6 @@ time of the profile's samples within the phase, grouped by source file (cpu-prof
                           (default 6); prints each one's CPU per order per slice, median, total
   --keep DIR              keep the profile here (default: a temporary directory, removed)
 `;
-
-const TICKS_PER_SECOND = 100;
-const DRAIN_MS = 15_000;
-
-/** CPU seconds of each thread of a process (utime + stime of /proc/<pid>/task/<tid>/stat), by tid, with the thread's name. */
-function threadCpu(pid: number): Map<number, { name: string; seconds: number }> {
-  const threads = new Map<number, { name: string; seconds: number }>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      threads.set(Number(tid), { name, seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return threads;
-}
-
-/** CPU seconds per thread between two readings, by `main` (the thread whose tid is the pid) or `<name> <tid>`. */
-function threadCpuBetween(pid: number, before: ReturnType<typeof threadCpu>, after: ReturnType<typeof threadCpu>): Map<string, number> {
-  const byThread = new Map<string, number>();
-  for (const [tid, { name, seconds }] of after) byThread.set(tid === pid ? 'main' : `${name} ${tid}`, seconds - (before.get(tid)?.seconds ?? 0));
-  return byThread;
-}
 
 function monotonicMicros(): number {
   return Number(process.hrtime.bigint() / 1000n);
@@ -101,35 +73,23 @@ async function main(argv: readonly string[]): Promise<void> {
   const profileDir = values.keep ?? mkdtempSync(join(tmpdir(), 'orderbook-profile-'));
   if (!values['no-profile']) process.env.BENCH_CPU_PROF_DIR = profileDir;
   const workDir = mkdtempSync(join(tmpdir(), 'orderbook-profile-run-'));
-  const markets = ['BTC-USD', 'ETH-USD', 'SOL-USD'];
-  const ours = await startOurs({ workDir, markets, users: 16, funding: fundingFor(markets) });
+  const { target: ours, pool } = await startDriven(workDir, concurrency);
   const pid = ours.loaded.pid;
   let report: string;
   try {
-    const pool = new GeneratorPool(
-      {
-        workers: concurrency,
-        seed: 1,
-        workload: { markets, mix: DEFAULT_MIX, maxOpenOrders: 200 },
-        entry: { address: ours.address, channels: 2, tokens: ours.tokens, deadlineMs: 10_000 },
-      },
-      2,
-    );
-    const closed = (durationSeconds: number) => ({ entry, mode: 'closed-loop' as const, loop: { concurrency, durationMs: durationSeconds * 1000, maxRequests: 5_000_000, drainMs: DRAIN_MS } });
-    try {
-      await runPhase(pool, { label: `${entry} warm-up`, progress: process.stderr }, closed(warmup));
-      const threadsBefore = threadCpu(pid);
-      const from = monotonicMicros();
-      const phase = await runPhase(pool, { label: `${entry} c=${concurrency}`, serverPid: pid, progress: process.stderr }, closed(seconds));
-      const to = monotonicMicros();
-      const threads = threadCpuBetween(pid, threadsBefore, threadCpu(pid));
-      report = renderCpu(entry, phase.answered, phase.throughput, phase.serverCpuSeconds ?? 0, threads);
-      await ours.servers.find((server) => server.name === 'matching')?.stop();
-      if (!values['no-profile']) report += profileReport(join(profileDir, 'matching'), from, to, phase.answered, threads.get('main') ?? 0, Number(values.top));
-    } finally {
-      await pool.close();
-    }
+    const closed = (durationSeconds: number): PhaseCommand => closedLoop(entry, concurrency, durationSeconds);
+    await runPhase(pool, { label: `${entry} warm-up`, progress: process.stderr }, closed(warmup));
+    const threadsBefore = readThreadCpu(pid);
+    const from = monotonicMicros();
+    const phase = await runPhase(pool, { label: `${entry} c=${concurrency}`, serverPid: pid, progress: process.stderr }, closed(seconds));
+    const to = monotonicMicros();
+    const threads = threadCpuBetween(pid, threadsBefore, readThreadCpu(pid));
+    report = renderCpu(entry, phase.answered, phase.throughput, phase.serverCpuSeconds ?? 0, threads);
+    // The profile is written when matching exits.
+    await ours.servers.find((server) => server.name === 'matching')?.stop();
+    if (!values['no-profile']) report += profileReport(join(profileDir, 'matching'), from, to, phase.answered, threads.get('main') ?? 0, Number(values.top));
   } finally {
+    await pool.close();
     await Promise.all(ours.servers.map((server) => server.stop()));
     rmSync(workDir, { recursive: true, force: true });
     if (values.keep === undefined) rmSync(profileDir, { recursive: true, force: true });
