@@ -10,7 +10,7 @@ import { eventually } from '@orderbook/test-support';
 import { listSnapshots } from '@orderbook/matching-service/src/storage/data-files';
 import { NotLeaderError } from '@orderbook/matching-service/src/loop/errors';
 import { openReplicatedLoop } from '@orderbook/matching-service/src/loop/open-replicated-loop';
-import type { ReplicatedCommandLoop } from '@orderbook/matching-service/src/loop/replicated-loop';
+import type { ReplicatedCommandLoop, ReplicationObserver } from '@orderbook/matching-service/src/loop/replicated-loop';
 import { silentLogger } from '@orderbook/matching-service/test/helpers';
 import { LOAD_ENGINE_CONFIG, RandomLoad } from '@orderbook/matching-service/test/random-load';
 import { NatsCluster } from '@orderbook/matching-service/test/nats-cluster';
@@ -55,6 +55,7 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
 
   async function open(
     dataDir: string, address: string, retention?: { stream: string; retainCommands: number }, engineConfig: EngineConfig = LOAD_ENGINE_CONFIG,
+    replication?: ReplicationObserver,
   ): Promise<ReplicatedCommandLoop> {
     const stream = retention?.stream ?? STREAM;
     const loop = await openReplicatedLoop({
@@ -67,6 +68,7 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
       lease: { ...LEASE, bucket: `${stream}_LEASE` },
       advertisedAddress: address,
       retainCommands: retention?.retainCommands ?? 0,
+      ...(replication && { replication }),
     });
     loops.push(loop);
     return loop;
@@ -219,5 +221,36 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     expect(follower.role()).to.equal('leader');
     expect(follower.queries.lastSeq()).to.equal(lastSeq + 1);
     expect(follower.queries.limits().maxStopsPerUserMarket).to.equal(1000);
+  });
+
+  it('tells the operator that a follower keeps reading the stream to its end, and that its reads fail once the stream is gone (its lag stays as it was)', async () => {
+    const stream = { stream: 'WATCHED', retainCommands: 0 };
+    const seen = { caughtUp: 0, readFailed: 0, lag: -1 };
+    const observer: ReplicationObserver = {
+      role: () => undefined,
+      applied: (_seq, streamSeq, lastStreamSeq) => void (seen.lag = lastStreamSeq - streamSeq),
+      caughtUp: () => void (seen.caughtUp += 1),
+      readFailed: () => void (seen.readFailed += 1),
+      promoted: () => undefined,
+      leaseRenewed: () => undefined,
+      leaseLost: () => undefined,
+    };
+    const leader = await open(newDir(), 'leader.example:1', stream);
+    const follower = await open(newDir(), 'follower.example:2', stream, LOAD_ENGINE_CONFIG, observer);
+    await drive(leader, new RandomLoad(77), 200);
+    await caughtUp(follower, leader);
+    await eventually(() => (seen.caughtUp > 0 && seen.lag === 0 ? true : undefined), 'a catch-up reported', 30_000);
+    expect(seen.readFailed).to.equal(0);
+
+    const nc = await connect({ servers: cluster.urls });
+    await (await jetstreamManager(nc)).streams.delete(stream.stream);
+    await nc.close();
+    await eventually(() => (seen.readFailed > 0 ? true : undefined), 'a failed read reported', 30_000);
+    const caughtUpBefore = seen.caughtUp;
+    await eventually(() => (seen.readFailed > 2 ? true : undefined), 'failed reads go on being reported', 30_000);
+    expect(seen.caughtUp).to.equal(caughtUpBefore);
+    expect(seen.lag).to.equal(0);
+    await leader.close();
+    await follower.close();
   });
 });

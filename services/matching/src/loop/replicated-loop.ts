@@ -23,6 +23,10 @@ export interface ReplicationObserver {
   role(role: Role): void;
   /** A follower applied the stream up to message streamSeq; the stream ended at lastStreamSeq when last asked. */
   applied(commandSeq: number, streamSeq: number, lastStreamSeq: number): void;
+  /** A follower read the stream to the end it saw when it asked. */
+  caughtUp(): void;
+  /** A follower's read of the stream or the lease failed (it retries). */
+  readFailed(): void;
   promoted(): void;
   leaseRenewed(): void;
   leaseLost(): void;
@@ -161,6 +165,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
           this.fail(new CommandLoopFailedError(`the stream does not follow on from this replica's state: ${err.message}`, 'ENGINE_FAILED', { cause: err }));
           return;
         }
+        this.parts.replication?.readFailed();
         logger.warn({ err }, 'follower: reading the stream or the lease failed; retrying');
       }
       await sleep(pollMs);
@@ -194,6 +199,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
       }
     }
     replication?.applied(engine.lastSeq(), this.streamSeq, lastStreamSeq);
+    replication?.caughtUp();
   }
 
   /** Takes the lease if free; then reads the stream to its end and leads. False if another holds it. */

@@ -15,6 +15,9 @@ export function replicationMetrics(registry: Registry): ReplicationObserver {
   const promotions = new Counter({ name: 'matching_promotions_total', help: 'Times this instance took the lease and became the leader (at start or as a follower taking over).', registers });
   const lag = new Gauge({ name: 'matching_replication_lag_messages', help: 'Stream messages (batches of commands) a follower has not applied yet, as of its last look at the stream; 0 on the leader.', registers });
   const applied = new Gauge({ name: 'matching_replication_applied_seq', help: 'Seq of the last command this follower applied from the stream.', registers });
+  // The lag gauge keeps its last value while reads fail; these tell a follower that cannot read.
+  const caughtUp = new Gauge({ name: 'matching_replication_caught_up_timestamp_seconds', help: 'Unix time at which this follower last read the stream to its end (0: never, or never a follower).', registers });
+  const readFailures = new Counter({ name: 'matching_replication_read_failures_total', help: 'Failed reads of the stream or the lease by this follower (each is retried; a NATS server gone or a stalled fetch).', registers });
   return {
     role(now: Role): void {
       for (const r of ROLES) role.set({ role: r }, r === now ? 1 : 0);
@@ -24,6 +27,8 @@ export function replicationMetrics(registry: Registry): ReplicationObserver {
       applied.set(commandSeq);
       lag.set(Math.max(0, lastStreamSeq - streamSeq));
     },
+    caughtUp: () => caughtUp.set(Date.now() / 1000),
+    readFailed: () => readFailures.inc(),
     promoted: () => promotions.inc(),
     leaseRenewed: () => renewals.inc(),
     leaseLost: () => lost.inc(),
