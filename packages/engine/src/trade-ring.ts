@@ -104,11 +104,25 @@ const SLAB_CHUNKS = 1 << SLAB_SHIFT;
 const FIRST_ACCOUNTS = 64;
 
 /**
+ * An account's head in FillRings: four int32s, 16 bytes, so that one cache line holds all that a
+ * fill reads and writes beside its row. COUNT: fills held; NEXT: the ring slot the next fill goes
+ * to (the oldest fill's once the ring is full); AT: the offset of the last fill's row in its slab;
+ * SLAB: that slab's number.
+ */
+const HEAD = 4;
+const COUNT = 0;
+const NEXT = 1;
+const AT = 2;
+const SLAB = 3;
+
+/**
  * Each account's newest `capacity` fills (FILL rows), all accounts' rings in 16-row chunks of a
  * few large slabs, a ring taking a chunk as it fills up. Not one array per user grown by doubling:
  * thousands of users' small arrays, each replaced several times as it grew, were as many
  * ArrayBuffers, and their memory outside the heap brought on full garbage collections (measured:
  * most of what recording fills cost the engine bench). Slabs are added, never copied or dropped.
+ * A fill's row follows the account's last one in its chunk, so recording it reads only the
+ * account's head; the chunk table is read once every 16 fills.
  */
 export class FillRings {
   /** The slab of the row `claim` returned last. */
@@ -118,9 +132,8 @@ export class FillRings {
   private readonly chunksPerRing: number;
   /** By account: the chunk number of each chunk of its ring (ring chunk k at account × chunksPerRing + k). */
   private chunkOf: Int32Array;
-  /** By account: fills held, and the ring slot of the oldest once full (0 before). */
-  private counts = new Float64Array(FIRST_ACCOUNTS);
-  private starts = new Float64Array(FIRST_ACCOUNTS);
+  /** By account: its HEAD ints. Int32: the capacity is bounded far below 2^31 by chunkOf's size. */
+  private heads = new Int32Array(FIRST_ACCOUNTS * HEAD);
 
   constructor(readonly capacity: number) {
     this.chunksPerRing = Math.ceil(capacity / CHUNK_ROWS);
@@ -132,21 +145,22 @@ export class FillRings {
    * slab, for the caller to write every field. Only for a capacity above 0.
    */
   claim(account: number): number {
-    if (account >= this.counts.length) this.growAccounts(account);
-    const capacity = this.capacity;
-    const count = this.counts[account]!;
-    let slot: number;
-    if (count < capacity) {
-      slot = count;
-      this.counts[account] = count + 1;
-      if ((slot & (CHUNK_ROWS - 1)) === 0) this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)] = this.newChunk();
+    const head = account * HEAD;
+    if (head >= this.heads.length) this.growAccounts(account);
+    const heads = this.heads;
+    const slot = heads[head + NEXT]!;
+    const count = heads[head + COUNT]!;
+    let at: number;
+    if ((slot & (CHUNK_ROWS - 1)) === 0) {
+      at = this.enterChunk(account, slot, count);
     } else {
-      slot = this.starts[account]!;
-      this.starts[account] = slot + 1 === capacity ? 0 : slot + 1;
+      at = heads[head + AT]! + FILL_FIELDS;
+      heads[head + AT] = at;
     }
-    const chunk = this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]!;
-    this.rows = this.slabs[chunk >> SLAB_SHIFT]!;
-    return offset(chunk, slot);
+    if (count < this.capacity) heads[head + COUNT] = count + 1;
+    heads[head + NEXT] = slot + 1 === this.capacity ? 0 : slot + 1;
+    this.rows = this.slabs[heads[head + SLAB]!]!;
+    return at;
   }
 
   /** Appends a copy of `row` (FILL_FIELDS numbers) to the account's ring; nothing when the capacity is 0. */
@@ -158,13 +172,12 @@ export class FillRings {
 
   /** Fills the account holds. */
   size(account: number): number {
-    return account < this.counts.length ? this.counts[account]! : 0;
+    return account * HEAD < this.heads.length ? this.heads[account * HEAD + COUNT]! : 0;
   }
 
   /** Field `field` of the account's i-th newest fill (0: the newest), i below its size. */
   newest(account: number, i: number, field: number): number {
-    const count = this.counts[account]!;
-    const slot = (this.starts[account]! + count - 1 - i) % count;
+    const slot = (this.heads[account * HEAD + NEXT]! - 1 - i + this.capacity) % this.capacity;
     const chunk = this.chunkOf[account * this.chunksPerRing + (slot >> CHUNK_SHIFT)]!;
     return this.slabs[chunk >> SLAB_SHIFT]![offset(chunk, slot) + field]!;
   }
@@ -179,21 +192,31 @@ export class FillRings {
     return out;
   }
 
+  /**
+   * The first slot of a ring chunk: the chunk is taken from the pool while the ring is not yet
+   * full, the one already held after. Points the account's head at the slot; returns its offset.
+   */
+  private enterChunk(account: number, slot: number, count: number): number {
+    const k = account * this.chunksPerRing + (slot >> CHUNK_SHIFT);
+    if (count < this.capacity) this.chunkOf[k] = this.newChunk();
+    const chunk = this.chunkOf[k]!;
+    const at = offset(chunk, slot);
+    this.heads[account * HEAD + AT] = at;
+    this.heads[account * HEAD + SLAB] = chunk >> SLAB_SHIFT;
+    return at;
+  }
+
   private newChunk(): number {
     if ((this.chunks & (SLAB_CHUNKS - 1)) === 0) this.slabs.push(new Float64Array(SLAB_CHUNKS * CHUNK));
     return this.chunks++;
   }
 
   private growAccounts(account: number): void {
-    let length = this.counts.length * 2;
+    let length = this.heads.length / HEAD;
     while (length <= account) length *= 2;
-    const grown = (old: Float64Array<ArrayBuffer>): Float64Array<ArrayBuffer> => {
-      const a = new Float64Array(length);
-      a.set(old);
-      return a;
-    };
-    this.counts = grown(this.counts);
-    this.starts = grown(this.starts);
+    const heads = new Int32Array(length * HEAD);
+    heads.set(this.heads);
+    this.heads = heads;
     const chunkOf = new Int32Array(length * this.chunksPerRing);
     chunkOf.set(this.chunkOf);
     this.chunkOf = chunkOf;
