@@ -16,7 +16,7 @@ describe('gateway: limits, CORS, security headers, the OpenAPI document', () => 
         GATEWAY_SSE_MAX_PER_PEER: '2',
         GATEWAY_SSE_MAX_TOTAL: '3',
         GATEWAY_SSE_RESUME_SECONDS: '0',
-        GATEWAY_TRUST_PROXY: '1',
+        GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
       });
     });
     after(() => stack.stop());
