@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import type { CommandResult, Engine } from '@orderbook/engine';
+import type { Command, CommandResult, Engine } from '@orderbook/engine';
 import { expect } from 'chai';
+import { CANCEL_BATCH_ORDERS } from '../../src/api/session-orders';
 import { JournaledCommandLoop } from '../../src/loop/command-loop';
 import { CommandLoopFailedError } from '../../src/loop/errors';
 import { openCommandLoop } from '../../src/loop/open-command-loop';
@@ -150,6 +151,38 @@ describe('JetStream journal', function () {
     expect(fromMiddle.at(-1)?.seq).to.equal(40);
     await journal.close();
     await reader.close();
+  });
+
+  it('carries a cancel-on-disconnect command of a whole cancel batch (10,000 ids) through the server and back; one ~12 times larger is refused before anything is published', async () => {
+    const stream = newStream();
+    const dataDir = tempDir();
+    const log = await openLog(stream);
+    const durable = await openDataDir(dataDir, { logger: silentLogger });
+    const journal = new JetStreamJournal({ log, local: durable.journal, dir: dataDir, writerId: 'w', logger: silentLogger });
+    for await (const read of journal.read(1)) expect.fail(`an empty stream read a batch of ${read.length}`);
+    await journal.resumeAfter(0);
+    const batch = (seq: number, ids: number): Command => ({
+      kind: 'cancelSession',
+      seq,
+      timestamp: 1_700_000_000_000 + seq,
+      userId: 'ann',
+      orderIds: Array.from({ length: ids }, (_, i) => 2 ** 52 + i),
+    });
+    const commands = [batch(1, CANCEL_BATCH_ORDERS), batch(2, CANCEL_BATCH_ORDERS)];
+    const reader = new JetStreamJournal({ log: await openLog(stream), local: new FileJournal(tempDir(), { logger: silentLogger }), dir: dataDir, writerId: 'r', logger: silentLogger });
+    try {
+      await journal.append(commands);
+      const read = [];
+      for await (const got of reader.read(1)) read.push(...got);
+      expect(read).to.deep.equal(commands);
+
+      const tooLarge = await rejectionOf(journal.append([batch(3, 12 * CANCEL_BATCH_ORDERS)]));
+      expect(tooLarge.message).to.match(/command seq 3 encodes to \d+ bytes, over the stream's message limit/);
+      expect((await log.bounds()).lastSeq).to.equal(1);
+    } finally {
+      await reader.close();
+      await journal.close();
+    }
   });
 
   it('refuses an append once another writer appended (fencing), and the loop stops with JOURNAL_FENCED', async () => {
