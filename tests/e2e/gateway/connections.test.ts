@@ -33,7 +33,7 @@ class RawConnection {
 describe('gateway: connections from strangers (idle, slowloris, too many)', () => {
   let stack: HttpStack;
   before(async () => {
-    stack = await HttpStack.start('gateway-connections', { GATEWAY_MAX_CONNECTIONS_PER_PEER: '3', GATEWAY_HEADERS_TIMEOUT_SECONDS: '1' });
+    stack = await HttpStack.start('gateway-connections', { GATEWAY_MAX_CONNECTIONS_PER_PEER: '3', GATEWAY_HEADERS_TIMEOUT_SECONDS: '1', GATEWAY_REQUEST_TIMEOUT_SECONDS: '2' });
   });
   after(() => stack.stop());
 
@@ -50,6 +50,18 @@ describe('gateway: connections from strangers (idle, slowloris, too many)', () =
       clearInterval(dribble);
     }
     expect(idle.received).to.match(/^HTTP\/1\.1 408 /);
+    expect(slow.received).to.match(/^HTTP\/1\.1 408 /);
+  });
+
+  it('closes a connection that sends its body byte by byte with 408 after GATEWAY_REQUEST_TIMEOUT_SECONDS', async () => {
+    const slow = new RawConnection(stack.gateway.address);
+    slow.write('POST /v1/auth/sign-up HTTP/1.1\r\nHost: gateway\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n');
+    const dribble = setInterval(() => slow.write(' '), 50);
+    try {
+      await slow.closed;
+    } finally {
+      clearInterval(dribble);
+    }
     expect(slow.received).to.match(/^HTTP\/1\.1 408 /);
   });
 

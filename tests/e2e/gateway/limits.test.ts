@@ -77,10 +77,13 @@ describe('gateway: limits, CORS, security headers, the OpenAPI document', () => 
       }
     });
 
-    it('is closed to other origins by default: 403, no CORS headers', async () => {
+    it('is closed to other origins by default: 403, no CORS headers, a preflight too', async () => {
       const answer = await stack.call('GET', '/v1/markets', { headers: { origin: 'https://evil.example' } });
       expect(answer.status).to.equal(403);
       expect(answer.headers.get('access-control-allow-origin')).to.equal(null);
+      const preflight = await fetch(`${stack.url}/v1/orders`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(preflight.status).to.equal(403);
+      expect(preflight.headers.get('access-control-allow-origin')).to.equal(null);
       const same = await stack.call('GET', '/v1/markets', { headers: { origin: stack.url } });
       expect(same.status).to.equal(200);
     });
