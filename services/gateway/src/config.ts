@@ -24,6 +24,7 @@ export const CONFIG_VARIABLES = [
   { name: 'GATEWAY_REQUEST_TIMEOUT_SECONDS', default: '30', meaning: 'Time a client has to send a whole request, body included; then 408 and the connection is closed.' },
   { name: 'GATEWAY_IDLE_TIMEOUT_SECONDS', default: '5', meaning: 'A kept-alive connection that starts no new request this long after an answer is closed.' },
   { name: 'GATEWAY_CALL_TIMEOUT_SECONDS', default: '10', meaning: 'Deadline of each call to a service, and of a service accepting an event stream; past it 504 DEADLINE_EXCEEDED (a write may still have taken effect: retry it with the same client_order_id or request_id).' },
+  { name: 'GATEWAY_METRICS_PORT', default: '', meaning: 'Port of the Prometheus /metrics HTTP endpoint on GATEWAY_HOST (gateway_http_answers_total by status, gateway_connections_refused_total by limit, gateway_upstream_calls_total by service and gRPC code, gateway_event_streams_open, process metrics); 0 picks a free one; unset: no endpoint.' },
   { name: 'LOG_LEVEL', default: 'info', meaning: 'pino log level: fatal, error, warn, info, debug, trace or silent.' },
   ...clientTlsVariables('GATEWAY_AUTH', AUTH_DIALLING),
   ...clientTlsVariables('GATEWAY_MATCHING', MATCHING_DIALLING),
@@ -56,6 +57,7 @@ export interface GatewayConfig {
   readonly requestTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly callTimeoutMs: number;
+  readonly metricsPort?: number;
   readonly logLevel: LogLevel;
 }
 
@@ -95,6 +97,7 @@ export function loadConfig(env: Env): GatewayConfig {
     requestTimeoutMs,
     idleTimeoutMs: read.int('GATEWAY_IDLE_TIMEOUT_SECONDS', 1, 3600) * 1000,
     callTimeoutMs: read.int('GATEWAY_CALL_TIMEOUT_SECONDS', 1, 3600) * 1000,
+    ...(read.optionalString('GATEWAY_METRICS_PORT') === undefined ? {} : { metricsPort: read.int('GATEWAY_METRICS_PORT', 0, 65_535) }),
     logLevel: read.logLevel('LOG_LEVEL'),
   };
 }

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { fromBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { status as Code } from '@grpc/grpc-js';
 import { descriptorSetPath } from '@orderbook/proto';
-import { ClientAddresses, createLogger, packageDir, type Logger } from '@orderbook/server-kit';
+import { ClientAddresses, createLogger, packageDir, serveMetrics, type Logger } from '@orderbook/server-kit';
 import type { GatewayConfig } from './config';
 import { Contract, type Rpc } from './contract';
 import { Cors } from './cors';
+import { GatewayMetrics } from './gateway-metrics';
 import { EventFeed, FeedDirectory, type FeedCodec, type FeedEvent } from './event-feeds';
 import { gatewayError, SECURITY_HEADERS, sendError, sendJson } from './http-answers';
 import { ConnectionLimits, RefusalLog } from './connection-limits';
@@ -22,6 +23,8 @@ import { forwardedMetadata, Upstreams, type CallFailure } from './upstreams';
 export interface RunningGateway {
   readonly address: string;
   readonly port: number;
+  /** The bound port of GET /metrics, when GATEWAY_METRICS_PORT is set. */
+  readonly metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export class Gateway {
   private readonly upstreams: Upstreams;
   private readonly rate: RateLimiter;
   private readonly slots: StreamSlots;
+  readonly metrics: GatewayMetrics;
   private readonly feeds = new FeedDirectory();
   private readonly cors: Cors;
   private readonly clients: ClientAddresses;
@@ -87,12 +91,14 @@ export class Gateway {
     this.upstreams = new Upstreams(config.upstreams, config.callTimeoutMs, logger);
     this.rate = new RateLimiter(config.ratePerSecond, config.rateBurst);
     this.slots = new StreamSlots(config.sseMaxPerPeer, config.sseMaxTotal);
+    this.metrics = new GatewayMetrics(() => this.slots.open);
     this.cors = new Cors(config.corsOrigins);
     this.clients = new ClientAddresses(config.trustedProxies);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.logger.debug({ method: req.method, url: req.url }, 'request');
+    res.once('finish', () => this.metrics.answered(res.statusCode));
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const url = new URL(req.url ?? '/', 'http://gateway');
     const verb = (req.method ?? 'GET').toLowerCase();
@@ -150,10 +156,12 @@ export class Gateway {
   private async unary(rpc: Rpc, request: Uint8Array, authorization: string | undefined, peer: string, res: ServerResponse): Promise<void> {
     try {
       const response = await this.upstreams.unary(rpc, request, forwardedMetadata(authorization, peer));
+      this.metrics.called(rpc.upstream, 'OK');
       sendJson(res, 200, this.responseJson(rpc, response));
     } catch (err) {
       const failure = err as CallFailure;
       if (typeof failure.code !== 'number') throw err;
+      this.metrics.called(rpc.upstream, Code[failure.code] ?? String(failure.code));
       sendError(res, this.statuses.answer(failure.code, failure.message, failure.detailsBin));
     }
   }
@@ -283,23 +291,28 @@ export async function startGateway(config: GatewayConfig, logger: Logger = creat
   // Before the HTTP server's own listener: a connection past the limits is closed before it is read.
   server.prependListener('connection', (socket: Socket) => {
     const refusal = connections.admit(socket);
-    if (refusal !== undefined) refusals.note(refusal, socket.remoteAddress);
+    if (refusal === undefined) return;
+    gateway.metrics.refused(refusal);
+    refusals.note(refusal, socket.remoteAddress);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const metrics = config.metricsPort === undefined ? undefined : await serveMetrics(gateway.metrics.registry, config.host, config.metricsPort);
   const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ address }, 'gateway listening');
+  logger.info({ address, ...(metrics === undefined ? {} : { metricsPort: metrics.port }) }, 'gateway listening');
   return {
     address,
     port,
+    ...(metrics === undefined ? {} : { metricsPort: metrics.port }),
     stop: async () => {
       gateway.shutdown();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await metrics?.close();
     },
   };
 }

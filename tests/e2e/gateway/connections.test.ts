@@ -33,7 +33,7 @@ class RawConnection {
 describe('gateway: connections from strangers (idle, slowloris, too many)', () => {
   let stack: HttpStack;
   before(async () => {
-    stack = await HttpStack.start('gateway-connections', { GATEWAY_MAX_CONNECTIONS_PER_PEER: '3', GATEWAY_HEADERS_TIMEOUT_SECONDS: '1', GATEWAY_REQUEST_TIMEOUT_SECONDS: '2' });
+    stack = await HttpStack.start('gateway-connections', { GATEWAY_MAX_CONNECTIONS_PER_PEER: '3', GATEWAY_HEADERS_TIMEOUT_SECONDS: '1', GATEWAY_REQUEST_TIMEOUT_SECONDS: '2', GATEWAY_METRICS_PORT: '0' });
   });
   after(() => stack.stop());
 
@@ -72,6 +72,8 @@ describe('gateway: connections from strangers (idle, slowloris, too many)', () =
     extra.write('GET /v1/markets HTTP/1.1\r\nHost: gateway\r\n\r\n');
     await extra.closed;
     expect(extra.received).to.equal('');
+    const metrics = await (await fetch(`http://127.0.0.1:${stack.gateway.metricsPort}/metrics`)).text();
+    expect(metrics).to.match(/^gateway_connections_refused_total\{limit="GATEWAY_MAX_CONNECTIONS_PER_PEER"\} [1-9]/m);
     held[0]!.destroy();
     // The gateway sees the close a moment later: until then a new connection may still be refused.
     const served = await eventually(async () => {

@@ -31,9 +31,9 @@ describe('gateway: a service that is down or does not answer', () => {
   });
   after(() => services.stop());
 
-  it('answers 503 naming the cause while matching is down, says so in /readyz and the log once, and serves again when it returns', async () => {
+  it('answers 503 naming the cause while matching is down, says so in /readyz, the log (once) and the metrics, and serves again when it returns', async () => {
     const { logger, lines } = capturingLogger();
-    const gateway = await gatewayFor(services.auth.address, services.matching.address, {}, logger);
+    const gateway = await gatewayFor(services.auth.address, services.matching.address, { GATEWAY_METRICS_PORT: '0' }, logger);
     let restarted: RunningMatchingServer | undefined;
     try {
       expect((await get(gateway, '/healthz')).status).to.equal(200);
@@ -57,6 +57,10 @@ describe('gateway: a service that is down or does not answer', () => {
       expect(warnings).to.have.length(1);
       expect(warnings[0]!.msg).to.match(/^matching does not answer/);
       expect(warnings[0]!.cause).to.be.a('string').and.not.equal('');
+      const metrics = await (await fetch(`http://127.0.0.1:${gateway.metricsPort}/metrics`)).text();
+      expect(metrics).to.match(/^gateway_upstream_calls_total\{upstream="matching",code="UNAVAILABLE"\} 3$/m);
+      // The three calls and /readyz.
+      expect(metrics).to.match(/^gateway_http_answers_total\{status="503"\} 4$/m);
 
       restarted = await startMatchingServer(loadMatchingConfig({ ...testMatchingEnv(services.dir, services.auth), MATCHING_PORT: port }));
       await eventually(async () => ((await get(gateway, '/v1/markets')).status === 200 ? true : undefined), 'the gateway serving matching again');
