@@ -6,6 +6,7 @@ import pino from 'pino';
 import type { RunningAuthServer } from '@orderbook/auth-service';
 import { loadConfig, startGateway, type RunningGateway } from '@orderbook/gateway-service';
 import { eventually, unusedPort } from '@orderbook/test-support';
+import type { Answer } from '../e2e/gateway/http-stack';
 import { SseReader } from '../e2e/gateway/sse-reader';
 import { startTestAuth, testMatchingEnv } from '../support/in-process-services';
 import { startMatchingProcess, type ServingMatchingProcess } from '../support/matching-process';
@@ -21,12 +22,6 @@ const ADMIN_PASSWORD = 'admin-password-for-gateway-outage';
 const TRADERS = 4;
 const ACKS_BEFORE_KILL = 300;
 const FAILURES_PER_TRADER = 5;
-
-interface Answer {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly json: any; // whatever JSON came back
-}
 
 interface Acked {
   readonly token: string;

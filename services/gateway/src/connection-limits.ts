@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { unmapped, type Logger } from '@orderbook/server-kit';
+import { Slots } from './limits';
 
 export type ConnectionRefusal = 'total' | 'peer';
 
@@ -10,34 +11,25 @@ export type ConnectionRefusal = 'total' | 'peer';
  * connections, so they are counted in the total only.
  */
 export class ConnectionLimits {
-  private readonly perPeer = new Map<string, number>();
-  private total = 0;
+  private readonly slots: Slots;
 
   constructor(
-    private readonly maxTotal: number,
-    private readonly maxPerPeer: number,
+    maxTotal: number,
+    maxPerPeer: number,
     private readonly isProxy: (address: string) => boolean,
-  ) {}
+  ) {
+    this.slots = new Slots(maxPerPeer, maxTotal);
+  }
 
   /** Counts the socket until it closes, or destroys it and says which limit it hit. */
   admit(socket: Socket): ConnectionRefusal | undefined {
     const address = unmapped(socket.remoteAddress ?? 'unknown');
-    const counted = !this.isProxy(address);
-    const mine = this.perPeer.get(address) ?? 0;
-    const refusal = this.total >= this.maxTotal ? 'total' : counted && mine >= this.maxPerPeer ? 'peer' : undefined;
-    if (refusal !== undefined) {
+    const slot = this.slots.admit(address, !this.isProxy(address));
+    if (!slot.admitted) {
       socket.destroy();
-      return refusal;
+      return slot.scope;
     }
-    this.total += 1;
-    if (counted) this.perPeer.set(address, mine + 1);
-    socket.once('close', () => {
-      this.total -= 1;
-      if (!counted) return;
-      const remaining = (this.perPeer.get(address) ?? 1) - 1;
-      if (remaining === 0) this.perPeer.delete(address);
-      else this.perPeer.set(address, remaining);
-    });
+    socket.once('close', slot.leave);
     return undefined;
   }
 }

@@ -7,14 +7,14 @@ import { status as Code } from '@grpc/grpc-js';
 import { descriptorSetPath } from '@orderbook/proto';
 import { ClientAddresses, createLogger, packageDir, serveMetrics, type Logger } from '@orderbook/server-kit';
 import type { GatewayConfig } from './config';
+import { ConnectionLimits, RefusalLog } from './connection-limits';
 import { Contract, type Rpc } from './contract';
 import { Cors } from './cors';
-import { GatewayMetrics } from './gateway-metrics';
 import { EventFeed, FeedDirectory, type FeedCodec, type FeedEvent } from './event-feeds';
+import { GatewayMetrics } from './gateway-metrics';
 import { gatewayError, SECURITY_HEADERS, sendError, sendJson } from './http-answers';
-import { ConnectionLimits, RefusalLog } from './connection-limits';
-import { RateLimiter, StreamSlots } from './limits';
 import { parseJsonBody } from './json-body';
+import { RateLimiter, Slots } from './limits';
 import { BadRequestError, encodeRequest, requestJson } from './request-message';
 import { RpcStatuses } from './rpc-status';
 import { StaticFiles } from './static-files';
@@ -49,6 +49,7 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
+/** Whether every % of path starts a valid UTF-8 escape (routing decodes the variables). */
 function decodable(path: string): boolean {
   try {
     decodeURIComponent(path);
@@ -73,7 +74,7 @@ export class Gateway {
   private readonly statuses = new RpcStatuses(this.contract.registry);
   private readonly upstreams: Upstreams;
   private readonly rate: RateLimiter;
-  private readonly slots: StreamSlots;
+  private readonly slots: Slots;
   readonly metrics: GatewayMetrics;
   private readonly feeds = new FeedDirectory();
   private readonly cors: Cors;
@@ -90,7 +91,7 @@ export class Gateway {
   ) {
     this.upstreams = new Upstreams(config.upstreams, config.callTimeoutMs, logger);
     this.rate = new RateLimiter(config.ratePerSecond, config.rateBurst);
-    this.slots = new StreamSlots(config.sseMaxPerPeer, config.sseMaxTotal);
+    this.slots = new Slots(config.sseMaxPerPeer, config.sseMaxTotal);
     this.metrics = new GatewayMetrics(() => this.slots.open);
     this.cors = new Cors(config.corsOrigins);
     this.clients = new ClientAddresses(config.trustedProxies);
