@@ -5,7 +5,7 @@ MOCHA := npx mocha
 FAST_SPECS := 'packages/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'tests/contract/**/*.test.ts' 'tests/e2e/**/*.test.ts'
 SLOW_SPECS := 'tests/slow/**/*.test.ts'
 
-.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run run-ha bench bench-engine bench-auth bench-subscribers bench-journal bench-snapshot verify-data
+.PHONY: setup proto build lint test test-fast test-slow test-deep mutation run run-ha bench bench-profile bench-engine bench-auth bench-subscribers bench-journal bench-snapshot verify-data
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -64,6 +64,12 @@ test-tools:
 # Writes bench-results/bench-<time>.json and .html (charts of every phase, ours beside bare).
 bench: build
 	node packages/loadgen/dist/src/main.js $(ARGS)
+
+# One closed-loop phase (unary or OrderSession) against matching under node --cpu-prof: its CPU per
+# order (all threads, main thread) and where the main thread's time went, grouped by source file;
+# ARGS e.g. --entry unary --seconds 20 --top 40, or --no-profile to compare builds by CPU per order.
+bench-profile: build
+	node packages/loadgen/dist/src/profile-main.js $(ARGS)
 
 # Order entry at 150/s alone, then beside 2,000 reading + 50 idle book subscribers, then beside
 # 10,000 idle ones (~3 min); ARGS e.g. --readers 500 --seconds 20. MATCHING_* variables pass through.

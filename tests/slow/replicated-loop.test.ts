@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { expect } from 'chai';
+import type { EngineConfig } from '@orderbook/engine';
 import { eventually } from '@orderbook/test-support';
 import { listSnapshots } from '@orderbook/matching-service/src/storage/data-files';
 import { NotLeaderError } from '@orderbook/matching-service/src/loop/errors';
@@ -52,11 +53,13 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     return dir;
   };
 
-  async function open(dataDir: string, address: string, retention?: { stream: string; retainCommands: number }): Promise<ReplicatedCommandLoop> {
+  async function open(
+    dataDir: string, address: string, retention?: { stream: string; retainCommands: number }, engineConfig: EngineConfig = LOAD_ENGINE_CONFIG,
+  ): Promise<ReplicatedCommandLoop> {
     const stream = retention?.stream ?? STREAM;
     const loop = await openReplicatedLoop({
       dataDir,
-      engineConfig: LOAD_ENGINE_CONFIG,
+      engineConfig,
       maxQueueDepth: 10_000,
       snapshotEvery: 300,
       logger: silentLogger,
@@ -196,5 +199,25 @@ describe('replicated command loop: leader and follower on a 3-node JetStream clu
     const follower = await open(seeded, 'seeded.example:3', retention);
     await caughtUp(follower, leader);
     expect(follower.stateHash()).to.equal(leader.stateHash());
+  });
+
+  it('journals the limits as a new stream\'s first command: a follower configured otherwise applies the leader\'s; promoted, it puts its own in force', async () => {
+    const stream = { stream: 'LIMITS', retainCommands: 0 };
+    const leader = await open(newDir(), 'leader.example:1', stream, { ...LOAD_ENGINE_CONFIG, maxOpenOrdersPerUserMarket: 3, maxStopsPerUserMarket: 2 });
+    expect(leader.role()).to.equal('leader');
+    expect(leader.queries.lastSeq()).to.equal(1);
+    const follower = await open(newDir(), 'follower.example:2', stream, { ...LOAD_ENGINE_CONFIG, maxOpenOrdersPerUserMarket: 50 });
+    await drive(leader, new RandomLoad(56), 600);
+    await caughtUp(follower, leader);
+    expect(follower.queries.limits()).to.deep.equal(leader.queries.limits());
+    expect(follower.queries.limits().maxOpenOrdersPerUserMarket).to.equal(3);
+    expect(follower.stateHash()).to.equal(leader.stateHash());
+
+    const lastSeq = leader.queries.lastSeq();
+    await leader.close();
+    await eventually(() => (follower.queries.limits().maxOpenOrdersPerUserMarket === 50 ? true : undefined), 'the promoted follower\'s limits in force', 30_000);
+    expect(follower.role()).to.equal('leader');
+    expect(follower.queries.lastSeq()).to.equal(lastSeq + 1);
+    expect(follower.queries.limits().maxStopsPerUserMarket).to.equal(1000);
   });
 });

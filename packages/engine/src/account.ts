@@ -80,8 +80,16 @@ export class Account {
     readonly userId: string,
     /** Position in the engine's account list: what orders record, and the row of the balance table. */
     readonly index: number,
-    private readonly retainClosed: number,
+    private retainClosed: number,
   ) {}
+
+  /** A new retention bound (a configure command): a lower one forgets the oldest closed orders and deposit request ids beyond it now. */
+  setRetention(retainClosed: number, store: OrderStore, index: OrderIndex): void {
+    this.retainClosed = retainClosed;
+    this.evictBeyondRetention(store, index);
+    const requests = this.depositRequests;
+    while (requests !== undefined && requests.size > retainClosed) requests.delete(requests.keys().next().value!);
+  }
 
   /** The retained order with this client order id, or NO_ORDER. */
   orderByClientOrderId(clientOrderId: string): OrderRef {
@@ -185,6 +193,11 @@ export class Account {
     else store.setNext(this.closedTail, order);
     this.closedTail = order;
     this.closedCount++;
+    this.evictBeyondRetention(store, index);
+  }
+
+  /** Forgets the oldest retained closed orders beyond the bound, with what their client order ids kept. */
+  private evictBeyondRetention(store: OrderStore, index: OrderIndex): void {
     while (this.closedCount > this.retainClosed) {
       const oldest = this.closedHead;
       this.closedHead = store.next(oldest);

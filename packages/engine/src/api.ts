@@ -77,6 +77,21 @@ export interface EngineConfig {
   readonly maxOpenOrdersPerUserMarket?: number;
 }
 
+/**
+ * The limits of EngineConfig, defaults filled in: engine state, because they judge commands (the
+ * bounds refuse placements; the retention is the retry window). The config's are the limits before
+ * the first ConfigureCommand (and those of a snapshot written before limits were recorded); only a
+ * sequenced ConfigureCommand changes them, so that a replay judges every command by the limits in
+ * force when it was first executed.
+ */
+export interface EngineLimits {
+  readonly closedOrdersRetainedPerUser: number;
+  readonly fillsRetainedPerUser: number;
+  readonly tradesRetainedPerMarket: number;
+  readonly maxStopsPerUserMarket: number;
+  readonly maxOpenOrdersPerUserMarket: number;
+}
+
 interface CommandHeader {
   /** Engine sequence number: strictly increasing by one per command. */
   readonly seq: number;
@@ -270,6 +285,17 @@ export interface CancelSessionCommand extends CommandHeader {
   readonly orderIds: readonly number[];
 }
 
+/**
+ * Sets every limit (non-negative integers) from this command on. Lowering a bound leaves what
+ * already rests or waits beyond it alone (bounds are checked at entry); lowering a retention forgets
+ * at once each user's oldest retained closed orders and request ids, fills and each market's oldest
+ * trades beyond it.
+ */
+export interface ConfigureCommand extends CommandHeader {
+  readonly kind: 'configure';
+  readonly limits: EngineLimits;
+}
+
 export type Command =
   | PlaceLimitCommand
   | PlaceMarketCommand
@@ -281,7 +307,8 @@ export type Command =
   | CancelAllAfterCommand
   | CancelSessionCommand
   | PlaceOcoCommand
-  | WithdrawCommand;
+  | WithdrawCommand
+  | ConfigureCommand;
 
 export interface OrderView {
   readonly orderId: number;
@@ -514,6 +541,13 @@ export interface OcoResult {
   readonly trades: readonly TradeView[];
 }
 
+export interface ConfigureResult {
+  readonly kind: 'configured';
+  /** The limits before the command. */
+  readonly previous: EngineLimits;
+  readonly limits: EngineLimits;
+}
+
 export type CommandValue =
   | PlaceResult
   | CancelResult
@@ -523,7 +557,8 @@ export type CommandValue =
   | ExpireResult
   | CancelAllAfterResult
   | OcoResult
-  | WithdrawResult;
+  | WithdrawResult
+  | ConfigureResult;
 
 /** A rejected command changes nothing and emits no events. */
 export type CommandResult =
@@ -585,6 +620,8 @@ export interface EngineQueries {
   ledger(userId: string, query: LedgerQuery): readonly LedgerEntryView[];
   /** The seq of the last command applied (0 before any). */
   lastSeq(): number;
+  /** The limits in force (EngineConfig's until a ConfigureCommand changes them). */
+  limits(): EngineLimits;
   /**
    * The earliest dead-man deadline or GTD expiry (Unix ms), Infinity when there is none: when the
    * next ExpireCommand has something to do.

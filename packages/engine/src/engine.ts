@@ -21,6 +21,8 @@ import type {
   CancelAllResult,
   CancelReason,
   CancelSessionCommand,
+  ConfigureCommand,
+  EngineLimits,
   ExpireCommand,
   BalanceView,
   CancelCommand,
@@ -47,6 +49,7 @@ import type {
 } from './api';
 import type { Account } from './account';
 import { EventRecorder } from './events';
+import { copyOfLimits, invalidLimit } from './limits';
 import { Execution } from './execution';
 import { formatAmount, formatQuantity, MAX_ORDER_UNITS, MAX_UNITS } from './fixed-point';
 import * as matching from './matching';
@@ -150,6 +153,9 @@ export class Engine implements EngineQueries {
       case 'withdraw':
         result = this.withdrawals.apply(cmd);
         break;
+      case 'configure':
+        result = this.configure(cmd);
+        break;
       default:
         throw new Error(`unknown command kind ${(cmd as { kind: unknown }).kind}`);
     }
@@ -198,7 +204,7 @@ export class Engine implements EngineQueries {
         cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
         cmd.timeInForce, false, cmd.selfTradePrevention, clientOrderId, undefined,
       );
-      return this.placeStop(order, Number(cmd.stopPrice), lockUnits);
+      return this.placeStop(order, Number(cmd.stopPrice), lock);
     }
     if (cmd.timeInForce === 'GTC' || cmd.timeInForce === 'GTD') {
       const boundError = this.openOrdersBoundError(market, account);
@@ -218,7 +224,7 @@ export class Engine implements EngineQueries {
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'limit', price, quantity, lock, cmd.timestamp,
       cmd.timeInForce, cmd.postOnly, cmd.selfTradePrevention, clientOrderId, cmd.expireAt,
     );
-    this.risk.lock(order, lockUnits);
+    this.risk.lock(order, lock);
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, cmd.price, cmd.quantity));
   }
 
@@ -260,7 +266,7 @@ export class Engine implements EngineQueries {
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'market', 0, quantity, lock, cmd.timestamp,
       'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
-    this.risk.lock(order, lockUnits);
+    this.risk.lock(order, lock);
     return this.keptForRetries(owner, clientOrderId, order, this.execution.execute(order, lockUnits, undefined, cmd.quantity));
   }
 
@@ -288,7 +294,7 @@ export class Engine implements EngineQueries {
       cmd.orderId, owner.index, market.index, lockIndex, cmd.side, 'market', 0, quantity, lock, cmd.timestamp,
       'FOK', false, cmd.selfTradePrevention, clientOrderId, undefined,
     );
-    return this.placeStop(order, stopPrice, BigInt(lock));
+    return this.placeStop(order, stopPrice, lock);
   }
 
   /** The rejection of one more waiting stop for a user who has the most allowed in the market. */
@@ -309,9 +315,9 @@ export class Engine implements EngineQueries {
   }
 
   /** A created stop order: its funds locked, it waits for its trigger. */
-  private placeStop(order: OrderRef, stopPrice: number, lockUnits: bigint): CommandResult {
+  private placeStop(order: OrderRef, stopPrice: number, lock: number): CommandResult {
     this.state.store.makeStop(order, stopPrice);
-    this.risk.lock(order, lockUnits);
+    this.risk.lock(order, lock);
     const view = this.execution.wait(order);
     return { ok: true, value: { kind: 'placed', order: view, trades: [] }, events: this.recorder.finish() };
   }
@@ -373,9 +379,9 @@ export class Engine implements EngineQueries {
     );
     if (clientOrderId !== undefined) owner.keepOcoRetry(clientOrderId, { stopOrderId: cmd.stopOrderId, stopPrice, stopLimitPrice: stopLimit, freed: undefined });
     store.linkOco(order, stop);
-    this.risk.lock(stop, BigInt(stopLock));
+    this.risk.lock(stop, stopLock);
     this.execution.wait(stop);
-    this.risk.lock(order, BigInt(limitLock));
+    this.risk.lock(order, limitLock);
     const result = this.execution.execute(order, BigInt(limitLock), cmd.price, cmd.quantity);
     if (!result.ok || result.value.kind !== 'placed') return result;
     const value = { kind: 'placedOco' as const, order: result.value.order, stopOrder: store.view(stop), trades: result.value.trades };
@@ -639,6 +645,16 @@ export class Engine implements EngineQueries {
     return this.execution.reenter(order);
   }
 
+  /** See ConfigureCommand. */
+  private configure(cmd: ConfigureCommand): CommandResult {
+    const limits = cmd.limits;
+    const wrong = typeof limits === 'object' && limits !== null ? invalidLimit(limits) : 'limits';
+    if (wrong !== undefined) return invalid(wrong, 'must be a non-negative integer');
+    const previous = this.state.limits;
+    this.state.setLimits(copyOfLimits(limits));
+    return { ok: true, value: { kind: 'configured', previous, limits: this.state.limits }, events: this.recorder.finish() };
+  }
+
   private deposit(cmd: DepositCommand): CommandResult {
     const userError = userIdError(cmd.userId);
     if (userError !== undefined) return { ok: false, error: userError };
@@ -724,6 +740,10 @@ export class Engine implements EngineQueries {
 
   lastSeq(): number {
     return this.state.lastSeq;
+  }
+
+  limits(): EngineLimits {
+    return this.queries.limits();
   }
 
   nextDeadline(): number {

@@ -10,7 +10,13 @@ import type { OrderBook } from './book';
 import type { PriceLevel } from './price-level';
 
 export class EventRecorder {
-  events: EngineEvent[] = [];
+  /**
+   * The command's events so far, reused across commands with an explicit count: finish() hands out
+   * an exact-length copy. Pushing into a fresh array allocated 16 slots on the first push (and
+   * regrew past 16), measured at ~90 bytes per command more than the copy.
+   */
+  private readonly events: EngineEvent[] = [];
+  private eventCount = 0;
   private seq = 0;
   // Reused across commands, with explicit counts: truncating an array (length = 0) frees its
   // backing store, and regrowing it on every command showed up in allocation profiles.
@@ -34,11 +40,11 @@ export class EventRecorder {
   /** Starts recording the command `seq` (seqs strictly increase, so marks from earlier commands never match). */
   begin(seq: number): void {
     this.seq = seq;
-    this.events = [];
+    this.eventCount = 0;
   }
 
   push(event: EngineEvent): void {
-    this.events.push(event);
+    this.events[this.eventCount++] = event;
   }
 
   balance(ref: BalanceRef): void {
@@ -55,11 +61,12 @@ export class EventRecorder {
   /** Appends the coalesced level and balance events and returns the command's events. */
   finish(): EngineEvent[] {
     const events = this.events;
+    let count = this.eventCount;
     for (let i = 0; i < this.levelCount; i++) {
       const level = this.levels[i]!;
       const book = this.levelBooks[i]!;
       if (this.levelsRecreated && level.count === 0 && this.superseded(i)) continue;
-      events.push({
+      events[count++] = {
         type: 'bookLevel',
         market: book.symbol,
         side: level.side,
@@ -67,21 +74,25 @@ export class EventRecorder {
         quantity: level.volume,
         orderCount: level.count,
         bookSeq: ++book.seq,
-      });
+      };
     }
     const balances = this.balances;
     for (let i = 0; i < this.balanceCount; i++) {
       const ref = this.touchedBalances[i]!;
-      events.push({
+      events[count++] = {
         type: 'balance',
         userId: this.accounts[balances.accountIndexOf(ref)]!.userId,
         balance: { asset: balances.assetOf(ref), available: balances.available(ref), locked: balances.locked(ref) },
-      });
+      };
     }
+    const result = events.slice(0, count);
+    // Dropped, so that the reused array keeps no event of this command alive (or out of the young generation).
+    events.fill(undefined as never, 0, count);
+    this.eventCount = 0;
     this.levelCount = 0;
     this.balanceCount = 0;
     this.levelsRecreated = false;
-    return events;
+    return result;
   }
 
   /** An emptied level says nothing when its price has a live level now, or an earlier level at its price is reported. */

@@ -190,7 +190,7 @@ export class Execution implements FillHandler {
     const quoteUnits = BigInt(quote);
     const takerBuys = store.isBuy(taker);
     const settlement = this.settlement;
-    settlement.settleFill(market, maker, taker, takerBuys, quantity, quote, quantityUnits, quoteUnits);
+    settlement.settleFill(market, maker, taker, takerBuys, quantity, quote);
 
     level.reduce(quantityUnits);
     recorder.level(market.book, level);

@@ -16,7 +16,17 @@ export class FundsLedger {
   /** The same for deposits. */
   private readonly deposits = new Map<number, Map<string, LedgerEntryView>>();
 
-  constructor(private readonly retainRequests: number) {}
+  constructor(private retainRequests: number) {}
+
+  /** A new bound on the request ids kept (a configure command): a lower one forgets each account's oldest now. */
+  setRetention(retainRequests: number): void {
+    this.retainRequests = retainRequests;
+    for (const byAccount of [this.withdrawals, this.deposits]) {
+      for (const requests of byAccount.values()) {
+        while (requests.size > retainRequests) requests.delete(requests.keys().next().value!);
+      }
+    }
+  }
 
   record(account: number, entry: LedgerEntryView): void {
     let list = this.entries.get(account);

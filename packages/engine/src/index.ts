@@ -1,5 +1,6 @@
 export * from './api';
 export { Engine } from './engine';
+export { copyOfLimits, invalidLimit, LIMIT_NAMES, limitsOf, sameLimits } from './limits';
 export { TICKER_WINDOW_MINUTES } from './ticker';
 export { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET } from './trade-history';
 export { isAdminId, REFERENCE_MAX_LENGTH } from './withdrawal';

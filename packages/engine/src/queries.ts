@@ -3,6 +3,7 @@ import type {
   BalanceView,
   CandleView,
   DepthView,
+  EngineLimits,
   EngineQueries,
   FillView,
   LedgerEntryView,
@@ -138,6 +139,10 @@ export class Queries implements EngineQueries {
 
   lastSeq(): number {
     return this.state.lastSeq;
+  }
+
+  limits(): EngineLimits {
+    return this.state.limits;
   }
 
   nextDeadline(): number {

@@ -46,14 +46,14 @@ export class Risk {
     if (more === 0) return;
     const ledger = this.state.balances;
     const balance = ledger.ref(store.accountIndex(order), store.lockIndex(order));
-    if (more > 0) ledger.lock(balance, BigInt(more));
-    else ledger.release(balance, BigInt(-more));
+    if (more > 0) ledger.lock(balance, more);
+    else ledger.release(balance, -more);
     store.setLocked(order, lock);
     this.recorder.balance(balance);
   }
 
-  /** Reserves `amount` for an accepted order (checked by fundsError). */
-  lock(order: OrderRef, amount: bigint): void {
+  /** Reserves `amount` (below 2^53) for an accepted order (checked by fundsError). */
+  lock(order: OrderRef, amount: number): void {
     const store = this.state.store;
     const ledger = this.state.balances;
     const balance = ledger.ref(store.accountIndex(order), store.lockIndex(order));

@@ -90,7 +90,7 @@ export class Settlement {
   ) {}
 
   /**
-   * One fill of `quantity` at `quote` (each also as bigint units, which the caller holds anyway): the buyer pays `quote` from its locked quote and receives
+   * One fill of `quantity` at `quote`: the buyer pays `quote` from its locked quote and receives
    * `quantity` base; the seller delivers `quantity` from its locked base and receives `quote`; both
    * orders' own locks shrink by what they paid.
    */
@@ -101,8 +101,6 @@ export class Settlement {
     takerBuys: boolean,
     quantity: number,
     quote: number,
-    quantityUnits: bigint,
-    quoteUnits: bigint,
   ): void {
     const { balances, store } = this.state;
     const recorder = this.recorder;
@@ -112,14 +110,14 @@ export class Settlement {
     const buyerBase = balances.ref(buyer, market.baseIndex);
     const sellerBase = balances.ref(seller, market.baseIndex);
     const sellerQuote = balances.ref(seller, market.quoteIndex);
-    balances.spendLocked(buyerQuote, quoteUnits);
-    balances.spendLocked(sellerBase, quantityUnits);
+    balances.spendLocked(buyerQuote, quote);
+    balances.spendLocked(sellerBase, quantity);
     // Without fees (the common case) nothing more than the credits: makerFee and takerFee stay zero.
     if (market.chargesFees) {
       this.creditWithFees(market, maker, taker, takerBuys, buyerBase, sellerQuote, quantity, quote);
     } else {
-      balances.credit(buyerBase, quantityUnits);
-      balances.credit(sellerQuote, quoteUnits);
+      balances.credit(buyerBase, quantity);
+      balances.credit(sellerQuote, quote);
     }
     recorder.balance(buyerQuote);
     recorder.balance(buyerBase);
@@ -154,19 +152,19 @@ export class Settlement {
       const funds = account === undefined ? ZERO : balances.available(balances.ref(account.index, makerAsset));
       if (BigInt(-makerFee) > funds) makerFee = -Number(funds);
     }
-    balances.credit(takerBuys ? buyerBase : sellerQuote, BigInt(takerReceives - takerFee));
-    balances.credit(takerBuys ? sellerQuote : buyerBase, BigInt(makerReceives - makerFee));
+    balances.credit(takerBuys ? buyerBase : sellerQuote, takerReceives - takerFee);
+    balances.credit(takerBuys ? sellerQuote : buyerBase, makerReceives - makerFee);
     if (takerFee !== 0 || makerFee !== 0) {
       const fees = (this.state.feeAccount ?? this.state.newAccount(FEE_ACCOUNT_ID)).index;
       if (takerFee !== 0) {
         const ref = balances.ref(fees, takerBuys ? market.baseIndex : market.quoteIndex);
-        balances.credit(ref, BigInt(takerFee));
+        balances.credit(ref, takerFee);
         this.recorder.balance(ref);
       }
       if (makerFee !== 0) {
         const ref = balances.ref(fees, makerAsset);
-        if (makerFee > 0) balances.credit(ref, BigInt(makerFee));
-        else balances.debit(ref, BigInt(-makerFee));
+        if (makerFee > 0) balances.credit(ref, makerFee);
+        else balances.debit(ref, -makerFee);
         this.recorder.balance(ref);
       }
     }
@@ -192,7 +190,7 @@ export class Settlement {
     const excess = store.locked(order) - keep;
     if (excess > 0) {
       const balance = balances.ref(store.accountIndex(order), store.lockIndex(order));
-      balances.release(balance, BigInt(excess));
+      balances.release(balance, excess);
       store.setLocked(order, keep);
       this.recorder.balance(balance);
     }
@@ -204,7 +202,7 @@ export class Settlement {
     const locked = store.locked(order);
     if (locked > 0) {
       const balance = balances.ref(store.accountIndex(order), store.lockIndex(order));
-      balances.release(balance, BigInt(locked));
+      balances.release(balance, locked);
       store.setLocked(order, 0);
       this.recorder.balance(balance);
     }

@@ -54,6 +54,9 @@
  *         (0: a stop-market), then u8 1 and how the stop order ended once freed — price f64,
  *         quantity f64, filled f64, status u8, cancel reason u8 (ORDR's codes), fees i64,
  *         updatedAt f64 — or u8 0 while it is retained.
+ *   LIMT  the limits (EngineLimits), once a configure command set them: each f64, in the order of
+ *         LIMIT_NAMES (limits.ts). Without it, the limits are the config's: those of the data a
+ *         snapshot written before limits were state came from.
  * stateHash covers every section but SEQN, so a state without an optional section's data hashes
  * as it did before that section existed.
  * Older formats still restore: 1 (the six required sections, narrower flags: FLAGS_1) with empty
@@ -66,6 +69,7 @@ import { crc32 } from 'node:zlib';
 import type { DepositRecord, OcoRetry, PlacedAs } from './account';
 import type {
   CancelReason,
+  EngineLimits,
   LedgerEntryKind,
   LedgerEntryView,
   MarketConfig,
@@ -79,6 +83,7 @@ import type {
 import type { BookSide } from './book';
 import { ExactSums } from './exact-sums';
 import { MAX_UNITS } from './fixed-point';
+import { invalidLimit, LIMIT_NAMES } from './limits';
 import { FLAG_BITS, NO_ORDER, type OrderRef, type OrderStore, RESTORED_FIELDS as FIELD } from './order-store';
 import type { PriceLevel } from './price-level';
 import type { EngineState } from './state';
@@ -97,7 +102,7 @@ export const REQUIRED_TAGS = ['SEQN', 'META', 'MRKT', 'ACCT', 'ORDR', 'CLID'] as
  * state holding none of it hashes as it did before the section existed. A new kind of state gets a
  * new tag at the end of this list.
  */
-export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR', 'STOP', 'OCOR'] as const;
+export const OPTIONAL_TAGS = ['RTRY', 'FEES', 'LDGR', 'HIST', 'TIMR', 'STOP', 'OCOR', 'LIMT'] as const;
 export const SECTION_TAGS = [...REQUIRED_TAGS, ...OPTIONAL_TAGS] as const;
 export type SectionTag = (typeof SECTION_TAGS)[number];
 
@@ -179,6 +184,8 @@ interface SnapshotCapture {
   readonly ledger: readonly [number, readonly LedgerEntryView[]][];
   /** Trade history; undefined when nothing was ever traded. */
   readonly history: CapturedHistory | undefined;
+  /** The limits, once a configure command set them. */
+  readonly limits: EngineLimits | undefined;
 }
 
 interface CapturedHistory {
@@ -271,6 +278,7 @@ function gather(state: EngineState): SnapshotCapture {
     stops: state.markets.map((m) => (m.stops.size === 0 ? NO_STOPS : Float64Array.from(m.stops.all()))),
     ledger: state.ledger.copy(),
     history: captureHistory(state),
+    limits: state.limitsConfigured ? state.limits : undefined,
   };
 }
 
@@ -511,6 +519,7 @@ function encodeParts(snapshot: SnapshotCapture): Uint8Array[] {
       ['TIMR', encodeTimers(orders, snapshot.deadMan)],
       ['STOP', encodeStops(store, orders, snapshot.stops)],
       ['OCOR', encodeOcoRetries(snapshot.ocoRetries)],
+      ['LIMT', encodeLimits(snapshot.limits)],
     ] as const
   ).filter(([, payload]) => payload.length > 0);
   return [
@@ -523,6 +532,24 @@ function encodeParts(snapshot: SnapshotCapture): Uint8Array[] {
     ...small('CLID', orders.clientOrderIds.finish()),
     ...optional.flatMap(([tag, payload]) => small(tag, payload)),
   ];
+}
+
+/** LIMT: empty (left out) while the limits are the config's; see the layout at the top. */
+function encodeLimits(limits: EngineLimits | undefined): Uint8Array {
+  if (limits === undefined) return new Uint8Array(0);
+  const w = new ByteWriter(8 * LIMIT_NAMES.length);
+  for (const name of LIMIT_NAMES) w.f64(limits[name]);
+  return w.finish();
+}
+
+/** Reads LIMT, if there is one, into the state's limits: before the sections they bound. */
+function readLimits(state: EngineState, r: ByteReader): void {
+  if (r.atEnd()) return;
+  const limits = Object.fromEntries(LIMIT_NAMES.map((name) => [name, r.f64()])) as unknown as EngineLimits;
+  r.end();
+  const wrong = invalidLimit(limits);
+  if (wrong !== undefined) invalid(`limit ${wrong} is ${limits[wrong]}`);
+  state.setLimits(limits);
 }
 
 /** TIMR: empty (left out) when there is no timer at all; see the layout at the top. */
@@ -1043,6 +1070,7 @@ export function restoreSnapshot(state: EngineState, bytes: Uint8Array): void {
   const orderCount = meta.u32();
   meta.end();
 
+  readLimits(state, new ByteReader(sections.get('LIMT') ?? new Uint8Array(0), 'LIMT'));
   const levels = readMarkets(state, reader('MRKT'));
   const closedCounts = readAccounts(state, reader('ACCT'), accountCount);
   // Room for a quarter more orders than the snapshot holds: sized exactly, the first order placed
@@ -1398,7 +1426,7 @@ function readRetries(state: EngineState, r: ByteReader, tradeFees: Map<number, T
       account.keepPlacedAs(clientOrderId, order, { price: count(r.f64(), 'placed price'), quantity: count(r.f64(), 'placed quantity') });
     }
     const deposits = r.u32();
-    const bound = state.config.closedOrdersRetainedPerUser;
+    const bound = state.limits.closedOrdersRetainedPerUser;
     if (deposits > bound) invalid(`${account.userId} has ${deposits} deposit request ids, more than the ${bound} retained`);
     for (let k = 0; k < deposits; k++) {
       const requestId = r.string();
@@ -1474,8 +1502,8 @@ function readAccounts(state: EngineState, r: ByteReader, accountCount: number): 
       state.balances.restore(state.balances.ref(account.index, i), r.u64(), r.u64());
     }
     const retained = r.u32();
-    if (retained > state.config.closedOrdersRetainedPerUser) {
-      invalid(`${userId} has ${retained} closed orders, more than the ${state.config.closedOrdersRetainedPerUser} retained`);
+    if (retained > state.limits.closedOrdersRetainedPerUser) {
+      invalid(`${userId} has ${retained} closed orders, more than the ${state.limits.closedOrdersRetainedPerUser} retained`);
     }
     closed.push(retained);
   }

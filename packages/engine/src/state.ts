@@ -3,7 +3,7 @@
  * counters. Commands change it through the risk, matching and settlement stages; queries and
  * snapshots read it.
  */
-import { type EngineConfig, FEE_ACCOUNT_ID } from './api';
+import { type EngineConfig, type EngineLimits, FEE_ACCOUNT_ID } from './api';
 import { Account } from './account';
 import { Balances } from './balances';
 import { FundsLedger } from './funds-ledger';
@@ -11,10 +11,9 @@ import { Market } from './market';
 import { OrderIndex } from './order-index';
 import { marketConfigError } from './validation';
 import { type OrderRef, OrderStore } from './order-store';
-import { DEFAULT_MAX_OPEN_ORDERS_PER_USER_MARKET } from './book';
-import { DEFAULT_MAX_STOPS_PER_USER_MARKET } from './stops';
+import { invalidLimit, limitsOf } from './limits';
 import { Timers } from './timers';
-import { DEFAULT_FILLS_RETAINED_PER_USER, DEFAULT_TRADES_RETAINED_PER_MARKET, TradeHistory } from './trade-history';
+import { TradeHistory } from './trade-history';
 
 export class EngineState {
   readonly markets: Market[] = [];
@@ -40,27 +39,20 @@ export class EngineState {
   nextTradeId = 1;
   /** The account of FEE_ACCOUNT_ID, once a fee or a deposit has created it. */
   feeAccount: Account | undefined = undefined;
-  /** EngineConfig.maxStopsPerUserMarket with its default. */
-  readonly maxStopsPerUserMarket: number;
-  /** EngineConfig.maxOpenOrdersPerUserMarket with its default. */
-  readonly maxOpenOrdersPerUserMarket: number;
+  /** The limits in force: the config's until a configure command changes them. */
+  limits: EngineLimits;
+  /** Whether a configure command set the limits (then snapshots record them): not the config's any more. */
+  limitsConfigured = false;
+  /** limits.maxStopsPerUserMarket and maxOpenOrdersPerUserMarket, read on every placement. */
+  maxStopsPerUserMarket: number;
+  maxOpenOrdersPerUserMarket: number;
 
   constructor(readonly config: EngineConfig) {
-    const retain = config.closedOrdersRetainedPerUser;
-    const perUser = config.fillsRetainedPerUser ?? DEFAULT_FILLS_RETAINED_PER_USER;
-    const perMarket = config.tradesRetainedPerMarket ?? DEFAULT_TRADES_RETAINED_PER_MARKET;
-    this.maxStopsPerUserMarket = config.maxStopsPerUserMarket ?? DEFAULT_MAX_STOPS_PER_USER_MARKET;
-    this.maxOpenOrdersPerUserMarket = config.maxOpenOrdersPerUserMarket ?? DEFAULT_MAX_OPEN_ORDERS_PER_USER_MARKET;
-    const bounds = [
-      ['closedOrdersRetainedPerUser', retain],
-      ['fillsRetainedPerUser', perUser],
-      ['tradesRetainedPerMarket', perMarket],
-      ['maxStopsPerUserMarket', this.maxStopsPerUserMarket],
-      ['maxOpenOrdersPerUserMarket', this.maxOpenOrdersPerUserMarket],
-    ] as const;
-    for (const [name, value] of bounds) {
-      if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer`);
-    }
+    this.limits = limitsOf(config);
+    const wrong = invalidLimit(this.limits);
+    if (wrong !== undefined) throw new Error(`${wrong} must be a non-negative integer`);
+    this.maxStopsPerUserMarket = this.limits.maxStopsPerUserMarket;
+    this.maxOpenOrdersPerUserMarket = this.limits.maxOpenOrdersPerUserMarket;
     const symbols: string[] = [];
     this.store = new OrderStore(this.userIds, symbols);
     for (const mc of config.markets) {
@@ -74,8 +66,22 @@ export class EngineState {
       this.marketsBySymbol.set(mc.symbol, market);
     }
     this.balances = new Balances(this.assets);
-    this.ledger = new FundsLedger(retain);
-    this.history = new TradeHistory(this.markets.length, perMarket, perUser);
+    this.ledger = new FundsLedger(this.limits.closedOrdersRetainedPerUser);
+    this.history = new TradeHistory(this.markets.length, this.limits.tradesRetainedPerMarket, this.limits.fillsRetainedPerUser);
+  }
+
+  /**
+   * Puts `limits` (checked by the caller) in force: what a lowered retention no longer keeps is
+   * forgotten at once, account by account in creation order (see ConfigureCommand).
+   */
+  setLimits(limits: EngineLimits): void {
+    this.limits = limits;
+    this.limitsConfigured = true;
+    this.maxStopsPerUserMarket = limits.maxStopsPerUserMarket;
+    this.maxOpenOrdersPerUserMarket = limits.maxOpenOrdersPerUserMarket;
+    for (const account of this.accountList) account.setRetention(limits.closedOrdersRetainedPerUser, this.store, this.orders);
+    this.ledger.setRetention(limits.closedOrdersRetainedPerUser);
+    this.history.resize(limits.tradesRetainedPerMarket, limits.fillsRetainedPerUser, this.accountList.length);
   }
 
   private assetIndexOf(asset: string): number {
@@ -89,7 +95,7 @@ export class EngineState {
   }
 
   newAccount(userId: string): Account {
-    const account = new Account(userId, this.accountList.length, this.config.closedOrdersRetainedPerUser);
+    const account = new Account(userId, this.accountList.length, this.limits.closedOrdersRetainedPerUser);
     this.accountList.push(account);
     this.userIds.push(userId);
     this.balances.addAccount(account.index);

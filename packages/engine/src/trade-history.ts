@@ -8,7 +8,7 @@
  * assets are derived when a query asks (queries.ts).
  */
 import { MarketTicker } from './ticker';
-import { FILL as FILL_OFFSETS, FILL_BUYS, FILL_TAKER, FillRings, TRADE as TRADE_OFFSETS, TRADE_FIELDS, TradeRing } from './trade-ring';
+import { FILL as FILL_OFFSETS, FILL_BUYS, FILL_FIELDS, FILL_TAKER, FillRings, TRADE as TRADE_OFFSETS, TRADE_FIELDS, TradeRing } from './trade-ring';
 
 /**
  * Module-local copies: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -27,12 +27,12 @@ export class TradeHistory {
   readonly markets: TradeRing[] = [];
   readonly tickers: MarketTicker[] = [];
   /** Every account's fills. */
-  readonly fills: FillRings;
+  fills: FillRings;
 
   constructor(
     marketCount: number,
-    readonly perMarket: number,
-    readonly perUser: number,
+    public perMarket: number,
+    public perUser: number,
   ) {
     this.fills = new FillRings(perUser);
     for (let m = 0; m < marketCount; m++) {
@@ -87,6 +87,31 @@ export class TradeHistory {
     rows[at + FILL.fee] = fee;
     rows[at + FILL.timestamp] = timestamp;
     rows[at + FILL.seq] = seq;
+  }
+
+  /**
+   * New bounds (a configure command): the rings are copied into rings of the new sizes, keeping
+   * the newest rows; `accounts` is how many accounts there are.
+   */
+  resize(perMarket: number, perUser: number, accounts: number): void {
+    if (perMarket !== this.perMarket) {
+      this.markets.forEach((old, m) => {
+        const ring = new TradeRing(perMarket, TRADE_FIELDS);
+        const rows = old.copyRows();
+        for (let at = Math.max(0, rows.length - perMarket * TRADE_FIELDS); at < rows.length; at += TRADE_FIELDS) ring.push(rows.subarray(at, at + TRADE_FIELDS));
+        this.markets[m] = ring;
+      });
+      this.perMarket = perMarket;
+    }
+    if (perUser !== this.perUser) {
+      const fills = new FillRings(perUser);
+      for (let account = 0; account < accounts; account++) {
+        const rows = this.fills.copyRows(account);
+        for (let at = Math.max(0, rows.length - perUser * FILL_FIELDS); at < rows.length; at += FILL_FIELDS) fills.push(account, rows.subarray(at, at + FILL_FIELDS));
+      }
+      this.fills = fills;
+      this.perUser = perUser;
+    }
   }
 
   /** Whether nothing was ever traded (a snapshot then leaves the history out). */

@@ -39,15 +39,15 @@ describe('balance faults: a subtraction that would wrap stops the engine instead
     balances.addAccount(0);
     const usd = balances.ref(0, 1);
     balances.deposit(usd, 100n);
-    expect(() => balances.lock(usd, 101n)).to.throw(BalanceFaultError, "lock from account #0's USD: taking 101 from 100 would go below zero");
-    expect(() => balances.lock(usd, 101n)).to.throw().with.property('name', 'BalanceFaultError');
-    balances.lock(usd, 100n);
+    expect(() => balances.lock(usd, 101)).to.throw(BalanceFaultError, "lock from account #0's USD: taking 101 from 100 would go below zero");
+    expect(() => balances.lock(usd, 101)).to.throw().with.property('name', 'BalanceFaultError');
+    balances.lock(usd, 100);
     expect([balances.available(usd), balances.locked(usd)]).to.deep.equal([0n, 100n]);
-    expect(() => balances.release(usd, 101n)).to.throw(BalanceFaultError, "release from account #0's USD: taking 101 from 100");
-    expect(() => balances.spendLocked(usd, 101n)).to.throw(BalanceFaultError, "fill payment from account #0's USD: taking 101 from 100");
+    expect(() => balances.release(usd, 101)).to.throw(BalanceFaultError, "release from account #0's USD: taking 101 from 100");
+    expect(() => balances.spendLocked(usd, 101)).to.throw(BalanceFaultError, "fill payment from account #0's USD: taking 101 from 100");
     expect([balances.available(usd), balances.locked(usd)]).to.deep.equal([0n, 100n]);
-    balances.spendLocked(usd, 100n);
-    balances.release(usd, 0n);
+    balances.spendLocked(usd, 100);
+    balances.release(usd, 0);
     expect([balances.available(usd), balances.locked(usd)]).to.deep.equal([0n, 0n]);
   });
 
@@ -83,9 +83,9 @@ describe('balance faults: an addition that would wrap past 2^64-1 stops the engi
 
   it('credit and deposit add up to exactly 2^64-1 and refuse one unit more, changing nothing', () => {
     const { balances, usd, held } = usdAt(MAX_UNITS - 5n, 0n);
-    balances.credit(usd, 5n);
+    balances.credit(usd, 5);
     expect(held()).to.deep.equal([MAX_UNITS, 0n]);
-    expect(() => balances.credit(usd, 1n)).to.throw(BalanceFaultError, `credit into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(() => balances.credit(usd, 1)).to.throw(BalanceFaultError, `credit into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
     expect(() => balances.deposit(usd, 1n)).to.throw(BalanceFaultError, `deposit into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
     expect(held()).to.deep.equal([MAX_UNITS, 0n]);
     // The refused deposit did not count in the supply either (restored 2^64-6, credits move, not mint).
@@ -95,15 +95,15 @@ describe('balance faults: an addition that would wrap past 2^64-1 stops the engi
 
   it('lock refuses to take locked past 2^64-1, release refuses to take available past it; both leave the balance as it was', () => {
     const locking = usdAt(3n, MAX_UNITS - 1n);
-    locking.balances.lock(locking.usd, 1n);
+    locking.balances.lock(locking.usd, 1);
     expect(locking.held()).to.deep.equal([2n, MAX_UNITS]);
-    expect(() => locking.balances.lock(locking.usd, 1n)).to.throw(BalanceFaultError, `lock into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(() => locking.balances.lock(locking.usd, 1)).to.throw(BalanceFaultError, `lock into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
     expect(locking.held()).to.deep.equal([2n, MAX_UNITS]);
 
     const releasing = usdAt(MAX_UNITS - 1n, 3n);
-    releasing.balances.release(releasing.usd, 1n);
+    releasing.balances.release(releasing.usd, 1);
     expect(releasing.held()).to.deep.equal([MAX_UNITS, 2n]);
-    expect(() => releasing.balances.release(releasing.usd, 1n)).to.throw(BalanceFaultError, `release into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
+    expect(() => releasing.balances.release(releasing.usd, 1)).to.throw(BalanceFaultError, `release into account #0's USD: adding 1 to ${MAX} would go past 2^64-1`);
     expect(releasing.held()).to.deep.equal([MAX_UNITS, 2n]);
   });
 

@@ -160,9 +160,9 @@ for (const [name, CONFIG] of [['without fees', RANDOM_CONFIG], ['with fees and i
           expect(result.ok, `${where} accepted`).to.equal(expected.ok);
           // A rejection changes nothing; so does an accepted command without events: a retry (a repeated
           // placement or deposit, a cancel of a cancelled order), answered with what the original did, or
-          // a timer command with nothing due. Only arming a dead-man switch, or one firing for a user
-          // without open orders, changes state without an event.
-          const switched = cmd.kind === 'cancelAllAfter' || (result.ok && result.value.kind === 'expired' && result.value.deadManSwitches > 0);
+          // a timer command with nothing due. Only arming a dead-man switch, one firing for a user
+          // without open orders, or new limits (a configure command) change state without an event.
+          const switched = cmd.kind === 'cancelAllAfter' || cmd.kind === 'configure' || (result.ok && result.value.kind === 'expired' && result.value.deadManSwitches > 0);
           if (!result.ok || (result.events.length === 0 && !switched)) {
             expect(engine.stateHash(), `${where} changed state without events`).to.equal(before);
           }

@@ -12,9 +12,10 @@
  * GTD expiries (relative in the intents) and dead-man switches of a few seconds fall due within a
  * sequence; timer commands come at random, as the service's timer would send them. Stop orders and
  * one-cancels-other pairs trigger around the same prices, so that trades reach them and cascades happen.
+ * Now and then a configure command changes the bounds on stops and resting orders.
  */
 import fc from 'fast-check';
-import { type Command, type EngineConfig, FEE_ACCOUNT_ID, type Side } from '../src/index';
+import { type Command, type EngineConfig, type EngineLimits, FEE_ACCOUNT_ID, limitsOf, type Side } from '../src/index';
 import type { CommandBody } from './harness';
 import { ReferenceExchange } from './reference-matcher';
 
@@ -307,6 +308,17 @@ const oco: fc.Arbitrary<Intent> = side.chain((s) =>
   withClientOrderId({ kind: 'placeOco' as const, orderId: 0, stopOrderId: 0, ...r, ...(stopLimitPrice === undefined ? {} : { stopLimitPrice }) }, c),
 );
 
+/**
+ * New bounds on stops and resting orders, mid-sequence (toCommands keeps the config's retentions:
+ * the reference models a retention lowered and raised again only in part); now and then one invalid.
+ */
+const configure: fc.Arbitrary<Intent> = fc
+  .record({
+    maxStopsPerUserMarket: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(0, 1, 2, 1000) }, { weight: 1, arbitrary: fc.constantFrom(-1, 0.5) }),
+    maxOpenOrdersPerUserMarket: fc.constantFrom(0, 1, 2, 4, 10_000),
+  })
+  .map((bounds) => ({ kind: 'configure' as const, limits: bounds as unknown as EngineLimits }));
+
 const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 1, arbitrary: deposit.map((i) => [i]) },
   { weight: 14, arbitrary: resting.map((i) => [i]) },
@@ -330,6 +342,7 @@ const step: fc.Arbitrary<Intent[]> = fc.oneof(
   { weight: 3, arbitrary: stopLimit.map((i) => [i]) },
   { weight: 2, arbitrary: stopMarket.map((i) => [i]) },
   { weight: 2, arbitrary: oco.map((i) => [i]) },
+  { weight: 1, arbitrary: configure.map((i) => [i]) },
 );
 
 /** Funding every user first, then about `length` random commands. */
@@ -392,6 +405,8 @@ export function toCommands(list: Intent[], config: EngineConfig = RANDOM_CONFIG)
         : pick <= 90 && owners.length > 0 ? owners.length - (pick % Math.min(owners.length, 8))
         : 1000 + pick;
       body = { ...intent, orderId, userId: intent.userId === OWNER ? (owners[orderId - 1] ?? USERS[0]) : intent.userId };
+    } else if (intent.kind === 'configure') {
+      body = { ...intent, limits: { ...limitsOf(config), ...intent.limits } };
     }
     const cmd = { ...body, seq, timestamp } as Command;
     reference.apply(cmd);

@@ -17,6 +17,7 @@ import type {
   Command,
   CommandResult,
   EngineConfig,
+  EngineLimits,
   EngineErrorCode,
   EngineEvent,
   CandleView,
@@ -155,7 +156,7 @@ export class ReferenceExchange {
   private s: RefState = { orders: [], closedQueue: {}, depositRequests: {}, balances: {}, supply: {}, bookSeq: {}, nextTradeId: 1, arrivals: 0, trades: [], ledger: {}, deadMan: {} };
   private lastSeq = 0;
 
-  constructor(private readonly config: EngineConfig) {}
+  constructor(private config: EngineConfig) {}
 
   private marketOf(symbol: string) {
     return this.config.markets.find((m) => m.symbol === symbol);
@@ -372,7 +373,32 @@ export class ReferenceExchange {
       }
       case 'expire':
         return { ok: true, value: this.expire(s, fx), events: [] };
+      case 'configure':
+        return this.configure(s, cmd.limits);
     }
+  }
+
+  /**
+   * New limits: a lower retention forgets each user's oldest closed orders and deposit request ids
+   * beyond it. (Withdrawal request ids, fills and trades are read back from whole lists here, so a
+   * retention lowered and raised again is modelled only for closed orders and deposits.)
+   */
+  private configure(s: RefState, limits: EngineLimits): CommandResult {
+    const previous: EngineLimits = {
+      closedOrdersRetainedPerUser: this.config.closedOrdersRetainedPerUser,
+      fillsRetainedPerUser: this.config.fillsRetainedPerUser ?? 100,
+      tradesRetainedPerMarket: this.config.tradesRetainedPerMarket ?? 1000,
+      maxStopsPerUserMarket: this.config.maxStopsPerUserMarket ?? 1000,
+      maxOpenOrdersPerUserMarket: this.config.maxOpenOrdersPerUserMarket ?? 10_000,
+    };
+    const wrong = (Object.keys(previous) as (keyof EngineLimits)[]).find((name) => !Number.isSafeInteger(limits[name]) || limits[name] < 0);
+    if (wrong !== undefined) return fail('INVALID_ARGUMENT', wrong);
+    this.config = { ...this.config, ...limits };
+    for (const queue of Object.values(s.closedQueue)) {
+      while (queue.length > limits.closedOrdersRetainedPerUser) this.evict(s, queue.shift()!);
+    }
+    for (const requests of Object.values(s.depositRequests)) requests.splice(0, Math.max(0, requests.length - limits.closedOrdersRetainedPerUser));
+    return { ok: true, value: { kind: 'configured', previous, limits: { ...limits } }, events: [] };
   }
 
   /** Every timer due now, earliest first; at one instant switches (by user) before expiries (by order id). */
@@ -864,12 +890,14 @@ export class ReferenceExchange {
     }
     const queue = (s.closedQueue[order.userId] ??= []);
     queue.push(order.id);
-    while (queue.length > this.config.closedOrdersRetainedPerUser) {
-      const evicted = queue.shift()!;
-      const pairedLimit = s.orders.find((o) => o.pairStop?.id === evicted && o.pairStop.evicted === undefined);
-      if (pairedLimit !== undefined) pairedLimit.pairStop!.evicted = this.view(s.orders.find((o) => o.id === evicted)!);
-      s.orders = s.orders.filter((o) => o.id !== evicted);
-    }
+    while (queue.length > this.config.closedOrdersRetainedPerUser) this.evict(s, queue.shift()!);
+  }
+
+  /** A closed order the retention no longer keeps: forgotten, but as its pair's answer to a retry. */
+  private evict(s: RefState, evicted: number): void {
+    const pairedLimit = s.orders.find((o) => o.pairStop?.id === evicted && o.pairStop.evicted === undefined);
+    if (pairedLimit !== undefined) pairedLimit.pairStop!.evicted = this.view(s.orders.find((o) => o.id === evicted)!);
+    s.orders = s.orders.filter((o) => o.id !== evicted);
   }
 
   private view(order: RefOrder): OrderView {

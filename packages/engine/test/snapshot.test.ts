@@ -215,9 +215,9 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     expect(refusal(version)).to.equal('format version 0, this engine reads 1 to 3');
     const count = copy();
     view(count).setUint32(12, 5, true);
-    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 13');
-    view(count).setUint32(12, 14, true);
-    expect(refusal(count)).to.equal('14 sections, format 3 has 6 to 13');
+    expect(refusal(count)).to.equal('5 sections, format 3 has 6 to 14');
+    view(count).setUint32(12, 15, true);
+    expect(refusal(count)).to.equal('15 sections, format 3 has 6 to 14');
     view(count).setUint32(12, 6, true);
     const after = (['RTRY', 'LDGR', 'HIST'] as const).reduce((n, tag) => n + 16 + readSections(bytes).get(tag)!.length, 0);
     expect(refusal(count)).to.equal(`${after} bytes after the last section`);
@@ -234,7 +234,7 @@ describe('snapshot: damaged bytes are refused, naming what is wrong', () => {
     const withoutHistory = concatParts(frameSections([...readSections(bytes)].filter(([tag]) => tag !== 'HIST').map(([tag, payload]) => ({ tag, payload }))));
     const longer = Uint8Array.from(withoutHistory);
     view(longer).setUint32(12, 9, true);
-    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR, STOP, OCOR (at byte ${withoutHistory.length})`);
+    expect(refusal(longer)).to.equal(`truncated before section one of HIST, TIMR, STOP, OCOR, LIMT (at byte ${withoutHistory.length})`);
     expect(refusal(concatParts([bytes, new Uint8Array(3)]))).to.equal('3 bytes after the last section');
   });
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 export interface ProcessStats {
   /** Resident set size now (VmRSS), in KiB. */
@@ -18,19 +18,43 @@ function statusKiB(text: string, field: string): number {
   return Number(match[1]);
 }
 
+/** User + system CPU seconds of a /proc stat line (a process's or a thread's). */
+function cpuSecondsOfStat(stat: string): number {
+  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
 /** Memory and CPU of a process from /proc (Linux only). */
 export function readProcessStats(pid: number): ProcessStats {
   const statusText = readFileSync(`/proc/${pid}/status`, 'utf8');
-  // The command name (field 2) may contain spaces: count fields after its closing parenthesis.
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // utime and stime are fields 14 and 15 of the whole line, 12 and 13 after the name.
-  const ticks = Number(fields[11]) + Number(fields[12]);
   return {
     rssKiB: statusKiB(statusText, 'VmRSS'),
     peakRssKiB: statusKiB(statusText, 'VmHWM'),
-    cpuSeconds: ticks / TICKS_PER_SECOND,
+    cpuSeconds: cpuSecondsOfStat(readFileSync(`/proc/${pid}/stat`, 'utf8')),
   };
+}
+
+/** CPU seconds of each thread of a process so far, by tid, with the thread's name (/proc/<pid>/task). */
+export function readThreadCpu(pid: number): Map<number, { readonly name: string; readonly seconds: number }> {
+  const threads = new Map<number, { name: string; seconds: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      threads.set(Number(tid), { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), seconds: cpuSecondsOfStat(stat) });
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return threads;
+}
+
+/** CPU seconds each thread used between two readings, by `main` (the thread whose tid is the pid) or `<name> <tid>`. */
+export function threadCpuBetween(pid: number, before: ReturnType<typeof readThreadCpu>, after: ReturnType<typeof readThreadCpu>): Map<string, number> {
+  const byThread = new Map<string, number>();
+  for (const [tid, { name, seconds }] of after) byThread.set(tid === pid ? 'main' : `${name} ${tid}`, seconds - (before.get(tid)?.seconds ?? 0));
+  return byThread;
 }
 
 /** CPU time all cores spent busy since boot, in seconds (from /proc/stat): with a process's own, it shows what else ran meanwhile. */

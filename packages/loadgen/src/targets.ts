@@ -40,6 +40,8 @@ export interface OursOptions {
   readonly funding: Readonly<Record<string, string>>;
   /** Extra environment of the matching service (e.g. stream limits). */
   readonly matchingEnv?: Readonly<Record<string, string>>;
+  /** The checkout whose services run (built as this one is); this one when absent (comparing builds: make bench-profile --against). */
+  readonly root?: string;
 }
 
 /**
@@ -54,7 +56,7 @@ export async function startOurs(options: OursOptions): Promise<OursTarget> {
   const admin = { login: 'bench-admin', password: randomBytes(18).toString('base64url') };
   const servers: ChildServer[] = [];
   const startService = async (name: 'auth' | 'matching', env: Record<string, string>, address: string, credentials?: grpc.ChannelCredentials): Promise<ChildServer> => {
-    const server = spawnNode(name, join(ROOT, 'services', name), 'src/main', env, join(options.workDir, `${name}.log`));
+    const server = spawnNode(name, join(options.root ?? ROOT, 'services', name), 'src/main', env, join(options.workDir, `${name}.log`));
     servers.push(server);
     await waitUntilReady(server, () => isServing(address, credentials), START_TIMEOUT_MS);
     return server;

@@ -90,6 +90,7 @@ function codec(): void {
       case 'expire':
       case 'cancelAllAfter':
       case 'cancelSession':
+      case 'configure':
         return JSON.stringify(cmd);
     }
   };

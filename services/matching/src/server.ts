@@ -1,7 +1,7 @@
 import { descriptorSetPath, matching, useAsciiTextEncoding } from '@orderbook/proto';
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { ClientAddresses, clientTlsChannel, createLogger, dialableAddress, grpcError, serveMetrics, startGrpcServer, type Logger, type MetricsEndpoint, type RunningGrpcServer } from '@orderbook/server-kit';
-import { createAuthInterceptor } from './auth/auth-interceptor';
+import { createAuthListener } from './auth/auth-interceptor';
 import { createTokenVerification } from './auth/token-verification';
 import type { CommandLoop } from './loop/command-loop-api';
 import type { CommandLoopFailedError } from './loop/errors';
@@ -10,7 +10,7 @@ import { acceptEncodedResponses } from './api/encoded-responses';
 import { MarketData } from './api/market-data';
 import { StreamLimits } from './api/stream-limits';
 import { matchingHandlers } from './api/handlers';
-import { createCallTimingInterceptor } from './ops/call-timing';
+import { createCallInterceptor } from './ops/call-timing';
 import { LiveCalls } from './ops/live-calls';
 import { MarketDirectory } from './api/markets';
 import { MatchingMetrics } from './ops/metrics';
@@ -129,11 +129,11 @@ export async function startMatchingServer(config: MatchingConfig, options: Start
       descriptorSetPath,
       logger,
       interceptors: [
-        createCallTimingInterceptor(
+        createCallInterceptor(
           (method, code, seconds) => metrics.callFinished(method, code, seconds),
           sequenceStamp(() => engineReady?.queries.lastSeq()),
+          createAuthListener(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
         ),
-        createAuthInterceptor(tokens.verifier, logger, (reason) => metrics.callRefused(reason)),
       ],
       transport: config.transport,
       initiallyServing: false,

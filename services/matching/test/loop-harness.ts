@@ -31,7 +31,7 @@ export async function openHarness(dataDir: string, options: HarnessOptions = {})
   const durable = await openDataDir(dataDir, { logger: silentLogger, ...(options.sync && { sync: options.sync }) });
   const recovered = await recover(durable, LOAD_ENGINE_CONFIG, silentLogger);
   await durable.journal.resumeAfter(recovered.engine.lastSeq());
-  const replica = SnapshotReplica.start(recovered.engine, LOAD_ENGINE_CONFIG, silentLogger);
+  const replica = SnapshotReplica.recovered(recovered.rebuild, LOAD_ENGINE_CONFIG, silentLogger);
   const loop = new JournaledCommandLoop({
     engine: recovered.engine,
     journal: durable.journal,

@@ -1,6 +1,6 @@
 import { formatAmount } from '@orderbook/engine';
 import type { matching } from '@orderbook/proto';
-import type { StatusAdapter } from '@orderbook/server-kit';
+import { type StatusAdapter, withoutStackTrace } from '@orderbook/server-kit';
 import type { CommandInput, ValueOf } from '../loop/command-loop-api';
 import type { MatchingMetrics } from '../ops/metrics';
 import type { ServiceState } from '../ops/service-state';
@@ -99,7 +99,8 @@ export class OrderEntry {
 
   private async run<I extends CommandInput>(input: I): Promise<ValueOf<I['kind']>> {
     const result = await this.deps.state.current().loop.submit(input);
-    if (!result.ok) throw new EngineRejectedError(result.error, input.kind);
+    // An expected answer (thin book, order already filled...), often thousands a second: no stack trace.
+    if (!result.ok) throw withoutStackTrace(() => new EngineRejectedError(result.error, input.kind));
     return result.value;
   }
 

@@ -19,21 +19,28 @@ const CANONICAL_BEARER_PREFIX = 'Bearer ';
 /** Why a call was refused, for metrics. */
 export type Refusal = 'no_token' | 'invalid' | 'revoked' | 'revocation_feed_down' | 'keys_unavailable' | 'not_admin';
 
+/** Sends a status on the call, through the interceptor that asked (so that it is timed like any other). */
+export type AnswerCall = (status: Parameters<grpc.ServerInterceptingCall['sendStatus']>[0]) => void;
+
 /**
- * Checks the access token of every call that needs one before any handler runs: streams and
- * OrderSession included, once, when the call starts. grpc-js holds the request messages until the
- * metadata is passed on, so a refused call never reaches its handler.
+ * The access check of a call, as the call interceptor's listener (ops/call-timing.ts): undefined
+ * for a public method, otherwise the listener that checks the token of every call that needs one
+ * before any handler runs, streams and OrderSession included, once, when the call starts. grpc-js
+ * holds the request messages until the metadata is passed on, so a refused call never reaches its
+ * handler.
  */
-export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger, onRefused: (refusal: Refusal) => void = () => undefined): grpc.ServerInterceptor {
-  return (method, call) => {
+export type AuthListener = (method: grpc.ServerMethodDefinition<unknown, unknown>, answer: AnswerCall) => grpc.ServerListener | undefined;
+
+export function createAuthListener(verifier: TokenVerifier, logger: Logger, onRefused: (refusal: Refusal) => void = () => undefined): AuthListener {
+  return (method, answer) => {
     const access = accessOf(method.path);
-    if (access === 'public') return new grpc.ServerInterceptingCall(call);
+    if (access === 'public') return undefined;
     const failed = (err: unknown): void => {
       logger.error({ err, method: method.path }, 'call failed after authentication');
       const internal = grpcError(grpc.status.INTERNAL, 'internal error', { reason: INTERNAL_ERROR });
-      call.sendStatus({ code: internal.code, details: internal.details, metadata: internal.metadata });
+      answer({ code: internal.code, details: internal.details, metadata: internal.metadata });
     };
-    const listener = new grpc.ServerListenerBuilder()
+    return new grpc.ServerListenerBuilder()
       .withOnReceiveMetadata((metadata, next) => {
         // A token verified before and still good goes on at once, without the promise hops of authorize().
         const known = knownIdentity(verifier, metadata, access);
@@ -49,7 +56,7 @@ export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger, o
         authorize(verifier, metadata, access, logger, onRefused)
           .then((outcome) => {
             if (!outcome.ok) {
-              call.sendStatus({ code: outcome.error.code, details: outcome.error.details, metadata: outcome.error.metadata });
+              answer({ code: outcome.error.code, details: outcome.error.details, metadata: outcome.error.metadata });
               return;
             }
             attachIdentity(metadata, outcome.identity);
@@ -59,7 +66,6 @@ export function createAuthInterceptor(verifier: TokenVerifier, logger: Logger, o
           .catch(failed);
       })
       .build();
-    return new grpc.ServerInterceptingCall(call, new grpc.ResponderBuilder().withStart((next) => next(listener)).build());
   };
 }
 

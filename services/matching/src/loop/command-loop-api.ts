@@ -6,6 +6,7 @@ import type {
   CancelSessionCommand,
   CommandResult,
   CommandValue,
+  ConfigureCommand,
   DepositCommand,
   EngineError,
   EngineEvent,
@@ -31,7 +32,8 @@ export type CommandInput =
   | Unsequenced<CancelAllAfterCommand>
   | Unsequenced<CancelSessionCommand>
   | Omit<Unsequenced<PlaceOcoCommand>, 'orderId' | 'stopOrderId'>
-  | Unsequenced<WithdrawCommand>;
+  | Unsequenced<WithdrawCommand>
+  | Unsequenced<ConfigureCommand>;
 
 export type CommandKind = CommandInput['kind'];
 
@@ -48,6 +50,7 @@ export const VALUE_KINDS = {
   expire: 'expired',
   cancelAllAfter: 'cancelAllAfterSet',
   cancelSession: 'cancelledAll',
+  configure: 'configured',
 } as const satisfies Readonly<Record<CommandKind, CommandValue['kind']>>;
 
 export type ValueOf<K extends CommandKind> = Extract<CommandValue, { kind: (typeof VALUE_KINDS)[K] }>;
@@ -71,6 +74,14 @@ export interface CommandObserver {
   commandCompleted(kind: CommandKind, ok: boolean, latencySeconds: number): void;
   /** Called after each journal record is durable, with how long its fsync took. */
   journalSynced?(seconds: number): void;
+  /** Called when the loop asks for a snapshot of the state at seq (the replica writes it). */
+  snapshotStarted?(seq: number): void;
+  /**
+   * Called once that snapshot is durable (`ok`) or failed: `loopSeconds` is what the loop itself spent
+   * starting it (the replica's take: posting the commands not yet sent, then the request), the only part
+   * that holds up other commands; `totalSeconds` runs until the file was durable and older ones pruned.
+   */
+  snapshotEnded?(seq: number, loopSeconds: number, totalSeconds: number, ok: boolean): void;
 }
 
 /**

@@ -257,16 +257,23 @@ export class JournaledCommandLoop implements CommandLoop {
 
   /** Saves the snapshot in the background of the loop. A failure costs only replay time. */
   private async persistSnapshot(snapshot: DueSnapshot): Promise<void> {
-    const { logger } = this.parts;
+    const { logger, observer } = this.parts;
+    observer?.snapshotStarted?.(snapshot.seq);
     const started = performance.now();
+    let loopSeconds = 0;
+    let ok = false;
     try {
-      await this.parts.replica.take(snapshot.seq, snapshot.timestamp, this.parts.snapshots.dir);
+      const written = this.parts.replica.take(snapshot.seq, snapshot.timestamp, this.parts.snapshots.dir);
+      loopSeconds = secondsSince(started);
+      await written;
       await this.parts.snapshots.saved(snapshot.seq);
+      ok = true;
       logger.info({ seq: snapshot.seq, ms: Math.round(performance.now() - started) }, 'wrote snapshot');
     } catch (err) {
       logger.error({ err, seq: snapshot.seq }, 'writing a snapshot failed; the journal still holds every command');
     } finally {
       this.snapshotWrite = undefined;
+      observer?.snapshotEnded?.(snapshot.seq, loopSeconds, secondsSince(started), ok);
     }
   }
 

@@ -1,15 +1,17 @@
 import { mkdir } from 'node:fs/promises';
-import type { EngineConfig } from '@orderbook/engine';
+import { type EngineConfig, limitsOf } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import { lockDataDir, type DataDirLock } from '../storage/data-dir-lock';
 import { DiskSpace, type MeasureFreeSpace } from '../storage/disk-space';
 import { openDataDir, type DataDir } from '../storage/file-storage';
 import { openJetStreamJournal, type JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import type { Journal } from '../storage/journal';
+import { recordedLimits } from '../storage/limits-record';
 import { checkMarketRules } from '../storage/market-rules-record';
 import { recover, type RecoveredState } from '../storage/recovery';
 import type { CommandLoop, CommandObserver } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
+import { applyConfiguredLimits } from './configured-limits';
 import type { CommandLoopFailedError } from './errors';
 import { Sequencer } from './sequencer';
 import { SnapshotReplica } from './snapshot-replica';
@@ -19,6 +21,10 @@ const DEFAULT_DISK_CHECK_INTERVAL_MS = 1000;
 export interface CommandLoopOptions {
   /** Holds the journal segments and snapshots; created if missing. One process per directory. */
   readonly dataDir: string;
+  /**
+   * Markets and the limits wanted: the data directory's own limits (limits-record.ts) judge its
+   * journal on replay; these are put in force after it, by a configure command, when they differ.
+   */
   readonly engineConfig: EngineConfig;
   /** submit() rejects with OverloadedError while this many commands await their answer. */
   readonly maxQueueDepth: number;
@@ -56,14 +62,14 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
     options.jetstream ? openJetStreamJournal(options.jetstream, options.dataDir, dataDir.journal, options.logger) : Promise.resolve(dataDir.journal),
   );
   const { recovered } = opened;
-  return new JournaledCommandLoop({
+  const loop = new JournaledCommandLoop({
     dataDirLock: opened.lock,
     diskSpace: opened.diskSpace,
     dataDir: options.dataDir,
     engine: recovered.engine,
     journal: opened.journal,
     snapshots: opened.dataDir.snapshots,
-    replica: SnapshotReplica.start(recovered.engine, options.engineConfig, options.logger),
+    replica: SnapshotReplica.recovered(recovered.rebuild, opened.engineConfig, options.logger),
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,
@@ -73,6 +79,8 @@ export async function openCommandLoop(options: CommandLoopOptions): Promise<Comm
     ...(options.observer && { observer: options.observer }),
     ...(options.onFatalError && { onFatalError: options.onFatalError }),
   });
+  await applyConfiguredLimits(loop, limitsOf(options.engineConfig), options.logger);
+  return loop;
 }
 
 /** A locked, recovered data directory with its journal ready to append after the recovered state. */
@@ -82,6 +90,8 @@ export interface OpenedDataDir<J extends Journal> {
   readonly dataDir: DataDir;
   readonly journal: J;
   readonly recovered: RecoveredState;
+  /** options.engineConfig with the data directory's recorded limits: what the engine was recovered with, and its replicas start from. */
+  readonly engineConfig: EngineConfig;
 }
 
 /**
@@ -113,6 +123,7 @@ export async function openDurableState<J extends Journal>(options: CommandLoopOp
     });
     const space = diskSpace;
     await checkMarketRules(options.dataDir, options.engineConfig.markets);
+    const engineConfig = { ...options.engineConfig, ...(await recordedLimits(options.dataDir, limitsOf(options.engineConfig))) };
     dataDir = await openDataDir(options.dataDir, {
       logger,
       truncateDamagedTail: options.truncateDamagedTail === true,
@@ -120,9 +131,9 @@ export async function openDurableState<J extends Journal>(options: CommandLoopOp
       onSynced: (seconds) => options.observer?.journalSynced?.(seconds),
     });
     journal = await openJournal(dataDir);
-    const recovered = await recover({ journal, snapshots: dataDir.snapshots }, options.engineConfig, logger);
+    const recovered = await recover({ journal, snapshots: dataDir.snapshots }, engineConfig, logger);
     await journal.resumeAfter(recovered.engine.lastSeq());
-    return { lock, diskSpace, dataDir, journal, recovered };
+    return { lock, diskSpace, dataDir, journal, recovered, engineConfig };
   } catch (err) {
     diskSpace?.stop();
     await (journal ?? dataDir?.journal)?.close();

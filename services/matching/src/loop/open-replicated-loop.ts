@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { limitsOf } from '@orderbook/engine';
 import { LeaderLease, type LeaseConfig } from '../storage/leader-lease';
 import { openJetStreamJournal, type JetStreamJournalConfig } from '../storage/open-jetstream-journal';
 import { openDurableState, type CommandLoopOptions } from './open-command-loop';
@@ -38,7 +39,8 @@ export async function openReplicatedLoop(options: ReplicatedLoopOptions): Promis
       snapshotSeq: recovered.snapshotSeq,
       journal,
       snapshots: opened.dataDir.snapshots,
-      replica: SnapshotReplica.start(recovered.engine, options.engineConfig, logger),
+      replica: SnapshotReplica.recovered(recovered.rebuild, opened.engineConfig, logger),
+      configuredLimits: limitsOf(options.engineConfig),
       lease,
       dataDirLock: opened.lock,
       diskSpace: opened.diskSpace,

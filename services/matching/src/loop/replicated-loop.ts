@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Engine, EngineQueries } from '@orderbook/engine';
+import type { Engine, EngineLimits, EngineQueries } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
 import type { DataDirLock } from '../storage/data-dir-lock';
 import type { DiskSpace } from '../storage/disk-space';
@@ -10,6 +10,7 @@ import { retainingSnapshotStore } from '../storage/retaining-snapshot-store';
 import type { SnapshotStore } from '../storage/snapshot-store';
 import type { CommandInput, CommandLoop, CommandObserver, ResultOf } from './command-loop-api';
 import { JournaledCommandLoop } from './command-loop';
+import { applyConfiguredLimits } from './configured-limits';
 import { EventListeners, type EventListener } from './event-listeners';
 import { CommandLoopFailedError, NotLeaderError, ShuttingDownError } from './errors';
 import { Sequencer } from './sequencer';
@@ -43,6 +44,8 @@ export interface ReplicatedLoopParts {
   readonly dataDir: string;
   readonly maxQueueDepth: number;
   readonly snapshotEvery: number;
+  /** The limits of this node's configuration: put in force whenever it starts to lead (configured-limits.ts). */
+  readonly configuredLimits: EngineLimits;
   /**
    * When above 0, the leader drops from the stream, after each snapshot it saved at seq S, the
    * messages holding only commands up to S - retainCommands (MATCHING_JOURNAL_RETAIN_COMMANDS).
@@ -220,6 +223,7 @@ export class ReplicatedCommandLoop implements CommandLoop {
     replication?.role('leader');
     replication?.promoted();
     logger.info({ lastSeq: this.parts.engine.lastSeq(), streamSeq: this.streamSeq }, 'leading: the lease is held and the stream read to its end; accepting commands');
+    await applyConfiguredLimits(this, this.parts.configuredLimits, logger, true);
     return true;
   }
 

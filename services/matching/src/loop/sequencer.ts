@@ -62,6 +62,7 @@ export class Sequencer {
       case 'expire':
       case 'cancelAllAfter':
       case 'cancelSession':
+      case 'configure':
         return Object.assign({ seq, timestamp }, input);
       case 'placeOco':
         return Object.assign({ seq, timestamp, orderId: seq, stopOrderId: seq + OCO_STOP_ID_OFFSET }, input);

@@ -1,9 +1,12 @@
 import type { EngineConfig } from '@orderbook/engine';
 
-/** What a snapshot replica starts from: the engine's config and its state as Engine.snapshot() bytes. */
+/**
+ * What a snapshot replica starts from: the engine's config and a state as Engine.snapshot() bytes
+ * (undefined: an empty engine); the commands that follow come as `commands`.
+ */
 export interface ReplicaSeed {
   readonly config: EngineConfig;
-  readonly state: Uint8Array;
+  readonly state: Uint8Array | undefined;
 }
 
 /**

@@ -1,5 +1,7 @@
 import {
   type Command,
+  type EngineLimits,
+  LIMIT_NAMES,
   SELF_TRADE_PREVENTIONS,
   type SelfTradePrevention,
   type Side,
@@ -37,6 +39,7 @@ export { CommandDecodeError } from './command-decode-error';
  *   referencedDeposit  userId, asset, amount, requestId?, adminId?, reference: a deposit with an
  *                external reference (adminDeposit's records, written before, have none)
  *   placeOcoKeyed  a placeOco with a clientOrderId: placeOco's fields, then clientOrderId
+ *   configure    each limit f64, in the order of the engine's LIMIT_NAMES
  * An optional field (?) is a u8 0 for none, 1 when its value follows.
  * Strings are a u32 byte length and UTF-8; bigints (amounts in units) a u8 tag, 0 for a u64 that
  * follows, 1 for a decimal string (values outside u64: the engine refuses them, the journal must
@@ -59,7 +62,7 @@ export const BATCH_HEADER_BYTES = 6;
 const JSON_ARRAY = 0x5b;
 /** The kinds format 1 knows. */
 const KINDS_1 = ['placeLimit', 'placeMarket', 'cancel', 'deposit'] as const;
-const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession', 'placeStopLimit', 'placeStopMarket', 'placeOco', 'referencedDeposit', 'placeOcoKeyed'] as const;
+const KINDS = [...KINDS_1, 'amend', 'cancelAll', 'withdraw', 'adminDeposit', 'expire', 'cancelAllAfter', 'cancelSession', 'placeStopLimit', 'placeStopMarket', 'placeOco', 'referencedDeposit', 'placeOcoKeyed', 'configure'] as const;
 const POST_ONLY_FLAG = 1;
 const EXPIRE_AT_FLAG = 2;
 type WireKind = (typeof KINDS)[number];
@@ -253,6 +256,9 @@ function writeCommand(w: Writer, cmd: Command): void {
       w.u32(cmd.orderIds.length);
       for (const orderId of cmd.orderIds) w.f64(orderId);
       break;
+    case 'configure':
+      for (const name of LIMIT_NAMES) w.f64(cmd.limits[name]);
+      break;
   }
 }
 
@@ -354,6 +360,8 @@ function decodeCommand(r: Reader): Command {
       const placed = withOptional(pair, 'stopLimitPrice', r.optionalBigint('stopLimitPrice'));
       return kind === 'placeOco' ? placed : { ...placed, clientOrderId: r.string('clientOrderId') };
     }
+    case 'configure':
+      return { kind, seq, timestamp, limits: Object.fromEntries(LIMIT_NAMES.map((name) => [name, r.integer(name)])) as unknown as EngineLimits };
   }
 }
 

@@ -46,12 +46,25 @@ export class LogFencedError extends Error {
   override readonly name = 'LogFencedError';
 }
 
+/** A read got neither a message nor the end of its fetch for too long; reading again uses a new consumer. */
+export class LogReadStalledError extends Error {
+  override readonly name = 'LogReadStalledError';
+}
+
 const DEFAULT_PUBLISH_TIMEOUT_MS = 5_000;
 /** Publishes carrying an msgID seen within this window are dropped as duplicates by the stream. */
 const DUPLICATE_WINDOW_MS = 120_000;
 /** Messages asked for at once when reading. */
 const FETCH_BATCH = 256;
 const FETCH_EXPIRES_MS = 2_000;
+/**
+ * Longest silence accepted from a fetch before it is given up: a live consumer delivers a message
+ * or ends the request within FETCH_EXPIRES_MS (the margin is for a loaded machine). nats.js alone
+ * does not bound it: when the connection drops while a fetch is pending, it stops watching the
+ * heartbeats until the consumer's info answers again, which, for this R1 consumer whose server
+ * was the one lost, is not before that server is back: the fetch waits in silence meanwhile.
+ */
+const FETCH_SILENCE_MS = 5 * FETCH_EXPIRES_MS;
 /** A reading consumer left behind (a crash) is deleted by the server after this idle time. */
 const READER_INACTIVE_MS = 30_000;
 
@@ -154,7 +167,10 @@ export class JetStreamLog {
     return purged;
   }
 
-  /** The messages fromSeq..toSeq in order, through a consumer of this reader's own. */
+  /**
+   * The messages fromSeq..toSeq in order, through a consumer of this reader's own. Rejects with
+   * LogReadStalledError when a fetch stays silent past FETCH_SILENCE_MS (its consumer's server is gone).
+   */
   async *read(fromSeq: number, toSeq: number): AsyncGenerator<LogEntry> {
     if (fromSeq > toSeq) return;
     const info = await this.jsm.consumers.add(this.options.stream, {
@@ -170,12 +186,23 @@ export class JetStreamLog {
       let next = fromSeq;
       while (next <= toSeq) {
         const messages = await consumer.fetch({ max_messages: Math.min(FETCH_BATCH, toSeq - next + 1), expires: FETCH_EXPIRES_MS });
+        const silence = new SilenceLimit(FETCH_SILENCE_MS, () =>
+          messages.stop(new LogReadStalledError(`reading stream ${this.options.stream}: nothing arrived for ${FETCH_SILENCE_MS} ms after seq ${next - 1} (up to ${toSeq} expected; the consumer's NATS server may be gone)`)),
+        );
         let received = 0;
-        for await (const msg of messages) {
-          received += 1;
-          if (msg.seq > toSeq) break;
-          next = msg.seq + 1;
-          yield { streamSeq: msg.seq, data: msg.data };
+        try {
+          silence.start();
+          for await (const msg of messages) {
+            // Not counted while the caller works on what was yielded.
+            silence.stop();
+            received += 1;
+            if (msg.seq > toSeq) break;
+            next = msg.seq + 1;
+            yield { streamSeq: msg.seq, data: msg.data };
+            silence.start();
+          }
+        } finally {
+          silence.stop();
         }
         if (received === 0) throw new Error(`reading stream ${this.options.stream}: nothing arrived after seq ${next - 1} (up to ${toSeq} expected)`);
       }
@@ -186,5 +213,25 @@ export class JetStreamLog {
 
   async close(): Promise<void> {
     await this.nc.close();
+  }
+}
+
+/** Calls onSilence once a started period runs past limitMs without being stopped. */
+class SilenceLimit {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly limitMs: number,
+    private readonly onSilence: () => void,
+  ) {}
+
+  start(): void {
+    this.stop();
+    this.timer = setTimeout(this.onSilence, this.limitMs);
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Engine, type EngineConfig } from '@orderbook/engine';
+import { Engine, type Command, type EngineConfig } from '@orderbook/engine';
 import type { Logger } from '@orderbook/server-kit';
+import { encodeCommands } from './command-codec';
 import { JournalCorruptError, type Journal } from './journal';
 import type { SnapshotStore, StoredSnapshot } from './snapshot-store';
 
@@ -19,6 +20,16 @@ export interface RecoveredState {
   readonly snapshotSeq: number;
   /** Journal commands applied on top of the snapshot. */
   readonly replayedCommands: number;
+  /** How to rebuild the same state elsewhere (the snapshot replica's seed) without encoding it again. */
+  readonly rebuild: Rebuild;
+}
+
+/** The state recovery started from and the commands it applied on top, as it had them. */
+export interface Rebuild {
+  /** The engine state of the snapshot restored (Engine.restore bytes); undefined: none, an empty engine. */
+  readonly snapshotState: Uint8Array | undefined;
+  /** The journal commands replayed on top, in seq order, as encoded batches (encodeCommands). */
+  readonly replayed: readonly Uint8Array[];
 }
 
 /** Commands replayed between yields to the event loop, so a server can answer health checks. */
@@ -55,6 +66,7 @@ export async function recover(durable: DurableState, engineConfig: EngineConfig,
     lastTimestamp: replay.lastTimestamp ?? base.timestamp,
     snapshotSeq: base.seq,
     replayedCommands: replay.applied,
+    rebuild: { snapshotState: base.state, replayed: replay.encoded },
   };
 }
 
@@ -62,6 +74,8 @@ interface BaseState {
   readonly engine: Engine;
   readonly seq: number;
   readonly timestamp: number;
+  /** The snapshot's engine-state bytes the engine was restored from; undefined for an empty engine. */
+  readonly state: Uint8Array | undefined;
 }
 
 async function restoreNewestSnapshot(snapshots: readonly StoredSnapshot[], engineConfig: EngineConfig, logger: Logger): Promise<BaseState> {
@@ -73,17 +87,19 @@ async function restoreNewestSnapshot(snapshots: readonly StoredSnapshot[], engin
         throw new Error(`engine state inside is at seq ${engine.lastSeq()}`);
       }
       logger.info({ snapshot: stored.location, seq: snapshot.seq }, 'loaded snapshot');
-      return { engine, seq: snapshot.seq, timestamp: snapshot.timestamp };
+      return { engine, seq: snapshot.seq, timestamp: snapshot.timestamp, state: snapshot.engineState };
     } catch (err) {
       logger.error({ err, snapshot: stored.location }, 'snapshot unusable: falling back to an older one');
     }
   }
-  return { engine: new Engine(engineConfig), seq: 0, timestamp: 0 };
+  return { engine: new Engine(engineConfig), seq: 0, timestamp: 0, state: undefined };
 }
 
 interface ReplayOutcome {
   readonly applied: number;
   readonly lastTimestamp?: number;
+  /** The commands applied, encoded REPLAY_SLICE at a time. */
+  readonly encoded: readonly Uint8Array[];
 }
 
 async function replayJournal(journal: Journal, base: BaseState, logger: Logger): Promise<ReplayOutcome> {
@@ -91,6 +107,8 @@ async function replayJournal(journal: Journal, base: BaseState, logger: Logger):
   let applied = 0;
   let journalEnd = base.seq;
   let lastTimestamp: number | undefined;
+  const encoded: Uint8Array[] = [];
+  let unencoded: Command[] = [];
   for await (const batch of journal.read(base.seq + 1)) {
     for (const cmd of batch) {
       journalEnd = cmd.seq;
@@ -101,12 +119,18 @@ async function replayJournal(journal: Journal, base: BaseState, logger: Logger):
       }
       lastTimestamp = cmd.timestamp;
       applied += 1;
-      if (applied % REPLAY_SLICE === 0) await yieldToEventLoop();
+      unencoded.push(cmd);
+      if (applied % REPLAY_SLICE === 0) {
+        encoded.push(encodeCommands(unencoded));
+        unencoded = [];
+        await yieldToEventLoop();
+      }
       if (applied % PROGRESS_LOG_EVERY === 0) logger.info({ replayed: applied, seq: cmd.seq }, 'replaying journal');
     }
   }
   if (journalEnd < base.seq) {
     logger.warn({ journalEnd, snapshotSeq: base.seq }, 'journal ends before the snapshot; going on from the snapshot');
   }
-  return lastTimestamp === undefined ? { applied } : { applied, lastTimestamp };
+  if (unencoded.length > 0) encoded.push(encodeCommands(unencoded));
+  return lastTimestamp === undefined ? { applied, encoded } : { applied, lastTimestamp, encoded };
 }

@@ -81,6 +81,14 @@ function header(seq: number, timestamp: number): Buffer {
   return bytes;
 }
 
+/**
+ * Snapshot bytes written between two fdatasyncs. The journal's fdatasync on the same disk waits for
+ * what the filesystem flushes with it: a 66 MB snapshot written and then synced at once held the
+ * journal's syncs, so every acknowledgement, for 0.5 - 3 s on this machine (ext4 on a virtual disk);
+ * synced every 256 KiB their p99 stayed under 80 ms.
+ */
+const SYNC_SLICE_BYTES = 256 * 1024;
+
 /** Writes a snapshot atomically: temp file, fsync, rename, fsync of the directory. */
 export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<void> {
   const finalPath = snapshotPath(dir, snapshot.seq);
@@ -89,7 +97,11 @@ export async function writeSnapshot(dir: string, snapshot: Snapshot): Promise<vo
   try {
     // writeFile, unlike write, loops until everything is written; each continues where the last ended.
     await file.writeFile(header(snapshot.seq, snapshot.timestamp));
-    await file.writeFile(snapshot.engineState);
+    const state = snapshot.engineState;
+    for (let at = 0; at < state.byteLength; at += SYNC_SLICE_BYTES) {
+      await file.writeFile(state.subarray(at, at + SYNC_SLICE_BYTES));
+      await file.datasync();
+    }
     await file.sync();
   } catch (err) {
     // A half-written snapshot (e.g. ENOSPC) must not keep the space it took from the journal.

@@ -1,5 +1,8 @@
+import { readdirSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { BalanceFaultError, type BalanceView, type Command, type CommandResult, Engine, type EngineEvent } from '@orderbook/engine';
 import { expect } from 'chai';
+import type { JournaledCommandLoop } from '../../src/loop/command-loop';
 import type { CommandInput } from '../../src/loop/command-loop-api';
 import { CommandLoopFailedError, OverloadedError, ShuttingDownError } from '../../src/loop/errors';
 import { decodeBatch } from '../../src/storage/command-codec';
@@ -268,6 +271,47 @@ describe('command loop', () => {
     expect(engine.lastSeq()).to.equal(newer!.seq);
     expect(engine.stateHash()).to.equal(Engine.restore(LOAD_ENGINE_CONFIG, (await readSnapshot(newer!)).engineState).stateHash());
     expect(newer!.seq).to.equal(loop.queries.lastSeq());
+  });
+
+  it('after a restart from a snapshot and a journal tail, its replica (seeded from those) snapshots exactly the live state', async () => {
+    const dataDir = tempDir();
+    const load = new RandomLoad(8);
+    const submitSome = async (loop: JournaledCommandLoop, count: number): Promise<void> => {
+      for (let i = 0; i < count; i++) {
+        const input = load.next();
+        load.observe(input, await loop.submit(input));
+      }
+    };
+    const first = await openHarness(dataDir, { snapshotEvery: 1_000_000 });
+    await submitSome(first.loop, 120);
+    await first.loop.close();
+    // A crash after more commands: no final snapshot, so the next start replays them.
+    const crashed = await openHarness(dataDir, { snapshotEvery: 1_000_000 });
+    await submitSome(crashed.loop, 45);
+    await crashed.journal.close();
+    await crashed.replica.close();
+    const third = await openHarness(dataDir, { snapshotEvery: 1_000_000 });
+    await submitSome(third.loop, 30);
+    await third.loop.close();
+    const newest = (await listSnapshots(dataDir)).at(-1)!;
+    expect(newest.seq).to.equal(third.engine.lastSeq());
+    expect(Buffer.from((await readSnapshot(newest)).engineState).equals(third.engine.snapshot())).to.equal(true);
+  });
+
+  it('runs the snapshot replica\'s thread at a lower priority than the loop\'s (Linux: one thread reniced)', async function () {
+    const ownNice = getPriority();
+    if (process.platform !== 'linux' || ownNice >= 10) this.skip();
+    const threads = (): string[] => readdirSync('/proc/self/task');
+    const before = new Set(threads());
+    const dataDir = tempDir();
+    const { loop, replica, engine } = await openHarness(dataDir);
+    await loop.submit(deposit('ann'));
+    // Written by the replica's thread: it has started.
+    await replica.take(engine.lastSeq(), 1, dataDir);
+    const started = threads().filter((tid) => !before.has(tid));
+    expect(started.map((tid) => getPriority(Number(tid)))).to.include(10);
+    expect(getPriority()).to.equal(ownNice);
+    await loop.close();
   });
 
   it('goes on without snapshots when the snapshot replica fails: every command is answered and recovered from the journal', async () => {

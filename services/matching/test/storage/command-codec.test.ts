@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { type Command, Engine } from '@orderbook/engine';
+import { type Command, Engine, LIMIT_NAMES } from '@orderbook/engine';
 import { CommandDecodeError, decodeBatch, encodeBatch, encodeCommand, encodeCommands } from '../../src/storage/command-codec';
 import { decodeJsonCommand } from '../../src/storage/json-command-codec';
 import { sampleCommands } from '../helpers';
@@ -160,6 +160,19 @@ describe('command codec', () => {
     expect(batchOf(old)).to.deep.equal(previous);
   });
 
+  it('round-trips configure commands (kind 16: each limit in the engine\'s LIMIT_NAMES order) and names a limit that is not an integer', () => {
+    const limits = { closedOrdersRetainedPerUser: 5, fillsRetainedPerUser: 0, tradesRetainedPerMarket: 1000, maxStopsPerUserMarket: 7, maxOpenOrdersPerUserMarket: 10_000_000 };
+    const command: Command = { kind: 'configure', seq: 3, timestamp: 30, limits };
+    const encoded = encodeCommand(command);
+    expect(encoded[0]).to.equal(16);
+    expect(encoded.length).to.equal(1 + 8 + 8 + 5 * 8);
+    const decoded = decodeBatch(batchOf([command]));
+    expect(decoded).to.deep.equal([command]);
+    expect(Object.keys((decoded[0] as typeof command).limits)).to.deep.equal([...LIMIT_NAMES]);
+    const bad = batchOf([{ ...command, limits: { ...limits, maxStopsPerUserMarket: 0.5 } }]);
+    expect(() => decodeBatch(bad)).to.throw(CommandDecodeError, 'maxStopsPerUserMarket');
+  });
+
   it('reads the binary records of format 1, which had no amendments, mass cancels or optional fields of cancels and deposits', () => {
     // A cancel, a deposit and a market order with a client order id, as format 1 wrote them.
     const format1 = Buffer.from(
@@ -243,8 +256,8 @@ describe('command codec', () => {
       'journal record lacks its end mark after its last command',
     );
     const kind = Buffer.from(batch);
-    kind[5] = 16;
-    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 16, expected below 16');
+    kind[5] = 17;
+    expect(() => decodeBatch(kind)).to.throw(CommandDecodeError, 'journal command field "kind" has code 17, expected below 17');
     const seq = Buffer.from(batch);
     seq.writeDoubleLE(1.5, 6);
     expect(() => decodeBatch(seq)).to.throw(CommandDecodeError, 'journal command field "seq" is 1.5, expected an integer');

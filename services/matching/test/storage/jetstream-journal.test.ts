@@ -55,7 +55,7 @@ async function openJetStreamHarness(dataDir: string, stream: string, options: Ha
     engine: recovered.engine,
     journal,
     snapshots: durable.snapshots,
-    replica: SnapshotReplica.start(recovered.engine, LOAD_ENGINE_CONFIG, silentLogger),
+    replica: SnapshotReplica.recovered(recovered.rebuild, LOAD_ENGINE_CONFIG, silentLogger),
     sequencer: new Sequencer({ lastSeq: recovered.engine.lastSeq(), lastTimestamp: recovered.lastTimestamp }),
     snapshotSeq: recovered.snapshotSeq,
     lastTimestamp: recovered.lastTimestamp,

@@ -3,6 +3,7 @@ import { Engine, SnapshotInvalidError, type CommandResult } from '@orderbook/eng
 import { frameSections, readSections } from '@orderbook/engine/src/snapshot';
 import { expect } from 'chai';
 import type { CommandLoop } from '../../src/loop/command-loop-api';
+import { decodeBatch } from '../../src/storage/command-codec';
 import { journalPath, listJournalSegments, listSnapshots } from '../../src/storage/data-files';
 import { FileJournal } from '../../src/storage/file-journal';
 import { JournalCorruptError } from '../../src/storage/journal';
@@ -61,6 +62,7 @@ describe('recovery', () => {
   it('starts an empty data dir at seq 0', async () => {
     const recovered = await recoverDataDir(tempDir());
     expect(recovered.engine.lastSeq()).to.equal(0);
+    expect(recovered.rebuild).to.deep.equal({ snapshotState: undefined, replayed: [] });
     await recovered.journal.resumeAfter(recovered.engine.lastSeq());
     expect(recovered.journal.appendSegment()).to.equal(1);
     await recovered.journal.close();
@@ -73,6 +75,15 @@ describe('recovery', () => {
     expect(recovered.replayedCommands).to.equal(lastSeq - snapshots[1]);
     expect(recovered.replayedCommands).to.be.greaterThan(0);
     expect(recovered.engine.stateHash()).to.equal(liveHash);
+  });
+
+  it('hands over what it rebuilt the state from: the snapshot it restored plus the commands it replayed give the same state', async () => {
+    const { dataDir, liveHash, lastSeq, snapshots } = await crashedDataDir();
+    const { rebuild } = await recoverDataDir(dataDir);
+    const engine = Engine.restore(LOAD_ENGINE_CONFIG, rebuild.snapshotState!);
+    expect(engine.lastSeq()).to.equal(snapshots[1]);
+    for (const batch of rebuild.replayed) for (const command of decodeBatch(Buffer.from(batch))) engine.apply(command);
+    expect([engine.lastSeq(), engine.stateHash()]).to.deep.equal([lastSeq, liveHash]);
   });
 
   it('falls back to the previous snapshot when the newest is corrupt, to the same state', async () => {
@@ -121,6 +132,8 @@ describe('recovery', () => {
     await depositSegments(dataDir, [1, 4], 3);
     const recovered = await recoverDataDir(dataDir);
     expect(recovered.engine.lastSeq()).to.equal(6);
+    expect(recovered.rebuild.snapshotState).to.equal(undefined);
+    expect(recovered.rebuild.replayed.flatMap((batch) => decodeBatch(Buffer.from(batch)).map((c) => c.seq))).to.deep.equal([1, 2, 3, 4, 5, 6]);
     await recovered.journal.resumeAfter(recovered.engine.lastSeq());
     expect(recovered.journal.appendSegment()).to.equal(4);
     await recovered.journal.close();

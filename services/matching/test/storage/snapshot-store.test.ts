@@ -35,6 +35,28 @@ describe('snapshot store', () => {
     expect(existsSync(`${files[0]!.path}.tmp`)).to.equal(false);
   });
 
+  it('writes a snapshot larger than the slices it is synced in whole, byte for byte', async () => {
+    const dir = tempDir();
+    const engine = engineWithState();
+    const market = LOAD_ENGINE_CONFIG.markets[0]!;
+    // 12,000 resting orders of 68 bytes each in ORDR, of two users (each may rest 10,000 in a market):
+    // a few 256 KiB slices and a partial last one.
+    for (const userId of ['ann', 'bob']) {
+      engine.apply({ kind: 'deposit', seq: engine.lastSeq() + 1, timestamp: 12, userId, asset: market.quote, amount: 10n ** 12n });
+    }
+    for (let i = 0; i < 12_000; i++) {
+      const seq = engine.lastSeq() + 1;
+      const order = { kind: 'placeLimit', seq, timestamp: 12, orderId: seq, userId: i % 2 === 0 ? 'ann' : 'bob', market: market.symbol, side: 'buy',
+        price: 1_000_000n, quantity: 1_000_000n, timeInForce: 'GTC', postOnly: false, selfTradePrevention: 'cancel_resting' } as const;
+      expect(engine.apply(order).ok).to.equal(true);
+    }
+    const engineState = engine.snapshot();
+    expect(engineState.byteLength).to.be.greaterThan(3 * 256 * 1024);
+    await writeSnapshot(dir, { seq: engine.lastSeq(), timestamp: 12, engineState });
+    const read = await readSnapshot({ seq: engine.lastSeq(), path: snapshotPath(dir, engine.lastSeq()) });
+    expect(Buffer.from(read.engineState).equals(Buffer.from(engineState))).to.equal(true);
+  });
+
   it('detects a flipped bit in every byte of the file, every truncation, and a file renamed to another seq', async () => {
     const dir = tempDir();
     await writeSnapshot(dir, { seq: 2, timestamp: 1, engineState: engineWithState().snapshot() });
