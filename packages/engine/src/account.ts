@@ -211,7 +211,7 @@ export class Account {
         const pair = this.ocoRetries?.get(clientOrderId);
         if (pair !== undefined) {
           this.ocoRetries!.delete(clientOrderId);
-          this.keyedStops!.delete(pair.stopOrderId);
+          this.keyedStops?.delete(pair.stopOrderId);
         }
       } else if (this.keyedStops !== undefined) {
         const pair = this.keyedStops.get(store.id(oldest));

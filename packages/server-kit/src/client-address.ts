@@ -19,7 +19,8 @@ export function peerAddress(peer: string): string {
   return unmapped(host);
 }
 
-function unmapped(address: string): string {
+/** An IPv4-mapped IPv6 address ("::ffff:1.2.3.4", as a dual-stack socket reports it) as IPv4; any other as it is. */
+export function unmapped(address: string): string {
   return address.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, '$1');
 }
 
@@ -32,11 +33,16 @@ export class ClientAddresses {
   constructor(private readonly trustedProxies: ReadonlySet<string>) {}
 
   of(call: { getPeer(): string; readonly metadata: Metadata }): string {
-    const peer = peerAddress(call.getPeer());
-    if (!this.trustedProxies.has(peer)) return peer;
     const [value] = call.metadata.get(FORWARDED_FOR);
-    const forwarded = typeof value === 'string' ? unmapped(value.split(',').pop()?.trim() ?? '') : '';
-    return isIP(forwarded) === 0 ? peer : forwarded;
+    return this.resolve(peerAddress(call.getPeer()), typeof value === 'string' ? value : undefined);
+  }
+
+  /** The client behind peer (an IP address without port) given the x-forwarded-for value it sent, if any. */
+  resolve(peer: string, forwardedFor: string | undefined): string {
+    const address = unmapped(peer);
+    if (!this.trustedProxies.has(address) || forwardedFor === undefined) return address;
+    const forwarded = unmapped(forwardedFor.split(',').pop()?.trim() ?? '');
+    return isIP(forwarded) === 0 ? address : forwarded;
   }
 }
 

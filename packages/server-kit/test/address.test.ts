@@ -36,6 +36,14 @@ describe('client addresses', () => {
     for (const forwarded of [undefined, '', 'unknown', '203.0.113.4:80', 'x'.repeat(10_000)]) expect(clients.of(call('10.0.0.5:4000', forwarded)), String(forwarded)).to.equal('10.0.0.5');
   });
 
+  it('resolves an HTTP peer (a bare address, IPv4-mapped on a dual-stack socket) and its X-Forwarded-For header the same way', () => {
+    const clients = new ClientAddresses(new Set(['10.0.0.5']));
+    expect(clients.resolve('::ffff:10.0.0.5', '198.51.100.9, 203.0.113.4')).to.equal('203.0.113.4');
+    expect(clients.resolve('::ffff:10.0.0.6', '203.0.113.4')).to.equal('10.0.0.6');
+    expect(clients.resolve('::1', undefined)).to.equal('::1');
+    expect(clients.resolve('10.0.0.5', 'x'.repeat(10_000))).to.equal('10.0.0.5');
+  });
+
   it('reads the trusted proxies from a comma-separated list, refusing anything but IP addresses by the variable name', () => {
     const vars = (value: string) => new ConfigReader([{ name: 'X_TRUSTED_PROXIES', default: '', meaning: '' }], { X_TRUSTED_PROXIES: value });
     expect([...readTrustedProxies(vars(''), 'X_TRUSTED_PROXIES')]).to.deep.equal([]);

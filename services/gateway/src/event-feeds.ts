@@ -56,6 +56,18 @@ export class EventFeed {
     });
   }
 
+  /** `accepted`, or DEADLINE_EXCEEDED when the service has not accepted the stream within ms (the feed is then closed). */
+  async acceptedWithin(ms: number): Promise<CallFailure | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<CallFailure>((resolve) => {
+      timer = setTimeout(() => resolve({ code: Code.DEADLINE_EXCEEDED, message: `the service did not accept the stream within ${ms / 1000} s (GATEWAY_CALL_TIMEOUT_SECONDS)` }), ms);
+    });
+    const answer = await Promise.race([this.accepted, late]);
+    clearTimeout(timer);
+    if (answer !== undefined) this.close();
+    return answer;
+  }
+
   /** Whether this feed still holds the event with the given id (so a client that saw it can resume here). */
   holds(lastEventId: string): boolean {
     return this.listener === undefined && !this.closed && this.recent.some((e) => e.id === lastEventId);

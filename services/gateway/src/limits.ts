@@ -1,6 +1,6 @@
 /**
- * Per-client-address request rate (token buckets) and open event streams (per address and in
- * total). The clock is passed in so that tests can drive it.
+ * Per-client-address request rate (token buckets) and open things, event streams or connections
+ * (per address and in total). The clock is passed in so that tests can drive it.
  */
 
 interface Bucket {
@@ -41,9 +41,10 @@ export class RateLimiter {
   }
 }
 
-export type StreamAdmission = { readonly admitted: true; readonly leave: () => void } | { readonly admitted: false; readonly scope: 'peer' | 'total' };
+export type Admission = { readonly admitted: true; readonly leave: () => void } | { readonly admitted: false; readonly scope: 'peer' | 'total' };
 
-export class StreamSlots {
+/** Open things (event streams, connections) per client address and in total. */
+export class Slots {
   private readonly perPeer = new Map<string, number>();
   private total = 0;
 
@@ -52,11 +53,12 @@ export class StreamSlots {
     private readonly maxTotal: number,
   ) {}
 
-  admit(peer: string): StreamAdmission {
+  /** A place for peer; `countPeer` false counts it in the total only (a trusted proxy carries many clients). */
+  admit(peer: string, countPeer = true): Admission {
     const mine = this.perPeer.get(peer) ?? 0;
-    if (mine >= this.maxPerPeer) return { admitted: false, scope: 'peer' };
+    if (countPeer && mine >= this.maxPerPeer) return { admitted: false, scope: 'peer' };
     if (this.total >= this.maxTotal) return { admitted: false, scope: 'total' };
-    this.perPeer.set(peer, mine + 1);
+    if (countPeer) this.perPeer.set(peer, mine + 1);
     this.total += 1;
     let left = false;
     return {
@@ -65,6 +67,7 @@ export class StreamSlots {
         if (left) return;
         left = true;
         this.total -= 1;
+        if (!countPeer) return;
         const remaining = (this.perPeer.get(peer) ?? 1) - 1;
         if (remaining === 0) this.perPeer.delete(peer);
         else this.perPeer.set(peer, remaining);

@@ -54,6 +54,23 @@ function assign(target: JsonObject, message: DescMessage, fieldPath: string, tex
   else target[field.jsonName] = textAsJson(field, texts[0]!);
 }
 
+/**
+ * Each field once in a whole-request body: not under both its names (client_order_id and
+ * clientOrderId), and not differently from the path (the URL a proxy or log saw must be what
+ * the service does).
+ */
+function checkBodyFields(body: JsonObject, message: DescMessage, variables: ReadonlyMap<string, string>): void {
+  const seen = new Set<DescField>();
+  for (const key of Object.keys(body)) {
+    const field = fieldNamed(message, key);
+    if (field === undefined) continue;
+    if (seen.has(field)) throw new BadRequestError(field.name, `given more than once (as ${field.name} and ${field.jsonName})`);
+    seen.add(field);
+    const inPath = variables.get(field.name) ?? variables.get(field.jsonName);
+    if (inPath !== undefined && String(body[key]) !== inPath) throw new BadRequestError(field.name, `the path says "${inPath}", the body something else: leave it out of the body`);
+  }
+}
+
 function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -69,6 +86,7 @@ export function requestJson(binding: HttpBinding | undefined, input: HttpInput, 
   if (bodyRule === '*') {
     if (input.body !== undefined && !isObject(input.body)) throw new BadRequestError('body', 'must be a JSON object');
     json = { ...(input.body ?? {}) };
+    checkBodyFields(json, message, input.variables);
   } else if (bodyRule !== '') {
     const field = fieldNamed(message, bodyRule);
     if (field === undefined) throw new Error(`${message.typeName}: google.api.http body names no field: ${bodyRule}`);

@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { fromBinary, toJson, type JsonValue } from '@bufbuild/protobuf';
 import { status as Code } from '@grpc/grpc-js';
 import { descriptorSetPath } from '@orderbook/proto';
-import { createLogger, packageDir, type Logger } from '@orderbook/server-kit';
+import { ClientAddresses, createLogger, packageDir, serveMetrics, type Logger } from '@orderbook/server-kit';
 import type { GatewayConfig } from './config';
+import { ConnectionLimits, RefusalLog } from './connection-limits';
 import { Contract, type Rpc } from './contract';
 import { Cors } from './cors';
 import { EventFeed, FeedDirectory, type FeedCodec, type FeedEvent } from './event-feeds';
+import { GatewayMetrics } from './gateway-metrics';
 import { gatewayError, SECURITY_HEADERS, sendError, sendJson } from './http-answers';
-import { RateLimiter, StreamSlots } from './limits';
+import { parseJsonBody } from './json-body';
+import { RateLimiter, Slots } from './limits';
 import { BadRequestError, encodeRequest, requestJson } from './request-message';
 import { RpcStatuses } from './rpc-status';
 import { StaticFiles } from './static-files';
@@ -20,6 +23,8 @@ import { forwardedMetadata, Upstreams, type CallFailure } from './upstreams';
 export interface RunningGateway {
   readonly address: string;
   readonly port: number;
+  /** The bound port of GET /metrics, when GATEWAY_METRICS_PORT is set. */
+  readonly metricsPort?: number;
   stop(): Promise<void>;
 }
 
@@ -44,6 +49,16 @@ function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   });
 }
 
+/** Whether every % of path starts a valid UTF-8 escape (routing decodes the variables). */
+function decodable(path: string): boolean {
+  try {
+    decodeURIComponent(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Every SSE connection sends a comment this often, so that proxies and clients see it alive. */
 const SSE_HEARTBEAT_MS = 15_000;
 /** An event-stream client this far behind (bytes queued in the gateway) is disconnected; it resumes with Last-Event-ID. */
@@ -59,9 +74,11 @@ export class Gateway {
   private readonly statuses = new RpcStatuses(this.contract.registry);
   private readonly upstreams: Upstreams;
   private readonly rate: RateLimiter;
-  private readonly slots: StreamSlots;
+  private readonly slots: Slots;
+  readonly metrics: GatewayMetrics;
   private readonly feeds = new FeedDirectory();
   private readonly cors: Cors;
+  private readonly clients: ClientAddresses;
   private readonly files = new StaticFiles(join(packageDir(__dirname), 'public'));
   private readonly openapi = readFileSync(join(packageDir(__dirname), 'openapi.json'));
   private readonly connections = new Set<ServerResponse>();
@@ -72,14 +89,17 @@ export class Gateway {
     private readonly config: GatewayConfig,
     private readonly logger: Logger,
   ) {
-    this.upstreams = new Upstreams(config.upstreams, logger);
+    this.upstreams = new Upstreams(config.upstreams, config.callTimeoutMs, logger);
     this.rate = new RateLimiter(config.ratePerSecond, config.rateBurst);
-    this.slots = new StreamSlots(config.sseMaxPerPeer, config.sseMaxTotal);
+    this.slots = new Slots(config.sseMaxPerPeer, config.sseMaxTotal);
+    this.metrics = new GatewayMetrics(() => this.slots.open);
     this.cors = new Cors(config.corsOrigins);
+    this.clients = new ClientAddresses(config.trustedProxies);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     this.logger.debug({ method: req.method, url: req.url }, 'request');
+    res.once('finish', () => this.metrics.answered(res.statusCode));
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     const url = new URL(req.url ?? '/', 'http://gateway');
     const verb = (req.method ?? 'GET').toLowerCase();
@@ -91,10 +111,13 @@ export class Gateway {
     const wait = this.rate.take(peer);
     if (wait > 0) return sendError(res, gatewayError(429, Code.RESOURCE_EXHAUSTED, 'too many requests from this address: retry later', 'RATE_LIMITED', wait));
 
+    if (verb === 'get' && url.pathname === '/healthz') return sendJson(res, 200, { status: 'SERVING' });
+    if (verb === 'get' && url.pathname === '/readyz') return this.readiness(res);
     if (verb === 'get' && url.pathname === '/openapi.json') {
       res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-cache' });
       return void res.end(this.openapi);
     }
+    if (!decodable(url.pathname)) return sendError(res, this.badRequest(new BadRequestError('path', 'bad percent-encoding (each % must start a UTF-8 escape such as %2F)')));
     const plain = verb === 'post' ? this.contract.rpcAt(url.pathname) : undefined;
     const routed = plain === undefined ? this.contract.route(verb, url.pathname) : undefined;
     if (plain === undefined && routed !== undefined && 'allowed' in routed) {
@@ -134,10 +157,12 @@ export class Gateway {
   private async unary(rpc: Rpc, request: Uint8Array, authorization: string | undefined, peer: string, res: ServerResponse): Promise<void> {
     try {
       const response = await this.upstreams.unary(rpc, request, forwardedMetadata(authorization, peer));
+      this.metrics.called(rpc.upstream, 'OK');
       sendJson(res, 200, this.responseJson(rpc, response));
     } catch (err) {
       const failure = err as CallFailure;
       if (typeof failure.code !== 'number') throw err;
+      this.metrics.called(rpc.upstream, Code[failure.code] ?? String(failure.code));
       sendError(res, this.statuses.answer(failure.code, failure.message, failure.detailsBin));
     }
   }
@@ -164,10 +189,15 @@ export class Gateway {
         slot.leave();
       });
       this.feeds.add(feed);
-      const refused = await feed.accepted;
+      const pending = feed;
+      // A client that leaves before the service accepts gives its place back at once.
+      const leftEarly = (): void => pending.close();
+      res.once('close', leftEarly);
+      const refused = await feed.acceptedWithin(this.config.callTimeoutMs);
+      res.off('close', leftEarly);
       if (refused !== undefined) {
-        feed.close();
-        return sendError(res, this.statuses.answer(refused.code, refused.message, refused.detailsBin));
+        if (!res.destroyed) sendError(res, this.statuses.answer(refused.code, refused.message, refused.detailsBin));
+        return;
       }
     }
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
@@ -187,6 +217,14 @@ export class Gateway {
       current.detach(this.config.sseResumeMs);
     });
     current.attach(write, lastEventId);
+  }
+
+  /** 200 when both services pass their health check, otherwise 503 naming each one that does not and why. */
+  private async readiness(res: ServerResponse): Promise<void> {
+    const [auth, matching] = await Promise.all([this.upstreams.health('auth'), this.upstreams.health('matching')]);
+    const ready = auth.serving && matching.serving;
+    const body = { status: ready ? 'SERVING' : 'NOT_SERVING', auth: auth.serving ? 'SERVING' : auth.cause, matching: matching.serving ? 'SERVING' : matching.cause };
+    sendJson(res, ready ? 200 : 503, body, ready ? {} : { 'retry-after': '1' });
   }
 
   private feedCodec(rpc: Rpc): FeedCodec {
@@ -210,12 +248,7 @@ export class Gateway {
 
   private async jsonBody(req: IncomingMessage): Promise<JsonValue | undefined> {
     const bytes = await readBody(req, this.config.maxBodyBytes);
-    if (bytes.length === 0) return undefined;
-    try {
-      return JSON.parse(bytes.toString('utf8')) as JsonValue;
-    } catch (err) {
-      throw new BadRequestError('body', `not JSON: ${err instanceof Error ? err.message : String(err)}`);
-    }
+    return bytes.length === 0 ? undefined : parseJsonBody(bytes);
   }
 
   private badRequest(err: BadRequestError) {
@@ -225,9 +258,10 @@ export class Gateway {
     return answer;
   }
 
+  /** The client's IP address: the TCP peer, or the last X-Forwarded-For entry when the peer is a trusted proxy (GATEWAY_TRUSTED_PROXIES). */
   private peerOf(req: IncomingMessage): string {
-    const forwarded = this.config.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',').pop()?.trim() : undefined;
-    return forwarded !== undefined && forwarded !== '' ? forwarded : (req.socket.remoteAddress ?? 'unknown');
+    const forwarded = req.headers['x-forwarded-for'];
+    return this.clients.resolve(req.socket.remoteAddress ?? 'unknown', typeof forwarded === 'string' ? forwarded : undefined);
   }
 
   /** Ends every event stream and the upstream channels. */
@@ -240,29 +274,46 @@ export class Gateway {
 
 export async function startGateway(config: GatewayConfig, logger: Logger = createLogger('gateway', config.logLevel)): Promise<RunningGateway> {
   const gateway = new Gateway(config, logger);
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    keepAliveTimeout: config.idleTimeoutMs,
+    // How often the timeouts above are checked (Node's default, 30 s, would let a slowloris connection stay four times as long).
+    connectionsCheckingInterval: Math.min(1000, config.headersTimeoutMs),
+  }, (req, res) => {
     gateway.handle(req, res).catch((err: unknown) => {
       logger.error({ err, url: req.url }, 'request failed');
       if (!res.headersSent) sendError(res, gatewayError(500, Code.INTERNAL, 'internal error', 'INTERNAL'));
       else res.destroy();
     });
   });
-  server.requestTimeout = 30_000;
+  const connections = new ConnectionLimits(config.maxConnections, config.maxConnectionsPerPeer, (address) => config.trustedProxies.has(address));
+  const refusals = new RefusalLog(logger);
+  // Before the HTTP server's own listener: a connection past the limits is closed before it is read.
+  server.prependListener('connection', (socket: Socket) => {
+    const refusal = connections.admit(socket);
+    if (refusal === undefined) return;
+    gateway.metrics.refused(refusal);
+    refusals.note(refusal, socket.remoteAddress);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const metrics = config.metricsPort === undefined ? undefined : await serveMetrics(gateway.metrics.registry, config.host, config.metricsPort);
   const address = `${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-  logger.info({ address }, 'gateway listening');
+  logger.info({ address, ...(metrics === undefined ? {} : { metricsPort: metrics.port }) }, 'gateway listening');
   return {
     address,
     port,
+    ...(metrics === undefined ? {} : { metricsPort: metrics.port }),
     stop: async () => {
       gateway.shutdown();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       await closed;
+      await metrics?.close();
     },
   };
 }

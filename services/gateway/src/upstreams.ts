@@ -31,9 +31,9 @@ export function leaderAddressOf(failure: CallFailure): string | undefined {
 
 const passBytes = { serialize: (bytes: Uint8Array) => Buffer.from(bytes), deserialize: (bytes: Buffer) => bytes };
 
-function unaryCall(client: grpc.Client, rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
+function unaryCall(client: grpc.Client, grpcPath: string, request: Uint8Array, metadata: grpc.Metadata, timeoutMs: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    client.makeUnaryRequest(rpc.grpcPath, passBytes.serialize, passBytes.deserialize, request, metadata, (err, response) => {
+    client.makeUnaryRequest(grpcPath, passBytes.serialize, passBytes.deserialize, request, metadata, { deadline: Date.now() + timeoutMs }, (err, response) => {
       if (err) reject(callFailure(err));
       else resolve(response!);
     });
@@ -55,32 +55,76 @@ interface Leader {
   readonly client: grpc.Client;
 }
 
+/** What a service's grpc.health.v1 Check answered, or why it did not. */
+export type Health = { readonly serving: true } | { readonly serving: false; readonly cause: string };
+
+/** Codes that say the service did not answer (rather than refused the request). */
+const UNANSWERED = new Set([grpc.status.UNAVAILABLE, grpc.status.DEADLINE_EXCEEDED]);
+
 export class Upstreams {
   private readonly clients: Record<UpstreamName, grpc.Client>;
   private leader: Leader | undefined;
+  /** Services whose last call went unanswered: logged once when they go, once when they are back. */
+  private readonly down = new Set<UpstreamName>();
 
   constructor(
     private readonly upstreams: Readonly<Record<UpstreamName, Upstream>>,
+    private readonly callTimeoutMs: number,
     private readonly logger: Logger,
   ) {
     this.clients = { auth: dial(upstreams.auth, logger), matching: dial(upstreams.matching, logger) };
   }
 
   async unary(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
-    if (rpc.upstream !== 'matching') return unaryCall(this.clients[rpc.upstream], rpc, request, metadata);
+    try {
+      const response = await this.forward(rpc, request, metadata);
+      this.answered(rpc.upstream);
+      return response;
+    } catch (err) {
+      const failure = err as CallFailure;
+      if (UNANSWERED.has(failure.code)) this.unavailable(rpc.upstream, failure.message);
+      else this.answered(rpc.upstream);
+      throw failure;
+    }
+  }
+
+  /** grpc.health.v1 Check of a service (the whole server), within the call timeout. */
+  async health(upstream: UpstreamName): Promise<Health> {
+    try {
+      const response = await unaryCall(this.clients[upstream], HEALTH_CHECK, new Uint8Array(0), new grpc.Metadata(), this.callTimeoutMs);
+      const status = servingStatus(response);
+      return status === SERVING ? { serving: true } : { serving: false, cause: `health check: ${HEALTH_STATUS_NAMES[status] ?? status}` };
+    } catch (err) {
+      const failure = err as CallFailure;
+      return { serving: false, cause: `${grpc.status[failure.code]}: ${failure.message}` };
+    }
+  }
+
+  private async forward(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): Promise<Buffer> {
+    if (rpc.upstream !== 'matching') return unaryCall(this.clients[rpc.upstream], rpc.grpcPath, request, metadata, this.callTimeoutMs);
     const first = this.leader;
     try {
-      return await unaryCall(first?.client ?? this.clients.matching, rpc, request, metadata);
+      return await unaryCall(first?.client ?? this.clients.matching, rpc.grpcPath, request, metadata, this.callTimeoutMs);
     } catch (err) {
       const named = leaderAddressOf(err as CallFailure);
       if (named === undefined || named === (first?.address ?? this.upstreams.matching.address)) throw this.unanswered(first, err as CallFailure);
       const leader = this.follow(named);
       try {
-        return await unaryCall(leader.client, rpc, request, metadata.clone());
+        return await unaryCall(leader.client, rpc.grpcPath, request, metadata.clone(), this.callTimeoutMs);
       } catch (again) {
         throw this.unanswered(leader, again as CallFailure);
       }
     }
+  }
+
+  private unavailable(upstream: UpstreamName, cause: string): void {
+    if (this.down.has(upstream)) return;
+    this.down.add(upstream);
+    this.logger.warn({ upstream, address: this.upstreams[upstream].address, cause }, `${upstream} does not answer: calls to it are answered 503 or 504 until it does`);
+  }
+
+  private answered(upstream: UpstreamName): void {
+    if (this.down.delete(upstream)) this.logger.info({ upstream, address: this.upstreams[upstream].address }, `${upstream} answers again`);
   }
 
   private follow(address: string): Leader {
@@ -100,6 +144,7 @@ export class Upstreams {
     return failure;
   }
 
+  /** A server stream; its caller bounds how long the service may take to accept it. */
   serverStream(rpc: Rpc, request: Uint8Array, metadata: grpc.Metadata): grpc.ClientReadableStream<Buffer> {
     return this.clients[rpc.upstream].makeServerStreamRequest(rpc.grpcPath, passBytes.serialize, passBytes.deserialize, request, metadata);
   }
@@ -121,9 +166,25 @@ export function forwardedMetadata(authorization: string | undefined, client: str
   return metadata;
 }
 
+const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
+const SERVING = 1;
+const HEALTH_STATUS_NAMES: Readonly<Record<number, string>> = { 0: 'UNKNOWN', 1: 'SERVING', 2: 'NOT_SERVING', 3: 'SERVICE_UNKNOWN' };
+
+/** The status (field 1, an enum) of a grpc.health.v1.HealthCheckResponse; absent is 0, UNKNOWN. */
+function servingStatus(response: Buffer): number {
+  return response.length >= 2 && response[0] === 0x08 ? response[1]! : 0;
+}
+
+/**
+ * Reconnection attempts to a service that went away back off to at most this: the gateway serves
+ * again within about that long after the service returns (grpc-js's default ceiling is two minutes).
+ */
+const MAX_RECONNECT_BACKOFF_MS = 2000;
+
 /** Over TLS when the upstream has TLS files (no plaintext fallback), else plaintext. */
 function dial(upstream: Upstream, logger: Logger): grpc.Client {
-  if (upstream.tls === undefined) return new grpc.Client(upstream.address, grpc.credentials.createInsecure());
+  const backoff = { 'grpc.initial_reconnect_backoff_ms': 200, 'grpc.max_reconnect_backoff_ms': MAX_RECONNECT_BACKOFF_MS };
+  if (upstream.tls === undefined) return new grpc.Client(upstream.address, grpc.credentials.createInsecure(), backoff);
   const channel = clientTlsChannel(upstream.tls, logger);
-  return new grpc.Client(upstream.address, channel.credentials, channel.options);
+  return new grpc.Client(upstream.address, channel.credentials, { ...channel.options, ...backoff });
 }

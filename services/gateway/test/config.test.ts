@@ -41,3 +41,17 @@ describe('gateway configuration: how it dials the services', () => {
     expect(refusal({ GATEWAY_AUTH_TLS_SERVER_NAME: 'auth.internal' })).to.match(/GATEWAY_AUTH_TLS_CA_FILE: required with the other GATEWAY_AUTH_TLS_ variables/);
   });
 });
+
+describe('gateway configuration: client addresses and timeouts', () => {
+  it('believes X-Forwarded-For only from the listed proxies; the retired GATEWAY_TRUST_PROXY stops start-up naming its replacement', () => {
+    expect([...loadConfig({}).trustedProxies]).to.deep.equal([]);
+    expect([...loadConfig({ GATEWAY_TRUSTED_PROXIES: '10.0.0.5, ::ffff:10.0.0.6' }).trustedProxies]).to.deep.equal(['10.0.0.5', '10.0.0.6']);
+    expect(refusal({ GATEWAY_TRUSTED_PROXIES: 'proxy.internal' })).to.match(/GATEWAY_TRUSTED_PROXIES: "proxy.internal" is not an IP address/);
+    expect(refusal({ GATEWAY_TRUST_PROXY: '1' })).to.match(/GATEWAY_TRUST_PROXY: no longer read; see GATEWAY_TRUSTED_PROXIES/);
+  });
+
+  it('refuses a headers timeout longer than the request timeout', () => {
+    expect(loadConfig({}).headersTimeoutMs).to.equal(10_000);
+    expect(refusal({ GATEWAY_HEADERS_TIMEOUT_SECONDS: '31' })).to.match(/GATEWAY_HEADERS_TIMEOUT_SECONDS: must not be more than GATEWAY_REQUEST_TIMEOUT_SECONDS/);
+  });
+});

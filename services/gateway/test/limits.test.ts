@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { RateLimiter, StreamSlots } from '../src/limits';
+import { RateLimiter, Slots } from '../src/limits';
 
 describe('gateway limits', () => {
   it('lets a burst through, then one request per 1/rate seconds, per address', () => {
@@ -14,7 +14,7 @@ describe('gateway limits', () => {
   });
 
   it('counts open streams per address and in total, and gives places back once', () => {
-    const slots = new StreamSlots(2, 3);
+    const slots = new Slots(2, 3);
     const a1 = slots.admit('a');
     const a2 = slots.admit('a');
     expect(slots.admit('a')).to.deep.equal({ admitted: false, scope: 'peer' });

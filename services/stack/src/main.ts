@@ -124,7 +124,7 @@ async function main(): Promise<number> {
   try {
     await waitUntilServing(authAddress, firstExit);
     await waitUntilServing(matchingAddress, firstExit);
-    await waitUntilHttpServing(`http://${gatewayAddress}/openapi.json`, firstExit);
+    await waitUntilHttpServing(`http://${gatewayAddress}/readyz`, firstExit);
     process.stdout.write(banner(authAddress, matchingAddress, gatewayAddress, matchingConfig.metricsPort, authConfig.admin?.username, devAdmin));
   } catch (err) {
     process.stderr.write(`stack: a service failed to start: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -15,7 +15,7 @@ function signUp(username: string) {
 describe('the services count each HTTP client behind the gateway by the address it forwards', () => {
   let stack: HttpStack;
   before(async () => {
-    stack = await HttpStack.start('gateway-client-addresses', { GATEWAY_TRUST_PROXY: '1' }, ADMIN_PASSWORD, {
+    stack = await HttpStack.start('gateway-client-addresses', { GATEWAY_TRUSTED_PROXIES: '127.0.0.1' }, ADMIN_PASSWORD, {
       auth: { AUTH_SIGNUP_MAX_PER_PEER: '2', AUTH_TRUSTED_PROXIES: LOOPBACK },
       matching: { MATCHING_MAX_STREAMS_PER_PEER: '1', MATCHING_TRUSTED_PROXIES: LOOPBACK },
     });

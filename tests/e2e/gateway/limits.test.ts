@@ -16,7 +16,7 @@ describe('gateway: limits, CORS, security headers, the OpenAPI document', () => 
         GATEWAY_SSE_MAX_PER_PEER: '2',
         GATEWAY_SSE_MAX_TOTAL: '3',
         GATEWAY_SSE_RESUME_SECONDS: '0',
-        GATEWAY_TRUST_PROXY: '1',
+        GATEWAY_TRUSTED_PROXIES: '127.0.0.1',
       });
     });
     after(() => stack.stop());
@@ -77,10 +77,13 @@ describe('gateway: limits, CORS, security headers, the OpenAPI document', () => 
       }
     });
 
-    it('is closed to other origins by default: 403, no CORS headers', async () => {
+    it('is closed to other origins by default: 403, no CORS headers, a preflight too', async () => {
       const answer = await stack.call('GET', '/v1/markets', { headers: { origin: 'https://evil.example' } });
       expect(answer.status).to.equal(403);
       expect(answer.headers.get('access-control-allow-origin')).to.equal(null);
+      const preflight = await fetch(`${stack.url}/v1/orders`, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' } });
+      expect(preflight.status).to.equal(403);
+      expect(preflight.headers.get('access-control-allow-origin')).to.equal(null);
       const same = await stack.call('GET', '/v1/markets', { headers: { origin: stack.url } });
       expect(same.status).to.equal(200);
     });
