@@ -316,6 +316,20 @@ describe('engine: one-cancels-other pairs', () => {
     expect(again.order.orderId).to.be.above(first.stopOrder.orderId);
   });
 
+  it('after a restore that keeps the stop of a pair only as it ended, evicts the limit order like the engine that never restarted', () => {
+    const h = market({ ...CONFIG, closedOrdersRetainedPerUser: 0 });
+    const first = ocoOf(h.oco('ann', 'SOL-USD', 'buy', '99', '120', '3', undefined, { clientOrderId: 'p' }));
+    placed(h.market('bob', 'SOL-USD', 'sell', '1')); // the stop is cancelled and freed: the restored account keys no waiting stop
+    const live = h.engine;
+    h.engine = Engine.restore(h.config, live.snapshot());
+    accepted(h.cancel('ann', first.order.orderId)); // closes and, retaining none, evicts the keyed limit order
+    const restored = h.engine;
+    h.engine = live;
+    accepted(h.cancel('ann', first.order.orderId));
+    expect(restored.stateHash()).to.equal(live.stateHash());
+    expect(restored.getOrder('ann', first.order.orderId)).to.equal(undefined);
+  });
+
   it('places a limit order and a waiting stop, each locking its own funds, linked to each other', () => {
     const h = market();
     const r = ocoOf(h.oco('ann', 'SOL-USD', 'sell', '110', '90', '3'));
