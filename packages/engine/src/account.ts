@@ -13,6 +13,7 @@
 import type { CancelReason, OrderStatus, TradeView } from './api';
 import type { OrderIndex } from './order-index';
 import { NO_ORDER as NONE, type OrderRef, type OrderStore } from './order-store';
+import { forgetOldestBeyond } from './oldest-first';
 
 /**
  * A module-local copy: tsx (esbuild) compiles each use of an imported binding into getter calls,
@@ -87,8 +88,7 @@ export class Account {
   setRetention(retainClosed: number, store: OrderStore, index: OrderIndex): void {
     this.retainClosed = retainClosed;
     this.evictBeyondRetention(store, index);
-    const requests = this.depositRequests;
-    while (requests !== undefined && requests.size > retainClosed) requests.delete(requests.keys().next().value!);
+    if (this.depositRequests !== undefined) forgetOldestBeyond(this.depositRequests, retainClosed);
   }
 
   /** The retained order with this client order id, or NO_ORDER. */
@@ -154,7 +154,7 @@ export class Account {
   rememberDeposit(requestId: string, deposit: DepositRecord): void {
     const requests = (this.depositRequests ??= new Map());
     requests.set(requestId, deposit);
-    if (requests.size > this.retainClosed) requests.delete(requests.keys().next().value!);
+    forgetOldestBeyond(requests, this.retainClosed);
   }
 
   /** Whether any placement trades, placement or deposit request id is kept (what a snapshot copies). */

@@ -7,6 +7,7 @@
  * that had one, and of as many deposits (their references), which restore rebuilds from the entries themselves.
  */
 import type { LedgerEntryView } from './api';
+import { forgetOldestBeyond } from './oldest-first';
 
 export class FundsLedger {
   /** By account index; oldest first. */
@@ -22,9 +23,7 @@ export class FundsLedger {
   setRetention(retainRequests: number): void {
     this.retainRequests = retainRequests;
     for (const byAccount of [this.withdrawals, this.deposits]) {
-      for (const requests of byAccount.values()) {
-        while (requests.size > retainRequests) requests.delete(requests.keys().next().value!);
-      }
+      for (const requests of byAccount.values()) forgetOldestBeyond(requests, retainRequests);
     }
   }
 
@@ -37,7 +36,7 @@ export class FundsLedger {
     let requests = byAccount.get(account);
     if (requests === undefined) byAccount.set(account, (requests = new Map()));
     requests.set(entry.requestId, entry);
-    if (requests.size > this.retainRequests) requests.delete(requests.keys().next().value!);
+    forgetOldestBeyond(requests, this.retainRequests);
   }
 
   /** The retained withdrawal of the account with this request id. */
