@@ -1,4 +1,4 @@
-import { open, readdir } from 'node:fs/promises';
+import { open, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -53,4 +53,22 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   } finally {
     await handle.close();
   }
+}
+
+/** The text of one of the directory's record files (markets.json, limits.json); undefined when there is none. */
+export async function readRecordFile(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Writes one of dir's record files atomically and durably: a flushed temporary file renamed over it, then dir fsynced. */
+export async function writeRecordFile(dir: string, path: string, text: string): Promise<void> {
+  const temporary = `${path}.tmp`;
+  await writeFile(temporary, text, { flush: true });
+  await rename(temporary, path);
+  await fsyncDirectory(dir);
 }

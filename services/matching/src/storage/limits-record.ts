@@ -1,13 +1,12 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyOfLimits, type EngineLimits, invalidLimit, LIMIT_NAMES } from '@orderbook/engine';
-import { fsyncDirectory } from './data-files';
+import { readRecordFile, writeRecordFile } from './data-files';
 
 /**
  * The engine limits a data directory's journal starts with, in limits.json beside it: what its
  * commands were judged by until the first `configure` command, so what replay must judge them by,
  * whatever the configuration says today (a change of configuration becomes a `configure` command
- * at start-up; see start-up-limits.ts). Written once, at the first start of a directory that has
+ * at start-up; see loop/configured-limits.ts). Written once, at the first start of a directory that has
  * none: with the configured limits, which for a directory written before limits were recorded are
  * the ones its history was judged by as long as that start keeps the configuration it ran with.
  */
@@ -21,15 +20,9 @@ export class LimitsRecordError extends Error {
 /** The limits recorded for `dir`; `configured` are recorded (and returned) when there is no record yet. */
 export async function recordedLimits(dir: string, configured: EngineLimits): Promise<EngineLimits> {
   const path = join(dir, LIMITS_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    const temporary = `${path}.tmp`;
-    await writeFile(temporary, `${JSON.stringify(configured, [...LIMIT_NAMES], 2)}\n`, { flush: true });
-    await rename(temporary, path);
-    await fsyncDirectory(dir);
+  const text = await readRecordFile(path);
+  if (text === undefined) {
+    await writeRecordFile(dir, path, `${JSON.stringify(configured, [...LIMIT_NAMES], 2)}\n`);
     return configured;
   }
   let recorded: EngineLimits;

@@ -1,7 +1,6 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatAmount, formatPrice, formatQuantity, type MarketConfig } from '@orderbook/engine';
-import { fsyncDirectory, listJournalSegments, listSnapshots } from './data-files';
+import { listJournalSegments, listSnapshots, readRecordFile, writeRecordFile } from './data-files';
 
 /**
  * The fees and instrument rules each market of a data directory was traded under, in
@@ -64,20 +63,12 @@ export async function checkMarketRules(dir: string, markets: readonly MarketConf
     record[market.symbol] = rules;
   }
   if (recorded !== undefined && Object.keys(record).length === Object.keys(recorded).length) return;
-  const temporary = `${path}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(record, null, 2)}\n`, { flush: true });
-  await rename(temporary, path);
-  await fsyncDirectory(dir);
+  await writeRecordFile(dir, path, `${JSON.stringify(record, null, 2)}\n`);
 }
 
 async function readRecord(path: string): Promise<Record<string, WrittenRules> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+  const text = await readRecordFile(path);
+  if (text === undefined) return undefined;
   try {
     return JSON.parse(text) as Record<string, WrittenRules>;
   } catch (err) {
