@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
 import { decodeStatusDetails, LEADER_ADDRESS_KEY, NOT_LEADER } from '@orderbook/client';
 import { clientTlsChannel, FORWARDED_FOR, type Logger } from '@orderbook/server-kit';
 import type { Upstream } from './config';
@@ -91,9 +92,9 @@ export class Upstreams {
   /** grpc.health.v1 Check of a service (the whole server), within the call timeout. */
   async health(upstream: UpstreamName): Promise<Health> {
     try {
-      const response = await unaryCall(this.clients[upstream], HEALTH_CHECK, new Uint8Array(0), new grpc.Metadata(), this.callTimeoutMs);
-      const status = servingStatus(response);
-      return status === SERVING ? { serving: true } : { serving: false, cause: `health check: ${HEALTH_STATUS_NAMES[status] ?? status}` };
+      const response = await unaryCall(this.clients[upstream], HEALTH_CHECK.path, new Uint8Array(0), new grpc.Metadata(), this.callTimeoutMs);
+      const { status } = HEALTH_CHECK.responseDeserialize(response) as { readonly status: string };
+      return status === 'SERVING' ? { serving: true } : { serving: false, cause: `health check: ${status}` };
     } catch (err) {
       const failure = err as CallFailure;
       return { serving: false, cause: `${grpc.status[failure.code]}: ${failure.message}` };
@@ -166,14 +167,8 @@ export function forwardedMetadata(authorization: string | undefined, client: str
   return metadata;
 }
 
-const HEALTH_CHECK = '/grpc.health.v1.Health/Check';
-const SERVING = 1;
-const HEALTH_STATUS_NAMES: Readonly<Record<number, string>> = { 0: 'UNKNOWN', 1: 'SERVING', 2: 'NOT_SERVING', 3: 'SERVICE_UNKNOWN' };
-
-/** The status (field 1, an enum) of a grpc.health.v1.HealthCheckResponse; absent is 0, UNKNOWN. */
-function servingStatus(response: Buffer): number {
-  return response.length >= 2 && response[0] === 0x08 ? response[1]! : 0;
-}
+/** grpc.health.v1 Check as grpc-health-check defines it (its path and its response's decoding; the empty request means the whole server). */
+const HEALTH_CHECK = healthService.Check;
 
 /**
  * Reconnection attempts to a service that went away back off to at most this: the gateway serves
