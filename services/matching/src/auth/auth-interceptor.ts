@@ -9,6 +9,7 @@ import {
   type TokenVerifier,
   type VerifiedIdentity,
 } from '@orderbook/token-verifier';
+import type { CallCheck } from '../ops/call-timing';
 import { accessOf, type Access } from './access-policy';
 import { attachIdentity } from './caller-identity';
 
@@ -19,19 +20,14 @@ const CANONICAL_BEARER_PREFIX = 'Bearer ';
 /** Why a call was refused, for metrics. */
 export type Refusal = 'no_token' | 'invalid' | 'revoked' | 'revocation_feed_down' | 'keys_unavailable' | 'not_admin';
 
-/** Sends a status on the call, through the interceptor that asked (so that it is timed like any other). */
-export type AnswerCall = (status: Parameters<grpc.ServerInterceptingCall['sendStatus']>[0]) => void;
-
 /**
  * The access check of a call, as the call interceptor's listener (ops/call-timing.ts): undefined
  * for a public method, otherwise the listener that checks the token of every call that needs one
  * before any handler runs, streams and OrderSession included, once, when the call starts. grpc-js
  * holds the request messages until the metadata is passed on, so a refused call never reaches its
- * handler.
+ * handler; refusals are sent through the call interceptor (`answer`), so they are timed like any other.
  */
-export type AuthListener = (method: grpc.ServerMethodDefinition<unknown, unknown>, answer: AnswerCall) => grpc.ServerListener | undefined;
-
-export function createAuthListener(verifier: TokenVerifier, logger: Logger, onRefused: (refusal: Refusal) => void = () => undefined): AuthListener {
+export function createAuthListener(verifier: TokenVerifier, logger: Logger, onRefused: (refusal: Refusal) => void = () => undefined): CallCheck {
   return (method, answer) => {
     const access = accessOf(method.path);
     if (access === 'public') return undefined;
